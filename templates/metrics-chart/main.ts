@@ -1,0 +1,394 @@
+/**
+ * The metrics chart page: `window.herald.render(chart)` lays out one panel of exactly
+ * chart.width × chart.height CSS pixels at the top-left corner and resolves when it is painted.
+ * User text only ever reaches the DOM as textContent or as ECharts SVG text, never as markup.
+ */
+import * as echarts from 'echarts/core';
+import { BarChart, LineChart } from 'echarts/charts';
+import type { BarSeriesOption, LineSeriesOption } from 'echarts/charts';
+import { GridComponent, MarkAreaComponent, MarkLineComponent } from 'echarts/components';
+import type { GridComponentOption, MarkAreaComponentOption, MarkLineComponentOption } from 'echarts/components';
+import { SVGRenderer } from 'echarts/renderers';
+import type { ComposeOption } from 'echarts/core';
+import type { ChartInput, ChartSeries, ChartThreshold, RenderedSize, ThresholdLevel } from '../../src/metrics/chart-input';
+import { axisTicks, formatParts, formatScaled, formatValue } from './format';
+import { FONT_FAMILY, PALETTES, type Palette } from './theme';
+
+// SVG renderer: text and lines are vector, so the screenshot is crisp at any device scale factor,
+// and the output does not depend on canvas anti-aliasing quirks between Chromium builds.
+echarts.use([LineChart, BarChart, GridComponent, MarkLineComponent, MarkAreaComponent, SVGRenderer]);
+
+type ChartOption = ComposeOption<
+  LineSeriesOption | BarSeriesOption | GridComponentOption | MarkLineComponentOption | MarkAreaComponentOption
+>;
+
+interface Sizing {
+  pad: number;
+  title: number;
+  axis: number;
+  legend: number;
+  line: number;
+}
+
+const LEVEL_RANK: Record<ThresholdLevel, number> = { ok: 0, info: 1, warning: 2, critical: 3 };
+
+const panel = document.getElementById('panel') as HTMLDivElement;
+let charts: echarts.ECharts[] = [];
+let fontsLoaded: Promise<unknown> | undefined;
+
+async function render(input: ChartInput): Promise<RenderedSize> {
+  fontsLoaded ??= loadFonts();
+  await fontsLoaded;
+  for (const chart of charts) chart.dispose();
+  charts = [];
+
+  const palette = PALETTES[input.theme];
+  const size = sizing(input.width, input.height);
+  document.documentElement.dataset.theme = input.theme;
+  panel.style.width = `${input.width}px`;
+  panel.style.height = `${input.height}px`;
+  panel.style.padding = `${size.pad}px`;
+  panel.style.setProperty('--pad', `${size.pad}px`);
+  panel.style.setProperty('--title-size', `${size.title}px`);
+  panel.style.setProperty('--legend-size', `${size.legend}px`);
+  panel.replaceChildren(header(input));
+
+  if (input.kind === 'stat') renderStat(input, palette, size);
+  else renderPlot(input, palette, size);
+
+  // ECharts paints synchronously (animation is off); one frame lets Chromium commit the layout.
+  await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  return { width: input.width, height: input.height };
+}
+
+function loadFonts(): Promise<unknown> {
+  // Latin and Cyrillic subsets are separate files behind unicode-range; ask for both.
+  const sample = 'Aa Яя 0123456789';
+  return Promise.all(['400', '600', '700'].map((weight) => document.fonts.load(`${weight} 16px Inter`, sample)));
+}
+
+function sizing(width: number, height: number): Sizing {
+  const k = Math.min(1.75, Math.max(0.75, Math.min(width / 640, height / 320)));
+  return {
+    pad: Math.round(12 * k),
+    title: Math.round(15 * k),
+    axis: Math.max(10, Math.round(11 * k)),
+    legend: Math.max(10, Math.round(12 * k)),
+    line: Math.max(1.5, Math.round(2 * k * 2) / 2),
+  };
+}
+
+function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function header(input: ChartInput): HTMLElement {
+  const head = element('header', 'header');
+  head.append(element('h1', 'title', input.title));
+  if (input.unit && input.kind !== 'stat') head.append(element('span', 'unit', input.unit));
+  return head;
+}
+
+function seriesColor(series: ChartSeries, index: number, palette: Palette): string {
+  return series.color ?? palette.series[index % palette.series.length];
+}
+
+function thresholdColor(threshold: ChartThreshold, palette: Palette): string {
+  return threshold.color ?? palette.levels[threshold.level];
+}
+
+function lastValue(series: ChartSeries): number | null {
+  for (let i = series.points.length - 1; i >= 0; i--) {
+    const value = series.points[i][1];
+    if (value !== null) return value;
+  }
+  const last = series.values[series.values.length - 1];
+  return last ? last.value : null;
+}
+
+function allValues(input: ChartInput): number[] {
+  const values: number[] = [];
+  for (const series of input.series) {
+    for (const [, value] of series.points) if (value !== null) values.push(value);
+    for (const { value } of series.values) values.push(value);
+  }
+  return values;
+}
+
+function renderPlot(input: ChartInput, palette: Palette, size: Sizing): void {
+  const plot = element('div', 'plot');
+  panel.append(plot, legend(input, palette));
+  const values = allValues(input);
+  if (values.length === 0) plot.append(element('div', 'empty', 'No data'));
+
+  const categorical = input.series.every((series) => series.points.length === 0) && input.series.some((s) => s.values.length > 0);
+  const extent = [...values, ...input.thresholds.map((t) => t.value)];
+  let low = extent.length ? Math.min(...extent) : 0;
+  let high = extent.length ? Math.max(...extent) : 1;
+  // Bars and areas are read against zero; a line only when zero is near enough not to flatten it.
+  const anchorZero = input.kind !== 'line' || (low >= 0 && low <= high / 2);
+  if (anchorZero) {
+    low = Math.min(low, 0);
+    high = Math.max(high, 0);
+  }
+  const plotWidth = plot.clientWidth;
+  const plotHeight = plot.clientHeight;
+  const ticks = axisTicks(
+    low,
+    high,
+    input.unit,
+    Math.min(8, Math.max(2, Math.round(plotHeight / (size.axis * 4)))),
+    extent.every(Number.isInteger),
+  );
+
+  const chart = echarts.init(plot, null, { renderer: 'svg', width: plotWidth, height: plotHeight });
+  charts.push(chart);
+  const textStyle = { color: palette.muted, fontSize: size.axis, fontFamily: FONT_FAMILY };
+  const categories = categorical ? categoryLabels(input.series) : [];
+
+  const option: ChartOption = {
+    animation: false,
+    useUTC: true,
+    textStyle: { fontFamily: FONT_FAMILY },
+    grid: {
+      left: 0,
+      right: Math.round(size.axis * 0.8),
+      top: Math.round(size.axis * 0.8),
+      bottom: Math.round(size.axis * 0.4),
+      outerBoundsMode: 'same',
+      outerBoundsContain: 'axisLabel',
+    },
+    xAxis: categorical
+      ? {
+          type: 'category',
+          data: categories,
+          axisLabel: {
+            ...textStyle,
+            hideOverlap: true,
+            overflow: 'truncate',
+            width: Math.max(24, plotWidth / Math.max(1, categories.length) - 4),
+          },
+          axisLine: { lineStyle: { color: palette.axisLine } },
+          axisTick: { show: false },
+        }
+      : {
+          type: 'time',
+          ...timeExtent(input),
+          axisLabel: { ...textStyle, hideOverlap: true },
+          axisLine: { lineStyle: { color: palette.axisLine } },
+          axisTick: { lineStyle: { color: palette.axisLine } },
+          splitLine: { show: false },
+        },
+    yAxis: {
+      type: 'value',
+      min: ticks.min,
+      max: ticks.max,
+      interval: ticks.interval,
+      axisLabel: { ...textStyle, formatter: (value: number) => formatScaled(value, ticks.scale, ticks.decimals) },
+      axisLine: { show: false },
+      splitLine: { lineStyle: { color: palette.gridLine } },
+    },
+    series: input.series.map((series, index) =>
+      seriesOption(input, series, index, palette, size, categories, index === 0 ? thresholdMarks(input, ticks, palette, size) : {}),
+    ),
+  };
+  chart.setOption(option);
+}
+
+function categoryLabels(series: ChartSeries[]): string[] {
+  const labels: string[] = [];
+  for (const s of series) for (const { label } of s.values) if (!labels.includes(label)) labels.push(label);
+  return labels;
+}
+
+function timeExtent(input: ChartInput): { min?: number; max?: number } {
+  const times = input.series.flatMap((series) => series.points.map(([time]) => time));
+  if (times.length === 0) return {};
+  let min = Math.min(...times);
+  let max = Math.max(...times);
+  if (input.kind === 'bar') {
+    // Bars are centred on their timestamp: leave half a step each side so the edge bars stay whole.
+    const sorted = [...new Set(times)].sort((a, b) => a - b);
+    let step = Infinity;
+    for (let i = 1; i < sorted.length; i++) step = Math.min(step, sorted[i] - sorted[i - 1]);
+    const half = Number.isFinite(step) ? step / 2 : 30_000;
+    min -= half;
+    max += half;
+  }
+  return min === max ? { min: min - 30_000, max: max + 30_000 } : { min, max };
+}
+
+type Marks = Pick<LineSeriesOption, 'markLine' | 'markArea'>;
+
+function thresholdMarks(input: ChartInput, ticks: ReturnType<typeof axisTicks>, palette: Palette, size: Sizing): Marks {
+  if (input.thresholds.length === 0) return {};
+  const sorted = [...input.thresholds].sort((a, b) => a.value - b.value);
+  const bands = sorted.map((threshold) => {
+    const color = thresholdColor(threshold, palette);
+    const same = sorted.filter((t) => t.direction === threshold.direction && t !== threshold);
+    const from =
+      threshold.direction === 'above'
+        ? threshold.value
+        : Math.max(ticks.min, ...same.filter((t) => t.value < threshold.value).map((t) => t.value));
+    const to =
+      threshold.direction === 'above'
+        ? Math.min(ticks.max, ...same.filter((t) => t.value > threshold.value).map((t) => t.value))
+        : threshold.value;
+    return [
+      { yAxis: from, itemStyle: { color, opacity: palette.bandOpacity } },
+      { yAxis: to },
+    ] as const;
+  });
+  return {
+    markArea: { silent: true, data: bands.map(([from, to]) => [{ ...from }, { ...to }]) },
+    markLine: {
+      silent: true,
+      symbol: 'none',
+      animation: false,
+      data: sorted.map((threshold) => {
+        const color = thresholdColor(threshold, palette);
+        const value = formatValue(threshold.value, input.unit);
+        return {
+          yAxis: threshold.value,
+          lineStyle: { color, type: 'dashed', width: 1.5, opacity: 0.9 },
+          label: {
+            formatter: threshold.label ? `${threshold.label} ${value}` : value,
+            position: 'insideEndTop',
+            color,
+            fontSize: size.axis,
+            fontFamily: FONT_FAMILY,
+            fontWeight: 600,
+            // A backing in the panel's colour keeps the label legible where it crosses the data.
+            backgroundColor: palette.panel,
+            padding: [1, 4],
+            borderRadius: 2,
+          },
+        };
+      }),
+    },
+  };
+}
+
+function seriesOption(
+  input: ChartInput,
+  series: ChartSeries,
+  index: number,
+  palette: Palette,
+  size: Sizing,
+  categories: string[],
+  marks: Marks,
+): LineSeriesOption | BarSeriesOption {
+  const color = seriesColor(series, index, palette);
+  if (input.kind === 'bar') {
+    const byLabel = new Map(series.values.map(({ label, value }) => [label, value]));
+    return {
+      type: 'bar',
+      name: series.name,
+      color,
+      data: categories.length ? categories.map((label) => byLabel.get(label) ?? null) : series.points,
+      barMaxWidth: Math.round(48 * (size.axis / 11)),
+      itemStyle: { borderRadius: [2, 2, 0, 0] },
+      ...(marks as Pick<BarSeriesOption, 'markLine' | 'markArea'>),
+    };
+  }
+  return {
+    type: 'line',
+    name: series.name,
+    color,
+    data: series.points,
+    showSymbol: series.points.length <= 2,
+    symbolSize: size.line * 3,
+    connectNulls: false,
+    lineStyle: { width: size.line },
+    areaStyle: input.kind === 'area' ? { opacity: palette.areaOpacity } : undefined,
+    emphasis: { disabled: true },
+    ...marks,
+  };
+}
+
+function legend(input: ChartInput, palette: Palette): HTMLElement {
+  const list = element('ul', 'legend');
+  input.series.forEach((series, index) => {
+    const item = element('li', 'legend-item');
+    const swatch = element('span', 'swatch');
+    swatch.style.background = seriesColor(series, index, palette);
+    item.append(swatch, element('span', 'legend-name', series.name));
+    const last = series.points.length ? lastValue(series) : null;
+    if (last !== null) item.append(element('span', 'legend-value', formatValue(last, input.unit)));
+    list.append(item);
+  });
+  return list;
+}
+
+function renderStat(input: ChartInput, palette: Palette, size: Sizing): void {
+  const series = input.series[0];
+  const value = series ? lastValue(series) : null;
+  const color = value === null ? palette.muted : statColor(input, series, value, palette);
+
+  const body = element('div', 'stat');
+  const figure = element('div', 'stat-figure');
+  figure.style.color = color;
+  if (value === null) {
+    figure.append(element('span', 'stat-number', 'No data'));
+  } else {
+    const parts = formatParts(value, input.unit);
+    figure.append(element('span', 'stat-number', parts.number));
+    if (parts.suffix) figure.append(element('span', parts.spaced ? 'stat-unit spaced' : 'stat-unit', parts.suffix));
+  }
+  body.append(figure);
+  if (series && series.name && series.name !== input.title) body.append(element('div', 'stat-name', series.name));
+  const spark = element('div', 'spark');
+  panel.append(body, spark);
+  fitText(figure, body.clientWidth, Math.min(body.clientHeight * 0.62, input.width * 0.28));
+
+  const points = series ? series.points.filter((p): p is [number, number] => p[1] !== null) : [];
+  if (points.length < 2) return;
+  const values = points.map(([, v]) => v);
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  const chart = echarts.init(spark, null, { renderer: 'svg', width: spark.clientWidth, height: spark.clientHeight });
+  charts.push(chart);
+  const option: ChartOption = {
+    animation: false,
+    grid: { left: 0, right: 0, top: size.line, bottom: 0, outerBoundsMode: 'none' },
+    xAxis: { type: 'time', show: false, min: points[0][0], max: points[points.length - 1][0] },
+    // Leave a little room below the lowest point so the sparkline never sits on the panel's edge.
+    yAxis: { type: 'value', show: false, min: low - (high - low || 1) * 0.15, max: high },
+    series: [
+      {
+        type: 'line',
+        data: series.points,
+        color,
+        showSymbol: false,
+        connectNulls: false,
+        lineStyle: { width: size.line },
+        areaStyle: { opacity: palette.areaOpacity },
+        emphasis: { disabled: true },
+      },
+    ],
+  };
+  chart.setOption(option);
+}
+
+/** The colour of the most severe threshold the value has crossed; ok-green when thresholds exist and none is. */
+function statColor(input: ChartInput, series: ChartSeries, value: number, palette: Palette): string {
+  const crossed = input.thresholds.filter((t) => (t.direction === 'above' ? value >= t.value : value <= t.value));
+  if (crossed.length === 0) return input.thresholds.length ? palette.levels.ok : seriesColor(series, 0, palette);
+  crossed.sort((a, b) => LEVEL_RANK[b.level] - LEVEL_RANK[a.level] || (a.direction === 'above' ? b.value - a.value : a.value - b.value));
+  return thresholdColor(crossed[0], palette);
+}
+
+/** Largest font size (up to maxSize) at which the figure fits on one line. */
+function fitText(node: HTMLElement, maxWidth: number, maxSize: number): void {
+  let fontSize = Math.max(12, Math.floor(maxSize));
+  node.style.fontSize = `${fontSize}px`;
+  while (fontSize > 12 && node.scrollWidth > maxWidth) {
+    fontSize = Math.max(12, Math.floor(fontSize * Math.min(0.95, maxWidth / node.scrollWidth)));
+    node.style.fontSize = `${fontSize}px`;
+  }
+}
+
+Object.assign(window, { herald: { render } });
