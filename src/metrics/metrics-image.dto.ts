@@ -1,0 +1,263 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateBy,
+  ValidateNested,
+  ValidationOptions,
+} from 'class-validator';
+import { CHART_KINDS, CHART_THEMES, THRESHOLD_DIRECTIONS, THRESHOLD_LEVELS } from './chart-input';
+import type { ChartKind, ChartTheme, ThresholdDirection, ThresholdLevel } from './chart-input';
+
+/**
+ * A point as clients send it: `[timestamp, value]`. The timestamp is Unix seconds or milliseconds
+ * (below 10^11 it is read as seconds, as Prometheus sends them); the value is a number, a numeric
+ * string (Prometheus' `"0.42"`), or null / "NaN" for a gap.
+ */
+export type WirePoint = [number, number | string | null];
+
+const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
+
+/** Why a points array is malformed, naming the first bad index; null when it is fine. */
+export function pointsProblem(points: unknown): string | null {
+  if (!Array.isArray(points)) return 'points must be an array of [timestamp, value] pairs';
+  for (let i = 0; i < points.length; i++) {
+    const point: unknown = points[i];
+    if (!Array.isArray(point) || point.length !== 2) return `points[${i}] must be a [timestamp, value] pair`;
+    const [time, value] = point as unknown[];
+    if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) {
+      return `points[${i}][0] must be a Unix timestamp (seconds or milliseconds)`;
+    }
+    const numeric = typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)));
+    const gap = value === null || (typeof value === 'string' && /^[+-]?(nan|inf)$/i.test(value.trim()));
+    if (!numeric && !gap) return `points[${i}][1] must be a number, a numeric string or null`;
+  }
+  return null;
+}
+
+function IsChartPoints(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isChartPoints',
+      validator: {
+        validate: (value: unknown) => pointsProblem(value) === null,
+        defaultMessage: (args) => pointsProblem(args?.value) ?? 'points are malformed',
+      },
+    },
+    options,
+  );
+}
+
+export class LabelledValueDto {
+  @ApiProperty({ example: 'api', maxLength: 100 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  label!: string;
+
+  @ApiProperty({ example: 12 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  value!: number;
+}
+
+export class ChartSeriesDto {
+  @ApiProperty({ example: 'api-1', maxLength: 100, description: 'Shown in the legend' })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  name!: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Time series as `[timestamp, value]` pairs. Timestamps in Unix seconds or milliseconds (below 10^11 read as seconds); ' +
+      'values as numbers or numeric strings (a Prometheus `query_range` matrix can be passed as is); null or "NaN" is a gap.',
+    type: 'array',
+    items: { type: 'array', minItems: 2, maxItems: 2, items: { oneOf: [{ type: 'number' }, { type: 'string' }] } },
+    example: [
+      [1736942400, 182],
+      [1736942460, 195],
+    ],
+  })
+  @IsOptional()
+  @IsChartPoints()
+  points?: WirePoint[];
+
+  @ApiPropertyOptional({ type: [LabelledValueDto], description: 'Labelled values for a bar chart whose x axis is categories, not time' })
+  @IsOptional()
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => LabelledValueDto)
+  values?: LabelledValueDto[];
+
+  @ApiPropertyOptional({ example: '#5794f2', description: "`#rrggbb`; the theme's palette when absent" })
+  @IsOptional()
+  @Matches(HEX_COLOUR, { message: 'color must be #rrggbb' })
+  color?: string;
+}
+
+export class ChartThresholdDto {
+  @ApiProperty({ example: 300 })
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  value!: number;
+
+  @ApiPropertyOptional({ example: 'SLO', maxLength: 40 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(40)
+  label?: string;
+
+  @ApiPropertyOptional({ enum: THRESHOLD_LEVELS, default: 'warning' })
+  @IsOptional()
+  @IsIn(THRESHOLD_LEVELS)
+  level?: ThresholdLevel;
+
+  @ApiPropertyOptional({
+    enum: THRESHOLD_DIRECTIONS,
+    default: 'above',
+    description: 'Which side of the line is bad: it is shaded, and a stat panel past it takes the level colour',
+  })
+  @IsOptional()
+  @IsIn(THRESHOLD_DIRECTIONS)
+  direction?: ThresholdDirection;
+
+  @ApiPropertyOptional({ example: '#f2495c', description: "`#rrggbb`; the level's colour when absent" })
+  @IsOptional()
+  @Matches(HEX_COLOUR, { message: 'color must be #rrggbb' })
+  color?: string;
+}
+
+export class ChartDto {
+  @ApiProperty({ example: 'API latency p95', maxLength: 200 })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  title!: string;
+
+  @ApiPropertyOptional({
+    example: 'ms',
+    maxLength: 24,
+    description: 'Shown on the axis and values. `%`, `bytes`, `ms` and `s` are scaled (KiB/MiB…, s/min/h); anything else gets k/M/G prefixes',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(24)
+  unit?: string;
+
+  @ApiProperty({ enum: CHART_KINDS, example: 'line', description: '`stat` is a big-number panel with a sparkline of its one series' })
+  @IsIn(CHART_KINDS)
+  kind!: ChartKind;
+
+  @ApiProperty({ type: [ChartSeriesDto] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => ChartSeriesDto)
+  series!: ChartSeriesDto[];
+
+  @ApiPropertyOptional({ type: [ChartThresholdDto], description: 'Drawn as dashed lines with shaded bands; colour a stat panel' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(10)
+  @ValidateNested({ each: true })
+  @Type(() => ChartThresholdDto)
+  thresholds?: ChartThresholdDto[];
+
+  @ApiPropertyOptional({ example: 800, minimum: 100, description: 'Pixels; default 800 (stat 400), at most METRICS_MAX_WIDTH' })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  width?: number;
+
+  @ApiPropertyOptional({ example: 400, minimum: 100, description: 'Pixels; default 400 (stat 200), at most METRICS_MAX_HEIGHT' })
+  @IsOptional()
+  @IsInt()
+  @Min(100)
+  height?: number;
+
+  @ApiPropertyOptional({ enum: CHART_THEMES, default: 'dark' })
+  @IsOptional()
+  @IsIn(CHART_THEMES)
+  theme?: ChartTheme;
+}
+
+const EXAMPLE_START = 1736942400;
+const examplePoints = (base: number, swing: number): WirePoint[] =>
+  Array.from({ length: 30 }, (_, i) => [EXAMPLE_START + i * 60, Math.round(base + swing * Math.sin(i / 4) + (swing / 3) * Math.sin(i * 1.7))]);
+
+export const METRICS_IMAGE_EXAMPLE = {
+  charts: [
+    {
+      title: 'API latency p95',
+      unit: 'ms',
+      kind: 'line',
+      series: [
+        { name: 'api-1', points: examplePoints(180, 60) },
+        { name: 'api-2', points: examplePoints(240, 80) },
+      ],
+      thresholds: [{ value: 300, label: 'SLO', level: 'warning' }],
+      width: 800,
+      height: 400,
+    },
+    {
+      title: 'CPU usage',
+      unit: '%',
+      kind: 'stat',
+      series: [{ name: 'cpu', points: examplePoints(72, 12) }],
+      thresholds: [
+        { value: 70, level: 'warning' },
+        { value: 90, level: 'critical' },
+      ],
+      width: 400,
+      height: 200,
+      theme: 'light',
+    },
+  ],
+};
+
+export class MetricsImageRequestDto {
+  @ApiProperty({ type: [ChartDto], description: 'One image is made per chart, answered in the same order' })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ValidateNested({ each: true })
+  @Type(() => ChartDto)
+  charts!: ChartDto[];
+}
+
+export class ChartImageDto {
+  @ApiProperty({ example: 's3://herald/metrics/3f5c….png' })
+  urn!: string;
+
+  @ApiProperty({ example: 'metrics/3f5c….png', description: 'Content-addressed: the same chart always gets the same key' })
+  key!: string;
+
+  @ApiProperty({ example: 800 })
+  width!: number;
+
+  @ApiProperty({ example: 400 })
+  height!: number;
+
+  @ApiProperty({ example: 48213 })
+  bytes!: number;
+
+  @ApiProperty({ example: 'image/png' })
+  contentType!: string;
+
+  @ApiPropertyOptional({ description: 'A presigned GET URL, present when METRICS_PRESIGN_TTL_SECONDS > 0' })
+  url?: string;
+}
+
+export class MetricsImageResponseDto {
+  @ApiProperty({ type: [ChartImageDto] })
+  images!: ChartImageDto[];
+}
