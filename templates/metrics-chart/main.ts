@@ -300,6 +300,8 @@ function seriesOption(
     color,
     data: series.points,
     showSymbol: series.points.length <= 2,
+    // Thousands of points become one path per pixel column instead of one segment per point.
+    sampling: 'lttb',
     symbolSize: size.line * 3,
     connectNulls: false,
     lineStyle: { width: size.line },
