@@ -1,0 +1,202 @@
+// Turns a Bots Long Poll update into Herald's `VkEvent`. Pure: names come in through a `VkNameBook` the caller filled.
+import type { VkEvent, VkEventMessage, VkEventPeer, VkEventUser, VkQuotedMessage } from './vk-event';
+import {
+  VK_CHAT_PEER_OFFSET,
+  type VkAttachment,
+  type VkConversation,
+  type VkForeignMessage,
+  type VkKnownUpdate,
+  type VkMediaRef,
+  type VkMessage,
+  type VkUpdate,
+  type VkUser,
+} from './vk-wire';
+
+export const DEFAULT_COMMAND_PREFIXES: readonly string[] = ['/', '!'];
+
+/** What the caller already knows about the people and chats of a batch (from the cached directory). */
+export interface VkNameBook {
+  user(userId: number): VkUser | undefined;
+  conversation(peerId: number): VkConversation | undefined;
+}
+
+export interface NormaliseOptions {
+  commandPrefixes: readonly string[];
+}
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set<VkKnownUpdate['type']>([
+  'message_new',
+  'message_edit',
+  'message_event',
+  'message_reaction_event',
+]);
+
+export function isKnownUpdate(update: VkUpdate): update is VkKnownUpdate {
+  return KNOWN_TYPES.has(update.type);
+}
+
+/** The VkEvent for an update, or null for a type Herald does not route (the caller counts and skips it). */
+export function normaliseUpdate(update: VkUpdate, names: VkNameBook, options: NormaliseOptions): VkEvent | null {
+  if (!isKnownUpdate(update)) return null;
+  switch (update.type) {
+    case 'message_new': {
+      const message = update.object.message;
+      const body = messageBody(message);
+      return {
+        event_id: update.event_id,
+        event_type: commandOf(body.text, options.commandPrefixes) === null ? 'message' : 'command',
+        peer: peerOf(message.peer_id, names),
+        user: userOf(message.from_id, names),
+        message: body,
+      };
+    }
+    case 'message_edit': {
+      // Unlike message_new, the edited message is the object itself, not wrapped in `object.message`.
+      const message = update.object;
+      return {
+        event_id: update.event_id,
+        event_type: 'message_edit',
+        peer: peerOf(message.peer_id, names),
+        user: userOf(message.from_id, names),
+        message: messageBody(message),
+      };
+    }
+    case 'message_event': {
+      const callback = update.object;
+      return {
+        event_id: update.event_id,
+        event_type: 'button',
+        peer: peerOf(callback.peer_id, names),
+        user: userOf(callback.user_id, names),
+        button: { cmid: callback.conversation_message_id, beid: callback.event_id, payload: callback.payload ?? null },
+      };
+    }
+    case 'message_reaction_event': {
+      const reaction = update.object;
+      return {
+        event_id: update.event_id,
+        event_type: 'reaction',
+        peer: peerOf(reaction.peer_id, names),
+        user: userOf(reaction.reacted_id, names),
+        reaction: { cmid: reaction.cmid, rid: reaction.reaction_id ?? null },
+      };
+    }
+  }
+}
+
+/** User ids and peer ids whose names the batch needs, so the directory can fetch them in one call each. */
+export function namesNeeded(updates: readonly VkUpdate[]): { userIds: number[]; peerIds: number[] } {
+  const userIds = new Set<number>();
+  const peerIds = new Set<number>();
+  for (const update of updates) {
+    const ids = idsOf(update);
+    if (!ids) continue;
+    if (ids.userId > 0) userIds.add(ids.userId);
+    if (isChatPeer(ids.peerId)) peerIds.add(ids.peerId);
+    // A direct conversation is named after the user on the other side.
+    else if (ids.peerId > 0) userIds.add(ids.peerId);
+  }
+  return { userIds: [...userIds], peerIds: [...peerIds] };
+}
+
+/**
+ * The command name of a text ("/ban @x" → "ban"), or null when the text is not a command.
+ * A prefix alone, or a prefix followed by a space, is not a command.
+ */
+export function commandOf(text: string, prefixes: readonly string[]): string | null {
+  const prefix = prefixes.find((p) => p.length > 0 && text.startsWith(p));
+  if (prefix === undefined) return null;
+  const name = /^\S+/.exec(text.slice(prefix.length))?.[0];
+  return name ? name.toLowerCase() : null;
+}
+
+export function isChatPeer(peerId: number): boolean {
+  return peerId > VK_CHAT_PEER_OFFSET;
+}
+
+function idsOf(update: VkUpdate): { userId: number; peerId: number } | null {
+  if (!isKnownUpdate(update)) return null;
+  switch (update.type) {
+    case 'message_new':
+      return { userId: update.object.message.from_id, peerId: update.object.message.peer_id };
+    case 'message_edit':
+      return { userId: update.object.from_id, peerId: update.object.peer_id };
+    case 'message_event':
+      return { userId: update.object.user_id, peerId: update.object.peer_id };
+    case 'message_reaction_event':
+      return { userId: update.object.reacted_id, peerId: update.object.peer_id };
+  }
+}
+
+function peerOf(peerId: number, names: VkNameBook): VkEventPeer {
+  if (isChatPeer(peerId)) {
+    return {
+      bpid: peerId,
+      cid: peerId - VK_CHAT_PEER_OFFSET,
+      name: names.conversation(peerId)?.chat_settings?.title ?? null,
+    };
+  }
+  const user = peerId > 0 ? names.user(peerId) : undefined;
+  return { bpid: peerId, cid: null, name: user ? fullName(user) : null };
+}
+
+function userOf(userId: number, names: VkNameBook): VkEventUser {
+  const user = userId > 0 ? names.user(userId) : undefined;
+  const fallback = userId > 0 ? `id${userId}` : `club${-userId}`;
+  if (!user) return { uuid: userId, name: fallback, firstname: '', lastname: '', nick: fallback };
+  return {
+    uuid: userId,
+    name: fullName(user) || fallback,
+    firstname: user.first_name,
+    lastname: user.last_name,
+    nick: user.screen_name || fallback,
+  };
+}
+
+function fullName(user: VkUser): string {
+  return `${user.first_name} ${user.last_name}`.trim();
+}
+
+function messageBody(message: VkMessage): VkEventMessage {
+  return {
+    cmid: message.conversation_message_id,
+    text: unescapeVkText(message.text ?? ''),
+    reply: message.reply_message ? quoted(message.reply_message) : null,
+    forward: (message.fwd_messages ?? []).map(quoted),
+    attachments: (message.attachments ?? []).map(attachmentRef),
+  };
+}
+
+function quoted(message: VkForeignMessage): VkQuotedMessage {
+  return { cmid: message.conversation_message_id ?? null, text: unescapeVkText(message.text ?? '') };
+}
+
+/**
+ * `photo123_456` (plus `_<access_key>` when VK gives one, which messages.send needs to re-post a private object).
+ * Attachments without an owner/id pair (a link, a sticker) keep their type alone, or `sticker<id>`.
+ */
+export function attachmentRef(attachment: VkAttachment): string {
+  const media = attachment[attachment.type];
+  if (!isMediaRef(media)) return attachment.type;
+  if (typeof media.owner_id === 'number' && typeof media.id === 'number') {
+    const ref = `${attachment.type}${media.owner_id}_${media.id}`;
+    return media.access_key ? `${ref}_${media.access_key}` : ref;
+  }
+  const stickerId = (media as { sticker_id?: unknown }).sticker_id;
+  if (attachment.type === 'sticker' && typeof stickerId === 'number') return `sticker${stickerId}`;
+  return attachment.type;
+}
+
+function isMediaRef(value: unknown): value is VkMediaRef {
+  return typeof value === 'object' && value !== null;
+}
+
+/** VK escapes message text as HTML (the same table vk-io undoes); consumers want what the user typed. */
+export function unescapeVkText(text: string): string {
+  return text
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/<br>/g, '\n')
+    .replace(/&quot;/g, '"')
+    .replace(/&amp;/g, '&');
+}
