@@ -1,0 +1,349 @@
+// The real servers Herald's tests and local runs use: FerretDB (MongoDB wire protocol on SQLite), MinIO (S3),
+// RabbitMQ, and Debian's Chromium. Installs what is missing (cached under ~/.cache/herald, so a second run is fast),
+// starts each on a free loopback port with its data in a temporary directory, waits until it answers, stops it.
+'use strict';
+
+const { spawn, execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const crypto = require('node:crypto');
+
+const ROOT = path.resolve(__dirname, '..');
+const CACHE = process.env.HERALD_CACHE_DIR || path.join(os.homedir(), '.cache', 'herald');
+const BIN = path.join(CACHE, 'bin');
+
+const FERRETDB_VERSION = 'v1.24.2';
+// MinIO publishes no semver tags on the Go module proxy; this pseudo-version is the newest build checked here.
+const MINIO_MODULE = 'github.com/minio/minio';
+const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
+const APT_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-color-emoji', 'rabbitmq-server'];
+
+function log(message) {
+  if (process.env.HERALD_SERVERS_QUIET !== '1') process.stderr.write(`[servers] ${message}\n`);
+}
+
+function run(command, args, options = {}) {
+  execFileSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
+}
+
+/** Serialises installs between concurrent processes (jest workers, several checkouts). */
+function withInstallLock(name, fn) {
+  fs.mkdirSync(CACHE, { recursive: true });
+  const lock = path.join(CACHE, `${name}.lock`);
+  const deadline = Date.now() + 20 * 60 * 1000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      const age = Date.now() - fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
+      if (age > 30 * 60 * 1000) fs.rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+function missingAptPackages() {
+  return APT_PACKAGES.filter((name) => {
+    try {
+      const status = execFileSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      return !status.includes('install ok installed');
+    } catch {
+      return true;
+    }
+  });
+}
+
+function ensureAptPackages() {
+  const missing = missingAptPackages();
+  if (!missing.length) return;
+  withInstallLock('apt', () => {
+    const still = missingAptPackages();
+    if (!still.length) return;
+    log(`installing Debian packages: ${still.join(' ')}`);
+    const sudo = process.getuid && process.getuid() !== 0 ? ['sudo'] : [];
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const exec = (args) => (sudo.length ? run('sudo', args, { env }) : run(args[0], args.slice(1), { env }));
+    exec(['apt-get', 'update', '-qq']);
+    exec(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...still]);
+    // The package starts a system-wide broker we don't use; our tests start their own on free ports.
+    try {
+      exec(['sh', '-c', 'service rabbitmq-server stop >/dev/null 2>&1 || true']);
+    } catch {
+      /* not running */
+    }
+  });
+}
+
+function ensureFerretDb() {
+  const binary = path.join(BIN, `ferretdb-${FERRETDB_VERSION}`);
+  if (fs.existsSync(binary)) return binary;
+  return withInstallLock('ferretdb', () => {
+    if (fs.existsSync(binary)) return binary;
+    log(`building FerretDB ${FERRETDB_VERSION} from its Go module (a few minutes, once)`);
+    // FerretDB embeds build/version/version.txt, which its module zip leaves out; vendor the pinned
+    // module into the cache, write that one file, and build from the vendor tree.
+    const work = path.join(CACHE, 'build', 'ferretdb');
+    fs.rmSync(work, { recursive: true, force: true });
+    fs.mkdirSync(work, { recursive: true });
+    for (const file of ['go.mod', 'go.sum', 'tools.go']) {
+      fs.copyFileSync(path.join(ROOT, 'scripts', 'servers', 'ferretdb', file), path.join(work, file));
+    }
+    run('go', ['mod', 'vendor'], { cwd: work });
+    fs.writeFileSync(path.join(work, 'vendor', 'github.com', 'FerretDB', 'FerretDB', 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    fs.mkdirSync(BIN, { recursive: true });
+    run('go', ['build', '-mod=vendor', '-trimpath', '-o', `${binary}.tmp`, 'github.com/FerretDB/FerretDB/cmd/ferretdb'], {
+      cwd: work,
+      env: { ...process.env, GOFLAGS: '-buildvcs=false' },
+    });
+    fs.renameSync(`${binary}.tmp`, binary);
+    fs.rmSync(work, { recursive: true, force: true });
+    return binary;
+  });
+}
+
+function ensureMinio() {
+  const binary = path.join(BIN, `minio-${MINIO_VERSION}`);
+  if (fs.existsSync(binary)) return binary;
+  return withInstallLock('minio', () => {
+    if (fs.existsSync(binary)) return binary;
+    log(`building MinIO ${MINIO_VERSION} from its Go module (a few minutes, once)`);
+    const gobin = path.join(CACHE, 'build', 'minio-bin');
+    fs.rmSync(gobin, { recursive: true, force: true });
+    run('go', ['install', `${MINIO_MODULE}@${MINIO_VERSION}`], { env: { ...process.env, GOBIN: gobin, GOFLAGS: '-buildvcs=false' } });
+    fs.mkdirSync(BIN, { recursive: true });
+    fs.renameSync(path.join(gobin, 'minio'), binary);
+    fs.rmSync(gobin, { recursive: true, force: true });
+    return binary;
+  });
+}
+
+/** Installs everything the tests and the local run need; idempotent and cached. */
+function ensureInstalled({ rabbitmq = true } = {}) {
+  ensureAptPackages();
+  const ferretdb = ensureFerretDb();
+  const minio = ensureMinio();
+  return { ferretdb, minio, chromium: '/usr/bin/chromium', rabbitmq: rabbitmq ? '/usr/lib/rabbitmq/bin/rabbitmq-server' : undefined };
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function tcpOpen(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function waitFor(what, probe, child, timeoutMs, logFile) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) break;
+    if (await probe()) return;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  const tail = logFile && fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
+  throw new Error(`${what} did not come up within ${timeoutMs} ms${child?.exitCode !== null && child ? ` (exited ${child.exitCode})` : ''}\n${tail}`);
+}
+
+/**
+ * A server process that can be stopped and started again on the same port and data directory
+ * (tests take dependencies down and bring them back).
+ */
+class ManagedServer {
+  constructor({ name, port, dataDir, spawnArgs, probe, startTimeoutMs = 30000 }) {
+    this.name = name;
+    this.port = port;
+    this.dataDir = dataDir;
+    this.spawnArgs = spawnArgs;
+    this.probe = probe;
+    this.startTimeoutMs = startTimeoutMs;
+    this.logFile = path.join(dataDir, `${name}.log`);
+    this.child = undefined;
+  }
+
+  async start() {
+    if (this.child && this.child.exitCode === null) return this;
+    const [command, args, env] = this.spawnArgs();
+    const out = fs.openSync(this.logFile, 'a');
+    this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, out], detached: true });
+    fs.closeSync(out);
+    this.child.unref();
+    await waitFor(this.name, () => this.probe(), this.child, this.startTimeoutMs, this.logFile);
+    return this;
+  }
+
+  async stop() {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      /* already gone */
+    }
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, 5000);
+    await exited;
+    clearTimeout(timer);
+    // The port must be free before a restart can bind it again.
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && (await tcpOpen(this.port))) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  async destroy() {
+    await this.stop();
+    fs.rmSync(this.dataDir, { recursive: true, force: true });
+  }
+}
+
+function tempDir(name) {
+  return fs.mkdtempSync(path.join(os.tmpdir(), `herald-${name}-`));
+}
+
+async function startFerretDb({ binary = ensureFerretDb(), port } = {}) {
+  port ??= await freePort();
+  const dataDir = tempDir('ferretdb');
+  const server = new ManagedServer({
+    name: 'ferretdb',
+    port,
+    dataDir,
+    spawnArgs: () => [
+      binary,
+      [
+        '--handler=sqlite',
+        `--sqlite-url=file:${dataDir}/`,
+        `--state-dir=${dataDir}`,
+        `--listen-addr=127.0.0.1:${port}`,
+        '--debug-addr=-',
+        '--telemetry=disable',
+        '--log-level=warn',
+      ],
+      {},
+    ],
+    probe: () => tcpOpen(port),
+  });
+  await server.start();
+  server.url = `mongodb://127.0.0.1:${port}`;
+  return server;
+}
+
+async function startMinio({ binary = ensureMinio(), port } = {}) {
+  port ??= await freePort();
+  const consolePort = await freePort();
+  const dataDir = tempDir('minio');
+  const accessKey = 'herald-minio';
+  const secretKey = crypto.randomBytes(18).toString('hex');
+  fs.mkdirSync(path.join(dataDir, 'data'));
+  const server = new ManagedServer({
+    name: 'minio',
+    port,
+    dataDir,
+    spawnArgs: () => [
+      binary,
+      ['server', path.join(dataDir, 'data'), '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
+      { MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off', CI: 'true' },
+    ],
+    probe: async () => {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/minio/health/ready`);
+        return response.ok;
+      } catch {
+        return false;
+      }
+    },
+  });
+  await server.start();
+  Object.assign(server, { url: `http://127.0.0.1:${port}`, accessKey, secretKey });
+  return server;
+}
+
+async function startRabbitMq({ port } = {}) {
+  port ??= await freePort();
+  const distPort = await freePort();
+  const dataDir = tempDir('rabbitmq');
+  const node = `herald${port}@localhost`;
+  fs.writeFileSync(path.join(dataDir, 'enabled_plugins'), '[].\n');
+  fs.writeFileSync(path.join(dataDir, 'rabbitmq.conf'), ['loopback_users = none', 'log.console = false', 'log.file.level = warning'].join('\n') + '\n');
+  const server = new ManagedServer({
+    name: 'rabbitmq',
+    port,
+    dataDir,
+    startTimeoutMs: 60000,
+    spawnArgs: () => [
+      '/usr/lib/rabbitmq/bin/rabbitmq-server',
+      [],
+      {
+        RABBITMQ_NODENAME: node,
+        RABBITMQ_NODE_IP_ADDRESS: '127.0.0.1',
+        RABBITMQ_NODE_PORT: String(port),
+        RABBITMQ_DIST_PORT: String(distPort),
+        RABBITMQ_MNESIA_BASE: path.join(dataDir, 'mnesia'),
+        RABBITMQ_LOG_BASE: path.join(dataDir, 'log'),
+        RABBITMQ_ENABLED_PLUGINS_FILE: path.join(dataDir, 'enabled_plugins'),
+        RABBITMQ_CONFIG_FILE: path.join(dataDir, 'rabbitmq'),
+        RABBITMQ_PID_FILE: path.join(dataDir, 'rabbitmq.pid'),
+        HOME: process.env.HOME || os.homedir(),
+      },
+    ],
+    probe: () => amqpAnswers(port),
+  });
+  await server.start();
+  server.url = `amqp://guest:guest@127.0.0.1:${port}`;
+  return server;
+}
+
+/** True once the broker speaks AMQP (the port opens before the broker can take connections). */
+function amqpAnswers(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    const done = (answer) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => socket.write(Buffer.from('AMQP\x00\x00\x09\x01', 'binary')));
+    socket.once('data', (data) => done(data.length > 7 && data[0] === 1));
+    socket.once('error', () => done(false));
+  });
+}
+
+module.exports = { ensureInstalled, ensureFerretDb, ensureMinio, startFerretDb, startMinio, startRabbitMq, freePort, CACHE };
+
+if (require.main === module) {
+  // `node scripts/servers.cjs install`: provision everything (CI's first step, and `npm run setup`).
+  const command = process.argv[2] || 'install';
+  if (command !== 'install') {
+    process.stderr.write('usage: node scripts/servers.cjs install\n');
+    process.exit(2);
+  }
+  const installed = ensureInstalled();
+  process.stdout.write(`${JSON.stringify(installed)}\n`);
+}

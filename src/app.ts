@@ -1,0 +1,90 @@
+import { INestApplication, Logger as NestLogger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { Server } from 'node:http';
+import { Logger } from 'nestjs-pino';
+import { AppModule, disabledFeatureReasons } from './app.module';
+import { HttpExceptionFilter } from './common/http-exception.filter';
+import { createValidationPipe } from './common/validation';
+import { AppConfig } from './config/config';
+import { ObjectStorage } from './storage/object-storage';
+
+export const SYSTEM_TOKEN_SCHEME = 'system-token';
+
+/** Builds the whole service from one validated configuration (main.ts and the end-to-end tests share it). */
+export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    bufferLogs: true,
+    rawBody: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new HttpExceptionFilter());
+  app.useBodyParser('json', { limit: '10mb' });
+  app.disable('x-powered-by');
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Herald')
+      .setDescription(
+        'Connects a team\'s systems to chat: Discord messages as images, metrics charts, Drone CI builds in Discord, ' +
+          'notifications over plain HTTP and VK community events. Endpoints marked with a lock take `Authorization: Bearer <SYSTEM_TOKEN>`.',
+      )
+      .setVersion(process.env.npm_package_version ?? '0.1.0')
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'SYSTEM_TOKEN' }, SYSTEM_TOKEN_SCHEME)
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+
+  const logger = new NestLogger('Herald');
+  for (const reason of disabledFeatureReasons(config)) logger.log(reason);
+  if (config.s3.createBucket) await app.get(ObjectStorage).ensureBucket();
+  return app;
+}
+
+/**
+ * SIGTERM: stop accepting connections, let in-flight requests finish, then run Nest's shutdown hooks
+ * (browser, Discord, workers, MongoDB). Nest's own signal handling re-raises the signal (exit 143); Kubernetes
+ * and our tests expect a clean 0.
+ */
+export function exitGracefullyOn(app: INestApplication, config: AppConfig, signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
+  const logger = new NestLogger('Shutdown');
+  let stopping = false;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log({ signal }, 'Shutting down');
+    const deadline = setTimeout(() => {
+      logger.error('Shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + 1500);
+    deadline.unref();
+    try {
+      await closeHttp(app.getHttpServer() as Server, config.shutdownTimeoutMs / 2);
+      await app.close();
+      logger.log('Stopped');
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'Shutdown failed');
+      process.exit(1);
+    }
+  };
+  for (const signal of signals) process.once(signal, (received) => void stop(received));
+}
+
+function closeHttp(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}

@@ -1,0 +1,345 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Browser, BrowserContext, Page, chromium } from 'playwright-core';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { ServiceBusyError } from '../common/errors';
+import { telemetry } from '../common/telemetry';
+
+/** A page kind the pool keeps warm: `prepare` loads it into a fresh page once, renders then reuse the page. */
+export interface PageTemplate {
+  name: string;
+  prepare(page: Page): Promise<void>;
+}
+
+export interface LeaseOptions {
+  /** Cut the work off after this long; the page is then thrown away. Defaults to RENDER_TIMEOUT_MS. */
+  timeoutMs?: number;
+}
+
+export class PoolSaturatedError extends ServiceBusyError {
+  constructor(queued: number) {
+    super(`The renderer is at capacity (${queued} requests waiting); retry shortly`, 2);
+    this.name = 'PoolSaturatedError';
+  }
+}
+
+export class RenderTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`Rendering did not finish within ${timeoutMs} ms`);
+    this.name = 'RenderTimeoutError';
+  }
+}
+
+export class BrowserCrashedError extends ServiceBusyError {
+  constructor(detail: string) {
+    super(`The browser crashed while rendering (${detail}); it is being replaced, retry shortly`, 1);
+    this.name = 'BrowserCrashedError';
+  }
+}
+
+export class BrowserUnavailableError extends ServiceBusyError {
+  constructor(detail: string) {
+    super(`No browser is available: ${detail}`, 5);
+    this.name = 'BrowserUnavailableError';
+  }
+}
+
+/** The empty page used by readiness and by callers that bring their own content. */
+export const BLANK_TEMPLATE = 'blank';
+
+const LOCAL_PROTOCOLS = new Set(['file:', 'data:', 'blob:', 'about:']);
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--font-render-hinting=none',
+  '--hide-scrollbars',
+  '--mute-audio',
+];
+
+interface Slot {
+  id: number;
+  context?: BrowserContext;
+  page?: Page;
+  template?: string;
+  /** The browser generation the page belongs to; a page from an older browser is dead. */
+  generation: number;
+  crashed: boolean;
+  busy: boolean;
+}
+
+interface Waiter {
+  template: string;
+  resolve(slot: Slot): void;
+}
+
+const leaseSeconds = telemetry.histogram('herald_browser_lease_seconds', 'Time spent waiting for a warm page', ['template']);
+const crashes = telemetry.counter('herald_browser_crashes_total', 'Browser or page crashes detected', ['kind']);
+const blockedRequests = telemetry.counter('herald_browser_blocked_requests_total', 'Page requests to non-local URLs that were aborted');
+const queueDepth = telemetry.gauge('herald_browser_queue_depth', 'Renders waiting for a page');
+
+/**
+ * One Chromium per process and a fixed set of warm pages, leased one at a time. A browser is a process
+ * that will crash: a dead page or browser is detected, thrown away and replaced on the next lease.
+ */
+@Injectable()
+export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(BrowserPool.name);
+  private readonly templates = new Map<string, PageTemplate>();
+  private readonly slots: Slot[];
+  private readonly waiters: Waiter[] = [];
+  private browser?: Browser;
+  private launching?: Promise<Browser>;
+  private generation = 0;
+  private closing = false;
+  private inFlight = 0;
+  private idle?: () => void;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.slots = Array.from({ length: config.browser.poolSize }, (_, id) => ({ id, generation: -1, crashed: false, busy: false }));
+    this.registerTemplate({ name: BLANK_TEMPLATE, prepare: async (page) => void (await page.setContent('<!doctype html><html><body></body></html>')) });
+  }
+
+  registerTemplate(template: PageTemplate): void {
+    this.templates.set(template.name, template);
+  }
+
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** The pid of the running Chromium, for operators and for tests that kill it. */
+  browserPid(): number | undefined {
+    const process = (this.browser as unknown as { process?: () => { pid?: number } | null } | undefined)?.process?.();
+    return process?.pid ?? undefined;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.config.browser.executablePath) {
+      this.logger.warn('No Chromium found (set BROWSER_EXECUTABLE_PATH); rendering is unavailable until one is configured');
+      return;
+    }
+    try {
+      await this.ensureBrowser();
+    } catch (error) {
+      this.logger.error({ err: error }, 'Chromium did not start; rendering will retry on the next request');
+      return;
+    }
+    // Warm every slot with a template in the background so the first renders don't pay for it.
+    const names = [...this.templates.keys()].filter((name) => name !== BLANK_TEMPLATE);
+    void Promise.all(
+      this.slots.map((slot, index) =>
+        names.length ? this.lease(names[index % names.length], async () => undefined).catch(() => undefined) : undefined,
+      ),
+    );
+  }
+
+  async lease<T>(templateName: string, work: (page: Page) => Promise<T>, options: LeaseOptions = {}): Promise<T> {
+    if (this.closing) throw new BrowserUnavailableError('the service is shutting down');
+    if (!this.templates.has(templateName)) throw new Error(`Unknown page template "${templateName}"`);
+    const timeoutMs = options.timeoutMs ?? this.config.browser.timeoutMs;
+
+    this.inFlight++;
+    const waitStarted = process.hrtime.bigint();
+    let slot: Slot;
+    try {
+      slot = await this.acquire(templateName);
+    } catch (error) {
+      this.finishOne();
+      throw error;
+    }
+    leaseSeconds.observe({ template: templateName }, Number(process.hrtime.bigint() - waitStarted) / 1e9);
+
+    try {
+      const page = await this.warmPage(slot, templateName, timeoutMs);
+      return await this.runWithTimeout(slot, page, work, timeoutMs);
+    } finally {
+      this.release(slot);
+      this.finishOne();
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
+    for (const waiter of this.waiters.splice(0)) waiter.resolve(undefined as unknown as Slot);
+    if (this.inFlight > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => (this.idle = resolve)),
+        new Promise((resolve) => setTimeout(resolve, this.config.shutdownTimeoutMs / 2)),
+      ]);
+    }
+    const browser = this.browser;
+    this.browser = undefined;
+    await browser?.close().catch(() => undefined);
+  }
+
+  private finishOne(): void {
+    this.inFlight--;
+    if (this.inFlight === 0) this.idle?.();
+  }
+
+  private acquire(templateName: string): Promise<Slot> {
+    const free = this.slots.filter((slot) => !slot.busy);
+    const slot = free.find((candidate) => candidate.template === templateName && this.isAlive(candidate)) ?? free[0];
+    if (slot) {
+      slot.busy = true;
+      return Promise.resolve(slot);
+    }
+    if (this.waiters.length >= this.config.browser.queueSize) {
+      return Promise.reject(new PoolSaturatedError(this.waiters.length));
+    }
+    return new Promise<Slot>((resolve, reject) => {
+      this.waiters.push({
+        template: templateName,
+        resolve: (handed) => (handed ? resolve(handed) : reject(new BrowserUnavailableError('the service is shutting down'))),
+      });
+      queueDepth.set(this.waiters.length);
+    });
+  }
+
+  private release(slot: Slot): void {
+    // Prefer a waiter that wants the template this page already holds; otherwise the oldest waiter.
+    const matching = this.waiters.findIndex((waiter) => waiter.template === slot.template);
+    const index = matching >= 0 && matching < 4 ? matching : 0;
+    const [waiter] = this.waiters.splice(index, 1);
+    queueDepth.set(this.waiters.length);
+    if (waiter) {
+      waiter.resolve(slot);
+      return;
+    }
+    slot.busy = false;
+  }
+
+  private isAlive(slot: Slot): boolean {
+    return Boolean(slot.page && !slot.crashed && !slot.page.isClosed() && slot.generation === this.generation && this.browser?.isConnected());
+  }
+
+  private async warmPage(slot: Slot, templateName: string, timeoutMs: number): Promise<Page> {
+    if (this.isAlive(slot) && slot.template === templateName) return slot.page!;
+    await this.discardPage(slot);
+    const browser = await this.ensureBrowser();
+    const generation = this.generation;
+    const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, deviceScaleFactor: 1 });
+    slot.context = context;
+    await context.route('**/*', (route) => {
+      const url = route.request().url();
+      if (LOCAL_PROTOCOLS.has(protocolOf(url))) return route.continue();
+      blockedRequests.inc();
+      this.logger.warn({ url: url.slice(0, 200) }, 'Blocked a page request to a non-local URL');
+      return route.abort('blockedbyclient');
+    });
+    const page = await context.newPage();
+    page.on('crash', () => {
+      slot.crashed = true;
+      crashes.inc({ kind: 'page' });
+      this.logger.warn({ slot: slot.id }, 'A browser page crashed; it will be replaced');
+    });
+    slot.page = page;
+    slot.generation = generation;
+    slot.crashed = false;
+    slot.template = undefined;
+    const template = this.templates.get(templateName)!;
+    try {
+      await withTimeout(template.prepare(page), timeoutMs, () => new RenderTimeoutError(timeoutMs));
+    } catch (error) {
+      await this.discardPage(slot);
+      throw this.classify(error, slot, generation);
+    }
+    slot.template = templateName;
+    return page;
+  }
+
+  private async runWithTimeout<T>(slot: Slot, page: Page, work: (page: Page) => Promise<T>, timeoutMs: number): Promise<T> {
+    const generation = slot.generation;
+    try {
+      return await withTimeout(work(page), timeoutMs, () => new RenderTimeoutError(timeoutMs));
+    } catch (error) {
+      const classified = this.classify(error, slot, generation);
+      // A page that hung or died holds nothing we can trust: the next lease gets a fresh one.
+      if (classified instanceof RenderTimeoutError || classified instanceof BrowserCrashedError) await this.discardPage(slot);
+      throw classified;
+    }
+  }
+
+  private classify(error: unknown, slot: Slot, generation: number): unknown {
+    if (error instanceof RenderTimeoutError || error instanceof BrowserCrashedError || error instanceof ServiceBusyError) return error;
+    const browserGone = generation !== this.generation || !this.browser?.isConnected();
+    const pageGone = slot.crashed || slot.page?.isClosed();
+    const message = error instanceof Error ? error.message : String(error);
+    if (browserGone || pageGone || /Target (page, context or browser )?(has been )?closed|crash/i.test(message)) {
+      return new BrowserCrashedError(browserGone ? 'browser disconnected' : 'page crashed');
+    }
+    return error;
+  }
+
+  private async discardPage(slot: Slot): Promise<void> {
+    const context = slot.context;
+    slot.page = undefined;
+    slot.context = undefined;
+    slot.template = undefined;
+    slot.crashed = false;
+    if (context) await withTimeout(context.close(), 2000, () => new Error('context close timed out')).catch(() => undefined);
+  }
+
+  private async ensureBrowser(): Promise<Browser> {
+    if (this.browser?.isConnected()) return this.browser;
+    if (this.closing) throw new BrowserUnavailableError('the service is shutting down');
+    if (!this.config.browser.executablePath) throw new BrowserUnavailableError('no Chromium configured (BROWSER_EXECUTABLE_PATH)');
+    this.launching ??= this.launch().finally(() => (this.launching = undefined));
+    return this.launching;
+  }
+
+  private async launch(): Promise<Browser> {
+    const started = Date.now();
+    let browser: Browser;
+    try {
+      browser = await chromium.launch({
+        executablePath: this.config.browser.executablePath,
+        headless: true,
+        args: CHROMIUM_ARGS,
+        timeout: 30000,
+      });
+    } catch (error) {
+      throw new BrowserUnavailableError(`Chromium at ${this.config.browser.executablePath} did not start: ${(error as Error).message.split('\n')[0]}`);
+    }
+    this.generation++;
+    this.browser = browser;
+    browser.on('disconnected', () => {
+      if (this.browser !== browser) return;
+      this.browser = undefined;
+      this.generation++;
+      if (!this.closing) {
+        crashes.inc({ kind: 'browser' });
+        this.logger.warn('Chromium disconnected; a new one starts on the next render');
+      }
+    });
+    this.logger.log({ pid: this.browserPid(), ms: Date.now() - started, version: browser.version() }, 'Chromium started');
+    return browser;
+  }
+}
+
+function protocolOf(url: string): string {
+  const colon = url.indexOf(':');
+  return colon > 0 ? url.slice(0, colon + 1).toLowerCase() : '';
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(onTimeout()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,9 @@
+/**
+ * Exponential backoff with full jitter (AWS architecture blog's "full jitter"): spreads retries of many
+ * workers so a dependency that comes back is not hit by all of them at the same instant.
+ * `attempt` counts from 1 (the first retry).
+ */
+export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+  const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.max(baseMs / 2, Math.round(random() * ceiling));
+}

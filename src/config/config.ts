@@ -1,0 +1,308 @@
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+
+/** Injection token for the one validated configuration. */
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const optionalString = z
+  .string()
+  .transform((value) => value.trim())
+  .transform((value) => (value === '' ? undefined : value))
+  .optional();
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be one of true, false, 1, 0, yes, no' })
+    .optional()
+    .transform((value) => (value === undefined ? fallback : ['true', '1', 'yes'].includes(value)));
+
+const int = (fallback: number, min: number, max: number) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined || value.trim() === '') return fallback;
+      if (!/^-?\d+$/.test(value.trim())) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number, got "${value}"` });
+        return z.NEVER;
+      }
+      const parsed = Number(value);
+      if (parsed < min || parsed > max) {
+        ctx.addIssue({ code: 'custom', message: `must be between ${min} and ${max}, got ${parsed}` });
+        return z.NEVER;
+      }
+      return parsed;
+    });
+
+const url = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a URL (${protocols.join(', ')})` },
+    );
+
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()))
+    .pipe(url(protocols).optional());
+
+const list = (fallback: string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((value) =>
+      value === undefined || value.trim() === ''
+        ? fallback
+        : value
+            .split(',')
+            .map((item) => item.trim())
+            .filter(Boolean),
+    );
+
+const snowflake = z
+  .string()
+  .trim()
+  .regex(/^\d{15,21}$/, 'must be a Discord id (a snowflake of 15-21 digits)');
+const optionalSnowflake = z
+  .string()
+  .optional()
+  .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()))
+  .pipe(snowflake.optional());
+
+/** "owner/repo=channelId,owner/other=channelId" */
+const repoChannelMap = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const map: Record<string, string> = {};
+    if (value === undefined || value.trim() === '') return map;
+    for (const pair of value.split(',').map((item) => item.trim()).filter(Boolean)) {
+      const [repo, channel] = pair.split('=').map((part) => part?.trim());
+      if (!repo || !channel || !/^[^/\s]+\/[^/\s]+$/.test(repo) || !/^\d{15,21}$/.test(channel)) {
+        ctx.addIssue({ code: 'custom', message: `each entry must look like owner/repo=<channel id>, got "${pair}"` });
+        return z.NEVER;
+      }
+      map[repo.toLowerCase()] = channel;
+    }
+    return map;
+  });
+
+const ROLES = ['api', 'discord', 'vk'] as const;
+export type HeraldRole = (typeof ROLES)[number];
+
+const DEFAULT_CHROMIUM = '/usr/bin/chromium';
+
+/** The environment, variable by variable; the README's configuration table mirrors this schema. */
+const envSchema = z.object({
+  PORT: int(3000, 1, 65535),
+  HOST: z.string().trim().min(1).default('0.0.0.0'),
+  HERALD_ROLES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const roles = (value ?? ROLES.join(','))
+        .split(',')
+        .map((role) => role.trim())
+        .filter(Boolean);
+      const unknown = roles.filter((role) => !(ROLES as readonly string[]).includes(role));
+      if (unknown.length) {
+        ctx.addIssue({ code: 'custom', message: `unknown role(s) ${unknown.join(', ')}; allowed: ${ROLES.join(', ')}` });
+        return z.NEVER;
+      }
+      return roles as HeraldRole[];
+    }),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool(false),
+  SHUTDOWN_TIMEOUT_MS: int(8000, 100, 60000),
+
+  MONGODB_URI: url(['mongodb', 'mongodb+srv']).default('mongodb://127.0.0.1:27017/herald'),
+
+  S3_ENDPOINT: optionalUrl(['http', 'https']),
+  S3_REGION: z.string().trim().min(1).default('us-east-1'),
+  S3_BUCKET: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a valid S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)')
+    .default('herald'),
+  S3_FORCE_PATH_STYLE: bool(false),
+  S3_CREATE_BUCKET: bool(false),
+  AWS_ACCESS_KEY_ID: optionalString,
+  AWS_SECRET_ACCESS_KEY: optionalString,
+
+  SYSTEM_TOKEN: z.string({ error: 'is required (the bearer token clients send to Herald)' }).min(16, 'must be at least 16 characters'),
+  BACKEND_URL: optionalUrl(['http', 'https']),
+
+  DISCORD_TOKEN: optionalString,
+  DISCORD_API_URL: url(['http', 'https']).default('https://discord.com/api'),
+  DISCORD_CHANNEL_ALLOWLIST: list([]),
+  DISCORD_RENDER_BOT_MESSAGES: bool(false),
+  DISCORD_PRESENCE_INTERVAL_MS: int(10000, 1000, 600000),
+
+  BROWSER_EXECUTABLE_PATH: optionalString,
+  BROWSER_POOL_SIZE: int(2, 1, 32),
+  RENDER_QUEUE_SIZE: int(64, 0, 10000),
+  RENDER_TIMEOUT_MS: int(15000, 500, 120000),
+  RENDER_FETCH_ALLOWLIST: list(['cdn.discordapp.com', 'media.discordapp.net', 'images-ext-1.discordapp.net', 'images-ext-2.discordapp.net']),
+  RENDER_FETCH_TIMEOUT_MS: int(5000, 100, 60000),
+  RENDER_FETCH_MAX_BYTES: int(8 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+
+  DRONE_WEBHOOK_SECRET: optionalString,
+  DRONE_CHANNEL_ID: optionalSnowflake,
+  DRONE_REPO_CHANNELS: repoChannelMap,
+  DRONE_SIGNATURE_MAX_SKEW_SECONDS: int(300, 1, 86400),
+
+  NOTIFY_DEFAULT_CHANNEL_ID: optionalSnowflake,
+
+  METRICS_MAX_CHARTS: int(10, 1, 100),
+  METRICS_MAX_SERIES: int(20, 1, 200),
+  METRICS_MAX_POINTS: int(10000, 1, 1000000),
+  METRICS_MAX_WIDTH: int(2000, 100, 8000),
+  METRICS_MAX_HEIGHT: int(2000, 100, 8000),
+  METRICS_PRESIGN_TTL_SECONDS: int(0, 0, 604800),
+
+  VK_TOKEN: optionalString,
+  VK_GROUP_ID: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()))
+    .pipe(z.string().regex(/^\d+$/, 'must be the numeric community id').optional()),
+  VK_API_URL: url(['http', 'https']).default('https://api.vk.com/method'),
+  VK_API_VERSION: z.string().trim().regex(/^\d+\.\d+$/, 'must look like 5.199').default('5.199'),
+  VK_LONGPOLL_WAIT_SECONDS: int(25, 1, 90),
+  VK_COMMAND_PREFIXES: list(['/', '!']),
+  VK_NAME_CACHE_TTL_SECONDS: int(600, 0, 86400),
+  VK_ROUTES_FILE: optionalString,
+  VK_HTTP_SIGNING_SECRET: optionalString,
+  AMQP_URL: optionalUrl(['amqp', 'amqps']),
+
+  OUTBOX_BACKOFF_BASE_MS: int(1000, 10, 600000),
+  OUTBOX_BACKOFF_MAX_MS: int(60000, 10, 3600000),
+  OUTBOX_POLL_INTERVAL_MS: int(1000, 10, 60000),
+});
+
+export type HeraldEnv = z.input<typeof envSchema>;
+
+function shape(env: z.output<typeof envSchema>) {
+  const executablePath = env.BROWSER_EXECUTABLE_PATH ?? (existsSync(DEFAULT_CHROMIUM) ? DEFAULT_CHROMIUM : undefined);
+  return {
+    http: { port: env.PORT, host: env.HOST },
+    roles: new Set<HeraldRole>(env.HERALD_ROLES),
+    log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    mongo: { uri: env.MONGODB_URI },
+    s3: {
+      endpoint: env.S3_ENDPOINT,
+      region: env.S3_REGION,
+      bucket: env.S3_BUCKET,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE,
+      createBucket: env.S3_CREATE_BUCKET,
+      credentials:
+        env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
+          ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }
+          : undefined,
+    },
+    auth: { systemToken: env.SYSTEM_TOKEN },
+    backend: { url: env.BACKEND_URL },
+    discord: {
+      token: env.DISCORD_TOKEN,
+      apiUrl: env.DISCORD_API_URL.replace(/\/+$/, ''),
+      channelAllowlist: env.DISCORD_CHANNEL_ALLOWLIST,
+      renderBotMessages: env.DISCORD_RENDER_BOT_MESSAGES,
+      presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
+    },
+    browser: { executablePath, poolSize: env.BROWSER_POOL_SIZE, queueSize: env.RENDER_QUEUE_SIZE, timeoutMs: env.RENDER_TIMEOUT_MS },
+    render: {
+      fetchAllowlist: env.RENDER_FETCH_ALLOWLIST.map((host) => host.toLowerCase()),
+      fetchTimeoutMs: env.RENDER_FETCH_TIMEOUT_MS,
+      fetchMaxBytes: env.RENDER_FETCH_MAX_BYTES,
+    },
+    drone: {
+      webhookSecret: env.DRONE_WEBHOOK_SECRET,
+      channelId: env.DRONE_CHANNEL_ID,
+      repoChannels: env.DRONE_REPO_CHANNELS,
+      maxSkewSeconds: env.DRONE_SIGNATURE_MAX_SKEW_SECONDS,
+    },
+    notify: { defaultChannelId: env.NOTIFY_DEFAULT_CHANNEL_ID },
+    metrics: {
+      maxCharts: env.METRICS_MAX_CHARTS,
+      maxSeries: env.METRICS_MAX_SERIES,
+      maxPoints: env.METRICS_MAX_POINTS,
+      maxWidth: env.METRICS_MAX_WIDTH,
+      maxHeight: env.METRICS_MAX_HEIGHT,
+      presignTtlSeconds: env.METRICS_PRESIGN_TTL_SECONDS,
+    },
+    vk: {
+      token: env.VK_TOKEN,
+      groupId: env.VK_GROUP_ID === undefined ? undefined : Number(env.VK_GROUP_ID),
+      apiUrl: env.VK_API_URL.replace(/\/+$/, ''),
+      apiVersion: env.VK_API_VERSION,
+      longPollWaitSeconds: env.VK_LONGPOLL_WAIT_SECONDS,
+      commandPrefixes: env.VK_COMMAND_PREFIXES,
+      nameCacheTtlSeconds: env.VK_NAME_CACHE_TTL_SECONDS,
+      routesFile: env.VK_ROUTES_FILE,
+      httpSigningSecret: env.VK_HTTP_SIGNING_SECRET,
+    },
+    amqp: { url: env.AMQP_URL },
+    outbox: {
+      backoffBaseMs: env.OUTBOX_BACKOFF_BASE_MS,
+      backoffMaxMs: env.OUTBOX_BACKOFF_MAX_MS,
+      pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
+    },
+  };
+}
+
+export type AppConfig = ReturnType<typeof shape>;
+
+/** Reads and validates the environment once; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
+  }
+  const config = shape(parsed.data);
+  const problems: string[] = [];
+  if (config.vk.token && config.vk.groupId === undefined) problems.push('VK_GROUP_ID: is required when VK_TOKEN is set');
+  if (Boolean(env.AWS_ACCESS_KEY_ID?.trim()) !== Boolean(env.AWS_SECRET_ACCESS_KEY?.trim())) {
+    problems.push('AWS_SECRET_ACCESS_KEY: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together');
+  }
+  if (config.outbox.backoffMaxMs < config.outbox.backoffBaseMs) {
+    problems.push('OUTBOX_BACKOFF_MAX_MS: must not be smaller than OUTBOX_BACKOFF_BASE_MS');
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return config;
+}
+
+/** Which features have what they need to run; the rest are switched off with one log line each. */
+export function enabledFeatures(config: AppConfig) {
+  const api = config.roles.has('api');
+  const discordRest = Boolean(config.discord.token);
+  return {
+    discordRest,
+    discordBot: discordRest && config.roles.has('discord'),
+    drone: api && discordRest && Boolean(config.drone.webhookSecret),
+    notify: api && discordRest,
+    metrics: api,
+    render: api || (discordRest && config.roles.has('discord')),
+    vk: Boolean(config.vk.token) && config.vk.groupId !== undefined,
+    /** Exactly one replica should run the VK poller (VK invalidates a second poller's key). */
+    vkPoller: config.roles.has('vk') && Boolean(config.vk.token) && config.vk.groupId !== undefined,
+    backend: Boolean(config.backend.url),
+  };
+}

@@ -1,0 +1,83 @@
+import { DiscordAPIError, HTTPError, RawFile, REST, RateLimitError } from '@discordjs/rest';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import {
+  APIMessage,
+  RESTPatchAPIChannelMessageJSONBody,
+  RESTPostAPIChannelMessageJSONBody,
+  Routes,
+} from 'discord-api-types/v10';
+import { APP_CONFIG, AppConfig } from '../config/config';
+
+export interface DiscordFile {
+  name: string;
+  data: Buffer;
+  contentType?: string;
+}
+
+/**
+ * Discord's REST API for everyone who posts without a gateway connection (Drone, Notify, VK bridge).
+ * @discordjs/rest waits out 429s (per-route buckets and the global limit) and retries 5xx and network errors.
+ */
+@Injectable()
+export class DiscordRest implements OnModuleDestroy {
+  private readonly logger = new Logger(DiscordRest.name);
+  readonly rest: REST;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.rest = new REST({ version: '10', api: config.discord.apiUrl, retries: 3, timeout: 15_000 }).setToken(config.discord.token ?? '');
+    this.rest.on('rateLimited', (info) =>
+      this.logger.warn({ route: info.route, retryAfterMs: info.retryAfter, global: info.global }, 'Discord rate limit hit; waiting'),
+    );
+  }
+
+  createMessage(channelId: string, body: RESTPostAPIChannelMessageJSONBody, files?: DiscordFile[]): Promise<APIMessage> {
+    return this.rest.post(Routes.channelMessages(channelId), { body, files: toRawFiles(files) }) as Promise<APIMessage>;
+  }
+
+  editMessage(channelId: string, messageId: string, body: RESTPatchAPIChannelMessageJSONBody, files?: DiscordFile[]): Promise<APIMessage> {
+    return this.rest.patch(Routes.channelMessage(channelId, messageId), { body, files: toRawFiles(files) }) as Promise<APIMessage>;
+  }
+
+  async deleteMessage(channelId: string, messageId: string): Promise<void> {
+    await this.rest.delete(Routes.channelMessage(channelId, messageId));
+  }
+
+  onModuleDestroy(): void {
+    this.rest.clearHashSweeper();
+    this.rest.clearHandlerSweeper();
+  }
+}
+
+function toRawFiles(files?: DiscordFile[]): RawFile[] | undefined {
+  return files?.map((file) => ({ name: file.name, data: file.data, contentType: file.contentType }));
+}
+
+/** Discord JSON error codes that no retry will fix. */
+const PERMANENT_CODES = new Set([
+  10003, // Unknown Channel
+  10008, // Unknown Message
+  50001, // Missing Access
+  50013, // Missing Permissions
+  50035, // Invalid Form Body
+  50006, // Cannot send an empty message
+  50007, // Cannot send messages to this user
+  40005, // Request entity too large
+]);
+
+/** True when retrying cannot help: a bad channel, missing permission or a body Discord refuses. */
+export function isPermanentDiscordError(error: unknown): boolean {
+  if (error instanceof DiscordAPIError) {
+    if (typeof error.code === 'number' && PERMANENT_CODES.has(error.code)) return true;
+    return error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 408;
+  }
+  if (error instanceof HTTPError) return error.status >= 400 && error.status < 500 && error.status !== 429 && error.status !== 408;
+  return false;
+}
+
+/** A short, secret-free description of a Discord failure for records and logs. */
+export function describeDiscordError(error: unknown): string {
+  if (error instanceof DiscordAPIError) return `Discord ${error.status} (code ${error.code}): ${error.message}`;
+  if (error instanceof HTTPError) return `Discord HTTP ${error.status}: ${error.message}`;
+  if (error instanceof RateLimitError) return `Discord rate limited ${error.route} for ${error.timeToReset} ms`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,83 @@
+import { Injectable, Logger } from '@nestjs/common';
+
+/** One readiness check. A required check that fails makes the service unready (503, presence dnd); an optional one degrades it (presence idle). */
+export interface ReadinessCheck {
+  name: string;
+  required: boolean;
+  /** Resolves when healthy; rejects (or times out) with a reason an operator can act on. */
+  check(): Promise<void>;
+}
+
+export interface CheckOutcome {
+  name: string;
+  required: boolean;
+  up: boolean;
+  message?: string;
+  ms: number;
+}
+
+export type ReadinessStatus = 'up' | 'degraded' | 'down';
+
+export interface ReadinessReport {
+  status: ReadinessStatus;
+  /** Names of the checks that failed, required first. */
+  failed: string[];
+  outcomes: CheckOutcome[];
+}
+
+const CHECK_TIMEOUT_MS = 3000;
+
+/** The readiness checks every module contributes; read by the /health/ready probe and by the bot's presence. */
+@Injectable()
+export class ReadinessService {
+  private readonly logger = new Logger(ReadinessService.name);
+  private readonly checks = new Map<string, ReadinessCheck>();
+  private running?: Promise<ReadinessReport>;
+  private lastStatus?: ReadinessStatus;
+
+  register(check: ReadinessCheck): void {
+    this.checks.set(check.name, check);
+  }
+
+  names(): string[] {
+    return [...this.checks.keys()];
+  }
+
+  /** Runs every check at once; concurrent callers share one run so probes can't pile up on a slow dependency. */
+  check(): Promise<ReadinessReport> {
+    this.running ??= this.runChecks().finally(() => (this.running = undefined));
+    return this.running;
+  }
+
+  private async runChecks(): Promise<ReadinessReport> {
+    const outcomes = await Promise.all([...this.checks.values()].map((check) => this.runOne(check)));
+    const failedRequired = outcomes.filter((outcome) => !outcome.up && outcome.required).map((outcome) => outcome.name);
+    const failedOptional = outcomes.filter((outcome) => !outcome.up && !outcome.required).map((outcome) => outcome.name);
+    const status: ReadinessStatus = failedRequired.length ? 'down' : failedOptional.length ? 'degraded' : 'up';
+    if (status !== this.lastStatus) {
+      const log = status === 'up' ? 'log' : 'warn';
+      this.logger[log]({ status, failed: [...failedRequired, ...failedOptional] }, `Readiness is now ${status}`);
+      this.lastStatus = status;
+    }
+    return { status, failed: [...failedRequired, ...failedOptional], outcomes };
+  }
+
+  private async runOne(check: ReadinessCheck): Promise<CheckOutcome> {
+    const started = Date.now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        check.check(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+        }),
+      ]);
+      return { name: check.name, required: check.required, up: true, ms: Date.now() - started };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return { name: check.name, required: check.required, up: false, message, ms: Date.now() - started };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}

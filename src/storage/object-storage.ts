@@ -1,0 +1,137 @@
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { DependencyUnavailableError } from '../common/errors';
+
+export interface StoredObject {
+  urn: string;
+  key: string;
+  bytes: number;
+}
+
+/** The one place that talks to S3 (AWS, MinIO or any S3-compatible endpoint). */
+@Injectable()
+export class ObjectStorage implements OnModuleDestroy {
+  private readonly logger = new Logger(ObjectStorage.name);
+  private readonly client: S3Client;
+  readonly bucket: string;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.bucket = config.s3.bucket;
+    this.client = new S3Client({
+      region: config.s3.region,
+      endpoint: config.s3.endpoint,
+      forcePathStyle: config.s3.forcePathStyle,
+      credentials: config.s3.credentials,
+      maxAttempts: 2,
+      requestHandler: { connectionTimeout: 3000, requestTimeout: 15000 },
+    });
+  }
+
+  urn(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  async put(key: string, body: Buffer, contentType: string): Promise<StoredObject> {
+    await this.call('put', key, () =>
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.length })),
+    );
+    return { urn: this.urn(key), key, bytes: body.length };
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.call('delete', key, () => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.call('exists', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
+      return true;
+    } catch (error) {
+      if (isNotFound(error)) return false;
+      throw error;
+    }
+  }
+
+  async get(key: string): Promise<Buffer | null> {
+    try {
+      const result = await this.call('get', key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
+      return Buffer.from(await result.Body!.transformToByteArray());
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  presign(key: string, ttlSeconds: number): Promise<string> {
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), { expiresIn: ttlSeconds });
+  }
+
+  /** Readiness: the bucket answers to our credentials. */
+  async ping(): Promise<void> {
+    await this.call('ping', '', () => this.client.send(new HeadBucketCommand({ Bucket: this.bucket })));
+  }
+
+  /** Local runs and tests start with an empty server; production buckets are made by whoever owns them. */
+  async ensureBucket(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+    } catch (error) {
+      if (!isNotFound(error)) throw describe(error, 'ensureBucket', this.bucket);
+      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+      this.logger.log({ bucket: this.bucket }, 'Created bucket');
+    }
+  }
+
+  onModuleDestroy(): void {
+    this.client.destroy();
+  }
+
+  private async call<T>(operation: string, key: string, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      if (isNotFound(error)) throw error;
+      throw describe(error, operation, key ? `${this.bucket}/${key}` : this.bucket);
+    }
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  if (error instanceof S3ServiceException) {
+    return error.$metadata.httpStatusCode === 404 || ['NotFound', 'NoSuchKey', 'NoSuchBucket'].includes(error.name);
+  }
+  return false;
+}
+
+/** Turns SDK errors into ones that say what went wrong in words an operator can act on. */
+function describe(error: unknown, operation: string, target: string): Error {
+  if (error instanceof S3ServiceException) {
+    const status = error.$metadata.httpStatusCode;
+    if (status === 403 || ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied'].includes(error.name)) {
+      return new StorageAccessError(
+        `S3 ${operation} on ${target} was refused (${error.name}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy`,
+      );
+    }
+    return new DependencyUnavailableError('storage', `S3 ${operation} on ${target} failed: ${error.name} (HTTP ${status ?? '?'})`);
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return new DependencyUnavailableError('storage', `S3 ${operation} on ${target} failed: ${reason}`);
+}
+
+export class StorageAccessError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StorageAccessError';
+  }
+}
