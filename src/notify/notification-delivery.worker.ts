@@ -1,0 +1,236 @@
+import { DiscordAPIError, RateLimitError } from '@discordjs/rest';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { backoffDelay } from '../common/backoff';
+import { telemetry } from '../common/telemetry';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { DiscordRest, describeDiscordError, isPermanentDiscordError } from '../discord/discord-rest';
+import { createBody, editBody } from './notification-message';
+import { DeliveryError } from './notification.schema';
+import { NotificationRecord, NotificationStore } from './notification.store';
+
+/** Long enough for @discordjs/rest's own retries; renewed while a call is in flight, so it only runs out on a crash. */
+export const LEASE_MS = 30_000;
+const LEASE_RENEW_MS = LEASE_MS / 3;
+const MAX_CHANNELS_IN_FLIGHT = 8;
+const MAX_CHANGES_IN_FLIGHT = 4;
+const UNKNOWN_MESSAGE = 10008;
+
+type Operation = 'create' | 'edit' | 'delete';
+type Verdict = { retry: false; gone: boolean } | { retry: true; delayMs: number };
+
+const deliveries = telemetry.counter('herald_notify_discord_calls_total', 'Discord calls made for notifications, by outcome', [
+  'operation',
+  'outcome',
+]);
+
+/**
+ * Delivers stored notifications to Discord. Any number of replicas run one each; MongoDB leases decide who sends
+ * what, so a notification is sent by one worker at a time, and a crashed worker's work is taken over once its lease
+ * expires. A channel's notifications go out strictly one after another, in acceptance order: the next one waits
+ * until the previous one is sent or has failed for good.
+ */
+@Injectable()
+export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(NotificationDeliveryWorker.name);
+  private readonly owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  private readonly channelsInFlight = new Set<string>();
+  private readonly work = new Set<Promise<void>>();
+  private changesInFlight = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private polling = false;
+  private pollAgain = false;
+  private stopping = false;
+
+  constructor(
+    private readonly store: NotificationStore,
+    private readonly discord: DiscordRest,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.logger.log({ worker: this.owner }, 'Notification delivery worker started');
+    this.schedule(0);
+  }
+
+  /** Called after a request stored new work, so this replica does not wait for its next poll. */
+  wake(): void {
+    if (!this.stopping) this.schedule(0);
+  }
+
+  /**
+   * Stops taking work and waits for Discord calls in flight, so their results are recorded and their leases given
+   * back; a call still running after the shutdown timeout keeps its lease, which expires for another replica.
+   */
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    let timeout: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => (timeout = setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs)));
+    const outcome = await Promise.race([Promise.allSettled([...this.work]).then(() => 'done' as const), deadline]);
+    clearTimeout(timeout);
+    if (outcome === 'timeout') this.logger.warn({ inFlight: this.work.size }, 'Shut down with Discord calls still in flight; their leases will expire');
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), delayMs);
+  }
+
+  private async poll(): Promise<void> {
+    this.polling = true;
+    this.pollAgain = false;
+    try {
+      for (const channelId of await this.store.channelsWithQueue()) {
+        if (this.stopping || this.channelsInFlight.size >= MAX_CHANNELS_IN_FLIGHT) break;
+        if (!this.channelsInFlight.has(channelId)) this.track(this.drainChannel(channelId));
+      }
+      while (!this.stopping && this.changesInFlight < MAX_CHANGES_IN_FLIGHT) {
+        const change = await this.store.claimDueChange(this.owner, LEASE_MS);
+        if (!change) break;
+        this.changesInFlight += 1;
+        this.track(this.deliver(change).finally(() => (this.changesInFlight -= 1)));
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Polling for notifications failed; trying again');
+    } finally {
+      this.polling = false;
+      this.schedule(this.pollAgain ? 0 : this.config.outbox.pollIntervalMs);
+    }
+  }
+
+  private track(task: Promise<void>): void {
+    this.work.add(task);
+    void task.finally(() => this.work.delete(task));
+  }
+
+  /** Sends a channel's queue head after head until it is empty, not yet due, or another replica holds the head. */
+  private async drainChannel(channelId: string): Promise<void> {
+    this.channelsInFlight.add(channelId);
+    try {
+      while (!this.stopping) {
+        const head = await this.store.headOf(channelId);
+        if (!head) return;
+        const claimed = await this.store.claim(head._id, this.owner, LEASE_MS);
+        if (!claimed) return;
+        await this.deliver(claimed);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, channelId }, 'Delivering to channel failed; the next poll tries again');
+    } finally {
+      this.channelsInFlight.delete(channelId);
+    }
+  }
+
+  private async deliver(record: NotificationRecord): Promise<void> {
+    const operation = operationOf(record);
+    const notificationId = record._id.toHexString();
+    if (this.stopping) return this.store.release(record, this.owner);
+    if (operation === 'create' && record.deleteRequested) {
+      // Deleted by a client while it waited; it never reaches Discord.
+      await this.store.recordDeleted(record, this.owner);
+      return;
+    }
+
+    const renewal = setInterval(() => void this.renew(record), LEASE_RENEW_MS);
+    try {
+      let messageId: string | undefined;
+      try {
+        messageId = await this.callDiscord(record, operation);
+      } catch (error) {
+        await this.recordFailure(record, operation, error);
+        return;
+      }
+      deliveries.inc({ operation, outcome: 'ok' });
+      // If this write fails, the lease runs out and the call is repeated; for a create, the enforced nonce makes
+      // Discord hand back the message it already made instead of posting it twice.
+      if (operation === 'delete') await this.store.recordDeleted(record, this.owner);
+      else await this.store.recordShown(record, this.owner, record.revision, operation === 'create' ? { messageId, sentAt: new Date() } : {});
+      this.logger.log({ notificationId, channelId: record.channelId, messageId: messageId ?? record.messageId, operation }, 'Notification delivered to Discord');
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  /** Makes the one Discord call the notification owes; returns the message id of a create. */
+  private async callDiscord(record: NotificationRecord, operation: Operation): Promise<string | undefined> {
+    switch (operation) {
+      case 'create':
+        return (await this.discord.createMessage(record.channelId, createBody(record.message, record._id.toHexString()))).id;
+      case 'edit':
+        await this.discord.editMessage(record.channelId, requireMessageId(record), editBody(record.message));
+        return undefined;
+      case 'delete':
+        try {
+          await this.discord.deleteMessage(record.channelId, requireMessageId(record));
+        } catch (error) {
+          // Already gone (deleted by a person in Discord): the client's wish is fulfilled.
+          if (!(error instanceof DiscordAPIError && error.code === UNKNOWN_MESSAGE)) throw error;
+        }
+        return undefined;
+    }
+  }
+
+  private async recordFailure(record: NotificationRecord, operation: Operation, error: unknown): Promise<void> {
+    const notificationId = record._id.toHexString();
+    const failure = toDeliveryError(error);
+    const verdict = judge(error, record.failures + 1, this.config);
+    if (!verdict.retry) {
+      deliveries.inc({ operation, outcome: 'refused' });
+      this.logger.warn({ notificationId, channelId: record.channelId, operation, error: failure.message }, 'Discord refused the notification');
+      await this.store.recordRefused(record, this.owner, failure, verdict.gone);
+      return;
+    }
+    deliveries.inc({ operation, outcome: 'retry' });
+    this.logger.warn(
+      { notificationId, channelId: record.channelId, operation, attempts: record.attempts, retryInMs: verdict.delayMs, error: failure.message },
+      'Discord call failed; retrying later',
+    );
+    await this.store.recordRetry(record, this.owner, failure, new Date(Date.now() + verdict.delayMs));
+  }
+
+  private async renew(record: NotificationRecord): Promise<void> {
+    try {
+      if (!(await this.store.renewLease(record._id, this.owner, LEASE_MS))) {
+        this.logger.warn({ notificationId: record._id.toHexString() }, 'Lost the lease of a notification in flight');
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, notificationId: record._id.toHexString() }, 'Could not renew a notification lease');
+    }
+  }
+}
+
+function operationOf(record: NotificationRecord): Operation {
+  return record.state === 'queued' ? 'create' : record.pending === 'delete' ? 'delete' : 'edit';
+}
+
+function requireMessageId(record: NotificationRecord): string {
+  if (!record.messageId) throw new Error(`Notification ${record._id.toHexString()} has no Discord message id`);
+  return record.messageId;
+}
+
+/**
+ * Permanent: Discord answered with a client error that no retry fixes (unknown channel, missing access, invalid
+ * body). Everything else is retried without limit, so a notification is never dropped because @discordjs/rest ran
+ * out of its own retries (it gives up on 5xx after `retries` immediate attempts). A 401 is retried too: the fix is a
+ * new token and a restart, after which the queue should still go out.
+ */
+export function judge(error: unknown, failures: number, config: Pick<AppConfig, 'outbox'>): Verdict {
+  if (error instanceof DiscordAPIError && error.status !== 401 && isPermanentDiscordError(error)) {
+    return { retry: false, gone: error.code === UNKNOWN_MESSAGE };
+  }
+  if (error instanceof RateLimitError) return { retry: true, delayMs: Math.max(error.retryAfter, config.outbox.backoffBaseMs) };
+  return { retry: true, delayMs: backoffDelay(failures, config.outbox.backoffBaseMs, config.outbox.backoffMaxMs) };
+}
+
+function toDeliveryError(error: unknown): DeliveryError {
+  const status = typeof (error as { status?: unknown })?.status === 'number' ? (error as { status: number }).status : undefined;
+  const code = error instanceof DiscordAPIError && typeof error.code === 'number' ? error.code : undefined;
+  return { message: describeDiscordError(error), at: new Date(), ...(status !== undefined ? { status } : {}), ...(code !== undefined ? { code } : {}) };
+}

@@ -1,0 +1,294 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { DISCORD_LIMITS } from './discord-limits';
+import { EmbedsWithinTotalLimit, IsMessageShorthand, MaxChars, NeedsEmbed, shouldCheckMessage } from './notification-rules';
+
+const WEB_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+
+export const SEVERITIES = ['info', 'warning', 'error', 'success'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+// Embeds keep Discord's own field names (icon_url, not iconUrl) so an embed copied from Discord's docs or from a
+// webhook payload works unchanged.
+
+export class EmbedFooterDto {
+  @ApiProperty({ maxLength: DISCORD_LIMITS.footerText, example: 'nightly backup' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxChars(DISCORD_LIMITS.footerText)
+  text!: string;
+
+  @ApiPropertyOptional({ format: 'uri', example: 'https://example.com/icon.png' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  icon_url?: string;
+}
+
+export class EmbedAuthorDto {
+  @ApiProperty({ maxLength: DISCORD_LIMITS.authorName, example: 'backup-bot' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxChars(DISCORD_LIMITS.authorName)
+  name!: string;
+
+  @ApiPropertyOptional({ format: 'uri' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  url?: string;
+
+  @ApiPropertyOptional({ format: 'uri' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  icon_url?: string;
+}
+
+export class EmbedMediaDto {
+  @ApiProperty({ format: 'uri', example: 'https://example.com/chart.png' })
+  @IsUrl(WEB_URL)
+  url!: string;
+}
+
+export class EmbedFieldDto {
+  @ApiProperty({ maxLength: DISCORD_LIMITS.fieldName, example: 'Duration' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxChars(DISCORD_LIMITS.fieldName)
+  name!: string;
+
+  @ApiProperty({ maxLength: DISCORD_LIMITS.fieldValue, example: '4 min 12 s' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxChars(DISCORD_LIMITS.fieldValue)
+  value!: string;
+
+  @ApiPropertyOptional({ description: 'Show this field next to its neighbours instead of on its own line.' })
+  @IsOptional()
+  @IsBoolean()
+  inline?: boolean;
+}
+
+/** Discord's embed object (the parts a notification can use; no attachments). */
+export class EmbedDto {
+  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.embedTitle, example: 'Backup finished' })
+  @IsOptional()
+  @IsString()
+  @MaxChars(DISCORD_LIMITS.embedTitle)
+  title?: string;
+
+  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.embedDescription, example: '42 GB in 4 minutes' })
+  @IsOptional()
+  @IsString()
+  @MaxChars(DISCORD_LIMITS.embedDescription)
+  description?: string;
+
+  @ApiPropertyOptional({ format: 'uri', description: 'Makes the title a link.' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  url?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', example: '2025-01-31T12:00:00Z' })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  timestamp?: string;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 0xffffff, description: 'RGB as an integer; wins over `severity`.', example: 0x57f287 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(0xffffff)
+  color?: number;
+
+  @ApiPropertyOptional({ type: EmbedFooterDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EmbedFooterDto)
+  footer?: EmbedFooterDto;
+
+  @ApiPropertyOptional({ type: EmbedMediaDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EmbedMediaDto)
+  image?: EmbedMediaDto;
+
+  @ApiPropertyOptional({ type: EmbedMediaDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EmbedMediaDto)
+  thumbnail?: EmbedMediaDto;
+
+  @ApiPropertyOptional({ type: EmbedAuthorDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EmbedAuthorDto)
+  author?: EmbedAuthorDto;
+
+  @ApiPropertyOptional({ type: [EmbedFieldDto], maxItems: DISCORD_LIMITS.embedFields })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(DISCORD_LIMITS.embedFields)
+  @ValidateNested({ each: true })
+  @Type(() => EmbedFieldDto)
+  fields?: EmbedFieldDto[];
+}
+
+/** What a notification shows; shared by POST (send) and PATCH (replace what the sent message shows). */
+export class NotificationContentDto {
+  @ApiPropertyOptional({
+    maxLength: DISCORD_LIMITS.content,
+    example: 'Backup finished',
+    description:
+      'The simplest notification: plain text. Becomes the message text, or the description of one embed when ' +
+      '`severity`, `username` or `avatarUrl` is given. Cannot be combined with `content` or `embeds`. ' +
+      'One of `message`, `content` or `embeds` is required.',
+  })
+  @ValidateIf(shouldCheckMessage)
+  @IsMessageShorthand()
+  message?: string;
+
+  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, description: "The message text (Discord's `content`)." })
+  @IsOptional()
+  @IsString()
+  @MaxChars(DISCORD_LIMITS.content)
+  content?: string;
+
+  @ApiPropertyOptional({
+    type: [EmbedDto],
+    maxItems: DISCORD_LIMITS.embeds,
+    description: `Discord embeds. All of them together may hold at most ${DISCORD_LIMITS.embedsTotal} characters of text.`,
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(DISCORD_LIMITS.embeds)
+  @ValidateNested({ each: true })
+  @Type(() => EmbedDto)
+  @EmbedsWithinTotalLimit()
+  embeds?: EmbedDto[];
+
+  @ApiPropertyOptional({
+    enum: SEVERITIES,
+    description: 'Colours the embeds that have no `color` of their own: info blue, warning yellow, error red, success green.',
+  })
+  @IsOptional()
+  @IsIn(SEVERITIES)
+  @NeedsEmbed()
+  severity?: Severity;
+
+  @ApiPropertyOptional({
+    maxLength: DISCORD_LIMITS.authorName,
+    description:
+      "Shown as the author line of the (first) embed. A bot cannot change its own name per message the way a webhook can, so this needs `message` or `embeds`.",
+  })
+  @IsOptional()
+  @IsString()
+  @IsNotEmpty()
+  @MaxChars(DISCORD_LIMITS.authorName)
+  @NeedsEmbed()
+  username?: string;
+
+  @ApiPropertyOptional({ format: 'uri', description: 'Icon of the author line, next to `username`.' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  @NeedsEmbed()
+  avatarUrl?: string;
+}
+
+export class CreateNotificationDto extends NotificationContentDto {
+  @ApiPropertyOptional({
+    example: '123456789012345678',
+    description: 'Target channel. Defaults to NOTIFY_DEFAULT_CHANNEL_ID; a 400 when neither is set.',
+  })
+  @IsOptional()
+  @Matches(/^\d{15,21}$/, { message: 'channelId must be a Discord channel id (15-21 digits)' })
+  channelId?: string;
+}
+
+export class EditNotificationDto extends NotificationContentDto {}
+
+export const NOTIFICATION_STATES = ['queued', 'sent', 'failed', 'deleted'] as const;
+export type NotificationState = (typeof NOTIFICATION_STATES)[number];
+
+export const PENDING_OPERATIONS = ['create', 'edit', 'delete'] as const;
+export type PendingOperation = (typeof PENDING_OPERATIONS)[number];
+
+export class NotificationAcceptedDto {
+  @ApiProperty({ example: '665f1c2e8b3e4a0012345678' })
+  id!: string;
+
+  @ApiProperty({ enum: NOTIFICATION_STATES, example: 'queued' })
+  state!: NotificationState;
+}
+
+export class DeliveryErrorDto {
+  @ApiProperty({ example: "Discord 404 (code 10003): Unknown Channel" })
+  message!: string;
+
+  @ApiPropertyOptional({ description: 'HTTP status Discord answered with, when it answered.', example: 404 })
+  status?: number;
+
+  @ApiPropertyOptional({ description: "Discord's JSON error code.", example: 10003 })
+  code?: number;
+
+  @ApiProperty({ format: 'date-time' })
+  at!: string;
+}
+
+export class NotificationViewDto {
+  @ApiProperty({ example: '665f1c2e8b3e4a0012345678' })
+  id!: string;
+
+  @ApiProperty({
+    enum: NOTIFICATION_STATES,
+    description:
+      'queued: stored, waiting for its turn in the channel or retrying; sent: on Discord; failed: Discord refused it for good ' +
+      '(see lastError); deleted: removed from Discord, or cancelled before it was sent.',
+  })
+  state!: NotificationState;
+
+  @ApiPropertyOptional({
+    enum: PENDING_OPERATIONS,
+    nullable: true,
+    description: 'The Discord call the worker still has to make for this notification (an accepted PATCH or DELETE shows here).',
+  })
+  pending!: PendingOperation | null;
+
+  @ApiProperty({ example: '123456789012345678' })
+  channelId!: string;
+
+  @ApiPropertyOptional({ nullable: true, description: "Discord's message id once sent." })
+  messageId!: string | null;
+
+  @ApiProperty({ description: 'Calls made to Discord for this notification so far (each may include @discordjs/rest retries).' })
+  attempts!: number;
+
+  @ApiPropertyOptional({ type: DeliveryErrorDto, nullable: true, description: 'The most recent failure, also kept after a later success.' })
+  lastError!: DeliveryErrorDto | null;
+
+  @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'When the pending Discord call is (next) due.' })
+  nextAttemptAt!: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  createdAt!: string;
+
+  @ApiPropertyOptional({ format: 'date-time', nullable: true })
+  sentAt!: string | null;
+
+  @ApiProperty({ format: 'date-time' })
+  updatedAt!: string;
+}
