@@ -1,0 +1,62 @@
+/** Charts for the metrics e2e tests and the benchmark: fixed data, so their images can be compared with goldens. */
+const START = 1736942400; // 2025-01-15 12:00:00 UTC, in seconds as Prometheus sends it
+
+/** A smooth, deterministic wave: the same numbers on every run. */
+export function wave(count: number, base: number, swing: number, phase = 0, stepSeconds = 60): [number, number][] {
+  return Array.from({ length: count }, (_, i) => [
+    START + i * stepSeconds,
+    Math.round((base + swing * Math.sin(i / 6 + phase) + swing * 0.3 * Math.sin(i * 1.7 + phase * 3)) * 100) / 100,
+  ]);
+}
+
+export const lineChart = {
+  title: 'API latency p95',
+  unit: 'ms',
+  kind: 'line',
+  series: [
+    { name: 'api-1', points: wave(60, 180, 60) },
+    { name: 'api-2', points: wave(60, 240, 80, 2) },
+    { name: 'api-3', points: wave(60, 140, 30, 4) },
+  ],
+  thresholds: [
+    { value: 300, label: 'SLO', level: 'warning' },
+    { value: 400, label: 'page', level: 'critical' },
+  ],
+  width: 800,
+  height: 400,
+};
+
+export const statPanel = {
+  title: 'CPU usage',
+  unit: '%',
+  kind: 'stat',
+  series: [{ name: 'cpu', points: wave(30, 72, 12) }],
+  thresholds: [
+    { value: 70, level: 'warning' },
+    { value: 90, level: 'critical' },
+  ],
+  width: 400,
+  height: 200,
+};
+
+export const barChart = {
+  title: 'Deploys per service',
+  kind: 'bar',
+  series: [
+    { name: 'this week', values: [{ label: 'api', value: 12 }, { label: 'web', value: 7 }, { label: 'worker', value: 3 }] },
+    { name: 'last week', values: [{ label: 'api', value: 8 }, { label: 'web', value: 11 }, { label: 'worker', value: 5 }] },
+  ],
+  width: 640,
+  height: 300,
+  theme: 'light',
+};
+
+export const areaChart = {
+  title: 'Memory used',
+  unit: 'bytes',
+  kind: 'area',
+  series: [{ name: 'rss', points: wave(40, 1.6e9, 3e8) }],
+  thresholds: [{ value: 2.2e9, label: 'limit', level: 'critical' }],
+  width: 500,
+  height: 260,
+};
