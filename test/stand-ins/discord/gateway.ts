@@ -1,0 +1,316 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import {
+  ApplicationFlags,
+  GatewayCloseCodes,
+  GatewayDispatchEvents,
+  GatewayIntentBits,
+  GatewayOpcodes,
+  type GatewayDispatchPayload,
+  type GatewayPresenceUpdateData,
+  type GatewayRequestGuildMembersData,
+  type GatewaySendPayload,
+} from 'discord-api-types/v10';
+import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import type { GuildModel } from './guild-fixture';
+
+/** A presence the bot asked for, from IDENTIFY or from a PRESENCE_UPDATE (op 3). */
+export interface RecordedPresence extends GatewayPresenceUpdateData {
+  sessionId: string;
+  source: 'identify' | 'presence-update';
+  receivedAt: Date;
+}
+
+export interface GatewayOptions {
+  token: string;
+  model: GuildModel;
+  heartbeatIntervalMs: number;
+  /** ws://host:port/gateway — also sent as resume_gateway_url. */
+  url: () => string;
+}
+
+interface Session {
+  id: string;
+  intents: number;
+  seq: number;
+  socket: WebSocket | null;
+  /** Dispatches kept for RESUME, newest last. */
+  sent: GatewayDispatchPayload[];
+}
+
+const REPLAY_LIMIT = 1000;
+/** A verified-less bot with the Message Content and Guild Members intents switched on in the developer portal. */
+export const APPLICATION_FLAGS = ApplicationFlags.GatewayMessageContentLimited | ApplicationFlags.GatewayGuildMembersLimited;
+const SUPPORTED_VERSION = '10';
+
+/**
+ * The gateway side of the stand-in: speaks Discord's gateway protocol v10 with JSON and no compression, as
+ * @discordjs/ws does when zlib-sync is not installed.
+ */
+export class StandInGateway {
+  readonly presences: RecordedPresence[] = [];
+  identifyCount = 0;
+  resumeCount = 0;
+  private readonly sessions = new Map<string, Session>();
+  private readonly sockets = new Set<WebSocket>();
+  private readonly server = new WebSocketServer({ noServer: true });
+  private readonly listeners = new Set<() => void>();
+
+  constructor(private readonly options: GatewayOptions) {
+    this.server.on('connection', (socket: WebSocket, request: IncomingMessage) => this.accept(socket, request));
+  }
+
+  upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.server.handleUpgrade(request, socket, head, (ws) => this.server.emit('connection', ws, request));
+  }
+
+  /** Identified sessions whose socket is open. */
+  get connectedSessions(): number {
+    return [...this.sessions.values()].filter((session) => session.socket?.readyState === WebSocket.OPEN).length;
+  }
+
+  get hasSessions(): boolean {
+    return this.sessions.size > 0;
+  }
+
+  /**
+   * Sends a dispatch to every session that Discord would send it to (by intents and channel visibility); sessions
+   * that are disconnected but resumable keep it for replay. Returns how many sessions got or kept it.
+   */
+  dispatch(payload: Omit<GatewayDispatchPayload, 's' | 'op'>, channelId?: string): number {
+    let delivered = 0;
+    for (const session of this.sessions.values()) {
+      const shaped = this.shapeFor(session, payload, channelId);
+      if (!shaped) continue;
+      this.send(session, shaped);
+      delivered++;
+    }
+    return delivered;
+  }
+
+  /** Closes every connection the way a network drop would, so the client resumes. */
+  dropConnections(code = 4000): void {
+    for (const socket of this.sockets) socket.close(code, 'Stand-in dropped the connection');
+  }
+
+  /** Forgets every session; the next RESUME gets INVALID_SESSION. */
+  invalidateSessions(): void {
+    for (const session of this.sessions.values()) {
+      session.socket?.send(JSON.stringify({ op: GatewayOpcodes.InvalidSession, d: false, s: null, t: null }));
+    }
+    this.sessions.clear();
+  }
+
+  /** Called whenever something a test may wait for changed. */
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.terminate();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private accept(socket: WebSocket, request: IncomingMessage): void {
+    this.sockets.add(socket);
+    const params = new URL(request.url ?? '/', 'ws://localhost').searchParams;
+    if (params.get('v') !== SUPPORTED_VERSION) {
+      socket.close(GatewayCloseCodes.InvalidAPIVersion, 'Invalid API version');
+      return;
+    }
+    if ((params.get('encoding') ?? 'json') !== 'json' || params.has('compress')) {
+      // The stand-in speaks JSON without transport compression only.
+      socket.close(GatewayCloseCodes.DecodeError, 'Only encoding=json without compress is supported by the stand-in');
+      return;
+    }
+    let session: Session | null = null;
+    let heartbeatTimer: NodeJS.Timeout | null = null;
+    const armHeartbeatTimeout = (): void => {
+      if (heartbeatTimer) clearTimeout(heartbeatTimer);
+      // Discord closes a connection that misses heartbeats; give the client the usual 1.5 intervals.
+      heartbeatTimer = setTimeout(
+        () => socket.close(GatewayCloseCodes.SessionTimedOut, 'Heartbeat missed'),
+        this.options.heartbeatIntervalMs * 1.5,
+      );
+      heartbeatTimer.unref();
+    };
+
+    socket.on('message', (raw: RawData) => {
+      const payload = parse(raw);
+      if (!payload) {
+        socket.close(GatewayCloseCodes.DecodeError, 'Error while decoding payload');
+        return;
+      }
+      switch (payload.op) {
+        case GatewayOpcodes.Heartbeat:
+          armHeartbeatTimeout();
+          socket.send(JSON.stringify({ op: GatewayOpcodes.HeartbeatAck, d: null, s: null, t: null }));
+          return;
+        case GatewayOpcodes.Identify: {
+          if (session) return socket.close(GatewayCloseCodes.AlreadyAuthenticated, 'Already authenticated');
+          if (payload.d.token !== this.options.token) {
+            return socket.close(GatewayCloseCodes.AuthenticationFailed, 'Authentication failed');
+          }
+          session = { id: randomBytes(16).toString('hex'), intents: Number(payload.d.intents), seq: 0, socket, sent: [] };
+          this.sessions.set(session.id, session);
+          this.identifyCount++;
+          if (payload.d.presence) this.recordPresence(session.id, 'identify', payload.d.presence);
+          this.sendReady(session);
+          this.changed();
+          return;
+        }
+        case GatewayOpcodes.Resume: {
+          if (session) return socket.close(GatewayCloseCodes.AlreadyAuthenticated, 'Already authenticated');
+          const resumed = this.sessions.get(payload.d.session_id);
+          if (!resumed || payload.d.token !== this.options.token) {
+            socket.send(JSON.stringify({ op: GatewayOpcodes.InvalidSession, d: false, s: null, t: null }));
+            return;
+          }
+          resumed.socket?.terminate();
+          resumed.socket = socket;
+          session = resumed;
+          this.resumeCount++;
+          for (const missed of resumed.sent.filter((sent) => sent.s > payload.d.seq)) socket.send(JSON.stringify(missed));
+          this.send(resumed, { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.Resumed, d: undefined, s: 0 });
+          this.changed();
+          return;
+        }
+        case GatewayOpcodes.PresenceUpdate:
+          if (!session) return socket.close(GatewayCloseCodes.NotAuthenticated, 'Not authenticated');
+          this.recordPresence(session.id, 'presence-update', payload.d);
+          this.changed();
+          return;
+        case GatewayOpcodes.RequestGuildMembers:
+          if (!session) return socket.close(GatewayCloseCodes.NotAuthenticated, 'Not authenticated');
+          this.sendMembersChunk(session, payload.d);
+          return;
+        default:
+          if (!session) return socket.close(GatewayCloseCodes.NotAuthenticated, 'Not authenticated');
+          // Voice state, soundboard and channel-info requests are accepted and ignored.
+          return;
+      }
+    });
+
+    socket.on('close', (code: number) => {
+      this.sockets.delete(socket);
+      if (heartbeatTimer) clearTimeout(heartbeatTimer);
+      if (session && session.socket === socket) {
+        session.socket = null;
+        // A clean close ends the session on Discord; anything else leaves it resumable.
+        if (code === 1000 || code === 1001) this.sessions.delete(session.id);
+      }
+      this.changed();
+    });
+
+    socket.send(
+      JSON.stringify({ op: GatewayOpcodes.Hello, d: { heartbeat_interval: this.options.heartbeatIntervalMs }, s: null, t: null }),
+    );
+    armHeartbeatTimeout();
+  }
+
+  private sendReady(session: Session): void {
+    const { model } = this.options;
+    this.send(session, {
+      op: GatewayOpcodes.Dispatch,
+      t: GatewayDispatchEvents.Ready,
+      s: 0,
+      d: {
+        v: 10,
+        user: model.bot,
+        guilds: [{ id: model.guild.id, unavailable: true }],
+        session_id: session.id,
+        resume_gateway_url: this.options.url(),
+        shard: [0, 1],
+        application: { id: model.applicationId, flags: APPLICATION_FLAGS, flags_new: String(APPLICATION_FLAGS) },
+      },
+    });
+    if (session.intents & GatewayIntentBits.Guilds) {
+      this.send(session, { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.GuildCreate, s: 0, d: model.guild });
+    }
+  }
+
+  private sendMembersChunk(session: Session, request: GatewayRequestGuildMembersData): void {
+    const all = [...this.options.model.members.values()];
+    const wanted =
+      'user_ids' in request
+        ? all.filter((member) => [request.user_ids].flat().includes(member.user.id))
+        : all
+            .filter((member) => member.user.username.toLowerCase().startsWith(request.query.toLowerCase()))
+            .slice(0, request.limit || undefined);
+    this.send(session, {
+      op: GatewayOpcodes.Dispatch,
+      t: GatewayDispatchEvents.GuildMembersChunk,
+      s: 0,
+      d: {
+        guild_id: request.guild_id,
+        members: wanted,
+        chunk_index: 0,
+        chunk_count: 1,
+        ...(request.nonce !== undefined && { nonce: request.nonce }),
+      },
+    });
+  }
+
+  /** What Discord would send this session, or null when it would send nothing. */
+  private shapeFor(
+    session: Session,
+    payload: Omit<GatewayDispatchPayload, 's' | 'op'>,
+    channelId: string | undefined,
+  ): GatewayDispatchPayload | null {
+    const messageEvents: string[] = [
+      GatewayDispatchEvents.MessageCreate,
+      GatewayDispatchEvents.MessageUpdate,
+      GatewayDispatchEvents.MessageDelete,
+      GatewayDispatchEvents.MessageDeleteBulk,
+    ];
+    if (messageEvents.includes(payload.t)) {
+      if (!(session.intents & GatewayIntentBits.GuildMessages)) return null;
+      if (channelId && !this.botCanView(channelId)) return null;
+    }
+    const shaped = { ...payload, op: GatewayOpcodes.Dispatch, s: 0 } as GatewayDispatchPayload;
+    if (
+      (shaped.t === GatewayDispatchEvents.MessageCreate || shaped.t === GatewayDispatchEvents.MessageUpdate) &&
+      !(session.intents & GatewayIntentBits.MessageContent)
+    ) {
+      const message = shaped.d;
+      const exempt =
+        message.author.id === this.options.model.bot.id || message.mentions.some((user) => user.id === this.options.model.bot.id);
+      // Without the privileged Message Content intent Discord blanks what a message says.
+      if (!exempt) return { ...shaped, d: { ...message, content: '', embeds: [], attachments: [], components: [] } };
+    }
+    return shaped;
+  }
+
+  private botCanView(channelId: string): boolean {
+    const channel = Object.values(this.options.model.channels).find((candidate) => candidate.id === channelId);
+    return !!channel && !this.options.model.hiddenFromBot.has(channel.id);
+  }
+
+  private send(session: Session, payload: GatewayDispatchPayload): void {
+    const numbered = { ...payload, s: ++session.seq } as GatewayDispatchPayload;
+    session.sent.push(numbered);
+    if (session.sent.length > REPLAY_LIMIT) session.sent.shift();
+    if (session.socket?.readyState === WebSocket.OPEN) session.socket.send(JSON.stringify(numbered));
+  }
+
+  private recordPresence(sessionId: string, source: RecordedPresence['source'], presence: GatewayPresenceUpdateData): void {
+    this.presences.push({ ...presence, sessionId, source, receivedAt: new Date() });
+  }
+
+  private changed(): void {
+    for (const listener of this.listeners) listener();
+  }
+}
+
+function parse(raw: RawData): GatewaySendPayload | null {
+  try {
+    const text = Array.isArray(raw) ? Buffer.concat(raw).toString('utf8') : Buffer.from(raw as ArrayBuffer).toString('utf8');
+    const payload: unknown = JSON.parse(text);
+    if (typeof payload !== 'object' || payload === null || typeof (payload as { op?: unknown }).op !== 'number') return null;
+    return payload as GatewaySendPayload;
+  } catch {
+    return null;
+  }
+}
