@@ -332,8 +332,6 @@ export class StandInRest {
       team: null,
       flags: APPLICATION_FLAGS,
       flags_new: String(APPLICATION_FLAGS),
-      scopes: [],
-      permissions: '0',
       approximate_guild_count: 1,
     };
   }
