@@ -30,7 +30,7 @@ export const statPanel = {
   title: 'CPU usage',
   unit: '%',
   kind: 'stat',
-  series: [{ name: 'cpu', points: wave(30, 72, 12) }],
+  series: [{ name: 'cpu', points: wave(30, 86, 10) }],
   thresholds: [
     { value: 70, level: 'warning' },
     { value: 90, level: 'critical' },
