@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import request from 'supertest';
+import { METRICS_IMAGE_EXAMPLE } from '../../src/metrics/metrics-image.dto';
 import { bootHerald } from '../support/app';
 import { areaChart, barChart, lineChart, statPanel } from './chart-fixtures';
 
@@ -122,6 +123,13 @@ describe('POST /metrics/image', () => {
 
     const changed = (await post({ charts: [{ ...areaChart, theme: 'light' }] }).expect(200)).body.images as ChartImage[];
     expect(changed[0].key).not.toBe(first[0].key);
+  });
+
+  it('renders the example body Swagger shows', async () => {
+    const images = (await post(METRICS_IMAGE_EXAMPLE).expect(200)).body.images as ChartImage[];
+    expect(images.map(({ width, height }) => ({ width, height }))).toEqual(
+      METRICS_IMAGE_EXAMPLE.charts.map(({ width, height }) => ({ width, height })),
+    );
   });
 
   it.each([
