@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
-import { BrowserCrashedError, BrowserPool } from '../browser/browser-pool';
+import { BrowserCrashedError, BrowserPool, RenderTimeoutError } from '../browser/browser-pool';
+import { ServiceBusyError } from '../common/errors';
 import { telemetry } from '../common/telemetry';
 import type { ChartInput, RenderedSize } from './chart-input';
 
@@ -40,6 +41,8 @@ export class MetricsChartRenderer implements OnModuleInit {
     try {
       return await this.renderOnce(chart);
     } catch (error) {
+      // A chart that hangs means an overloaded renderer, not a bad request: the client may retry.
+      if (error instanceof RenderTimeoutError) throw new ServiceBusyError(error.message, 5);
       // The pool has already replaced the dead page or browser; one retry rides over a crash.
       if (!(error instanceof BrowserCrashedError)) throw error;
       return this.renderOnce(chart);
