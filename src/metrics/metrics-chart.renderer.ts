@@ -38,14 +38,15 @@ export class MetricsChartRenderer implements OnModuleInit {
   }
 
   async render(chart: ChartInput): Promise<Buffer> {
-    try {
-      return await this.renderOnce(chart);
-    } catch (error) {
-      // A chart that hangs means an overloaded renderer, not a bad request: the client may retry.
-      if (error instanceof RenderTimeoutError) throw new ServiceBusyError(error.message, 5);
-      // The pool has already replaced the dead page or browser; one retry rides over a crash.
-      if (!(error instanceof BrowserCrashedError)) throw error;
-      return this.renderOnce(chart);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.renderOnce(chart);
+      } catch (error) {
+        // A chart that hangs means an overloaded renderer, not a bad request: the client may retry.
+        if (error instanceof RenderTimeoutError) throw new ServiceBusyError(error.message, 5);
+        // The pool has already replaced the dead page or browser; one retry rides over a crash.
+        if (!(error instanceof BrowserCrashedError) || attempt > 1) throw error;
+      }
     }
   }
 
