@@ -1,0 +1,273 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { backoffDelay } from '../common/backoff';
+import { telemetry } from '../common/telemetry';
+import { ReadinessService } from '../health/readiness.service';
+import { VkApi, VkApiError } from './vk-api';
+import { VkDirectory } from './vk-directory';
+import { VkDispatcher } from './vk-dispatcher';
+import { LEASE_RENEW_EVERY_MS, VkLease } from './vk-lease';
+import { namesNeeded, normaliseUpdate } from './vk-normaliser';
+import { VkOutbox, type RoutedEvent } from './vk-outbox';
+import { VK_ROUTES, routeEvent, type VkRouting } from './vk-routes';
+import type { VkLongPollFailure, VkLongPollServer, VkUpdate } from './vk-wire';
+
+const BACKOFF_BASE_MS = 1000;
+const BACKOFF_MAX_MS = 60_000;
+/** How often a standby replica tries to take the lease. */
+const STANDBY_RETRY_MS = 5000;
+
+const updatesTotal = telemetry.counter('herald_vk_updates_total', 'VK long-poll updates by type and what became of them', [
+  'type',
+  'outcome',
+]);
+const longPollFailures = telemetry.counter('herald_vk_longpoll_failed_total', 'Long-poll answers with failed: 1, 2 or 3', ['code']);
+const pollerErrors = telemetry.counter('herald_vk_poller_errors_total', 'Poller errors that led to a backoff', ['kind']);
+
+export type VkPollerStatus = 'starting' | 'standby' | 'polling' | 'backing-off' | 'stopped';
+
+/**
+ * The Bots Long Poll loop for one community. It holds the community's lease, polls from the stored `ts`, and for
+ * each batch stores the events and their deliveries before saving the batch's `ts`, so a restart resumes where the
+ * last stored batch ended and an update is never acknowledged before it is safe. Updates VK repeats are dropped
+ * by event_id.
+ */
+@Injectable()
+export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(VkPoller.name);
+  status: VkPollerStatus = 'starting';
+  /** Set when VK refused the token; the poller has stopped and readiness reports this. */
+  authFailure: string | null = null;
+
+  private stopping = false;
+  private loop?: Promise<void>;
+  private server: VkLongPollServer | null = null;
+  private ts: string | null = null;
+  private failures = 0;
+  /** We took the lease and have not noticed losing it. */
+  private holding = false;
+  private renewTimer?: NodeJS.Timeout;
+  private inFlight?: AbortController;
+  private wakeFromSleep?: () => void;
+
+  constructor(
+    private readonly api: VkApi,
+    private readonly directory: VkDirectory,
+    private readonly outbox: VkOutbox,
+    private readonly lease: VkLease,
+    private readonly dispatcher: VkDispatcher,
+    private readonly readiness: ReadinessService,
+    @Inject(VK_ROUTES) private readonly routing: VkRouting,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onModuleInit(): void {
+    this.readiness.register({
+      name: 'vk',
+      required: true,
+      check: async () => {
+        if (this.authFailure) throw new Error(this.authFailure);
+      },
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop = this.run();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    this.inFlight?.abort();
+    this.wakeFromSleep?.();
+    await this.loop;
+    this.stopRenewing();
+    if (this.lease.held) await this.lease.release().catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        if (!this.lease.held && !(await this.takeLease())) {
+          await this.sleep(STANDBY_RETRY_MS);
+          continue;
+        }
+        await this.pollOnce();
+        this.failures = 0;
+        this.status = 'polling';
+      } catch (error) {
+        if (this.stopping) break;
+        if (this.holding && !this.lease.held) {
+          this.onLeaseLost();
+          continue;
+        }
+        if (error instanceof VkApiError && error.isAuthFailure) {
+          await this.stopForAuth(error);
+          break;
+        }
+        await this.backOff(error);
+      }
+    }
+  }
+
+  private async takeLease(): Promise<boolean> {
+    const state = await this.lease.acquire();
+    if (!state) {
+      if (this.status !== 'standby') this.logger.log({ groupId: this.config.vk.groupId }, 'Another replica polls this VK community; standing by');
+      this.status = 'standby';
+      return false;
+    }
+    this.ts = state.ts;
+    this.server = null;
+    this.holding = true;
+    this.status = 'polling';
+    this.startRenewing();
+    this.logger.log({ groupId: this.config.vk.groupId, ts: this.ts }, this.ts ? 'VK poller resumes from the stored ts' : 'VK poller starts');
+    return true;
+  }
+
+  private async pollOnce(): Promise<void> {
+    if (!this.server) {
+      this.server = await this.api.getLongPollServer();
+      if (this.ts === null) {
+        this.ts = this.server.ts;
+        await this.lease.saveTs(this.ts);
+      }
+    }
+    const ts = this.ts ?? this.server.ts;
+    this.inFlight = new AbortController();
+    let answer;
+    try {
+      answer = await this.api.checkLongPoll(this.server, ts, this.config.vk.longPollWaitSeconds, this.inFlight.signal);
+    } finally {
+      this.inFlight = undefined;
+    }
+    if ('failed' in answer) return this.onLongPollFailed(answer);
+    await this.takeBatch(answer.updates, String(answer.ts));
+  }
+
+  private async onLongPollFailed(answer: VkLongPollFailure): Promise<void> {
+    longPollFailures.inc({ code: String(answer.failed) });
+    switch (answer.failed) {
+      case 1:
+        // The history moved on: continue from the ts VK gives.
+        this.ts = String(answer.ts ?? this.ts);
+        await this.lease.saveTs(this.ts);
+        this.logger.log({ ts: this.ts }, 'VK long poll failed:1, continuing from the ts it gave');
+        return;
+      case 2:
+        // Only the key expired: a new key, the same ts, nothing lost.
+        this.server = null;
+        this.logger.log({ ts: this.ts }, 'VK long poll failed:2, fetching a new key and keeping ts');
+        return;
+      case 3:
+        // VK lost the information: a new key and a new ts are the only way on.
+        this.server = null;
+        this.ts = null;
+        this.logger.warn('VK long poll failed:3, fetching a new key and ts; updates VK lost in between cannot be fetched');
+        return;
+    }
+  }
+
+  private async takeBatch(updates: VkUpdate[], nextTs: string): Promise<void> {
+    const stored = await this.outbox.alreadyStored(updates.map((update) => update.event_id));
+    const seen = new Set<string>();
+    const fresh = updates.filter((update) => {
+      if (stored.has(update.event_id) || seen.has(update.event_id)) {
+        updatesTotal.inc({ type: update.type, outcome: 'duplicate' });
+        return false;
+      }
+      seen.add(update.event_id);
+      return true;
+    });
+
+    const needed = namesNeeded(fresh);
+    const names = await this.directory.lookUp(needed.userIds, needed.peerIds);
+    const prefixes = this.config.vk.commandPrefixes;
+    const routed: RoutedEvent[] = [];
+    for (const update of fresh) {
+      const event = normaliseUpdate(update, names, { commandPrefixes: prefixes });
+      if (!event) {
+        updatesTotal.inc({ type: update.type, outcome: 'skipped' });
+        this.logger.debug({ eventId: update.event_id, type: update.type }, 'VK update type is not routed; skipped');
+        continue;
+      }
+      routed.push({ event, destinations: routeEvent(event, this.routing, prefixes) });
+      updatesTotal.inc({ type: update.type, outcome: 'stored' });
+    }
+
+    if (routed.length > 0) {
+      const firstSeq = await this.lease.reserveSeq(routed.length);
+      await this.outbox.store(this.config.vk.groupId ?? 0, routed, firstSeq);
+    }
+    // Only now is the batch safe: moving ts earlier could lose it in a crash.
+    await this.lease.saveTs(nextTs);
+    this.ts = nextTs;
+    if (routed.length > 0) this.dispatcher.kick();
+  }
+
+  private async backOff(error: unknown): Promise<void> {
+    this.failures += 1;
+    this.status = 'backing-off';
+    const delayMs = backoffDelay(this.failures, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
+    const kind = error instanceof VkApiError ? `vk-${error.code}` : (error as Error)?.name ?? 'error';
+    pollerErrors.inc({ kind });
+    // Keep the key on a plain network error (it is still valid); after an API error the next loop asks again.
+    if (error instanceof VkApiError) this.server = null;
+    this.logger.warn(
+      { attempt: this.failures, delayMs, err: (error as Error)?.message ?? String(error) },
+      'VK poller hit an error; backing off before retrying',
+    );
+    await this.sleep(delayMs);
+  }
+
+  private async stopForAuth(error: VkApiError): Promise<void> {
+    this.status = 'stopped';
+    this.authFailure = `VK refused the community token (error ${error.code}); the poller has stopped. Fix VK_TOKEN and restart.`;
+    this.logger.error({ code: error.code, groupId: this.config.vk.groupId }, this.authFailure);
+    this.stopRenewing();
+    this.holding = false;
+    await this.lease.release().catch(() => undefined);
+  }
+
+  private onLeaseLost(): void {
+    this.logger.warn({ groupId: this.config.vk.groupId }, 'Lost the VK poller lease to another replica; standing by');
+    this.stopRenewing();
+    this.holding = false;
+    this.server = null;
+    this.ts = null;
+    this.status = 'standby';
+  }
+
+  private startRenewing(): void {
+    this.stopRenewing();
+    this.renewTimer = setInterval(() => {
+      this.lease.renew().catch((error: unknown) => {
+        if (!this.lease.held) {
+          // Stop the poll in flight: its key is about to be taken by the new holder anyway.
+          this.inFlight?.abort();
+        } else {
+          this.logger.warn({ err: (error as Error).message }, 'Could not renew the VK poller lease');
+        }
+      });
+    }, LEASE_RENEW_EVERY_MS);
+    this.renewTimer.unref();
+  }
+
+  private stopRenewing(): void {
+    clearInterval(this.renewTimer);
+    this.renewTimer = undefined;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const self = this;
+      function done() {
+        clearTimeout(timer);
+        self.wakeFromSleep = undefined;
+        resolve();
+      }
+      this.wakeFromSleep = done;
+    });
+  }
+}

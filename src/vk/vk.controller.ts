@@ -1,0 +1,62 @@
+import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { SystemTokenGuard } from '../common/system-token.guard';
+import { VkDeliveriesService } from './vk-deliveries.service';
+import { VK_ROUTES, describeRouting, type VkRouting } from './vk-routes';
+import { VkDeliveriesPageDto, VkDeliveriesQueryDto, VkDeliveryViewDto, VkRoutingViewDto } from './vk.dto';
+
+@ApiTags('vk')
+@ApiBearerAuth('system-token')
+@ApiUnauthorizedResponse({ description: 'Missing or wrong `Authorization: Bearer <SYSTEM_TOKEN>`.' })
+@UseGuards(SystemTokenGuard)
+@Controller('vk')
+export class VkController {
+  constructor(
+    @Inject(VK_ROUTES) private readonly routing: VkRouting,
+    private readonly deliveries: VkDeliveriesService,
+  ) {}
+
+  @Get('routes')
+  @ApiOperation({
+    summary: 'Where VK events go',
+    description:
+      'The routes in force: the default route set (one durable RabbitMQ queue per event type: command, message, button, reaction) ' +
+      'and those of VK_ROUTES_FILE. Webhook secrets are never shown.',
+  })
+  @ApiOkResponse({ type: VkRoutingViewDto })
+  routes(): VkRoutingViewDto {
+    return describeRouting(this.routing);
+  }
+
+  @Get('deliveries')
+  @ApiOperation({
+    summary: 'The VK delivery outbox',
+    description:
+      '`?status=failed` lists deliveries whose last attempt failed: they are retried with backoff (`nextAttemptAt`) unless `parked`. ' +
+      '`?status=pending` lists those not tried yet (e.g. waiting behind an earlier event of the same peer).',
+  })
+  @ApiOkResponse({ type: VkDeliveriesPageDto })
+  list(@Query() query: VkDeliveriesQueryDto): Promise<VkDeliveriesPageDto> {
+    return this.deliveries.list(query);
+  }
+
+  @Post('deliveries/:id/retry')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({ summary: 'Try an undelivered delivery again now (also un-parks it)' })
+  @ApiParam({ name: 'id', description: 'The delivery id from GET /vk/deliveries.' })
+  @ApiOkResponse({ type: VkDeliveryViewDto })
+  @ApiNotFoundResponse({ description: 'No delivery with this id.' })
+  @ApiConflictResponse({ description: 'The delivery was already delivered.' })
+  retry(@Param('id') id: string): Promise<VkDeliveryViewDto> {
+    return this.deliveries.retry(id);
+  }
+}

@@ -1,0 +1,143 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { VK_EVENT_TYPES, type VkEvent, type VkEventType } from './vk-event';
+import { VK_DELIVERY_STATUSES, type VkDeliveryStatus } from './vk.schemas';
+
+export class VkDeliveriesQueryDto {
+  @ApiPropertyOptional({
+    enum: VK_DELIVERY_STATUSES,
+    description: '`pending`: not tried yet; `failed`: the last attempt failed (retried automatically unless `parked`); `delivered`.',
+  })
+  @IsOptional()
+  @IsIn(VK_DELIVERY_STATUSES)
+  status?: VkDeliveryStatus;
+
+  @ApiPropertyOptional({ description: 'Only this destination (a name from GET /vk/routes).', example: 'queue:command' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  destination?: string;
+
+  @ApiPropertyOptional({ description: 'Only this VK peer id.', example: 2000000001 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  peer?: number;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
+}
+
+export class VkDeliveryViewDto {
+  @ApiProperty({ description: 'Delivery id, for POST /vk/deliveries/{id}/retry.', example: '5f0c2a9e8d7b6a5f4e3d2c1b0a998877' })
+  id!: string;
+
+  @ApiProperty({ description: "VK's event_id." })
+  eventId!: string;
+
+  @ApiProperty({ enum: VK_EVENT_TYPES })
+  eventType!: VkEventType;
+
+  @ApiProperty({ example: 'queue:command' })
+  destination!: string;
+
+  @ApiProperty({ example: 2000000001 })
+  peerId!: number;
+
+  @ApiProperty({ enum: VK_DELIVERY_STATUSES })
+  status!: VkDeliveryStatus;
+
+  @ApiProperty({ description: 'True when retrying cannot help (a permanent error); only POST .../retry sends it again.' })
+  parked!: boolean;
+
+  @ApiProperty()
+  attempts!: number;
+
+  @ApiProperty({ type: String, nullable: true, example: 'RabbitMQ queue command: connect ECONNREFUSED 127.0.0.1:5672' })
+  lastError!: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'Next automatic attempt; null when delivered or parked.' })
+  nextAttemptAt!: string | null;
+
+  @ApiProperty({ type: String, format: 'date-time' })
+  createdAt!: string;
+
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
+  deliveredAt!: string | null;
+
+  @ApiProperty({ description: 'The normalised event as the destination receives it.', type: Object })
+  event!: VkEvent;
+}
+
+export class VkDeliveryCountsDto {
+  @ApiProperty()
+  pending!: number;
+
+  @ApiProperty()
+  failed!: number;
+}
+
+export class VkDeliveriesPageDto {
+  @ApiProperty({ type: [VkDeliveryViewDto], description: 'Oldest first.' })
+  items!: VkDeliveryViewDto[];
+
+  @ApiProperty({ type: VkDeliveryCountsDto, description: 'Undelivered totals across all destinations.' })
+  counts!: VkDeliveryCountsDto;
+}
+
+export class VkRouteViewDto {
+  @ApiProperty({ type: String, nullable: true })
+  name!: string | null;
+
+  @ApiProperty({ enum: VK_EVENT_TYPES, isArray: true })
+  event_type!: VkEventType[];
+
+  @ApiProperty({ type: [Number], nullable: true })
+  peers!: number[] | null;
+
+  @ApiProperty({ type: [String], nullable: true })
+  commands!: string[] | null;
+
+  @ApiProperty({ type: [String] })
+  to!: string[];
+}
+
+export class VkDestinationViewDto {
+  @ApiProperty({ example: 'queue:command' })
+  name!: string;
+
+  @ApiProperty({ enum: ['amqp', 'http', 'discord'] })
+  type!: 'amqp' | 'http' | 'discord';
+
+  @ApiPropertyOptional({ description: 'amqp: the durable queue.' })
+  queue?: string;
+
+  @ApiPropertyOptional({ description: 'http: the URL, without credentials or query string.' })
+  url?: string;
+
+  @ApiPropertyOptional({ description: 'http: always true; the secret is never shown.' })
+  signed?: boolean;
+
+  @ApiPropertyOptional({ description: 'discord: the channel id.' })
+  channelId?: string;
+}
+
+export class VkRoutingViewDto {
+  @ApiProperty({ description: 'VK_ROUTES_FILE, or "default" for the default route set alone.' })
+  source!: string;
+
+  @ApiProperty({ description: 'Whether the default route set (a RabbitMQ queue per event type) is on.' })
+  defaultQueues!: boolean;
+
+  @ApiProperty({ type: [VkDestinationViewDto] })
+  destinations!: VkDestinationViewDto[];
+
+  @ApiProperty({ type: [VkRouteViewDto] })
+  routes!: VkRouteViewDto[];
+}
