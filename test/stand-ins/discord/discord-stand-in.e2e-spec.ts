@@ -62,14 +62,16 @@ describe('Discord stand-in, driven by a plain discord.js client', () => {
     await standIn?.stop();
   });
 
-  it('logs the bot in and hands it the guild with channels, coloured roles and members', () => {
+  it('logs the bot in and hands it the guild with channels, coloured roles and members', async () => {
     expect(client.user?.id).toBe(standIn.bot.id);
     const guild = client.guilds.cache.get(standIn.guild.id);
     expect(guild?.name).toBe('Herald Test Guild');
     expect(general.name).toBe('general');
-    const alice = guild?.members.cache.get(standIn.users.alice!.id);
-    expect(alice?.displayName).toBe('Alice');
-    expect(alice?.displayHexColor).toBe('#e91e63');
+    // Without the Guild Members intent only the bot is listed; others come with their messages or over REST.
+    expect([...(guild?.members.cache.keys() ?? [])]).toEqual([standIn.bot.id]);
+    const alice = await guild!.members.fetch(standIn.users.alice!.id);
+    expect(alice.displayName).toBe('Alice');
+    expect(alice.displayHexColor).toBe('#e91e63');
     expect(guild?.members.me?.permissionsIn(general).has('ViewChannel')).toBe(true);
     const secret = guild?.channels.cache.get(standIn.channels.secret!.id);
     expect(secret && guild?.members.me?.permissionsIn(secret).has('ViewChannel')).toBe(false);

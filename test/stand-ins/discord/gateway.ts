@@ -227,7 +227,17 @@ export class StandInGateway {
       },
     });
     if (session.intents & GatewayIntentBits.Guilds) {
-      this.send(session, { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.GuildCreate, s: 0, d: model.guild });
+      // Without the privileged Guild Members intent, GUILD_CREATE lists only the bot itself.
+      const members =
+        session.intents & GatewayIntentBits.GuildMembers
+          ? model.guild.members
+          : model.guild.members.filter((member) => member.user.id === model.bot.id);
+      this.send(session, {
+        op: GatewayOpcodes.Dispatch,
+        t: GatewayDispatchEvents.GuildCreate,
+        s: 0,
+        d: { ...model.guild, members },
+      });
     }
   }
 

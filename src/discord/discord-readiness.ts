@@ -1,0 +1,41 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { ReadinessService } from '../health/readiness.service';
+import { BackendCallbackWorker } from './backend-callback.worker';
+import { DiscordGateway } from './discord-gateway';
+import { MessageImageStore } from './message-image.store';
+
+/** Consecutive failures of one message's callback after which the backend counts as degraded. */
+const FAILING_AFTER = 3;
+
+/**
+ * The Discord bot's contributions to /health/ready. Both are optional: a gateway reconnecting or a backend that
+ * is down degrade the service (presence idle) without making the HTTP API unready.
+ */
+@Injectable()
+export class DiscordReadiness implements OnModuleInit {
+  constructor(
+    private readonly readiness: ReadinessService,
+    private readonly gateway: DiscordGateway,
+    private readonly store: MessageImageStore,
+    private readonly callbacks: BackendCallbackWorker,
+  ) {}
+
+  onModuleInit(): void {
+    this.readiness.register({
+      name: 'discord',
+      required: false,
+      check: async () => {
+        if (!this.gateway.isConnected()) throw new Error('gateway not connected');
+      },
+    });
+    if (!this.callbacks.enabled) return;
+    this.readiness.register({
+      name: 'backend',
+      required: false,
+      check: async () => {
+        const failing = await this.store.countFailingDeliveries(FAILING_AFTER);
+        if (failing > 0) throw new Error(`callbacks for ${failing} message(s) failed ${FAILING_AFTER}+ times in a row`);
+      },
+    });
+  }
+}

@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { StickerFormatType, type APIEmbed, type GuildMember, type Message, type User } from 'discord.js';
+import type {
+  DiscordMessageInput,
+  EmbedInput,
+  MessageAuthorInput,
+  ReplyInput,
+} from '../render/discord-message.input';
+
+/** The message a reply answers: its author's member (when still in the guild), or null when it was deleted. */
+export interface ReferencedMessage {
+  message: Message;
+  member: GuildMember | null;
+}
+
+/** A gateway message with what rendering it needs that the gateway does not always send along. */
+export interface ObservedMessage {
+  message: Message<true>;
+  member: GuildMember | null;
+  /** undefined: not a reply; null: a reply to a message that no longer exists. */
+  referenced: ReferencedMessage | null | undefined;
+  /** Builds Discord CDN URLs for custom emoji (the client's configured CDN). */
+  emojiUrl: (emojiId: string, animated: boolean) => string;
+}
+
+/** Everything Herald keeps about one message: ids, times, and what its image shows. */
+export interface MessageSnapshot {
+  guildId: string;
+  channelId: string;
+  messageId: string;
+  authorId: string;
+  createdAt: Date;
+  editedAt: Date | null;
+  input: DiscordMessageInput;
+  shownHash: string;
+}
+
+const CUSTOM_EMOJI = /<(a?):\w{2,32}:(\d{17,21})>/g;
+const AVATAR_SIZE = 128;
+
+export function imageKey(guildId: string, channelId: string, messageId: string): string {
+  return `discord/${guildId}/${channelId}/${messageId}.png`;
+}
+
+export function snapshotOf(observed: ObservedMessage): MessageSnapshot {
+  const { message } = observed;
+  const input = renderInputOf(observed);
+  return {
+    guildId: message.guildId,
+    channelId: message.channelId,
+    messageId: message.id,
+    authorId: message.author.id,
+    createdAt: message.createdAt,
+    editedAt: message.editedAt,
+    input,
+    shownHash: shownHash(input),
+  };
+}
+
+/**
+ * A hash of what the image shows, leaving out the edit time: Discord also sends MESSAGE_UPDATE for changes nobody
+ * sees (pins, flags, a re-sent identical embed), and those must not cost a render or an `updated` callback.
+ */
+export function shownHash(input: DiscordMessageInput): string {
+  return createHash('sha256')
+    .update(JSON.stringify({ ...input, editedTimestamp: null }))
+    .digest('hex');
+}
+
+export function renderInputOf({ message, member, referenced, emojiUrl }: ObservedMessage): DiscordMessageInput {
+  return withoutUndefined({
+    author: authorOf(message.author, member),
+    content: message.content,
+    timestamp: message.createdAt.toISOString(),
+    editedTimestamp: message.editedAt?.toISOString() ?? null,
+    reply: replyOf(referenced),
+    mentions: {
+      users: message.mentions.users.map((user) => ({
+        id: user.id,
+        name: message.mentions.members?.get(user.id)?.displayName ?? user.displayName,
+      })),
+      roles: message.mentions.roles.map((role) => ({ id: role.id, name: role.name, color: role.color || null })),
+      channels: message.mentions.channels.map((channel) => ({
+        id: channel.id,
+        name: 'name' in channel && channel.name ? channel.name : channel.id,
+      })),
+    },
+    emojis: customEmojiIn(message.content).map(({ id, animated }) => ({ id, url: emojiUrl(id, animated) })),
+    attachments: message.attachments.map((attachment) => ({
+      url: attachment.url,
+      filename: attachment.name,
+      size: attachment.size,
+      contentType: attachment.contentType,
+      width: attachment.width,
+      height: attachment.height,
+      spoiler: attachment.spoiler,
+    })),
+    embeds: message.embeds.map((embed) => embedOf(embed.toJSON())),
+    stickers: message.stickers.map((sticker) => ({
+      name: sticker.name,
+      // Lottie stickers are vector animations with no picture to fetch; the template draws a card instead.
+      url: sticker.format === StickerFormatType.Lottie ? null : sticker.url,
+    })),
+  });
+}
+
+function authorOf(user: User, member: GuildMember | null): MessageAuthorInput {
+  return {
+    name: member?.displayName ?? user.displayName,
+    avatarUrl: (member ?? user).displayAvatarURL({ extension: 'png', size: AVATAR_SIZE }),
+    color: member?.displayColor || null,
+    bot: user.bot,
+  };
+}
+
+function replyOf(referenced: ReferencedMessage | null | undefined): ReplyInput | null {
+  if (referenced === undefined) return null;
+  if (referenced === null) return { author: null, content: null };
+  return {
+    author: authorOf(referenced.message.author, referenced.member),
+    content: referenced.message.content,
+    hasAttachments: referenced.message.attachments.size > 0,
+  };
+}
+
+function embedOf(embed: APIEmbed): EmbedInput {
+  const { title, description, url, timestamp, color, footer, image, thumbnail, author, provider, fields } = embed;
+  return { title, description, url, timestamp, color, footer, image, thumbnail, author, provider, fields };
+}
+
+function customEmojiIn(content: string): { id: string; animated: boolean }[] {
+  const seen = new Map<string, boolean>();
+  for (const match of content.matchAll(CUSTOM_EMOJI)) seen.set(match[2]!, match[1] === 'a');
+  return [...seen].map(([id, animated]) => ({ id, animated }));
+}
+
+/** MongoDB and the render hash should see the same object: no keys whose value is undefined. */
+function withoutUndefined<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value)) as T;
+}

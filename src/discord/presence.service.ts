@@ -1,0 +1,67 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import type { PresenceStatusData } from 'discord.js';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { ReadinessService, type ReadinessReport } from '../health/readiness.service';
+import { DiscordGateway } from './discord-gateway';
+
+export interface BotPresence {
+  status: PresenceStatusData;
+  text: string;
+}
+
+/** Discord cuts custom status text at 128 characters. */
+const MAX_TEXT = 128;
+
+/** online when every check passes, idle when an optional one fails, dnd when a required one does. */
+export function presenceFor(report: Pick<ReadinessReport, 'status' | 'failed'>): BotPresence {
+  const failed = report.failed.join(', ');
+  const shorten = (text: string): string => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
+  if (report.status === 'up') return { status: 'online', text: 'Rendering messages' };
+  if (report.status === 'degraded') return { status: 'idle', text: shorten(`Degraded: ${failed}`) };
+  return { status: 'dnd', text: shorten(`Down: ${failed}`) };
+}
+
+/** Shows the service's readiness as the bot's presence, so people in Discord see when Herald is in trouble. */
+@Injectable()
+export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PresenceService.name);
+  private timer: NodeJS.Timeout | null = null;
+  private shown: string | null = null;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly readiness: ReadinessService,
+    private readonly gateway: DiscordGateway,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.refresh(), this.config.discord.presenceIntervalMs);
+    this.timer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** After a fresh gateway session Discord has forgotten the presence: send it again now. */
+  reapply(): void {
+    this.shown = null;
+    void this.refresh();
+  }
+
+  async refresh(): Promise<void> {
+    if (!this.gateway.isConnected()) return;
+    try {
+      const report = await this.readiness.check();
+      const presence = presenceFor(report);
+      const key = `${presence.status}|${presence.text}`;
+      // Discord limits gateway sends; only a change is worth one.
+      if (key === this.shown) return;
+      this.gateway.setPresence(presence.status, presence.text);
+      this.shown = key;
+      this.logger.log({ status: presence.status, failed: report.failed }, `Presence set to ${presence.status}`);
+    } catch (error) {
+      this.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'Could not update presence');
+    }
+  }
+}
