@@ -211,8 +211,7 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     const delayMs = backoffDelay(this.failures, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
     const kind = error instanceof VkApiError ? `vk-${error.code}` : (error as Error)?.name ?? 'error';
     pollerErrors.inc({ kind });
-    // Keep the key on a plain network error (it is still valid); after an API error the next loop asks again.
-    if (error instanceof VkApiError) this.server = null;
+    // The long-poll key survives network errors and failed users.get calls; only failed:2/3 replace it.
     this.logger.warn(
       { attempt: this.failures, delayMs, err: (error as Error)?.message ?? String(error) },
       'VK poller hit an error; backing off before retrying',
