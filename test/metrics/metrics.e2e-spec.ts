@@ -15,8 +15,8 @@ const LIMITS = {
   METRICS_MAX_CHARTS: '4',
   METRICS_MAX_SERIES: '3',
   METRICS_MAX_POINTS: '100',
-  METRICS_MAX_WIDTH: '1200',
-  METRICS_MAX_HEIGHT: '900',
+  METRICS_MAX_WIDTH: '1600',
+  METRICS_MAX_HEIGHT: '1100',
   METRICS_PRESIGN_TTL_SECONDS: '300',
 };
 
@@ -78,7 +78,8 @@ describe('POST /metrics/image', () => {
   it('stores one PNG per chart with the requested size, in request order, at the URNs it answers', async () => {
     const blockedBefore = await counter('herald_browser_blocked_requests_total', '');
     const charts = [
-      { ...lineChart, width: 900, height: 450 },
+      // Larger than the page's viewport both ways: captured beyond it, not cut to it.
+      { ...lineChart, width: 1500, height: 1050 },
       barChart,
       { ...statPanel, width: 300, height: 160, theme: 'light' },
     ];
@@ -161,8 +162,8 @@ describe('POST /metrics/image', () => {
 
     it.each([
       ['too many charts', { charts: [lineChart, lineChart, lineChart, lineChart, lineChart] }, 'charts'],
-      ['too wide', { charts: [statPanel, line({ width: 1201 })] }, 'charts[1].width'],
-      ['too tall', { charts: [line({ height: 901 })] }, 'charts[0].height'],
+      ['too wide', { charts: [statPanel, line({ width: 1601 })] }, 'charts[1].width'],
+      ['too tall', { charts: [line({ height: 1101 })] }, 'charts[0].height'],
       ['too many series', { charts: [line({ series: [1, 2, 3, 4].map((n) => ({ name: `s${n}`, points: [] })) })] }, 'charts[0].series'],
       ['too many points', { charts: [line({ series: [{ name: 'x', points: manyPoints }] })] }, 'charts[0].series[0].points'],
       ['no charts', { charts: [] }, 'charts'],
