@@ -4,6 +4,8 @@ const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 
 module.exports = {
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
+  // End-to-end tests boot the real app, Chromium and servers on a 2-core machine.
+  testTimeout: 120000,
   projects: [
     {
       displayName: 'unit',
@@ -18,7 +20,6 @@ module.exports = {
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform,
       testEnvironment: 'node',
-      testTimeout: 120000,
       slowTestThreshold: 30,
     },
   ],

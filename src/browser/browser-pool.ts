@@ -104,6 +104,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
   private generation = 0;
   private closing = false;
   private inFlight = 0;
+  private pid?: number;
   private idle?: () => void;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
@@ -121,8 +122,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** The pid of the running Chromium, for operators and for tests that kill it. */
   browserPid(): number | undefined {
-    const process = (this.browser as unknown as { process?: () => { pid?: number } | null } | undefined)?.process?.();
-    return process?.pid ?? undefined;
+    return this.browser?.isConnected() ? this.pid : undefined;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -315,6 +315,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     }
     this.generation++;
     this.browser = browser;
+    this.pid = await browserProcessId(browser);
     browser.on('disconnected', () => {
       if (this.browser !== browser) return;
       this.browser = undefined;
@@ -326,6 +327,18 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     });
     this.logger.log({ pid: this.browserPid(), ms: Date.now() - started, version: browser.version() }, 'Chromium started');
     return browser;
+  }
+}
+
+/** Playwright does not expose a launched browser's pid; Chromium tells it over CDP. */
+async function browserProcessId(browser: Browser): Promise<number | undefined> {
+  try {
+    const session = await browser.newBrowserCDPSession();
+    const info = (await session.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] };
+    await session.detach();
+    return info.processInfo.find((entry) => entry.type === 'browser')?.id;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,0 +1,37 @@
+// `npm test`: installs what is missing (cached), builds, type-checks, then runs every unit and end-to-end test
+// against real FerretDB, MinIO, RabbitMQ and Chromium. Extra arguments go to jest.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+
+const require = createRequire(import.meta.url);
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const step = (name) => process.stderr.write(`\n== ${name}\n`);
+
+step('provisioning servers (cached after the first run)');
+require('./servers.cjs').ensureInstalled();
+
+step('building');
+execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });
+
+step('type-checking src and test');
+execFileSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+
+step('jest');
+const report = path.join(os.tmpdir(), `herald-jest-${process.pid}.json`);
+const jest = spawnSync('npx', ['jest', '--maxWorkers=2', '--json', `--outputFile=${report}`, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+let summary;
+try {
+  summary = JSON.parse(readFileSync(report, 'utf8'));
+  rmSync(report, { force: true });
+} catch {
+  /* jest died before writing its report */
+}
+if (summary) {
+  const skipped = summary.numPendingTests + summary.numTodoTests;
+  process.stdout.write(`\njest: ${summary.numPassedTests} passed, ${summary.numFailedTests} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+  if (summary.numTotalTests === 0) process.exit(1);
+}
+process.exit(jest.status ?? 1);

@@ -1,0 +1,61 @@
+import { ConfigError, enabledFeatures, loadConfig } from './config';
+
+const minimal = { SYSTEM_TOKEN: 'a-long-enough-system-token' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('starts with only SYSTEM_TOKEN and fills every default', () => {
+    const config = loadConfig(minimal);
+    expect(config.http.port).toBe(3000);
+    expect(config.s3.bucket).toBe('herald');
+    expect(config.browser.poolSize).toBe(2);
+    expect(config.vk.apiVersion).toBe('5.199');
+    expect(config.vk.commandPrefixes).toEqual(['/', '!']);
+  });
+
+  it('names a malformed variable and says what it expected', () => {
+    const problems = problemsOf({ ...minimal, PORT: 'eighty' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^PORT: must be a whole number, got "eighty"/);
+  });
+
+  it('names every bad variable at once', () => {
+    const problems = problemsOf({ ...minimal, BROWSER_POOL_SIZE: '0', S3_FORCE_PATH_STYLE: 'maybe', MONGODB_URI: 'postgres://x' });
+    expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['BROWSER_POOL_SIZE', 'MONGODB_URI', 'S3_FORCE_PATH_STYLE']);
+  });
+
+  it('requires SYSTEM_TOKEN', () => {
+    expect(problemsOf({})[0]).toMatch(/^SYSTEM_TOKEN: is required/);
+  });
+
+  it('parses the per-repository Drone channel map and rejects a malformed entry', () => {
+    const config = loadConfig({ ...minimal, DRONE_REPO_CHANNELS: 'Octo/Hello=123456789012345678, a/b=223456789012345678' });
+    expect(config.drone.repoChannels).toEqual({ 'octo/hello': '123456789012345678', 'a/b': '223456789012345678' });
+    expect(problemsOf({ ...minimal, DRONE_REPO_CHANNELS: 'octo=1' })[0]).toMatch(/^DRONE_REPO_CHANNELS:/);
+  });
+
+  it('needs both halves of the S3 key pair', () => {
+    expect(problemsOf({ ...minimal, AWS_ACCESS_KEY_ID: 'x' })[0]).toMatch(/^AWS_SECRET_ACCESS_KEY:/);
+  });
+
+  it('switches features off when their credentials are missing', () => {
+    expect(enabledFeatures(loadConfig(minimal))).toMatchObject({ discordRest: false, discordBot: false, drone: false, notify: false, vk: false, metrics: true });
+    const all = loadConfig({ ...minimal, DISCORD_TOKEN: 't', DRONE_WEBHOOK_SECRET: 's', VK_TOKEN: 'v', VK_GROUP_ID: '1' });
+    expect(enabledFeatures(all)).toMatchObject({ discordRest: true, discordBot: true, drone: true, notify: true, vk: true, vkPoller: true });
+    const apiOnly = loadConfig({ ...minimal, DISCORD_TOKEN: 't', VK_TOKEN: 'v', VK_GROUP_ID: '1', HERALD_ROLES: 'api' });
+    expect(enabledFeatures(apiOnly)).toMatchObject({ discordBot: false, vkPoller: false, notify: true });
+  });
+
+  it('rejects an unknown role', () => {
+    expect(problemsOf({ ...minimal, HERALD_ROLES: 'api,web' })[0]).toMatch(/^HERALD_ROLES: unknown role\(s\) web/);
+  });
+});

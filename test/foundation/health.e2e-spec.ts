@@ -1,0 +1,112 @@
+import request from 'supertest';
+import { BrowserPool } from '../../src/browser/browser-pool';
+import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
+import { startFerret, startMinio, type ManagedServer } from '../support/servers';
+
+type Started = ManagedServer & { url: string; accessKey?: string; secretKey?: string };
+
+describe('health probes against real servers this test can take down', () => {
+  let ferret: Started;
+  let minio: Started & { accessKey: string; secretKey: string };
+  let herald: HeraldUnderTest;
+
+  beforeAll(async () => {
+    [ferret, minio] = (await Promise.all([startFerret(), startMinio()])) as [Started, Started & { accessKey: string; secretKey: string }];
+    herald = await bootHerald({
+      MONGODB_URI: `${ferret.url}/health`,
+      S3_ENDPOINT: minio.url,
+      AWS_ACCESS_KEY_ID: minio.accessKey,
+      AWS_SECRET_ACCESS_KEY: minio.secretKey,
+    });
+  });
+
+  afterAll(async () => {
+    await herald?.close();
+    await Promise.all([ferret?.destroy(), minio?.destroy()]);
+  });
+
+  const live = () => request(herald.url).get('/health/live');
+  const ready = () => request(herald.url).get('/health/ready');
+
+  it('is live and ready with every check up', async () => {
+    expect((await live()).status).toBe(200);
+    const response = await eventually(async () => {
+      const answer = await ready();
+      return answer.status === 200 ? answer : undefined;
+    });
+    expect(response.body.status).toBe('ok');
+    expect(Object.keys(response.body.details).sort()).toEqual(['browser', 'mongodb', 'storage']);
+    expect(Object.values(response.body.details).every((check) => (check as { status: string }).status === 'up')).toBe(true);
+  });
+
+  it('answers 503 naming mongodb while FerretDB is down, stays live, and recovers when it is back', async () => {
+    await ferret.stop();
+    try {
+      const down = await eventually(async () => {
+        const answer = await ready();
+        return answer.status === 503 ? answer : undefined;
+      });
+      expect(down.body.status).toBe('error');
+      expect(Object.keys(down.body.error)).toEqual(['mongodb']);
+      expect(down.body.error.mongodb.message).toEqual(expect.any(String));
+      expect((await live()).status).toBe(200);
+    } finally {
+      await ferret.start();
+    }
+    await eventually(async () => (await ready()).status === 200, 40000);
+  });
+
+  it('answers 503 naming storage while MinIO is down, and recovers when it is back', async () => {
+    await minio.stop();
+    try {
+      const down = await eventually(async () => {
+        const answer = await ready();
+        return answer.status === 503 ? answer : undefined;
+      });
+      expect(Object.keys(down.body.error)).toEqual(['storage']);
+      expect((await live()).status).toBe(200);
+    } finally {
+      await minio.start();
+    }
+    await eventually(async () => (await ready()).status === 200, 30000);
+  });
+
+  it('replaces a killed Chromium without a restart', async () => {
+    const pool = herald.app.get(BrowserPool);
+    const before = await eventually(() => pool.browserPid());
+    process.kill(before, 'SIGKILL');
+    const response = await eventually(async () => {
+      const answer = await ready();
+      return answer.status === 200 ? answer : undefined;
+    }, 30000);
+    expect(response.body.details.browser.status).toBe('up');
+    expect(pool.browserPid()).toEqual(expect.any(Number));
+    expect(pool.browserPid()).not.toBe(before);
+  });
+});
+
+describe('Swagger', () => {
+  let herald: HeraldUnderTest;
+  beforeAll(async () => (herald = await bootHerald()));
+  afterAll(() => herald?.close());
+
+  it('serves the UI at /docs and lists the health endpoints and the bearer scheme in /docs-json', async () => {
+    expect((await request(herald.url).get('/docs/')).status).toBe(200);
+    const spec = (await request(herald.url).get('/docs-json')).body;
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
+    expect(spec.components.securitySchemes['system-token']).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
+  it('exposes Prometheus metrics', async () => {
+    const response = await request(herald.url).get('/metrics');
+    expect(response.status).toBe(200);
+    expect(response.text).toContain('herald_browser_lease_seconds');
+  });
+
+  it('tags every response with a request id, echoing a valid incoming one', async () => {
+    const response = await request(herald.url).get('/health/live').set('X-Request-Id', 'trace-abc-123');
+    expect(response.headers['x-request-id']).toBe('trace-abc-123');
+    const generated = await request(herald.url).get('/health/live');
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});

@@ -1,0 +1,74 @@
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { baseTestEnv, eventually } from '../support/app';
+import { freePort } from '../support/servers';
+
+const MAIN = path.resolve(__dirname, '../../dist/main.js');
+
+interface Exited {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  stdout: string;
+}
+
+function startHerald(env: Record<string, string>): { child: ChildProcess; exited: Promise<Exited> } {
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<Exited>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr, stdout })));
+  return { child, exited };
+}
+
+function chromiumChildrenOf(pid: number): number[] {
+  try {
+    const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' });
+    return out
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, ppid, comm]) => Number(ppid) === pid && /chrom/.test(comm ?? ''))
+      .map(([childPid]) => Number(childPid));
+  } catch {
+    return [];
+  }
+}
+
+describe('the Herald process', () => {
+  beforeAll(() => {
+    if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: `npm test` builds it first (or run `npm run build`)');
+  });
+
+  it('refuses to start on a malformed variable and names it', async () => {
+    const { exited } = startHerald({ ...baseTestEnv(), BROWSER_POOL_SIZE: 'lots' });
+    const result = await exited;
+    expect(result.code).toBe(78);
+    expect(result.stderr).toContain('BROWSER_POOL_SIZE: must be a whole number, got \\"lots\\"');
+    expect(result.stderr).not.toContain(baseTestEnv().SYSTEM_TOKEN);
+  });
+
+  it('on SIGTERM stops serving, closes the browser and exits 0 within 10 s, printing no secret', async () => {
+    const port = await freePort();
+    const env = { ...baseTestEnv(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    const { child, exited } = startHerald(env);
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 60000, 250);
+    await fetch(`http://127.0.0.1:${port}/health/live`, { headers: { authorization: `Bearer ${env.SYSTEM_TOKEN}` } });
+    expect(chromiumChildrenOf(child.pid!).length).toBeGreaterThan(0);
+
+    const signalled = Date.now();
+    child.kill('SIGTERM');
+    const result = await exited;
+    expect(result.code).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(10000);
+    expect(chromiumChildrenOf(child.pid!)).toEqual([]);
+    await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
+
+    const lines = result.stdout.trim().split('\n');
+    expect(lines.length).toBeGreaterThan(2);
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+    expect(result.stdout + result.stderr).not.toContain(env.SYSTEM_TOKEN);
+    expect(result.stdout + result.stderr).not.toContain(env.AWS_SECRET_ACCESS_KEY);
+  });
+});

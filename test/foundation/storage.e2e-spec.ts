@@ -1,0 +1,39 @@
+import { ObjectStorage, StorageAccessError } from '../../src/storage/object-storage';
+import { loadConfig } from '../../src/config/config';
+import { baseTestEnv } from '../support/app';
+
+describe('ObjectStorage against MinIO', () => {
+  const env = baseTestEnv();
+  const storage = new ObjectStorage(loadConfig(env));
+
+  beforeAll(() => storage.ensureBucket());
+  afterAll(() => storage.onModuleDestroy());
+
+  it('puts, finds, reads back and deletes an object, naming it by its URN', async () => {
+    const body = Buffer.from('\x89PNG fake but real bytes');
+    const stored = await storage.put('tests/a b/ünïcode.png', body, 'image/png');
+    expect(stored).toEqual({ urn: `s3://${env.S3_BUCKET}/tests/a b/ünïcode.png`, key: 'tests/a b/ünïcode.png', bytes: body.length });
+    expect(await storage.exists('tests/a b/ünïcode.png')).toBe(true);
+    expect(await storage.get('tests/a b/ünïcode.png')).toEqual(body);
+    await storage.delete('tests/a b/ünïcode.png');
+    expect(await storage.exists('tests/a b/ünïcode.png')).toBe(false);
+    expect(await storage.get('tests/a b/ünïcode.png')).toBeNull();
+  });
+
+  it('stores the content type it was given', async () => {
+    await storage.put('tests/type.json', Buffer.from('{}'), 'application/json');
+    const url = await storage.presign('tests/type.json', 60);
+    const response = await fetch(url);
+    expect(response.headers.get('content-type')).toBe('application/json');
+    expect(await response.text()).toBe('{}');
+  });
+
+  it('says which credentials to check when they are wrong', async () => {
+    const wrong = new ObjectStorage(loadConfig({ ...env, AWS_SECRET_ACCESS_KEY: 'not-the-secret' }));
+    const failure = await wrong.put('tests/x.png', Buffer.from('x'), 'image/png').catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(StorageAccessError);
+    expect((failure as Error).message).toMatch(/AWS_ACCESS_KEY_ID \/ AWS_SECRET_ACCESS_KEY/);
+    await expect(wrong.ping()).rejects.toThrow(/refused/);
+    wrong.onModuleDestroy();
+  });
+});
