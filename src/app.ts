@@ -1,6 +1,7 @@
-import { INestApplication, Logger as NestLogger } from '@nestjs/common';
+import { INestApplication, Logger as NestLogger, RawBodyRequest } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
+import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
@@ -17,12 +18,24 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
     bufferLogs: true,
     rawBody: true,
+    bodyParser: false,
     abortOnError: false,
   });
   app.useLogger(app.get(Logger));
+  // Signed webhooks are verified over their exact bytes before anything parses them, so a forged
+  // request with a broken body is refused as forged (401), not as malformed (400).
+  app.use(
+    '/drone/webhook',
+    express.raw({
+      type: () => true,
+      limit: '5mb',
+      verify: (request, _response, buffer) => void ((request as RawBodyRequest<express.Request>).rawBody = buffer),
+    }),
+  );
+  app.useBodyParser('json', { limit: '10mb' });
+  app.useBodyParser('urlencoded', { extended: true, limit: '1mb' });
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
-  app.useBodyParser('json', { limit: '10mb' });
   app.disable('x-powered-by');
 
   const document = SwaggerModule.createDocument(

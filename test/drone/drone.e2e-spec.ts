@@ -226,6 +226,15 @@ describe('Drone webhook → one Discord message per build', () => {
         },
       ],
       [
+        'unsigned-for-this-secret JSON that does not parse (refused as forged before it is parsed)',
+        401,
+        'signature does not match',
+        () => {
+          const body = Buffer.from('{"event":"build","action":"created",');
+          return postDroneDelivery(webhookUrl, { body, headers: signDroneDelivery(body, { secret: 'not-the-secret', event: 'build' }) });
+        },
+      ],
+      [
         'a signed build hook without a build id',
         400,
         /build\.id/,
