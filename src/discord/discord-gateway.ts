@@ -4,6 +4,7 @@ import {
   Client,
   MessageType,
   Status,
+  type ClientEvents,
   type GuildMember,
   type Message,
   type PartialMessage,
@@ -27,6 +28,20 @@ export class DiscordGateway {
 
   isConnected(): boolean {
     return this.client.ws.status === Status.Ready;
+  }
+
+  /**
+   * Listens to a gateway event until the returned function is called. Handlers may be async: a failure is logged
+   * here, since discord.js does not await listeners.
+   */
+  on<E extends keyof ClientEvents>(event: E, handler: (...args: ClientEvents[E]) => Promise<void> | void): () => void {
+    const listener = (...args: ClientEvents[E]): void => {
+      Promise.resolve()
+        .then(() => handler(...args))
+        .catch((error: unknown) => this.logger.error({ event, err: error }, `Could not handle ${String(event)}`));
+    };
+    this.client.on(event, listener);
+    return () => void this.client.off(event, listener);
   }
 
   setPresence(status: PresenceStatusData, text: string): void {

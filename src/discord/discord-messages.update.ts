@@ -1,41 +1,33 @@
-import { Injectable, Logger } from '@nestjs/common';
-import { Context, On, type ContextOf } from 'necord';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { DiscordGateway } from './discord-gateway';
 import { MessageImageService } from './message-image.service';
 
-/** Gateway message events, handed to MessageImageService. */
+/**
+ * Gateway message events, handed to MessageImageService.
+ *
+ * Subscribed through DiscordGateway rather than necord's @On: necord keeps the handler of an @On method in the
+ * decorator's metadata, which belongs to the class and so to the whole process; a second Nest application in the
+ * same process (a restart inside one test run) would have its events delivered to the first, closed one.
+ */
 @Injectable()
-export class DiscordMessagesUpdate {
-  private readonly logger = new Logger(DiscordMessagesUpdate.name);
+export class DiscordMessagesUpdate implements OnModuleInit, OnModuleDestroy {
+  private readonly unsubscribe: (() => void)[] = [];
 
-  constructor(private readonly images: MessageImageService) {}
+  constructor(
+    private readonly gateway: DiscordGateway,
+    private readonly images: MessageImageService,
+  ) {}
 
-  @On('messageCreate')
-  onMessageCreate(@Context() [message]: ContextOf<'messageCreate'>): Promise<void> {
-    return this.handled('messageCreate', [message.id], () => this.images.messageCreated(message));
+  onModuleInit(): void {
+    this.unsubscribe.push(
+      this.gateway.on('messageCreate', (message) => this.images.messageCreated(message)),
+      this.gateway.on('messageUpdate', (_old, message) => this.images.messageEdited(message)),
+      this.gateway.on('messageDelete', (message) => this.images.messagesDeleted([message.id])),
+      this.gateway.on('messageDeleteBulk', (messages) => this.images.messagesDeleted([...messages.keys()])),
+    );
   }
 
-  @On('messageUpdate')
-  onMessageUpdate(@Context() [, message]: ContextOf<'messageUpdate'>): Promise<void> {
-    return this.handled('messageUpdate', [message.id], () => this.images.messageEdited(message));
-  }
-
-  @On('messageDelete')
-  onMessageDelete(@Context() [message]: ContextOf<'messageDelete'>): Promise<void> {
-    return this.handled('messageDelete', [message.id], () => this.images.messagesDeleted([message.id]));
-  }
-
-  @On('messageDeleteBulk')
-  onMessageDeleteBulk(@Context() [messages]: ContextOf<'messageDeleteBulk'>): Promise<void> {
-    const ids = [...messages.keys()];
-    return this.handled('messageDeleteBulk', ids, () => this.images.messagesDeleted(ids));
-  }
-
-  /** discord.js does not await listeners: a failure here must be logged, not left as an unhandled rejection. */
-  private async handled(event: string, messageIds: string[], work: () => Promise<void>): Promise<void> {
-    try {
-      await work();
-    } catch (error) {
-      this.logger.error({ event, messageIds, err: error }, `Could not handle ${event}`);
-    }
+  onModuleDestroy(): void {
+    for (const stop of this.unsubscribe.splice(0)) stop();
   }
 }

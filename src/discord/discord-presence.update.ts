@@ -1,14 +1,22 @@
-import { Injectable } from '@nestjs/common';
-import { On } from 'necord';
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { DiscordGateway } from './discord-gateway';
 import { PresenceService } from './presence.service';
 
-/** A new gateway session starts without presence; set it as soon as the shard is ready. */
+/** A new gateway session starts without presence; set it as soon as the shard is ready (see DiscordMessagesUpdate on why not @On). */
 @Injectable()
-export class DiscordPresenceUpdate {
-  constructor(private readonly presence: PresenceService) {}
+export class DiscordPresenceUpdate implements OnModuleInit, OnModuleDestroy {
+  private unsubscribe: (() => void) | null = null;
 
-  @On('shardReady')
-  onShardReady(): void {
-    this.presence.reapply();
+  constructor(
+    private readonly gateway: DiscordGateway,
+    private readonly presence: PresenceService,
+  ) {}
+
+  onModuleInit(): void {
+    this.unsubscribe = this.gateway.on('shardReady', () => this.presence.reapply());
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
   }
 }

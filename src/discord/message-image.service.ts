@@ -6,10 +6,14 @@ import { MessageImageStore } from './message-image.store';
 import { MessageImageWorker } from './message-image.worker';
 import { snapshotOf } from './message-snapshot';
 
-/** What happens to a message's image when the message is written, edited or deleted in Discord. */
+/**
+ * What happens to a message's image when the message is written, edited or deleted in Discord. Events of one
+ * message are handled one after another, in gateway order: two quick edits must not land in MongoDB reversed.
+ */
 @Injectable()
 export class MessageImageService {
   private readonly logger = new Logger(MessageImageService.name);
+  private readonly perMessage = new Map<string, Promise<void>>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -18,7 +22,20 @@ export class MessageImageService {
     private readonly worker: MessageImageWorker,
   ) {}
 
-  async messageCreated(message: Message): Promise<void> {
+  messageCreated(message: Message): Promise<void> {
+    return this.inOrder(message.id, () => this.recordCreated(message));
+  }
+
+  messageEdited(edited: Message | PartialMessage): Promise<void> {
+    return this.inOrder(edited.id, () => this.recordEdited(edited));
+  }
+
+  /** Works from the records alone: the messages may be long gone from every cache (sent before a restart). */
+  async messagesDeleted(messageIds: string[]): Promise<void> {
+    await Promise.all(messageIds.map((messageId) => this.inOrder(messageId, () => this.recordDeleted(messageId))));
+  }
+
+  private async recordCreated(message: Message): Promise<void> {
     if (!this.isRendered(message)) return;
     const snapshot = snapshotOf(await this.gateway.observe(message));
     if (!(await this.store.recordNew(snapshot))) {
@@ -29,7 +46,7 @@ export class MessageImageService {
     await this.worker.runNow(snapshot.messageId);
   }
 
-  async messageEdited(edited: Message | PartialMessage): Promise<void> {
+  private async recordEdited(edited: Message | PartialMessage): Promise<void> {
     const message = await this.gateway.complete(edited);
     if (!message || !this.isRendered(message)) return;
     const snapshot = snapshotOf(await this.gateway.observe(message));
@@ -45,13 +62,24 @@ export class MessageImageService {
     await this.worker.runNow(snapshot.messageId);
   }
 
-  /** Works from the records alone: the messages may be long gone from every cache (sent before a restart). */
-  async messagesDeleted(messageIds: string[]): Promise<void> {
-    for (const messageId of messageIds) {
-      if (!(await this.store.recordDelete(messageId))) continue;
-      this.logger.log({ messageId }, 'Message deleted');
-      await this.worker.runNow(messageId);
-    }
+  private async recordDeleted(messageId: string): Promise<void> {
+    if (!(await this.store.recordDelete(messageId))) return;
+    this.logger.log({ messageId }, 'Message deleted');
+    await this.worker.runNow(messageId);
+  }
+
+  private inOrder(messageId: string, work: () => Promise<void>): Promise<void> {
+    const previous = this.perMessage.get(messageId) ?? Promise.resolve();
+    const next = previous.then(work);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.perMessage.set(messageId, settled);
+    void settled.then(() => {
+      if (this.perMessage.get(messageId) === settled) this.perMessage.delete(messageId);
+    });
+    return next;
   }
 
   /** Messages people write in guild channels the bot is asked to watch; not its own, not other bots' by default. */

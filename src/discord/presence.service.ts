@@ -27,6 +27,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   private readonly logger = new Logger(PresenceService.name);
   private timer: NodeJS.Timeout | null = null;
   private shown: string | null = null;
+  private stopped = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -40,6 +41,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   onModuleDestroy(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
   }
 
@@ -55,8 +57,9 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
       const report = await this.readiness.check();
       const presence = presenceFor(report);
       const key = `${presence.status}|${presence.text}`;
-      // Discord limits gateway sends; only a change is worth one.
-      if (key === this.shown) return;
+      // Discord limits gateway sends; only a change is worth one. The checks take a while: the connection may
+      // have gone (or the app stopped) meanwhile, and discord.js would then fail the send without telling us.
+      if (key === this.shown || this.stopped || !this.gateway.isConnected()) return;
       this.gateway.setPresence(presence.status, presence.text);
       this.shown = key;
       this.logger.log({ status: presence.status, failed: report.failed }, `Presence set to ${presence.status}`);
