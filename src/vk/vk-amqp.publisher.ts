@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ReadinessService } from '../health/readiness.service';
@@ -22,7 +22,7 @@ interface Link {
  * on first use and dropped when it breaks; the outbox retries, so there is no reconnect loop here.
  */
 @Injectable()
-export class VkAmqpPublisher implements OnModuleInit, OnModuleDestroy {
+export class VkAmqpPublisher implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(VkAmqpPublisher.name);
   private link?: Promise<Link>;
   /** The connection `link` resolved to; a late 'close' from an older one must not drop a newer link. */
@@ -77,7 +77,8 @@ export class VkAmqpPublisher implements OnModuleInit, OnModuleDestroy {
     await this.connected();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** After every module's onModuleDestroy, i.e. once the dispatcher has stopped publishing. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
     const link = this.link;
     this.link = undefined;

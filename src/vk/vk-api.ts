@@ -1,6 +1,6 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import type { API as VkIoApi } from 'vk-io';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import {
@@ -53,7 +53,7 @@ export const CONVERSATIONS_MAX_IDS = 100;
  * resets `ts` on `failed: 2` (losing events) and advances `ts` before handlers have stored anything.
  */
 @Injectable()
-export class VkApi implements OnModuleDestroy {
+export class VkApi implements BeforeApplicationShutdown {
   private readonly agent: HttpAgent;
   private client?: VkIoApi;
   private vkIo?: typeof import('vk-io');
@@ -107,7 +107,7 @@ export class VkApi implements OnModuleDestroy {
     return body;
   }
 
-  onModuleDestroy(): void {
+  beforeApplicationShutdown(): void {
     this.agent.destroy();
   }
 

@@ -45,6 +45,11 @@ export class VkDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    await this.stop();
+  }
+
+  /** Finishes the deliveries in flight (each one recorded as delivered or failed) and stops. */
+  async stop(): Promise<void> {
     this.stopped = true;
     this.kick();
     await this.loop;

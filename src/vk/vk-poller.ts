@@ -80,6 +80,8 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     this.inFlight?.abort();
     this.wakeFromSleep?.();
     await this.loop;
+    // The dispatcher works under the same lease: let it finish what it is sending before another replica may start.
+    await this.dispatcher.stop();
     this.stopRenewing();
     if (this.lease.held) await this.lease.release().catch(() => undefined);
   }

@@ -271,7 +271,7 @@ export class VkStandIn {
     if (record.key !== this.validKey) return this.answerFailure(res, record, 2, Number(record.ts));
 
     const fromTs = Number(record.ts);
-    if (this.held) this.answerHeld(); // VK serves one poll per key at a time
+    if (this.held) this.answerHeld(true); // VK serves one poll at a time: the older one is answered empty
     const waitMs = Math.min(Math.max(record.wait, 0), 90) * 1000;
     this.held = {
       res,

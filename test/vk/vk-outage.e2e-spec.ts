@@ -1,0 +1,128 @@
+import type { VkEvent } from '../../src/vk/vk-event';
+import type { VkDeliveriesPageDto, VkDeliveryViewDto } from '../../src/vk/vk.dto';
+import { HttpReceiver } from '../stand-ins/http-receiver/http-receiver';
+import { VkStandIn } from '../stand-ins/vk/vk-stand-in';
+import { chatPeer, messageNew } from '../stand-ins/vk/vk-updates';
+import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
+import { startRabbit, type ManagedServer } from '../support/servers';
+import { QueueTap, VK_USERS, getJson, postJson, requireVmModules, vkEnv, writeRoutesFile } from './vk-support';
+
+jest.setTimeout(240_000);
+
+const SECRET = 'vk-outage-webhook-secret-0123456789';
+const PEERS = [chatPeer(21), chatPeer(22)];
+
+describe('VK deliveries while RabbitMQ and the webhook receiver are down', () => {
+  let rabbit: ManagedServer & { url: string };
+  let vk: VkStandIn;
+  let receiver: HttpReceiver;
+  let herald: HeraldUnderTest;
+  let cmid = 0;
+
+  const deliveries = async (query: string) => {
+    const { status, body } = await getJson<VkDeliveriesPageDto>(`${herald.url}/vk/deliveries?${query}`, herald.token);
+    expect(status).toBe(200);
+    return body;
+  };
+  const hooked = () => receiver.accepted.map((r) => r.body as VkEvent);
+  const message = (peerId: number, text: string) => messageNew({ peerId, fromId: 1001, text, cmid: ++cmid });
+
+  beforeAll(async () => {
+    requireVmModules();
+    // A broker of our own: this suite stops and starts it, and nobody else reads its default queues.
+    rabbit = (await startRabbit()) as ManagedServer & { url: string };
+    vk = await VkStandIn.start({ users: VK_USERS });
+    receiver = await HttpReceiver.start(SECRET);
+    const routesFile = writeRoutesFile({
+      destinations: { 'audit-hook': { type: 'http', url: receiver.url('/audit') } },
+      routes: [{ event_type: ['message', 'command'], to: ['audit-hook'] }],
+    });
+    herald = await bootHerald(vkEnv(vk, { AMQP_URL: rabbit.url, VK_ROUTES_FILE: routesFile, VK_HTTP_SIGNING_SECRET: SECRET }));
+    await eventually(() => vk.heldPolls === 1, 30_000);
+  });
+
+  afterAll(async () => {
+    await herald?.close();
+    await vk?.close();
+    await receiver?.close();
+    await rabbit?.destroy();
+  });
+
+  it('keeps every event while both are down, shows them as failed / pending, and delivers them all in order once back', async () => {
+    await rabbit.stop();
+    await receiver.down();
+    const during = Array.from({ length: 12 }, (_, i) => message(PEERS[i % 2], `during outage ${i}`));
+    vk.push(...during);
+
+    // Each (destination, peer) lane has its oldest event failing and retried, the rest waiting behind it.
+    const failed = await eventually(async () => {
+      const page = await deliveries('status=failed');
+      const lanes = new Set(page.items.map((d) => `${d.destination}/${d.peerId}`));
+      return lanes.size === 4 ? page : undefined;
+    }, 60_000);
+    expect(failed.items.map((d) => d.destination).sort()).toEqual(['audit-hook', 'audit-hook', 'queue:message', 'queue:message']);
+    for (const delivery of failed.items) {
+      expect(delivery).toMatchObject({ status: 'failed', parked: false });
+      expect(delivery.attempts).toBeGreaterThanOrEqual(1);
+      expect(delivery.nextAttemptAt).not.toBeNull();
+      expect(delivery.lastError).toMatch(delivery.destination === 'audit-hook' ? /POST failed/ : /RabbitMQ queue message/);
+    }
+    const pending = await deliveries('status=pending&limit=500');
+    expect(pending.items).toHaveLength(2 * during.length - 4);
+    expect(pending.counts).toEqual({ pending: 2 * during.length - 4, failed: 4 });
+    const waiting = [...failed.items, ...pending.items];
+    expect(new Set(waiting.map((d) => d.eventId))).toEqual(new Set(during.map((u) => u.event_id)));
+
+    await rabbit.start();
+    await receiver.up();
+    const tap = await QueueTap.open(rabbit.url, ['message']);
+    try {
+      await eventually(() => tap.of('message').length >= during.length && hooked().length >= during.length, 90_000);
+      const textsOf = (events: VkEvent[], peer: number) => events.filter((e) => e.peer.bpid === peer).map((e) => e.message?.text);
+      for (const [index, peer] of PEERS.entries()) {
+        const sentInOrder = Array.from({ length: 12 }, (_, i) => `during outage ${i}`).filter((_, i) => i % 2 === index);
+        expect(textsOf(tap.of('message'), peer)).toEqual(sentInOrder);
+        expect(textsOf(hooked(), peer)).toEqual(sentInOrder);
+      }
+      expect(receiver.accepted.every((r) => r.signatureValid)).toBe(true);
+    } finally {
+      await tap.close();
+    }
+    await eventually(async () => (await deliveries('status=failed')).counts.failed === 0 && (await deliveries('status=pending')).counts.pending === 0);
+  });
+
+  it('parks a delivery the receiver refuses for good, lets the peer\'s later events pass, and sends it on POST .../retry', async () => {
+    receiver.failWith(422);
+    const refused = message(PEERS[0], 'refused at first');
+    vk.push(refused);
+    const parked = await eventually(async () => (await deliveries('status=failed&destination=audit-hook')).items.find((d) => d.eventId === refused.event_id && d.parked));
+    expect(parked).toMatchObject({ status: 'failed', parked: true, nextAttemptAt: null, lastError: 'receiver answered HTTP 422' });
+
+    receiver.recover();
+    const later = message(PEERS[0], 'after the refused one');
+    vk.push(later);
+    await eventually(() => hooked().some((e) => e.event_id === later.event_id));
+    expect(hooked().some((e) => e.event_id === refused.event_id)).toBe(false);
+
+    const retried = await postJson<VkDeliveryViewDto>(`${herald.url}/vk/deliveries/${parked.id}/retry`, herald.token);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ id: parked.id, parked: false });
+    await eventually(() => hooked().some((e) => e.event_id === refused.event_id));
+    const delivered = await eventually(async () =>
+      (await deliveries(`status=delivered&peer=${PEERS[0]}&destination=audit-hook&limit=500`)).items.find((d) => d.id === parked.id),
+    );
+    expect(delivered.deliveredAt).not.toBeNull();
+
+    const again = await postJson<{ message: string }>(`${herald.url}/vk/deliveries/${parked.id}/retry`, herald.token);
+    expect(again.status).toBe(409);
+    const unknown = await postJson<{ message: string }>(`${herald.url}/vk/deliveries/0123456789abcdef/retry`, herald.token);
+    expect(unknown.status).toBe(404);
+  });
+
+  it('guards the outbox endpoints and names a bad query field', async () => {
+    expect((await getJson(`${herald.url}/vk/deliveries?status=failed`)).status).toBe(401);
+    const bad = await getJson<{ errors: { field: string }[] }>(`${herald.url}/vk/deliveries?status=lost&limit=0`, herald.token);
+    expect(bad.status).toBe(400);
+    expect(bad.body.errors.map((e) => e.field).sort()).toEqual(['limit', 'status']);
+  });
+});

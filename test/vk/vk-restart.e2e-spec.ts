@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import type { VkEvent } from '../../src/vk/vk-event';
+import { HttpReceiver } from '../stand-ins/http-receiver/http-receiver';
+import { VkStandIn } from '../stand-ins/vk/vk-stand-in';
+import { chatPeer, messageNew } from '../stand-ins/vk/vk-updates';
+import type { VkUpdate } from '../../src/vk/vk-wire';
+import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
+import { requireEnv } from '../support/servers';
+import { QueueTap, VK_USERS, requireVmModules, vkEnv, writeRoutesFile } from './vk-support';
+
+jest.setTimeout(180_000);
+
+const SECRET = 'vk-restart-webhook-secret-0123456789';
+const PEERS = [chatPeer(11), chatPeer(12), chatPeer(13), chatPeer(14)];
+const TOTAL = 200;
+
+/** Per peer, the cmids in the order a destination received them. */
+function cmidsByPeer(events: VkEvent[]): Map<number, number[]> {
+  const byPeer = new Map<number, number[]>();
+  for (const event of events) byPeer.set(event.peer.bpid, [...(byPeer.get(event.peer.bpid) ?? []), event.message!.cmid]);
+  return byPeer;
+}
+
+describe('VK poller restarted in the middle of a stream', () => {
+  const queue = `vk-restart-${randomBytes(4).toString('hex')}`;
+  let vk: VkStandIn;
+  let receiver: HttpReceiver;
+  let tap: QueueTap;
+  let first: HeraldUnderTest | undefined;
+  let second: HeraldUnderTest | undefined;
+
+  beforeAll(async () => {
+    requireVmModules();
+    // Small long-poll batches, so the stream spans many batches and the restart lands between (or inside) them.
+    vk = await VkStandIn.start({ users: VK_USERS, batchLimit: 15 });
+    receiver = await HttpReceiver.start(SECRET);
+    tap = await QueueTap.open(requireEnv('TEST_AMQP_URL'), [queue]);
+  });
+
+  afterAll(async () => {
+    await first?.close().catch(() => undefined);
+    await second?.close();
+    await tap?.close();
+    await vk?.close();
+    await receiver?.close();
+  });
+
+  it('delivers every one of 200 events exactly once, in order per peer, to a queue and a webhook', async () => {
+    const routesFile = writeRoutesFile(
+      [
+        '# Only this suite reads its queue: no default queues shared with other suites.',
+        'defaultQueues: false',
+        'destinations:',
+        '  stream-queue: { type: amqp, queue: ' + queue + ' }',
+        `  stream-hook: { type: http, url: "${receiver.url('/stream')}", secret: ${SECRET} }`,
+        'routes:',
+        '  - event_type: [message, command]',
+        '    to: [stream-queue, stream-hook]',
+      ].join('\n'),
+      '.yaml',
+    );
+    const env = vkEnv(vk, { AMQP_URL: requireEnv('TEST_AMQP_URL'), VK_ROUTES_FILE: routesFile });
+    first = await bootHerald(env);
+    await eventually(() => vk.heldPolls === 1, 30_000);
+
+    const cmids = new Map(PEERS.map((peer) => [peer, 0]));
+    const stream: VkUpdate[] = Array.from({ length: TOTAL }, (_, i) => {
+      const peerId = PEERS[i % PEERS.length];
+      const cmid = (cmids.get(peerId) ?? 0) + 1;
+      cmids.set(peerId, cmid);
+      return messageNew({ peerId, fromId: VK_USERS[i % VK_USERS.length].id, text: `event ${i} (cmid ${cmid})`, cmid });
+    });
+
+    // Push the stream in chunks while Herald works on it; restart once part of it got through.
+    const pushing = (async () => {
+      for (let i = 0; i < TOTAL; i += 10) {
+        vk.push(...stream.slice(i, i + 10));
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    })();
+    await eventually(() => tap.messages.length >= 40, 60_000);
+    const firstInstance = first;
+    first = undefined;
+    await firstInstance.close();
+    const deliveredByFirst = tap.messages.length;
+
+    second = await bootHerald(firstInstance.env, { fresh: false });
+    await pushing;
+    await eventually(() => tap.messages.length >= TOTAL && receiver.accepted.length >= TOTAL, 120_000);
+    // Anything late would be a duplicate: one more round of the dispatcher must not add more.
+    const marker = messageNew({ peerId: PEERS[0], fromId: 1001, text: 'marker', cmid: (cmids.get(PEERS[0]) ?? 0) + 1 });
+    vk.push(marker);
+    await tap.waitFor(marker.event_id);
+    await eventually(() => receiver.accepted.some((r) => (r.body as VkEvent).event_id === marker.event_id));
+
+    const queued = tap.messages.map((m) => m.event).filter((event) => event.event_id !== marker.event_id);
+    const hooked = receiver.accepted.map((r) => r.body as VkEvent).filter((event) => event.event_id !== marker.event_id);
+    const expectedIds = stream.map((update) => update.event_id).sort();
+    expect(queued.map((event) => event.event_id).sort()).toEqual(expectedIds);
+    expect(hooked.map((event) => event.event_id).sort()).toEqual(expectedIds);
+    expect(receiver.accepted.every((r) => r.signatureValid)).toBe(true);
+
+    const inOrder = new Map(PEERS.map((peer) => [peer, Array.from({ length: cmids.get(peer) ?? 0 }, (_, i) => i + 1)]));
+    expect(cmidsByPeer(queued)).toEqual(inOrder);
+    expect(cmidsByPeer(hooked)).toEqual(inOrder);
+
+    // The restart really was in the middle: the first instance got some of the stream through, not all of it.
+    expect(deliveredByFirst).toBeGreaterThanOrEqual(40);
+    expect(deliveredByFirst).toBeLessThan(TOTAL);
+  });
+});
