@@ -40,7 +40,8 @@ const discordDestination = z.strictObject({
 });
 const destinationSchema = z.discriminatedUnion('type', [amqpDestination, httpDestination, discordDestination]);
 
-const oneOrMany = <T extends z.ZodType>(item: T) => z.union([item, z.array(item).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
+/** A single value or a list; errors point at the offending item (`routes.0.event_type.1`). */
+const oneOrMany = <T extends z.ZodType>(item: T) => z.preprocess((value) => (Array.isArray(value) ? value : [value]), z.array(item).min(1));
 
 const routeSchema = z.strictObject({
   name: z.string().trim().min(1).max(100).optional(),
