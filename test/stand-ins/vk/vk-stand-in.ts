@@ -297,7 +297,9 @@ export class VkStandIn {
       clearTimeout(held.timer);
       return this.answerFailure(held.res, held.record, failure, held.fromTs);
     }
-    const updates = this.log.filter((entry) => entry.ts >= held.fromTs).slice(0, this.batchLimit);
+    // Event numbers are contiguous, so the first one at or after fromTs sits at a known index.
+    const start = this.log.length === 0 ? 0 : Math.max(0, held.fromTs - this.log[0].ts);
+    const updates = this.log.slice(start, start + this.batchLimit);
     if (updates.length === 0 && !timedOut) return;
     this.held = null;
     clearTimeout(held.timer);
