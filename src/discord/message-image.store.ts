@@ -7,6 +7,8 @@ import { imageKey, type MessageSnapshot } from './message-snapshot';
 export type MessageImageRecord = MessageImage;
 
 export type EditOutcome = 'changed' | 'unchanged' | 'unknown' | 'gone';
+/** current: S3 holds the latest revision; superseded: an older one (more work is owed); lost: the lease had expired. */
+export type RenderOutcome = 'current' | 'superseded' | 'lost';
 
 const LIVE = ['pending', 'rendered'];
 const OWED_WORK = ['pending', 'deleting'];
@@ -124,33 +126,30 @@ export class MessageImageStore implements OnModuleInit {
   }
 
   /**
-   * The image of `claimed.revision` is in S3: record it and queue the callback, in one atomic update. Null when
-   * the record moved on meanwhile (edited again, deleted) or the lease was lost.
+   * The image of `claimed.revision` is in S3: record it and queue its callback, in one atomic update. Every image
+   * written is announced, so when the record moved on meanwhile (edited again, deleted) the callback for this
+   * image is still queued, and the record stays owed for the newer revision or the delete.
    */
-  completeRender(claimed: MessageImageRecord, urn: string, announce: boolean): Promise<MessageImageRecord | null> {
+  async completeRender(claimed: MessageImageRecord, urn: string, announce: boolean): Promise<RenderOutcome> {
     const event: BackendEventName = claimed.announced ? 'updated' : 'created';
     const callback = callbackOf(claimed, event, urn, `discord:${claimed.messageId}:${event}:${claimed.revision}`);
     const owe = announce ? { $push: { outbox: callback }, $inc: { outboxCount: 1 } } : {};
-    return this.images
-      .findOneAndUpdate(
-        { _id: claimed._id, leaseOwner: claimed.leaseOwner, state: 'pending', revision: claimed.revision },
-        {
-          $set: {
-            state: 'rendered',
-            renderedRevision: claimed.revision,
-            urn,
-            announced: true,
-            attempts: 0,
-            lastError: null,
-            leaseOwner: null,
-            leaseUntil: NO_LEASE,
-          },
-          ...owe,
-        },
-        { new: true },
-      )
-      .lean<MessageImageRecord>()
-      .exec();
+    const recorded = {
+      renderedRevision: claimed.revision,
+      urn,
+      announced: claimed.announced || announce,
+      attempts: 0,
+      lastError: null,
+      leaseOwner: null,
+      leaseUntil: NO_LEASE,
+    };
+    const current = await this.images.updateOne(
+      { _id: claimed._id, leaseOwner: claimed.leaseOwner, state: 'pending', revision: claimed.revision },
+      { $set: { ...recorded, state: 'rendered' }, ...owe },
+    );
+    if (current.modifiedCount > 0) return 'current';
+    const superseded = await this.images.updateOne({ _id: claimed._id, leaseOwner: claimed.leaseOwner }, { $set: recorded, ...owe });
+    return superseded.modifiedCount > 0 ? 'superseded' : 'lost';
   }
 
   /** The object is gone: the record is done, and the backend hears of it if it ever heard of the message. */

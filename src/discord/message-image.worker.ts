@@ -80,18 +80,14 @@ export class MessageImageWorker implements OnApplicationBootstrap, OnModuleDestr
     try {
       const png = await this.render.renderDiscordMessage(claimed.input);
       const { urn } = await this.storage.put(claimed.key, png, 'image/png');
-      const recorded = await this.store.completeRender(claimed, urn, this.callbacks.enabled);
-      if (!recorded) {
-        // Edited again or deleted meanwhile: the next round renders the newer revision or removes the object.
-        await this.store.release(claimed);
-        return true;
-      }
+      const outcome = await this.store.completeRender(claimed, urn, this.callbacks.enabled);
       this.logger.log(
-        { messageId: claimed.messageId, channelId: claimed.channelId, revision: claimed.revision, urn, ms: Date.now() - started },
+        { messageId: claimed.messageId, channelId: claimed.channelId, revision: claimed.revision, urn, outcome, ms: Date.now() - started },
         'Rendered message image',
       );
       this.callbacks.kick();
-      return true;
+      // superseded: edited again or deleted meanwhile, the next round renders the newer revision or removes it.
+      return outcome !== 'lost';
     } catch (error) {
       await this.failed(claimed, 'render', error);
       return false;
