@@ -12,7 +12,7 @@
 //   --check  build into a temporary folder and fail if static/ differs (a stale committed build)
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -81,6 +81,14 @@ async function buildTemplate(name, outDir) {
   return manifest;
 }
 
+async function swapInto(built, target) {
+  const old = `${target}.old-${process.pid}`;
+  const hadOld = await exists(target);
+  if (hadOld) await rename(target, old);
+  await rename(built, target);
+  if (hadOld) await rm(old, { recursive: true, force: true });
+}
+
 async function sameTree(a, b) {
   const [filesA, filesB] = [await listFiles(a).catch(() => []), await listFiles(b).catch(() => [])];
   const names = (files, base) => files.map((file) => relative(base, file)).join('\n');
@@ -106,12 +114,15 @@ async function main() {
   let failures = 0;
   try {
     for (const name of names) {
-      const outDir = scratch ? join(scratch, name) : join(staticDir, name);
+      // Built beside the target and swapped in, so a running service or test never sees a half-built folder.
+      const outDir = scratch ? join(scratch, name) : join(staticDir, `.${name}.building-${process.pid}`);
       // One broken template must not keep the others from building.
-      const manifest = await buildTemplate(name, outDir).catch((error) => {
+      const manifest = await buildTemplate(name, outDir).catch(async (error) => {
         console.error(`templates/${name}/ failed to build: ${error.message}`);
+        if (!scratch) await rm(outDir, { recursive: true, force: true });
         return null;
       });
+      if (manifest && !scratch) await swapInto(outDir, join(staticDir, name));
       if (!manifest) {
         failures += 1;
       } else if (scratch && !(await sameTree(outDir, join(staticDir, name)))) {

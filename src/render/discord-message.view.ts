@@ -4,17 +4,23 @@
 /** A `data:image/...;base64,` URL fetched by the service, or null when the image is missing or its fetch failed (the page draws a placeholder). */
 export type InlineImage = string | null;
 
-export interface MessageAuthorView {
+/**
+ * Every interface is generic over how a picture is held: the normalised message (what the cache key hashes) holds
+ * the URL to fetch, the view handed to the page holds the fetched `InlineImage`.
+ */
+export type ImageUrl = string | null;
+
+export interface MessageAuthorView<Image = InlineImage> {
   name: string;
-  avatar: InlineImage;
+  avatar: Image;
   /** `#rrggbb` of the member's highest coloured role, or null for the default name colour. */
   color: string | null;
   bot: boolean;
 }
 
-export interface ReplyView {
+export interface ReplyView<Image = InlineImage> {
   /** null when the referenced message was deleted ("Original message was deleted"). */
-  author: MessageAuthorView | null;
+  author: MessageAuthorView<Image> | null;
   content: string;
   /** The referenced message has attachments but no text ("Click to see attachment"). */
   hasAttachments: boolean;
@@ -26,20 +32,20 @@ export interface MentionDirectory {
   channels: Record<string, { name: string }>;
 }
 
-export interface AttachmentView {
+export interface AttachmentView<Image = InlineImage> {
   filename: string;
   /** Bytes. */
   size: number;
   /** 'image' draws the picture inline, 'file' draws a file card. */
   kind: 'image' | 'file';
-  image: InlineImage;
+  image: Image;
   width: number | null;
   height: number | null;
   spoiler: boolean;
 }
 
-export interface EmbedMediaView {
-  image: InlineImage;
+export interface EmbedMediaView<Image = InlineImage> {
+  image: Image;
   width: number | null;
   height: number | null;
 }
@@ -50,59 +56,59 @@ export interface EmbedFieldView {
   inline: boolean;
 }
 
-export interface EmbedView {
+export interface EmbedView<Image = InlineImage> {
   /** `#rrggbb` of the left bar, or null for the default. */
   color: string | null;
   provider: string | null;
   /** icon: undefined when the embed has none, null when it failed to load. */
-  author: { name: string; icon?: InlineImage } | null;
+  author: { name: string; icon?: Image } | null;
   title: string | null;
   /** The title has a URL: Discord draws it in link colour. */
   titleIsLink: boolean;
   description: string | null;
   fields: EmbedFieldView[];
-  thumbnail: EmbedMediaView | null;
-  image: EmbedMediaView | null;
-  footer: { text: string; icon?: InlineImage } | null;
+  thumbnail: EmbedMediaView<Image> | null;
+  image: EmbedMediaView<Image> | null;
+  footer: { text: string; icon?: Image } | null;
   /** ISO 8601. */
   timestamp: string | null;
 }
 
-export interface ReactionView {
+export interface ReactionView<Image = InlineImage> {
   /** Unicode emoji, or the custom emoji's name when `image` is set. */
   name: string;
   /** undefined for a unicode emoji; a custom emoji's picture (null when it failed to load). */
-  image?: InlineImage;
+  image?: Image;
   count: number;
   /** The viewer (the bot) reacted too: Discord highlights the pill. */
   me: boolean;
 }
 
-export interface StickerView {
+export interface StickerView<Image = InlineImage> {
   name: string;
   /** null for Lottie stickers or failed fetches: drawn as a placeholder card with the name. */
-  image: InlineImage;
+  image: Image;
 }
 
-export interface DiscordMessageView {
+export interface DiscordMessageView<Image = InlineImage> {
   /** CSS pixels of the message box. */
   width: number;
   /** BCP 47 locale and IANA time zone used for the timestamps. */
   locale: string;
   timeZone: string;
-  author: MessageAuthorView;
+  author: MessageAuthorView<Image>;
   content: string;
   /** ISO 8601. */
   timestamp: string;
   editedTimestamp: string | null;
-  reply: ReplyView | null;
+  reply: ReplyView<Image> | null;
   mentions: MentionDirectory;
   /** Custom emoji pictures by emoji id, for `<:name:id>` in content and embeds. */
-  emojis: Record<string, InlineImage>;
-  attachments: AttachmentView[];
-  embeds: EmbedView[];
-  reactions: ReactionView[];
-  stickers: StickerView[];
+  emojis: Record<string, Image>;
+  attachments: AttachmentView<Image>[];
+  embeds: EmbedView<Image>[];
+  reactions: ReactionView<Image>[];
+  stickers: StickerView<Image>[];
   /** Reference time for `<t:…:R>` relative timestamps; null when the content has none (keeps the cache key stable). */
   now: string | null;
 }

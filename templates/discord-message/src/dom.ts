@@ -51,15 +51,27 @@ export function image(src: string, className: string, alt = ''): HTMLImageElemen
 const SVG = 'http://www.w3.org/2000/svg';
 
 /** Small static icons (no user input), drawn as SVG paths. */
-export function icon(className: string, viewBox: string, paths: { d: string; fill: string }[]): SVGSVGElement {
+export interface IconPath {
+  d: string;
+  fill: string;
+  stroke?: string;
+  strokeWidth?: number;
+}
+
+export function icon(className: string, viewBox: string, paths: IconPath[]): SVGSVGElement {
   const svg = document.createElementNS(SVG, 'svg');
   svg.setAttribute('class', className);
   svg.setAttribute('viewBox', viewBox);
   svg.setAttribute('aria-hidden', 'true');
-  for (const { d, fill } of paths) {
+  for (const { d, fill, stroke, strokeWidth } of paths) {
     const path = document.createElementNS(SVG, 'path');
     path.setAttribute('d', d);
     path.setAttribute('fill', fill);
+    if (stroke) {
+      path.setAttribute('stroke', stroke);
+      path.setAttribute('stroke-width', String(strokeWidth ?? 1));
+      path.setAttribute('stroke-linejoin', 'round');
+    }
     svg.appendChild(path);
   }
   return svg;

@@ -27,10 +27,55 @@ async function render(view: DiscordMessageView): Promise<RenderedSize> {
   return { width: Math.ceil(box.width), height: Math.ceil(box.height) };
 }
 
+/** Requests the page tried and its Content-Security-Policy refused; tests read it to prove the page stays offline. */
+const blockedRequests: string[] = [];
+document.addEventListener('securitypolicyviolation', (event) => blockedRequests.push(event.blockedURI || event.violatedDirective));
+
+/** A render touching every code path once (fonts, emoji font, highlighter, JIT) so the first real one is fast. */
+async function warmUp(): Promise<void> {
+  await render({
+    width: 640,
+    locale: 'en-US',
+    timeZone: 'UTC',
+    author: { name: 'Herald', avatar: null, color: '#5865f2', bot: true },
+    content: '# Warm\n**b** *i* __u__ ~~s~~ ||s|| `c` 😀 <t:0:R>\n- a\n1. b\n> q\n```ts\nconst a = 1;\n```\n-# end',
+    timestamp: '2024-01-01T00:00:00.000Z',
+    editedTimestamp: '2024-01-01T00:00:00.000Z',
+    reply: { author: { name: 'r', avatar: null, color: null, bot: false }, content: 'r', hasAttachments: false },
+    mentions: { users: {}, roles: {}, channels: {} },
+    emojis: {},
+    attachments: [{ filename: 'f.txt', size: 1, kind: 'file', image: null, width: null, height: null, spoiler: false }],
+    embeds: [
+      {
+        color: null,
+        provider: null,
+        author: { name: 'a' },
+        title: 't',
+        titleIsLink: false,
+        description: 'd',
+        fields: [{ name: 'n', value: 'v', inline: true }],
+        thumbnail: null,
+        image: null,
+        footer: { text: 'f' },
+        timestamp: null,
+      },
+    ],
+    reactions: [{ name: '👍', count: 1, me: false }],
+    stickers: [],
+    now: '2024-01-01T00:00:00.000Z',
+  });
+  document.getElementById('root')?.replaceChildren();
+}
+
 declare global {
   interface Window {
-    herald: { template: string; render: (view: DiscordMessageView) => Promise<RenderedSize> };
+    herald: {
+      template: string;
+      render: (view: DiscordMessageView) => Promise<RenderedSize>;
+      warmUp: () => Promise<void>;
+      blockedRequests: string[];
+    };
   }
 }
 
-window.herald = { template: 'discord-message', render };
+window.herald = { template: 'discord-message', render, warmUp, blockedRequests };

@@ -53,11 +53,11 @@ function fit(width: number | null, height: number | null, max: { width: number; 
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
+// A framed landscape (hills and a sun): the client's "image failed to load" glyph.
 const PICTURE_ICON = [
-  {
-    d: 'M4 5a3 3 0 0 1 3-3h10a3 3 0 0 1 3 3v14a3 3 0 0 1-3 3H7a3 3 0 0 1-3-3V5Zm3 12.5 3-4 2.2 2.8 3.3-4.3 3.5 5.5H7Zm2-8a2 2 0 1 0 0-4 2 2 0 0 0 0 4Z',
-    fill: '#6d6f78',
-  },
+  { d: 'M4 4.5h16a1.5 1.5 0 0 1 1.5 1.5v12a1.5 1.5 0 0 1-1.5 1.5H4A1.5 1.5 0 0 1 2.5 18V6A1.5 1.5 0 0 1 4 4.5Z', fill: 'none', stroke: '#80848e', strokeWidth: 1.5 },
+  { d: 'M4.5 17.5 9.5 11l3.5 4.2 2.5-3 4 5.3Z', fill: '#80848e' },
+  { d: 'M16 9.5a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5Z', fill: '#80848e' },
 ];
 
 /** A picture at its fitted size, or a same-sized grey card when the picture is missing. */
@@ -88,7 +88,8 @@ function replyLine(reply: ReplyView, view: DiscordMessageView): HTMLElement {
   }
   line.append(avatar(reply.author, 'reply-avatar'));
   if (reply.author.bot) line.append(botTag());
-  line.append(authorName(reply.author, 'reply-name'));
+  // The client prefixes the replied-to author with "@".
+  line.append(authorName({ ...reply.author, name: `@${reply.author.name}` }, 'reply-name'));
   const preview = h('span', 'reply-content');
   if (reply.content.trim() !== '') {
     const context: MarkdownContext = { view, jumbo: false, inlineOnly: true };

@@ -1,0 +1,614 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsISO8601,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  ValidateBy,
+  ValidateNested,
+  type ValidationOptions,
+} from 'class-validator';
+import type {
+  AttachmentInput,
+  CustomEmojiInput,
+  DiscordMessageInput,
+  EmbedInput,
+  MentionedChannelInput,
+  MentionedRoleInput,
+  MentionedUserInput,
+  MentionsInput,
+  MessageAuthorInput,
+  ReactionInput,
+  ReplyInput,
+  StickerInput,
+} from './discord-message.input';
+import { DISCORD_LIMITS, WIDTH, isValidLocale, isValidTimeZone, normaliseColor } from './discord-message.normaliser';
+
+const WEB_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+const SNOWFLAKE = /^\d{17,20}$/;
+const SNOWFLAKE_MESSAGE = 'must be a Discord id (17–20 digits)';
+
+/** `#rrggbb`, `#rgb`, or Discord's integer colour. */
+function IsColor(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isColor',
+      validator: {
+        validate: (value: unknown) => value === null || value === 0 || normaliseColor(value as string | number) !== null,
+        defaultMessage: (args) => `${args?.property} must be "#rrggbb" or an integer colour (0–16777215)`,
+      },
+    },
+    options,
+  );
+}
+
+function IsTimeZone(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isTimeZone',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && isValidTimeZone(value),
+        defaultMessage: (args) => `${args?.property} must be an IANA time zone such as "Europe/Berlin"`,
+      },
+    },
+    options,
+  );
+}
+
+function IsLocale(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isLocale',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && isValidLocale(value),
+        defaultMessage: (args) => `${args?.property} must be a BCP 47 locale such as "en-US"`,
+      },
+    },
+    options,
+  );
+}
+
+export class MessageAuthorDto implements MessageAuthorInput {
+  @ApiProperty({ maxLength: DISCORD_LIMITS.name, example: 'Herald', description: 'Display name as shown in the channel' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(DISCORD_LIMITS.name)
+  name!: string;
+
+  @ApiPropertyOptional({
+    format: 'uri',
+    example: 'https://cdn.discordapp.com/embed/avatars/0.png',
+    description: 'Fetched by Herald only from RENDER_FETCH_ALLOWLIST hosts; missing or failing → default avatar',
+  })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  avatarUrl?: string;
+
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'integer' }], example: '#5865f2', description: 'Role colour: "#rrggbb" or integer' })
+  @IsOptional()
+  @IsColor()
+  color?: string | number;
+
+  @ApiPropertyOptional({ description: 'Shows the BOT tag', example: true })
+  @IsOptional()
+  @IsBoolean()
+  bot?: boolean;
+}
+
+export class ReplyDto implements ReplyInput {
+  @ApiPropertyOptional({ type: MessageAuthorDto, description: 'Absent when the replied-to message was deleted' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MessageAuthorDto)
+  author?: MessageAuthorDto;
+
+  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, example: 'Is the nightly build green?' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(DISCORD_LIMITS.content)
+  content?: string;
+
+  @ApiPropertyOptional({ description: 'The replied-to message has attachments ("Click to see attachment")' })
+  @IsOptional()
+  @IsBoolean()
+  hasAttachments?: boolean;
+}
+
+export class MentionedUserDto implements MentionedUserInput {
+  @ApiProperty({ example: '123456789012345678' })
+  @Matches(SNOWFLAKE, { message: `id ${SNOWFLAKE_MESSAGE}` })
+  id!: string;
+
+  @ApiProperty({ example: 'grace' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(DISCORD_LIMITS.name)
+  name!: string;
+}
+
+export class MentionedRoleDto implements MentionedRoleInput {
+  @ApiProperty({ example: '223456789012345678' })
+  @Matches(SNOWFLAKE, { message: `id ${SNOWFLAKE_MESSAGE}` })
+  id!: string;
+
+  @ApiProperty({ example: 'Maintainers' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(DISCORD_LIMITS.name)
+  name!: string;
+
+  @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'integer' }], example: '#2ecc71' })
+  @IsOptional()
+  @IsColor()
+  color?: string | number;
+}
+
+export class MentionedChannelDto implements MentionedChannelInput {
+  @ApiProperty({ example: '323456789012345678' })
+  @Matches(SNOWFLAKE, { message: `id ${SNOWFLAKE_MESSAGE}` })
+  id!: string;
+
+  @ApiProperty({ example: 'releases' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(DISCORD_LIMITS.name)
+  name!: string;
+}
+
+export class MentionsDto implements MentionsInput {
+  @ApiPropertyOptional({ type: [MentionedUserDto], description: 'Names for `<@id>` in the text' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => MentionedUserDto)
+  users?: MentionedUserDto[];
+
+  @ApiPropertyOptional({ type: [MentionedRoleDto], description: 'Names and colours for `<@&id>`' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => MentionedRoleDto)
+  roles?: MentionedRoleDto[];
+
+  @ApiPropertyOptional({ type: [MentionedChannelDto], description: 'Names for `<#id>`' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @ValidateNested({ each: true })
+  @Type(() => MentionedChannelDto)
+  channels?: MentionedChannelDto[];
+}
+
+export class CustomEmojiDto implements CustomEmojiInput {
+  @ApiProperty({ example: '423456789012345678' })
+  @Matches(SNOWFLAKE, { message: `id ${SNOWFLAKE_MESSAGE}` })
+  id!: string;
+
+  @ApiPropertyOptional({ format: 'uri', description: "Defaults to Discord's CDN picture for the id" })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  url?: string;
+}
+
+export class AttachmentDto implements AttachmentInput {
+  @ApiProperty({ format: 'uri', example: 'https://cdn.discordapp.com/attachments/1/2/build-log.txt' })
+  @IsUrl(WEB_URL)
+  url!: string;
+
+  @ApiProperty({ example: 'build-log.txt' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(256)
+  filename!: string;
+
+  @ApiPropertyOptional({ description: 'Bytes', example: 48213 })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  size?: number;
+
+  @ApiPropertyOptional({ example: 'text/plain', description: 'image/png, image/jpeg, image/gif, image/webp draw inline; anything else is a file card' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  contentType?: string;
+
+  @ApiPropertyOptional({ minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  width?: number;
+
+  @ApiPropertyOptional({ minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  height?: number;
+
+  @ApiPropertyOptional({ description: 'Drawn blurred with a SPOILER label (also implied by a SPOILER_ file name)' })
+  @IsOptional()
+  @IsBoolean()
+  spoiler?: boolean;
+}
+
+// Embeds keep Discord's wire field names (icon_url, proxy_url), so an embed from a gateway message or from
+// Discord's docs passes through unchanged.
+
+export class EmbedMediaDto {
+  @ApiProperty({ format: 'uri' })
+  @IsUrl(WEB_URL)
+  url!: string;
+
+  @ApiPropertyOptional({ format: 'uri', description: "Discord's media-proxy copy; fetched in preference to url" })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  proxy_url?: string;
+
+  @ApiPropertyOptional({ minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  width?: number;
+
+  @ApiPropertyOptional({ minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  height?: number;
+}
+
+export class EmbedAuthorDto {
+  @ApiProperty({ maxLength: DISCORD_LIMITS.authorName, example: 'Drone CI' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(DISCORD_LIMITS.authorName)
+  name!: string;
+
+  @ApiPropertyOptional({ format: 'uri' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  url?: string;
+
+  @ApiPropertyOptional({ format: 'uri' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  icon_url?: string;
+
+  @ApiPropertyOptional({ format: 'uri' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  proxy_icon_url?: string;
+}
+
+export class EmbedFooterDto {
+  @ApiProperty({ maxLength: DISCORD_LIMITS.footerText, example: 'herald/main' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(DISCORD_LIMITS.footerText)
+  text!: string;
+
+  @ApiPropertyOptional({ format: 'uri' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  icon_url?: string;
+
+  @ApiPropertyOptional({ format: 'uri' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  proxy_icon_url?: string;
+}
+
+export class EmbedProviderDto {
+  @ApiPropertyOptional({ example: 'GitHub' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(DISCORD_LIMITS.authorName)
+  name?: string;
+
+  @ApiPropertyOptional({ format: 'uri' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  url?: string;
+}
+
+export class EmbedFieldDto {
+  @ApiProperty({ maxLength: DISCORD_LIMITS.fieldName, example: 'Branch' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(DISCORD_LIMITS.fieldName)
+  name!: string;
+
+  @ApiProperty({ maxLength: DISCORD_LIMITS.fieldValue, example: '`main`' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(DISCORD_LIMITS.fieldValue)
+  value!: string;
+
+  @ApiPropertyOptional({ example: true })
+  @IsOptional()
+  @IsBoolean()
+  inline?: boolean;
+}
+
+export class EmbedDto implements EmbedInput {
+  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.embedTitle, example: 'Build #42 passed' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(DISCORD_LIMITS.embedTitle)
+  title?: string;
+
+  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.embedDescription, example: 'All **17** checks passed.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(DISCORD_LIMITS.embedDescription)
+  description?: string;
+
+  @ApiPropertyOptional({ format: 'uri', description: 'Makes the title a (drawn, not clickable) link' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  url?: string;
+
+  @ApiPropertyOptional({ format: 'date-time' })
+  @IsOptional()
+  @IsISO8601()
+  timestamp?: string;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 0xffffff, example: 5793266, description: 'Left bar colour as an integer, as Discord sends it' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(0xffffff)
+  color?: number;
+
+  @ApiPropertyOptional({ type: EmbedAuthorDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EmbedAuthorDto)
+  author?: EmbedAuthorDto;
+
+  @ApiPropertyOptional({ type: EmbedProviderDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EmbedProviderDto)
+  provider?: EmbedProviderDto;
+
+  @ApiPropertyOptional({ type: [EmbedFieldDto], maxItems: DISCORD_LIMITS.embedFields })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(DISCORD_LIMITS.embedFields)
+  @ValidateNested({ each: true })
+  @Type(() => EmbedFieldDto)
+  fields?: EmbedFieldDto[];
+
+  @ApiPropertyOptional({ type: EmbedMediaDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EmbedMediaDto)
+  thumbnail?: EmbedMediaDto;
+
+  @ApiPropertyOptional({ type: EmbedMediaDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EmbedMediaDto)
+  image?: EmbedMediaDto;
+
+  @ApiPropertyOptional({ type: EmbedFooterDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => EmbedFooterDto)
+  footer?: EmbedFooterDto;
+}
+
+export class ReactionEmojiDto {
+  @ApiProperty({ example: '👍', description: 'The unicode emoji, or the custom emoji name' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  name!: string;
+
+  @ApiPropertyOptional({ description: 'Custom emoji id' })
+  @IsOptional()
+  @Matches(SNOWFLAKE, { message: `id ${SNOWFLAKE_MESSAGE}` })
+  id?: string;
+
+  @ApiPropertyOptional({ format: 'uri', description: "Custom emoji picture; defaults to Discord's CDN for the id" })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  url?: string;
+}
+
+export class ReactionDto implements ReactionInput {
+  @ApiProperty({ type: ReactionEmojiDto })
+  @ValidateNested()
+  @Type(() => ReactionEmojiDto)
+  emoji!: ReactionEmojiDto;
+
+  @ApiProperty({ minimum: 1, example: 3 })
+  @IsInt()
+  @Min(1)
+  count!: number;
+
+  @ApiPropertyOptional({ description: 'The bot reacted too (highlighted pill)' })
+  @IsOptional()
+  @IsBoolean()
+  me?: boolean;
+}
+
+export class StickerDto implements StickerInput {
+  @ApiProperty({ example: 'Wave' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(64)
+  name!: string;
+
+  @ApiPropertyOptional({ format: 'uri', description: 'PNG/APNG/GIF picture; Lottie stickers have none (drawn as a named card)' })
+  @IsOptional()
+  @IsUrl(WEB_URL)
+  url?: string;
+}
+
+export class RenderDiscordMessageDto implements DiscordMessageInput {
+  @ApiProperty({ type: MessageAuthorDto })
+  @ValidateNested()
+  @Type(() => MessageAuthorDto)
+  author!: MessageAuthorDto;
+
+  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, description: 'Discord markdown: mentions as <@id>, <@&id>, <#id>; custom emoji as <:name:id>' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(DISCORD_LIMITS.content)
+  content?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'When the message was sent; defaults to now' })
+  @IsOptional()
+  @IsISO8601()
+  timestamp?: string;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'Set when the message was edited: shows "(edited)"' })
+  @IsOptional()
+  @IsISO8601()
+  editedTimestamp?: string;
+
+  @ApiPropertyOptional({ type: ReplyDto, description: 'The message this one answers (reply line above it)' })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => ReplyDto)
+  reply?: ReplyDto;
+
+  @ApiPropertyOptional({ type: MentionsDto })
+  @IsOptional()
+  @ValidateNested()
+  @Type(() => MentionsDto)
+  mentions?: MentionsDto;
+
+  @ApiPropertyOptional({ type: [CustomEmojiDto], description: 'Where to fetch custom emoji used in the text (optional)' })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @ValidateNested({ each: true })
+  @Type(() => CustomEmojiDto)
+  emojis?: CustomEmojiDto[];
+
+  @ApiPropertyOptional({ type: [AttachmentDto], maxItems: DISCORD_LIMITS.attachments })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(DISCORD_LIMITS.attachments)
+  @ValidateNested({ each: true })
+  @Type(() => AttachmentDto)
+  attachments?: AttachmentDto[];
+
+  @ApiPropertyOptional({ type: [EmbedDto], maxItems: DISCORD_LIMITS.embeds })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(DISCORD_LIMITS.embeds)
+  @ValidateNested({ each: true })
+  @Type(() => EmbedDto)
+  embeds?: EmbedDto[];
+
+  @ApiPropertyOptional({ type: [ReactionDto], maxItems: DISCORD_LIMITS.reactions })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(DISCORD_LIMITS.reactions)
+  @ValidateNested({ each: true })
+  @Type(() => ReactionDto)
+  reactions?: ReactionDto[];
+
+  @ApiPropertyOptional({ type: [StickerDto], maxItems: DISCORD_LIMITS.stickers })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(DISCORD_LIMITS.stickers)
+  @ValidateNested({ each: true })
+  @Type(() => StickerDto)
+  stickers?: StickerDto[];
+
+  @ApiPropertyOptional({ minimum: WIDTH.min, maximum: WIDTH.max, default: WIDTH.default, description: 'Image width in pixels' })
+  @IsOptional()
+  @IsInt()
+  @Min(WIDTH.min)
+  @Max(WIDTH.max)
+  width?: number;
+
+  @ApiPropertyOptional({ example: 'en-US', default: 'en-US', description: 'Locale for dates' })
+  @IsOptional()
+  @IsLocale()
+  locale?: string;
+
+  @ApiPropertyOptional({ example: 'Europe/Berlin', default: 'UTC', description: 'Time zone for dates' })
+  @IsOptional()
+  @IsTimeZone()
+  timeZone?: string;
+}
+
+export class RenderQueryDto {
+  @ApiPropertyOptional({ description: 'Store the PNG in S3 and answer JSON { urn, key, bytes } instead of the image', default: false })
+  @IsOptional()
+  @Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
+  @IsBoolean({ message: 'store must be true or false' })
+  store?: boolean;
+}
+
+export class StoredRenderDto {
+  @ApiProperty({ example: 's3://herald/render/4f1c….png' })
+  urn!: string;
+
+  @ApiProperty({ example: 'render/4f1c….png' })
+  key!: string;
+
+  @ApiProperty({ example: 48213 })
+  bytes!: number;
+
+  @ApiProperty({ example: 640 })
+  width!: number;
+
+  @ApiProperty({ example: 212 })
+  height!: number;
+}
+
+/** The Swagger example: every part of a message, with pictures from Discord's CDN (drawn as placeholders offline). */
+export const DISCORD_MESSAGE_EXAMPLE: RenderDiscordMessageDto = {
+  author: { name: 'Herald', avatarUrl: 'https://cdn.discordapp.com/embed/avatars/0.png', color: '#5865f2', bot: true },
+  content:
+    '## Nightly build\n<@&223456789012345678> build **#42** of `herald` is green ✅\n' +
+    '- tests: **312** passed\n- coverage: __87 %__\n' +
+    '```ts\nconst status: string = "green";\n```\n' +
+    '-# triggered by <@123456789012345678> in <#323456789012345678> · ||secret||',
+  timestamp: '2024-05-01T12:34:00.000Z',
+  editedTimestamp: '2024-05-01T12:40:00.000Z',
+  reply: { author: { name: 'grace', color: '#e67e22' }, content: 'Is the nightly build green?' },
+  mentions: {
+    users: [{ id: '123456789012345678', name: 'grace' }],
+    roles: [{ id: '223456789012345678', name: 'Maintainers', color: '#2ecc71' }],
+    channels: [{ id: '323456789012345678', name: 'releases' }],
+  },
+  embeds: [
+    {
+      color: 5793266,
+      author: { name: 'Drone CI' },
+      title: 'herald #42 passed',
+      url: 'https://drone.example.com/herald/42',
+      description: 'Commit `abc1234` by **grace**',
+      fields: [
+        { name: 'Branch', value: '`main`', inline: true },
+        { name: 'Duration', value: '3m 12s', inline: true },
+      ],
+      footer: { text: 'drone.example.com' },
+      timestamp: '2024-05-01T12:33:00.000Z',
+    },
+  ],
+  reactions: [
+    { emoji: { name: '🎉' }, count: 3, me: true },
+    { emoji: { name: '👀' }, count: 1 },
+  ],
+};

@@ -1,0 +1,195 @@
+import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { telemetry } from '../common/telemetry';
+import { ObjectStorage } from '../storage/object-storage';
+import type { DiscordMessageInput } from './discord-message.input';
+import { type NormalisedDiscordMessage, normaliseDiscordMessage } from './discord-message.normaliser';
+import type { DiscordMessageView, ImageUrl, InlineImage } from './discord-message.view';
+import { ImageFetcher } from './image-fetcher';
+import { LruCache } from './lru-cache';
+import { DISCORD_MESSAGE_TEMPLATE, type RenderedImage, TemplateRenderer } from './template-renderer';
+
+export interface CachedRender extends RenderedImage {
+  /** Content address: sha256 of template, template version and normalised input. */
+  hash: string;
+  /** Where the image is (or will be) kept in S3: `render/<hash>.png`. */
+  key: string;
+}
+
+export interface StoredRender {
+  urn: string;
+  key: string;
+  bytes: number;
+  width: number;
+  height: number;
+}
+
+const cacheLookups = telemetry.counter('herald_render_cache_total', 'Render cache lookups by where the image came from', ['template', 'source']);
+const fetchSeconds = telemetry.histogram('herald_render_step_seconds', 'Duration of each rendering step (lease, patch, screenshot)', [
+  'template',
+  'step',
+]);
+
+/** Width and height from a PNG's IHDR chunk (bytes 16–23), for images that come back from the cache. */
+function pngSize(png: Buffer): { width: number; height: number } {
+  return png.length >= 24 ? { width: png.readUInt32BE(16), height: png.readUInt32BE(20) } : { width: 0, height: 0 };
+}
+
+/**
+ * Renders Discord messages (and any other built template) to PNG. Identical input renders once: results are
+ * addressed by a hash of template version and normalised input, kept in a small in-process LRU and in S3 under
+ * `render/<hash>.png`; concurrent identical requests share one render.
+ */
+@Injectable()
+export class RenderService implements OnModuleDestroy {
+  private readonly logger = new Logger(RenderService.name);
+  private readonly memory = new LruCache<RenderedImage>(256, 64 * 1024 * 1024, (image) => image.png.length);
+  private readonly inFlight = new Map<string, Promise<CachedRender & { fromStorage: boolean }>>();
+  private readonly writes = new Map<string, Promise<unknown>>();
+  /** Keys known to be in S3 already, so `store` doesn't write them again. */
+  private readonly stored = new LruCache<true>(4096, Number.MAX_SAFE_INTEGER, () => 1);
+
+  constructor(
+    private readonly renderer: TemplateRenderer,
+    private readonly images: ImageFetcher,
+    private readonly storage: ObjectStorage,
+  ) {}
+
+  /** The message as a PNG, the way the Discord client's dark theme shows it. */
+  async renderDiscordMessage(input: DiscordMessageInput): Promise<Buffer> {
+    return (await this.discordMessage(input)).png;
+  }
+
+  /** Renders (or finds) the message and makes sure it is in S3. */
+  async storeDiscordMessage(input: DiscordMessageInput): Promise<StoredRender> {
+    return this.persist(await this.discordMessage(input));
+  }
+
+  /** The cached render of a message: image, size and its S3 key. */
+  async discordMessage(input: DiscordMessageInput): Promise<CachedRender & { fromStorage: boolean }> {
+    const message = normaliseDiscordMessage(input, { now: new Date() });
+    return this.cached(DISCORD_MESSAGE_TEMPLATE, message, () => this.fetchImages(message));
+  }
+
+  /**
+   * Any other template (e.g. metrics-chart): `input` is what its `window.herald.render` takes, JSON-serialisable
+   * and already normalised by the caller (it is hashed as given).
+   */
+  async renderTemplate(template: string, input: unknown): Promise<CachedRender & { fromStorage: boolean }> {
+    return this.cached(template, input, async () => input);
+  }
+
+  /** Puts a render into S3 (once per key) and answers where it is. */
+  async persist(render: CachedRender & { fromStorage?: boolean }): Promise<StoredRender> {
+    if (!render.fromStorage && !this.stored.get(render.key)) await this.write(render.key, render.png);
+    return { urn: this.storage.urn(render.key), key: render.key, bytes: render.png.length, width: render.width, height: render.height };
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // Let background cache writes finish so a restart doesn't lose them.
+    await Promise.race([Promise.allSettled([...this.writes.values()]), new Promise((resolve) => setTimeout(resolve, 5000))]);
+  }
+
+  private cacheHash(template: string, input: unknown): string {
+    return createHash('sha256')
+      .update(`${template}@${this.renderer.version(template)}\n`)
+      .update(JSON.stringify(input))
+      .digest('hex');
+  }
+
+  private cached(template: string, identity: unknown, view: () => Promise<unknown>): Promise<CachedRender & { fromStorage: boolean }> {
+    const hash = this.cacheHash(template, identity);
+    const key = `render/${hash}.png`;
+    const remembered = this.memory.get(hash);
+    if (remembered) {
+      cacheLookups.inc({ template, source: 'memory' });
+      return Promise.resolve({ ...remembered, hash, key, fromStorage: false });
+    }
+    let pending = this.inFlight.get(hash);
+    if (!pending) {
+      pending = this.lookUpOrRender(template, hash, key, view).finally(() => this.inFlight.delete(hash));
+      this.inFlight.set(hash, pending);
+    }
+    return pending;
+  }
+
+  private async lookUpOrRender(
+    template: string,
+    hash: string,
+    key: string,
+    view: () => Promise<unknown>,
+  ): Promise<CachedRender & { fromStorage: boolean }> {
+    const fromStorage = await this.storage.get(key).catch((error: Error) => {
+      // The S3 copy is only a cache: when S3 is down we render anyway.
+      this.logger.warn({ key, reason: error.message }, 'Render cache lookup in S3 failed; rendering');
+      return null;
+    });
+    if (fromStorage) {
+      cacheLookups.inc({ template, source: 's3' });
+      const image = { png: fromStorage, ...pngSize(fromStorage) };
+      this.memory.set(hash, image);
+      this.stored.set(key, true);
+      return { ...image, hash, key, fromStorage: true };
+    }
+    cacheLookups.inc({ template, source: 'rendered' });
+    const image = await this.renderer.render(template, await view());
+    this.memory.set(hash, image);
+    this.write(key, image.png).catch((error: Error) => this.logger.warn({ key, reason: error.message }, 'Could not keep a render in S3'));
+    return { ...image, hash, key, fromStorage: false };
+  }
+
+  private write(key: string, png: Buffer): Promise<unknown> {
+    let write = this.writes.get(key);
+    if (!write) {
+      write = this.storage
+        .put(key, png, 'image/png')
+        .then(() => this.stored.set(key, true))
+        .finally(() => this.writes.delete(key));
+      this.writes.set(key, write);
+    }
+    return write;
+  }
+
+  /** The normalised message with every picture URL replaced by its fetched data: URL (or null → placeholder). */
+  private async fetchImages(message: NormalisedDiscordMessage): Promise<DiscordMessageView> {
+    const started = process.hrtime.bigint();
+    const fetch = (source: ImageUrl): Promise<InlineImage> => this.images.fetchInline(source);
+    const optional = async (source: ImageUrl | undefined): Promise<InlineImage | undefined> => (source === undefined ? undefined : fetch(source));
+    const emojiEntries = await Promise.all(Object.entries(message.emojis).map(async ([id, source]) => [id, await fetch(source)] as const));
+    const [avatar, replyAvatar, attachments, embeds, reactions, stickers] = await Promise.all([
+      fetch(message.author.avatar),
+      message.reply?.author ? fetch(message.reply.author.avatar) : Promise.resolve(null),
+      Promise.all(message.attachments.map(async (attachment) => ({ ...attachment, image: await fetch(attachment.image) }))),
+      Promise.all(
+        message.embeds.map(async (embed) => {
+          const [authorIcon, footerIcon, thumbnail, image] = await Promise.all([
+            optional(embed.author?.icon),
+            optional(embed.footer?.icon),
+            embed.thumbnail ? fetch(embed.thumbnail.image) : Promise.resolve(null),
+            embed.image ? fetch(embed.image.image) : Promise.resolve(null),
+          ]);
+          return {
+            ...embed,
+            author: embed.author ? { ...embed.author, ...(authorIcon === undefined ? {} : { icon: authorIcon }) } : null,
+            footer: embed.footer ? { ...embed.footer, ...(footerIcon === undefined ? {} : { icon: footerIcon }) } : null,
+            thumbnail: embed.thumbnail ? { ...embed.thumbnail, image: thumbnail } : null,
+            image: embed.image ? { ...embed.image, image } : null,
+          };
+        }),
+      ),
+      Promise.all(message.reactions.map(async (reaction) => ({ ...reaction, ...(reaction.image === undefined ? {} : { image: await fetch(reaction.image) }) }))),
+      Promise.all(message.stickers.map(async (sticker) => ({ ...sticker, image: await fetch(sticker.image) }))),
+    ]);
+    fetchSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'fetch' }, Number(process.hrtime.bigint() - started) / 1e9);
+    return {
+      ...message,
+      author: { ...message.author, avatar },
+      reply: message.reply ? { ...message.reply, author: message.reply.author ? { ...message.reply.author, avatar: replyAvatar } : null } : null,
+      emojis: Object.fromEntries(emojiEntries),
+      attachments,
+      embeds,
+      reactions,
+      stickers,
+    };
+  }
+}

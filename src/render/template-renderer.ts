@@ -1,0 +1,168 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CDPSession, Page } from 'playwright-core';
+import { BrowserCrashedError, BrowserPool, RenderTimeoutError } from '../browser/browser-pool';
+import { ServiceBusyError } from '../common/errors';
+import { telemetry } from '../common/telemetry';
+import type { RenderedSize } from './discord-message.view';
+
+/** Built templates live in static/<name>/ (see scripts/build-templates.mjs); same path from src/ and dist/. */
+export const STATIC_DIR = resolve(__dirname, '..', '..', 'static');
+
+export const DISCORD_MESSAGE_TEMPLATE = 'discord-message';
+
+/** A render cut off by the pool's timeout: answered 503 + Retry-After (the page was replaced). */
+export class RenderTimedOutError extends ServiceBusyError {
+  constructor(message: string) {
+    super(`${message}; the page was replaced, retry shortly`, 1);
+    this.name = 'RenderTimedOutError';
+  }
+}
+
+export interface RenderedImage {
+  png: Buffer;
+  width: number;
+  height: number;
+}
+
+interface TemplateManifest {
+  template: string;
+  version: string;
+}
+
+/** Pages keep the pool's viewport width; tall renders are captured beyond it instead of resizing the page. */
+const VIEWPORT = { width: 1280, height: 1024 };
+
+const stepSeconds = telemetry.histogram('herald_render_step_seconds', 'Duration of each rendering step (lease, patch, screenshot)', [
+  'template',
+  'step',
+]);
+const renders = telemetry.counter('herald_renders_total', 'Template renders by outcome', ['template', 'outcome']);
+
+function seconds(since: bigint): number {
+  return Number(process.hrtime.bigint() - since) / 1e9;
+}
+
+interface HeraldPage {
+  herald?: { render?: (input: unknown) => Promise<RenderedSize>; warmUp?: () => Promise<unknown> };
+}
+
+/**
+ * Renders a built template in a warm pool page: the page already holds the template, so a render is one DOM patch
+ * (`window.herald.render(input)`, which answers the box size) and one clipped CDP screenshot. Any template built
+ * into static/<name>/ can be rendered by name; adding one needs no code here.
+ */
+@Injectable()
+export class TemplateRenderer implements OnModuleInit {
+  private readonly logger = new Logger(TemplateRenderer.name);
+  private readonly versions = new Map<string, string>();
+  private readonly sessions = new WeakMap<Page, Promise<CDPSession>>();
+
+  constructor(private readonly pool: BrowserPool) {}
+
+  onModuleInit(): void {
+    // Only our own template is warmed at start; other built templates register on first use (the metrics module
+    // keeps its own renderer for metrics-chart).
+    this.register(DISCORD_MESSAGE_TEMPLATE);
+  }
+
+  /** The built template's content hash: part of every cache key, so a template change never serves stale images. */
+  version(template: string): string {
+    return this.register(template);
+  }
+
+  /** Registers static/<template>/ with the pool (once) and answers its version. */
+  private register(template: string): string {
+    const known = this.versions.get(template);
+    if (known) return known;
+    if (!/^[a-z0-9-]+$/.test(template)) throw new Error(`Invalid template name "${template}"`);
+    const dir = join(STATIC_DIR, template);
+    if (!existsSync(join(dir, 'manifest.json')) || !existsSync(join(dir, 'index.html'))) {
+      throw new Error(`Unknown template "${template}": static/${template}/ is not built (npm run build:templates)`);
+    }
+    const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as TemplateManifest;
+    const url = pathToFileURL(join(dir, 'index.html')).href;
+    this.pool.registerTemplate({ name: template, prepare: (page) => this.prepare(page, url) });
+    this.versions.set(template, manifest.version);
+    this.logger.log({ template, version: manifest.version }, 'Render template registered');
+    return manifest.version;
+  }
+
+  /** One render; a crashed page or browser is replaced by the pool and the render tried once more. */
+  async render(template: string, input: unknown): Promise<RenderedImage> {
+    this.version(template);
+    try {
+      const image = await this.renderOnce(template, input);
+      renders.inc({ template, outcome: 'rendered' });
+      return image;
+    } catch (error) {
+      if (!(error instanceof BrowserCrashedError)) {
+        renders.inc({ template, outcome: error instanceof RenderTimeoutError ? 'timeout' : 'failed' });
+        throw error instanceof RenderTimeoutError ? new RenderTimedOutError(error.message) : error;
+      }
+      this.logger.warn({ template, reason: error.message }, 'Browser crashed during a render; retrying once');
+      try {
+        const image = await this.renderOnce(template, input);
+        renders.inc({ template, outcome: 'retried' });
+        return image;
+      } catch (retryError) {
+        renders.inc({ template, outcome: 'failed' });
+        throw retryError instanceof RenderTimeoutError ? new RenderTimedOutError(retryError.message) : retryError;
+      }
+    }
+  }
+
+  private async renderOnce(template: string, input: unknown): Promise<RenderedImage> {
+    const leaseStarted = process.hrtime.bigint();
+    return this.pool.lease(template, async (page) => {
+      stepSeconds.observe({ template, step: 'lease' }, seconds(leaseStarted));
+
+      const patchStarted = process.hrtime.bigint();
+      const size = await page.evaluate((view) => {
+        const herald = (window as unknown as HeraldPage).herald;
+        if (!herald?.render) throw new Error('the template did not define window.herald.render');
+        return herald.render(view);
+      }, input);
+      stepSeconds.observe({ template, step: 'patch' }, seconds(patchStarted));
+
+      const shotStarted = process.hrtime.bigint();
+      const png = await this.screenshot(page, size);
+      stepSeconds.observe({ template, step: 'screenshot' }, seconds(shotStarted));
+      return { png, width: size.width, height: size.height };
+    });
+  }
+
+  /** CDP's own screenshot of just the message box: no full-page capture, no Playwright stability waits. */
+  private async screenshot(page: Page, size: RenderedSize): Promise<Buffer> {
+    const width = Math.max(1, Math.ceil(size.width));
+    const height = Math.max(1, Math.ceil(size.height));
+    const session = await this.session(page);
+    const { data } = (await session.send('Page.captureScreenshot', {
+      format: 'png',
+      clip: { x: 0, y: 0, width, height, scale: 1 },
+      captureBeyondViewport: width > VIEWPORT.width || height > VIEWPORT.height,
+      optimizeForSpeed: true,
+    })) as { data: string };
+    return Buffer.from(data, 'base64');
+  }
+
+  private session(page: Page): Promise<CDPSession> {
+    let session = this.sessions.get(page);
+    if (!session) {
+      session = page.context().newCDPSession(page);
+      this.sessions.set(page, session);
+    }
+    return session;
+  }
+
+  private async prepare(page: Page, url: string): Promise<void> {
+    await page.setViewportSize(VIEWPORT);
+    await page.goto(url, { waitUntil: 'load' });
+    await page.waitForFunction(() => typeof (window as unknown as HeraldPage).herald?.render === 'function');
+    // Templates may offer a warm-up render (fonts, highlighter, JIT) so the first real render is not the slow one.
+    await page.evaluate(() => (window as unknown as HeraldPage).herald?.warmUp?.());
+    await this.session(page);
+  }
+}
