@@ -17,6 +17,10 @@ export class VkDeliverySender {
     @Optional() private readonly discord?: DiscordRest,
   ) {}
 
+  destinationNames(): string[] {
+    return [...this.routing.destinations.keys()];
+  }
+
   destination(name: string): VkDestination | undefined {
     return this.routing.destinations.get(name);
   }

@@ -7,8 +7,8 @@ import { VkLease } from './vk-lease';
 import { VkOutbox } from './vk-outbox';
 import type { VkDelivery } from './vk.schemas';
 
-/** How many undelivered deliveries one round looks at, and how many lanes it works at once. */
-const ROUND_SIZE = 1000;
+/** How many undelivered deliveries of each destination one round looks at, and how many lanes it works at once. */
+const ROUND_SIZE = 500;
 const PARALLEL_LANES = 16;
 const CLEANUP_EVERY_MS = 3600_000;
 
@@ -79,7 +79,7 @@ export class VkDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   /** One pass over the outbox; true when something was delivered (another round may find more right away). */
   private async round(): Promise<boolean> {
     this.kicked = false;
-    const outstanding = await this.outbox.outstanding(ROUND_SIZE);
+    const outstanding = await this.outbox.outstanding(this.sender.destinationNames(), ROUND_SIZE);
     const lanes = new Map<string, VkDelivery[]>();
     for (const delivery of outstanding) {
       const key = `${delivery.destination}\u0000${delivery.peerId}`;

@@ -79,13 +79,20 @@ export class VkOutbox {
     );
   }
 
-  /** Undelivered deliveries that are not parked, oldest first: the dispatcher's work list. */
-  outstanding(limit: number): Promise<VkDelivery[]> {
-    return this.deliveries
-      .find({ status: { $in: ['pending', 'failed'] }, parked: false })
-      .sort({ seq: 1 })
-      .limit(limit)
-      .lean<VkDelivery[]>();
+  /**
+   * Undelivered deliveries that are not parked, oldest first: the dispatcher's work list. Asked per destination so a
+   * destination that is down (and its growing backlog) never crowds the others out of the window; deliveries to a
+   * destination no longer in the routes come last, to be parked.
+   */
+  async outstanding(destinations: readonly string[], limitPerDestination: number): Promise<VkDelivery[]> {
+    const open = { status: { $in: ['pending', 'failed'] }, parked: false };
+    const pages = await Promise.all([
+      ...destinations.map((destination) =>
+        this.deliveries.find({ ...open, destination }).sort({ seq: 1 }).limit(limitPerDestination).lean<VkDelivery[]>(),
+      ),
+      this.deliveries.find({ ...open, destination: { $nin: [...destinations] } }).sort({ seq: 1 }).limit(limitPerDestination).lean<VkDelivery[]>(),
+    ]);
+    return pages.flat();
   }
 
   async markDelivered(delivery: VkDelivery): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { VkEvent } from '../../src/vk/vk-event';
+import { VkPoller } from '../../src/vk/vk-poller';
 import { HttpReceiver } from '../stand-ins/http-receiver/http-receiver';
 import { VkStandIn } from '../stand-ins/vk/vk-stand-in';
 import { chatPeer, messageNew } from '../stand-ins/vk/vk-updates';
@@ -21,7 +22,7 @@ function cmidsByPeer(events: VkEvent[]): Map<number, number[]> {
   return byPeer;
 }
 
-describe('VK poller restarted in the middle of a stream', () => {
+describe('VK poller replaced in the middle of a stream (a standby replica takes over)', () => {
   const queue = `vk-restart-${randomBytes(4).toString('hex')}`;
   let vk: VkStandIn;
   let receiver: HttpReceiver;
@@ -63,6 +64,13 @@ describe('VK poller restarted in the middle of a stream', () => {
     first = await bootHerald(env);
     await eventually(() => vk.heldPolls === 1, 30_000);
 
+    // A second replica on the same database stands by instead of taking the long-poll key away.
+    const keysHandedOut = vk.callsOf('groups.getLongPollServer');
+    second = await bootHerald(first.env, { fresh: false });
+    await eventually(() => second!.app.get(VkPoller).status === 'standby', 30_000);
+    expect(vk.callsOf('groups.getLongPollServer')).toBe(keysHandedOut);
+    expect(first.app.get(VkPoller).status).toBe('polling');
+
     const cmids = new Map(PEERS.map((peer) => [peer, 0]));
     const stream: VkUpdate[] = Array.from({ length: TOTAL }, (_, i) => {
       const peerId = PEERS[i % PEERS.length];
@@ -84,7 +92,7 @@ describe('VK poller restarted in the middle of a stream', () => {
     await firstInstance.close();
     const deliveredByFirst = tap.messages.length;
 
-    second = await bootHerald(firstInstance.env, { fresh: false });
+    // The lease was handed back at shutdown; the standby takes it on its next try and resumes from the stored ts.
     await pushing;
     await eventually(() => tap.messages.length >= TOTAL && receiver.accepted.length >= TOTAL, 120_000);
     // Anything late would be a duplicate: one more round of the dispatcher must not add more.
@@ -104,7 +112,8 @@ describe('VK poller restarted in the middle of a stream', () => {
     expect(cmidsByPeer(queued)).toEqual(inOrder);
     expect(cmidsByPeer(hooked)).toEqual(inOrder);
 
-    // The restart really was in the middle: the first instance got some of the stream through, not all of it.
+    expect(second.app.get(VkPoller).status).toBe('polling');
+    // The switch really was in the middle: the first instance got some of the stream through, not all of it.
     expect(deliveredByFirst).toBeGreaterThanOrEqual(40);
     expect(deliveredByFirst).toBeLessThan(TOTAL);
   });
