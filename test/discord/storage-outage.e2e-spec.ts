@@ -1,0 +1,63 @@
+import { eventually } from '../support/app';
+import { startMinio } from '../support/servers';
+import { startBotWorld, type BotWorld } from './discord-support';
+
+jest.setTimeout(240_000);
+
+describe('Object storage outage', () => {
+  let minio: Awaited<ReturnType<typeof startMinio>>;
+  let world: BotWorld;
+
+  beforeAll(async () => {
+    // A MinIO of its own: this test takes it down.
+    minio = await startMinio();
+    world = await startBotWorld({
+      S3_ENDPOINT: minio.url,
+      AWS_ACCESS_KEY_ID: minio.accessKey,
+      AWS_SECRET_ACCESS_KEY: minio.secretKey,
+    });
+  });
+
+  afterAll(async () => {
+    await world?.close();
+    await minio?.destroy();
+  });
+
+  async function readiness(): Promise<{ status: number; failed: string[] }> {
+    const response = await fetch(`${world.herald.url}/health/ready`);
+    const body = (await response.json()) as { error?: Record<string, unknown> };
+    return { status: response.status, failed: Object.keys(body.error ?? {}) };
+  }
+
+  it('shows dnd and answers 503 while MinIO is down, then renders what arrived meanwhile once it is back', async () => {
+    const { discord, backend } = world;
+    const general = discord.channels.general!;
+    await discord.waitForPresence((presence) => presence.status === 'online', { timeoutMs: 60_000 });
+
+    await minio.stop();
+    await eventually(async () => {
+      const { status, failed } = await readiness();
+      return status === 503 && failed.includes('storage');
+    }, 60_000);
+    const down = await discord.waitForPresence(
+      (presence) => presence.status === 'dnd' && (presence.activities[0]?.state ?? '').includes('storage'),
+      { timeoutMs: 60_000 },
+    );
+
+    const sent = [discord.users.alice!, discord.users.bob!, discord.users.carol!].map((author, index) =>
+      discord.messageCreate({ channelId: general.id, author, content: `written while storage was down (${index + 1})` }),
+    );
+
+    await minio.start();
+    await discord.waitForPresence((presence) => presence.status === 'online' && presence.receivedAt > down.receivedAt, {
+      timeoutMs: 60_000,
+    });
+    await eventually(async () => (await readiness()).status === 200, 60_000);
+    for (const message of sent) {
+      const created = await backend.waitFor({ messageId: message.id, event: 'created' }, 90_000);
+      const key = `discord/${discord.guild.id}/${general.id}/${message.id}.png`;
+      expect(created.urn).toBe(`s3://${world.herald.config.s3.bucket}/${key}`);
+      expect(await world.storage().exists(key)).toBe(true);
+    }
+  });
+});
