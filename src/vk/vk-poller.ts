@@ -103,7 +103,7 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
           continue;
         }
         if (error instanceof VkApiError && error.isAuthFailure) {
-          await this.stopForAuth(error);
+          this.stopForAuth(error);
           break;
         }
         await this.backOff(error);
@@ -221,13 +221,12 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     await this.sleep(delayMs);
   }
 
-  private async stopForAuth(error: VkApiError): Promise<void> {
+  private stopForAuth(error: VkApiError): void {
     this.status = 'stopped';
     this.authFailure = `VK refused the community token (error ${error.code}); the poller has stopped. Fix VK_TOKEN and restart.`;
     this.logger.error({ code: error.code, groupId: this.config.vk.groupId }, this.authFailure);
-    this.stopRenewing();
-    this.holding = false;
-    await this.lease.release().catch(() => undefined);
+    // The lease stays held (and renewed): the dispatcher still drains what was stored, and a standby replica with the
+    // same token does not take over only to fail the same way.
   }
 
   private onLeaseLost(): void {

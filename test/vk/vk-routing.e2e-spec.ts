@@ -107,6 +107,7 @@ describe('VK events → normalised, routed to RabbitMQ queues, a signed webhook 
     const bridged = await discord.waitFor(() => discord.messages(bridgeChannel).find((m) => m.message.content.includes('/ban @x')));
     expect(bridged.message.content).toBe('**VK · Moderators** · Ivan Petrov: /ban @x [+1 attachment]');
     expect(tap.of('message').some((event) => event.event_id === update.event_id)).toBe(false);
+    expect([...vk.versions]).toEqual(['5.199']);
   });
 
   it('sends a plain message to the message queue only', async () => {
