@@ -21,7 +21,9 @@ execFileSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { cwd: root, std
 
 step('jest');
 const report = path.join(os.tmpdir(), `herald-jest-${process.pid}.json`);
-const jest = spawnSync('npx', ['jest', '--maxWorkers=2', '--json', `--outputFile=${report}`, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' });
+// vk-io loads node-fetch with a dynamic import(), which Jest's CommonJS sandbox only allows with vm modules on.
+const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim() };
+const jest = spawnSync('npx', ['jest', '--maxWorkers=2', '--json', `--outputFile=${report}`, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
 let summary;
 try {
   summary = JSON.parse(readFileSync(report, 'utf8'));
