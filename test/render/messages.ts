@@ -1,0 +1,157 @@
+// The golden set: between them these messages use every feature of the discord-message template.
+import type { RenderDiscordMessageDto } from '../../src/render/discord-message.dto';
+
+export const USER_ID = '123456789012345678';
+export const ROLE_ID = '223456789012345678';
+export const CHANNEL_ID = '323456789012345678';
+export const EMOJI_ID = '423456789012345678';
+export const OTHER_EMOJI_ID = '523456789012345678';
+
+export function goldenMessages(cdn: string): Record<string, RenderDiscordMessageDto> {
+  const ada = { name: 'Ada Lovelace', avatarUrl: `${cdn}/avatars/ada.png`, color: '#e67e22' };
+  const grace = { name: 'grace', avatarUrl: `${cdn}/avatars/grace.png` };
+  const base = {
+    timestamp: '2024-05-01T12:34:00.000Z',
+    mentions: {
+      users: [{ id: USER_ID, name: 'grace' }],
+      roles: [{ id: ROLE_ID, name: 'Maintainers', color: '#2ecc71' }],
+      channels: [{ id: CHANNEL_ID, name: 'releases' }],
+    },
+    emojis: [
+      { id: EMOJI_ID, url: `${cdn}/emojis/${EMOJI_ID}.png` },
+      { id: OTHER_EMOJI_ID, url: `${cdn}/emojis/${OTHER_EMOJI_ID}.png` },
+    ],
+  };
+  return {
+    'markdown-inline': {
+      ...base,
+      author: ada,
+      content:
+        '**bold** *italic* __underline__ ~~strike~~ ***bold italic*** __*underlined italic*__\n' +
+        'a ||hidden spoiler|| then `inline code` and a [masked link](https://example.com/docs) and https://example.org/plain\n' +
+        'escaped \\*not italic\\* and a [javascript: link](javascript:alert(1)) stays text',
+    },
+    'markdown-blocks': {
+      ...base,
+      author: ada,
+      content:
+        '# Heading one\n## Heading two\n### Heading three\n-# subtext under the headings\n' +
+        '- first item\n- second item with **bold**\n  - nested item\n' +
+        '1. ordered one\n2. ordered two\n' +
+        '> a quoted line\n> and another\n' +
+        'after the quote',
+    },
+    'code-blocks': {
+      ...base,
+      author: ada,
+      content:
+        'TypeScript:\n```ts\ninterface Build {\n  id: number; // the build number\n  status: "passed" | "failed";\n}\nconst answer = await fetch(`/builds/${id}`);\n```\n' +
+        'Python:\n```py\ndef greet(name: str) -> str:\n    return f"hello {name}"  # comment\n```\n' +
+        'No language:\n```\nplain <b>text</b> stays plain\n```',
+    },
+    mentions: {
+      ...base,
+      author: ada,
+      content:
+        `Hey <@${USER_ID}>, <@&${ROLE_ID}> please look at <#${CHANNEL_ID}>. @everyone @here\n` +
+        `Unknown: <@999999999999999999> <@&999999999999999998> <#999999999999999997>\n` +
+        `Emoji 😀 🎉 👍🏽 and custom <:blob:${EMOJI_ID}> <:gem:${OTHER_EMOJI_ID}> · due <t:1714566840:F> (<t:1714566840:d>)`,
+    },
+    'jumbo-emoji': {
+      ...base,
+      author: ada,
+      content: `😀 🎉 <:blob:${EMOJI_ID}> 🚀`,
+    },
+    'bot-edited-reply': {
+      ...base,
+      author: { name: 'Herald', avatarUrl: `${cdn}/avatars/grace.png`, color: '#5865f2', bot: true },
+      editedTimestamp: '2024-05-01T12:40:00.000Z',
+      reply: { author: ada, content: 'Could you post the **release notes** for the new version here, with every change listed please? 🙏' },
+      content: 'Here they are — see the thread.',
+    },
+    'deleted-reply': {
+      ...base,
+      author: grace,
+      reply: {},
+      content: 'Replying to something that is gone.',
+    },
+    attachments: {
+      ...base,
+      author: ada,
+      content: 'Screenshot and logs attached',
+      attachments: [
+        { url: `${cdn}/attachments/landscape.png`, filename: 'landscape.png', contentType: 'image/png', size: 204800, width: 1200, height: 675 },
+        { url: `${cdn}/files/build-log.txt`, filename: 'build-log.txt', contentType: 'text/plain', size: 48213 },
+        { url: `${cdn}/files/archive.zip`, filename: 'release-2024-05-01-final.zip', contentType: 'application/zip', size: 73400320 },
+      ],
+    },
+    'image-mosaic-spoiler': {
+      ...base,
+      author: grace,
+      attachments: [
+        { url: `${cdn}/attachments/square.png`, filename: 'square.png', contentType: 'image/png', size: 3000, width: 300, height: 300 },
+        { url: `${cdn}/attachments/landscape.png`, filename: 'SPOILER_landscape.png', contentType: 'image/png', size: 204800, width: 1200, height: 675 },
+      ],
+    },
+    embed: {
+      ...base,
+      author: { name: 'Drone', avatarUrl: `${cdn}/avatars/grace.png`, bot: true },
+      embeds: [
+        {
+          color: 0x2ecc71,
+          author: { name: 'Ada Lovelace', icon_url: `${cdn}/avatars/ada.png` },
+          title: 'herald #42 passed',
+          url: 'https://drone.example.com/herald/42',
+          description: 'Commit `abc1234` on **main**: *fix the renderer* — [diff](https://example.com/diff)\n> quoted in the description',
+          fields: [
+            { name: 'Branch', value: '`main`', inline: true },
+            { name: 'Duration', value: '3m 12s', inline: true },
+            { name: 'Stages', value: '- lint ✅\n- test ✅\n- deploy ✅', inline: false },
+            { name: 'Runner', value: 'ci-1', inline: true },
+            { name: 'Event', value: 'push', inline: true },
+          ],
+          thumbnail: { url: `${cdn}/embeds/thumb.png`, width: 160, height: 160 },
+          image: { url: `${cdn}/embeds/banner.png`, width: 800, height: 300 },
+          footer: { text: 'drone.example.com', icon_url: `${cdn}/avatars/grace.png` },
+          timestamp: '2024-05-01T12:33:00.000Z',
+        },
+        { color: 0xe74c3c, title: 'Plain second embed', description: 'Three inline fields share a row:', fields: [
+          { name: 'One', value: '1', inline: true },
+          { name: 'Two', value: '2', inline: true },
+          { name: 'Three', value: '3', inline: true },
+        ] },
+      ],
+    },
+    'reactions-stickers': {
+      ...base,
+      author: ada,
+      content: 'Shipped!',
+      stickers: [{ name: 'Wave', url: `${cdn}/stickers/wave.png` }, { name: 'Lottie sticker' }],
+      reactions: [
+        { emoji: { name: '🎉' }, count: 12, me: true },
+        { emoji: { name: '👍' }, count: 3 },
+        { emoji: { name: 'blob', id: EMOJI_ID, url: `${cdn}/emojis/${EMOJI_ID}.png` }, count: 1 },
+      ],
+    },
+    'failed-pictures': {
+      ...base,
+      author: { name: 'Nobody', avatarUrl: `${cdn}/avatars/missing.png` },
+      content: `Every picture here fails: <:gone:${OTHER_EMOJI_ID}>`,
+      emojis: [{ id: OTHER_EMOJI_ID, url: `${cdn}/not-an-image.png` }],
+      attachments: [
+        { url: `${cdn}/hang.png`, filename: 'slow.png', contentType: 'image/png', size: 10, width: 400, height: 200 },
+        { url: 'https://images.example.invalid/offlist.png', filename: 'offlist.png', contentType: 'image/png', size: 10 },
+      ],
+      embeds: [{ title: 'Thumbnail redirected off the allowlist', thumbnail: { url: `${cdn}/redirect-away.png` }, image: { url: `${cdn}/huge.png`, width: 600, height: 200 } }],
+    },
+    injection: {
+      ...base,
+      author: { name: '<img src=x onerror="window.pwned=1">', color: '#e74c3c' },
+      content:
+        '<script>window.pwned = 1</script> <img src=x onerror="window.pwned=1">\n' +
+        '[click me](javascript:window.pwned=1) <a href="javascript:alert(1)">link</a>\n' +
+        '<style>body { background: red !important }</style> </div><div style="position:fixed;inset:0;background:red">',
+      embeds: [{ title: '<b>not bold</b>', description: '<iframe src="http://evil.example/"></iframe>', fields: [{ name: '<u>x</u>', value: '"><svg onload=alert(1)>' }] }],
+    },
+  };
+}

@@ -1,0 +1,231 @@
+import { PNG } from 'pngjs';
+import request from 'supertest';
+import { BrowserPool } from '../../src/browser/browser-pool';
+import type { DiscordMessageView } from '../../src/render/discord-message.view';
+import { ObjectStorage } from '../../src/storage/object-storage';
+import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
+import { compareWithGolden } from './golden';
+import { startImageServer, type ImageServer } from './image-server';
+import { goldenMessages } from './messages';
+
+jest.setTimeout(180_000);
+
+function binary(response: NodeJS.ReadableStream, callback: (error: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  response.on('data', (chunk: Buffer) => chunks.push(chunk));
+  response.on('end', () => callback(null, Buffer.concat(chunks)));
+}
+
+/** Sum of a Prometheus counter's samples (all label sets) as GET /metrics shows it. */
+async function counter(herald: HeraldUnderTest, name: string, labels = ''): Promise<number> {
+  const { text } = await request(herald.url).get('/metrics');
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
+    .filter((line) => line.includes(labels))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
+describe('POST /render/discord-message', () => {
+  let cdn: ImageServer;
+  let herald: HeraldUnderTest;
+  const messages = () => goldenMessages(cdn.url);
+
+  const post = (body: object, query = '') =>
+    request(herald.url)
+      .post(`/render/discord-message${query}`)
+      .set('authorization', `Bearer ${herald.token}`)
+      .send(body)
+      .buffer(true)
+      .parse(binary);
+
+  beforeAll(async () => {
+    cdn = await startImageServer();
+    herald = await bootHerald({
+      RENDER_FETCH_ALLOWLIST: cdn.host,
+      RENDER_FETCH_TIMEOUT_MS: '1500',
+      RENDER_FETCH_MAX_BYTES: String(1024 * 1024),
+      BROWSER_POOL_SIZE: '2',
+    });
+  });
+
+  afterAll(async () => {
+    await herald?.close();
+    await cdn?.close();
+  });
+
+  describe('golden images', () => {
+    // Built lazily: the image server's port is only known in beforeAll.
+    const names = Object.keys(goldenMessages('http://placeholder'));
+
+    it.each(names)('%s looks like its golden image', async (name) => {
+      const response = await post(messages()[name]);
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toBe('image/png');
+      const result = compareWithGolden(name, response.body as Buffer);
+      if (!result.ok) throw new Error(result.reason);
+    });
+  });
+
+  it('draws user text as text: no script runs, no markup or style gets in, links lead nowhere', async () => {
+    const pool = herald.app.get(BrowserPool);
+    const view: DiscordMessageView = {
+      width: 640,
+      locale: 'en-US',
+      timeZone: 'UTC',
+      author: { name: '<img src=x onerror="window.pwned=1">', avatar: 'javascript:window.pwned=1', color: 'red;background:url(http://evil.example/)', bot: false },
+      content: '<script>window.pwned=1</script> <img src=x onerror="window.pwned=1"> [x](javascript:window.pwned=1) <style>*{color:red}</style>',
+      timestamp: '2024-05-01T12:34:00.000Z',
+      editedTimestamp: null,
+      reply: null,
+      mentions: { users: {}, roles: { '223456789012345678': { name: '<b>role</b>', color: 'red;x:url(http://evil.example/)' } }, channels: {} },
+      emojis: {},
+      attachments: [{ filename: '"><script>window.pwned=1</script>', size: 1, kind: 'image', image: 'http://evil.example/a.png', width: 10, height: 10, spoiler: false }],
+      embeds: [],
+      reactions: [],
+      stickers: [],
+      now: null,
+    };
+    const seen = await pool.lease('discord-message', async (page) => {
+      await page.evaluate((input) => (window as unknown as { herald: { render(v: unknown): Promise<unknown> } }).herald.render(input), view);
+      return page.evaluate(() => ({
+        pwned: (window as unknown as { pwned?: number }).pwned ?? 0,
+        scripts: document.scripts.length,
+        styles: document.querySelectorAll('style').length,
+        anchors: document.querySelectorAll('a[href]').length,
+        handlers: document.querySelectorAll('[onerror],[onload],[onclick]').length,
+        images: Array.from(document.images).map((image) => image.getAttribute('src') ?? ''),
+        text: document.getElementById('root')?.innerText ?? '',
+        nameColor: getComputedStyle(document.querySelector('.username')!).color,
+      }));
+    });
+    expect(seen.pwned).toBe(0);
+    expect(seen.scripts).toBe(1); // the template's own bundle
+    expect(seen.styles).toBe(0);
+    expect(seen.anchors).toBe(0);
+    expect(seen.handlers).toBe(0);
+    expect(seen.images.every((src) => src.startsWith('data:'))).toBe(true);
+    expect(seen.text).toContain('<img src=x onerror="window.pwned=1">');
+    expect(seen.text).toContain('<script>window.pwned=1</script>');
+    expect(seen.text).toContain('[x](javascript:window.pwned=1)');
+    expect(seen.text).toContain('<style>*{color:red}</style>');
+    expect(seen.nameColor).toBe('rgb(242, 243, 245)'); // the default name colour: the injected one was refused
+  });
+
+  it('never lets a page reach the network: no request leaves any warm page', async () => {
+    const pool = herald.app.get(BrowserPool);
+    // Hold every slot at once so each warm page is inspected.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const inspections = Array.from({ length: pool.size }, () =>
+      pool.lease('discord-message', async (page) => {
+        await gate;
+        return page.evaluate(() => (window as unknown as { herald: { blockedRequests: string[] } }).herald.blockedRequests);
+      }),
+    );
+    setTimeout(release, 500);
+    const blockedByPolicy = (await Promise.all(inspections)).flat();
+    expect(blockedByPolicy).toEqual([]);
+    expect(await counter(herald, 'herald_browser_blocked_requests_total')).toBe(0);
+
+    // The check above can fail: a page that does reach out is caught and counted.
+    await pool.lease('blank', (page) => page.evaluate(() => fetch('http://203.0.113.1/probe').then(() => undefined, () => undefined)));
+    expect(await counter(herald, 'herald_browser_blocked_requests_total')).toBe(1);
+  });
+
+  it('renders identical input once: the repeat comes from the cache and fetches nothing', async () => {
+    const message = { ...messages()['markdown-inline'], content: 'cache me once' };
+    const rendersBefore = await counter(herald, 'herald_renders_total', 'template="discord-message"');
+    const first = await post(message);
+    const fetchesAfterFirst = cdn.requests.length;
+    const second = await post(message);
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(200);
+    expect(second.headers.etag).toBe(first.headers.etag);
+    expect((second.body as Buffer).equals(first.body as Buffer)).toBe(true);
+    expect(await counter(herald, 'herald_renders_total', 'template="discord-message"')).toBe(rendersBefore + 1);
+    expect(cdn.requests.length).toBe(fetchesAfterFirst);
+  });
+
+  it('?store=true keeps the PNG in S3 and answers its URN, key and size', async () => {
+    const message = { ...messages().mentions, content: 'stored <@123456789012345678>' };
+    const response = await request(herald.url)
+      .post('/render/discord-message?store=true')
+      .set('authorization', `Bearer ${herald.token}`)
+      .send(message);
+    expect(response.status).toBe(200);
+    const { urn, key, bytes, width, height } = response.body as { urn: string; key: string; bytes: number; width: number; height: number };
+    expect(key).toMatch(/^render\/[0-9a-f]{64}\.png$/);
+    expect(urn).toBe(`s3://${herald.config.s3.bucket}/${key}`);
+    const object = await herald.app.get(ObjectStorage).get(key);
+    expect(object).not.toBeNull();
+    expect(object!.length).toBe(bytes);
+    const png = PNG.sync.read(object!);
+    expect([png.width, png.height]).toEqual([width, height]);
+    expect(width).toBe(640);
+  });
+
+  it('a new process finds an earlier render in S3 instead of drawing it again', async () => {
+    const message = { ...messages()['markdown-inline'], content: 'survives a restart' };
+    const first = await request(herald.url).post('/render/discord-message?store=true').set('authorization', `Bearer ${herald.token}`).send(message);
+    const second = await bootHerald(herald.env, { fresh: false });
+    try {
+      const rendersBefore = await counter(second, 'herald_renders_total', 'template="discord-message"');
+      const again = await request(second.url).post('/render/discord-message?store=true').set('authorization', `Bearer ${second.token}`).send(message);
+      expect(again.body).toEqual(first.body);
+      expect(await counter(second, 'herald_render_cache_total', 'source="s3"')).toBeGreaterThanOrEqual(1);
+      expect(await counter(second, 'herald_renders_total', 'template="discord-message"')).toBe(rendersBefore);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('answers 400 naming each bad field, and draws nothing', async () => {
+    const response = await request(herald.url)
+      .post('/render/discord-message')
+      .set('authorization', `Bearer ${herald.token}`)
+      .send({
+        author: { name: 'x', color: 'red;background:url(http://evil.example/)' },
+        timeZone: 'Mars/Olympus',
+        embeds: [{ title: 'x'.repeat(300), fields: Array.from({ length: 26 }, () => ({ name: 'n', value: 'v' })) }],
+        unknownField: 1,
+      });
+    expect(response.status).toBe(400);
+    const fields = (response.body as { errors: { field: string }[] }).errors.map((error) => error.field);
+    expect(fields).toEqual(expect.arrayContaining(['author.color', 'timeZone', 'embeds[0].title', 'embeds[0].fields', 'unknownField']));
+  });
+
+  it('answers 401 without the system token', async () => {
+    const response = await request(herald.url).post('/render/discord-message').send(messages()['markdown-inline']);
+    expect(response.status).toBe(401);
+  });
+
+  it('survives Chromium being killed during a burst: each render succeeds or gets a clear 503, and rendering recovers', async () => {
+    const pool = herald.app.get(BrowserPool);
+    await post({ ...messages()['markdown-inline'], content: 'warm the browser' });
+    const pid = pool.browserPid();
+    expect(pid).toBeDefined();
+
+    const burst = Array.from({ length: 12 }, (_, index) => post({ ...messages().mentions, content: `burst ${index} <@123456789012345678> 🎉` }));
+    setTimeout(() => process.kill(pid!, 'SIGKILL'), 150);
+    const responses = await Promise.all(burst);
+
+    for (const response of responses) {
+      if (response.status === 200) {
+        expect(response.headers['content-type']).toBe('image/png');
+        expect(PNG.sync.read(response.body as Buffer).width).toBe(640);
+      } else {
+        expect(response.status).toBe(503);
+        expect(response.headers['retry-after']).toMatch(/^\d+$/);
+        expect(JSON.parse((response.body as Buffer).toString('utf8')).message).toMatch(/browser|capacity|retry/i);
+      }
+    }
+    // Either way, the browser came back: a fresh message renders within seconds.
+    const recovered = await eventually(async () => {
+      const response = await post({ ...messages()['markdown-inline'], content: `after the crash ${Date.now()}` });
+      return response.status === 200 ? response : undefined;
+    }, 20_000, 250);
+    expect(recovered.headers['content-type']).toBe('image/png');
+    expect(pool.browserPid()).not.toBe(pid);
+  });
+});
