@@ -228,7 +228,7 @@ class StandIn implements DiscordStandIn {
   messageUpdate(channelId: Snowflake, messageId: Snowflake, change: UserMessageChange): GatewayMessageCreateDispatchData {
     this.requireSession('MESSAGE_UPDATE');
     const stored = this.requireMessage(channelId, messageId);
-    const { message } = this.store.edit(stored, change);
+    const message = this.store.current(this.store.edit(stored, change));
     this.gateway.dispatch({ t: GatewayDispatchEvents.MessageUpdate, d: message }, channelId);
     return message;
   }

@@ -1,4 +1,5 @@
 import {
+  AttachmentFlags,
   EmbedType,
   MessageReferenceType,
   MessageType,
@@ -167,6 +168,17 @@ export class MessageStore {
     );
   }
 
+  /**
+   * The message with its referenced_message as it is now: Discord sends null there once the answered message is
+   * deleted (the copy taken when the reply was written would be stale).
+   */
+  current(stored: StoredMessage): GatewayMessageCreateDispatchData {
+    const reference = stored.message.message_reference;
+    if (!reference?.message_id || stored.message.type !== MessageType.Reply) return stored.message;
+    const referenced = this.find(reference.channel_id ?? stored.message.channel_id, reference.message_id);
+    return { ...stored.message, referenced_message: referenced ? restShape(referenced.message) : null };
+  }
+
   /** Any attachment ever uploaded: the real CDN keeps serving replaced attachments for a while too. */
   attachment(attachmentId: Snowflake): StoredAttachment | undefined {
     return this.allAttachments.get(attachmentId);
@@ -189,6 +201,8 @@ export class MessageStore {
     const size = file.contentType.startsWith('image/') ? pngSize(file.data) : null;
     return {
       id: file.id,
+      // Discord marks uploads named SPOILER_* as spoilers; clients blur them.
+      flags: file.filename.startsWith('SPOILER_') ? AttachmentFlags.IsSpoiler : (0 as AttachmentFlags),
       filename: file.filename,
       size: file.data.length,
       url: `${this.urls.cdn}${path}`,

@@ -230,7 +230,7 @@ export class StandInRest {
     if (method === 'POST' && is('/channels/:id/typing')) return { status: 204 };
     if (method === 'GET' && is('/channels/:id/messages')) {
       const limit = Math.min(100, Number(query.get('limit') ?? 50));
-      return ok(store.list(channelId).reverse().slice(0, limit).map((stored) => restShape(stored.message)));
+      return ok(store.list(channelId).reverse().slice(0, limit).map((stored) => restShape(store.current(stored))));
     }
     if (method === 'POST' && is('/channels/:id/messages')) return ok(this.createMessage(channelId, body));
 
@@ -239,7 +239,7 @@ export class StandInRest {
     if (is('/channels/:id/messages/:message') && !existing) {
       throw unknown(RESTJSONErrorCodes.UnknownMessage, 'Unknown Message');
     }
-    if (method === 'GET' && is('/channels/:id/messages/:message')) return ok(restShape(existing!.message));
+    if (method === 'GET' && is('/channels/:id/messages/:message')) return ok(restShape(store.current(existing!)));
     if (method === 'PATCH' && is('/channels/:id/messages/:message')) return ok(this.editMessage(existing!, body));
     if (method === 'DELETE' && is('/channels/:id/messages/:message')) {
       this.deleteMessage(existing!);
@@ -292,8 +292,9 @@ export class StandInRest {
       ...(keep && { keepAttachmentIds: keep }),
       addAttachments: withAttachmentMetadata(body.files, json.attachments),
     });
-    this.options.gateway.dispatch({ t: GatewayDispatchEvents.MessageUpdate, d: stored.message }, stored.message.channel_id);
-    return restShape(stored.message);
+    const current = this.options.store.current(stored);
+    this.options.gateway.dispatch({ t: GatewayDispatchEvents.MessageUpdate, d: current }, current.channel_id);
+    return restShape(current);
   }
 
   private deleteMessage(stored: StoredMessage): void {

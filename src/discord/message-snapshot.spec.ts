@@ -1,0 +1,130 @@
+import { Client, Events, GatewayIntentBits, Partials, type Message } from 'discord.js';
+import { solidPng, startDiscordStandIn, type DiscordStandIn, type UserMessage } from '../../test/stand-ins/discord';
+import { DiscordGateway } from './discord-gateway';
+import { imageKey, shownHash, snapshotOf, type MessageSnapshot } from './message-snapshot';
+
+jest.setTimeout(60_000);
+
+// The mapping is checked on real discord.js messages, built by a real client from the Discord stand-in's payloads.
+describe('snapshotOf', () => {
+  let standIn: DiscordStandIn;
+  let client: Client;
+  let gateway: DiscordGateway;
+
+  beforeAll(async () => {
+    standIn = await startDiscordStandIn();
+    client = new Client({
+      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+      partials: [Partials.Message, Partials.Channel],
+      rest: { api: standIn.apiUrl, cdn: standIn.cdnUrl },
+    });
+    const ready = new Promise((resolve) => client.once(Events.ClientReady, resolve));
+    await client.login(standIn.token);
+    await ready;
+    gateway = new DiscordGateway(client);
+  });
+
+  afterAll(async () => {
+    await client?.destroy();
+    await standIn?.stop();
+  });
+
+  async function snapshotOfPosted(message: Omit<UserMessage, 'channelId'>): Promise<MessageSnapshot> {
+    const received = new Promise<Message>((resolve) => {
+      const listener = (candidate: Message): void => {
+        if (candidate.author.id !== message.author.id) return;
+        client.off(Events.MessageCreate, listener);
+        resolve(candidate);
+      };
+      client.on(Events.MessageCreate, listener);
+    });
+    standIn.messageCreate({ channelId: standIn.channels.general!.id, ...message });
+    const posted = await received;
+    if (!posted.inGuild()) throw new Error('expected a guild message');
+    return snapshotOf(await gateway.observe(posted));
+  }
+
+  it('shows the author as the guild does: nickname, top role colour, avatar from the CDN', async () => {
+    const snapshot = await snapshotOfPosted({ author: standIn.users.alice!, content: 'hello' });
+    expect(snapshot.input.author).toEqual({
+      name: 'Alice',
+      color: 0xe91e63,
+      avatarUrl: `${standIn.cdnUrl}/avatars/${standIn.users.alice!.id}/${standIn.users.alice!.avatar}.png?size=128`,
+      bot: false,
+    });
+    expect(snapshot).toMatchObject({
+      guildId: standIn.guild.id,
+      channelId: standIn.channels.general!.id,
+      authorId: standIn.users.alice!.id,
+      editedAt: null,
+    });
+  });
+
+  it('falls back to the global name, no colour and the default avatar', async () => {
+    const snapshot = await snapshotOfPosted({ author: standIn.users.bob!, content: 'hi' });
+    expect(snapshot.input.author).toMatchObject({ name: 'Bob', bot: false });
+    expect(snapshot.input.author.color).toBeNull();
+    expect(snapshot.input.author.avatarUrl).toMatch(new RegExp(`^${standIn.cdnUrl}/embed/avatars/\\d\\.png$`));
+  });
+
+  it('resolves mentions, custom emoji, attachments and embeds', async () => {
+    const { bob } = standIn.users;
+    const { moderator } = standIn.roles;
+    const { builds } = standIn.channels;
+    const party = standIn.emojis.party!;
+    const snapshot = await snapshotOfPosted({
+      author: standIn.users.carol!,
+      content: `<@${bob!.id}> <@&${moderator!.id}> see <#${builds!.id}> <:${party.name}:${party.id}> <a:dance:123456789012345678>`,
+      attachments: [
+        { filename: 'SPOILER_plot.png', data: solidPng(30, 20, [1, 2, 3]) },
+        { filename: 'notes.txt', data: Buffer.from('notes') },
+      ],
+      embeds: [{ title: 'Report', color: 0x123456, fields: [{ name: 'a', value: 'b', inline: true }] }],
+    });
+    expect(snapshot.input.mentions).toEqual({
+      users: [{ id: bob!.id, name: 'Bob' }],
+      roles: [{ id: moderator!.id, name: 'Moderator', color: 0xe91e63 }],
+      channels: [{ id: builds!.id, name: 'builds' }],
+    });
+    expect(snapshot.input.emojis).toEqual([
+      { id: party.id, url: `${standIn.cdnUrl}/emojis/${party.id}.png?size=64` },
+      { id: '123456789012345678', url: `${standIn.cdnUrl}/emojis/123456789012345678.gif?size=64` },
+    ]);
+    expect(snapshot.input.attachments).toEqual([
+      expect.objectContaining({ filename: 'SPOILER_plot.png', width: 30, height: 20, contentType: 'image/png', spoiler: true }),
+      expect.objectContaining({ filename: 'notes.txt', size: 5, spoiler: false }),
+    ]);
+    // Only what the template draws; Discord's `type: 'rich'` and the like stay out of the hash.
+    expect(snapshot.input.embeds).toEqual([{ title: 'Report', color: 0x123456, fields: [{ name: 'a', value: 'b', inline: true }] }]);
+  });
+
+  it('shows the message a reply answers, or that it was deleted', async () => {
+    const question = standIn.seedMessage({ channelId: standIn.channels.general!.id, author: standIn.users.alice!, content: 'ready?' });
+    const answer = await snapshotOfPosted({ author: standIn.users.bob!, content: 'yes', replyTo: question.id });
+    expect(answer.input.reply).toEqual({
+      author: expect.objectContaining({ name: 'Alice', color: 0xe91e63 }),
+      content: 'ready?',
+      hasAttachments: false,
+    });
+
+    const gone = standIn.seedMessage({ channelId: standIn.channels.general!.id, author: standIn.users.alice!, content: 'soon gone' });
+    const lateAnswer = standIn.seedMessage({ channelId: standIn.channels.general!.id, author: standIn.users.carol!, content: 'ok', replyTo: gone.id });
+    standIn.messageDelete(standIn.channels.general!.id, gone.id);
+    const fetched = await (client.channels.cache.get(standIn.channels.general!.id) as { messages: { fetch(id: string): Promise<Message> } }).messages.fetch(
+      lateAnswer.id,
+    );
+    if (!fetched.inGuild()) throw new Error('expected a guild message');
+    expect(snapshotOf(await gateway.observe(fetched)).input.reply).toEqual({ author: null, content: null });
+  });
+
+  it('hashes what is shown, not when it was edited', async () => {
+    const snapshot = await snapshotOfPosted({ author: standIn.users.alice!, content: 'same words' });
+    const editedLater = { ...snapshot.input, editedTimestamp: '2030-01-01T00:00:00.000Z' };
+    expect(shownHash(editedLater)).toBe(snapshot.shownHash);
+    expect(shownHash({ ...snapshot.input, content: 'other words' })).not.toBe(snapshot.shownHash);
+  });
+
+  it('keys images by guild, channel and message', () => {
+    expect(imageKey('1', '2', '3')).toBe('discord/1/2/3.png');
+  });
+});
