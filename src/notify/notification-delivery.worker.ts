@@ -16,6 +16,9 @@ const LEASE_RENEW_MS = LEASE_MS / 3;
 const MAX_CHANNELS_IN_FLIGHT = 8;
 const MAX_CHANGES_IN_FLIGHT = 4;
 const UNKNOWN_MESSAGE = 10008;
+const CLAIM_PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+/** Far longer than any worker could act on a notification it read before: a week. */
+const CLAIM_RETENTION_MS = 7 * 24 * 60 * 60 * 1000;
 
 type Operation = 'create' | 'edit' | 'delete';
 type Verdict = { retry: false; gone: boolean } | { retry: true; delayMs: number };
@@ -36,12 +39,15 @@ export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnMod
   private readonly logger = new Logger(NotificationDeliveryWorker.name);
   private readonly owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
   private readonly channelsInFlight = new Set<string>();
+  /** Channels that got new work while being drained, so the drain looks once more before it stops. */
+  private readonly recheck = new Set<string>();
   private readonly work = new Set<Promise<void>>();
   private changesInFlight = 0;
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
   private pollAgain = false;
   private stopping = false;
+  private prunedAt = 0;
 
   constructor(
     private readonly store: NotificationStore,
@@ -54,7 +60,14 @@ export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnMod
     this.schedule(0);
   }
 
-  /** Called after a request stored new work, so this replica does not wait for its next poll. */
+  /** A notification was accepted for this channel: send it now instead of at the next poll. */
+  channelHasWork(channelId: string): void {
+    if (this.stopping) return;
+    if (this.channelsInFlight.has(channelId)) this.recheck.add(channelId);
+    else if (this.channelsInFlight.size < MAX_CHANNELS_IN_FLIGHT) this.track(this.drainChannel(channelId));
+  }
+
+  /** An edit or delete was accepted: look for due changes now instead of at the next poll. */
   wake(): void {
     if (!this.stopping) this.schedule(0);
   }
@@ -91,6 +104,10 @@ export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnMod
         if (this.stopping || this.channelsInFlight.size >= MAX_CHANNELS_IN_FLIGHT) break;
         if (!this.channelsInFlight.has(channelId)) this.track(this.drainChannel(channelId));
       }
+      if (Date.now() - this.prunedAt > CLAIM_PRUNE_INTERVAL_MS) {
+        this.prunedAt = Date.now();
+        await this.store.pruneClaims(new Date(Date.now() - CLAIM_RETENTION_MS));
+      }
       while (!this.stopping && this.changesInFlight < MAX_CHANGES_IN_FLIGHT) {
         const change = await this.store.claimDueChange(this.owner, LEASE_MS);
         if (!change) break;
@@ -115,9 +132,13 @@ export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnMod
     this.channelsInFlight.add(channelId);
     try {
       while (!this.stopping) {
+        this.recheck.delete(channelId);
         const head = await this.store.headOf(channelId);
-        if (!head) return;
-        const claimed = await this.store.claim(head._id, this.owner, LEASE_MS);
+        if (!head) {
+          if (this.recheck.has(channelId)) continue;
+          return;
+        }
+        const claimed = await this.store.claim(head, this.owner, LEASE_MS);
         if (!claimed) return;
         await this.deliver(claimed);
       }
@@ -125,6 +146,7 @@ export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnMod
       this.logger.warn({ err: error, channelId }, 'Delivering to channel failed; the next poll tries again');
     } finally {
       this.channelsInFlight.delete(channelId);
+      this.recheck.delete(channelId);
     }
   }
 
@@ -134,7 +156,7 @@ export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnMod
     if (this.stopping) return this.store.release(record, this.owner);
     if (operation === 'create' && record.deleteRequested) {
       // Deleted by a client while it waited; it never reaches Discord.
-      await this.store.recordDeleted(record, this.owner);
+      await this.store.recordDeleted(record, this.owner, false);
       return;
     }
 

@@ -62,6 +62,10 @@ export class Notification {
   @Prop({ type: Date, required: true })
   nextAttemptAt!: Date;
 
+  /** How many times a worker has claimed it; the next claim inserts claim number `claims + 1`. */
+  @Prop({ required: true, default: 0 })
+  claims!: number;
+
   @Prop({ type: String, default: null })
   leaseOwner!: string | null;
 
@@ -91,7 +95,7 @@ export type NotificationDocument = HydratedDocument<Notification>;
 export const NotificationSchema = SchemaFactory.createForClass(Notification);
 NotificationSchema.index({ idempotencyKey: 1 }, { unique: true });
 // The worker's two questions: "what is the head of each channel's queue" and "which edits/deletes are due".
-NotificationSchema.index({ state: 1, channelId: 1, seq: 1 });
+NotificationSchema.index({ state: 1, channelId: 1, seq: 1, _id: 1 });
 NotificationSchema.index({ pending: 1, nextAttemptAt: 1 });
 
 /** One counter document per sequence; `$inc` on it hands out acceptance order atomically. */
@@ -105,3 +109,32 @@ export class NotificationSequence {
 }
 
 export const NotificationSequenceSchema = SchemaFactory.createForClass(NotificationSequence);
+
+/**
+ * One document per claim of a notification by a worker, `_id` = `<notification id>:<claim number>`. Inserting it is
+ * what makes a claim exclusive: a unique `_id` holds on MongoDB and on FerretDB alike, whereas FerretDB v1 runs
+ * findAndModify as a read followed by a write (two workers can both "win" a findOneAndUpdate there).
+ */
+@Schema({ collection: 'notification_claims', versionKey: false })
+export class NotificationClaim {
+  @Prop({ type: String, required: true })
+  _id!: string;
+
+  @Prop({ type: Types.ObjectId, required: true })
+  notificationId!: Types.ObjectId;
+
+  @Prop({ type: String, required: true })
+  owner!: string;
+
+  @Prop({ type: Date, required: true, index: true })
+  at!: Date;
+}
+
+export const NotificationClaimSchema = SchemaFactory.createForClass(NotificationClaim);
+
+/** Everything NotifyModule registers with MongooseModule.forFeature. */
+export const NOTIFICATION_MODELS = [
+  { name: Notification.name, schema: NotificationSchema },
+  { name: NotificationSequence.name, schema: NotificationSequenceSchema },
+  { name: NotificationClaim.name, schema: NotificationClaimSchema },
+];

@@ -2,13 +2,15 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { FilterQuery, Model, Types, UpdateQuery } from 'mongoose';
 import type { NotificationMessage } from './notification-message';
-import { DeliveryError, NO_LEASE, Notification, NotificationSequence } from './notification.schema';
+import { DeliveryError, NO_LEASE, Notification, NotificationClaim, NotificationSequence } from './notification.schema';
 
 export type NotificationRecord = Notification;
 
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 const SEQUENCE_ID = 'notifications';
 const RELEASE = { leaseOwner: null, leaseUntil: NO_LEASE };
+/** Counted when a Discord call's outcome is recorded, so `attempts` is the number of calls made. */
+const ATTEMPT = { attempts: 1 };
 
 export interface NewNotification {
   channelId: string;
@@ -25,11 +27,12 @@ export class NotificationStore implements OnModuleInit {
   constructor(
     @InjectModel(Notification.name) private readonly notifications: Model<Notification>,
     @InjectModel(NotificationSequence.name) private readonly sequences: Model<NotificationSequence>,
+    @InjectModel(NotificationClaim.name) private readonly claimLog: Model<NotificationClaim>,
   ) {}
 
   /** Idempotency depends on the unique index, so it must exist before the first request is accepted. */
   async onModuleInit(): Promise<void> {
-    await this.notifications.createIndexes();
+    await Promise.all([this.notifications.createIndexes(), this.claimLog.createIndexes()]);
   }
 
   /**
@@ -114,29 +117,56 @@ export class NotificationStore implements OnModuleInit {
 
   /** The oldest queued notification of a channel: the only one of that channel that may be sent next. */
   async headOf(channelId: string): Promise<NotificationRecord | null> {
-    return this.notifications.findOne({ channelId, state: 'queued' }).sort({ seq: 1 }).lean<NotificationRecord>();
+    return this.notifications.findOne({ channelId, state: 'queued' }).sort({ seq: 1, _id: 1 }).lean<NotificationRecord>();
   }
 
-  /** Takes the lease on a due notification that no live worker holds (a crashed worker's lease has expired). */
-  async claim(id: Types.ObjectId, owner: string, leaseMs: number, now = new Date()): Promise<NotificationRecord | null> {
-    return this.notifications
+  /**
+   * Takes the lease on a due notification that no live worker holds (a crashed worker's lease has expired), given
+   * as last read. Exclusive because the claim document's `_id` is unique: of all workers that saw claim number n,
+   * exactly one inserts claim n + 1, also on FerretDB where findOneAndUpdate is a read followed by a write.
+   */
+  async claim(candidate: NotificationRecord, owner: string, leaseMs: number, now = new Date()): Promise<NotificationRecord | null> {
+    if (!isDue(candidate, now)) return null;
+    const number = candidate.claims + 1;
+    try {
+      await this.claimLog.create({ _id: `${candidate._id.toHexString()}:${number}`, notificationId: candidate._id, owner, at: now });
+    } catch (error) {
+      if (isDuplicateKey(error)) return null;
+      throw error;
+    }
+    const claimed = await this.notifications
       .findOneAndUpdate(
-        { _id: id, pending: { $ne: null }, nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } },
-        { $set: { leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
+        { _id: candidate._id, claims: candidate.claims },
+        { $set: { claims: number, leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
         { new: true },
       )
       .lean<NotificationRecord>();
+    if (!claimed) return null;
+    if (!isDue({ ...claimed, leaseUntil: NO_LEASE }, now)) {
+      // Finished, cancelled or rescheduled since it was read: nothing to do, but the claim number stays used.
+      await this.release(claimed, owner);
+      return null;
+    }
+    return claimed;
   }
 
   /** Claims the most overdue edit or delete of a sent message, in any channel. */
   async claimDueChange(owner: string, leaseMs: number, now = new Date()): Promise<NotificationRecord | null> {
-    return this.notifications
-      .findOneAndUpdate(
-        { pending: { $in: ['edit', 'delete'] }, nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } },
-        { $set: { leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) }, $inc: { attempts: 1 } },
-        { new: true, sort: { nextAttemptAt: 1 } },
-      )
-      .lean<NotificationRecord>();
+    const candidates = await this.notifications
+      .find({ pending: { $in: ['edit', 'delete'] }, nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } })
+      .sort({ nextAttemptAt: 1 })
+      .limit(5)
+      .lean<NotificationRecord[]>();
+    for (const candidate of candidates) {
+      const claimed = await this.claim(candidate, owner, leaseMs, now);
+      if (claimed) return claimed;
+    }
+    return null;
+  }
+
+  /** Claims are kept long after any worker could still act on an old read, then dropped. */
+  async pruneClaims(olderThan: Date): Promise<void> {
+    await this.claimLog.deleteMany({ at: { $lt: olderThan } });
   }
 
   async renewLease(id: Types.ObjectId, owner: string, leaseMs: number, now = new Date()): Promise<boolean> {
@@ -156,13 +186,17 @@ export class NotificationStore implements OnModuleInit {
   ): Promise<void> {
     const shown = { ...fields, state: 'sent', sentRevision: revision, failures: 0, ...RELEASE };
     const mine = { _id: record._id, leaseOwner: owner };
-    if (await this.changed({ ...mine, revision, deleteRequested: false }, { $set: { ...shown, pending: null } })) return;
-    if (await this.changed({ ...mine, deleteRequested: true }, { $set: { ...shown, pending: 'delete', nextAttemptAt: now } })) return;
-    await this.changed(mine, { $set: { ...shown, pending: 'edit', nextAttemptAt: now } });
+    if (await this.changed({ ...mine, revision, deleteRequested: false }, { $set: { ...shown, pending: null }, $inc: ATTEMPT })) return;
+    if (await this.changed({ ...mine, deleteRequested: true }, { $set: { ...shown, pending: 'delete', nextAttemptAt: now }, $inc: ATTEMPT })) return;
+    await this.changed(mine, { $set: { ...shown, pending: 'edit', nextAttemptAt: now }, $inc: ATTEMPT });
   }
 
-  async recordDeleted(record: NotificationRecord, owner: string): Promise<void> {
-    await this.changed({ _id: record._id, leaseOwner: owner }, { $set: { state: 'deleted', pending: null, ...RELEASE } });
+  /** Deleted from Discord, or (`calledDiscord` false) cancelled before it was ever sent. */
+  async recordDeleted(record: NotificationRecord, owner: string, calledDiscord = true): Promise<void> {
+    await this.changed(
+      { _id: record._id, leaseOwner: owner },
+      { $set: { state: 'deleted', pending: null, ...RELEASE }, ...(calledDiscord ? { $inc: ATTEMPT } : {}) },
+    );
   }
 
   /**
@@ -171,14 +205,17 @@ export class NotificationStore implements OnModuleInit {
    */
   async recordRefused(record: NotificationRecord, owner: string, error: DeliveryError, gone = false): Promise<void> {
     const outcome = record.state === 'queued' ? { state: 'failed' } : gone ? { state: 'deleted' } : {};
-    await this.changed({ _id: record._id, leaseOwner: owner }, { $set: { ...outcome, pending: null, lastError: error, failures: 0, ...RELEASE } });
+    await this.changed({ _id: record._id, leaseOwner: owner }, {
+      $set: { ...outcome, pending: null, lastError: error, failures: 0, ...RELEASE },
+      $inc: ATTEMPT,
+    });
   }
 
   /** A transient failure: try again at `retryAt`; a queued notification keeps its place at the head of its channel. */
   async recordRetry(record: NotificationRecord, owner: string, error: DeliveryError, retryAt: Date): Promise<void> {
     await this.changed(
       { _id: record._id, leaseOwner: owner },
-      { $set: { lastError: error, nextAttemptAt: retryAt, ...RELEASE }, $inc: { failures: 1 } },
+      { $set: { lastError: error, nextAttemptAt: retryAt, ...RELEASE }, $inc: { failures: 1, ...ATTEMPT } },
     );
   }
 
@@ -206,6 +243,11 @@ export class NotificationStore implements OnModuleInit {
       }
     }
   }
+}
+
+/** Owes Discord a call that is due, and no live worker holds it. */
+function isDue(record: NotificationRecord, now: Date): boolean {
+  return record.pending !== null && record.nextAttemptAt <= now && record.leaseUntil <= now;
 }
 
 function isDuplicateKey(error: unknown): boolean {

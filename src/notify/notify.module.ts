@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import type { AppConfig } from '../config/config';
 import { NotificationDeliveryWorker } from './notification-delivery.worker';
-import { Notification, NotificationSchema, NotificationSequence, NotificationSequenceSchema } from './notification.schema';
+import { NOTIFICATION_MODELS } from './notification.schema';
 import { NotificationStore } from './notification.store';
 import { NotifyController } from './notify.controller';
 import { NotifyService } from './notify.service';
@@ -13,12 +13,7 @@ export class NotifyModule {
   static register(_config: AppConfig): DynamicModule {
     return {
       module: NotifyModule,
-      imports: [
-        MongooseModule.forFeature([
-          { name: Notification.name, schema: NotificationSchema },
-          { name: NotificationSequence.name, schema: NotificationSequenceSchema },
-        ]),
-      ],
+      imports: [MongooseModule.forFeature(NOTIFICATION_MODELS)],
       controllers: [NotifyController],
       providers: [NotificationStore, NotificationDeliveryWorker, NotifyService],
     };

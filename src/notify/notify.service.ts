@@ -32,7 +32,7 @@ export class NotifyService {
       this.logger.log({ notificationId, channelId: notification.channelId }, 'Idempotency-Key seen before; returning the first notification');
     } else {
       this.logger.log({ notificationId, channelId, seq: notification.seq }, 'Notification accepted');
-      this.worker.wake();
+      this.worker.channelHasWork(channelId);
     }
     return { notification: toView(notification), replayed };
   }

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
+import { bootHerald, type HeraldUnderTest } from '../support/app';
+import { notifyClient, notifyEnv, texts, waitForTexts } from './notify-support';
+
+jest.setTimeout(180_000);
+
+describe('POST /notify → Discord, durably and in order', () => {
+  let discord: DiscordStandIn;
+  let herald: HeraldUnderTest;
+  let client: ReturnType<typeof notifyClient>;
+  let general: string;
+  let announcements: string;
+  let builds: string;
+
+  beforeAll(async () => {
+    discord = await startDiscordStandIn();
+    general = discord.channels.general.id;
+    announcements = discord.channels.announcements.id;
+    builds = discord.channels.builds.id;
+    herald = await bootHerald(notifyEnv(discord, { NOTIFY_DEFAULT_CHANNEL_ID: general }));
+    client = notifyClient(herald);
+  });
+
+  afterAll(async () => {
+    await herald?.close();
+    await discord?.stop();
+  });
+
+  afterEach(() => discord.clearFailures());
+
+  it('delivers 100 notifications sent in a burst, each exactly once, in order', async () => {
+    const expected = Array.from({ length: 100 }, (_, index) => `burst ${String(index).padStart(3, '0')}`);
+    const ids: string[] = [];
+    for (const message of expected) ids.push(await client.send({ message, channelId: builds }));
+
+    const arrived = await waitForTexts(discord, builds, 'burst ', 100);
+    expect(arrived).toEqual(expected);
+
+    const first = await client.until(ids[0], (view) => view.state === 'sent');
+    expect(first.messageId).toBe(discord.messages(builds)[0].message.id);
+    await client.until(ids[99], (view) => view.state === 'sent');
+    expect(texts(discord, builds, 'burst ')).toHaveLength(100);
+  });
+
+  it('rides out 429s and then 500s: everything still arrives, nothing twice, in order', async () => {
+    const path = `/channels/${announcements}/messages`;
+    discord.failNext({ status: 429, times: 2, retryAfter: 1, method: 'POST', path });
+    discord.failNext({ status: 500, times: 14, method: 'POST', path });
+
+    const expected = Array.from({ length: 10 }, (_, index) => `storm ${index}`);
+    const ids: string[] = [];
+    for (const message of expected) ids.push(await client.send({ message, channelId: announcements }));
+
+    expect(await waitForTexts(discord, announcements, 'storm ', 10)).toEqual(expected);
+    expect(discord.requestCount({ method: 'POST', path, status: 429 })).toBe(2);
+    expect(discord.requestCount({ method: 'POST', path, status: 500 })).toBe(14);
+
+    // @discordjs/rest gives up on a 5xx after 3 retries; the worker backed off and tried again, and says so.
+    const first = await client.until(ids[0], (view) => view.state === 'sent');
+    expect(first.attempts).toBeGreaterThan(1);
+    expect(first.lastError).toMatchObject({ status: 500 });
+    await client.until(ids[9], (view) => view.state === 'sent');
+    expect(texts(discord, announcements, 'storm ')).toEqual(expected);
+  });
+
+  it('sends one Discord message for the same Idempotency-Key, also when the requests race', async () => {
+    const key = randomUUID();
+    const first = await client.post({ message: 'idempotent once', channelId: general }, { 'Idempotency-Key': key });
+    const again = await client.post({ message: 'idempotent once', channelId: general }, { 'Idempotency-Key': key });
+    expect(first.status).toBe(202);
+    expect(again.status).toBe(202);
+    expect(again.body).toEqual({ id: first.body.id, state: expect.any(String) });
+    expect(again.headers['idempotent-replayed']).toBe('true');
+
+    const racingKey = randomUUID();
+    const racing = await Promise.all(
+      Array.from({ length: 6 }, () => client.post({ message: 'idempotent race', channelId: general }, { 'Idempotency-Key': racingKey })),
+    );
+    expect(racing.map((response) => response.status)).toEqual(Array(6).fill(202));
+    expect(new Set(racing.map((response) => response.body.id)).size).toBe(1);
+
+    // A later notification in the same channel arrives after everything accepted before it.
+    await client.send({ message: 'idempotent marker', channelId: general });
+    expect(await waitForTexts(discord, general, 'idempotent ', 3)).toEqual(['idempotent once', 'idempotent race', 'idempotent marker']);
+  });
+
+  it("ends in failed with Discord's error when the channel is unknown or the bot may not post there", async () => {
+    const unknown = await client.send({ message: 'nowhere', channelId: '999999999999999999' });
+    const hidden = await client.send({ message: 'not allowed', channelId: discord.channels.secret.id });
+
+    expect(await client.until(unknown, (view) => view.state === 'failed')).toMatchObject({
+      pending: null,
+      messageId: null,
+      lastError: { status: 404, code: 10003, message: expect.stringContaining('Unknown Channel') },
+    });
+    expect(await client.until(hidden, (view) => view.state === 'failed')).toMatchObject({
+      lastError: { status: 403, code: 50001 },
+    });
+  });
+
+  it('uses the default channel, colours by severity, edits with PATCH and deletes with DELETE', async () => {
+    const id = await client.send({ message: 'deploy started', severity: 'info', username: 'deploy-bot' });
+    const sent = await client.until(id, (view) => view.state === 'sent');
+    expect(sent.channelId).toBe(general);
+    const posted = discord.message(general, sent.messageId!)!.message;
+    expect(posted.embeds[0]).toMatchObject({ description: 'deploy started', color: 0x5865f2, author: { name: 'deploy-bot' } });
+
+    const patched = await client.patch(id, { embeds: [{ title: 'deploy finished', fields: [{ name: 'took', value: '4 min' }] }], severity: 'success' });
+    expect(patched.status).toBe(202);
+    await client.until(id, (view) => view.pending === null);
+    const edited = discord.message(general, sent.messageId!)!;
+    expect(edited.message.content).toBe('');
+    expect(edited.message.embeds).toEqual([expect.objectContaining({ title: 'deploy finished', color: 0x57f287 })]);
+
+    const deleted = await client.delete(id);
+    expect(deleted.status).toBe(202);
+    expect((await client.until(id, (view) => view.state === 'deleted')).pending).toBeNull();
+    expect(discord.messages(general).some((stored) => stored.message.id === sent.messageId)).toBe(false);
+
+    expect((await client.patch(id, { message: 'too late' })).status).toBe(409);
+  });
+
+  it('sends the edited text of a queued notification and never sends a cancelled one', async () => {
+    const path = `/channels/${announcements}/messages`;
+    discord.failNext({ status: 503, times: 100_000, method: 'POST', path });
+
+    const head = await client.send({ message: 'queue head', channelId: announcements });
+    const edited = await client.send({ message: 'queue before edit', channelId: announcements });
+    const cancelled = await client.send({ message: 'queue cancelled', channelId: announcements });
+    await client.until(head, (view) => view.lastError?.status === 503);
+
+    expect((await client.patch(edited, { message: 'queue after edit' })).status).toBe(202);
+    const cancelledView = await client.delete(cancelled);
+    expect(cancelledView.body).toMatchObject({ state: 'deleted', pending: null, messageId: null });
+
+    discord.clearFailures();
+    await client.send({ message: 'queue marker', channelId: announcements });
+    expect(await waitForTexts(discord, announcements, 'queue ', 3)).toEqual(['queue head', 'queue after edit', 'queue marker']);
+    expect((await client.view(edited)).state).toBe('sent');
+  });
+
+  it('answers 404 for a notification it does not know', async () => {
+    expect((await client.get('665f1c2e8b3e4a0012345678')).status).toBe(404);
+    expect((await client.get('not-an-id')).status).toBe(404);
+    expect((await client.patch('665f1c2e8b3e4a0012345678', { message: 'x' })).status).toBe(404);
+    expect((await client.delete('665f1c2e8b3e4a0012345678')).status).toBe(404);
+  });
+});
