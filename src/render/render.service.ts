@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { telemetry } from '../common/telemetry';
 import { ObjectStorage } from '../storage/object-storage';
 import type { DiscordMessageInput } from './discord-message.input';
-import { type NormalisedDiscordMessage, normaliseDiscordMessage } from './discord-message.normaliser';
-import type { DiscordMessageView, ImageUrl, InlineImage } from './discord-message.view';
+import { fetchMessageImages } from './discord-message.images';
+import { normaliseDiscordMessage } from './discord-message.normaliser';
 import { ImageFetcher } from './image-fetcher';
 import { LruCache } from './lru-cache';
 import { DISCORD_MESSAGE_TEMPLATE, type RenderedImage, TemplateRenderer } from './template-renderer';
@@ -68,7 +68,12 @@ export class RenderService implements OnModuleDestroy {
   /** The cached render of a message: image, size and its S3 key. */
   async discordMessage(input: DiscordMessageInput): Promise<CachedRender & { fromStorage: boolean }> {
     const message = normaliseDiscordMessage(input, { now: new Date() });
-    return this.cached(DISCORD_MESSAGE_TEMPLATE, message, () => this.fetchImages(message));
+    return this.cached(DISCORD_MESSAGE_TEMPLATE, message, async () => {
+      const started = process.hrtime.bigint();
+      const view = await fetchMessageImages(message, (source) => this.images.fetchInline(source));
+      fetchSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'fetch' }, Number(process.hrtime.bigint() - started) / 1e9);
+      return view;
+    });
   }
 
   /**
@@ -148,48 +153,5 @@ export class RenderService implements OnModuleDestroy {
       this.writes.set(key, write);
     }
     return write;
-  }
-
-  /** The normalised message with every picture URL replaced by its fetched data: URL (or null → placeholder). */
-  private async fetchImages(message: NormalisedDiscordMessage): Promise<DiscordMessageView> {
-    const started = process.hrtime.bigint();
-    const fetch = (source: ImageUrl): Promise<InlineImage> => this.images.fetchInline(source);
-    const optional = async (source: ImageUrl | undefined): Promise<InlineImage | undefined> => (source === undefined ? undefined : fetch(source));
-    const emojiEntries = await Promise.all(Object.entries(message.emojis).map(async ([id, source]) => [id, await fetch(source)] as const));
-    const [avatar, replyAvatar, attachments, embeds, reactions, stickers] = await Promise.all([
-      fetch(message.author.avatar),
-      message.reply?.author ? fetch(message.reply.author.avatar) : Promise.resolve(null),
-      Promise.all(message.attachments.map(async (attachment) => ({ ...attachment, image: await fetch(attachment.image) }))),
-      Promise.all(
-        message.embeds.map(async (embed) => {
-          const [authorIcon, footerIcon, thumbnail, image] = await Promise.all([
-            optional(embed.author?.icon),
-            optional(embed.footer?.icon),
-            embed.thumbnail ? fetch(embed.thumbnail.image) : Promise.resolve(null),
-            embed.image ? fetch(embed.image.image) : Promise.resolve(null),
-          ]);
-          return {
-            ...embed,
-            author: embed.author ? { ...embed.author, ...(authorIcon === undefined ? {} : { icon: authorIcon }) } : null,
-            footer: embed.footer ? { ...embed.footer, ...(footerIcon === undefined ? {} : { icon: footerIcon }) } : null,
-            thumbnail: embed.thumbnail ? { ...embed.thumbnail, image: thumbnail } : null,
-            image: embed.image ? { ...embed.image, image } : null,
-          };
-        }),
-      ),
-      Promise.all(message.reactions.map(async (reaction) => ({ ...reaction, ...(reaction.image === undefined ? {} : { image: await fetch(reaction.image) }) }))),
-      Promise.all(message.stickers.map(async (sticker) => ({ ...sticker, image: await fetch(sticker.image) }))),
-    ]);
-    fetchSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'fetch' }, Number(process.hrtime.bigint() - started) / 1e9);
-    return {
-      ...message,
-      author: { ...message.author, avatar },
-      reply: message.reply ? { ...message.reply, author: message.reply.author ? { ...message.reply.author, avatar: replyAvatar } : null } : null,
-      emojis: Object.fromEntries(emojiEntries),
-      attachments,
-      embeds,
-      reactions,
-      stickers,
-    };
   }
 }

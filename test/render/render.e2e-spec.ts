@@ -10,10 +10,11 @@ import { goldenMessages } from './messages';
 
 jest.setTimeout(180_000);
 
-function binary(response: NodeJS.ReadableStream, callback: (error: Error | null, body: Buffer) => void): void {
+function binary(response: request.Response, callback: (error: Error | null, body: Buffer) => void): void {
   const chunks: Buffer[] = [];
-  response.on('data', (chunk: Buffer) => chunks.push(chunk));
-  response.on('end', () => callback(null, Buffer.concat(chunks)));
+  const stream = response as unknown as NodeJS.ReadableStream;
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => callback(null, Buffer.concat(chunks)));
 }
 
 /** Sum of a Prometheus counter's samples (all label sets) as GET /metrics shows it. */

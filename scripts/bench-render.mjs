@@ -1,0 +1,295 @@
+#!/usr/bin/env node
+// npm run bench:render — how fast Herald renders, against naive ways of doing the same, in one run on the same inputs:
+//   herald c1/c2/c4    Herald's production path (warm pool pages, DOM patch, clipped CDP screenshot), 4 warm pages
+//   new browser        launch Chromium, open the template, render, screenshot, close — per render
+//   new context c1/c4  one browser; a new context + page per render, template loaded each time
+//   raw floor 1/4      CDP Page.captureScreenshot of pages already laid out with the message: 1 page, 4 pages in parallel
+// Every approach draws the same template and takes the same screenshot (same clip, same CDP options).
+// Prints a table and writes bench/results/render.json with the ratios the render issue sets as targets.
+//
+// Add a workload (e.g. the metrics chart) to WORKLOADS below: a template name and the inputs its
+// window.herald.render takes. Options: --quick (fewer samples), --out <path>.
+import { build } from 'esbuild';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const outPath = resolve(root, args.includes('--out') ? args[args.indexOf('--out') + 1] : 'bench/results/render.json');
+
+const CHROMIUM = process.env.BROWSER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-dev-shm-usage',
+  '--font-render-hinting=none',
+  '--hide-scrollbars',
+];
+// Same viewport and screenshot options as src/render/template-renderer.ts.
+const VIEWPORT = { width: 1280, height: 1024 };
+const SAMPLES = quick
+  ? { herald: 24, newBrowser: 3, newContext: 6, floor: 24, warmUp: 4 }
+  : { herald: 120, newBrowser: 8, newContext: 24, floor: 120, warmUp: 12 };
+
+/** Herald's own modules, bundled from TypeScript so the bench runs the real pool and renderer. */
+async function loadHarness() {
+  // Two levels below the repo root, like src/render/ and dist/render/, so the renderer finds static/ the same way.
+  const outfile = join(root, 'node_modules', '.cache', `herald-bench-harness-${process.pid}.cjs`);
+  await build({
+    entryPoints: [join(root, 'test/render/bench-harness.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    packages: 'external',
+    logLevel: 'warning',
+  });
+  const harness = createRequire(import.meta.url)(outfile);
+  await rm(outfile, { force: true });
+  return harness;
+}
+
+function stats(latencies, wallMs) {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return {
+    n: sorted.length,
+    p50Ms: round(at(0.5)),
+    p95Ms: round(at(0.95)),
+    meanMs: round(sorted.reduce((sum, value) => sum + value, 0) / sorted.length),
+    perSecond: round((sorted.length / wallMs) * 1000),
+  };
+}
+
+function round(value) {
+  return Math.round(value * 100) / 100;
+}
+
+/** Runs `total` jobs with at most `concurrency` at once; answers per-job latency and wall time. */
+async function measure(total, concurrency, job) {
+  const latencies = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const index = next++;
+        const t0 = performance.now();
+        await job(index);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { latencies, wallMs: performance.now() - started };
+}
+
+async function screenshot(session, size) {
+  const width = Math.max(1, Math.ceil(size.width));
+  const height = Math.max(1, Math.ceil(size.height));
+  const { data } = await session.send('Page.captureScreenshot', {
+    format: 'png',
+    clip: { x: 0, y: 0, width, height, scale: 1 },
+    captureBeyondViewport: width > VIEWPORT.width || height > VIEWPORT.height,
+    optimizeForSpeed: true,
+  });
+  return data.length;
+}
+
+/** The naive path every baseline shares: open the template in a fresh page, render one input, screenshot it. */
+async function renderInFreshPage(context, templateUrl, input) {
+  const page = await context.newPage();
+  await page.goto(templateUrl, { waitUntil: 'load' });
+  await page.waitForFunction(() => typeof window.herald?.render === 'function');
+  const size = await page.evaluate((view) => window.herald.render(view), input);
+  const session = await context.newCDPSession(page);
+  await screenshot(session, size);
+}
+
+async function benchHerald(harness, workload) {
+  const herald = await harness.startHeraldRenderer(4);
+  try {
+    const render = (index) => herald.render(workload.template, workload.inputs[index % workload.inputs.length]);
+    // Warm every page (and the JIT) before measuring, as a running service would be.
+    await measure(SAMPLES.warmUp, 4, render);
+    const out = {};
+    for (const concurrency of [1, 2, 4]) {
+      const { latencies, wallMs } = await measure(SAMPLES.herald, concurrency, render);
+      out[`c${concurrency}`] = stats(latencies, wallMs);
+    }
+    return out;
+  } finally {
+    await herald.close();
+  }
+}
+
+async function benchNewBrowser(workload) {
+  const { latencies, wallMs } = await measure(SAMPLES.newBrowser, 1, async (index) => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    try {
+      const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+      await renderInFreshPage(context, workload.url, workload.inputs[index % workload.inputs.length]);
+    } finally {
+      await browser.close();
+    }
+  });
+  return stats(latencies, wallMs);
+}
+
+async function benchNewContext(workload) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  try {
+    const job = async (index) => {
+      const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+      try {
+        await renderInFreshPage(context, workload.url, workload.inputs[index % workload.inputs.length]);
+      } finally {
+        await context.close();
+      }
+    };
+    await measure(2, 1, job);
+    const out = {};
+    for (const concurrency of [1, 4]) {
+      const { latencies, wallMs } = await measure(SAMPLES.newContext, concurrency, job);
+      out[`c${concurrency}`] = stats(latencies, wallMs);
+    }
+    return out;
+  } finally {
+    await browser.close();
+  }
+}
+
+/** Only the screenshot is timed: each page already holds a laid-out input (re-laid out, untimed, between rounds). */
+async function benchRawFloor(workload) {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  try {
+    const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+    const pages = [];
+    for (let i = 0; i < 4; i++) {
+      const page = await context.newPage();
+      await page.goto(workload.url, { waitUntil: 'load' });
+      await page.waitForFunction(() => typeof window.herald?.render === 'function');
+      pages.push({ page, session: await context.newCDPSession(page) });
+    }
+    const out = {};
+    for (const pageCount of [1, 4]) {
+      const used = pages.slice(0, pageCount);
+      const latencies = [];
+      let wallMs = 0;
+      const rounds = workload.inputs.length;
+      const perPagePerRound = Math.max(1, Math.ceil(SAMPLES.floor / rounds / pageCount));
+      for (let round = 0; round < rounds; round++) {
+        const sizes = await Promise.all(
+          used.map(({ page }, index) => page.evaluate((view) => window.herald.render(view), workload.inputs[(round + index) % rounds])),
+        );
+        await Promise.all(used.map(({ session }, index) => screenshot(session, sizes[index]))); // untimed warm shot
+        const result = await measure(perPagePerRound * pageCount, pageCount, (job) => screenshot(used[job % pageCount].session, sizes[job % pageCount]));
+        latencies.push(...result.latencies);
+        wallMs += result.wallMs;
+      }
+      out[`pages${pageCount}`] = stats(latencies, wallMs);
+    }
+    return out;
+  } finally {
+    await browser.close();
+  }
+}
+
+function printTable(name, rows) {
+  const header = ['approach', 'n', 'p50 ms', 'p95 ms', 'per second'];
+  const lines = rows.map(([label, s]) => [label, String(s.n), s.p50Ms.toFixed(1), s.p95Ms.toFixed(1), s.perSecond.toFixed(2)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
+  const format = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  console.log(`\n${name}`);
+  console.log(format(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const line of lines) console.log(format(line));
+}
+
+async function main() {
+  const harness = await loadHarness();
+  const templateUrl = (template) => pathToFileURL(join(harness.STATIC_DIR, template, 'index.html')).href;
+
+  // Each workload: a built template and the inputs its window.herald.render takes.
+  const WORKLOADS = [
+    { name: 'discord-message', template: 'discord-message', inputs: await harness.discordMessageViews() },
+    // Line, area, bar and stat charts as MetricsService normalises them (test/metrics/bench-inputs.ts).
+    { name: 'metrics-chart', template: 'metrics-chart', inputs: harness.metricsChartInputs() },
+  ];
+
+  const browserVersion = await (async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+    const version = browser.version();
+    await browser.close();
+    return version;
+  })();
+  const report = {
+    date: new Date().toISOString(),
+    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, loadAverage: os.loadavg().map(round), node: process.version, chromium: browserVersion },
+    samples: SAMPLES,
+    workloads: {},
+  };
+
+  for (const workload of WORKLOADS) {
+    const spec = { ...workload, url: templateUrl(workload.template) };
+    console.error(`[bench] ${workload.name}: ${workload.inputs.length} inputs; herald…`);
+    const herald = await benchHerald(harness, spec);
+    console.error(`[bench] ${workload.name}: raw floor…`);
+    const rawFloor = await benchRawFloor(spec);
+    console.error(`[bench] ${workload.name}: new context per render…`);
+    const newContext = await benchNewContext(spec);
+    console.error(`[bench] ${workload.name}: new browser per render…`);
+    const newBrowser = await benchNewBrowser(spec);
+
+    const bestHerald = Math.max(herald.c1.perSecond, herald.c2.perSecond, herald.c4.perSecond);
+    const ratios = {
+      heraldBestThroughputVsFloor4Pages: round(bestHerald / rawFloor.pages4.perSecond),
+      heraldC4ThroughputVsFloor4Pages: round(herald.c4.perSecond / rawFloor.pages4.perSecond),
+      heraldC1P50VsFloor1PageP50: round(herald.c1.p50Ms / rawFloor.pages1.p50Ms),
+      heraldC1ThroughputVsNewContextC1: round(herald.c1.perSecond / newContext.c1.perSecond),
+      heraldBestThroughputVsNewContextBest: round(bestHerald / Math.max(newContext.c1.perSecond, newContext.c4.perSecond)),
+      newContextC1P50VsHeraldC1P50: round(newContext.c1.p50Ms / herald.c1.p50Ms),
+      heraldC1ThroughputVsNewBrowser: round(herald.c1.perSecond / newBrowser.perSecond),
+    };
+    const targets = {
+      'throughput >= 0.8x four-page raw floor': ratios.heraldBestThroughputVsFloor4Pages >= 0.8,
+      'single-render p50 <= 1.5x raw floor': ratios.heraldC1P50VsFloor1PageP50 <= 1.5,
+      '>= 15x new-context-per-render': ratios.heraldBestThroughputVsNewContextBest >= 15,
+    };
+    report.workloads[workload.name] = { inputs: workload.inputs.length, herald, rawFloor, newContext, newBrowser, ratios, targets };
+
+    printTable(`${workload.name} (${workload.inputs.length} inputs, ${os.cpus().length} CPUs, Chromium ${browserVersion})`, [
+      ['herald c1', herald.c1],
+      ['herald c2', herald.c2],
+      ['herald c4', herald.c4],
+      ['raw floor, 1 page', rawFloor.pages1],
+      ['raw floor, 4 pages', rawFloor.pages4],
+      ['new context c1', newContext.c1],
+      ['new context c4', newContext.c4],
+      ['new browser', newBrowser],
+    ]);
+    console.log('\nratios');
+    for (const [name, value] of Object.entries(ratios)) console.log(`  ${name}: ${value}`);
+    console.log('targets');
+    for (const [name, met] of Object.entries(targets)) console.log(`  ${met ? 'met    ' : 'NOT met'}  ${name}`);
+  }
+
+  await mkdir(dirname(outPath), { recursive: true });
+  await writeFile(outPath, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${outPath}`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});

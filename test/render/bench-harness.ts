@@ -1,0 +1,57 @@
+// What scripts/bench-render.mjs needs from Herald's own code (bundled by esbuild at bench time): the real
+// BrowserPool + TemplateRenderer outside Nest, and the golden messages as ready-to-draw views.
+import { Logger } from '@nestjs/common';
+import { BrowserPool } from '../../src/browser/browser-pool';
+import { loadConfig } from '../../src/config/config';
+import { fetchMessageImages } from '../../src/render/discord-message.images';
+import { normaliseDiscordMessage } from '../../src/render/discord-message.normaliser';
+import type { DiscordMessageView } from '../../src/render/discord-message.view';
+import { ImageFetcher } from '../../src/render/image-fetcher';
+import { STATIC_DIR, TemplateRenderer, type RenderedImage } from '../../src/render/template-renderer';
+import { startImageServer } from './image-server';
+import { goldenMessages } from './messages';
+
+export { STATIC_DIR };
+/** The metrics-chart workload (test/metrics/bench-inputs.ts). */
+export { metricsChartInputs } from '../metrics/bench-inputs';
+
+export interface HeraldRenderer {
+  render(template: string, input: unknown): Promise<RenderedImage>;
+  browserPid(): number | undefined;
+  close(): Promise<void>;
+}
+
+const BENCH_ENV = { SYSTEM_TOKEN: 'bench-system-token-0123456789', LOG_LEVEL: 'error' };
+
+/** The production render path (warm pool pages, DOM patch, clipped CDP screenshot) with no cache in front. */
+export async function startHeraldRenderer(poolSize: number): Promise<HeraldRenderer> {
+  Logger.overrideLogger(['error']);
+  const config = loadConfig({ ...BENCH_ENV, BROWSER_POOL_SIZE: String(poolSize), RENDER_QUEUE_SIZE: '1000' });
+  const pool = new BrowserPool(config);
+  const renderer = new TemplateRenderer(pool);
+  renderer.onModuleInit();
+  await pool.onApplicationBootstrap();
+  return {
+    render: (template, input) => renderer.render(template, input),
+    browserPid: () => pool.browserPid(),
+    close: () => pool.beforeApplicationShutdown(),
+  };
+}
+
+/** The golden messages, normalised and with their pictures fetched (from the local CDN stand-in), as the page takes them. */
+export async function discordMessageViews(): Promise<DiscordMessageView[]> {
+  Logger.overrideLogger(['error']);
+  const cdn = await startImageServer();
+  try {
+    const config = loadConfig({ ...BENCH_ENV, RENDER_FETCH_ALLOWLIST: cdn.host, RENDER_FETCH_TIMEOUT_MS: '500' });
+    const fetcher = new ImageFetcher(config);
+    const now = new Date('2024-05-01T12:34:00Z');
+    return await Promise.all(
+      Object.values(goldenMessages(cdn.url)).map((message) =>
+        fetchMessageImages(normaliseDiscordMessage(message, { now }), (source) => fetcher.fetchInline(source)),
+      ),
+    );
+  } finally {
+    await cdn.close();
+  }
+}
