@@ -29,10 +29,11 @@ const deliveries = telemetry.counter('herald_notify_discord_calls_total', 'Disco
 ]);
 
 /**
- * Delivers stored notifications to Discord. Any number of replicas run one each; MongoDB leases decide who sends
- * what, so a notification is sent by one worker at a time, and a crashed worker's work is taken over once its lease
- * expires. A channel's notifications go out strictly one after another, in acceptance order: the next one waits
- * until the previous one is sent or has failed for good.
+ * Delivers stored notifications to Discord by polling MongoDB. Any number of replicas run one each; leases in
+ * MongoDB (taken through a unique claim id, see NotificationStore.claim) decide who sends what, so a notification is
+ * sent by one worker at a time, and a crashed worker's work is taken over once its lease expires. A channel's
+ * notifications go out strictly one after another, in acceptance order: the next one waits until the previous one
+ * is sent or has failed for good. Edits and deletes of sent messages are independent of that queue.
  */
 @Injectable()
 export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -48,6 +49,7 @@ export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnMod
   private pollAgain = false;
   private stopping = false;
   private prunedAt = 0;
+  private polls = 0;
 
   constructor(
     private readonly store: NotificationStore,
@@ -100,7 +102,10 @@ export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnMod
     this.polling = true;
     this.pollAgain = false;
     try {
-      for (const channelId of await this.store.channelsWithQueue()) {
+      const channels = await this.store.channelsWithQueue();
+      // Start at a different channel each time, so channels whose head is backing off cannot crowd out the rest.
+      const offset = channels.length ? this.polls++ % channels.length : 0;
+      for (const channelId of [...channels.slice(offset), ...channels.slice(0, offset)]) {
         if (this.stopping || this.channelsInFlight.size >= MAX_CHANNELS_IN_FLIGHT) break;
         if (!this.channelsInFlight.has(channelId)) this.track(this.drainChannel(channelId));
       }
@@ -160,24 +165,39 @@ export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnMod
       return;
     }
 
-    const renewal = setInterval(() => void this.renew(record), LEASE_RENEW_MS);
+    const lease = this.keepLease(record);
+    let messageId: string | undefined;
     try {
-      let messageId: string | undefined;
-      try {
-        messageId = await this.callDiscord(record, operation);
-      } catch (error) {
-        await this.recordFailure(record, operation, error);
-        return;
-      }
-      deliveries.inc({ operation, outcome: 'ok' });
-      // If this write fails, the lease runs out and the call is repeated; for a create, the enforced nonce makes
-      // Discord hand back the message it already made instead of posting it twice.
-      if (operation === 'delete') await this.store.recordDeleted(record, this.owner);
-      else await this.store.recordShown(record, this.owner, record.revision, operation === 'create' ? { messageId, sentAt: new Date() } : {});
-      this.logger.log({ notificationId, channelId: record.channelId, messageId: messageId ?? record.messageId, operation }, 'Notification delivered to Discord');
-    } finally {
-      clearInterval(renewal);
+      messageId = await this.callDiscord(record, operation);
+    } catch (error) {
+      await lease.stop();
+      await this.recordFailure(record, operation, error);
+      return;
     }
+    await lease.stop();
+    deliveries.inc({ operation, outcome: 'ok' });
+    // If this write fails, the lease runs out and the call is repeated; for a create, the enforced nonce makes
+    // Discord hand back the message it already made instead of posting it twice.
+    if (operation === 'delete') await this.store.recordDeleted(record, this.owner);
+    else await this.store.recordShown(record, this.owner, record.revision, operation === 'create' ? { messageId, sentAt: new Date() } : {});
+    this.logger.log({ notificationId, channelId: record.channelId, messageId: messageId ?? record.messageId, operation }, 'Notification delivered to Discord');
+  }
+
+  /**
+   * Renews the lease while a Discord call runs (a 429 can be waited out for long). `stop` also waits for a renewal
+   * in flight, so a renewal can never land after the outcome is recorded.
+   */
+  private keepLease(record: NotificationRecord): { stop(): Promise<void> } {
+    let renewing: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      renewing = renewing.then(() => this.renew(record));
+    }, LEASE_RENEW_MS);
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await renewing;
+      },
+    };
   }
 
   /** Makes the one Discord call the notification owes; returns the message id of a create. */

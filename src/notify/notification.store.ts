@@ -20,7 +20,9 @@ export interface NewNotification {
 
 /**
  * Every MongoDB read and write of notifications. All state changes a worker makes are conditioned on holding the
- * lease (`leaseOwner`), so a worker whose lease was taken over cannot overwrite the new holder's result.
+ * lease (`leaseOwner`), so a worker whose lease was taken over cannot overwrite the new holder's result. Those
+ * conditional updates rely on MongoDB's atomic single-document writes; FerretDB v1 (tests) applies an update as a
+ * read followed by a write, so there only the claim itself (a unique insert) is guaranteed exclusive.
  */
 @Injectable()
 export class NotificationStore implements OnModuleInit {
@@ -63,7 +65,8 @@ export class NotificationStore implements OnModuleInit {
       const first = await this.notifications.findOne({ idempotencyKey }).lean<NotificationRecord>();
       if (first && first.idempotencyExpiresAt && first.idempotencyExpiresAt > now) return { notification: first, replayed: true };
       if (first) {
-        // The key is older than 24 hours: free it (only one concurrent request wins this rename) and insert again.
+        // The key is older than 24 hours: retire it from the old notification (a harmless repeat if two requests do
+        // this at once) and insert again; the unique index lets one of them in.
         await this.notifications.updateOne(
           { _id: first._id, idempotencyKey },
           { $set: { idempotencyKey: `expired:${first._id.toHexString()}:${input.idempotencyKey}` } },

@@ -53,7 +53,7 @@ export class NotifyService {
     if (!revised) {
       const current = await this.require(id);
       if (current.state === 'failed') throw new ConflictException('This notification failed and never reached Discord; there is nothing to edit');
-      throw new ConflictException('This notification has been deleted; it cannot be edited');
+      throw new ConflictException('This notification has been deleted (or a delete is under way); it cannot be edited');
     }
     this.logger.log({ notificationId: id }, 'Notification edit accepted');
     this.worker.wake();
