@@ -56,8 +56,8 @@ async function render(input: ChartInput): Promise<RenderedSize> {
   if (input.kind === 'stat') renderStat(input, palette, size);
   else renderPlot(input, palette, size);
 
-  // ECharts paints synchronously (animation is off); one frame lets Chromium commit the layout.
-  await new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve)));
+  // ECharts builds its SVG synchronously (animation is off) and a screenshot lays out and paints the DOM as it
+  // stands, so there is no frame to wait for (waiting two animation frames cost ~33 ms a chart).
   return { width: input.width, height: input.height };
 }
 
