@@ -3,9 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Types } from 'mongoose';
 import { backoffDelay } from '../common/backoff';
+import { telemetry } from '../common/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { BackendClient } from './backend-client';
 import { MessageImageStore } from './message-image.store';
+
+const callbacks = telemetry.counter('herald_discord_backend_callbacks_total', 'Backend callback deliveries, by event and outcome', ['event', 'outcome']);
 
 const LEASE_MS = 30_000;
 const BATCH = 32;
@@ -45,7 +48,8 @@ export class BackendCallbackWorker implements OnApplicationBootstrap, OnModuleDe
 
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    // A delivery cut off here is sent again later; the backend dedupes by idempotency key.
+    await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   }
 
   /** Delivers what is due now; a call while a pass is running asks for one more pass. */
@@ -83,11 +87,13 @@ export class BackendCallbackWorker implements OnApplicationBootstrap, OnModuleDe
       try {
         await this.backend.deliver(callback);
         await this.store.delivered(claimed);
+        callbacks.inc({ event: callback.event, outcome: 'delivered' });
         this.logger.log(
           { messageId: callback.messageId, event: callback.event, idempotencyKey: callback.idempotencyKey },
           'Backend acknowledged callback',
         );
       } catch (error) {
+        callbacks.inc({ event: callback.event, outcome: 'failed' });
         const attempt = claimed.deliveryAttempts + 1;
         const delayMs = backoffDelay(attempt, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs);
         await this.store.deliveryFailed(claimed, describe(error), new Date(Date.now() + delayMs));

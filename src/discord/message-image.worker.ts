@@ -2,11 +2,14 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } f
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { backoffDelay } from '../common/backoff';
+import { telemetry } from '../common/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { RenderService } from '../render/render.service';
 import { ObjectStorage } from '../storage/object-storage';
 import { BackendCallbackWorker } from './backend-callback.worker';
 import { MessageImageRecord, MessageImageStore } from './message-image.store';
+
+const imageWork = telemetry.counter('herald_discord_image_work_total', 'Message image renders and deletes, by outcome', ['work', 'outcome']);
 
 /** Longer than a render (RENDER_TIMEOUT_MS) plus an S3 write; a crashed holder's work is taken over after it. */
 const LEASE_MS = 120_000;
@@ -43,7 +46,7 @@ export class MessageImageWorker implements OnApplicationBootstrap, OnModuleDestr
   async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     // Let started renders finish so their result is recorded; what is cut off is retried after the lease expires.
-    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    await Promise.race([Promise.allSettled([...this.inFlight]), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
   }
 
   /** Does what the message owes now, instead of waiting for the next poll. */
@@ -85,6 +88,7 @@ export class MessageImageWorker implements OnApplicationBootstrap, OnModuleDestr
         { messageId: claimed.messageId, channelId: claimed.channelId, revision: claimed.revision, urn, outcome, ms: Date.now() - started },
         'Rendered message image',
       );
+      imageWork.inc({ work: 'render', outcome: 'ok' });
       this.callbacks.kick();
       // superseded: edited again or deleted meanwhile, the next round renders the newer revision or removes it.
       return outcome !== 'lost';
@@ -99,6 +103,7 @@ export class MessageImageWorker implements OnApplicationBootstrap, OnModuleDestr
       await this.storage.delete(claimed.key);
       await this.store.completeDelete(claimed, this.callbacks.enabled);
       this.logger.log({ messageId: claimed.messageId, channelId: claimed.channelId, key: claimed.key }, 'Deleted message image');
+      imageWork.inc({ work: 'delete', outcome: 'ok' });
       this.callbacks.kick();
       return true;
     } catch (error) {
@@ -108,6 +113,7 @@ export class MessageImageWorker implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private async failed(claimed: MessageImageRecord, work: 'render' | 'delete', error: unknown): Promise<void> {
+    imageWork.inc({ work, outcome: 'failed' });
     const attempt = claimed.attempts + 1;
     const delayMs = backoffDelay(attempt, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs);
     const reason = describe(error);
