@@ -140,7 +140,7 @@ function renderPlot(input: ChartInput, palette: Palette, size: Sizing): void {
     low,
     high,
     input.unit,
-    Math.min(8, Math.max(2, Math.round(plotHeight / (size.axis * 4)))),
+    Math.min(8, Math.max(1, Math.round(plotHeight / (size.axis * 4)))),
     extent.every(Number.isInteger),
   );
 
@@ -188,13 +188,16 @@ function renderPlot(input: ChartInput, palette: Palette, size: Sizing): void {
       min: ticks.min,
       max: ticks.max,
       interval: ticks.interval,
-      axisLabel: { ...textStyle, formatter: (value: number) => formatScaled(value, ticks.scale, ticks.decimals) },
+      axisLabel: { ...textStyle, hideOverlap: true, formatter: (value: number) => formatScaled(value, ticks.scale, ticks.decimals) },
       axisLine: { show: false },
       splitLine: { lineStyle: { color: palette.gridLine } },
     },
-    series: input.series.map((series, index) =>
-      seriesOption(input, series, index, palette, size, categories, index === 0 ? thresholdMarks(input, ticks, palette, size) : {}),
-    ),
+    series: [
+      ...input.series.map((series, index) =>
+        seriesOption(input, series, index, palette, size, categories, index === 0 ? thresholdMarks(input, ticks, palette, size) : {}),
+      ),
+      ...(input.kind === 'bar' ? [] : input.series.flatMap((series, index) => isolatedPoints(series, index, palette, size))),
+    ],
   };
   chart.setOption(option);
 }
@@ -312,6 +315,30 @@ function seriesOption(
   };
 }
 
+/**
+ * A sample with gaps on both sides has no line to draw, so a line series without symbols would lose it: draw such
+ * samples as dots, in a series of their own with an invisible line.
+ */
+function isolatedPoints(series: ChartSeries, index: number, palette: Palette, size: Sizing): LineSeriesOption[] {
+  const points = series.points;
+  if (points.length <= 2) return [];
+  const isolated = points.filter(
+    ([, value], i) => value !== null && (i === 0 || points[i - 1][1] === null) && (i === points.length - 1 || points[i + 1][1] === null),
+  );
+  if (isolated.length === 0) return [];
+  return [
+    {
+      type: 'line',
+      color: seriesColor(series, index, palette),
+      data: isolated,
+      showSymbol: true,
+      symbolSize: size.line * 3,
+      lineStyle: { opacity: 0 },
+      emphasis: { disabled: true },
+    },
+  ];
+}
+
 function legend(input: ChartInput, palette: Palette): HTMLElement {
   const list = element('ul', 'legend');
   input.series.forEach((series, index) => {
@@ -345,7 +372,8 @@ function renderStat(input: ChartInput, palette: Palette, size: Sizing): void {
   if (series && series.name && series.name !== input.title) body.append(element('div', 'stat-name', series.name));
   const spark = element('div', 'spark');
   panel.append(body, spark);
-  fitText(figure, body.clientWidth, Math.min(body.clientHeight * 0.62, input.width * 0.28));
+  const largest = Math.min(body.clientHeight * 0.62, input.width * 0.28);
+  fitText(figure, body.clientWidth, value === null ? largest * 0.45 : largest);
 
   const points = series ? series.points.filter((p): p is [number, number] => p[1] !== null) : [];
   if (points.length < 2) return;
