@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Types } from 'mongoose';
 import { backoffDelay } from '../common/backoff';
 import { telemetry } from '../common/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -74,14 +73,14 @@ export class BackendCallbackWorker implements OnApplicationBootstrap, OnModuleDe
     const due = await this.store.dueDeliveries(new Date(), BATCH);
     const queue = [...due];
     const lanes = Array.from({ length: PARALLEL_MESSAGES }, async () => {
-      for (let id = queue.shift(); id; id = queue.shift()) await this.deliverFor(id);
+      for (let messageId = queue.shift(); messageId; messageId = queue.shift()) await this.deliverFor(messageId);
     });
     await Promise.all(lanes);
   }
 
-  private async deliverFor(id: Types.ObjectId): Promise<void> {
+  private async deliverFor(messageId: string): Promise<void> {
     for (let sent = 0; sent < PER_MESSAGE_BURST; sent++) {
-      const claimed = await this.store.claimDelivery(id, this.owner, LEASE_MS);
+      const claimed = await this.store.claimDelivery(messageId, this.owner, LEASE_MS);
       const callback = claimed?.outbox[0];
       if (!claimed || !callback) return;
       try {

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
-import type { Model, Types } from 'mongoose';
+import type { Model } from 'mongoose';
 import { BackendCallback, BackendEventName, MessageImage, NO_LEASE } from './message-image.schema';
 import { imageKey, type MessageSnapshot } from './message-snapshot';
 
@@ -17,9 +17,15 @@ const OWED_WORK = ['pending', 'deleting'];
  * Every MongoDB read and write of message images. Work on a record (rendering, deleting the object, delivering a
  * callback) is done under a lease, and every result is written on the condition that the lease is still held and
  * the record did not move on meanwhile, so a late worker can never overwrite newer state.
+ *
+ * That relies on MongoDB's atomic single-document updates. FerretDB v1 (the tests' database) applies an update as
+ * a read followed by a write of the whole document, so two concurrent updates of one record can lose one of them;
+ * the writes of one record are therefore also serialised inside the process, which is all a test run has.
  */
 @Injectable()
 export class MessageImageStore implements OnModuleInit {
+  private readonly writing = new Map<string, Promise<unknown>>();
+
   constructor(@InjectModel(MessageImage.name) private readonly images: Model<MessageImage>) {}
 
   /** The unique index on messageId is what makes a replayed MESSAGE_CREATE harmless. */
@@ -28,75 +34,81 @@ export class MessageImageStore implements OnModuleInit {
   }
 
   /** Records a new message; false when it is known already (a gateway replay after a resume). */
-  async recordNew(snapshot: MessageSnapshot, now = new Date()): Promise<boolean> {
-    const result = await this.images.updateOne(
-      { messageId: snapshot.messageId },
-      {
-        $setOnInsert: {
-          messageId: snapshot.messageId,
-          guildId: snapshot.guildId,
-          channelId: snapshot.channelId,
-          authorId: snapshot.authorId,
-          key: imageKey(snapshot.guildId, snapshot.channelId, snapshot.messageId),
-          input: snapshot.input,
-          shownHash: snapshot.shownHash,
-          state: 'pending',
-          revision: 1,
-          renderedRevision: 0,
-          urn: null,
-          announced: false,
-          messageCreatedAt: snapshot.createdAt,
-          editedAt: snapshot.editedAt,
-          deletedAt: null,
-          attempts: 0,
-          nextAttemptAt: now,
-          lastError: null,
-          leaseOwner: null,
-          leaseUntil: NO_LEASE,
-          outbox: [],
-          outboxCount: 0,
-          deliveryDueAt: NO_LEASE,
-          deliveryAttempts: 0,
-          lastDeliveryError: null,
-          deliveryLeaseOwner: null,
-          deliveryLeaseUntil: NO_LEASE,
+  recordNew(snapshot: MessageSnapshot, now = new Date()): Promise<boolean> {
+    return this.exclusive(snapshot.messageId, async () => {
+      const result = await this.images.updateOne(
+        { messageId: snapshot.messageId },
+        {
+          $setOnInsert: {
+            messageId: snapshot.messageId,
+            guildId: snapshot.guildId,
+            channelId: snapshot.channelId,
+            authorId: snapshot.authorId,
+            key: imageKey(snapshot.guildId, snapshot.channelId, snapshot.messageId),
+            input: snapshot.input,
+            shownHash: snapshot.shownHash,
+            state: 'pending',
+            revision: 1,
+            renderedRevision: 0,
+            urn: null,
+            announced: false,
+            messageCreatedAt: snapshot.createdAt,
+            editedAt: snapshot.editedAt,
+            deletedAt: null,
+            attempts: 0,
+            nextAttemptAt: now,
+            lastError: null,
+            leaseOwner: null,
+            leaseUntil: NO_LEASE,
+            outbox: [],
+            outboxCount: 0,
+            deliveryDueAt: NO_LEASE,
+            deliveryAttempts: 0,
+            lastDeliveryError: null,
+            deliveryLeaseOwner: null,
+            deliveryLeaseUntil: NO_LEASE,
+          },
         },
-      },
-      { upsert: true },
-    );
-    return result.upsertedCount > 0;
+        { upsert: true },
+      );
+      return result.upsertedCount > 0;
+    });
   }
 
   /** Takes in an edit when it changes what is shown; the image of the new revision is then owed. */
-  async recordEdit(snapshot: MessageSnapshot, now = new Date()): Promise<EditOutcome> {
-    const changed = await this.images.findOneAndUpdate(
-      { messageId: snapshot.messageId, state: { $in: LIVE }, shownHash: { $ne: snapshot.shownHash } },
-      {
-        $set: {
-          input: snapshot.input,
-          shownHash: snapshot.shownHash,
-          editedAt: snapshot.editedAt,
-          state: 'pending',
-          attempts: 0,
-          nextAttemptAt: now,
-          lastError: null,
+  recordEdit(snapshot: MessageSnapshot, now = new Date()): Promise<EditOutcome> {
+    return this.exclusive(snapshot.messageId, async () => {
+      const changed = await this.images.updateOne(
+        { messageId: snapshot.messageId, state: { $in: LIVE }, shownHash: { $ne: snapshot.shownHash } },
+        {
+          $set: {
+            input: snapshot.input,
+            shownHash: snapshot.shownHash,
+            editedAt: snapshot.editedAt,
+            state: 'pending',
+            attempts: 0,
+            nextAttemptAt: now,
+            lastError: null,
+          },
+          $inc: { revision: 1 },
         },
-        $inc: { revision: 1 },
-      },
-    );
-    if (changed) return 'changed';
-    const existing = await this.find(snapshot.messageId);
-    if (!existing) return 'unknown';
-    return LIVE.includes(existing.state) ? 'unchanged' : 'gone';
+      );
+      if (changed.modifiedCount > 0) return 'changed';
+      const existing = await this.find(snapshot.messageId);
+      if (!existing) return 'unknown';
+      return LIVE.includes(existing.state) ? 'unchanged' : 'gone';
+    });
   }
 
   /** Marks a message deleted; its object then has to go. False when there is nothing (left) to delete. */
-  async recordDelete(messageId: string, now = new Date()): Promise<boolean> {
-    const marked = await this.images.findOneAndUpdate(
-      { messageId, state: { $in: LIVE } },
-      { $set: { state: 'deleting', deletedAt: now, attempts: 0, nextAttemptAt: now, lastError: null } },
-    );
-    return marked !== null;
+  recordDelete(messageId: string, now = new Date()): Promise<boolean> {
+    return this.exclusive(messageId, async () => {
+      const marked = await this.images.updateOne(
+        { messageId, state: { $in: LIVE } },
+        { $set: { state: 'deleting', deletedAt: now, attempts: 0, nextAttemptAt: now, lastError: null } },
+      );
+      return marked.modifiedCount > 0;
+    });
   }
 
   find(messageId: string): Promise<MessageImageRecord | null> {
@@ -115,14 +127,16 @@ export class MessageImageStore implements OnModuleInit {
 
   /** Takes the record for rendering or deleting, if work is due (not backing off) and nobody else holds it. */
   claimWork(messageId: string, owner: string, leaseMs: number, now = new Date()): Promise<MessageImageRecord | null> {
-    return this.images
-      .findOneAndUpdate(
-        { messageId, state: { $in: OWED_WORK }, nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } },
-        { $set: { leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
-        { new: true },
-      )
-      .lean<MessageImageRecord>()
-      .exec();
+    return this.exclusive(messageId, () =>
+      this.images
+        .findOneAndUpdate(
+          { messageId, state: { $in: OWED_WORK }, nextAttemptAt: { $lte: now }, leaseUntil: { $lte: now } },
+          { $set: { leaseOwner: owner, leaseUntil: new Date(now.getTime() + leaseMs) } },
+          { new: true },
+        )
+        .lean<MessageImageRecord>()
+        .exec(),
+    );
   }
 
   /**
@@ -130,7 +144,7 @@ export class MessageImageStore implements OnModuleInit {
    * written is announced, so when the record moved on meanwhile (edited again, deleted) the callback for this
    * image is still queued, and the record stays owed for the newer revision or the delete.
    */
-  async completeRender(claimed: MessageImageRecord, urn: string, announce: boolean): Promise<RenderOutcome> {
+  completeRender(claimed: MessageImageRecord, urn: string, announce: boolean): Promise<RenderOutcome> {
     const event: BackendEventName = claimed.announced ? 'updated' : 'created';
     const callback = callbackOf(claimed, event, urn, `discord:${claimed.messageId}:${event}:${claimed.revision}`);
     const owe = announce ? { $push: { outbox: callback }, $inc: { outboxCount: 1 } } : {};
@@ -143,100 +157,119 @@ export class MessageImageStore implements OnModuleInit {
       leaseOwner: null,
       leaseUntil: NO_LEASE,
     };
-    const current = await this.images.updateOne(
-      { _id: claimed._id, leaseOwner: claimed.leaseOwner, state: 'pending', revision: claimed.revision },
-      { $set: { ...recorded, state: 'rendered' }, ...owe },
-    );
-    if (current.modifiedCount > 0) return 'current';
-    const superseded = await this.images.updateOne({ _id: claimed._id, leaseOwner: claimed.leaseOwner }, { $set: recorded, ...owe });
-    return superseded.modifiedCount > 0 ? 'superseded' : 'lost';
+    return this.exclusive(claimed.messageId, async () => {
+      const current = await this.images.updateOne(
+        { _id: claimed._id, leaseOwner: claimed.leaseOwner, state: 'pending', revision: claimed.revision },
+        { $set: { ...recorded, state: 'rendered' }, ...owe },
+      );
+      if (current.modifiedCount > 0) return 'current';
+      const superseded = await this.images.updateOne({ _id: claimed._id, leaseOwner: claimed.leaseOwner }, { $set: recorded, ...owe });
+      return superseded.modifiedCount > 0 ? 'superseded' : 'lost';
+    });
   }
 
   /** The object is gone: the record is done, and the backend hears of it if it ever heard of the message. */
-  async completeDelete(claimed: MessageImageRecord, announce: boolean): Promise<boolean> {
-    const update = announce && claimed.announced
-      ? {
-          $set: { state: 'deleted', attempts: 0, lastError: null, leaseOwner: null, leaseUntil: NO_LEASE },
-          $push: { outbox: callbackOf(claimed, 'deleted', claimed.urn, `discord:${claimed.messageId}:deleted`) },
-          $inc: { outboxCount: 1 },
-        }
-      : { $set: { state: 'deleted', attempts: 0, lastError: null, leaseOwner: null, leaseUntil: NO_LEASE } };
-    const result = await this.images.updateOne({ _id: claimed._id, leaseOwner: claimed.leaseOwner, state: 'deleting' }, update);
-    return result.modifiedCount > 0;
+  completeDelete(claimed: MessageImageRecord, announce: boolean): Promise<boolean> {
+    const done = { state: 'deleted', attempts: 0, lastError: null, leaseOwner: null, leaseUntil: NO_LEASE };
+    const update =
+      announce && claimed.announced
+        ? {
+            $set: done,
+            $push: { outbox: callbackOf(claimed, 'deleted', claimed.urn, `discord:${claimed.messageId}:deleted`) },
+            $inc: { outboxCount: 1 },
+          }
+        : { $set: done };
+    return this.exclusive(claimed.messageId, async () => {
+      const result = await this.images.updateOne({ _id: claimed._id, leaseOwner: claimed.leaseOwner, state: 'deleting' }, update);
+      return result.modifiedCount > 0;
+    });
   }
 
-  async failWork(claimed: MessageImageRecord, reason: string, nextAttemptAt: Date): Promise<void> {
-    await this.images.updateOne(
-      { _id: claimed._id, leaseOwner: claimed.leaseOwner },
-      {
-        $set: { lastError: reason, nextAttemptAt, leaseOwner: null, leaseUntil: NO_LEASE },
-        $inc: { attempts: 1 },
-      },
-    );
+  failWork(claimed: MessageImageRecord, reason: string, nextAttemptAt: Date): Promise<void> {
+    return this.exclusive(claimed.messageId, async () => {
+      await this.images.updateOne(
+        { _id: claimed._id, leaseOwner: claimed.leaseOwner },
+        { $set: { lastError: reason, nextAttemptAt, leaseOwner: null, leaseUntil: NO_LEASE }, $inc: { attempts: 1 } },
+      );
+    });
   }
 
-  async release(claimed: MessageImageRecord): Promise<void> {
-    await this.images.updateOne(
-      { _id: claimed._id, leaseOwner: claimed.leaseOwner },
-      { $set: { leaseOwner: null, leaseUntil: NO_LEASE } },
-    );
+  release(claimed: MessageImageRecord): Promise<void> {
+    return this.exclusive(claimed.messageId, async () => {
+      await this.images.updateOne({ _id: claimed._id, leaseOwner: claimed.leaseOwner }, { $set: { leaseOwner: null, leaseUntil: NO_LEASE } });
+    });
   }
 
-  /** Records with callbacks owed and due. */
-  async dueDeliveries(now: Date, limit: number): Promise<Types.ObjectId[]> {
+  /** Message ids with callbacks owed and due. */
+  async dueDeliveries(now: Date, limit: number): Promise<string[]> {
     const due = await this.images
-      .find({ outboxCount: { $gt: 0 }, deliveryDueAt: { $lte: now }, deliveryLeaseUntil: { $lte: now } }, { _id: 1 })
+      .find({ outboxCount: { $gt: 0 }, deliveryDueAt: { $lte: now }, deliveryLeaseUntil: { $lte: now } }, { messageId: 1 })
       .sort({ deliveryDueAt: 1 })
       .limit(limit)
-      .lean<{ _id: Types.ObjectId }[]>();
-    return due.map((record) => record._id);
+      .lean<{ messageId: string }[]>();
+    return due.map((record) => record.messageId);
   }
 
-  claimDelivery(id: Types.ObjectId, owner: string, leaseMs: number, now = new Date()): Promise<MessageImageRecord | null> {
-    return this.images
-      .findOneAndUpdate(
-        { _id: id, outboxCount: { $gt: 0 }, deliveryDueAt: { $lte: now }, deliveryLeaseUntil: { $lte: now } },
-        { $set: { deliveryLeaseOwner: owner, deliveryLeaseUntil: new Date(now.getTime() + leaseMs) } },
-        { new: true },
-      )
-      .lean<MessageImageRecord>()
-      .exec();
+  claimDelivery(messageId: string, owner: string, leaseMs: number, now = new Date()): Promise<MessageImageRecord | null> {
+    return this.exclusive(messageId, () =>
+      this.images
+        .findOneAndUpdate(
+          { messageId, outboxCount: { $gt: 0 }, deliveryDueAt: { $lte: now }, deliveryLeaseUntil: { $lte: now } },
+          { $set: { deliveryLeaseOwner: owner, deliveryLeaseUntil: new Date(now.getTime() + leaseMs) } },
+          { new: true },
+        )
+        .lean<MessageImageRecord>()
+        .exec(),
+    );
   }
 
   /**
    * The backend acknowledged the oldest callback: drop it. New callbacks are only ever appended, so the first one
    * is still the one that was sent.
    */
-  async delivered(claimed: MessageImageRecord, now = new Date()): Promise<void> {
-    await this.images.updateOne(
-      { _id: claimed._id, deliveryLeaseOwner: claimed.deliveryLeaseOwner },
-      {
-        $pop: { outbox: -1 },
-        $inc: { outboxCount: -1 },
-        $set: {
-          deliveryAttempts: 0,
-          lastDeliveryError: null,
-          deliveryDueAt: now,
-          deliveryLeaseOwner: null,
-          deliveryLeaseUntil: NO_LEASE,
+  delivered(claimed: MessageImageRecord, now = new Date()): Promise<void> {
+    return this.exclusive(claimed.messageId, async () => {
+      await this.images.updateOne(
+        { _id: claimed._id, deliveryLeaseOwner: claimed.deliveryLeaseOwner },
+        {
+          $pop: { outbox: -1 },
+          $inc: { outboxCount: -1 },
+          $set: { deliveryAttempts: 0, lastDeliveryError: null, deliveryDueAt: now, deliveryLeaseOwner: null, deliveryLeaseUntil: NO_LEASE },
         },
-      },
-    );
+      );
+    });
   }
 
-  async deliveryFailed(claimed: MessageImageRecord, reason: string, dueAt: Date): Promise<void> {
-    await this.images.updateOne(
-      { _id: claimed._id, deliveryLeaseOwner: claimed.deliveryLeaseOwner },
-      {
-        $inc: { deliveryAttempts: 1 },
-        $set: { lastDeliveryError: reason, deliveryDueAt: dueAt, deliveryLeaseOwner: null, deliveryLeaseUntil: NO_LEASE },
-      },
-    );
+  deliveryFailed(claimed: MessageImageRecord, reason: string, dueAt: Date): Promise<void> {
+    return this.exclusive(claimed.messageId, async () => {
+      await this.images.updateOne(
+        { _id: claimed._id, deliveryLeaseOwner: claimed.deliveryLeaseOwner },
+        {
+          $inc: { deliveryAttempts: 1 },
+          $set: { lastDeliveryError: reason, deliveryDueAt: dueAt, deliveryLeaseOwner: null, deliveryLeaseUntil: NO_LEASE },
+        },
+      );
+    });
   }
 
   /** How many messages have callbacks that failed at least `attempts` times in a row. */
   countFailingDeliveries(attempts: number): Promise<number> {
     return this.images.countDocuments({ outboxCount: { $gt: 0 }, deliveryAttempts: { $gte: attempts } }).exec();
+  }
+
+  /** Runs the writes of one record one at a time (see the class comment). */
+  private exclusive<T>(messageId: string, write: () => Promise<T>): Promise<T> {
+    const previous = this.writing.get(messageId) ?? Promise.resolve();
+    const next = previous.then(write);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.writing.set(messageId, settled);
+    void settled.then(() => {
+      if (this.writing.get(messageId) === settled) this.writing.delete(messageId);
+    });
+    return next;
   }
 }
 
