@@ -151,6 +151,7 @@ const envSchema = z.object({
 
   DISCORD_TOKEN: optionalString,
   DISCORD_API_URL: url(['http', 'https']).default('https://discord.com/api'),
+  DISCORD_CDN_URL: url(['http', 'https']).default('https://cdn.discordapp.com'),
   DISCORD_CHANNEL_ALLOWLIST: list([]),
   DISCORD_RENDER_BOT_MESSAGES: bool(false),
   DISCORD_PRESENCE_INTERVAL_MS: int(10000, 1000, 600000),
@@ -223,6 +224,7 @@ function shape(env: z.output<typeof envSchema>) {
     discord: {
       token: env.DISCORD_TOKEN,
       apiUrl: env.DISCORD_API_URL.replace(/\/+$/, ''),
+      cdnUrl: env.DISCORD_CDN_URL.replace(/\/+$/, ''),
       channelAllowlist: env.DISCORD_CHANNEL_ALLOWLIST,
       renderBotMessages: env.DISCORD_RENDER_BOT_MESSAGES,
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
