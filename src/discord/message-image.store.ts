@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import { KeyedSerializer } from '../common/keyed-serializer';
 import { BackendCallback, BackendEventName, MessageImage, NO_LEASE } from './message-image.schema';
 import { imageKey, type MessageSnapshot } from './message-snapshot';
 
@@ -24,7 +25,7 @@ const OWED_WORK = ['pending', 'deleting'];
  */
 @Injectable()
 export class MessageImageStore implements OnModuleInit {
-  private readonly writing = new Map<string, Promise<unknown>>();
+  private readonly writing = new KeyedSerializer();
 
   constructor(@InjectModel(MessageImage.name) private readonly images: Model<MessageImage>) {}
 
@@ -257,20 +258,11 @@ export class MessageImageStore implements OnModuleInit {
     return this.images.countDocuments({ outboxCount: { $gt: 0 }, deliveryAttempts: { $gte: attempts } }).exec();
   }
 
-  /** Runs the writes of one record one at a time (see the class comment). */
+  /** Runs the writes of one record one at a time (see KeyedSerializer). */
   private exclusive<T>(messageId: string, write: () => Promise<T>): Promise<T> {
-    const previous = this.writing.get(messageId) ?? Promise.resolve();
-    const next = previous.then(write);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.writing.set(messageId, settled);
-    void settled.then(() => {
-      if (this.writing.get(messageId) === settled) this.writing.delete(messageId);
-    });
-    return next;
+    return this.writing.run(messageId, write);
   }
+
 }
 
 function callbackOf(record: MessageImageRecord, event: BackendEventName, urn: string | null, idempotencyKey: string): BackendCallback {

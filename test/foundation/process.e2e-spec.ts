@@ -51,7 +51,7 @@ describe('the Herald process', () => {
 
   it('on SIGTERM stops serving, closes the browser and exits 0 within 10 s, printing no secret', async () => {
     const port = await freePort();
-    const env = { ...baseTestEnv(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    const env: Record<string, string> = { ...baseTestEnv(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
     const { child, exited } = startHerald(env);
     await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 60000, 250);
     await fetch(`http://127.0.0.1:${port}/health/live`, { headers: { authorization: `Bearer ${env.SYSTEM_TOKEN}` } });
