@@ -196,6 +196,17 @@ describe('POST /render/discord-message', () => {
     expect(fields).toEqual(expect.arrayContaining(['author.color', 'timeZone', 'embeds[0].title', 'embeds[0].fields', 'unknownField']));
   });
 
+  it("Swagger's example body renders as a PNG", async () => {
+    const { body: document } = await request(herald.url).get('/docs-json');
+    const operation = document.paths['/render/discord-message'].post;
+    const example = operation.requestBody.content['application/json'].examples['every feature'].value;
+    expect(operation.responses['200'].content['image/png']).toBeDefined();
+    const response = await post(example);
+    expect(response.status).toBe(200);
+    expect(response.headers['content-type']).toBe('image/png');
+    expect(PNG.sync.read(response.body as Buffer).width).toBe(640);
+  });
+
   it('answers 401 without the system token', async () => {
     const response = await request(herald.url).post('/render/discord-message').send(messages()['markdown-inline']);
     expect(response.status).toBe(401);
@@ -216,7 +227,7 @@ describe('POST /render/discord-message', () => {
         expect(response.headers['content-type']).toBe('image/png');
         expect(PNG.sync.read(response.body as Buffer).width).toBe(640);
       } else {
-        expect(response.status).toBe(503);
+        expect({ status: response.status, body: (response.body as Buffer).toString('utf8') }).toMatchObject({ status: 503 });
         expect(response.headers['retry-after']).toMatch(/^\d+$/);
         expect(JSON.parse((response.body as Buffer).toString('utf8')).message).toMatch(/browser|capacity|retry/i);
       }

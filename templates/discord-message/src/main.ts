@@ -2,16 +2,29 @@
 import type { DiscordMessageView, RenderedSize } from '../../../src/render/discord-message.view';
 import { renderMessage } from './message';
 
-/** Waits until every picture is decoded, so the screenshot never catches a half-drawn image. */
-async function decodeImages(root: HTMLElement): Promise<void> {
-  const images = Array.from(root.querySelectorAll('img'));
+/**
+ * Waits until every picture has loaded, so the screenshot never catches a missing one. Pictures are marked
+ * decoding="sync", so the paint that the screenshot triggers decodes them; awaiting img.decode() as well would cost
+ * an extra task hop (~2 ms) per render.
+ */
+async function loadImages(root: HTMLElement): Promise<void> {
+  const pending = Array.from(root.querySelectorAll('img')).filter((element) => !(element.complete && element.naturalWidth > 0));
   await Promise.all(
-    images.map((element) =>
-      element.decode().catch(() => {
-        // A corrupt image becomes the same grey card as a failed fetch.
-        element.classList.add('broken-image');
-        element.removeAttribute('src');
-      }),
+    pending.map(
+      (element) =>
+        new Promise<void>((resolve) => {
+          element.addEventListener('load', () => resolve(), { once: true });
+          element.addEventListener(
+            'error',
+            () => {
+              // A corrupt picture becomes the same grey card as a failed fetch.
+              element.classList.add('broken-image');
+              element.removeAttribute('src');
+              resolve();
+            },
+            { once: true },
+          );
+        }),
     ),
   );
 }
@@ -21,7 +34,7 @@ async function render(view: DiscordMessageView): Promise<RenderedSize> {
   if (!root) throw new Error('template root missing');
   const message = renderMessage(view);
   root.replaceChildren(message);
-  await decodeImages(message);
+  await loadImages(message);
   await document.fonts.ready;
   const box = message.getBoundingClientRect();
   return { width: Math.ceil(box.width), height: Math.ceil(box.height) };
