@@ -4,7 +4,8 @@
 //   new browser        launch Chromium, open the template, render, screenshot, close — per render
 //   new context c1/c4  one browser; a new context + page per render, template loaded each time
 //   raw floor 1/4      CDP Page.captureScreenshot of pages already laid out with the message: 1 page, 4 pages in parallel
-// Every approach draws the same template and takes the same screenshot (same clip, same CDP options).
+// Every approach draws the same template and takes the same screenshot (same clip, same CDP options). Herald and the
+// raw floor run in alternating rounds so load from neighbours on a shared machine hits both alike.
 // Prints a table and writes bench/results/render.json with the ratios the render issue sets as targets.
 //
 // Add a workload (e.g. the metrics chart) to WORKLOADS below: a template name and the inputs its
@@ -37,6 +38,7 @@ const CHROMIUM_ARGS = [
 ];
 // Same viewport and screenshot options as src/render/template-renderer.ts.
 const VIEWPORT = { width: 1280, height: 1024 };
+const ROUNDS = 3;
 const SAMPLES = quick
   ? { herald: 24, newBrowser: 3, newContext: 6, floor: 24, warmUp: 4 }
   : { herald: 120, newBrowser: 8, newContext: 24, floor: 120, warmUp: 12 };
@@ -116,23 +118,6 @@ async function renderInFreshPage(context, templateUrl, input) {
   await screenshot(session, size);
 }
 
-async function benchHerald(harness, workload) {
-  const herald = await harness.startHeraldRenderer(4);
-  try {
-    const render = (index) => herald.render(workload.template, workload.inputs[index % workload.inputs.length]);
-    // Warm every page (and the JIT) before measuring, as a running service would be.
-    await measure(SAMPLES.warmUp, 4, render);
-    const out = {};
-    for (const concurrency of [1, 2, 4]) {
-      const { latencies, wallMs } = await measure(SAMPLES.herald, concurrency, render);
-      out[`c${concurrency}`] = stats(latencies, wallMs);
-    }
-    return out;
-  } finally {
-    await herald.close();
-  }
-}
-
 async function benchNewBrowser(workload) {
   const { latencies, wallMs } = await measure(SAMPLES.newBrowser, 1, async (index) => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
@@ -169,39 +154,57 @@ async function benchNewContext(workload) {
   }
 }
 
-/** Only the screenshot is timed: each page already holds a laid-out input (re-laid out, untimed, between rounds). */
-async function benchRawFloor(workload) {
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+/**
+ * Herald and the raw floor are measured in alternating rounds in one run, so a neighbour's burst of CPU on a shared
+ * machine lands on both rather than on whichever happened to run then.
+ */
+async function benchHeraldAndFloor(harness, workload) {
+  const herald = await harness.startHeraldRenderer(4);
+  const floorBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
-    const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
-    const pages = [];
+    const render = (index) => herald.render(workload.template, workload.inputs[index % workload.inputs.length]);
+    // Warm every page (and the JIT) before measuring, as a running service would be.
+    await measure(SAMPLES.warmUp, 4, render);
+
+    const floorPages = [];
     for (let i = 0; i < 4; i++) {
+      // One context per page, as Herald's pool keeps them.
+      const context = await floorBrowser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
       const page = await context.newPage();
       await page.goto(workload.url, { waitUntil: 'load' });
       await page.waitForFunction(() => typeof window.herald?.render === 'function');
-      pages.push({ page, session: await context.newCDPSession(page) });
+      floorPages.push({ page, session: await context.newCDPSession(page) });
     }
-    const out = {};
-    for (const pageCount of [1, 4]) {
-      const used = pages.slice(0, pageCount);
-      const latencies = [];
-      let wallMs = 0;
-      const rounds = workload.inputs.length;
-      const perPagePerRound = Math.max(1, Math.ceil(SAMPLES.floor / rounds / pageCount));
-      for (let round = 0; round < rounds; round++) {
-        const sizes = await Promise.all(
-          used.map(({ page }, index) => page.evaluate((view) => window.herald.render(view), workload.inputs[(round + index) % rounds])),
-        );
-        await Promise.all(used.map(({ session }, index) => screenshot(session, sizes[index]))); // untimed warm shot
-        const result = await measure(perPagePerRound * pageCount, pageCount, (job) => screenshot(used[job % pageCount].session, sizes[job % pageCount]));
-        latencies.push(...result.latencies);
-        wallMs += result.wallMs;
+
+    const samples = {};
+    const record = (name, { latencies, wallMs }) => {
+      samples[name] ??= { latencies: [], wallMs: 0 };
+      samples[name].latencies.push(...latencies);
+      samples[name].wallMs += wallMs;
+    };
+    const perRound = (total) => Math.max(1, Math.ceil(total / ROUNDS));
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const concurrency of [1, 2, 4]) record(`herald c${concurrency}`, await measure(perRound(SAMPLES.herald), concurrency, render));
+      for (const pageCount of [1, 4]) {
+        // Only the screenshot is timed: each page first lays out an input (untimed), then is shot again and again.
+        const used = floorPages.slice(0, pageCount);
+        const inputs = workload.inputs.length;
+        const shots = Math.max(1, Math.ceil(perRound(SAMPLES.floor) / inputs / pageCount));
+        for (let input = 0; input < inputs; input++) {
+          const sizes = await Promise.all(used.map(({ page }, index) => page.evaluate((view) => window.herald.render(view), workload.inputs[(input + index) % inputs])));
+          await Promise.all(used.map(({ session }, index) => screenshot(session, sizes[index]))); // untimed first shot
+          record(`floor ${pageCount}`, await measure(shots * pageCount, pageCount, (job) => screenshot(used[job % pageCount].session, sizes[job % pageCount])));
+        }
       }
-      out[`pages${pageCount}`] = stats(latencies, wallMs);
     }
-    return out;
+    const result = (name) => stats(samples[name].latencies, samples[name].wallMs);
+    return {
+      herald: { c1: result('herald c1'), c2: result('herald c2'), c4: result('herald c4') },
+      rawFloor: { pages1: result('floor 1'), pages4: result('floor 4') },
+    };
   } finally {
-    await browser.close();
+    await floorBrowser.close();
+    await herald.close();
   }
 }
 
@@ -242,10 +245,8 @@ async function main() {
 
   for (const workload of WORKLOADS) {
     const spec = { ...workload, url: templateUrl(workload.template) };
-    console.error(`[bench] ${workload.name}: ${workload.inputs.length} inputs; herald…`);
-    const herald = await benchHerald(harness, spec);
-    console.error(`[bench] ${workload.name}: raw floor…`);
-    const rawFloor = await benchRawFloor(spec);
+    console.error(`[bench] ${workload.name}: ${workload.inputs.length} inputs; herald and raw floor, ${ROUNDS} alternating rounds…`);
+    const { herald, rawFloor } = await benchHeraldAndFloor(harness, spec);
     console.error(`[bench] ${workload.name}: new context per render…`);
     const newContext = await benchNewContext(spec);
     console.error(`[bench] ${workload.name}: new browser per render…`);

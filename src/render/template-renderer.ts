@@ -133,12 +133,13 @@ export class TemplateRenderer implements OnModuleInit {
 
   /**
    * Calls `window.herald.render(input)` over the page's CDP session: one Runtime.evaluate round trip, about half
-   * of what page.evaluate costs. The input travels as a JSON literal, which is an inert JavaScript expression.
+   * of what page.evaluate costs. The input travels as a string literal handed to JSON.parse — inert data, never
+   * code — which V8 also reads faster than an object literal of the same size.
    */
   private async patch(page: Page, input: unknown): Promise<RenderedSize> {
     const session = await this.session(page);
     const { result, exceptionDetails } = (await session.send('Runtime.evaluate', {
-      expression: `window.herald.render(${JSON.stringify(input)})`,
+      expression: `window.herald.render(JSON.parse(${JSON.stringify(JSON.stringify(input))}))`,
       awaitPromise: true,
       returnByValue: true,
     })) as { result: { value?: RenderedSize }; exceptionDetails?: { text: string; exception?: { description?: string } } };
