@@ -103,7 +103,7 @@ async function screenshot(session, size) {
     format: 'png',
     clip: { x: 0, y: 0, width, height, scale: 1 },
     captureBeyondViewport: width > VIEWPORT.width || height > VIEWPORT.height,
-    optimizeForSpeed: true,
+    optimizeForSpeed: false,
   });
   return data.length;
 }

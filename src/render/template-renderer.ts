@@ -158,7 +158,7 @@ export class TemplateRenderer implements OnModuleInit {
       format: 'png',
       clip: { x: 0, y: 0, width, height, scale: 1 },
       captureBeyondViewport: width > VIEWPORT.width || height > VIEWPORT.height,
-      optimizeForSpeed: true,
+      optimizeForSpeed: false,
     })) as { data: string };
     return Buffer.from(data, 'base64');
   }
