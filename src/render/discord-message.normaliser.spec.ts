@@ -61,6 +61,15 @@ describe('normaliseDiscordMessage', () => {
     });
   });
 
+  it('points emoji without a URL at the configured CDN (DISCORD_CDN_URL)', () => {
+    const message = normaliseDiscordMessage(
+      { author: { name: 'A' }, content: '<:blob:423456789012345678>', reactions: [{ emoji: { name: 'gem', id: '523456789012345678' }, count: 2 }] },
+      { now, cdnUrl: 'http://127.0.0.1:9000/cdn/' },
+    );
+    expect(message.emojis).toEqual({ '423456789012345678': 'http://127.0.0.1:9000/cdn/emojis/423456789012345678.png' });
+    expect(message.reactions[0].image).toBe('http://127.0.0.1:9000/cdn/emojis/523456789012345678.png');
+  });
+
   it('keeps "now" only when the text has a relative timestamp', () => {
     expect(normaliseDiscordMessage({ author: { name: 'A' }, content: 'at <t:1714566840:F>' }, { now }).now).toBeNull();
     expect(normaliseDiscordMessage({ author: { name: 'A' }, content: 'in <t:1714566840:R>' }, { now }).now).toBe('2024-05-01T12:34:00.000Z');

@@ -27,13 +27,15 @@ export const DISCORD_LIMITS = {
 export const WIDTH = { min: 320, max: 1200, default: 640 } as const;
 const DEFAULT_LOCALE = 'en-US';
 const DEFAULT_TIME_ZONE = 'UTC';
-const CDN = 'https://cdn.discordapp.com';
+const DISCORD_CDN = 'https://cdn.discordapp.com';
 const IMAGE_TYPES = /^image\/(png|jpe?g|gif|webp|avif)$/i;
 const IMAGE_EXTENSIONS = /\.(png|jpe?g|gif|webp|avif)$/i;
 
 export interface NormaliseOptions {
   /** The clock, for defaults (message time) and relative `<t:…:R>` timestamps. */
   now: Date;
+  /** Where custom emoji without a URL are fetched from (DISCORD_CDN_URL); Discord's CDN by default. */
+  cdnUrl?: string;
 }
 
 export function normaliseColor(color: string | number | null | undefined): string | null {
@@ -204,9 +206,10 @@ export function normaliseDiscordMessage(input: DiscordMessageInput, options: Nor
     ...embeds.flatMap((item) => [item.title ?? '', item.description ?? '', ...item.fields.flatMap((field) => [field.name, field.value])]),
   ];
   const { emojiIds, hasRelativeTime } = scanMarkdown(markdownSources);
+  const cdn = (options.cdnUrl ?? DISCORD_CDN).replace(/\/+$/, '');
   const emojiUrls = new Map((input.emojis ?? []).map((emoji) => [emoji.id, url(emoji.url)]));
   const emojis: Record<string, ImageUrl> = {};
-  for (const id of [...emojiIds].sort()) emojis[id] = emojiUrls.get(id) ?? sizedCdnUrl(`${CDN}/emojis/${id}.png`, 64);
+  for (const id of [...emojiIds].sort()) emojis[id] = emojiUrls.get(id) ?? sizedCdnUrl(`${cdn}/emojis/${id}.png`, 64);
 
   const locale = input.locale && isValidLocale(input.locale) ? Intl.getCanonicalLocales(input.locale)[0] : DEFAULT_LOCALE;
   const timeZone = input.timeZone && isValidTimeZone(input.timeZone) ? input.timeZone : DEFAULT_TIME_ZONE;
@@ -244,7 +247,7 @@ export function normaliseDiscordMessage(input: DiscordMessageInput, options: Nor
     }),
     embeds,
     reactions: (input.reactions ?? []).slice(0, DISCORD_LIMITS.reactions).map((reaction) => {
-      const custom = reaction.emoji.id ? { image: url(reaction.emoji.url) ?? sizedCdnUrl(`${CDN}/emojis/${reaction.emoji.id}.png`, 64) } : {};
+      const custom = reaction.emoji.id ? { image: url(reaction.emoji.url) ?? sizedCdnUrl(`${cdn}/emojis/${reaction.emoji.id}.png`, 64) } : {};
       return { name: text(reaction.emoji.name, 64), ...custom, count: Math.max(1, Math.round(reaction.count)), me: reaction.me === true };
     }),
     stickers: (input.stickers ?? []).slice(0, DISCORD_LIMITS.stickers).map((sticker) => ({

@@ -86,6 +86,15 @@ describe('ImageFetcher', () => {
     expect(check.isAllowed(new URL('https://discordapp.net.evil.example/a.png'))).toBe(false);
   });
 
+  it('always allows the host of DISCORD_CDN_URL', () => {
+    const check = new ImageFetcher({
+      discord: { cdnUrl: 'http://127.0.0.1:7000/cdn' },
+      render: { fetchAllowlist: [], fetchTimeoutMs: 300, fetchMaxBytes: 1024 },
+    } as unknown as AppConfig);
+    expect(check.isAllowed(new URL('http://127.0.0.1:7000/cdn/emojis/1.png'))).toBe(true);
+    expect(check.isAllowed(new URL('http://127.0.0.1:7001/cdn/emojis/1.png'))).toBe(false);
+  });
+
   it('fetches a repeated picture once', async () => {
     const shared = fetcher();
     const before = hits.filter((hit) => hit === '/ok.png').length;

@@ -32,13 +32,21 @@ export class ImageFetcher {
   private readonly cache = new LruCache<string>(512, 64 * 1024 * 1024, (dataUrl) => dataUrl.length);
   private readonly inFlight = new Map<string, Promise<InlineImage>>();
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  private readonly discordCdnHost: string | null;
 
-  /** The allowlist holds host names (`cdn.discordapp.com`), `host:port` pairs, or `*.suffix` wildcards. */
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.discordCdnHost = config.discord?.cdnUrl ? new URL(config.discord.cdnUrl).host.toLowerCase() : null;
+  }
+
+  /**
+   * The allowlist holds host names (`cdn.discordapp.com`), `host:port` pairs, or `*.suffix` wildcards; the host of
+   * DISCORD_CDN_URL is always allowed, since avatar and emoji URLs are built from it.
+   */
   isAllowed(url: URL): boolean {
     if (url.protocol !== 'https:' && url.protocol !== 'http:') return false;
     const hostname = url.hostname.toLowerCase();
     const host = url.host.toLowerCase();
+    if (this.discordCdnHost === host) return true;
     return this.config.render.fetchAllowlist.some((entry) =>
       entry.startsWith('*.') ? hostname.endsWith(entry.slice(1)) : entry === hostname || entry === host,
     );

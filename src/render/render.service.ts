@@ -1,6 +1,7 @@
-import { Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { telemetry } from '../common/telemetry';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { ObjectStorage } from '../storage/object-storage';
 import type { DiscordMessageInput } from './discord-message.input';
 import { fetchMessageImages } from './discord-message.images';
@@ -50,6 +51,7 @@ export class RenderService implements OnModuleDestroy {
   private readonly stored = new LruCache<true>(4096, Number.MAX_SAFE_INTEGER, () => 1);
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly renderer: TemplateRenderer,
     private readonly images: ImageFetcher,
     private readonly storage: ObjectStorage,
@@ -67,11 +69,11 @@ export class RenderService implements OnModuleDestroy {
 
   /** The cached render of a message: image, size and its S3 key. */
   async discordMessage(input: DiscordMessageInput): Promise<CachedRender & { fromStorage: boolean }> {
-    const message = normaliseDiscordMessage(input, { now: new Date() });
+    const message = normaliseDiscordMessage(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl });
     return this.cached(DISCORD_MESSAGE_TEMPLATE, message, async () => {
       const started = process.hrtime.bigint();
       const view = await fetchMessageImages(message, (source) => this.images.fetchInline(source));
-      fetchSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'fetch' }, Number(process.hrtime.bigint() - started) / 1e9);
+      fetchSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
       return view;
     });
   }
