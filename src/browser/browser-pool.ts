@@ -49,8 +49,14 @@ export class BrowserUnavailableError extends ServiceBusyError {
   }
 }
 
-/** The empty page used by readiness and by callers that bring their own content. */
+/** The empty page, for callers that bring their own content. */
 export const BLANK_TEMPLATE = 'blank';
+
+/**
+ * Any live page, as it is (readiness uses it): probing must not evict a warm template page. Work done on it must
+ * leave the page as it found it. Falls back to a blank page when no page is warm yet.
+ */
+export const ANY_TEMPLATE = '*';
 
 const LOCAL_PROTOCOLS = new Set(['file:', 'data:', 'blob:', 'about:']);
 
@@ -147,7 +153,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
 
   async lease<T>(templateName: string, work: (page: Page) => Promise<T>, options: LeaseOptions = {}): Promise<T> {
     if (this.closing) throw new BrowserUnavailableError('the service is shutting down');
-    if (!this.templates.has(templateName)) throw new Error(`Unknown page template "${templateName}"`);
+    if (templateName !== ANY_TEMPLATE && !this.templates.has(templateName)) throw new Error(`Unknown page template "${templateName}"`);
     const timeoutMs = options.timeoutMs ?? this.config.browser.timeoutMs;
 
     this.inFlight++;
@@ -162,7 +168,10 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     leaseSeconds.observe({ template: templateName }, Number(process.hrtime.bigint() - waitStarted) / 1e9);
 
     try {
-      const page = await this.warmPage(slot, templateName, timeoutMs);
+      // Opening a context on a browser that just died fails before 'disconnected' is seen: still a crash.
+      const page = await this.warmPage(slot, templateName, timeoutMs).catch((error: unknown) => {
+        throw this.classify(error, slot, slot.generation);
+      });
       return await this.runWithTimeout(slot, page, work, timeoutMs);
     } finally {
       this.release(slot);
@@ -191,7 +200,8 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
 
   private acquire(templateName: string): Promise<Slot> {
     const free = this.slots.filter((slot) => !slot.busy);
-    const slot = free.find((candidate) => candidate.template === templateName && this.isAlive(candidate)) ?? free[0];
+    const slot =
+      free.find((candidate) => (candidate.template === templateName || templateName === ANY_TEMPLATE) && this.isAlive(candidate)) ?? free[0];
     if (slot) {
       slot.busy = true;
       return Promise.resolve(slot);
@@ -210,7 +220,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
 
   private release(slot: Slot): void {
     // Prefer a waiter that wants the template this page already holds; otherwise the oldest waiter.
-    const matching = this.waiters.findIndex((waiter) => waiter.template === slot.template);
+    const matching = this.waiters.findIndex((waiter) => waiter.template === slot.template || waiter.template === ANY_TEMPLATE);
     const index = matching >= 0 && matching < 4 ? matching : 0;
     const [waiter] = this.waiters.splice(index, 1);
     queueDepth.set(this.waiters.length);
@@ -226,7 +236,8 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private async warmPage(slot: Slot, templateName: string, timeoutMs: number): Promise<Page> {
-    if (this.isAlive(slot) && slot.template === templateName) return slot.page!;
+    if (this.isAlive(slot) && (slot.template === templateName || templateName === ANY_TEMPLATE)) return slot.page!;
+    if (templateName === ANY_TEMPLATE) templateName = BLANK_TEMPLATE;
     await this.discardPage(slot);
     const browser = await this.ensureBrowser();
     const generation = this.generation;

@@ -1,7 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { BLANK_TEMPLATE, BrowserPool } from '../browser/browser-pool';
+import { ANY_TEMPLATE, BrowserPool } from '../browser/browser-pool';
 import { ObjectStorage } from '../storage/object-storage';
 import { ReadinessService } from './readiness.service';
 
@@ -28,7 +28,7 @@ export class CoreChecks implements OnModuleInit {
     this.readiness.register({
       name: 'browser',
       required: true,
-      check: () => this.browser.lease(BLANK_TEMPLATE, async (page) => void (await page.evaluate(() => document.readyState)), { timeoutMs: 2500 }),
+      check: () => this.browser.lease(ANY_TEMPLATE, async (page) => void (await page.evaluate(() => document.readyState)), { timeoutMs: 2500 }),
     });
   }
 }
