@@ -12,7 +12,7 @@ RUN npx nest build && npm prune --omit=dev
 FROM node:20-bookworm-slim AS runtime
 # Chromium brings its own libraries; Noto fonts cover text and colour emoji in rendered images.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends chromium fonts-noto-core fonts-noto-color-emoji tini ca-certificates \
+ && apt-get install -y --no-install-recommends chromium fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji tini ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system herald && useradd --system --gid herald --home /app --shell /usr/sbin/nologin herald
 WORKDIR /app
