@@ -24,18 +24,8 @@ const quick = args.includes('--quick');
 const outPath = resolve(root, args.includes('--out') ? args[args.indexOf('--out') + 1] : 'bench/results/render.json');
 
 const CHROMIUM = process.env.BROWSER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-  '--font-render-hinting=none',
-  '--hide-scrollbars',
-];
+// Same flags as the pool (src/browser/browser-pool.ts), read from the harness once it is loaded.
+let CHROMIUM_ARGS = [];
 // Same viewport and screenshot options as src/render/template-renderer.ts.
 const VIEWPORT = { width: 1280, height: 1024 };
 const ROUNDS = 3;
@@ -221,6 +211,7 @@ function printTable(name, rows) {
 
 async function main() {
   const harness = await loadHarness();
+  CHROMIUM_ARGS = harness.CHROMIUM_ARGS;
   const templateUrl = (template) => pathToFileURL(join(harness.STATIC_DIR, template, 'index.html')).href;
 
   // Each workload: a built template and the inputs its window.herald.render takes.

@@ -60,7 +60,8 @@ export const ANY_TEMPLATE = '*';
 
 const LOCAL_PROTOCOLS = new Set(['file:', 'data:', 'blob:', 'about:']);
 
-const CHROMIUM_ARGS = [
+/** Flags every Chromium Herald launches gets (the render benchmark launches its baselines with the same). */
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',

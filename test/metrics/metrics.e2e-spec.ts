@@ -1,11 +1,10 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pixelmatch from 'pixelmatch';
 import { PNG } from 'pngjs';
 import request from 'supertest';
 import { METRICS_IMAGE_EXAMPLE } from '../../src/metrics/metrics-image.dto';
 import { bootHerald } from '../support/app';
+import { expectMatchesGolden } from '../support/golden';
 import { areaChart, barChart, lineChart, statPanel } from './chart-fixtures';
 
 jest.setTimeout(180_000);
@@ -141,22 +140,7 @@ describe('POST /metrics/image', () => {
     ['stat-panel', statPanel],
   ])('draws the %s as its golden image', async (name, chart) => {
     const [image] = (await post({ charts: [chart] }).expect(200)).body.images as ChartImage[];
-    const actual = PNG.sync.read((await object(image.key)).body);
-    const goldenPath = join(GOLDENS, `${name}.png`);
-    if (process.env.UPDATE_GOLDENS === '1' || !existsSync(goldenPath)) {
-      // A new golden is written for a person to look at and commit; the run still fails so it is not taken on trust.
-      mkdirSync(GOLDENS, { recursive: true });
-      writeFileSync(goldenPath, PNG.sync.write(actual));
-      if (process.env.UPDATE_GOLDENS !== '1') throw new Error(`wrote ${goldenPath}: look at it, commit it, run again`);
-      return;
-    }
-    const golden = PNG.sync.read(readFileSync(goldenPath));
-    expect({ width: actual.width, height: actual.height }).toEqual({ width: golden.width, height: golden.height });
-    const diff = new PNG({ width: golden.width, height: golden.height });
-    const differing = pixelmatch(golden.data, actual.data, diff.data, golden.width, golden.height, { threshold: 0.1 });
-    if (differing > golden.width * golden.height * 0.002) writeFileSync(join(GOLDENS, `${name}.diff.png`), PNG.sync.write(diff));
-    // Anti-aliasing may shift between Chromium builds; a changed axis, label, colour or line moves far more pixels.
-    expect(differing).toBeLessThanOrEqual(golden.width * golden.height * 0.002);
+    expectMatchesGolden(GOLDENS, name, (await object(image.key)).body);
   });
 
   describe('rejects a request it cannot draw, names the field, and stores nothing', () => {

@@ -12,6 +12,7 @@ import { startImageServer } from './image-server';
 import { goldenMessages } from './messages';
 
 export { STATIC_DIR };
+export { CHROMIUM_ARGS } from '../../src/browser/browser-pool';
 /** The metrics-chart workload (test/metrics/bench-inputs.ts). */
 export { metricsChartInputs } from '../metrics/bench-inputs';
 

@@ -1,12 +1,15 @@
+import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import request from 'supertest';
 import { BrowserPool } from '../../src/browser/browser-pool';
 import type { DiscordMessageView } from '../../src/render/discord-message.view';
 import { ObjectStorage } from '../../src/storage/object-storage';
 import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
-import { compareWithGolden } from './golden';
+import { expectMatchesGolden } from '../support/golden';
 import { startImageServer, type ImageServer } from './image-server';
 import { goldenMessages } from './messages';
+
+const GOLDENS = join(__dirname, 'goldens');
 
 jest.setTimeout(180_000);
 
@@ -63,8 +66,7 @@ describe('POST /render/discord-message', () => {
       const response = await post(messages()[name]);
       expect(response.status).toBe(200);
       expect(response.headers['content-type']).toBe('image/png');
-      const result = compareWithGolden(name, response.body as Buffer);
-      if (!result.ok) throw new Error(result.reason);
+      expectMatchesGolden(GOLDENS, name, response.body as Buffer);
     });
   });
 

@@ -18,7 +18,12 @@ export function expectMatchesGolden(dir: string, name: string, actual: Buffer): 
     writeFileSync(path, actual);
     return;
   }
-  if (!existsSync(path)) throw new Error(`no golden ${path}: run with UPDATE_GOLDENS=1, look at it, commit it`);
+  if (!existsSync(path)) {
+    // A new golden is written for a person to look at and commit; the run still fails so it is not taken on trust.
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path, actual);
+    throw new Error(`wrote a new golden ${path}: look at it, commit it, run again`);
+  }
 
   const expected = PNG.sync.read(readFileSync(path));
   const got = PNG.sync.read(actual);
