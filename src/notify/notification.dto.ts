@@ -17,7 +17,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
-import { DISCORD_LIMITS } from './discord-limits';
+import { DISCORD_LIMITS } from '../discord/discord-limits';
 import { EmbedsWithinTotalLimit, IsMessageShorthand, MaxChars, NeedsEmbed, shouldCheckMessage } from './notification-rules';
 
 const WEB_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };

@@ -2,22 +2,20 @@
 // filled, colours and dates in one format, limits applied, maps in a stable order, image URLs resolved.
 import { parse as parseDiscordMarkdown } from 'discord-markdown-parser';
 import type { APIEmbedImage } from 'discord-api-types/v10';
+import { DISCORD_LIMITS as DISCORD_SEND_LIMITS } from '../discord/discord-limits';
 import type { DiscordMessageInput, EmbedInput, MessageAuthorInput } from './discord-message.input';
 import type { DiscordMessageView, EmbedMediaView, EmbedView, ImageUrl, MessageAuthorView } from './discord-message.view';
 
 export type NormalisedDiscordMessage = DiscordMessageView<ImageUrl>;
 
-/** Discord's own limits; the HTTP DTO rejects beyond them, internal callers are cut to them. */
+/**
+ * What a render accepts: Discord's embed limits as sends obey them, but content up to 4000 characters (messages
+ * from Nitro users), and caps on what one picture can show. The HTTP DTO rejects beyond them, internal callers are
+ * cut to them.
+ */
 export const DISCORD_LIMITS = {
+  ...DISCORD_SEND_LIMITS,
   content: 4000,
-  embeds: 10,
-  embedTitle: 256,
-  embedDescription: 4096,
-  embedFields: 25,
-  fieldName: 256,
-  fieldValue: 1024,
-  footerText: 2048,
-  authorName: 256,
   attachments: 10,
   reactions: 20,
   stickers: 3,
