@@ -64,8 +64,8 @@ export class TemplateRenderer implements OnModuleInit {
   constructor(private readonly pool: BrowserPool) {}
 
   onModuleInit(): void {
-    // Only our own template is warmed at start; other built templates register on first use (the metrics module
-    // keeps its own renderer for metrics-chart).
+    // Our own template is warmed at start; other modules register theirs through version() while they are built,
+    // before the pool warms its pages, and any other built template registers on first use.
     this.register(DISCORD_MESSAGE_TEMPLATE);
   }
 
