@@ -53,13 +53,11 @@ export class MetricsService {
   }
 
   private async storedChart(key: string, chart: ChartInput): Promise<StoredChart> {
-    if (await this.storage.exists(key)) {
-      // The answer carries the byte size, which only the object itself knows.
-      const existing = await this.storage.get(key);
-      if (existing) {
-        charts.inc({ outcome: 'reused' });
-        return { urn: this.storage.urn(key), key, bytes: existing.length };
-      }
+    // One HEAD says whether the chart is already drawn and gives the byte size the answer carries.
+    const bytes = await this.storage.size(key);
+    if (bytes !== null) {
+      charts.inc({ outcome: 'reused' });
+      return { urn: this.storage.urn(key), key, bytes };
     }
     const started = Date.now();
     const png = await this.renderer.render(chart);

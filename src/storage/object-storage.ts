@@ -54,11 +54,16 @@ export class ObjectStorage implements OnModuleDestroy {
   }
 
   async exists(key: string): Promise<boolean> {
+    return (await this.size(key)) !== null;
+  }
+
+  /** The object's size in bytes from one HEAD, or null when there is no such object. */
+  async size(key: string): Promise<number | null> {
     try {
-      await this.call('exists', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
-      return true;
+      const head = await this.call('exists', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
+      return head.ContentLength ?? 0;
     } catch (error) {
-      if (isNotFound(error)) return false;
+      if (isNotFound(error)) return null;
       throw error;
     }
   }

@@ -14,9 +14,11 @@ describe('ObjectStorage against MinIO', () => {
     const stored = await storage.put('tests/a b/ünïcode.png', body, 'image/png');
     expect(stored).toEqual({ urn: `s3://${env.S3_BUCKET}/tests/a b/ünïcode.png`, key: 'tests/a b/ünïcode.png', bytes: body.length });
     expect(await storage.exists('tests/a b/ünïcode.png')).toBe(true);
+    expect(await storage.size('tests/a b/ünïcode.png')).toBe(body.length);
     expect(await storage.get('tests/a b/ünïcode.png')).toEqual(body);
     await storage.delete('tests/a b/ünïcode.png');
     expect(await storage.exists('tests/a b/ünïcode.png')).toBe(false);
+    expect(await storage.size('tests/a b/ünïcode.png')).toBeNull();
     expect(await storage.get('tests/a b/ünïcode.png')).toBeNull();
   });
 
