@@ -19,6 +19,7 @@ import {
 } from 'class-validator';
 import { DISCORD_LIMITS } from '../discord/discord-limits';
 import { EmbedsWithinTotalLimit, IsMessageShorthand, MaxChars, NeedsEmbed, shouldCheckMessage } from './notification-rules';
+import { OptionalNested, OptionalNestedArray } from '../common/dto';
 
 const WEB_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
 
@@ -115,36 +116,19 @@ export class EmbedDto {
   @Max(0xffffff)
   color?: number;
 
-  @ApiPropertyOptional({ type: EmbedFooterDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => EmbedFooterDto)
+  @OptionalNested(() => EmbedFooterDto)
   footer?: EmbedFooterDto;
 
-  @ApiPropertyOptional({ type: EmbedMediaDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => EmbedMediaDto)
+  @OptionalNested(() => EmbedMediaDto)
   image?: EmbedMediaDto;
 
-  @ApiPropertyOptional({ type: EmbedMediaDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => EmbedMediaDto)
+  @OptionalNested(() => EmbedMediaDto)
   thumbnail?: EmbedMediaDto;
 
-  @ApiPropertyOptional({ type: EmbedAuthorDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => EmbedAuthorDto)
+  @OptionalNested(() => EmbedAuthorDto)
   author?: EmbedAuthorDto;
 
-  @ApiPropertyOptional({ type: [EmbedFieldDto], maxItems: DISCORD_LIMITS.embedFields })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(DISCORD_LIMITS.embedFields)
-  @ValidateNested({ each: true })
-  @Type(() => EmbedFieldDto)
+  @OptionalNestedArray(() => EmbedFieldDto, DISCORD_LIMITS.embedFields)
   fields?: EmbedFieldDto[];
 }
 

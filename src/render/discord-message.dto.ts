@@ -33,6 +33,7 @@ import type {
   StickerInput,
 } from './discord-message.input';
 import { DISCORD_LIMITS, WIDTH, isValidLocale, isValidTimeZone, normaliseColor } from './discord-message.normaliser';
+import { OptionalNested, OptionalNestedArray } from '../common/dto';
 
 const WEB_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
 const SNOWFLAKE = /^\d{17,20}$/;
@@ -372,42 +373,22 @@ export class EmbedDto implements EmbedInput {
   @Max(0xffffff)
   color?: number;
 
-  @ApiPropertyOptional({ type: EmbedAuthorDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => EmbedAuthorDto)
+  @OptionalNested(() => EmbedAuthorDto)
   author?: EmbedAuthorDto;
 
-  @ApiPropertyOptional({ type: EmbedProviderDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => EmbedProviderDto)
+  @OptionalNested(() => EmbedProviderDto)
   provider?: EmbedProviderDto;
 
-  @ApiPropertyOptional({ type: [EmbedFieldDto], maxItems: DISCORD_LIMITS.embedFields })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(DISCORD_LIMITS.embedFields)
-  @ValidateNested({ each: true })
-  @Type(() => EmbedFieldDto)
+  @OptionalNestedArray(() => EmbedFieldDto, DISCORD_LIMITS.embedFields)
   fields?: EmbedFieldDto[];
 
-  @ApiPropertyOptional({ type: EmbedMediaDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => EmbedMediaDto)
+  @OptionalNested(() => EmbedMediaDto)
   thumbnail?: EmbedMediaDto;
 
-  @ApiPropertyOptional({ type: EmbedMediaDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => EmbedMediaDto)
+  @OptionalNested(() => EmbedMediaDto)
   image?: EmbedMediaDto;
 
-  @ApiPropertyOptional({ type: EmbedFooterDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => EmbedFooterDto)
+  @OptionalNested(() => EmbedFooterDto)
   footer?: EmbedFooterDto;
 }
 
@@ -487,10 +468,7 @@ export class RenderDiscordMessageDto implements DiscordMessageInput {
   @Type(() => ReplyDto)
   reply?: ReplyDto;
 
-  @ApiPropertyOptional({ type: MentionsDto })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => MentionsDto)
+  @OptionalNested(() => MentionsDto)
   mentions?: MentionsDto;
 
   @ApiPropertyOptional({ type: [CustomEmojiDto], description: 'Where to fetch custom emoji used in the text (optional)' })
@@ -501,36 +479,16 @@ export class RenderDiscordMessageDto implements DiscordMessageInput {
   @Type(() => CustomEmojiDto)
   emojis?: CustomEmojiDto[];
 
-  @ApiPropertyOptional({ type: [AttachmentDto], maxItems: DISCORD_LIMITS.attachments })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(DISCORD_LIMITS.attachments)
-  @ValidateNested({ each: true })
-  @Type(() => AttachmentDto)
+  @OptionalNestedArray(() => AttachmentDto, DISCORD_LIMITS.attachments)
   attachments?: AttachmentDto[];
 
-  @ApiPropertyOptional({ type: [EmbedDto], maxItems: DISCORD_LIMITS.embeds })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(DISCORD_LIMITS.embeds)
-  @ValidateNested({ each: true })
-  @Type(() => EmbedDto)
+  @OptionalNestedArray(() => EmbedDto, DISCORD_LIMITS.embeds)
   embeds?: EmbedDto[];
 
-  @ApiPropertyOptional({ type: [ReactionDto], maxItems: DISCORD_LIMITS.reactions })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(DISCORD_LIMITS.reactions)
-  @ValidateNested({ each: true })
-  @Type(() => ReactionDto)
+  @OptionalNestedArray(() => ReactionDto, DISCORD_LIMITS.reactions)
   reactions?: ReactionDto[];
 
-  @ApiPropertyOptional({ type: [StickerDto], maxItems: DISCORD_LIMITS.stickers })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(DISCORD_LIMITS.stickers)
-  @ValidateNested({ each: true })
-  @Type(() => StickerDto)
+  @OptionalNestedArray(() => StickerDto, DISCORD_LIMITS.stickers)
   stickers?: StickerDto[];
 
   @ApiPropertyOptional({ minimum: WIDTH.min, maximum: WIDTH.max, default: WIDTH.default, description: 'Image width in pixels' })
