@@ -115,6 +115,62 @@ describe('POST /render/discord-message', () => {
     expect(seen.nameColor).toBe('rgb(242, 243, 245)'); // the default name colour: the injected one was refused
   });
 
+  it('draws a message on a page that drew others exactly as on a fresh page, the same picture twice included', async () => {
+    // A warm page keeps the <img> that drew a picture and moves it into the next render that shows the same picture.
+    const png = new PNG({ width: 64, height: 48 });
+    png.data.fill(0xc8);
+    const picture = `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
+    const person = (name: string, avatar: string | null) => ({ name, avatar, color: null, bot: false });
+    const base: DiscordMessageView = {
+      width: 640,
+      locale: 'en-US',
+      timeZone: 'UTC',
+      author: person('author', null),
+      content: 'a picture',
+      timestamp: '2024-05-01T12:34:00.000Z',
+      editedTimestamp: null,
+      reply: null,
+      mentions: { users: {}, roles: {}, channels: {} },
+      emojis: { '323456789012345678': picture },
+      attachments: [],
+      embeds: [],
+      reactions: [],
+      stickers: [],
+      now: null,
+    };
+    // The same picture as attachment of unknown size, as a sized attachment, as emoji, and as two avatars at once.
+    const views: DiscordMessageView[] = [
+      { ...base, attachments: [{ filename: 'a.png', size: 1, kind: 'image', image: picture, width: null, height: null, spoiler: false }] },
+      { ...base, attachments: [{ filename: 'b.png', size: 1, kind: 'image', image: picture, width: 1280, height: 960, spoiler: false }] },
+      { ...base, author: person('author', picture), reply: { author: person('replied', picture), content: 'earlier', hasAttachments: false } },
+      { ...base, content: 'a picture <:pic:323456789012345678>' },
+    ];
+    const pool = herald.app.get(BrowserPool);
+    const draw = (page: import('playwright-core').Page, view: DiscordMessageView) =>
+      page.evaluate(async (input) => {
+        await (window as unknown as { herald: { render(view: unknown): Promise<unknown> } }).herald.render(input);
+        return Array.from(document.querySelectorAll('#root img')).map((image) => {
+          const box = image.getBoundingClientRect();
+          const attributes = image.getAttributeNames().sort().map((name) => `${name}=${name === 'src' ? image.getAttribute(name)!.length : image.getAttribute(name)}`);
+          return { attributes, width: Math.round(box.width), height: Math.round(box.height) };
+        });
+      }, view);
+
+    const drawn = await pool.lease('discord-message', async (page) => {
+      const first = [];
+      for (const view of views) first.push(await draw(page, view));
+      const again = [];
+      for (const view of [...views].reverse()) again.unshift(await draw(page, view));
+      return { first, again };
+    });
+    // Every message drew its pictures — the author's and the replied-to avatar are two pictures, both drawn.
+    expect(drawn.first.map((images) => images.length)).toEqual([1, 1, 2, 1]);
+    expect(drawn.first[2].filter((image) => image.width === 40 && image.height === 40)).toHaveLength(1);
+    expect(drawn.first[2].filter((image) => image.width === 16 && image.height === 16)).toHaveLength(1);
+    // Drawn again after the others, in another order, each is exactly what it was: no size, role or style carried over.
+    expect(drawn.again).toEqual(drawn.first);
+  });
+
   it('never lets a page reach the network: no request leaves any warm page', async () => {
     const pool = herald.app.get(BrowserPool);
     // Hold every slot at once so each warm page is inspected.

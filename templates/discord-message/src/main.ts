@@ -1,6 +1,7 @@
 // Entry point of the discord-message template: the service calls window.herald.render(view) in a warm page.
 import type { DiscordMessageView, RenderedSize } from '../../../src/render/discord-message.view';
 import { renderMessage } from './message';
+import { beginRender } from './dom';
 
 /**
  * Waits until every picture has loaded, so the screenshot never catches a missing one. Pictures are marked
@@ -32,6 +33,7 @@ async function loadImages(root: HTMLElement): Promise<void> {
 async function render(view: DiscordMessageView): Promise<RenderedSize> {
   const root = document.getElementById('root');
   if (!root) throw new Error('template root missing');
+  beginRender();
   const message = renderMessage(view);
   root.replaceChildren(message);
   await loadImages(message);

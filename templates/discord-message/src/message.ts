@@ -10,6 +10,7 @@ import type {
   StickerView,
 } from '../../../src/render/discord-message.view';
 import { type Child, h, icon, image, isInlineImage, safeColor } from './dom';
+import { formatShortDateTime } from './intl';
 import { isEmojiOnly, type MarkdownContext, renderMarkdown } from './render-markdown';
 
 const IMAGE_MAX = { width: 550, height: 350 };
@@ -32,18 +33,6 @@ function authorName(author: MessageAuthorView, className: string): HTMLElement {
 
 function botTag(): HTMLElement {
   return h('span', 'bot-tag', 'BOT');
-}
-
-function formatHeaderTimestamp(iso: string, view: DiscordMessageView): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(view.locale, { dateStyle: 'short', timeStyle: 'short', timeZone: view.timeZone }).format(date);
-}
-
-function formatEmbedTimestamp(iso: string, view: DiscordMessageView): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(view.locale, { dateStyle: 'short', timeStyle: 'short', timeZone: view.timeZone }).format(date);
 }
 
 /** Scales (width, height) down to fit `max`, keeping the aspect ratio; null when the size is unknown. */
@@ -105,7 +94,7 @@ function replyLine(reply: ReplyView, view: DiscordMessageView): HTMLElement {
 function header(view: DiscordMessageView): HTMLElement {
   const children: Child[] = [authorName(view.author, 'username')];
   if (view.author.bot) children.push(botTag());
-  children.push(h('span', 'timestamp', formatHeaderTimestamp(view.timestamp, view)));
+  children.push(h('span', 'timestamp', formatShortDateTime(view.timestamp, view.locale, view.timeZone)));
   return h('h3', 'header', ...children);
 }
 
@@ -222,7 +211,7 @@ function embed(embedView: EmbedView, view: DiscordMessageView): HTMLElement {
   if (embedView.footer || embedView.timestamp) {
     const parts: Child[] = [];
     if (embedView.footer) parts.push(embedIcon(embedView.footer.icon, 'embed-footer-icon'));
-    const footerText = [embedView.footer?.text, embedView.timestamp ? formatEmbedTimestamp(embedView.timestamp, view) : null]
+    const footerText = [embedView.footer?.text, embedView.timestamp ? formatShortDateTime(embedView.timestamp, view.locale, view.timeZone) : null]
       .filter((part): part is string => !!part)
       .join(' • ');
     parts.push(h('span', 'embed-footer-text', footerText));

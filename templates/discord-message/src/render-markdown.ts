@@ -2,6 +2,7 @@
 import type { DiscordMessageView } from '../../../src/render/discord-message.view';
 import { append, h, image, isInlineImage, safeColor, withAlpha } from './dom';
 import { highlightInto } from './highlight';
+import { dateTimeFormat, relativeTimeFormat } from './intl';
 import { type ListNode, type MarkdownNode, parseMarkdown } from './markdown';
 
 export interface MarkdownContext {
@@ -75,9 +76,9 @@ function formatMarkdownTimestamp(seconds: number, format: string | undefined, co
       ['second', 1],
     ];
     const [unit, size] = units.find(([, unitSeconds]) => Math.abs(deltaSeconds) >= unitSeconds) ?? ['second', 1];
-    return new Intl.RelativeTimeFormat(locale, { numeric: 'always' }).format(Math.round(deltaSeconds / size), unit);
+    return relativeTimeFormat(locale).format(Math.round(deltaSeconds / size), unit);
   }
-  return new Intl.DateTimeFormat(locale, { ...options[format ?? 'f'], timeZone }).format(date);
+  return dateTimeFormat(locale, { ...options[format ?? 'f'], timeZone }).format(date);
 }
 
 function renderList(node: ListNode, context: MarkdownContext): HTMLElement {
