@@ -30,8 +30,9 @@ let CHROMIUM_ARGS = [];
 const VIEWPORT = { width: 1280, height: 1024 };
 const ROUNDS = 3;
 const SAMPLES = quick
-  ? { herald: 24, newBrowser: 3, newContext: 6, floor: 24, warmUp: 4 }
-  : { herald: 120, newBrowser: 8, newContext: 24, floor: 120, warmUp: 12 };
+  ? { herald: 24, newBrowser: 3, newContext: 6, floor: 24, warmUpPasses: 2 }
+  : { herald: 120, newBrowser: 8, newContext: 24, floor: 120, warmUpPasses: 2 };
+const PAGES = 4;
 
 /** Herald's own modules, bundled from TypeScript so the bench runs the real pool and renderer. */
 async function loadHarness() {
@@ -149,15 +150,16 @@ async function benchNewContext(workload) {
  * machine lands on both rather than on whichever happened to run then.
  */
 async function benchHeraldAndFloor(harness, workload) {
-  const herald = await harness.startHeraldRenderer(4);
+  const herald = await harness.startHeraldRenderer(PAGES);
   const floorBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
     const render = (index) => herald.render(workload.template, workload.inputs[index % workload.inputs.length]);
-    // Warm every page (and the JIT) before measuring, as a running service would be.
-    await measure(SAMPLES.warmUp, 4, render);
+    // Warm every page (JIT, fonts, the pictures a page keeps decoded) before measuring, as a running service is:
+    // each page should have seen every input, as the floor's pages have laid theirs out before being timed.
+    await measure(SAMPLES.warmUpPasses * PAGES * workload.inputs.length, PAGES, render);
 
     const floorPages = [];
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < PAGES; i++) {
       // One context per page, as Herald's pool keeps them.
       const context = await floorBrowser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
       const page = await context.newPage();
@@ -175,7 +177,7 @@ async function benchHeraldAndFloor(harness, workload) {
     const perRound = (total) => Math.max(1, Math.ceil(total / ROUNDS));
     for (let round = 0; round < ROUNDS; round++) {
       for (const concurrency of [1, 2, 4]) record(`herald c${concurrency}`, await measure(perRound(SAMPLES.herald), concurrency, render));
-      for (const pageCount of [1, 4]) {
+      for (const pageCount of [1, PAGES]) {
         // Only the screenshot is timed: each page first lays out an input (untimed), then is shot again and again.
         const used = floorPages.slice(0, pageCount);
         const inputs = workload.inputs.length;
