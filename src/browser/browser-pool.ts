@@ -199,17 +199,22 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     if (this.inFlight === 0) this.idle?.();
   }
 
+  /**
+   * A free page that holds the template is taken at once. Otherwise a request waits for one of the template's own
+   * pages rather than reloading another template's page (a new context and a page load, ~10 renders' worth), unless
+   * no page holds the template or the requests for it outnumber its pages: then a free page is re-prepared, so the
+   * page set follows the traffic mix.
+   */
   private acquire(templateName: string): Promise<Slot> {
     const free = this.slots.filter((slot) => !slot.busy);
-    const slot =
-      free.find((candidate) => (candidate.template === templateName || templateName === ANY_TEMPLATE) && this.isAlive(candidate)) ?? free[0];
+    const warm = free.find((candidate) => (candidate.template === templateName || templateName === ANY_TEMPLATE) && this.isAlive(candidate));
+    const queueFull = this.waiters.length >= this.config.browser.queueSize;
+    const slot = warm ?? (free.length && (this.outgrows(templateName, 1) || queueFull) ? this.evictable(free) : undefined);
     if (slot) {
       slot.busy = true;
       return Promise.resolve(slot);
     }
-    if (this.waiters.length >= this.config.browser.queueSize) {
-      return Promise.reject(new PoolSaturatedError(this.waiters.length));
-    }
+    if (queueFull) return Promise.reject(new PoolSaturatedError(this.waiters.length));
     return new Promise<Slot>((resolve, reject) => {
       this.waiters.push({
         template: templateName,
@@ -220,16 +225,33 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   private release(slot: Slot): void {
-    // Prefer a waiter that wants the template this page already holds; otherwise the oldest waiter.
-    const matching = this.waiters.findIndex((waiter) => waiter.template === slot.template || waiter.template === ANY_TEMPLATE);
-    const index = matching >= 0 && matching < 4 ? matching : 0;
-    const [waiter] = this.waiters.splice(index, 1);
-    queueDepth.set(this.waiters.length);
-    if (waiter) {
+    // A waiter for the template this page holds gets it; otherwise the oldest waiter whose template's own pages
+    // cannot keep up (see acquire). Else the page stays free and warm.
+    let index = this.waiters.findIndex((waiter) => waiter.template === ANY_TEMPLATE || (waiter.template === slot.template && this.isAlive(slot)));
+    if (index < 0) index = this.waiters.findIndex((waiter) => this.outgrows(waiter.template, 0));
+    if (index >= 0) {
+      const [waiter] = this.waiters.splice(index, 1);
+      queueDepth.set(this.waiters.length);
       waiter.resolve(slot);
       return;
     }
     slot.busy = false;
+  }
+
+  /** Whether the requests for a template (those waiting plus `arriving`) outnumber the live pages holding it. */
+  private outgrows(templateName: string, arriving: number): boolean {
+    if (templateName === ANY_TEMPLATE) return true;
+    const pages = this.slots.filter((slot) => slot.template === templateName && this.isAlive(slot)).length;
+    const wanting = this.waiters.filter((waiter) => waiter.template === templateName).length + arriving;
+    return wanting > pages;
+  }
+
+  /** The free page to re-prepare: an empty or dead one first, else one whose template has the most pages. */
+  private evictable(free: Slot[]): Slot {
+    const empty = free.find((slot) => !slot.template || !this.isAlive(slot));
+    if (empty) return empty;
+    const pagesOf = (slot: Slot) => this.slots.filter((other) => other.template === slot.template && this.isAlive(other)).length;
+    return free.reduce((best, slot) => (pagesOf(slot) > pagesOf(best) ? slot : best));
   }
 
   private isAlive(slot: Slot): boolean {

@@ -48,3 +48,75 @@ describe('BrowserPool on Debian Chromium', () => {
     expect(prepared).toBe(before + 1);
   });
 });
+
+describe('BrowserPool with two templates and two pages', () => {
+  let pool: BrowserPool;
+  const prepared: Record<string, number> = { red: 0, blue: 0 };
+
+  beforeAll(async () => {
+    pool = new BrowserPool(loadConfig({ ...baseTestEnv(), BROWSER_POOL_SIZE: '2', RENDER_QUEUE_SIZE: '8', RENDER_TIMEOUT_MS: '5000' }));
+    for (const name of ['red', 'blue']) {
+      pool.registerTemplate({
+        name,
+        prepare: async (page) => {
+          await page.setContent(`<!doctype html><body><p id="mark">${name}</p></body>`);
+          prepared[name]++;
+        },
+      });
+    }
+    await pool.onApplicationBootstrap();
+    // Start-up warms one page per template.
+    const deadline = Date.now() + 20_000;
+    while ((prepared.red < 1 || prepared.blue < 1) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 100)); // the warm-up leases hand their pages back
+  });
+
+  afterAll(() => pool?.beforeApplicationShutdown());
+
+  /** Leases a page and keeps it until released; answers what the page holds. Releasing waits for the lease to start. */
+  const hold = (template: string) => {
+    let started!: (release: () => void) => void;
+    const release = new Promise<() => void>((resolve) => (started = resolve));
+    const held = pool.lease(template, (page) => new Promise<string | null>((resolve) => started(() => resolve(page.evaluate(() => document.getElementById('mark')?.textContent ?? null)))));
+    return { held, started: release.then(() => undefined), release: async () => (await release)() };
+  };
+  const tick = () => new Promise((resolve) => setTimeout(resolve, 100));
+
+  it('starts with one warm page per template', () => {
+    expect(prepared).toEqual({ red: 1, blue: 1 });
+  });
+
+  it("waits for a template's own busy page instead of reloading the other template's free page", async () => {
+    const first = hold('red');
+    await tick();
+    const second = hold('red'); // red's page is busy, blue's is free: wait rather than turn blue's page red
+    await tick();
+    expect(prepared).toEqual({ red: 1, blue: 1 });
+    await first.release();
+    await second.release();
+    await expect(Promise.all([first.held, second.held])).resolves.toEqual(['red', 'red']);
+    expect(prepared).toEqual({ red: 1, blue: 1 });
+    // blue's page stayed warm throughout.
+    const blue = hold('blue');
+    await blue.release();
+    await expect(blue.held).resolves.toBe('blue');
+    expect(prepared).toEqual({ red: 1, blue: 1 });
+  });
+
+  it('takes the other page when requests for one template outnumber its pages', async () => {
+    const first = hold('red');
+    await tick();
+    const second = hold('red'); // waits for red's page (one request for one page)
+    await tick();
+    const third = hold('red'); // now two wait for one page: blue's free page is turned red
+    await third.started;
+    expect(prepared).toEqual({ red: 2, blue: 1 });
+    for (const lease of [first, second, third]) await lease.release();
+    await expect(Promise.all([first.held, second.held, third.held])).resolves.toEqual(['red', 'red', 'red']);
+    // blue has no page now: its next request takes a free one at once.
+    const blue = hold('blue');
+    await blue.release();
+    await expect(blue.held).resolves.toBe('blue');
+    expect(prepared).toEqual({ red: 2, blue: 2 });
+  });
+});
