@@ -44,10 +44,13 @@ export function isInlineImage(src: string | null | undefined): src is string {
  * next paint (~2 ms of a render's CPU for an avatar and an attachment); the element that already drew the picture
  * keeps its decoded bitmap, so a later render that shows the same picture (the same author's avatar, the same emoji)
  * moves that element into its tree instead. Each element is handed out once per render; a second use in the same
- * render gets a fresh element. The most recently used KEPT_PICTURES are kept.
+ * render gets a fresh element. The most recently used pictures are kept, at most KEPT_PICTURES of them and
+ * KEPT_CHARACTERS of data: URL (a few large attachments do not crowd out every avatar, nor grow the page without bound).
  */
 const KEPT_PICTURES = 64;
+const KEPT_CHARACTERS = 16 * 1024 * 1024;
 const keptPictures = new Map<string, HTMLImageElement>();
+let keptCharacters = 0;
 const handedOut = new Set<HTMLImageElement>();
 /** Attributes a reused picture keeps; everything else (size, style, alt) is set again by its new use. */
 const PICTURE_ATTRIBUTES = new Set(['src', 'decoding', 'draggable']);
@@ -60,7 +63,7 @@ export function beginRender(): void {
 export function image(src: string, className: string, alt = ''): HTMLImageElement {
   const kept = keptPictures.get(src);
   if (kept && !handedOut.has(kept)) {
-    keptPictures.delete(src);
+    forget(src);
     if (kept.complete && kept.naturalWidth > 0) {
       for (const name of kept.getAttributeNames()) if (!PICTURE_ATTRIBUTES.has(name)) kept.removeAttribute(name);
       kept.className = className;
@@ -78,9 +81,17 @@ export function image(src: string, className: string, alt = ''): HTMLImageElemen
 
 function keep(src: string, element: HTMLImageElement): HTMLImageElement {
   keptPictures.set(src, element);
+  keptCharacters += src.length;
   handedOut.add(element);
-  if (keptPictures.size > KEPT_PICTURES) keptPictures.delete(keptPictures.keys().next().value as string);
+  // Oldest first; the picture just kept is never dropped while it is the only one.
+  while ((keptPictures.size > KEPT_PICTURES || keptCharacters > KEPT_CHARACTERS) && keptPictures.size > 1) {
+    forget(keptPictures.keys().next().value as string);
+  }
   return element;
+}
+
+function forget(src: string): void {
+  if (keptPictures.delete(src)) keptCharacters -= src.length;
 }
 
 const SVG = 'http://www.w3.org/2000/svg';
