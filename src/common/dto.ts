@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsOptional, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsOptional, IsUrl, ValidateNested } from 'class-validator';
 
 type DtoClass = abstract new (...args: never[]) => object;
 
@@ -20,4 +20,12 @@ export function OptionalNestedArray(type: () => DtoClass, maxItems: number) {
     ValidateNested({ each: true }),
     Type(type),
   );
+}
+
+/** A web address Herald accepts: http(s) with its scheme; hosts without a TLD are fine (intranet hosts, stand-ins). */
+export const WEB_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
+
+/** An optional web address (`WEB_URL`), documented as `format: uri`; `doc` adds an example or a description. */
+export function OptionalWebUrl(doc: Omit<ApiPropertyOptions, 'format'> = {}) {
+  return applyDecorators(ApiPropertyOptional({ format: 'uri', ...doc } as ApiPropertyOptions), IsOptional(), IsUrl(WEB_URL));
 }

@@ -19,9 +19,8 @@ import {
 } from 'class-validator';
 import { DISCORD_LIMITS } from '../discord/discord-limits';
 import { EmbedsWithinTotalLimit, IsMessageShorthand, MaxChars, NeedsEmbed, shouldCheckMessage } from './notification-rules';
-import { OptionalNested, OptionalNestedArray } from '../common/dto';
+import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
 
-const WEB_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
 
 export const SEVERITIES = ['info', 'warning', 'error', 'success'] as const;
 export type Severity = (typeof SEVERITIES)[number];
@@ -36,9 +35,7 @@ export class EmbedFooterDto {
   @MaxChars(DISCORD_LIMITS.footerText)
   text!: string;
 
-  @ApiPropertyOptional({ format: 'uri', example: 'https://example.com/icon.png' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl({ example: 'https://example.com/icon.png' })
   icon_url?: string;
 }
 
@@ -49,14 +46,10 @@ export class EmbedAuthorDto {
   @MaxChars(DISCORD_LIMITS.authorName)
   name!: string;
 
-  @ApiPropertyOptional({ format: 'uri' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl()
   url?: string;
 
-  @ApiPropertyOptional({ format: 'uri' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl()
   icon_url?: string;
 }
 
@@ -99,9 +92,7 @@ export class EmbedDto {
   @MaxChars(DISCORD_LIMITS.embedDescription)
   description?: string;
 
-  @ApiPropertyOptional({ format: 'uri', description: 'Makes the title a link.' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl({ description: 'Makes the title a link.' })
   url?: string;
 
   @ApiPropertyOptional({ format: 'date-time', example: '2025-01-31T12:00:00Z' })
@@ -186,9 +177,7 @@ export class NotificationContentDto {
   @NeedsEmbed()
   username?: string;
 
-  @ApiPropertyOptional({ format: 'uri', description: 'Icon of the author line, next to `username`.' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl({ description: 'Icon of the author line, next to `username`.' })
   @NeedsEmbed()
   avatarUrl?: string;
 }

@@ -33,9 +33,8 @@ import type {
   StickerInput,
 } from './discord-message.input';
 import { DISCORD_LIMITS, WIDTH, isValidLocale, isValidTimeZone, normaliseColor } from './discord-message.normaliser';
-import { OptionalNested, OptionalNestedArray } from '../common/dto';
+import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
 
-const WEB_URL = { protocols: ['http', 'https'], require_protocol: true, require_tld: false };
 const SNOWFLAKE = /^\d{17,20}$/;
 const SNOWFLAKE_MESSAGE = 'must be a Discord id (17–20 digits)';
 
@@ -86,13 +85,10 @@ export class MessageAuthorDto implements MessageAuthorInput {
   @MaxLength(DISCORD_LIMITS.name)
   name!: string;
 
-  @ApiPropertyOptional({
-    format: 'uri',
+  @OptionalWebUrl({
     example: 'https://cdn.discordapp.com/embed/avatars/0.png',
     description: 'Fetched by Herald only from RENDER_FETCH_ALLOWLIST hosts; missing or failing → default avatar',
   })
-  @IsOptional()
-  @IsUrl(WEB_URL)
   avatarUrl?: string;
 
   @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'integer' }], example: '#5865f2', description: 'Role colour: "#rrggbb" or integer' })
@@ -197,9 +193,7 @@ export class CustomEmojiDto implements CustomEmojiInput {
   @Matches(SNOWFLAKE, { message: `id ${SNOWFLAKE_MESSAGE}` })
   id!: string;
 
-  @ApiPropertyOptional({ format: 'uri', description: "Defaults to Discord's CDN picture for the id" })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl({ description: "Defaults to Discord's CDN picture for the id" })
   url?: string;
 }
 
@@ -252,9 +246,7 @@ export class EmbedMediaDto {
   @IsUrl(WEB_URL)
   url!: string;
 
-  @ApiPropertyOptional({ format: 'uri', description: "Discord's media-proxy copy; fetched in preference to url" })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl({ description: "Discord's media-proxy copy; fetched in preference to url" })
   proxy_url?: string;
 
   @ApiPropertyOptional({ minimum: 1 })
@@ -277,19 +269,13 @@ export class EmbedAuthorDto {
   @MaxLength(DISCORD_LIMITS.authorName)
   name!: string;
 
-  @ApiPropertyOptional({ format: 'uri' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl()
   url?: string;
 
-  @ApiPropertyOptional({ format: 'uri' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl()
   icon_url?: string;
 
-  @ApiPropertyOptional({ format: 'uri' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl()
   proxy_icon_url?: string;
 }
 
@@ -300,14 +286,10 @@ export class EmbedFooterDto {
   @MaxLength(DISCORD_LIMITS.footerText)
   text!: string;
 
-  @ApiPropertyOptional({ format: 'uri' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl()
   icon_url?: string;
 
-  @ApiPropertyOptional({ format: 'uri' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl()
   proxy_icon_url?: string;
 }
 
@@ -318,9 +300,7 @@ export class EmbedProviderDto {
   @MaxLength(DISCORD_LIMITS.authorName)
   name?: string;
 
-  @ApiPropertyOptional({ format: 'uri' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl()
   url?: string;
 }
 
@@ -356,9 +336,7 @@ export class EmbedDto implements EmbedInput {
   @MaxLength(DISCORD_LIMITS.embedDescription)
   description?: string;
 
-  @ApiPropertyOptional({ format: 'uri', description: 'Makes the title a (drawn, not clickable) link' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl({ description: 'Makes the title a (drawn, not clickable) link' })
   url?: string;
 
   @ApiPropertyOptional({ format: 'date-time' })
@@ -404,9 +382,7 @@ export class ReactionEmojiDto {
   @Matches(SNOWFLAKE, { message: `id ${SNOWFLAKE_MESSAGE}` })
   id?: string;
 
-  @ApiPropertyOptional({ format: 'uri', description: "Custom emoji picture; defaults to Discord's CDN for the id" })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl({ description: "Custom emoji picture; defaults to Discord's CDN for the id" })
   url?: string;
 }
 
@@ -434,9 +410,7 @@ export class StickerDto implements StickerInput {
   @MaxLength(64)
   name!: string;
 
-  @ApiPropertyOptional({ format: 'uri', description: 'PNG/APNG/GIF picture; Lottie stickers have none (drawn as a named card)' })
-  @IsOptional()
-  @IsUrl(WEB_URL)
+  @OptionalWebUrl({ description: 'PNG/APNG/GIF picture; Lottie stickers have none (drawn as a named card)' })
   url?: string;
 }
 
