@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { backoffDelay } from '../common/backoff';
+import { leaseOwnerId } from '../common/lease-owner';
 import { telemetry } from '../common/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { BackendClient } from './backend-client';
@@ -23,7 +22,7 @@ const PER_MESSAGE_BURST = 8;
 @Injectable()
 export class BackendCallbackWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(BackendCallbackWorker.name);
-  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly owner = leaseOwnerId();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private again = false;

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { backoffDelay } from '../common/backoff';
+import { leaseOwnerId } from '../common/lease-owner';
 import { telemetry } from '../common/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { RenderService } from '../render/render.service';
@@ -25,7 +24,7 @@ const MAX_ROUNDS = 4;
 @Injectable()
 export class MessageImageWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(MessageImageWorker.name);
-  private readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  private readonly owner = leaseOwnerId();
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private polling = false;

@@ -1,8 +1,7 @@
 import { DiscordAPIError, RateLimitError } from '@discordjs/rest';
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import { backoffDelay } from '../common/backoff';
+import { leaseOwnerId } from '../common/lease-owner';
 import { telemetry } from '../common/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DiscordRest, describeDiscordError, isPermanentDiscordError } from '../discord/discord-rest';
@@ -38,7 +37,7 @@ const deliveries = telemetry.counter('herald_notify_discord_calls_total', 'Disco
 @Injectable()
 export class NotificationDeliveryWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(NotificationDeliveryWorker.name);
-  private readonly owner = `${hostname()}/${process.pid}/${randomUUID().slice(0, 8)}`;
+  private readonly owner = leaseOwnerId();
   private readonly channelsInFlight = new Set<string>();
   /** Channels that got new work while being drained, so the drain looks once more before it stops. */
   private readonly recheck = new Set<string>();

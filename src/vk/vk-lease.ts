@@ -1,11 +1,10 @@
 // The single-poller guarantee: a replica polls a community only while it holds that community's lease in MongoDB.
 // VK hands each getLongPollServer caller a fresh key and invalidates the previous one, so two pollers would keep
 // stealing each other's key; the lease keeps every other replica on standby until the holder stops renewing.
-import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import { leaseOwnerId } from '../common/lease-owner';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { NO_LEASE, VkPollerState } from './vk.schemas';
 
@@ -23,7 +22,7 @@ export class VkLeaseLostError extends Error {
 @Injectable()
 export class VkLease {
   /** Who we are in the lease document: host, pid and a random part (two processes in one pod stay distinct). */
-  readonly holder = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  readonly holder = leaseOwnerId();
   /** True while this process believes it holds the lease; every write that needs the lease re-checks it in MongoDB. */
   held = false;
   private readonly groupId: number;
