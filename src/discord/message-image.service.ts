@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Message, PartialMessage } from 'discord.js';
+import { KeyedSerializer } from '../common/keyed-serializer';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DiscordGateway } from './discord-gateway';
 import { MessageImageStore } from './message-image.store';
@@ -13,7 +14,7 @@ import { snapshotOf } from './message-snapshot';
 @Injectable()
 export class MessageImageService {
   private readonly logger = new Logger(MessageImageService.name);
-  private readonly perMessage = new Map<string, Promise<void>>();
+  private readonly perMessage = new KeyedSerializer();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -23,16 +24,16 @@ export class MessageImageService {
   ) {}
 
   messageCreated(message: Message): Promise<void> {
-    return this.inOrder(message.id, () => this.recordCreated(message));
+    return this.perMessage.run(message.id, () => this.recordCreated(message));
   }
 
   messageEdited(edited: Message | PartialMessage): Promise<void> {
-    return this.inOrder(edited.id, () => this.recordEdited(edited));
+    return this.perMessage.run(edited.id, () => this.recordEdited(edited));
   }
 
   /** Works from the records alone: the messages may be long gone from every cache (sent before a restart). */
   async messagesDeleted(messageIds: string[]): Promise<void> {
-    await Promise.all(messageIds.map((messageId) => this.inOrder(messageId, () => this.recordDeleted(messageId))));
+    await Promise.all(messageIds.map((messageId) => this.perMessage.run(messageId, () => this.recordDeleted(messageId))));
   }
 
   private async recordCreated(message: Message): Promise<void> {
@@ -66,20 +67,6 @@ export class MessageImageService {
     if (!(await this.store.recordDelete(messageId))) return;
     this.logger.log({ messageId }, 'Message deleted');
     await this.worker.runNow(messageId);
-  }
-
-  private inOrder(messageId: string, work: () => Promise<void>): Promise<void> {
-    const previous = this.perMessage.get(messageId) ?? Promise.resolve();
-    const next = previous.then(work);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.perMessage.set(messageId, settled);
-    void settled.then(() => {
-      if (this.perMessage.get(messageId) === settled) this.perMessage.delete(messageId);
-    });
-    return next;
   }
 
   /** Messages people write in guild channels the bot is asked to watch; not its own, not other bots' by default. */
