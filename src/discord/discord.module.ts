@@ -1,11 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
-import { GatewayIntentBits, Partials } from 'discord.js';
 import { NecordModule } from 'necord';
 import type { AppConfig } from '../config/config';
 import { RenderModule } from '../render/render.module';
 import { BackendCallbackWorker } from './backend-callback.worker';
 import { BackendClient } from './backend-client';
+import { BOT_INTENTS, BOT_PARTIALS } from './discord-client-options';
 import { DiscordGateway } from './discord-gateway';
 import { DiscordMessagesUpdate } from './discord-messages.update';
 import { DiscordPresenceUpdate } from './discord-presence.update';
@@ -25,10 +25,8 @@ export class DiscordModule {
       imports: [
         NecordModule.forRoot({
           token: config.discord.token ?? '',
-          intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
-          // Edits and deletes of messages sent before the last restart are not in any cache; without these
-          // partials discord.js would drop those events.
-          partials: [Partials.Message, Partials.Channel],
+          intents: BOT_INTENTS,
+          partials: BOT_PARTIALS,
           rest: { api: config.discord.apiUrl, cdn: config.discord.cdnUrl },
           // Herald has no slash commands; registering none would still PUT an empty list on every start.
           skipRegistration: true,

@@ -1,5 +1,6 @@
-import { Client, Events, GatewayIntentBits, Partials, type Message } from 'discord.js';
+import type { Client, Message } from 'discord.js';
 import { startDiscordStandIn, type DiscordStandIn, type UserMessage } from '../../test/stand-ins/discord';
+import { loggedInBotClient, nextMessage } from '../../test/support/discord-client';
 import { loadConfig } from '../config/config';
 import { DiscordGateway } from './discord-gateway';
 import { MessageImageService } from './message-image.service';
@@ -16,14 +17,7 @@ describe('MessageImageService: which messages are rendered', () => {
 
   beforeAll(async () => {
     standIn = await startDiscordStandIn();
-    client = new Client({
-      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
-      partials: [Partials.Message, Partials.Channel],
-      rest: { api: standIn.apiUrl, cdn: standIn.cdnUrl },
-    });
-    const ready = new Promise((resolve) => client.once(Events.ClientReady, resolve));
-    await client.login(standIn.token);
-    await ready;
+    client = await loggedInBotClient(standIn);
   });
 
   afterAll(async () => {
@@ -45,14 +39,7 @@ describe('MessageImageService: which messages are rendered', () => {
   }
 
   async function received(message: UserMessage): Promise<Message> {
-    const arrived = new Promise<Message>((resolve) => {
-      const listener = (candidate: Message): void => {
-        if (candidate.content !== message.content) return;
-        client.off(Events.MessageCreate, listener);
-        resolve(candidate);
-      };
-      client.on(Events.MessageCreate, listener);
-    });
+    const arrived = nextMessage(client, (candidate) => candidate.content === message.content);
     if (message.author.id === standIn.bot.id) {
       await (client.channels.cache.get(message.channelId) as { send(content: string): Promise<unknown> }).send(message.content ?? '');
     } else {

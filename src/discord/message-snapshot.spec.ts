@@ -1,5 +1,6 @@
-import { Client, Events, GatewayIntentBits, Partials, type Message } from 'discord.js';
+import type { Client, Message } from 'discord.js';
 import { solidPng, startDiscordStandIn, type DiscordStandIn, type UserMessage } from '../../test/stand-ins/discord';
+import { loggedInBotClient, nextMessage } from '../../test/support/discord-client';
 import { DiscordGateway } from './discord-gateway';
 import { imageKey, shownHash, snapshotOf, type MessageSnapshot } from './message-snapshot';
 
@@ -13,14 +14,7 @@ describe('snapshotOf', () => {
 
   beforeAll(async () => {
     standIn = await startDiscordStandIn();
-    client = new Client({
-      intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
-      partials: [Partials.Message, Partials.Channel],
-      rest: { api: standIn.apiUrl, cdn: standIn.cdnUrl },
-    });
-    const ready = new Promise((resolve) => client.once(Events.ClientReady, resolve));
-    await client.login(standIn.token);
-    await ready;
+    client = await loggedInBotClient(standIn);
     gateway = new DiscordGateway(client);
   });
 
@@ -30,14 +24,7 @@ describe('snapshotOf', () => {
   });
 
   async function snapshotOfPosted(message: Omit<UserMessage, 'channelId'>): Promise<MessageSnapshot> {
-    const received = new Promise<Message>((resolve) => {
-      const listener = (candidate: Message): void => {
-        if (candidate.author.id !== message.author.id) return;
-        client.off(Events.MessageCreate, listener);
-        resolve(candidate);
-      };
-      client.on(Events.MessageCreate, listener);
-    });
+    const received = nextMessage(client, (candidate) => candidate.author.id === message.author.id);
     standIn.messageCreate({ channelId: standIn.channels.general!.id, ...message });
     const posted = await received;
     if (!posted.inGuild()) throw new Error('expected a guild message');
