@@ -1,7 +1,7 @@
 // The team's backend as Herald's Discord bot sees it: an HTTP endpoint that takes message-image callbacks with
 // `Authorization: Bearer <SYSTEM_TOKEN>`, records what it accepted, and can be switched down and up again.
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import { RestartableServer } from '../http-receiver/restartable-server';
 
 /** The callback contract, declared here on the receiving side so the test checks Herald against it. */
 export interface MessageImageCallback {
@@ -30,21 +30,27 @@ export class BackendReceiver {
   readonly accepted: ReceivedCallback[] = [];
   /** Requests refused (401 for a wrong token, 503 while down). */
   refused = 0;
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
   private answer503 = false;
-  private port = 0;
+  private readonly server = new RestartableServer((request, body, response) => {
+    if (request.headers.authorization !== `Bearer ${this.token}` || this.answer503) {
+      this.refused++;
+      response.writeHead(this.answer503 ? 503 : 401).end();
+      return;
+    }
+    this.accepted.push({ headers: request.headers, body: JSON.parse(body.toString('utf8')) as MessageImageCallback, at: new Date() });
+    response.writeHead(204).end();
+  });
 
   private constructor(private readonly token: string) {}
 
   static async start(token: string): Promise<BackendReceiver> {
     const receiver = new BackendReceiver(token);
-    await receiver.listen();
+    await receiver.server.up();
     return receiver;
   }
 
   get url(): string {
-    return `http://127.0.0.1:${this.port}/herald/discord-images`;
+    return `http://127.0.0.1:${this.server.listeningPort}/herald/discord-images`;
   }
 
   /** Accepted callbacks, optionally only those of one message or one event. */
@@ -75,49 +81,15 @@ export class BackendReceiver {
       this.answer503 = true;
       return;
     }
-    const server = this.server;
-    if (!server) return;
-    this.server = null;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.server.down();
   }
 
   async up(): Promise<void> {
     this.answer503 = false;
-    if (!this.server) await this.listen(this.port);
+    await this.server.up();
   }
 
   async stop(): Promise<void> {
     await this.down('refuse-connections');
-  }
-
-  private async listen(port = 0): Promise<void> {
-    const server = createServer((request, response) => {
-      const chunks: Buffer[] = [];
-      request.on('data', (chunk: Buffer) => chunks.push(chunk));
-      request.on('end', () => {
-        if (request.headers.authorization !== `Bearer ${this.token}` || this.answer503) {
-          this.refused++;
-          response.writeHead(this.answer503 ? 503 : 401).end();
-          return;
-        }
-        this.accepted.push({
-          headers: request.headers,
-          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as MessageImageCallback,
-          at: new Date(),
-        });
-        response.writeHead(204).end();
-      });
-    });
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve());
-    });
-    this.server = server;
-    this.port = (server.address() as AddressInfo).port;
   }
 }

@@ -1,8 +1,8 @@
 // A webhook receiver that checks Herald's `X-Herald-Signature: sha256=<hex>` HMAC the way a real consumer would,
 // records what it accepted, and can be told to answer errors or go down (connection refused) for a while.
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import { RestartableServer } from './restartable-server';
 
 export interface ReceivedRequest {
   path: string;
@@ -17,10 +17,27 @@ export class HttpReceiver {
   readonly accepted: ReceivedRequest[] = [];
   /** Every request, including the ones it refused. */
   readonly all: ReceivedRequest[] = [];
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
   private failStatus: number | null = null;
-  private port = 0;
+  private readonly server = new RestartableServer((request, raw, response) => {
+    const received: ReceivedRequest = {
+      path: request.url ?? '/',
+      headers: request.headers,
+      rawBody: raw.toString('utf8'),
+      body: safeParse(raw.toString('utf8')),
+      signatureValid: this.verify(raw, request.headers['x-herald-signature']),
+    };
+    this.all.push(received);
+    if (this.failStatus !== null) {
+      response.writeHead(this.failStatus).end('failing on purpose');
+      return;
+    }
+    if (!received.signatureValid) {
+      response.writeHead(401).end('bad signature');
+      return;
+    }
+    this.accepted.push(received);
+    response.writeHead(204).end();
+  });
 
   private constructor(private readonly secret: string) {}
 
@@ -31,7 +48,7 @@ export class HttpReceiver {
   }
 
   url(path = '/hook'): string {
-    return `http://127.0.0.1:${this.port}${path}`;
+    return `http://127.0.0.1:${this.server.listeningPort}${path}`;
   }
 
   /** Answer every request with `status` until `recover()`. */
@@ -45,46 +62,11 @@ export class HttpReceiver {
 
   /** Stop listening (clients get connection refused); `up()` listens again on the same port. */
   async down(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    this.server = null;
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.server.down();
   }
 
   async up(): Promise<void> {
-    const server = createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        const received: ReceivedRequest = {
-          path: req.url ?? '/',
-          headers: req.headers,
-          rawBody: raw.toString('utf8'),
-          body: safeParse(raw.toString('utf8')),
-          signatureValid: this.verify(raw, req.headers['x-herald-signature']),
-        };
-        this.all.push(received);
-        if (this.failStatus !== null) {
-          res.writeHead(this.failStatus).end('failing on purpose');
-          return;
-        }
-        if (!received.signatureValid) {
-          res.writeHead(401).end('bad signature');
-          return;
-        }
-        this.accepted.push(received);
-        res.writeHead(204).end();
-      });
-    });
-    server.on('connection', (socket) => {
-      this.sockets.add(socket);
-      socket.on('close', () => this.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as AddressInfo).port;
-    this.server = server;
+    await this.server.up();
   }
 
   async close(): Promise<void> {
