@@ -5,15 +5,18 @@ import { ArrayMaxSize, IsArray, IsOptional, IsUrl, ValidateNested } from 'class-
 
 type DtoClass = abstract new (...args: never[]) => object;
 
+/** What a field's Swagger entry may add to what these decorators document. */
+type FieldDoc = Pick<ApiPropertyOptions, 'description'>;
+
 /** An optional nested object: documented, validated field by field, errors named `parent.child`. */
-export function OptionalNested(type: () => DtoClass) {
-  return applyDecorators(ApiPropertyOptional({ type }), IsOptional(), ValidateNested(), Type(type));
+export function OptionalNested(type: () => DtoClass, doc: FieldDoc = {}) {
+  return applyDecorators(ApiPropertyOptional({ type, ...doc }), IsOptional(), ValidateNested(), Type(type));
 }
 
 /** An optional list of nested objects of at most `maxItems`: documented, each item validated (`list[2].field`). */
-export function OptionalNestedArray(type: () => DtoClass, maxItems: number) {
+export function OptionalNestedArray(type: () => DtoClass, maxItems: number, doc: FieldDoc = {}) {
   return applyDecorators(
-    ApiPropertyOptional({ type: () => [type()], maxItems }),
+    ApiPropertyOptional({ type: () => [type()], maxItems, ...doc }),
     IsOptional(),
     IsArray(),
     ArrayMaxSize(maxItems),

@@ -17,6 +17,7 @@ import {
   ValidateNested,
   ValidationOptions,
 } from 'class-validator';
+import { OptionalNestedArray } from '../common/dto';
 import { CHART_KINDS, CHART_THEMES, THRESHOLD_DIRECTIONS, THRESHOLD_LEVELS } from './chart-input';
 import type { ChartKind, ChartTheme, ThresholdDirection, ThresholdLevel } from './chart-input';
 
@@ -165,12 +166,7 @@ export class ChartDto {
   @Type(() => ChartSeriesDto)
   series!: ChartSeriesDto[];
 
-  @ApiPropertyOptional({ type: [ChartThresholdDto], description: 'Drawn as dashed lines with shaded bands; colour a stat panel' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(10)
-  @ValidateNested({ each: true })
-  @Type(() => ChartThresholdDto)
+  @OptionalNestedArray(() => ChartThresholdDto, 10, { description: 'Drawn as dashed lines with shaded bands; colour a stat panel' })
   thresholds?: ChartThresholdDto[];
 
   @ApiPropertyOptional({ example: 800, minimum: 100, description: 'Pixels; default 800 (stat 400), at most METRICS_MAX_WIDTH' })

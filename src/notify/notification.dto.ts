@@ -143,16 +143,9 @@ export class NotificationContentDto {
   @MaxChars(DISCORD_LIMITS.content)
   content?: string;
 
-  @ApiPropertyOptional({
-    type: [EmbedDto],
-    maxItems: DISCORD_LIMITS.embeds,
+  @OptionalNestedArray(() => EmbedDto, DISCORD_LIMITS.embeds, {
     description: `Discord embeds. All of them together may hold at most ${DISCORD_LIMITS.embedsTotal} characters of text.`,
   })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(DISCORD_LIMITS.embeds)
-  @ValidateNested({ each: true })
-  @Type(() => EmbedDto)
   @EmbedsWithinTotalLimit()
   embeds?: EmbedDto[];
 

@@ -103,10 +103,7 @@ export class MessageAuthorDto implements MessageAuthorInput {
 }
 
 export class ReplyDto implements ReplyInput {
-  @ApiPropertyOptional({ type: MessageAuthorDto, description: 'Absent when the replied-to message was deleted' })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => MessageAuthorDto)
+  @OptionalNested(() => MessageAuthorDto, { description: 'Absent when the replied-to message was deleted' })
   author?: MessageAuthorDto;
 
   @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, example: 'Is the nightly build green?' })
@@ -163,28 +160,13 @@ export class MentionedChannelDto implements MentionedChannelInput {
 }
 
 export class MentionsDto implements MentionsInput {
-  @ApiPropertyOptional({ type: [MentionedUserDto], description: 'Names for `<@id>` in the text' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @ValidateNested({ each: true })
-  @Type(() => MentionedUserDto)
+  @OptionalNestedArray(() => MentionedUserDto, 100, { description: 'Names for `<@id>` in the text' })
   users?: MentionedUserDto[];
 
-  @ApiPropertyOptional({ type: [MentionedRoleDto], description: 'Names and colours for `<@&id>`' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @ValidateNested({ each: true })
-  @Type(() => MentionedRoleDto)
+  @OptionalNestedArray(() => MentionedRoleDto, 100, { description: 'Names and colours for `<@&id>`' })
   roles?: MentionedRoleDto[];
 
-  @ApiPropertyOptional({ type: [MentionedChannelDto], description: 'Names for `<#id>`' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(100)
-  @ValidateNested({ each: true })
-  @Type(() => MentionedChannelDto)
+  @OptionalNestedArray(() => MentionedChannelDto, 100, { description: 'Names for `<#id>`' })
   channels?: MentionedChannelDto[];
 }
 
@@ -436,21 +418,13 @@ export class RenderDiscordMessageDto implements DiscordMessageInput {
   @IsISO8601()
   editedTimestamp?: string;
 
-  @ApiPropertyOptional({ type: ReplyDto, description: 'The message this one answers (reply line above it)' })
-  @IsOptional()
-  @ValidateNested()
-  @Type(() => ReplyDto)
+  @OptionalNested(() => ReplyDto, { description: 'The message this one answers (reply line above it)' })
   reply?: ReplyDto;
 
   @OptionalNested(() => MentionsDto)
   mentions?: MentionsDto;
 
-  @ApiPropertyOptional({ type: [CustomEmojiDto], description: 'Where to fetch custom emoji used in the text (optional)' })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(200)
-  @ValidateNested({ each: true })
-  @Type(() => CustomEmojiDto)
+  @OptionalNestedArray(() => CustomEmojiDto, 200, { description: 'Where to fetch custom emoji used in the text (optional)' })
   emojis?: CustomEmojiDto[];
 
   @OptionalNestedArray(() => AttachmentDto, DISCORD_LIMITS.attachments)
