@@ -8,7 +8,7 @@ import { fetchMessageImages } from './discord-message.images';
 import { normaliseDiscordMessage } from './discord-message.normaliser';
 import { ImageFetcher } from './image-fetcher';
 import { LruCache } from './lru-cache';
-import { DISCORD_MESSAGE_TEMPLATE, type RenderedImage, TemplateRenderer } from './template-renderer';
+import { DISCORD_MESSAGE_TEMPLATE, type RenderedImage, TemplateRenderer, renderStepSeconds } from './template-renderer';
 
 export interface CachedRender extends RenderedImage {
   /** Content address: sha256 of template, template version and normalised input. */
@@ -26,10 +26,6 @@ export interface StoredRender {
 }
 
 const cacheLookups = telemetry.counter('herald_render_cache_total', 'Render cache lookups by where the image came from', ['template', 'source']);
-const fetchSeconds = telemetry.histogram('herald_render_step_seconds', 'Duration of each rendering step (lease, patch, screenshot)', [
-  'template',
-  'step',
-]);
 
 /** Width and height from a PNG's IHDR chunk (bytes 16–23), for images that come back from the cache. */
 function pngSize(png: Buffer): { width: number; height: number } {
@@ -73,7 +69,7 @@ export class RenderService implements OnModuleDestroy {
     return this.cached(DISCORD_MESSAGE_TEMPLATE, message, async () => {
       const started = process.hrtime.bigint();
       const view = await fetchMessageImages(message, (source) => this.images.fetchInline(source));
-      fetchSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
+      renderStepSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
       return view;
     });
   }

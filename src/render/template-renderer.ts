@@ -35,7 +35,8 @@ interface TemplateManifest {
 /** Pages keep the pool's viewport width; tall renders are captured beyond it instead of resizing the page. */
 const VIEWPORT = { width: 1280, height: 1024 };
 
-const stepSeconds = telemetry.histogram('herald_render_step_seconds', 'Duration of each rendering step (lease, patch, screenshot)', [
+/** Per-step render durations; RenderService adds the `images` step (fetching pictures) to the same histogram. */
+export const renderStepSeconds = telemetry.histogram('herald_render_step_seconds', 'Duration of each rendering step (lease, images, patch, screenshot)', [
   'template',
   'step',
 ]);
@@ -127,15 +128,15 @@ export class TemplateRenderer implements OnModuleInit {
   private async renderOnce(template: string, input: unknown): Promise<RenderedImage> {
     const leaseStarted = process.hrtime.bigint();
     return this.pool.lease(template, async (page) => {
-      stepSeconds.observe({ template, step: 'lease' }, seconds(leaseStarted));
+      renderStepSeconds.observe({ template, step: 'lease' }, seconds(leaseStarted));
 
       const patchStarted = process.hrtime.bigint();
       const size = await this.patch(page, input);
-      stepSeconds.observe({ template, step: 'patch' }, seconds(patchStarted));
+      renderStepSeconds.observe({ template, step: 'patch' }, seconds(patchStarted));
 
       const shotStarted = process.hrtime.bigint();
       const png = await this.screenshot(page, size);
-      stepSeconds.observe({ template, step: 'screenshot' }, seconds(shotStarted));
+      renderStepSeconds.observe({ template, step: 'screenshot' }, seconds(shotStarted));
       return { png, width: size.width, height: size.height };
     });
   }
