@@ -2,7 +2,6 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { NecordModule } from 'necord';
 import type { AppConfig } from '../config/config';
-import { RenderModule } from '../render/render.module';
 import { BackendCallbackWorker } from './backend-callback.worker';
 import { BackendClient } from './backend-client';
 import { BOT_INTENTS, BOT_PARTIALS } from './discord-client-options';
@@ -32,7 +31,6 @@ export class DiscordModule {
           skipRegistration: true,
         }),
         MongooseModule.forFeature([{ name: MessageImage.name, schema: MessageImageSchema }]),
-        RenderModule.register(config),
       ],
       providers: [
         DiscordGateway,
