@@ -69,8 +69,19 @@ function round(value) {
   return Math.round(value * 100) / 100;
 }
 
+/** A job (one render or screenshot) this slow has hung: the run stops and says so instead of waiting forever. */
+const JOB_TIMEOUT_MS = 60_000;
+
+function withinJobTimeout(promise, label) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${label}: a job did not finish within ${JOB_TIMEOUT_MS / 1000} s (a hung page or screenshot); no figures from this run`)), JOB_TIMEOUT_MS);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** Runs `total` jobs with at most `concurrency` at once; answers per-job latency and wall time. */
-async function measure(total, concurrency, job) {
+async function measure(label, total, concurrency, job) {
   const latencies = [];
   let next = 0;
   const started = performance.now();
@@ -79,7 +90,7 @@ async function measure(total, concurrency, job) {
       while (next < total) {
         const index = next++;
         const t0 = performance.now();
-        await job(index);
+        await withinJobTimeout(job(index), label);
         latencies.push(performance.now() - t0);
       }
     }),
@@ -110,7 +121,7 @@ async function renderInFreshPage(context, templateUrl, input) {
 }
 
 async function benchNewBrowser(workload) {
-  const { latencies, wallMs } = await measure(SAMPLES.newBrowser, 1, async (index) => {
+  const { latencies, wallMs } = await measure(`${workload.name}: new browser`, SAMPLES.newBrowser, 1, async (index) => {
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     try {
       const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
@@ -133,10 +144,10 @@ async function benchNewContext(workload) {
         await context.close();
       }
     };
-    await measure(2, 1, job);
+    await measure(`${workload.name}: new context`, 2, 1, job);
     const out = {};
     for (const concurrency of [1, 4]) {
-      const { latencies, wallMs } = await measure(SAMPLES.newContext, concurrency, job);
+      const { latencies, wallMs } = await measure(`${workload.name}: new context c${concurrency}`, SAMPLES.newContext, concurrency, job);
       out[`c${concurrency}`] = stats(latencies, wallMs);
     }
     return out;
@@ -156,7 +167,7 @@ async function benchHeraldAndFloor(harness, workload) {
     const render = (index) => herald.render(workload.template, workload.inputs[index % workload.inputs.length]);
     // Warm every page (JIT, fonts, the pictures a page keeps decoded) before measuring, as a running service is:
     // each page should have seen every input, as the floor's pages have laid theirs out before being timed.
-    await measure(SAMPLES.warmUpPasses * PAGES * workload.inputs.length, PAGES, render);
+    await measure(`${workload.name}: herald warm-up`, SAMPLES.warmUpPasses * PAGES * workload.inputs.length, PAGES, render);
 
     const floorPages = [];
     for (let i = 0; i < PAGES; i++) {
@@ -176,7 +187,7 @@ async function benchHeraldAndFloor(harness, workload) {
     };
     const perRound = (total) => Math.max(1, Math.ceil(total / ROUNDS));
     for (let round = 0; round < ROUNDS; round++) {
-      for (const concurrency of [1, 2, 4]) record(`herald c${concurrency}`, await measure(perRound(SAMPLES.herald), concurrency, render));
+      for (const concurrency of [1, 2, 4]) record(`herald c${concurrency}`, await measure(`${workload.name}: herald c${concurrency}`, perRound(SAMPLES.herald), concurrency, render));
       for (const pageCount of [1, PAGES]) {
         // Only the screenshot is timed: each page first lays out an input (untimed), then is shot again and again.
         const used = floorPages.slice(0, pageCount);
@@ -185,7 +196,7 @@ async function benchHeraldAndFloor(harness, workload) {
         for (let input = 0; input < inputs; input++) {
           const sizes = await Promise.all(used.map(({ page }, index) => page.evaluate((view) => window.herald.render(view), workload.inputs[(input + index) % inputs])));
           await Promise.all(used.map(({ session }, index) => screenshot(session, sizes[index]))); // untimed first shot
-          record(`floor ${pageCount}`, await measure(shots * pageCount, pageCount, (job) => screenshot(used[job % pageCount].session, sizes[job % pageCount])));
+          record(`floor ${pageCount}`, await measure(`${workload.name}: raw floor ${pageCount}`, shots * pageCount, pageCount, (job) => screenshot(used[job % pageCount].session, sizes[job % pageCount])));
         }
       }
     }
@@ -285,5 +296,6 @@ async function main() {
 
 main().catch((error) => {
   console.error(error);
-  process.exitCode = 1;
+  // Exit rather than wait: a hung job leaves browsers and pending promises that would keep the process alive.
+  process.exit(1);
 });
