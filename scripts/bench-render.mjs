@@ -24,10 +24,6 @@ const quick = args.includes('--quick');
 const outPath = resolve(root, args.includes('--out') ? args[args.indexOf('--out') + 1] : 'bench/results/render.json');
 
 const CHROMIUM = process.env.BROWSER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
-// Same flags as the pool (src/browser/browser-pool.ts), read from the harness once it is loaded.
-let CHROMIUM_ARGS = [];
-// Same viewport and screenshot options as src/render/template-renderer.ts.
-const VIEWPORT = { width: 1280, height: 1024 };
 const ROUNDS = 3;
 const SAMPLES = quick
   ? { herald: 24, newBrowser: 3, newContext: 6, floor: 24, warmUpPasses: 2 }
@@ -48,10 +44,15 @@ async function loadHarness() {
     packages: 'external',
     logLevel: 'warning',
   });
-  const harness = createRequire(import.meta.url)(outfile);
+  const loaded = createRequire(import.meta.url)(outfile);
   await rm(outfile, { force: true });
-  return harness;
+  return loaded;
 }
+
+const harness = await loadHarness();
+// The pool's Chromium flags, viewport and screenshot parameters, read from Herald's code so every approach launches,
+// lays out and captures exactly as Herald does.
+const { CHROMIUM_ARGS, VIEWPORT, screenshotParams } = harness;
 
 function stats(latencies, wallMs) {
   const sorted = [...latencies].sort((a, b) => a - b);
@@ -99,14 +100,7 @@ async function measure(label, total, concurrency, job) {
 }
 
 async function screenshot(session, size) {
-  const width = Math.max(1, Math.ceil(size.width));
-  const height = Math.max(1, Math.ceil(size.height));
-  const { data } = await session.send('Page.captureScreenshot', {
-    format: 'png',
-    clip: { x: 0, y: 0, width, height, scale: 1 },
-    captureBeyondViewport: width > VIEWPORT.width || height > VIEWPORT.height,
-    optimizeForSpeed: false,
-  });
+  const { data } = await session.send('Page.captureScreenshot', screenshotParams(size));
   return data.length;
 }
 
@@ -160,7 +154,7 @@ async function benchNewContext(workload) {
  * Herald and the raw floor are measured in alternating rounds in one run, so a neighbour's burst of CPU on a shared
  * machine lands on both rather than on whichever happened to run then.
  */
-async function benchHeraldAndFloor(harness, workload) {
+async function benchHeraldAndFloor(workload) {
   const herald = await harness.startHeraldRenderer(PAGES);
   const floorBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
@@ -223,8 +217,6 @@ function printTable(name, rows) {
 }
 
 async function main() {
-  const harness = await loadHarness();
-  CHROMIUM_ARGS = harness.CHROMIUM_ARGS;
   const templateUrl = (template) => pathToFileURL(join(harness.STATIC_DIR, template, 'index.html')).href;
 
   // Each workload: a built template and the inputs its window.herald.render takes.
@@ -250,7 +242,7 @@ async function main() {
   for (const workload of WORKLOADS) {
     const spec = { ...workload, url: templateUrl(workload.template) };
     console.error(`[bench] ${workload.name}: ${workload.inputs.length} inputs; herald and raw floor, ${ROUNDS} alternating rounds…`);
-    const { herald, rawFloor } = await benchHeraldAndFloor(harness, spec);
+    const { herald, rawFloor } = await benchHeraldAndFloor(spec);
     console.error(`[bench] ${workload.name}: new context per render…`);
     const newContext = await benchNewContext(spec);
     console.error(`[bench] ${workload.name}: new browser per render…`);

@@ -241,17 +241,19 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
   /** Whether the requests for a template (those waiting plus `arriving`) outnumber the live pages holding it. */
   private outgrows(templateName: string, arriving: number): boolean {
     if (templateName === ANY_TEMPLATE) return true;
-    const pages = this.slots.filter((slot) => slot.template === templateName && this.isAlive(slot)).length;
     const wanting = this.waiters.filter((waiter) => waiter.template === templateName).length + arriving;
-    return wanting > pages;
+    return wanting > this.livePages(templateName);
   }
 
   /** The free page to re-prepare: an empty or dead one first, else one whose template has the most pages. */
   private evictable(free: Slot[]): Slot {
     const empty = free.find((slot) => !slot.template || !this.isAlive(slot));
     if (empty) return empty;
-    const pagesOf = (slot: Slot) => this.slots.filter((other) => other.template === slot.template && this.isAlive(other)).length;
-    return free.reduce((best, slot) => (pagesOf(slot) > pagesOf(best) ? slot : best));
+    return free.reduce((best, slot) => (this.livePages(slot.template!) > this.livePages(best.template!) ? slot : best));
+  }
+
+  private livePages(templateName: string): number {
+    return this.slots.filter((slot) => slot.template === templateName && this.isAlive(slot)).length;
   }
 
   private isAlive(slot: Slot): boolean {

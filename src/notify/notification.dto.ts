@@ -1,8 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize,
-  IsArray,
   IsBoolean,
   IsIn,
   IsInt,
@@ -15,12 +12,10 @@ import {
   Max,
   Min,
   ValidateIf,
-  ValidateNested,
 } from 'class-validator';
+import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
 import { DISCORD_LIMITS } from '../discord/discord-limits';
 import { EmbedsWithinTotalLimit, IsMessageShorthand, MaxChars, NeedsEmbed, shouldCheckMessage } from './notification-rules';
-import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
-
 
 export const SEVERITIES = ['info', 'warning', 'error', 'success'] as const;
 export type Severity = (typeof SEVERITIES)[number];

@@ -1,8 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
-  ArrayMaxSize,
-  IsArray,
   IsBoolean,
   IsInt,
   IsISO8601,
@@ -18,6 +16,7 @@ import {
   ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
+import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
 import type {
   AttachmentInput,
   CustomEmojiInput,
@@ -33,7 +32,6 @@ import type {
   StickerInput,
 } from './discord-message.input';
 import { DISCORD_LIMITS, WIDTH, isValidLocale, isValidTimeZone, normaliseColor } from './discord-message.normaliser';
-import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
 
 const SNOWFLAKE = /^\d{17,20}$/;
 const SNOWFLAKE_MESSAGE = 'must be a Discord id (17–20 digits)';

@@ -33,7 +33,22 @@ interface TemplateManifest {
 }
 
 /** Pages keep the pool's viewport width; tall renders are captured beyond it instead of resizing the page. */
-const VIEWPORT = { width: 1280, height: 1024 };
+export const VIEWPORT = { width: 1280, height: 1024 };
+
+/**
+ * CDP's own screenshot of just the box a render reports: no full-page capture, no Playwright stability waits. The
+ * render benchmark's raw floor takes its screenshots with the same parameters.
+ */
+export function screenshotParams(size: RenderedSize) {
+  const width = Math.max(1, Math.ceil(size.width));
+  const height = Math.max(1, Math.ceil(size.height));
+  return {
+    format: 'png' as const,
+    clip: { x: 0, y: 0, width, height, scale: 1 },
+    captureBeyondViewport: width > VIEWPORT.width || height > VIEWPORT.height,
+    optimizeForSpeed: false,
+  };
+}
 
 /** Per-step render durations; RenderService adds the `images` step (fetching pictures) to the same histogram. */
 export const renderStepSeconds = telemetry.histogram('herald_render_step_seconds', 'Duration of each rendering step (lease, images, patch, screenshot)', [
@@ -161,17 +176,9 @@ export class TemplateRenderer implements OnModuleInit {
     return size;
   }
 
-  /** CDP's own screenshot of just the message box: no full-page capture, no Playwright stability waits. */
   private async screenshot(page: Page, size: RenderedSize): Promise<Buffer> {
-    const width = Math.max(1, Math.ceil(size.width));
-    const height = Math.max(1, Math.ceil(size.height));
     const { session } = await this.handle(page);
-    const { data } = (await session.send('Page.captureScreenshot', {
-      format: 'png',
-      clip: { x: 0, y: 0, width, height, scale: 1 },
-      captureBeyondViewport: width > VIEWPORT.width || height > VIEWPORT.height,
-      optimizeForSpeed: false,
-    })) as { data: string };
+    const { data } = (await session.send('Page.captureScreenshot', screenshotParams(size))) as { data: string };
     return Buffer.from(data, 'base64');
   }
 

@@ -7,11 +7,13 @@ import { fetchMessageImages } from '../../src/render/discord-message.images';
 import { normaliseDiscordMessage } from '../../src/render/discord-message.normaliser';
 import type { DiscordMessageView } from '../../src/render/discord-message.view';
 import { ImageFetcher } from '../../src/render/image-fetcher';
-import { STATIC_DIR, TemplateRenderer, type RenderedImage } from '../../src/render/template-renderer';
+import { TemplateRenderer, type RenderedImage } from '../../src/render/template-renderer';
 import { startImageServer } from './image-server';
 import { goldenMessages } from './messages';
 
-export { STATIC_DIR };
+// Where built templates live, and the pool's Chromium flags, viewport and screenshot parameters: every approach in
+// the benchmark launches, lays out and captures exactly as Herald does.
+export { STATIC_DIR, VIEWPORT, screenshotParams } from '../../src/render/template-renderer';
 export { CHROMIUM_ARGS } from '../../src/browser/browser-pool';
 /** The metrics-chart workload (test/metrics/bench-inputs.ts). */
 export { metricsChartInputs } from '../metrics/bench-inputs';

@@ -13,15 +13,12 @@ const MAX_DIFF_RATIO = 0.002;
 /** Throws (with where the actual image and the diff were written) unless `actual` matches `<dir>/<name>.png`. */
 export function expectMatchesGolden(dir: string, name: string, actual: Buffer): void {
   const path = join(dir, `${name}.png`);
-  if (process.env.UPDATE_GOLDENS === '1') {
+  const updating = process.env.UPDATE_GOLDENS === '1';
+  if (updating || !existsSync(path)) {
     mkdirSync(dir, { recursive: true });
     writeFileSync(path, actual);
-    return;
-  }
-  if (!existsSync(path)) {
+    if (updating) return;
     // A new golden is written for a person to look at and commit; the run still fails so it is not taken on trust.
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(path, actual);
     throw new Error(`wrote a new golden ${path}: look at it, commit it, run again`);
   }
 
