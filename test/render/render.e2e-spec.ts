@@ -206,6 +206,14 @@ describe('POST /render/discord-message', () => {
     expect(cdn.requests.length).toBe(fetchesAfterFirst);
   });
 
+  it('records how long each step of a render took on /metrics: lease, images, patch and screenshot', async () => {
+    const steps = ['lease', 'images', 'patch', 'screenshot'];
+    const count = (step: string) => counter(herald, 'herald_render_step_seconds_count', `template="discord-message",step="${step}"`);
+    const before = await Promise.all(steps.map(count));
+    expect((await post({ ...messages()['markdown-inline'], content: 'time every step of me' })).status).toBe(200);
+    expect(await Promise.all(steps.map(count))).toEqual(before.map((value) => value + 1));
+  });
+
   it('?store=true keeps the PNG in S3 and answers its URN, key and size', async () => {
     const message = { ...messages().mentions, content: 'stored <@123456789012345678>' };
     const response = await request(herald.url)
