@@ -5,7 +5,8 @@
 //   new context c1/c4  one browser; a new context + page per render, template loaded each time
 //   raw floor 1/4      CDP Page.captureScreenshot of pages already laid out with the message: 1 page, 4 pages in parallel
 // Every approach draws the same template and takes the same screenshot (same clip, same CDP options). Herald and the
-// raw floor run in alternating rounds so load from neighbours on a shared machine hits both alike.
+// raw floor run in alternating rounds, and Herald at concurrency 4 and the four-page floor (the throughput target)
+// alternate call by call over as many renders as shots, so a shared host's changing speed hits both alike.
 // Prints a table and writes bench/results/render.json with the ratios the render issue sets as targets.
 //
 // Add a workload (e.g. the metrics chart) to WORKLOADS below: a template name and the inputs its
@@ -26,8 +27,8 @@ const outPath = resolve(root, args.includes('--out') ? args[args.indexOf('--out'
 const CHROMIUM = process.env.BROWSER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
 const ROUNDS = 3;
 const SAMPLES = quick
-  ? { herald: 24, newBrowser: 3, newContext: 6, floor: 24, warmUpPasses: 2 }
-  : { herald: 120, newBrowser: 8, newContext: 24, floor: 120, warmUpPasses: 2 };
+  ? { herald: 24, paired: 8, newBrowser: 3, newContext: 6, floor: 24, warmUpPasses: 2 }
+  : { herald: 120, paired: 40, newBrowser: 8, newContext: 24, floor: 120, warmUpPasses: 2 };
 const PAGES = 4;
 
 /** Herald's own modules, bundled from TypeScript so the bench runs the real pool and renderer. */
@@ -155,8 +156,8 @@ async function benchNewContext(workload) {
 }
 
 /**
- * Herald and the raw floor are measured in alternating rounds in one run, so a neighbour's burst of CPU on a shared
- * machine lands on both rather than on whichever happened to run then.
+ * Herald and the raw floor are measured in alternating rounds in one run (and the pair the throughput target compares,
+ * call by call), so a burst of load on a shared machine lands on both rather than on whichever happened to run then.
  */
 async function benchHeraldAndFloor(workload) {
   const herald = await harness.startHeraldRenderer(PAGES);
@@ -184,32 +185,44 @@ async function benchHeraldAndFloor(workload) {
       samples[name].wallMs += wallMs;
     };
     const perRound = (total) => Math.max(1, Math.ceil(total / ROUNDS));
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const concurrency of [1, 2, 4]) record(`herald c${concurrency}`, await measure(`${workload.name}: herald c${concurrency}`, perRound(SAMPLES.herald), concurrency, render));
-      for (const pageCount of [1, PAGES]) {
-        // Only the screenshot is timed: each page first lays out an input (untimed), then is shot again and again.
-        // Pages in parallel are timed over as many shots as Herald's timed call at that concurrency takes renders, so
-        // ramp-up and ramp-down (all start together, the last finishes alone) weigh the same on both sides; a timed
-        // burst of one shot per page is nearly all ramp.
-        const used = floorPages.slice(0, pageCount);
-        const inputs = workload.inputs.length;
-        const shots = pageCount === 1 ? Math.ceil(perRound(SAMPLES.floor) / inputs) : Math.ceil(perRound(SAMPLES.herald) / pageCount);
-        for (let input = 0; input < inputs; input++) {
-          const idle = await Promise.all(
-            used.map(async ({ page, session }, index) => ({ session, size: await page.evaluate((view) => window.herald.render(view), workload.inputs[(input + index) % inputs]) })),
-          );
-          await Promise.all(idle.map(({ session, size }) => screenshot(session, size))); // untimed first shot
-          // Each shot takes a page no other shot is on, as a render leases its own page from Herald's pool.
-          const shoot = async () => {
-            const taken = idle.pop();
-            try {
-              await screenshot(taken.session, taken.size);
-            } finally {
-              idle.push(taken);
-            }
-          };
-          record(`floor ${pageCount}`, await measure(`${workload.name}: raw floor ${pageCount}`, shots * pageCount, pageCount, shoot));
+    // Herald's renders go through the inputs in turn across calls, as a running service sees a mix of messages.
+    let rendered = 0;
+    const heraldCall = (concurrency, total) => {
+      const first = rendered;
+      rendered += total;
+      return measure(`${workload.name}: herald c${concurrency}`, total, concurrency, (index) => render(first + index));
+    };
+    // The raw floor: each page first lays out an input (untimed, with one untimed shot), then only the screenshot is
+    // timed, again and again; each shot takes a page no other shot is on, as a render leases its own page.
+    const inputs = workload.inputs.length;
+    const layOut = async (pages, input) => {
+      const idle = await Promise.all(
+        pages.map(async ({ page, session }, index) => ({ session, size: await page.evaluate((view) => window.herald.render(view), workload.inputs[(input + index) % inputs]) })),
+      );
+      await Promise.all(idle.map(({ session, size }) => screenshot(session, size)));
+      return idle;
+    };
+    const floorCall = (idle, shots) =>
+      measure(`${workload.name}: raw floor ${idle.length}`, shots, idle.length, async () => {
+        const taken = idle.pop();
+        try {
+          await screenshot(taken.session, taken.size);
+        } finally {
+          idle.push(taken);
         }
+      });
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const concurrency of [1, 2]) record(`herald c${concurrency}`, await heraldCall(concurrency, perRound(SAMPLES.herald)));
+      for (let input = 0; input < inputs; input++) {
+        record('floor 1', await floorCall(await layOut(floorPages.slice(0, 1), input), Math.ceil(perRound(SAMPLES.floor) / inputs)));
+      }
+      // The throughput target compares these two, so they are paired call by call: for each input in turn, a Herald
+      // call of SAMPLES.paired renders at concurrency 4, then a floor call of as many shots on four pages. Both sides
+      // see the same stretches of a shared host's time and the same ramp-up and ramp-down per call.
+      for (let input = 0; input < inputs; input++) {
+        const idle = await layOut(floorPages, input);
+        record('herald c4', await heraldCall(PAGES, SAMPLES.paired));
+        record('floor 4', await floorCall(idle, SAMPLES.paired));
       }
     }
     const result = (name) => stats(samples[name].latencies, samples[name].wallMs);
