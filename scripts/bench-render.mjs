@@ -12,6 +12,7 @@
 // Add a workload (e.g. the metrics chart) to WORKLOADS below: a template name and the inputs its
 // window.herald.render takes. Options: --quick (fewer samples), --out <path>.
 import { build } from 'esbuild';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -104,6 +105,78 @@ async function measure(label, total, concurrency, job) {
   return { latencies, wallMs: performance.now() - started };
 }
 
+/**
+ * CPU time from /proc, to show where a render's cost goes: a browser's processes by kind (the browser process itself,
+ * renderer, gpu-process, utility) and this Node process. Left out where there is no /proc.
+ */
+const HAS_PROC = existsSync('/proc/self/stat');
+/** /proc/<pid>/stat counts CPU time in USER_HZ ticks, 100 per second on Linux. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+function processTable() {
+  const table = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const type = /--type=([a-z-]+)/.exec(readFileSync(`/proc/${entry}/cmdline`, 'utf8'))?.[1];
+      table.push({ pid: Number(entry), parent: Number(fields[1]), type, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND });
+    } catch {
+      // The process ended while the table was being read.
+    }
+  }
+  return table;
+}
+
+/** The pid of the browser process Chromium's launch just started (a new child of this process). */
+function newBrowserPid(before) {
+  const known = new Set(before.map(({ pid }) => pid));
+  return processTable().find(({ pid, parent, type }) => parent === process.pid && !type && !known.has(pid))?.pid;
+}
+
+/** CPU milliseconds so far of a browser's process tree, by process kind. */
+function browserCpu(rootPid) {
+  const table = processTable();
+  const tree = new Set([rootPid]);
+  let grown = true;
+  while (grown) {
+    grown = false;
+    for (const { pid, parent } of table) {
+      if (tree.has(parent) && !tree.has(pid)) {
+        tree.add(pid);
+        grown = true;
+      }
+    }
+  }
+  const byKind = {};
+  for (const { pid, type, ms } of table) {
+    if (!tree.has(pid)) continue;
+    const kind = pid === rootPid ? 'browser' : (type ?? 'other');
+    byKind[kind] = (byKind[kind] ?? 0) + ms;
+  }
+  return byKind;
+}
+
+/** Runs a timed call and adds the CPU it took (browser processes by kind, and Node) to `into`. */
+async function withCpu(into, rootPid, call) {
+  if (!HAS_PROC || !rootPid) return call();
+  const before = browserCpu(rootPid);
+  const node = process.cpuUsage();
+  const result = await call();
+  const nodeUsed = process.cpuUsage(node);
+  for (const [kind, ms] of Object.entries(browserCpu(rootPid))) into[kind] = (into[kind] ?? 0) + ms - (before[kind] ?? 0);
+  into.node = (into.node ?? 0) + (nodeUsed.user + nodeUsed.system) / 1000;
+  return result;
+}
+
+/** CPU milliseconds per render or shot, by process kind, with their total; null where it was not measured. */
+function cpuPerJob(totals, jobs) {
+  if (!Object.keys(totals).length) return null;
+  const perJob = Object.fromEntries(Object.entries(totals).map(([kind, ms]) => [kind, ms / jobs]));
+  return { ...perJob, total: Object.values(perJob).reduce((sum, ms) => sum + ms, 0) };
+}
+
 async function screenshot(session, size) {
   const { data } = await session.send('Page.captureScreenshot', screenshotParams(size));
   return data.length;
@@ -161,7 +234,9 @@ async function benchNewContext(workload) {
  */
 async function benchHeraldAndFloor(workload) {
   const herald = await harness.startHeraldRenderer(PAGES);
+  const beforeFloor = HAS_PROC ? processTable() : [];
   const floorBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const floorPid = HAS_PROC ? newBrowserPid(beforeFloor) : undefined;
   try {
     const render = (index) => herald.render(workload.template, workload.inputs[index % workload.inputs.length]);
     // Warm every page (JIT, fonts, the pictures a page keeps decoded) before measuring, as a running service is:
@@ -185,6 +260,8 @@ async function benchHeraldAndFloor(workload) {
       samples[name].wallMs += wallMs;
     };
     const perRound = (total) => Math.max(1, Math.ceil(total / ROUNDS));
+    // CPU by process of the paired calls: where Herald's cost beyond the floor's goes.
+    const cpu = { herald: {}, floor: {} };
     // Herald's renders go through the inputs in turn across calls, as a running service sees a mix of messages.
     let rendered = 0;
     const heraldCall = (concurrency, total) => {
@@ -221,14 +298,15 @@ async function benchHeraldAndFloor(workload) {
       // see the same stretches of a shared host's time and the same ramp-up and ramp-down per call.
       for (let input = 0; input < inputs; input++) {
         const idle = await layOut(floorPages, input);
-        record('herald c4', await heraldCall(PAGES, SAMPLES.paired));
-        record('floor 4', await floorCall(idle, SAMPLES.paired));
+        record('herald c4', await withCpu(cpu.herald, herald.browserPid(), () => heraldCall(PAGES, SAMPLES.paired)));
+        record('floor 4', await withCpu(cpu.floor, floorPid, () => floorCall(idle, SAMPLES.paired)));
       }
     }
     const result = (name) => stats(samples[name].latencies, samples[name].wallMs);
     return {
       herald: { c1: result('herald c1'), c2: result('herald c2'), c4: result('herald c4') },
       rawFloor: { pages1: result('floor 1'), pages4: result('floor 4') },
+      cpuMsPerJob: { heraldC4: cpuPerJob(cpu.herald, samples['herald c4'].latencies.length), floor4Pages: cpuPerJob(cpu.floor, samples['floor 4'].latencies.length) },
     };
   } finally {
     await floorBrowser.close();
@@ -273,7 +351,7 @@ async function main() {
   for (const workload of WORKLOADS) {
     const spec = { ...workload, url: templateUrl(workload.template) };
     console.error(`[bench] ${workload.name}: ${workload.inputs.length} inputs; herald and raw floor, ${ROUNDS} alternating rounds…`);
-    const { herald, rawFloor } = await benchHeraldAndFloor(spec);
+    const { herald, rawFloor, cpuMsPerJob } = await benchHeraldAndFloor(spec);
     console.error(`[bench] ${workload.name}: new context per render…`);
     const newContext = await benchNewContext(spec);
     console.error(`[bench] ${workload.name}: new browser per render…`);
@@ -294,7 +372,7 @@ async function main() {
       'single-render p50 <= 1.5x raw floor': ratios.heraldC1P50VsFloor1PageP50 <= 1.5,
       '>= 15x new-context-per-render': ratios.heraldBestThroughputVsNewContextBest >= 15,
     };
-    report.workloads[workload.name] = { inputs: workload.inputs.length, herald, rawFloor, newContext, newBrowser, ratios, targets };
+    report.workloads[workload.name] = { inputs: workload.inputs.length, herald, rawFloor, newContext, newBrowser, ratios, targets, cpuMsPerJob };
 
     printTable(`${workload.name} (${workload.inputs.length} inputs, ${os.cpus().length} CPUs, Chromium ${browserVersion})`, [
       ['herald c1', herald.c1],
@@ -308,6 +386,17 @@ async function main() {
     ]);
     console.log('\nratios');
     for (const [name, value] of Object.entries(ratios)) console.log(`  ${name}: ${round(value)}`);
+    if (cpuMsPerJob.heraldC4 && cpuMsPerJob.floor4Pages) {
+      const { heraldC4, floor4Pages } = cpuMsPerJob;
+      const kinds = [...new Set([...Object.keys(heraldC4), ...Object.keys(floor4Pages)])].filter((kind) => kind !== 'total' && Math.max(heraldC4[kind] ?? 0, floor4Pages[kind] ?? 0) >= 0.05);
+      const columns = [...kinds, 'total'];
+      const cells = (values) => columns.map((kind, i) => values[i].padStart(Math.max(kind.length, 5) + 2)).join('');
+      console.log('cpu ms per render or shot, by process');
+      console.log(`  ${''.padEnd(18)}${cells(columns)}`);
+      for (const [label, perJob] of [['herald c4', heraldC4], ['raw floor, 4 pages', floor4Pages]]) {
+        console.log(`  ${label.padEnd(18)}${cells(columns.map((kind) => (perJob[kind] ?? 0).toFixed(1)))}`);
+      }
+    }
     console.log('targets');
     for (const [name, met] of Object.entries(targets)) console.log(`  ${met ? 'met    ' : 'NOT met'}  ${name}`);
   }
