@@ -12,7 +12,6 @@
 // Add a workload (e.g. the metrics chart) to WORKLOADS below: a template name and the inputs its
 // window.herald.render takes. Options: --quick (fewer samples), --out <path>.
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
@@ -106,73 +105,31 @@ async function measure(label, total, concurrency, job) {
 }
 
 /**
- * CPU time from /proc, to show where a render's cost goes: a browser's processes by kind (the browser process itself,
- * renderer, gpu-process, utility) and this Node process. Left out where there is no /proc.
+ * Where a render's cost goes: CPU milliseconds so far of a browser's processes by kind, as Chromium reports them
+ * (SystemInfo.getProcessInfo, through Herald's own `browserProcesses`).
  */
-const HAS_PROC = existsSync('/proc/self/stat');
-/** /proc/<pid>/stat counts CPU time in USER_HZ ticks, 100 per second on Linux. */
-const CLOCK_TICKS_PER_SECOND = 100;
-
-function processTable() {
-  const table = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const type = /--type=([a-z-]+)/.exec(readFileSync(`/proc/${entry}/cmdline`, 'utf8'))?.[1];
-      table.push({ pid: Number(entry), parent: Number(fields[1]), type, ms: ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND });
-    } catch {
-      // The process ended while the table was being read.
-    }
-  }
-  return table;
-}
-
-/** The pid of the browser process Chromium's launch just started (a new child of this process). */
-function newBrowserPid(before) {
-  const known = new Set(before.map(({ pid }) => pid));
-  return processTable().find(({ pid, parent, type }) => parent === process.pid && !type && !known.has(pid))?.pid;
-}
-
-/** CPU milliseconds so far of a browser's process tree, by process kind. */
-function browserCpu(rootPid) {
-  const table = processTable();
-  const tree = new Set([rootPid]);
-  let grown = true;
-  while (grown) {
-    grown = false;
-    for (const { pid, parent } of table) {
-      if (tree.has(parent) && !tree.has(pid)) {
-        tree.add(pid);
-        grown = true;
-      }
-    }
-  }
+function cpuByKind(processes) {
   const byKind = {};
-  for (const { pid, type, ms } of table) {
-    if (!tree.has(pid)) continue;
-    const kind = pid === rootPid ? 'browser' : (type ?? 'other');
-    byKind[kind] = (byKind[kind] ?? 0) + ms;
+  for (const { type, cpuTime } of processes) {
+    const kind = type === 'browser' || type === 'renderer' ? type : type === 'GPU' ? 'gpu' : 'utility';
+    byKind[kind] = (byKind[kind] ?? 0) + cpuTime * 1000;
   }
   return byKind;
 }
 
-/** Runs a timed call and adds the CPU it took (browser processes by kind, and Node) to `into`. */
-async function withCpu(into, rootPid, call) {
-  if (!HAS_PROC || !rootPid) return call();
-  const before = browserCpu(rootPid);
+/** Runs a timed call and adds the CPU it took (the browser's processes by kind, and this Node process) to `into`. */
+async function withCpu(into, processes, call) {
+  const before = cpuByKind(await processes());
   const node = process.cpuUsage();
   const result = await call();
   const nodeUsed = process.cpuUsage(node);
-  for (const [kind, ms] of Object.entries(browserCpu(rootPid))) into[kind] = (into[kind] ?? 0) + ms - (before[kind] ?? 0);
+  for (const [kind, ms] of Object.entries(cpuByKind(await processes()))) into[kind] = (into[kind] ?? 0) + ms - (before[kind] ?? 0);
   into.node = (into.node ?? 0) + (nodeUsed.user + nodeUsed.system) / 1000;
   return result;
 }
 
-/** CPU milliseconds per render or shot, by process kind, with their total; null where it was not measured. */
+/** CPU milliseconds per render or shot, by process kind, with their total. */
 function cpuPerJob(totals, jobs) {
-  if (!Object.keys(totals).length) return null;
   const perJob = Object.fromEntries(Object.entries(totals).map(([kind, ms]) => [kind, ms / jobs]));
   return { ...perJob, total: Object.values(perJob).reduce((sum, ms) => sum + ms, 0) };
 }
@@ -234,9 +191,7 @@ async function benchNewContext(workload) {
  */
 async function benchHeraldAndFloor(workload) {
   const herald = await harness.startHeraldRenderer(PAGES);
-  const beforeFloor = HAS_PROC ? processTable() : [];
   const floorBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
-  const floorPid = HAS_PROC ? newBrowserPid(beforeFloor) : undefined;
   try {
     const render = (index) => herald.render(workload.template, workload.inputs[index % workload.inputs.length]);
     // Warm every page (JIT, fonts, the pictures a page keeps decoded) before measuring, as a running service is:
@@ -298,8 +253,8 @@ async function benchHeraldAndFloor(workload) {
       // see the same stretches of a shared host's time and the same ramp-up and ramp-down per call.
       for (let input = 0; input < inputs; input++) {
         const idle = await layOut(floorPages, input);
-        record('herald c4', await withCpu(cpu.herald, herald.browserPid(), () => heraldCall(PAGES, SAMPLES.paired)));
-        record('floor 4', await withCpu(cpu.floor, floorPid, () => floorCall(idle, SAMPLES.paired)));
+        record('herald c4', await withCpu(cpu.herald, () => herald.processes(), () => heraldCall(PAGES, SAMPLES.paired)));
+        record('floor 4', await withCpu(cpu.floor, () => harness.browserProcesses(floorBrowser), () => floorCall(idle, SAMPLES.paired)));
       }
     }
     const result = (name) => stats(samples[name].latencies, samples[name].wallMs);
@@ -314,12 +269,10 @@ async function benchHeraldAndFloor(workload) {
   }
 }
 
-function printTable(name, rows) {
-  const header = ['approach', 'n', 'p50 ms', 'p95 ms', 'per second'];
-  const lines = rows.map(([label, s]) => [label, String(s.n), s.p50Ms.toFixed(1), s.p95Ms.toFixed(1), s.perSecond.toFixed(2)]);
+function printTable(title, header, lines) {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
   const format = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
-  console.log(`\n${name}`);
+  console.log(`\n${title}`);
   console.log(format(header));
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const line of lines) console.log(format(line));
@@ -374,7 +327,7 @@ async function main() {
     };
     report.workloads[workload.name] = { inputs: workload.inputs.length, herald, rawFloor, newContext, newBrowser, ratios, targets, cpuMsPerJob };
 
-    printTable(`${workload.name} (${workload.inputs.length} inputs, ${os.cpus().length} CPUs, Chromium ${browserVersion})`, [
+    const timings = [
       ['herald c1', herald.c1],
       ['herald c2', herald.c2],
       ['herald c4', herald.c4],
@@ -383,20 +336,23 @@ async function main() {
       ['new context c1', newContext.c1],
       ['new context c4', newContext.c4],
       ['new browser', newBrowser],
-    ]);
+    ];
+    printTable(
+      `${workload.name} (${workload.inputs.length} inputs, ${os.cpus().length} CPUs, Chromium ${browserVersion})`,
+      ['approach', 'n', 'p50 ms', 'p95 ms', 'per second'],
+      timings.map(([label, s]) => [label, String(s.n), s.p50Ms.toFixed(1), s.p95Ms.toFixed(1), s.perSecond.toFixed(2)]),
+    );
+    const kinds = ['browser', 'gpu', 'renderer', 'utility', 'node'].filter((kind) => kind in cpuMsPerJob.heraldC4 || kind in cpuMsPerJob.floor4Pages);
+    printTable(
+      'cpu ms per render or shot, by process',
+      ['approach', ...kinds, 'total'],
+      [
+        ['herald c4', cpuMsPerJob.heraldC4],
+        ['raw floor, 4 pages', cpuMsPerJob.floor4Pages],
+      ].map(([label, perJob]) => [label, ...[...kinds, 'total'].map((kind) => (perJob[kind] ?? 0).toFixed(1))]),
+    );
     console.log('\nratios');
     for (const [name, value] of Object.entries(ratios)) console.log(`  ${name}: ${round(value)}`);
-    if (cpuMsPerJob.heraldC4 && cpuMsPerJob.floor4Pages) {
-      const { heraldC4, floor4Pages } = cpuMsPerJob;
-      const kinds = [...new Set([...Object.keys(heraldC4), ...Object.keys(floor4Pages)])].filter((kind) => kind !== 'total' && Math.max(heraldC4[kind] ?? 0, floor4Pages[kind] ?? 0) >= 0.05);
-      const columns = [...kinds, 'total'];
-      const cells = (values) => columns.map((kind, i) => values[i].padStart(Math.max(kind.length, 5) + 2)).join('');
-      console.log('cpu ms per render or shot, by process');
-      console.log(`  ${''.padEnd(18)}${cells(columns)}`);
-      for (const [label, perJob] of [['herald c4', heraldC4], ['raw floor, 4 pages', floor4Pages]]) {
-        console.log(`  ${label.padEnd(18)}${cells(columns.map((kind) => (perJob[kind] ?? 0).toFixed(1)))}`);
-      }
-    }
     console.log('targets');
     for (const [name, met] of Object.entries(targets)) console.log(`  ${met ? 'met    ' : 'NOT met'}  ${name}`);
   }

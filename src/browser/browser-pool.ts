@@ -132,6 +132,11 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     return this.browser?.isConnected() ? this.pid : undefined;
   }
 
+  /** The running Chromium's processes with the CPU time each has used (the render benchmark's account by process). */
+  async processes(): Promise<BrowserProcess[]> {
+    return this.browser?.isConnected() ? browserProcesses(this.browser) : [];
+  }
+
   async onApplicationBootstrap(): Promise<void> {
     if (!this.config.browser.executablePath) {
       this.logger.warn('No Chromium found (set BROWSER_EXECUTABLE_PATH); rendering is unavailable until one is configured');
@@ -366,16 +371,30 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
   }
 }
 
-/** Playwright does not expose a launched browser's pid; Chromium tells it over CDP. */
-async function browserProcessId(browser: Browser): Promise<number | undefined> {
+/**
+ * One of a Chromium's processes as Chromium reports it: its kind ('browser', 'renderer', 'GPU' or a utility's service),
+ * pid, and CPU seconds used since it started.
+ */
+export interface BrowserProcess {
+  type: string;
+  id: number;
+  cpuTime: number;
+}
+
+/** A launched Chromium's processes: Playwright does not expose them, Chromium tells them over CDP. Empty if it cannot answer. */
+export async function browserProcesses(browser: Browser): Promise<BrowserProcess[]> {
   try {
     const session = await browser.newBrowserCDPSession();
-    const info = (await session.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] };
+    const info = (await session.send('SystemInfo.getProcessInfo')) as { processInfo: BrowserProcess[] };
     await session.detach();
-    return info.processInfo.find((entry) => entry.type === 'browser')?.id;
+    return info.processInfo;
   } catch {
-    return undefined;
+    return [];
   }
+}
+
+async function browserProcessId(browser: Browser): Promise<number | undefined> {
+  return (await browserProcesses(browser)).find((entry) => entry.type === 'browser')?.id;
 }
 
 function protocolOf(url: string): string {

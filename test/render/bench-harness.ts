@@ -1,7 +1,7 @@
 // What scripts/bench-render.mjs needs from Herald's own code (bundled by esbuild at bench time): the real
 // BrowserPool + TemplateRenderer outside Nest, and the golden messages as ready-to-draw views.
 import { Logger } from '@nestjs/common';
-import { BrowserPool } from '../../src/browser/browser-pool';
+import { BrowserPool, type BrowserProcess } from '../../src/browser/browser-pool';
 import { loadConfig } from '../../src/config/config';
 import { fetchMessageImages } from '../../src/render/discord-message.images';
 import { normaliseDiscordMessage } from '../../src/render/discord-message.normaliser';
@@ -14,13 +14,14 @@ import { goldenMessages } from './messages';
 // Where built templates live, and the pool's Chromium flags, viewport and screenshot parameters: every approach in
 // the benchmark launches, lays out and captures exactly as Herald does.
 export { STATIC_DIR, VIEWPORT, screenshotParams } from '../../src/render/template-renderer';
-export { CHROMIUM_ARGS } from '../../src/browser/browser-pool';
+export { CHROMIUM_ARGS, browserProcesses } from '../../src/browser/browser-pool';
 /** The metrics-chart workload (test/metrics/bench-inputs.ts). */
 export { metricsChartInputs } from '../metrics/bench-inputs';
 
 export interface HeraldRenderer {
   render(template: string, input: unknown): Promise<RenderedImage>;
-  browserPid(): number | undefined;
+  /** The pool's Chromium processes and their CPU time so far. */
+  processes(): Promise<BrowserProcess[]>;
   close(): Promise<void>;
 }
 
@@ -36,7 +37,7 @@ export async function startHeraldRenderer(poolSize: number): Promise<HeraldRende
   await pool.onApplicationBootstrap();
   return {
     render: (template, input) => renderer.render(template, input),
-    browserPid: () => pool.browserPid(),
+    processes: () => pool.processes(),
     close: () => pool.beforeApplicationShutdown(),
   };
 }
