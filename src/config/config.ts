@@ -154,6 +154,8 @@ const envSchema = z.object({
   DISCORD_CDN_URL: url(['http', 'https']).default('https://cdn.discordapp.com'),
   DISCORD_CHANNEL_ALLOWLIST: list([]),
   DISCORD_RENDER_BOT_MESSAGES: bool(false),
+  // The bot's images are kept and shown later: "Today at …" would stop being true, so the date is the default.
+  DISCORD_RENDER_TIMESTAMPS: z.enum(['absolute', 'calendar'], { error: 'must be absolute or calendar' }).default('absolute'),
   DISCORD_PRESENCE_INTERVAL_MS: int(10000, 1000, 600000),
 
   BROWSER_EXECUTABLE_PATH: optionalString,
@@ -227,6 +229,7 @@ function shape(env: z.output<typeof envSchema>) {
       cdnUrl: env.DISCORD_CDN_URL.replace(/\/+$/, ''),
       channelAllowlist: env.DISCORD_CHANNEL_ALLOWLIST,
       renderBotMessages: env.DISCORD_RENDER_BOT_MESSAGES,
+      renderTimestamps: env.DISCORD_RENDER_TIMESTAMPS,
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
     },
     browser: { executablePath, poolSize: env.BROWSER_POOL_SIZE, queueSize: env.RENDER_QUEUE_SIZE, timeoutMs: env.RENDER_TIMEOUT_MS },

@@ -39,13 +39,14 @@ export const VIEWPORT = { width: 1280, height: 1024 };
  * CDP's own screenshot of just the box a render reports: no full-page capture, no Playwright stability waits. The
  * render benchmark's raw floor takes its screenshots with the same parameters.
  */
-export function screenshotParams(size: RenderedSize) {
+export function screenshotParams(size: RenderedSize, scale = 1) {
   const width = Math.max(1, Math.ceil(size.width));
   const height = Math.max(1, Math.ceil(size.height));
   return {
     format: 'png' as const,
-    clip: { x: 0, y: 0, width, height, scale: 1 },
-    captureBeyondViewport: width > VIEWPORT.width || height > VIEWPORT.height,
+    // The clip's scale redraws the page at that device pixel ratio: text and vector stay sharp at 2x.
+    clip: { x: 0, y: 0, width, height, scale },
+    captureBeyondViewport: width * scale > VIEWPORT.width || height * scale > VIEWPORT.height,
     optimizeForSpeed: false,
   };
 }
@@ -116,11 +117,11 @@ export class TemplateRenderer implements OnModuleInit {
     return manifest.version;
   }
 
-  /** One render; a crashed page or browser is replaced by the pool and the render tried once more. */
-  async render(template: string, input: unknown): Promise<RenderedImage> {
+  /** One render at `scale` device pixels per CSS pixel; a crashed page or browser is replaced and the render tried once more. */
+  async render(template: string, input: unknown, scale = 1): Promise<RenderedImage> {
     this.version(template);
     try {
-      const image = await this.renderOnce(template, input);
+      const image = await this.renderOnce(template, input, scale);
       renders.inc({ template, outcome: 'rendered' });
       return image;
     } catch (error) {
@@ -130,7 +131,7 @@ export class TemplateRenderer implements OnModuleInit {
       }
       this.logger.warn({ template, reason: error.message }, 'Browser crashed during a render; retrying once');
       try {
-        const image = await this.renderOnce(template, input);
+        const image = await this.renderOnce(template, input, scale);
         renders.inc({ template, outcome: 'retried' });
         return image;
       } catch (retryError) {
@@ -140,7 +141,7 @@ export class TemplateRenderer implements OnModuleInit {
     }
   }
 
-  private async renderOnce(template: string, input: unknown): Promise<RenderedImage> {
+  private async renderOnce(template: string, input: unknown, scale: number): Promise<RenderedImage> {
     const leaseStarted = process.hrtime.bigint();
     return this.pool.lease(template, async (page) => {
       renderStepSeconds.observe({ template, step: 'lease' }, seconds(leaseStarted));
@@ -150,9 +151,9 @@ export class TemplateRenderer implements OnModuleInit {
       renderStepSeconds.observe({ template, step: 'patch' }, seconds(patchStarted));
 
       const shotStarted = process.hrtime.bigint();
-      const png = await this.screenshot(page, size);
+      const png = await this.screenshot(page, size, scale);
       renderStepSeconds.observe({ template, step: 'screenshot' }, seconds(shotStarted));
-      return { png, width: size.width, height: size.height };
+      return { png, width: Math.ceil(size.width * scale), height: Math.ceil(size.height * scale) };
     });
   }
 
@@ -176,9 +177,9 @@ export class TemplateRenderer implements OnModuleInit {
     return size;
   }
 
-  private async screenshot(page: Page, size: RenderedSize): Promise<Buffer> {
+  private async screenshot(page: Page, size: RenderedSize, scale: number): Promise<Buffer> {
     const { session } = await this.handle(page);
-    const { data } = (await session.send('Page.captureScreenshot', screenshotParams(size))) as { data: string };
+    const { data } = (await session.send('Page.captureScreenshot', screenshotParams(size, scale))) as { data: string };
     return Buffer.from(data, 'base64');
   }
 
