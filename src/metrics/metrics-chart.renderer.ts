@@ -16,6 +16,6 @@ export class MetricsChartRenderer {
   }
 
   async render(chart: ChartInput): Promise<Buffer> {
-    return (await this.templates.render(METRICS_TEMPLATE, chart)).png;
+    return (await this.templates.render(METRICS_TEMPLATE, chart, chart.scale ?? 1)).png;
   }
 }
