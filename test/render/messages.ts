@@ -216,7 +216,7 @@ export function goldenMediaMessages(cdn: string): Record<string, RenderDiscordMe
     'video-attachment': {
       timestamp: '2024-05-01T12:34:00.000Z',
       author: ada,
-      content: 'The crash, recorded, and the GIF of the fix',
+      content: 'The crash, recorded, and a video about the renderer',
       attachments: [
         {
           url: `${cdn}/attachments/crash.mp4`,
@@ -260,7 +260,7 @@ export function goldenMediaMessages(cdn: string): Record<string, RenderDiscordMe
       theme: 'light',
       author: { name: 'Herald', bot: true, verified: true, color: '#5865f2', id: LINUS_ID },
       reply: { author: { name: 'grace', id: GRACE_ID }, hasAttachments: true, mentionsAuthor: true },
-      content: `Light theme: **bold**, \`code\`, a mention <@${USER_ID}> and a [link](https://example.com)\n> quoted`,
+      content: `Light theme: **bold**, \`code\`, a mention <@${USER_ID}> and a [link](https://example.com)\n> quoted\n\`\`\`ts\nconst green: boolean = true; // highlighted\n\`\`\``,
       mentions: { users: [{ id: USER_ID, name: 'grace' }] },
       attachments: [{ url: `${cdn}/files/notes.pdf`, filename: 'release-notes.pdf', contentType: 'application/pdf', size: 120_000 }],
       embeds: [{ color: 0x2ecc71, title: 'herald #42 passed', description: 'All checks green', fields: [{ name: 'Branch', value: '`main`', inline: true }] }],
