@@ -57,7 +57,4 @@ export interface ChartInput {
   scale?: number;
 }
 
-export interface RenderedSize {
-  width: number;
-  height: number;
-}
+export type { RenderedSize } from '../browser/template-page';
