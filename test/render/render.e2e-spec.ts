@@ -374,6 +374,15 @@ describe('POST /render/discord-message', () => {
     expect(PNG.sync.read(response.body as Buffer).width).toBe(640);
   });
 
+  it("Swagger's conversation example renders as a PNG", async () => {
+    const { body: document } = await request(herald.url).get('/docs-json');
+    const operation = document.paths['/render/discord-conversation'].post;
+    const example = operation.requestBody.content['application/json'].examples['a short thread'].value;
+    const response = await post(example, '', '/render/discord-conversation');
+    expect(response.status).toBe(200);
+    expect(PNG.sync.read(response.body as Buffer).width).toBe(640);
+  });
+
   it('answers 401 without the system token', async () => {
     const response = await request(herald.url).post('/render/discord-message').send(messages()['markdown-inline']);
     expect(response.status).toBe(401);
