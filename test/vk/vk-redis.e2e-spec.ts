@@ -142,7 +142,12 @@ describe('VK events → Redis: pub/sub channels per event type (the default) and
         await redis.xAck(stream, 'moderation', id);
       }
     }
-    expect(read.map((entry) => entry.eventId)).toEqual(whileAway.map((update) => update.event_id));
+    // Each once; in order per peer (peers are separate lanes, so two peers' events may interleave either way).
+    expect(read.map((entry) => entry.eventId).sort()).toEqual(whileAway.map((update) => update.event_id).sort());
+    for (const peer of PEERS) {
+      const sent = whileAway.filter((_, n) => PEERS[n % 2] === peer).map((update) => update.event_id);
+      expect(read.filter((entry) => entry.event.peer.bpid === peer).map((entry) => entry.eventId)).toEqual(sent);
+    }
     expect(new Set(read.map((entry) => entry.consumer))).toEqual(new Set(['worker-a', 'worker-b']));
     expect(read.every((entry) => entry.event.event_id === entry.eventId && entry.event.event_type === 'message')).toBe(true);
     expect((await redis.xPending(stream, 'moderation')).pending).toBe(0);
