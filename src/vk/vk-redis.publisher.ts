@@ -36,7 +36,8 @@ export class VkRedisPublisher implements OnModuleInit, BeforeApplicationShutdown
   ) {}
 
   onModuleInit(): void {
-    if (![...this.routing.destinations.values()].some((destination) => destination.type === 'redis')) return;
+    // Routing refuses routes to Redis without REDIS_URL; a redis destination no route uses needs no link.
+    if (!this.config.redis.url || ![...this.routing.destinations.values()].some((destination) => destination.type === 'redis')) return;
     // Optional: while Redis is away the outbox keeps the events, so the service is degraded, not down.
     this.readiness.register({ name: 'redis', required: false, check: () => this.ping() });
     this.connected();

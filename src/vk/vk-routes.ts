@@ -143,7 +143,8 @@ export function buildRouting(spec: z.output<typeof routesFileSchema>, source: st
         routes.push({ name: `default: ${type} → queue ${type}`, event_type: [type], to: [destination] });
       } else {
         const mode = kind === 'redis' ? 'publish' : 'stream';
-        destinations.set(destination, { name: destination, type: 'redis', mode, channel: null, prefix: config.vk.redisPrefix, maxLen: config.vk.redisStreamMaxLen });
+        const { redisPrefix: prefix, redisStreamMaxLen: maxLen } = config.vk;
+        destinations.set(destination, { name: destination, type: 'redis', mode, channel: null, prefix, maxLen });
         const where = `${mode === 'publish' ? 'channel' : 'stream'} ${config.vk.redisPrefix}${type}`;
         routes.push({ name: `default: ${type} → Redis ${where}`, event_type: [type], to: [destination] });
       }
