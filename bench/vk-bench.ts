@@ -4,7 +4,7 @@
 // with as many lanes (peers) at once as the dispatcher works. Real servers, started here like the tests start them.
 // Run with `npm run bench:vk` (optionally `-- --events 20000 --rounds 5 --deliveries 5000`). Writes bench/results/vk.json.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadConfig, type AppConfig } from '../src/config/config';
 import { ReadinessService } from '../src/health/readiness.service';
@@ -254,11 +254,12 @@ async function run(rabbit: ServerHandle, redis: ServerHandle): Promise<void> {
       eventsPerSecond: Object.fromEntries(DESTINATION_KINDS.map(({ key }) => [key, Math.round(median(delivery[key]))])),
       perRound: Object.fromEntries(DESTINATION_KINDS.map(({ key }) => [key, delivery[key].map(Math.round)])),
     },
-    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown' },
+    // The load average says how busy the host was (other processes share it); figures from a loaded host run low.
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? 'unknown', loadAverage1m: Number(loadavg()[0].toFixed(2)) },
     date: new Date().toISOString(),
     node: process.version,
   };
-  const pad = (label: string) => label.padEnd(46);
+  const pad = (label: string) => label.padEnd(50);
   process.stdout.write(
     [
       `VK normalise + route, ${EVENTS} events x ${ROUNDS} rounds (median), batches of ${BATCH}, ${PEERS} chats, ${USERS} users`,
