@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadConfig, type AppConfig } from '../src/config/config';
+import { DiscordRest } from '../src/discord-api/discord-rest';
 import { ReadinessService } from '../src/health/readiness.service';
 import { VkAmqpPublisher } from '../src/vk/vk-amqp.publisher';
 import { VkApi } from '../src/vk/vk-api';
@@ -290,7 +291,8 @@ async function measureDeliveries(
   const amqp = new VkAmqpPublisher(config, routing, readiness);
   const redis = new VkRedisPublisher(config, routing, readiness);
   redis.onModuleInit();
-  const sender = new VkDeliverySender(routing, amqp, redis, new VkWebhookClient());
+  const discord = new DiscordRest(config); // unconfigured: the bench routes nothing to Discord
+  const sender = new VkDeliverySender(routing, amqp, redis, new VkWebhookClient(), discord);
   try {
     await waitUntil(() => amqp.ping(), 'RabbitMQ did not answer');
     await waitUntil(() => redis.ping(), 'Redis did not answer');
@@ -302,6 +304,7 @@ async function measureDeliveries(
     }
     return figures;
   } finally {
+    discord.onModuleDestroy();
     await amqp.beforeApplicationShutdown();
     await redis.beforeApplicationShutdown();
   }
