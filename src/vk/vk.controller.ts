@@ -9,6 +9,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiMongoUnavailableResponse } from '../common/api-responses';
 import { SystemTokenGuard } from '../common/system-token.guard';
 import { VkDeliveriesService } from './vk-deliveries.service';
 import { VK_ROUTES, describeRouting, type VkRouting } from './vk-routes';
@@ -45,6 +46,7 @@ export class VkController {
       '`?status=pending` lists those not tried yet (e.g. waiting behind an earlier event of the same peer).',
   })
   @ApiOkResponse({ type: VkDeliveriesPageDto })
+  @ApiMongoUnavailableResponse()
   list(@Query() query: VkDeliveriesQueryDto): Promise<VkDeliveriesPageDto> {
     return this.deliveries.list(query);
   }
@@ -56,6 +58,7 @@ export class VkController {
   @ApiOkResponse({ type: VkDeliveryViewDto })
   @ApiNotFoundResponse({ description: 'No delivery with this id.' })
   @ApiConflictResponse({ description: 'The delivery was already delivered.' })
+  @ApiMongoUnavailableResponse()
   retry(@Param('id') id: string): Promise<VkDeliveryViewDto> {
     return this.deliveries.retry(id);
   }
