@@ -10,7 +10,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
 import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
-import { DISCORD_LIMITS } from '../discord/discord-limits';
+import { DISCORD_LIMITS } from './discord-limits';
 import { MaxChars } from './max-chars';
 
 export class EmbedFooterDto {

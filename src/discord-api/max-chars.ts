@@ -1,5 +1,5 @@
 import { registerDecorator, type ValidationArguments, type ValidationOptions } from 'class-validator';
-import { discordLength } from '../discord/discord-limits';
+import { discordLength } from './discord-limits';
 
 /**
  * A string of at most `limit` characters counted the way Discord counts them (code points; see `discordLength`),

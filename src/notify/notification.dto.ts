@@ -3,7 +3,7 @@ import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, ValidateIf } from 'cla
 import { OptionalNestedArray, OptionalWebUrl } from '../common/dto';
 import { EmbedDto } from '../discord-api/embed.dto';
 import { MaxChars } from '../discord-api/max-chars';
-import { DISCORD_LIMITS } from '../discord/discord-limits';
+import { DISCORD_LIMITS } from '../discord-api/discord-limits';
 import { EmbedsWithinTotalLimit, IsMessageShorthand, NeedsEmbed, shouldCheckMessage } from './notification-rules';
 
 export const SEVERITIES = ['info', 'warning', 'error', 'success'] as const;
