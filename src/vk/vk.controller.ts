@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiNotFoundResponse,
@@ -46,6 +47,7 @@ export class VkController {
       '`?status=pending` lists those not tried yet (e.g. waiting behind an earlier event of the same peer).',
   })
   @ApiOkResponse({ type: VkDeliveriesPageDto })
+  @ApiBadRequestResponse({ description: 'A query parameter is malformed; `errors[].field` names it.' })
   @ApiMongoUnavailableResponse()
   list(@Query() query: VkDeliveriesQueryDto): Promise<VkDeliveriesPageDto> {
     return this.deliveries.list(query);
