@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { bootEveryEndpoint, type EveryEndpointWorld } from '../support/every-endpoint';
 import { ensureSchemathesis } from '../support/servers';
 
@@ -17,13 +20,18 @@ const SEED = 20261128;
 
 function runSchemathesis(args: string[]): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
-    // Asynchronously: Herald answers from this same process.
-    const child = spawn(ensureSchemathesis(), args, { env: { ...process.env, NO_COLOR: '1', COLUMNS: '160' } });
+    // Asynchronously: Herald answers from this same process. In a directory of its own: schemathesis keeps a cache
+    // (.schemathesis/) where it runs.
+    const cwd = mkdtempSync(join(tmpdir(), 'herald-fuzz-'));
+    const child = spawn(ensureSchemathesis(), args, { cwd, env: { ...process.env, NO_COLOR: '1', COLUMNS: '160' } });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
+    child.on('close', (code) => {
+      rmSync(cwd, { recursive: true, force: true });
+      resolve({ code, output });
+    });
   });
 }
 
