@@ -130,6 +130,29 @@ function ensureMinio() {
   });
 }
 
+const SCHEMATHESIS_VERSION = '4.32.5';
+
+/**
+ * Schemathesis (PyPI), the schema-driven API tester of the fuzz run, in a virtual environment of its own under the
+ * cache; returns the path of its `st` command.
+ */
+function ensureSchemathesis() {
+  const venv = path.join(CACHE, `schemathesis-${SCHEMATHESIS_VERSION}`);
+  const st = path.join(venv, 'bin', 'st');
+  // Written last, so an install cut short is redone rather than taken for done.
+  const installed = path.join(venv, '.installed');
+  if (fs.existsSync(installed)) return st;
+  return withInstallLock('schemathesis', () => {
+    if (fs.existsSync(installed)) return st;
+    log(`installing schemathesis ${SCHEMATHESIS_VERSION} from PyPI into a virtual environment (once)`);
+    fs.rmSync(venv, { recursive: true, force: true });
+    run('python3', ['-m', 'venv', venv]);
+    run(path.join(venv, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', `schemathesis==${SCHEMATHESIS_VERSION}`]);
+    fs.writeFileSync(installed, `${SCHEMATHESIS_VERSION}\n`);
+    return st;
+  });
+}
+
 /** Installs everything the tests and the local run need; idempotent and cached. */
 function ensureInstalled({ rabbitmq = true } = {}) {
   ensureAptPackages();
@@ -393,7 +416,7 @@ function amqpAnswers(port) {
   });
 }
 
-module.exports = { ensureInstalled, ensureFerretDb, ensureMinio, startFerretDb, startMinio, startRabbitMq, startRedis, freePort, CACHE };
+module.exports = { ensureInstalled, ensureFerretDb, ensureMinio, ensureSchemathesis, startFerretDb, startMinio, startRabbitMq, startRedis, freePort, CACHE };
 
 if (require.main === module) {
   // `node scripts/servers.cjs install`: provision everything (CI's first step, and `npm run setup`).

@@ -12,6 +12,8 @@ const step = (name) => process.stderr.write(`\n== ${name}\n`);
 
 step('provisioning servers (cached after the first run)');
 require('./servers.cjs').ensureInstalled();
+// The fuzz run's API tester (schemathesis, in a cached virtual environment).
+require('./servers.cjs').ensureSchemathesis();
 
 step('building');
 execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });

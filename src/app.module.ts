@@ -50,7 +50,10 @@ export class AppModule {
       ConfigModule.forRoot(config),
       LoggerModule.forRoot(loggerParams(config)),
       MongooseModule.forRoot(config.mongo.uri, {
-        serverSelectionTimeoutMS: 5000,
+        // How long an operation waits for an unreachable MongoDB before failing (a request then answers 503 with
+        // Retry-After). Mongoose buffers operations only until the first connection, which start-up awaits; after
+        // that every operation goes to the driver, whose wait for a server this bounds.
+        serverSelectionTimeoutMS: config.mongo.timeoutMs,
         connectTimeoutMS: 5000,
         autoIndex: true,
       }),

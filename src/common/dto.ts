@@ -1,16 +1,38 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsOptional, IsUrl, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsObject, IsOptional, IsUrl, ValidateNested } from 'class-validator';
 
 type DtoClass = abstract new (...args: never[]) => object;
 
 /** What a field's Swagger entry may add to what these decorators document. */
 type FieldDoc = Pick<ApiPropertyOptions, 'description'>;
 
+// @nestjs/swagger tells a lazy type (`type: () => Dto`) from a class by the function's name being "type", the name
+// an arrow function gets from the `type:` key it is written at. An arrow handed in as an argument is nameless, so
+// `{ type }` would be documented as a schema named "" (a dangling `#/components/schemas/`). Each decorator below
+// therefore writes its own arrow at the `type:` key.
+
+/** A required nested object: a 400 naming the field when it is missing or not an object, then validated field by field. */
+export function RequiredNested(type: () => DtoClass, doc: FieldDoc = {}) {
+  return applyDecorators(
+    ApiProperty({ type: () => type(), ...doc }),
+    IsDefined({ message: '$property is required' }),
+    IsObject({ message: '$property must be an object' }),
+    ValidateNested(),
+    Type(type),
+  );
+}
+
 /** An optional nested object: documented, validated field by field, errors named `parent.child`. */
 export function OptionalNested(type: () => DtoClass, doc: FieldDoc = {}) {
-  return applyDecorators(ApiPropertyOptional({ type, ...doc }), IsOptional(), ValidateNested(), Type(type));
+  return applyDecorators(
+    ApiPropertyOptional({ type: () => type(), ...doc }),
+    IsOptional(),
+    IsObject({ message: '$property must be an object' }),
+    ValidateNested(),
+    Type(type),
+  );
 }
 
 /** An optional list of nested objects of at most `maxItems`: documented, each item validated (`list[2].field`). */
@@ -20,6 +42,7 @@ export function OptionalNestedArray(type: () => DtoClass, maxItems: number, doc:
     IsOptional(),
     IsArray(),
     ArrayMaxSize(maxItems),
+    IsObject({ each: true, message: 'each item of $property must be an object' }),
     ValidateNested({ each: true }),
     Type(type),
   );

@@ -1,5 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import mongoose from 'mongoose';
 import { DependencyUnavailableError, ServiceBusyError } from './errors';
 
 /** Every error leaves as JSON `{ statusCode, error, message, ... }`; unexpected ones are logged, not leaked. */
@@ -15,19 +17,26 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const status = exception.getStatus();
       const body = exception.getResponse();
       const payload =
-        typeof body === 'string' ? { statusCode: status, error: HttpStatus[status] ?? 'Error', message: body } : { statusCode: status, ...body };
+        typeof body === 'string' ? { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: body } : { statusCode: status, ...body };
       response.status(status).json(payload);
       return;
     }
-    if (exception instanceof ServiceBusyError || exception instanceof DependencyUnavailableError) {
+    const bodyError = bodyParserError(exception);
+    if (bodyError) {
+      response.status(bodyError.status).json({ statusCode: bodyError.status, error: STATUS_CODES[bodyError.status] ?? 'Error', message: bodyError.message });
+      return;
+    }
+    const unavailable = exception instanceof Error && isMongoUnreachable(exception) ? mongoUnavailable(exception) : exception;
+    if (unavailable instanceof ServiceBusyError || unavailable instanceof DependencyUnavailableError) {
+      if (unavailable !== exception) this.logger.warn({ err: exception }, 'MongoDB unreachable; answered 503');
       response
         .status(HttpStatus.SERVICE_UNAVAILABLE)
-        .setHeader('Retry-After', String(exception.retryAfterSeconds))
+        .setHeader('Retry-After', String(unavailable.retryAfterSeconds))
         .json({
           statusCode: HttpStatus.SERVICE_UNAVAILABLE,
           error: 'Service Unavailable',
-          message: exception.message,
-          ...(exception instanceof DependencyUnavailableError ? { dependency: exception.dependency } : {}),
+          message: unavailable.message,
+          ...(unavailable instanceof DependencyUnavailableError ? { dependency: unavailable.dependency } : {}),
         });
       return;
     }
@@ -36,4 +45,36 @@ export class HttpExceptionFilter implements ExceptionFilter {
       .status(HttpStatus.INTERNAL_SERVER_ERROR)
       .json({ statusCode: HttpStatus.INTERNAL_SERVER_ERROR, error: 'Internal Server Error', message: 'Internal server error' });
   }
+}
+
+/**
+ * The client errors Express's body parsers raise before a request reaches a controller (http-errors objects with
+ * `expose`): a body over the limit (413), an unsupported charset or encoding (415). (Nest itself turns malformed
+ * JSON into a BadRequestException.)
+ */
+function bodyParserError(exception: unknown): { status: number; message: string } | undefined {
+  if (!(exception instanceof Error)) return undefined;
+  const { status, type, expose, limit } = exception as Error & { status?: unknown; type?: unknown; expose?: unknown; limit?: unknown };
+  if (expose !== true || typeof status !== 'number' || status < 400 || status > 499 || typeof type !== 'string') return undefined;
+  if (type === 'entity.too.large') {
+    return { status, message: `Request body is larger than this endpoint takes (${typeof limit === 'number' ? `${limit} bytes` : 'its limit'})` };
+  }
+  return { status, message: exception.message };
+}
+
+const { MongoNetworkError, MongoServerSelectionError, MongoNotConnectedError, MongoTopologyClosedError } = mongoose.mongo;
+
+/** The driver could not reach MongoDB (no server within MONGODB_TIMEOUT_MS, or the connection dropped). */
+export function isMongoUnreachable(error: Error): boolean {
+  return (
+    error instanceof mongoose.Error.MongooseServerSelectionError ||
+    error instanceof MongoServerSelectionError ||
+    error instanceof MongoNetworkError ||
+    error instanceof MongoNotConnectedError ||
+    error instanceof MongoTopologyClosedError
+  );
+}
+
+function mongoUnavailable(error: Error): DependencyUnavailableError {
+  return new DependencyUnavailableError('mongodb', `MongoDB is unreachable (${error.name}); try again`);
 }

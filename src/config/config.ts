@@ -136,6 +136,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(8000, 100, 60000),
 
   MONGODB_URI: url(['mongodb', 'mongodb+srv']).default('mongodb://127.0.0.1:27017/herald'),
+  MONGODB_TIMEOUT_MS: int(2000, 100, 60000),
 
   S3_ENDPOINT: optionalUrl(['http', 'https']),
   S3_REGION: z.string().trim().min(1).default('us-east-1'),
@@ -225,7 +226,7 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
     roles: new Set<HeraldRole>(env.HERALD_ROLES),
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    mongo: { uri: env.MONGODB_URI },
+    mongo: { uri: env.MONGODB_URI, timeoutMs: env.MONGODB_TIMEOUT_MS },
     s3: {
       endpoint: env.S3_ENDPOINT,
       region: env.S3_REGION,

@@ -18,12 +18,33 @@ export const DISCORD_LIMITS = {
   embedsTotal: 6000,
 } as const;
 
-/** Characters as Discord counts them: code points, so an emoji is one character, not two UTF-16 units. */
+/**
+ * Characters as Discord counts them: code points, so an emoji is one character, not two UTF-16 units (Discord's API
+ * measures with Python's len(); discord/discord-api-docs#1315). The one definition of length for every Discord text
+ * limit Herald checks or applies.
+ */
 export function discordLength(text: string | undefined | null): number {
   if (typeof text !== 'string') return 0;
   let count = 0;
   for (const _ of text) count += 1;
   return count;
+}
+
+/**
+ * The first `limit` characters of `text` as `discordLength` counts them, so a cut never splits an emoji's surrogate
+ * pair and text that passed validation at `limit` is never cut.
+ */
+export function cutToDiscordLength(text: string, limit: number): string {
+  // A string's UTF-16 length is never below its code point count: within the limit in units means within it.
+  if (text.length <= limit) return text;
+  let count = 0;
+  let end = 0;
+  for (const character of text) {
+    if (count === limit) break;
+    count += 1;
+    end += character.length;
+  }
+  return text.slice(0, end);
 }
 
 type CountedEmbed = Pick<APIEmbed, 'title' | 'description'> & {

@@ -13,6 +13,7 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { ApiBodyTooLargeResponse, ApiMongoUnavailableResponse } from '../common/api-responses';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { verifyDroneSignature } from './drone-signature';
 import { DroneWebhookBodyDoc, DroneWebhookErrorDoc, DroneWebhookResultDoc } from './drone-webhook.dto';
@@ -49,6 +50,8 @@ export class DroneController {
   @ApiResponse({ status: 202, type: DroneWebhookResultDoc, description: 'Ignored (not a build create/update) or left to the delivery already updating this build\'s message' })
   @ApiResponse({ status: 400, type: DroneWebhookErrorDoc, description: 'Body is not JSON or lacks repo/build ids; nothing stored' })
   @ApiResponse({ status: 401, type: DroneWebhookErrorDoc, description: 'Bad or missing signature, digest mismatch, missing or stale Date; nothing stored' })
+  @ApiBodyTooLargeResponse('5 MB')
+  @ApiMongoUnavailableResponse()
   @ApiResponse({ status: 502, type: DroneWebhookErrorDoc, description: 'Discord did not take the message; recorded as failed and retried on the build\'s next event' })
   async receive(@Req() request: RawBodyRequest<Request>, @Res({ passthrough: true }) response: Response): Promise<DroneWebhookResultDoc> {
     const verdict = verifyDroneSignature(

@@ -6,6 +6,7 @@ import {
   IsIn,
   IsInt,
   IsNumber,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -97,6 +98,7 @@ export class ChartSeriesDto {
   @ApiPropertyOptional({ type: [LabelledValueDto], description: 'Labelled values for a bar chart whose x axis is categories, not time' })
   @IsOptional()
   @IsArray()
+  @IsObject({ each: true, message: 'each item of values must be an object' })
   @ValidateNested({ each: true })
   @Type(() => LabelledValueDto)
   values?: LabelledValueDto[];
@@ -162,6 +164,7 @@ export class ChartDto {
   @ApiProperty({ type: [ChartSeriesDto] })
   @IsArray()
   @ArrayMinSize(1)
+  @IsObject({ each: true, message: 'each item of series must be an object' })
   @ValidateNested({ each: true })
   @Type(() => ChartSeriesDto)
   series!: ChartSeriesDto[];
@@ -238,6 +241,7 @@ export class MetricsImageRequestDto {
   @ApiProperty({ type: [ChartDto], description: 'One image is made per chart, answered in the same order' })
   @IsArray()
   @ArrayMinSize(1)
+  @IsObject({ each: true, message: 'each item of charts must be an object' })
   @ValidateNested({ each: true })
   @Type(() => ChartDto)
   charts!: ChartDto[];

@@ -9,6 +9,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiBodyTooLargeResponse } from '../common/api-responses';
 import { SystemTokenGuard } from '../common/system-token.guard';
 import { METRICS_IMAGE_EXAMPLE, MetricsImageRequestDto, MetricsImageResponseDto } from './metrics-image.dto';
 import { MetricsService } from './metrics.service';
@@ -32,6 +33,7 @@ export class MetricsController {
   @ApiOkResponse({ type: MetricsImageResponseDto })
   @ApiBadRequestResponse({ description: 'Malformed, or over a configured limit; `errors[].field` names the field. Nothing is stored' })
   @ApiUnauthorizedResponse({ description: 'Missing or wrong SYSTEM_TOKEN' })
+  @ApiBodyTooLargeResponse()
   @ApiServiceUnavailableResponse({ description: 'The renderer is at capacity or object storage is down; see Retry-After' })
   async image(@Body() body: MetricsImageRequestDto): Promise<MetricsImageResponseDto> {
     return { images: await this.metrics.chartImages(body) };

@@ -1,7 +1,7 @@
 import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { telemetry } from '../telemetry/telemetry';
-import type { FieldError } from '../common/validation';
+import { validationFailure, type FieldError } from '../common/validation';
 import { ObjectStorage } from '../storage/object-storage';
 import type { ChartInput } from './chart-input';
 import { chartKey, normaliseChart } from './chart-normaliser';
@@ -78,6 +78,5 @@ export class MetricsService {
 
 /** The same 400 the global ValidationPipe gives, for rules that depend on configuration. */
 function validationFailed(errors: FieldError[]): BadRequestException {
-  const summary = errors.map((item) => `${item.field}: ${item.messages.join(', ')}`).join('; ');
-  return new BadRequestException({ statusCode: 400, error: 'Bad Request', message: `Validation failed: ${summary}`, errors });
+  return new BadRequestException(validationFailure(errors));
 }

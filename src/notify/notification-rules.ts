@@ -20,25 +20,6 @@ interface NotificationShape {
   avatarUrl?: unknown;
 }
 
-/** Max length counted the way Discord counts (code points), with the actual count in the message. */
-export function MaxChars(limit: number, options?: ValidationOptions): PropertyDecorator {
-  return (target, propertyName) =>
-    registerDecorator({
-      name: 'maxChars',
-      target: target.constructor,
-      propertyName: String(propertyName),
-      constraints: [limit],
-      options,
-      validator: {
-        validate: (value: unknown) => typeof value === 'string' && discordLength(value) <= limit,
-        defaultMessage: (args?: ValidationArguments) =>
-          typeof args?.value === 'string'
-            ? `${args.property} must be at most ${limit} characters (got ${discordLength(args.value)})`
-            : `${args?.property ?? 'value'} must be a string of at most ${limit} characters`,
-      },
-    });
-}
-
 function hasEmbeds(body: NotificationShape): boolean {
   return Array.isArray(body.embeds) && body.embeds.length > 0;
 }

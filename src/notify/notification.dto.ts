@@ -1,122 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsISO8601,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  Max,
-  Min,
-  ValidateIf,
-} from 'class-validator';
-import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
+import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
+import { OptionalNestedArray, OptionalWebUrl } from '../common/dto';
+import { EmbedDto } from '../discord-api/embed.dto';
+import { MaxChars } from '../discord-api/max-chars';
 import { DISCORD_LIMITS } from '../discord-api/discord-limits';
-import { EmbedsWithinTotalLimit, IsMessageShorthand, MaxChars, NeedsEmbed, shouldCheckMessage } from './notification-rules';
+import { EmbedsWithinTotalLimit, IsMessageShorthand, NeedsEmbed, shouldCheckMessage } from './notification-rules';
 
 export const SEVERITIES = ['info', 'warning', 'error', 'success'] as const;
 export type Severity = (typeof SEVERITIES)[number];
-
-// Embeds keep Discord's own field names (icon_url, not iconUrl) so an embed copied from Discord's docs or from a
-// webhook payload works unchanged.
-
-export class EmbedFooterDto {
-  @ApiProperty({ maxLength: DISCORD_LIMITS.footerText, example: 'nightly backup' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxChars(DISCORD_LIMITS.footerText)
-  text!: string;
-
-  @OptionalWebUrl({ example: 'https://example.com/icon.png' })
-  icon_url?: string;
-}
-
-export class EmbedAuthorDto {
-  @ApiProperty({ maxLength: DISCORD_LIMITS.authorName, example: 'backup-bot' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxChars(DISCORD_LIMITS.authorName)
-  name!: string;
-
-  @OptionalWebUrl()
-  url?: string;
-
-  @OptionalWebUrl()
-  icon_url?: string;
-}
-
-export class EmbedMediaDto {
-  @ApiProperty({ format: 'uri', example: 'https://example.com/chart.png' })
-  @IsUrl(WEB_URL)
-  url!: string;
-}
-
-export class EmbedFieldDto {
-  @ApiProperty({ maxLength: DISCORD_LIMITS.fieldName, example: 'Duration' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxChars(DISCORD_LIMITS.fieldName)
-  name!: string;
-
-  @ApiProperty({ maxLength: DISCORD_LIMITS.fieldValue, example: '4 min 12 s' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxChars(DISCORD_LIMITS.fieldValue)
-  value!: string;
-
-  @ApiPropertyOptional({ description: 'Show this field next to its neighbours instead of on its own line.' })
-  @IsOptional()
-  @IsBoolean()
-  inline?: boolean;
-}
-
-/** Discord's embed object (the parts a notification can use; no attachments). */
-export class EmbedDto {
-  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.embedTitle, example: 'Backup finished' })
-  @IsOptional()
-  @IsString()
-  @MaxChars(DISCORD_LIMITS.embedTitle)
-  title?: string;
-
-  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.embedDescription, example: '42 GB in 4 minutes' })
-  @IsOptional()
-  @IsString()
-  @MaxChars(DISCORD_LIMITS.embedDescription)
-  description?: string;
-
-  @OptionalWebUrl({ description: 'Makes the title a link.' })
-  url?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', example: '2025-01-31T12:00:00Z' })
-  @IsOptional()
-  @IsISO8601({ strict: true })
-  timestamp?: string;
-
-  @ApiPropertyOptional({ minimum: 0, maximum: 0xffffff, description: 'RGB as an integer; wins over `severity`.', example: 0x57f287 })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(0xffffff)
-  color?: number;
-
-  @OptionalNested(() => EmbedFooterDto)
-  footer?: EmbedFooterDto;
-
-  @OptionalNested(() => EmbedMediaDto)
-  image?: EmbedMediaDto;
-
-  @OptionalNested(() => EmbedMediaDto)
-  thumbnail?: EmbedMediaDto;
-
-  @OptionalNested(() => EmbedAuthorDto)
-  author?: EmbedAuthorDto;
-
-  @OptionalNestedArray(() => EmbedFieldDto, DISCORD_LIMITS.embedFields)
-  fields?: EmbedFieldDto[];
-}
 
 /** What a notification shows; shared by POST (send) and PATCH (replace what the sent message shows). */
 export class NotificationContentDto {

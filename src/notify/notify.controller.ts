@@ -13,6 +13,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ApiBodyTooLargeResponse, ApiMongoUnavailableResponse } from '../common/api-responses';
 import { SystemTokenGuard } from '../common/system-token.guard';
 import { CreateNotificationDto, EditNotificationDto, NotificationAcceptedDto, NotificationViewDto } from './notification.dto';
 import { NotifyService } from './notify.service';
@@ -22,6 +23,7 @@ const ID_PARAM = { name: 'id', description: 'The id POST /notify answered with.'
 @ApiTags('notify')
 @ApiBearerAuth('system-token')
 @ApiUnauthorizedResponse({ description: 'Missing or wrong `Authorization: Bearer <SYSTEM_TOKEN>`.' })
+@ApiMongoUnavailableResponse()
 @UseGuards(SystemTokenGuard)
 @Controller('notify')
 export class NotifyController {
@@ -42,6 +44,7 @@ export class NotifyController {
   })
   @ApiAcceptedResponse({ type: NotificationAcceptedDto, description: 'Stored; `Location` points at the notification. `Idempotent-Replayed: true` when the key was seen before.' })
   @ApiBadRequestResponse({ description: "A field breaks Discord's limits or no channel is known; `errors[].field` names it, e.g. `embeds[0].title`." })
+  @ApiBodyTooLargeResponse()
   async send(
     @Body() request: CreateNotificationDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
@@ -74,6 +77,7 @@ export class NotifyController {
   @ApiParam(ID_PARAM)
   @ApiAcceptedResponse({ type: NotificationViewDto })
   @ApiBadRequestResponse({ description: "A field breaks Discord's limits; `errors[].field` names it." })
+  @ApiBodyTooLargeResponse()
   @ApiNotFoundResponse({ description: 'No notification with this id.' })
   @ApiConflictResponse({ description: 'The notification failed (never reached Discord) or was deleted.' })
   edit(@Param('id') id: string, @Body() request: EditNotificationDto): Promise<NotificationViewDto> {

@@ -16,13 +16,14 @@ import {
   IsUrl,
   Matches,
   Max,
-  MaxLength,
   Min,
   ValidateBy,
   ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
-import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
+import { OptionalNested, OptionalNestedArray, OptionalWebUrl, RequiredNested, WEB_URL } from '../common/dto';
+import { ReceivedEmbedDto } from '../discord-api/embed.dto';
+import { MaxChars } from '../discord-api/max-chars';
 import {
   RENDER_SCALE,
   RENDER_THEMES,
@@ -35,7 +36,6 @@ import type {
   AttachmentInput,
   CustomEmojiInput,
   DiscordMessageInput,
-  EmbedInput,
   MentionedChannelInput,
   MentionedRoleInput,
   MentionedUserInput,
@@ -94,7 +94,7 @@ export class MessageAuthorDto implements MessageAuthorInput {
   @ApiProperty({ maxLength: DISCORD_LIMITS.name, example: 'Herald', description: 'Display name as shown in the channel' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(DISCORD_LIMITS.name)
+  @MaxChars(DISCORD_LIMITS.name)
   name!: string;
 
   @OptionalWebUrl({
@@ -136,7 +136,7 @@ export class ReplyDto implements ReplyInput {
   @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, example: 'Is the nightly build green?' })
   @IsOptional()
   @IsString()
-  @MaxLength(DISCORD_LIMITS.content)
+  @MaxChars(DISCORD_LIMITS.content)
   content?: string;
 
   @ApiPropertyOptional({ description: 'The replied-to message has attachments ("Click to see attachment")' })
@@ -158,7 +158,7 @@ export class MentionedUserDto implements MentionedUserInput {
   @ApiProperty({ example: 'grace' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(DISCORD_LIMITS.name)
+  @MaxChars(DISCORD_LIMITS.name)
   name!: string;
 }
 
@@ -170,7 +170,7 @@ export class MentionedRoleDto implements MentionedRoleInput {
   @ApiProperty({ example: 'Maintainers' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(DISCORD_LIMITS.name)
+  @MaxChars(DISCORD_LIMITS.name)
   name!: string;
 
   @ApiPropertyOptional({ oneOf: [{ type: 'string' }, { type: 'integer' }], example: '#2ecc71' })
@@ -187,7 +187,7 @@ export class MentionedChannelDto implements MentionedChannelInput {
   @ApiProperty({ example: 'releases' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(DISCORD_LIMITS.name)
+  @MaxChars(DISCORD_LIMITS.name)
   name!: string;
 }
 
@@ -219,7 +219,7 @@ export class AttachmentDto implements AttachmentInput {
   @ApiProperty({ example: 'build-log.txt' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(256)
+  @MaxChars(256)
   filename!: string;
 
   @ApiPropertyOptional({ description: 'Bytes', example: 48213 })
@@ -234,7 +234,7 @@ export class AttachmentDto implements AttachmentInput {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(255)
+  @MaxChars(255)
   contentType?: string;
 
   @ApiPropertyOptional({ minimum: 1 })
@@ -258,177 +258,11 @@ export class AttachmentDto implements AttachmentInput {
   previewUrl?: string;
 }
 
-// Embeds keep Discord's wire field names (icon_url, proxy_url), so an embed from a gateway message or from
-// Discord's docs passes through unchanged.
-
-export class EmbedMediaDto {
-  @ApiProperty({ format: 'uri' })
-  @IsUrl(WEB_URL)
-  url!: string;
-
-  @OptionalWebUrl({ description: "Discord's media-proxy copy; fetched in preference to url" })
-  proxy_url?: string;
-
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  width?: number;
-
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  height?: number;
-}
-
-export class EmbedAuthorDto {
-  @ApiProperty({ maxLength: DISCORD_LIMITS.authorName, example: 'Drone CI' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(DISCORD_LIMITS.authorName)
-  name!: string;
-
-  @OptionalWebUrl()
-  url?: string;
-
-  @OptionalWebUrl()
-  icon_url?: string;
-
-  @OptionalWebUrl()
-  proxy_icon_url?: string;
-}
-
-export class EmbedFooterDto {
-  @ApiProperty({ maxLength: DISCORD_LIMITS.footerText, example: 'herald/main' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(DISCORD_LIMITS.footerText)
-  text!: string;
-
-  @OptionalWebUrl()
-  icon_url?: string;
-
-  @OptionalWebUrl()
-  proxy_icon_url?: string;
-}
-
-export class EmbedProviderDto {
-  @ApiPropertyOptional({ example: 'GitHub' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(DISCORD_LIMITS.authorName)
-  name?: string;
-
-  @OptionalWebUrl()
-  url?: string;
-}
-
-export class EmbedFieldDto {
-  @ApiProperty({ maxLength: DISCORD_LIMITS.fieldName, example: 'Branch' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(DISCORD_LIMITS.fieldName)
-  name!: string;
-
-  @ApiProperty({ maxLength: DISCORD_LIMITS.fieldValue, example: '`main`' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(DISCORD_LIMITS.fieldValue)
-  value!: string;
-
-  @ApiPropertyOptional({ example: true })
-  @IsOptional()
-  @IsBoolean()
-  inline?: boolean;
-}
-
-export class EmbedVideoDto {
-  @OptionalWebUrl()
-  url?: string;
-
-  @OptionalWebUrl()
-  proxy_url?: string;
-
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  width?: number;
-
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  height?: number;
-}
-
-const EMBED_TYPES = ['rich', 'image', 'video', 'gifv', 'article', 'link', 'auto_moderation_message', 'poll_result'] as const;
-
-export class EmbedDto implements EmbedInput {
-  @ApiPropertyOptional({
-    enum: EMBED_TYPES,
-    default: 'rich',
-    description: "Discord's embed type: image and gifv (Tenor, Giphy) draw as the bare picture from thumbnail/image; video as a card with the still and a play button",
-  })
-  @IsOptional()
-  @IsIn(EMBED_TYPES)
-  type?: (typeof EMBED_TYPES)[number];
-
-  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.embedTitle, example: 'Build #42 passed' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(DISCORD_LIMITS.embedTitle)
-  title?: string;
-
-  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.embedDescription, example: 'All **17** checks passed.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(DISCORD_LIMITS.embedDescription)
-  description?: string;
-
-  @OptionalWebUrl({ description: 'Makes the title a (drawn, not clickable) link' })
-  url?: string;
-
-  @ApiPropertyOptional({ format: 'date-time' })
-  @IsOptional()
-  @IsISO8601()
-  timestamp?: string;
-
-  @ApiPropertyOptional({ minimum: 0, maximum: 0xffffff, example: 5793266, description: 'Left bar colour as an integer, as Discord sends it' })
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(0xffffff)
-  color?: number;
-
-  @OptionalNested(() => EmbedAuthorDto)
-  author?: EmbedAuthorDto;
-
-  @OptionalNested(() => EmbedProviderDto)
-  provider?: EmbedProviderDto;
-
-  @OptionalNestedArray(() => EmbedFieldDto, DISCORD_LIMITS.embedFields)
-  fields?: EmbedFieldDto[];
-
-  @OptionalNested(() => EmbedMediaDto)
-  thumbnail?: EmbedMediaDto;
-
-  @OptionalNested(() => EmbedMediaDto)
-  image?: EmbedMediaDto;
-
-  @OptionalNested(() => EmbedVideoDto, { description: 'Its size is the size drawn for video and gifv embeds (the picture is the thumbnail)' })
-  video?: EmbedVideoDto;
-
-  @OptionalNested(() => EmbedFooterDto)
-  footer?: EmbedFooterDto;
-}
-
 export class ReactionEmojiDto {
   @ApiProperty({ example: '👍', description: 'The unicode emoji, or the custom emoji name' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(64)
+  @MaxChars(64)
   name!: string;
 
   @ApiPropertyOptional({ description: 'Custom emoji id' })
@@ -441,9 +275,7 @@ export class ReactionEmojiDto {
 }
 
 export class ReactionDto implements ReactionInput {
-  @ApiProperty({ type: ReactionEmojiDto })
-  @ValidateNested()
-  @Type(() => ReactionEmojiDto)
+  @RequiredNested(() => ReactionEmojiDto)
   emoji!: ReactionEmojiDto;
 
   @ApiProperty({ minimum: 1, example: 3 })
@@ -461,7 +293,7 @@ export class StickerDto implements StickerInput {
   @ApiProperty({ example: 'Wave' })
   @IsString()
   @IsNotEmpty()
-  @MaxLength(64)
+  @MaxChars(64)
   name!: string;
 
   @OptionalWebUrl({ description: 'PNG/APNG/GIF picture; Lottie stickers have none (drawn as a named card)' })
@@ -521,15 +353,13 @@ export class RenderLookDto {
 }
 
 export class RenderDiscordMessageDto extends RenderLookDto implements DiscordMessageInput {
-  @ApiProperty({ type: () => MessageAuthorDto })
-  @ValidateNested()
-  @Type(() => MessageAuthorDto)
+  @RequiredNested(() => MessageAuthorDto)
   author!: MessageAuthorDto;
 
   @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, description: 'Discord markdown: mentions as <@id>, <@&id>, <#id>; custom emoji as <:name:id>' })
   @IsOptional()
   @IsString()
-  @MaxLength(DISCORD_LIMITS.content)
+  @MaxChars(DISCORD_LIMITS.content)
   content?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: 'When the message was sent; defaults to now' })
@@ -554,8 +384,8 @@ export class RenderDiscordMessageDto extends RenderLookDto implements DiscordMes
   @OptionalNestedArray(() => AttachmentDto, DISCORD_LIMITS.attachments)
   attachments?: AttachmentDto[];
 
-  @OptionalNestedArray(() => EmbedDto, DISCORD_LIMITS.embeds)
-  embeds?: EmbedDto[];
+  @OptionalNestedArray(() => ReceivedEmbedDto, DISCORD_LIMITS.embeds)
+  embeds?: ReceivedEmbedDto[];
 
   @OptionalNestedArray(() => ReactionDto, DISCORD_LIMITS.reactions)
   reactions?: ReactionDto[];

@@ -2,7 +2,7 @@
 // filled, colours and dates in one format, limits applied, maps in a stable order, image URLs resolved.
 import { parse as parseDiscordMarkdown } from 'discord-markdown-parser';
 import type { APIEmbedImage } from 'discord-api-types/v10';
-import { DISCORD_LIMITS as DISCORD_SEND_LIMITS } from '../discord-api/discord-limits';
+import { DISCORD_LIMITS as DISCORD_SEND_LIMITS, cutToDiscordLength } from '../discord-api/discord-limits';
 import {
   RENDER_SCALE,
   type AttachmentInput,
@@ -143,8 +143,9 @@ export function isValidLocale(locale: string): boolean {
   }
 }
 
+/** Cut to `limit` characters counted as the DTO counts them (code points), so valid input is never cut. */
 function text(value: string | null | undefined, limit: number): string {
-  return (value ?? '').replace(/\r\n?/g, '\n').slice(0, limit);
+  return cutToDiscordLength((value ?? '').replace(/\r\n?/g, '\n'), limit);
 }
 
 function optionalText(value: string | null | undefined, limit: number): string | null {

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post, Query, Res, StreamableFile, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { ApiBodyTooLargeResponse } from '../common/api-responses';
 import { SystemTokenGuard } from '../common/system-token.guard';
 import {
   DISCORD_CONVERSATION_EXAMPLE,
@@ -43,7 +44,8 @@ export class RenderController {
   })
   @ApiResponse({ status: 400, description: 'The body is malformed; `errors` names each field' })
   @ApiResponse({ status: 401, description: 'Missing or wrong SYSTEM_TOKEN' })
-  @ApiResponse({ status: 503, description: 'The renderer is at capacity or its browser is being replaced; see Retry-After' })
+  @ApiBodyTooLargeResponse()
+  @ApiResponse({ status: 503, description: 'The renderer is at capacity, its browser is being replaced, or (with ?store=true) object storage is down; see Retry-After' })
   async renderDiscordMessage(
     @Body() message: RenderDiscordMessageDto,
     @Query() query: RenderQueryDto,

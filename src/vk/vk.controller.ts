@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
 import {
+  ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
   ApiNotFoundResponse,
@@ -9,6 +10,7 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ApiMongoUnavailableResponse } from '../common/api-responses';
 import { SystemTokenGuard } from '../common/system-token.guard';
 import { VkDeliveriesService } from './vk-deliveries.service';
 import { VK_ROUTES, describeRouting, type VkRouting } from './vk-routes';
@@ -46,6 +48,8 @@ export class VkController {
       '`?status=pending` lists those not tried yet (e.g. waiting behind an earlier event of the same peer).',
   })
   @ApiOkResponse({ type: VkDeliveriesPageDto })
+  @ApiBadRequestResponse({ description: 'A query parameter is malformed; `errors[].field` names it.' })
+  @ApiMongoUnavailableResponse()
   list(@Query() query: VkDeliveriesQueryDto): Promise<VkDeliveriesPageDto> {
     return this.deliveries.list(query);
   }
@@ -57,6 +61,7 @@ export class VkController {
   @ApiOkResponse({ type: VkDeliveryViewDto })
   @ApiNotFoundResponse({ description: 'No delivery with this id.' })
   @ApiConflictResponse({ description: 'The delivery was already delivered.' })
+  @ApiMongoUnavailableResponse()
   retry(@Param('id') id: string): Promise<VkDeliveryViewDto> {
     return this.deliveries.retry(id);
   }

@@ -19,13 +19,13 @@ export class VkDeliveriesQueryDto {
   @MaxLength(64)
   destination?: string;
 
-  @ApiPropertyOptional({ description: 'Only this VK peer id.', example: 2000000001 })
+  @ApiPropertyOptional({ type: 'integer', description: 'Only this VK peer id.', example: 2000000001 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   peer?: number;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 100 })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -8,6 +8,7 @@ const servers = require('../../scripts/servers.cjs') as {
   startRabbitMq(options?: { port?: number }): Promise<ManagedServer & { url: string }>;
   startRedis(options?: { port?: number }): Promise<ManagedServer & { url: string }>;
   ensureInstalled(): unknown;
+  ensureSchemathesis(): string;
   freePort(): Promise<number>;
 };
 
@@ -25,6 +26,8 @@ export const startRabbit = () => servers.startRabbitMq();
 export const startRedis = () => servers.startRedis();
 export const freePort = () => servers.freePort();
 export const ensureInstalled = () => servers.ensureInstalled();
+/** The `st` command of schemathesis, installed into a cached virtual environment on first use. */
+export const ensureSchemathesis = () => servers.ensureSchemathesis();
 
 /** A database of its own for each test app, on the suite's shared FerretDB. */
 export function testMongoUri(dbName = `t${randomBytes(5).toString('hex')}`): string {
