@@ -1,5 +1,8 @@
 // `npm test`: installs what is missing (cached), builds, type-checks, then runs every unit and end-to-end test
-// against real FerretDB, MinIO, RabbitMQ and Chromium. Extra arguments go to jest.
+// against real FerretDB, versitygw (S3), RabbitMQ and Chromium, and checks the deployment files (compose schema,
+// Dockerfile replay and hadolint, Kubernetes manifests). Everything runs on the Node release the Dockerfile names:
+// on a machine whose own Node differs, this fetches that release (scripts/node.cjs) and runs itself again on it.
+// Extra arguments go to jest.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -10,8 +13,18 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const step = (name) => process.stderr.write(`\n== ${name}\n`);
 
+const { nodeVersion, nodeEnv } = require('./node.cjs');
+if (process.version !== `v${nodeVersion()}`) {
+  step(`re-running on Node ${nodeVersion()} (this is ${process.version})`);
+  const env = nodeEnv();
+  const again = spawnSync('node', [new URL(import.meta.url).pathname, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
+  process.exit(again.status ?? 1);
+}
+process.stderr.write(`node ${process.version}\n`);
+
 step('provisioning servers (cached after the first run)');
 require('./servers.cjs').ensureInstalled();
+require('./tools.cjs').ensureTools();
 
 step('building');
 execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });

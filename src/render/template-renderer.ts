@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright';
 import { BrowserCrashedError, BrowserPool, RenderTimeoutError } from '../browser/browser-pool';
 import { ServiceBusyError } from '../common/errors';
 import { telemetry } from '../common/telemetry';
