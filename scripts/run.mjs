@@ -11,9 +11,11 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const note = (message) => process.stderr.write(`[herald] ${message}\n`);
 
 servers.ensureInstalled();
-execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });
+// The Node release the image runs (scripts/node.cjs), fetched once when this machine's own differs.
+const nodeEnv = require('./node.cjs').nodeEnv();
+execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit', env: nodeEnv });
 
-const env = { ...process.env };
+const env = { ...nodeEnv };
 const started = [];
 if (!env.MONGODB_URI) {
   const ferret = await servers.startFerretDb();
@@ -40,7 +42,7 @@ if (!env.SYSTEM_TOKEN) {
 const port = env.PORT ?? '3000';
 note(`Swagger will be at http://localhost:${port}/docs`);
 
-const herald = spawn(process.execPath, [path.join(root, 'dist', 'main.js')], { env, stdio: 'inherit' });
+const herald = spawn('node', [path.join(root, 'dist', 'main.js')], { env, stdio: 'inherit' });
 const forward = (signal) => herald.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);

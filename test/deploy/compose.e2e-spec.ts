@@ -17,6 +17,8 @@ const servers = require('../../scripts/servers.cjs') as { ensureVersityGw(): str
 
 const COMPOSE = path.resolve(__dirname, '../../docker-compose.yml');
 const SCHEMA = JSON.parse(readFileSync(path.join(__dirname, 'vendor/compose-spec.json'), 'utf8')) as object;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const DRAFT_07 = require('ajv/dist/refs/json-schema-draft-07.json') as object;
 const REQUIRED_SECRETS = ['SYSTEM_TOKEN', 'S3_SECRET_KEY', 'RABBITMQ_PASSWORD'];
 
 type Service = {
@@ -31,26 +33,39 @@ type Service = {
 };
 type Compose = { services: Record<string, Service> };
 
-/** Compose's variable interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$. */
-function interpolate(text: string, env: Record<string, string>): { text: string; errors: string[] } {
+/**
+ * Compose's variable interpolation, applied as Compose applies it: to each string value of the parsed file.
+ * ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$.
+ */
+function interpolate(document: unknown, env: Record<string, string>): { document: unknown; errors: string[] } {
   const errors: string[] = [];
-  const out = text.replace(/\$\$|\$\{(\w+)(?:(:?)([-?])([^}]*))?\}/g, (whole, name: string | undefined, colon: string, op: string, arg: string) => {
-    if (!name) return '$';
-    const value = env[name];
-    const missing = value === undefined || (colon === ':' && value === '');
-    if (!op) return value ?? '';
-    if (op === '-') return missing ? arg : value!;
-    if (missing) errors.push(`${name}: ${arg}`);
-    return value ?? '';
-  });
-  return { text: out, errors };
+  const text = (value: string) =>
+    value.replace(/\$\$|\$\{(\w+)(?:(:?)([-?])([^}]*))?\}/g, (_whole, name: string | undefined, colon: string, op: string, arg: string) => {
+      if (!name) return '$';
+      const set = env[name];
+      const missing = set === undefined || (colon === ':' && set === '');
+      if (!op) return set ?? '';
+      if (op === '-') return missing ? arg : set!;
+      if (missing) errors.push(`${name}: ${arg}`);
+      return set ?? '';
+    });
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return text(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item)]));
+    return value;
+  };
+  return { document: walk(document), errors };
 }
 
 describe('docker-compose.yml', () => {
   const raw = readFileSync(COMPOSE, 'utf8');
   const secrets = { SYSTEM_TOKEN: 'compose-system-token-0123456789', S3_SECRET_KEY: 'compose-s3-secret-0123456789', RABBITMQ_PASSWORD: 'compose-rabbit-secret' };
-  const compose = yaml.load(interpolate(raw, secrets).text) as Compose;
-  const validate = new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(SCHEMA);
+  const compose = interpolate(yaml.load(raw), secrets).document as Compose;
+  // The schema names draft-07 by its https address; Ajv knows the same meta-schema under the http one.
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  ajv.addMetaSchema({ ...DRAFT_07, $id: 'https://json-schema.org/draft-07/schema' });
+  const validate = ajv.compile(SCHEMA);
 
   it('is valid against the Compose specification schema, as written and once interpolated', () => {
     for (const document of [yaml.load(raw), compose]) {
@@ -77,11 +92,11 @@ describe('docker-compose.yml', () => {
   });
 
   it('refuses to start without its secrets, naming each one, and has no default password anywhere', () => {
-    const { errors } = interpolate(raw, {});
+    const { errors } = interpolate(yaml.load(raw), {});
     expect([...new Set(errors.map((error) => error.split(':')[0]))].sort()).toEqual([...REQUIRED_SECRETS].sort());
     expect(raw).not.toMatch(/change-me/i);
     for (const name of REQUIRED_SECRETS) expect(raw).not.toMatch(new RegExp(`\\$\\{${name}(:?-|\\})`));
-    expect(interpolate(raw, secrets).errors).toEqual([]);
+    expect(interpolate(yaml.load(raw), secrets).errors).toEqual([]);
   });
 
   it("gives Herald a configuration it accepts, wired to the other services' credentials", () => {
@@ -123,11 +138,12 @@ describe('docker-compose.yml', () => {
       await storage.put('compose/check.txt', Buffer.from('stored'), 'text/plain');
       expect((await storage.get('compose/check.txt'))?.toString()).toBe('stored');
       storage.onModuleDestroy();
-    } finally {
       child.kill('SIGTERM');
       await exited;
+      expect(healthcheck()).not.toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
-    expect(healthcheck()).not.toBe(0);
-    rmSync(dir, { recursive: true, force: true });
   });
 });

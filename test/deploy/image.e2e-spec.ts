@@ -31,6 +31,13 @@ interface Layout {
   log: string;
 }
 
+/** Whether .dockerignore keeps a path out of the build context (its plain names, as Herald's file uses). */
+function dockerignored(source: string): boolean {
+  const patterns = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const first = source.replace(/^\.\//, '').split('/')[0];
+  return patterns.some((pattern) => pattern === first || (pattern.startsWith('*') && first.endsWith(pattern.slice(1))));
+}
+
 function runStage(stage: Stage, dir: string, env: NodeJS.ProcessEnv, log: number): void {
   let workdir = dir;
   for (const { keyword, args, line } of stage.instructions) {
@@ -41,6 +48,7 @@ function runStage(stage: Stage, dir: string, env: NodeJS.ProcessEnv, log: number
       const copy = copyOf(args);
       if (copy.from) throw new Error(`line ${line}: the build stage copies from no other stage`);
       for (const source of copy.sources) {
+        expect({ source, ignored: dockerignored(source) }).toEqual({ source, ignored: false });
         const target = copy.dest.endsWith('/') ? path.join(workdir, copy.dest, path.basename(source)) : path.join(workdir, copy.dest);
         cpSync(path.join(ROOT, source), target, { recursive: true });
       }
@@ -100,6 +108,7 @@ function replay(): Layout {
       const copy = copyOf(args);
       expect(copy.chown).toBeUndefined(); // the files stay root's
       for (const source of copy.sources) {
+        if (!copy.from) expect({ source, ignored: dockerignored(source) }).toEqual({ source, ignored: false });
         const from = copy.from ? (copy.from === 'build' && source.startsWith('/app/') ? path.join(build, source.slice('/app/'.length)) : undefined) : path.join(ROOT, source);
         if (!from) throw new Error(`line ${line}: the replay copies only /app/... from the build stage`);
         const target = copy.dest.endsWith('/') ? path.join(app, copy.dest, path.basename(source)) : path.join(app, copy.dest);
@@ -203,6 +212,8 @@ describe('the Dockerfile, replayed without Docker', () => {
       ),
       PORT: String(port),
       HOST: '127.0.0.1',
+      // The test machine is shared and loaded; a render cut off at the default 15 s would answer 503.
+      RENDER_TIMEOUT_MS: '60000',
     };
     const out = openSync(path.join(layout.dir, 'herald.log'), 'a');
     // unshare gives tini a PID namespace of its own, where it is PID 1 as in a container.
@@ -218,7 +229,7 @@ describe('the Dockerfile, replayed without Docker', () => {
 
   it('copies only what runs: no templates/, no build-only packages, no compiler', () => {
     expect(readdirSync(layout.app).sort()).toEqual(['dist', 'node_modules', 'package.json', 'static']);
-    for (const name of ['echarts', 'zrender', 'highlight.js', '@fontsource', 'typescript', '@nestjs/cli', 'jest']) {
+    for (const name of ['echarts', 'zrender', 'highlight.js', '@fontsource/inter', 'typescript', '@nestjs/cli', 'jest']) {
       expect({ name, present: existsSync(path.join(layout.app, 'node_modules', name)) }).toEqual({ name, present: false });
     }
     expect(existsSync(path.join(layout.app, 'node_modules', 'playwright'))).toBe(true);
@@ -239,8 +250,7 @@ describe('the Dockerfile, replayed without Docker', () => {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ author: { name: 'Herald' }, content: 'Deployed **without** Docker', timestamp: '2026-11-28T12:00:00.000Z' }),
     });
-    expect(render.status).toBe(200);
-    expect(render.headers.get('content-type')).toMatch(/^image\/png/);
+    expect({ status: render.status, type: render.headers.get('content-type') }).toEqual({ status: 200, type: expect.stringMatching(/^image\/png/) });
     expect(Buffer.from(await render.arrayBuffer()).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
 
     const chart = await fetch(`http://127.0.0.1:${port}/metrics/image`, {
@@ -248,9 +258,15 @@ describe('the Dockerfile, replayed without Docker', () => {
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
       body: JSON.stringify(METRICS_IMAGE_EXAMPLE),
     });
-    expect(chart.status).toBe(200);
-    const { images } = (await chart.json()) as { images: { key: string; width: number }[] };
-    expect(images).toHaveLength(METRICS_IMAGE_EXAMPLE.charts.length);
+    const answer = (await chart.json()) as { images?: { key: string; width: number }[] };
+    expect({ status: chart.status, answer }).toEqual({ status: 200, answer: { images: expect.any(Array) } });
+    expect(answer.images).toHaveLength(METRICS_IMAGE_EXAMPLE.charts.length);
+
+    // What the pod's memory request is sized from: proportional set size of Herald and its Chromium, after renders.
+    const [tini] = childrenOf(herald.pid!);
+    const tree = (pid: number): number[] => [pid, ...childrenOf(pid).flatMap((child) => tree(child.pid))];
+    const pss = tree(tini.pid).reduce((sum, pid) => sum + Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0), 0);
+    process.stdout.write(`image replay: Herald + Chromium PSS after a render and a chart: ${Math.round(pss / 1024)} MiB in ${tree(tini.pid).length} processes\n`);
   });
 
   it("answers the image's HEALTHCHECK with 0 while up, exits 0 on SIGTERM to PID 1, then the HEALTHCHECK fails", async () => {
