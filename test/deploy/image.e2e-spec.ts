@@ -259,7 +259,7 @@ describe('the Dockerfile, replayed without Docker', () => {
       body: JSON.stringify(METRICS_IMAGE_EXAMPLE),
     });
     const answer = (await chart.json()) as { images?: { key: string; width: number }[] };
-    expect({ status: chart.status, answer }).toEqual({ status: 200, answer: { images: expect.any(Array) } });
+    expect({ status: chart.status, answer }).toEqual({ status: 200, answer: expect.objectContaining({ images: expect.any(Array) }) });
     expect(answer.images).toHaveLength(METRICS_IMAGE_EXAMPLE.charts.length);
 
     // What the pod's memory request is sized from: proportional set size of Herald and its Chromium, after renders.
