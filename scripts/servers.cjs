@@ -20,7 +20,8 @@ const FERRETDB_VERSION = 'v1.24.2';
 const VERSITYGW_MODULE = 'github.com/versity/versitygw/cmd/versitygw';
 const VERSITYGW_VERSION = 'v1.8.0';
 // tini is the image's PID 1 (the Dockerfile replay runs Herald under it); python3-venv holds the linters' venv.
-const APT_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-color-emoji', 'rabbitmq-server', 'tini', 'python3-venv'];
+// fonts-noto-cjk: without it Chinese, Japanese and Korean text renders as boxes (the Dockerfile installs it too).
+const APT_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-cjk', 'fonts-noto-color-emoji', 'rabbitmq-server', 'tini', 'python3-venv'];
 
 function log(message) {
   if (process.env.HERALD_SERVERS_QUIET !== '1') process.stderr.write(`[servers] ${message}\n`);
