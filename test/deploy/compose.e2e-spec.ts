@@ -45,7 +45,7 @@ function interpolate(document: unknown, env: Record<string, string>): { document
       const set = env[name];
       const missing = set === undefined || (colon === ':' && set === '');
       if (!op) return set ?? '';
-      if (op === '-') return missing ? arg : set!;
+      if (op === '-') return missing ? arg : set;
       if (missing) errors.push(`${name}: ${arg}`);
       return set ?? '';
     });

@@ -80,5 +80,5 @@ export function copyOf(args: string): { from?: string; chown?: string; sources: 
 export function execForm(args: string): string[] {
   const parsed = JSON.parse(args) as unknown;
   if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === 'string')) throw new Error(`not an exec-form array: ${args}`);
-  return parsed as string[];
+  return parsed;
 }

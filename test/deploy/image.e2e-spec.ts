@@ -37,7 +37,7 @@ function dockerignored(source: string): boolean {
 }
 
 function runStage(stage: Stage, dir: string, env: NodeJS.ProcessEnv, log: number): void {
-  let workdir = dir;
+  const workdir = dir;
   for (const { keyword, args, line } of stage.instructions) {
     if (keyword === 'WORKDIR') {
       if (args !== '/app') throw new Error(`line ${line}: the replay maps only WORKDIR /app`);

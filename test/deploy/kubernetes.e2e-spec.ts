@@ -11,6 +11,7 @@ const OVERLAY = path.resolve(__dirname, '../../deploy/kubernetes/overlays/exampl
 // The oldest Kubernetes minor still supported upstream when this was written, and the newest the schemas know.
 const KUBERNETES_VERSIONS = ['1.33.0', '1.37.0'];
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML, checked field by field below
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string> };
 
 describe('deploy/kubernetes (kustomize base + example overlay)', () => {
@@ -96,6 +97,7 @@ describe('deploy/kubernetes (kustomize base + example overlay)', () => {
 
   it('holds one Discord shard per StatefulSet pod: the ordinal from pod-index, the count equal to replicas', () => {
     const bot = find('StatefulSet', 'herald-discord');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML
     const env = bot.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: any }[];
     expect(env.find((item) => item.name === 'DISCORD_SHARDS')?.valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } });
     expect(Number(env.find((item) => item.name === 'DISCORD_SHARD_COUNT')?.value)).toBe(bot.spec.replicas);
