@@ -1,5 +1,5 @@
 // `npm start`: runs Herald on this machine with embedded defaults. Where MONGODB_URI / S3_ENDPOINT are not set it
-// starts FerretDB / MinIO of its own (data in a temporary directory, gone when it stops); SYSTEM_TOKEN defaults to
+// starts FerretDB / an S3 server (versitygw) of its own (data in a temporary directory, gone when it stops); SYSTEM_TOKEN defaults to
 // `herald-dev-token`. Everything you set in the environment wins.
 import { execFileSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
@@ -11,9 +11,11 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const note = (message) => process.stderr.write(`[herald] ${message}\n`);
 
 servers.ensureInstalled();
-execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });
+// The Node release the image runs (scripts/node.cjs), fetched once when this machine's own differs.
+const nodeEnv = require('./node.cjs').nodeEnv();
+execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit', env: nodeEnv });
 
-const env = { ...process.env };
+const env = { ...nodeEnv };
 const started = [];
 if (!env.MONGODB_URI) {
   const ferret = await servers.startFerretDb();
@@ -22,16 +24,16 @@ if (!env.MONGODB_URI) {
   note(`MONGODB_URI not set: started FerretDB at ${ferret.url}`);
 }
 if (!env.S3_ENDPOINT) {
-  const minio = await servers.startMinio();
-  started.push(minio);
+  const s3 = await servers.startS3();
+  started.push(s3);
   Object.assign(env, {
-    S3_ENDPOINT: minio.url,
+    S3_ENDPOINT: s3.url,
     S3_FORCE_PATH_STYLE: 'true',
     S3_CREATE_BUCKET: 'true',
-    AWS_ACCESS_KEY_ID: minio.accessKey,
-    AWS_SECRET_ACCESS_KEY: minio.secretKey,
+    AWS_ACCESS_KEY_ID: s3.accessKey,
+    AWS_SECRET_ACCESS_KEY: s3.secretKey,
   });
-  note(`S3_ENDPOINT not set: started MinIO at ${minio.url}`);
+  note(`S3_ENDPOINT not set: started versitygw (S3) at ${s3.url}`);
 }
 if (!env.SYSTEM_TOKEN) {
   env.SYSTEM_TOKEN = 'herald-dev-token';
@@ -40,7 +42,7 @@ if (!env.SYSTEM_TOKEN) {
 const port = env.PORT ?? '3000';
 note(`Swagger will be at http://localhost:${port}/docs`);
 
-const herald = spawn(process.execPath, [path.join(root, 'dist', 'main.js')], { env, stdio: 'inherit' });
+const herald = spawn('node', [path.join(root, 'dist', 'main.js')], { env, stdio: 'inherit' });
 const forward = (signal) => herald.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);

@@ -1,5 +1,6 @@
-// The real servers Herald's tests and local runs use: FerretDB (MongoDB wire protocol on SQLite), MinIO (S3),
-// RabbitMQ, Redis, and Debian's Chromium. Installs what is missing (cached under ~/.cache/herald, so a second run is fast),
+// The real servers Herald's tests and local runs use: FerretDB (MongoDB wire protocol on SQLite), Versity's S3
+// gateway (versitygw, the S3 server docker-compose.yml runs, same version), RabbitMQ, Redis, and Debian's Chromium.
+// Installs what is missing (cached under ~/.cache/herald, so a second run is fast),
 // starts each on a free loopback port with its data in a temporary directory, waits until it answers, stops it.
 'use strict';
 
@@ -15,11 +16,13 @@ const CACHE = process.env.HERALD_CACHE_DIR || path.join(os.homedir(), '.cache', 
 const BIN = path.join(CACHE, 'bin');
 
 const FERRETDB_VERSION = 'v1.24.2';
-// MinIO publishes no semver tags on the Go module proxy; this pseudo-version is the newest build checked here.
-const MINIO_MODULE = 'github.com/minio/minio';
-const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
+// The S3 server: versitygw's posix backend, the version docker-compose.yml pins as `versity/versitygw:<version>`
+// (test/deploy/compose.e2e-spec.ts checks that the two agree).
+const VERSITYGW_MODULE = 'github.com/versity/versitygw/cmd/versitygw';
+const VERSITYGW_VERSION = 'v1.8.0';
+// tini is the image's PID 1 (the Dockerfile replay runs Herald under it); python3-venv holds the linters' venv.
 // fonts-noto-cjk: without it Chinese, Japanese and Korean text renders as boxes (the Dockerfile installs it too).
-const APT_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-cjk', 'fonts-noto-color-emoji', 'rabbitmq-server', 'redis-server'];
+const APT_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-cjk', 'fonts-noto-color-emoji', 'rabbitmq-server', 'redis-server', 'tini', 'python3-venv'];
 const REDIS_SERVER = '/usr/bin/redis-server';
 
 function log(message) {
@@ -114,17 +117,19 @@ function ensureFerretDb() {
   });
 }
 
-function ensureMinio() {
-  const binary = path.join(BIN, `minio-${MINIO_VERSION}`);
+function ensureVersityGw() {
+  const binary = path.join(BIN, `versitygw-${VERSITYGW_VERSION}`);
   if (fs.existsSync(binary)) return binary;
-  return withInstallLock('minio', () => {
+  return withInstallLock('versitygw', () => {
     if (fs.existsSync(binary)) return binary;
-    log(`building MinIO ${MINIO_VERSION} from its Go module (a few minutes, once)`);
-    const gobin = path.join(CACHE, 'build', 'minio-bin');
+    log(`building versitygw ${VERSITYGW_VERSION} from its Go module (a few minutes, once)`);
+    const gobin = path.join(CACHE, 'build', 'versitygw-bin');
     fs.rmSync(gobin, { recursive: true, force: true });
-    run('go', ['install', `${MINIO_MODULE}@${MINIO_VERSION}`], { env: { ...process.env, GOBIN: gobin, GOFLAGS: '-buildvcs=false' } });
+    run('go', ['install', `${VERSITYGW_MODULE}@${VERSITYGW_VERSION}`], {
+      env: { ...process.env, GOBIN: gobin, GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' },
+    });
     fs.mkdirSync(BIN, { recursive: true });
-    fs.renameSync(path.join(gobin, 'minio'), binary);
+    fs.renameSync(path.join(gobin, 'versitygw'), binary);
     fs.rmSync(gobin, { recursive: true, force: true });
     return binary;
   });
@@ -157,10 +162,11 @@ function ensureSchemathesis() {
 function ensureInstalled({ rabbitmq = true } = {}) {
   ensureAptPackages();
   const ferretdb = ensureFerretDb();
-  const minio = ensureMinio();
+  const versitygw = ensureVersityGw();
   return {
     ferretdb,
-    minio,
+    versitygw,
+    tini: '/usr/bin/tini',
     chromium: '/usr/bin/chromium',
     rabbitmq: rabbitmq ? '/usr/lib/rabbitmq/bin/rabbitmq-server' : undefined,
     redis: REDIS_SERVER,
@@ -288,25 +294,38 @@ async function startFerretDb({ binary = ensureFerretDb(), port } = {}) {
   return server;
 }
 
-async function startMinio({ binary = ensureMinio(), port } = {}) {
+/**
+ * An S3 server: versitygw serving a temporary directory (one folder per bucket, objects as files; metadata such as
+ * Content-Type in a sidecar directory, so it works on filesystems without user xattrs). Path-style, SigV4, presigned
+ * URLs and bucket creation, as Herald uses them.
+ */
+async function startS3({ binary = ensureVersityGw(), port } = {}) {
   port ??= await freePort();
-  const consolePort = await freePort();
-  const dataDir = tempDir('minio');
-  const accessKey = 'herald-minio';
+  const dataDir = tempDir('s3');
+  const accessKey = 'herald-s3';
   const secretKey = crypto.randomBytes(18).toString('hex');
-  fs.mkdirSync(path.join(dataDir, 'data'));
+  for (const dir of ['data', 'meta', 'iam']) fs.mkdirSync(path.join(dataDir, dir));
   const server = new ManagedServer({
-    name: 'minio',
+    name: 's3',
     port,
     dataDir,
     spawnArgs: () => [
       binary,
-      ['server', path.join(dataDir, 'data'), '--address', `127.0.0.1:${port}`, '--console-address', `127.0.0.1:${consolePort}`, '--quiet'],
-      { MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off', CI: 'true' },
+      [
+        '--port', `127.0.0.1:${port}`,
+        '--health', '/health',
+        '--iam-dir', path.join(dataDir, 'iam'),
+        '--quiet',
+        'posix',
+        '--sidecar', path.join(dataDir, 'meta'),
+        path.join(dataDir, 'data'),
+      ],
+      // The credentials go by environment, not argv (where `ps` would show them).
+      { ROOT_ACCESS_KEY_ID: accessKey, ROOT_SECRET_ACCESS_KEY: secretKey },
     ],
     probe: async () => {
       try {
-        const response = await fetch(`http://127.0.0.1:${port}/minio/health/ready`);
+        const response = await fetch(`http://127.0.0.1:${port}/health`);
         return response.ok;
       } catch {
         return false;
@@ -416,7 +435,7 @@ function amqpAnswers(port) {
   });
 }
 
-module.exports = { ensureInstalled, ensureFerretDb, ensureMinio, ensureSchemathesis, startFerretDb, startMinio, startRabbitMq, startRedis, freePort, CACHE };
+module.exports = { ensureInstalled, ensureFerretDb, ensureVersityGw, ensureSchemathesis, startFerretDb, startS3, startRabbitMq, startRedis, freePort, CACHE, VERSITYGW_VERSION };
 
 if (require.main === module) {
   // `node scripts/servers.cjs install`: provision everything (CI's first step, and `npm run setup`).

@@ -6,7 +6,7 @@ import {
   OnApplicationBootstrap,
 } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
-import { Browser, BrowserContext, Page, chromium } from 'playwright-core';
+import { Browser, BrowserContext, Page, chromium } from 'playwright';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ServiceBusyError } from '../common/errors';
 import { telemetry } from '../telemetry/telemetry';

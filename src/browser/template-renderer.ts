@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { CDPSession, Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright';
 import { BrowserCrashedError, BrowserPool, RenderTimeoutError } from './browser-pool';
 import { telemetry } from '../telemetry/telemetry';
 import type { RenderedSize } from './template-page';

@@ -19,7 +19,7 @@ export interface StoredObject {
   bytes: number;
 }
 
-/** The one place that talks to S3 (AWS, MinIO or any S3-compatible endpoint). */
+/** The one place that talks to S3 (AWS or any S3-compatible endpoint). */
 @Injectable()
 export class ObjectStorage implements OnModuleDestroy {
   private readonly logger = new Logger(ObjectStorage.name);

@@ -1,26 +1,26 @@
 import { eventually } from '../support/app';
-import { startMinio } from '../support/servers';
+import { startS3 } from '../support/servers';
 import { startBotWorld, type BotWorld } from './discord-support';
 
 jest.setTimeout(240_000);
 
 describe('Object storage outage', () => {
-  let minio: Awaited<ReturnType<typeof startMinio>>;
+  let s3: Awaited<ReturnType<typeof startS3>>;
   let world: BotWorld;
 
   beforeAll(async () => {
-    // A MinIO of its own: this test takes it down.
-    minio = await startMinio();
+    // An S3 server of its own: this test takes it down.
+    s3 = await startS3();
     world = await startBotWorld({
-      S3_ENDPOINT: minio.url,
-      AWS_ACCESS_KEY_ID: minio.accessKey,
-      AWS_SECRET_ACCESS_KEY: minio.secretKey,
+      S3_ENDPOINT: s3.url,
+      AWS_ACCESS_KEY_ID: s3.accessKey,
+      AWS_SECRET_ACCESS_KEY: s3.secretKey,
     });
   });
 
   afterAll(async () => {
     await world?.close();
-    await minio?.destroy();
+    await s3?.destroy();
   });
 
   async function readiness(): Promise<{ status: number; failed: string[] }> {
@@ -29,12 +29,12 @@ describe('Object storage outage', () => {
     return { status: response.status, failed: Object.keys(body.error ?? {}) };
   }
 
-  it('shows dnd and answers 503 while MinIO is down, then renders what arrived meanwhile once it is back', async () => {
+  it('shows dnd and answers 503 while the S3 server is down, then renders what arrived meanwhile once it is back', async () => {
     const { discord, backend } = world;
     const general = discord.channels.general!;
     await discord.waitForPresence((presence) => presence.status === 'online', { timeoutMs: 60_000 });
 
-    await minio.stop();
+    await s3.stop();
     await eventually(async () => {
       const { status, failed } = await readiness();
       return status === 503 && failed.includes('storage');
@@ -48,7 +48,7 @@ describe('Object storage outage', () => {
       discord.messageCreate({ channelId: general.id, author, content: `written while storage was down (${index + 1})` }),
     );
 
-    await minio.start();
+    await s3.start();
     await discord.waitForPresence((presence) => presence.status === 'online' && presence.receivedAt > down.receivedAt, {
       timeoutMs: 60_000,
     });

@@ -1,28 +1,28 @@
 import request from 'supertest';
 import { BrowserPool } from '../../src/browser/browser-pool';
 import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
-import { startFerret, startMinio, type ManagedServer } from '../support/servers';
+import { startFerret, startS3, type ManagedServer } from '../support/servers';
 
 type Started = ManagedServer & { url: string; accessKey?: string; secretKey?: string };
 
 describe('health probes against real servers this test can take down', () => {
   let ferret: Started;
-  let minio: Started & { accessKey: string; secretKey: string };
+  let s3: Started & { accessKey: string; secretKey: string };
   let herald: HeraldUnderTest;
 
   beforeAll(async () => {
-    [ferret, minio] = (await Promise.all([startFerret(), startMinio()])) as [Started, Started & { accessKey: string; secretKey: string }];
+    [ferret, s3] = (await Promise.all([startFerret(), startS3()])) as [Started, Started & { accessKey: string; secretKey: string }];
     herald = await bootHerald({
       MONGODB_URI: `${ferret.url}/health`,
-      S3_ENDPOINT: minio.url,
-      AWS_ACCESS_KEY_ID: minio.accessKey,
-      AWS_SECRET_ACCESS_KEY: minio.secretKey,
+      S3_ENDPOINT: s3.url,
+      AWS_ACCESS_KEY_ID: s3.accessKey,
+      AWS_SECRET_ACCESS_KEY: s3.secretKey,
     });
   });
 
   afterAll(async () => {
     await herald?.close();
-    await Promise.all([ferret?.destroy(), minio?.destroy()]);
+    await Promise.all([ferret?.destroy(), s3?.destroy()]);
   });
 
   const live = () => request(herald.url).get('/health/live');
@@ -56,8 +56,8 @@ describe('health probes against real servers this test can take down', () => {
     await eventually(async () => (await ready()).status === 200, 40000);
   });
 
-  it('answers 503 naming storage while MinIO is down, and recovers when it is back', async () => {
-    await minio.stop();
+  it('answers 503 naming storage while the S3 server is down, and recovers when it is back', async () => {
+    await s3.stop();
     try {
       const down = await eventually(async () => {
         const answer = await ready();
@@ -66,7 +66,7 @@ describe('health probes against real servers this test can take down', () => {
       expect(Object.keys(down.body.error)).toEqual(['storage']);
       expect((await live()).status).toBe(200);
     } finally {
-      await minio.start();
+      await s3.start();
     }
     await eventually(async () => (await ready()).status === 200, 30000);
   });

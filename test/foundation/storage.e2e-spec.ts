@@ -2,7 +2,7 @@ import { ObjectStorage, StorageAccessError } from '../../src/storage/object-stor
 import { loadConfig } from '../../src/config/config';
 import { baseTestEnv } from '../support/app';
 
-describe('ObjectStorage against MinIO', () => {
+describe('ObjectStorage against a real S3 server (versitygw)', () => {
   const env = baseTestEnv();
   const storage = new ObjectStorage(loadConfig(env));
 

@@ -247,7 +247,7 @@ describe('POST /render/discord-message', () => {
       { ...base, content: 'a picture <:pic:323456789012345678>' },
     ];
     const pool = herald.app.get(BrowserPool);
-    const draw = (page: import('playwright-core').Page, view: DiscordMessageView) =>
+    const draw = (page: import('playwright').Page, view: DiscordMessageView) =>
       page.evaluate(async (input) => {
         await (window as unknown as { herald: { render(view: unknown): Promise<unknown> } }).herald.render(input);
         return Array.from(document.querySelectorAll('#root img')).map((image) => {

@@ -15,7 +15,7 @@ export interface HeraldUnderTest {
   close(): Promise<void>;
 }
 
-/** The environment of a test instance: real FerretDB and MinIO from globalSetup, a database and bucket of its own. */
+/** The environment of a test instance: real FerretDB and S3 (versitygw) from globalSetup, a database and bucket of its own. */
 export function baseTestEnv(): Record<string, string> {
   return {
     MONGODB_URI: testMongoUri(),

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const servers = require('../../scripts/servers.cjs') as {
   startFerretDb(options?: { port?: number }): Promise<ManagedServer & { url: string }>;
-  startMinio(options?: { port?: number }): Promise<ManagedServer & { url: string; accessKey: string; secretKey: string }>;
+  startS3(options?: { port?: number }): Promise<ManagedServer & { url: string; accessKey: string; secretKey: string }>;
   startRabbitMq(options?: { port?: number }): Promise<ManagedServer & { url: string }>;
   startRedis(options?: { port?: number }): Promise<ManagedServer & { url: string }>;
   ensureInstalled(): unknown;
@@ -21,7 +21,7 @@ export interface ManagedServer {
 }
 
 export const startFerret = () => servers.startFerretDb();
-export const startMinio = () => servers.startMinio();
+export const startS3 = () => servers.startS3();
 export const startRabbit = () => servers.startRabbitMq();
 export const startRedis = () => servers.startRedis();
 export const freePort = () => servers.freePort();

