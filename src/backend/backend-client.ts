@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import type { BackendCallback } from '../discord-bot/message-image.schema';
+import type { BackendProtocolClient } from './backend-request';
 import { HeraldBackendProtocol } from './herald-backend-protocol';
 import { LegacyBackendProtocol } from './legacy-backend-protocol';
-import type { BackendProtocolClient } from './backend-request';
-import type { BackendCallback } from './message-image.schema';
 
 /**
  * The team's backend (BACKEND_URL), told about every message image; it authenticates Herald by SYSTEM_TOKEN.
