@@ -1,4 +1,4 @@
-import { ConfigError, enabledFeatures, loadConfig } from './config';
+import { ConfigError, describeFeatures, enabledFeatures, loadConfig } from './config';
 
 const minimal = { SYSTEM_TOKEN: 'a-long-enough-system-token' };
 
@@ -70,6 +70,8 @@ describe('loadConfig', () => {
     expect(legacy.backend).toEqual({ url: 'https://backend.example.com/api', protocol: 'legacy' });
     expect(legacy.s3.publicUrl).toBe('https://files.s3.amazonaws.com');
     expect(legacy.discord.imageKeyTemplate).toBe('renders/{guildId}-{channelName}/{messageId}');
+    const images = describeFeatures(loadConfig({ ...minimal, S3_BUCKET: 'files', DISCORD_TOKEN: 't', DISCORD_RENDER_MESSAGES: 'true', BACKEND_URL: 'https://b.example.com', BACKEND_PROTOCOL: 'legacy', S3_PUBLIC_URL: 'https://files.example.com' })).find((feature) => feature.name === 'message-images');
+    expect(images?.uses).toContain('backend (BACKEND_PROTOCOL=legacy)');
   });
 
   it('rejects an unknown backend protocol, a legacy backend without public URLs, and a key template that cannot work', () => {

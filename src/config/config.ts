@@ -397,7 +397,7 @@ export function describeFeatures(config: AppConfig): FeatureState[] {
       because: on.messageImages
         ? config.discord.channelAllowlist.length ? 'DISCORD_CHANNEL_ALLOWLIST' : 'DISCORD_RENDER_MESSAGES=true'
         : on.discordBot ? 'set DISCORD_RENDER_MESSAGES=true' : 'needs the discord-bot feature and DISCORD_RENDER_MESSAGES=true',
-      uses: ['mongodb', 'storage', 'browser', 'discord', ...(on.backend ? ['backend'] : [])],
+      uses: ['mongodb', 'storage', 'browser', 'discord', ...(on.backend ? [config.backend.protocol === 'legacy' ? 'backend (BACKEND_PROTOCOL=legacy)' : 'backend'] : [])],
     },
     {
       name: 'drone',
