@@ -70,7 +70,9 @@ describe('loadConfig', () => {
     expect(legacy.backend).toEqual({ url: 'https://backend.example.com/api', protocol: 'legacy' });
     expect(legacy.s3.publicUrl).toBe('https://files.s3.amazonaws.com');
     expect(legacy.discord.imageKeyTemplate).toBe('renders/{guildId}-{channelName}/{messageId}');
-    const images = describeFeatures(loadConfig({ ...minimal, S3_BUCKET: 'files', DISCORD_TOKEN: 't', DISCORD_RENDER_MESSAGES: 'true', BACKEND_URL: 'https://b.example.com', BACKEND_PROTOCOL: 'legacy', S3_PUBLIC_URL: 'https://files.example.com' })).find((feature) => feature.name === 'message-images');
+    const bot = { S3_BUCKET: 'files', DISCORD_TOKEN: 't', DISCORD_RENDER_MESSAGES: 'true' };
+    const features = describeFeatures(loadConfig({ ...minimal, ...bot, BACKEND_URL: 'https://backend.example.com', BACKEND_PROTOCOL: 'legacy', S3_PUBLIC_URL: 'https://files.example.com' }));
+    const images = features.find((feature) => feature.name === 'message-images');
     expect(images?.uses).toContain('backend (BACKEND_PROTOCOL=legacy)');
   });
 
