@@ -122,7 +122,7 @@ export const DEFAULT_IMAGE_KEY_TEMPLATE = 'discord/{guildId}/{channelId}/{messag
 export function imageKeyTemplateProblems(template: string): string[] {
   const problems: string[] = [];
   const unknown = [...template.matchAll(/\{([^}]*)\}/g)]
-    .map((match) => match[1]!)
+    .map((match) => match[1])
     .filter((name) => !(IMAGE_KEY_PLACEHOLDERS as readonly string[]).includes(name));
   if (unknown.length) problems.push(`unknown placeholder(s) ${unknown.map((name) => `{${name}}`).join(', ')}; allowed: ${IMAGE_KEY_PLACEHOLDERS.map((name) => `{${name}}`).join(', ')}`);
   if (!template.includes('{messageId}')) problems.push('must contain {messageId}, so each message gets a key of its own');

@@ -34,8 +34,8 @@ describe('Public URLs, names and links in what Herald answers', () => {
 
   it('calls the backend back with the message link, channel and guild names, and the public URL under the key prefix', async () => {
     const { discord, backend } = world;
-    const general = discord.channels.general!;
-    const sent = discord.messageCreate({ channelId: general.id, author: discord.users.alice!, content: 'hello, archive' });
+    const general = discord.channels.general;
+    const sent = discord.messageCreate({ channelId: general.id, author: discord.users.alice, content: 'hello, archive' });
     const key = `team-a/discord/${discord.guild.id}/${general.id}/${sent.id}.png`;
 
     const created = await backend.waitFor({ messageId: sent.id, event: 'created' });
@@ -45,7 +45,7 @@ describe('Public URLs, names and links in what Herald answers', () => {
       guildId: discord.guild.id,
       channelId: general.id,
       messageId: sent.id,
-      authorId: discord.users.alice!.id,
+      authorId: discord.users.alice.id,
       guildName: discord.guild.name,
       channelName: 'general',
       jumpUrl: `https://discord.com/channels/${discord.guild.id}/${general.id}/${sent.id}`,
@@ -72,11 +72,26 @@ describe('Public URLs, names and links in what Herald answers', () => {
     expect(stored.body.url).toBe(`${base}/${stored.body.key}`);
     expect((await fetchPng(stored.body.url)).subarray(0, 8)).toEqual(PNG_SIGNATURE);
 
-    const chart = { title: 'Queue depth', kind: 'line', series: [{ name: 'q', points: [[1736942400, 3], [1736942460, 5]] }] };
-    const charts = await request(herald.url).post('/metrics/image').set('authorization', `Bearer ${herald.token}`).send({ charts: [chart] });
+    const chart = {
+      title: 'Queue depth',
+      kind: 'line',
+      series: [
+        {
+          name: 'q',
+          points: [
+            [1736942400, 3],
+            [1736942460, 5],
+          ],
+        },
+      ],
+    };
+    const charts = await request(herald.url)
+      .post('/metrics/image')
+      .set('authorization', `Bearer ${herald.token}`)
+      .send({ charts: [chart] });
     expect(charts.status).toBe(200);
     const [image] = charts.body.images as { urn: string; key: string; url: string }[];
-    expect(image!.url).toBe(`${base}/${image!.key}`);
-    expect((await fetchPng(image!.url)).subarray(0, 8)).toEqual(PNG_SIGNATURE);
+    expect(image.url).toBe(`${base}/${image.key}`);
+    expect((await fetchPng(image.url)).subarray(0, 8)).toEqual(PNG_SIGNATURE);
   });
 });

@@ -43,8 +43,8 @@ describe('The render service backend protocol', () => {
   const callsOf = (link: string) => backend.calls.filter((call) => call.query.jump_url === link || call.query.message_link === link);
 
   it('tells the backend of a new, an edited and a deleted message with exactly the calls the render service made', async () => {
-    const general = discord.channels.general!;
-    const sent = discord.messageCreate({ channelId: general.id, author: discord.users.alice!, content: 'Release 2.4 is out' });
+    const general = discord.channels.general;
+    const sent = discord.messageCreate({ channelId: general.id, author: discord.users.alice, content: 'Release 2.4 is out' });
     const link = `https://discord.com/channels/${discord.guild.id}/${general.id}/${sent.id}`;
     const key = `renders/${discord.guild.id}-general/${sent.id}`;
     const publicUrl = `${publicBaseOf(bucket)}/${key}`;
@@ -89,13 +89,13 @@ describe('The render service backend protocol', () => {
   });
 
   it('keeps the calls of each message in order while the backend fails, and retries until it takes them', async () => {
-    const general = discord.channels.general!;
-    const builds = discord.channels.builds!;
+    const general = discord.channels.general;
+    const builds = discord.channels.builds;
     backend.failWith(503);
     const failedBefore = backend.calls.filter((call) => call.status === 503).length;
 
-    const first = discord.messageCreate({ channelId: general.id, author: discord.users.bob!, content: 'first' });
-    const second = discord.messageCreate({ channelId: builds.id, author: discord.users.carol!, content: 'second' });
+    const first = discord.messageCreate({ channelId: general.id, author: discord.users.bob, content: 'first' });
+    const second = discord.messageCreate({ channelId: builds.id, author: discord.users.carol, content: 'second' });
     await eventually(() => storage().exists(`renders/${discord.guild.id}-general/${first.id}`), 60_000);
     discord.messageUpdate(general.id, first.id, { content: 'first, corrected', editedAt: new Date() });
     await backend.waitUntil(() => backend.calls.filter((call) => call.status === 503).length >= failedBefore + 3, 'failed calls');
