@@ -1,4 +1,4 @@
-import { ConfigError, enabledFeatures, loadConfig } from './config';
+import { ConfigError, describeFeatures, enabledFeatures, loadConfig } from './config';
 
 const minimal = { SYSTEM_TOKEN: 'a-long-enough-system-token' };
 
@@ -59,6 +59,41 @@ describe('loadConfig', () => {
     expect(enabledFeatures(all)).toMatchObject({ discordRest: true, discordBot: true, drone: true, notify: true, vk: true, vkPoller: true, messageImages: false });
     const apiOnly = loadConfig({ ...minimal, DISCORD_TOKEN: 't', VK_TOKEN: 'v', VK_GROUP_ID: '1', HERALD_ROLES: 'api' });
     expect(enabledFeatures(apiOnly)).toMatchObject({ discordBot: false, vkPoller: false, notify: true });
+  });
+
+  it('reads the render service compatibility settings', () => {
+    const defaults = loadConfig(minimal);
+    expect(defaults.backend.protocol).toBe('herald');
+    expect(defaults.s3.publicUrl).toBeUndefined();
+    expect(defaults.discord.imageKeyTemplate).toBe('discord/{guildId}/{channelId}/{messageId}.png');
+    const legacy = loadConfig({
+      ...minimal,
+      BACKEND_URL: 'https://backend.example.com/api',
+      BACKEND_PROTOCOL: 'legacy',
+      S3_PUBLIC_URL: 'https://files.s3.amazonaws.com/',
+      DISCORD_IMAGE_KEY_TEMPLATE: 'renders/{guildId}-{channelName}/{messageId}',
+    });
+    expect(legacy.backend).toEqual({ url: 'https://backend.example.com/api', protocol: 'legacy' });
+    expect(legacy.s3.publicUrl).toBe('https://files.s3.amazonaws.com');
+    expect(legacy.discord.imageKeyTemplate).toBe('renders/{guildId}-{channelName}/{messageId}');
+    const bot = { S3_BUCKET: 'files', DISCORD_TOKEN: 't', DISCORD_RENDER_MESSAGES: 'true' };
+    const features = describeFeatures(loadConfig({ ...minimal, ...bot, BACKEND_URL: 'https://backend.example.com', BACKEND_PROTOCOL: 'legacy', S3_PUBLIC_URL: 'https://files.example.com' }));
+    const images = features.find((feature) => feature.name === 'message-images');
+    expect(images?.uses).toContain('backend (BACKEND_PROTOCOL=legacy)');
+  });
+
+  it('rejects an unknown backend protocol, a legacy backend without public URLs, and a key template that cannot work', () => {
+    expect(problemsOf({ ...minimal, BACKEND_PROTOCOL: 'soap' })[0]).toMatch(/^BACKEND_PROTOCOL: must be one of herald, legacy/);
+    expect(problemsOf({ ...minimal, BACKEND_URL: 'https://b.example.com', BACKEND_PROTOCOL: 'legacy' })[0]).toMatch(
+      /^S3_PUBLIC_URL: is required when BACKEND_PROTOCOL=legacy/,
+    );
+    expect(problemsOf({ ...minimal, S3_PUBLIC_URL: 'ftp://x' })[0]).toMatch(/^S3_PUBLIC_URL: must be a URL/);
+    expect(problemsOf({ ...minimal, DISCORD_IMAGE_KEY_TEMPLATE: 'discord/{guildId}/{channelId}.png' })[0]).toMatch(
+      /^DISCORD_IMAGE_KEY_TEMPLATE: must contain \{messageId\}/,
+    );
+    expect(problemsOf({ ...minimal, DISCORD_IMAGE_KEY_TEMPLATE: 'x/{guild}/{messageId}' })[0]).toMatch(
+      /^DISCORD_IMAGE_KEY_TEMPLATE: unknown placeholder\(s\) \{guild\}/,
+    );
   });
 
   it('renders Discord messages only when asked to, and then needs S3', () => {

@@ -112,6 +112,25 @@ export type HeraldRole = (typeof ROLES)[number];
 
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
+export const BACKEND_PROTOCOLS = ['herald', 'legacy'] as const;
+export type BackendProtocol = (typeof BACKEND_PROTOCOLS)[number];
+
+/** Placeholders an image key template may use; `{messageId}` is required, so every message has a key of its own. */
+export const IMAGE_KEY_PLACEHOLDERS = ['guildId', 'channelId', 'messageId', 'channelName'] as const;
+export const DEFAULT_IMAGE_KEY_TEMPLATE = 'discord/{guildId}/{channelId}/{messageId}.png';
+
+export function imageKeyTemplateProblems(template: string): string[] {
+  const problems: string[] = [];
+  const unknown = [...template.matchAll(/\{([^}]*)\}/g)]
+    .map((match) => match[1])
+    .filter((name) => !(IMAGE_KEY_PLACEHOLDERS as readonly string[]).includes(name));
+  if (unknown.length) problems.push(`unknown placeholder(s) ${unknown.map((name) => `{${name}}`).join(', ')}; allowed: ${IMAGE_KEY_PLACEHOLDERS.map((name) => `{${name}}`).join(', ')}`);
+  if (!template.includes('{messageId}')) problems.push('must contain {messageId}, so each message gets a key of its own');
+  if (template.startsWith('/')) problems.push('must not start with "/" (S3 keys are relative to the bucket)');
+  if (template.length > 512) problems.push('must be at most 512 characters');
+  return problems;
+}
+
 /** The environment, variable by variable; the README's configuration table mirrors this schema. */
 const envSchema = z.object({
   PORT: int(3000, 1, 65535),
@@ -149,9 +168,11 @@ const envSchema = z.object({
   S3_CREATE_BUCKET: bool(false),
   AWS_ACCESS_KEY_ID: optionalString,
   AWS_SECRET_ACCESS_KEY: optionalString,
+  S3_PUBLIC_URL: optionalUrl(['http', 'https']),
 
   SYSTEM_TOKEN: z.string({ error: 'is required (the bearer token clients send to Herald)' }).min(16, 'must be at least 16 characters'),
   BACKEND_URL: optionalUrl(['http', 'https']),
+  BACKEND_PROTOCOL: z.enum(BACKEND_PROTOCOLS, { error: `must be one of ${BACKEND_PROTOCOLS.join(', ')}` }).default('herald'),
 
   DISCORD_TOKEN: optionalString,
   DISCORD_API_URL: url(['http', 'https']).default('https://discord.com/api'),
@@ -162,6 +183,13 @@ const envSchema = z.object({
   // The bot's images are kept and shown later: "Today at …" would stop being true, so the date is the default.
   DISCORD_RENDER_TIMESTAMPS: z.enum(['absolute', 'calendar'], { error: 'must be absolute or calendar' }).default('absolute'),
   DISCORD_PRESENCE_INTERVAL_MS: int(10000, 1000, 600000),
+  DISCORD_IMAGE_KEY_TEMPLATE: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === '' ? DEFAULT_IMAGE_KEY_TEMPLATE : value.trim()))
+    .superRefine((template, ctx) => {
+      for (const problem of imageKeyTemplateProblems(template)) ctx.addIssue({ code: 'custom', message: problem });
+    }),
 
   RENDER_API: featureSwitch,
   METRICS_API: featureSwitch,
@@ -233,6 +261,7 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       bucket: env.S3_BUCKET,
       forcePathStyle: env.S3_FORCE_PATH_STYLE,
       createBucket: env.S3_CREATE_BUCKET,
+      publicUrl: env.S3_PUBLIC_URL?.replace(/\/+$/, ''),
       /** S3 counts as configured when a bucket or an endpoint is given: the features that keep images need it. */
       configured: Boolean(raw.S3_BUCKET?.trim() || raw.S3_ENDPOINT?.trim()),
       credentials:
@@ -241,7 +270,7 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
           : undefined,
     },
     auth: { systemToken: env.SYSTEM_TOKEN },
-    backend: { url: env.BACKEND_URL },
+    backend: { url: env.BACKEND_URL, protocol: env.BACKEND_PROTOCOL },
     discord: {
       token: env.DISCORD_TOKEN,
       apiUrl: env.DISCORD_API_URL.replace(/\/+$/, ''),
@@ -252,6 +281,7 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       renderBotMessages: env.DISCORD_RENDER_BOT_MESSAGES,
       renderTimestamps: env.DISCORD_RENDER_TIMESTAMPS,
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
+      imageKeyTemplate: env.DISCORD_IMAGE_KEY_TEMPLATE,
     },
     browser: { executablePath, poolSize: env.BROWSER_POOL_SIZE, queueSize: env.RENDER_QUEUE_SIZE, timeoutMs: env.RENDER_TIMEOUT_MS },
     render: {
@@ -314,6 +344,9 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (config.vk.token && config.vk.groupId === undefined) problems.push('VK_GROUP_ID: is required when VK_TOKEN is set');
   if (Boolean(env.AWS_ACCESS_KEY_ID?.trim()) !== Boolean(env.AWS_SECRET_ACCESS_KEY?.trim())) {
     problems.push('AWS_SECRET_ACCESS_KEY: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together');
+  }
+  if (config.backend.url && config.backend.protocol === 'legacy' && !config.s3.publicUrl) {
+    problems.push("S3_PUBLIC_URL: is required when BACKEND_PROTOCOL=legacy (the render service's backend is sent public image URLs in s3_urn)");
   }
   if (config.outbox.backoffMaxMs < config.outbox.backoffBaseMs) {
     problems.push('OUTBOX_BACKOFF_MAX_MS: must not be smaller than OUTBOX_BACKOFF_BASE_MS');
@@ -383,7 +416,7 @@ export function describeFeatures(config: AppConfig): FeatureState[] {
       because: on.messageImages
         ? config.discord.channelAllowlist.length ? 'DISCORD_CHANNEL_ALLOWLIST' : 'DISCORD_RENDER_MESSAGES=true'
         : on.discordBot ? 'set DISCORD_RENDER_MESSAGES=true' : 'needs the discord-bot feature and DISCORD_RENDER_MESSAGES=true',
-      uses: ['mongodb', 'storage', 'browser', 'discord', ...(on.backend ? ['backend'] : [])],
+      uses: ['mongodb', 'storage', 'browser', 'discord', ...(on.backend ? [config.backend.protocol === 'legacy' ? 'backend (BACKEND_PROTOCOL=legacy)' : 'backend'] : [])],
     },
     {
       name: 'drone',

@@ -12,7 +12,10 @@ export type MessageImageState = (typeof MESSAGE_IMAGE_STATES)[number];
 
 export type BackendEventName = 'created' | 'updated' | 'deleted';
 
-/** What the backend receives, exactly as POSTed. */
+/**
+ * What the backend receives, exactly as POSTed with BACKEND_PROTOCOL=herald; the legacy protocol sends parts of it
+ * as the render service's query parameters. Callbacks queued before names and links were kept lack them.
+ */
 export interface BackendCallback {
   event: BackendEventName;
   idempotencyKey: string;
@@ -20,7 +23,12 @@ export interface BackendCallback {
   channelId: string;
   messageId: string;
   authorId: string;
+  guildName?: string | null;
+  channelName?: string | null;
+  jumpUrl?: string;
   urn: string | null;
+  /** The image's public URL, when S3_PUBLIC_URL is set. */
+  url?: string;
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
@@ -50,7 +58,17 @@ export class MessageImage {
   @Prop({ required: true })
   authorId!: string;
 
-  /** S3 key: discord/<guild>/<channel>/<message>.png */
+  /** Null on records made before names were kept. */
+  @Prop({ type: String, default: null })
+  guildName!: string | null;
+
+  @Prop({ type: String, default: null })
+  channelName!: string | null;
+
+  @Prop({ type: String, default: null })
+  jumpUrl!: string | null;
+
+  /** S3 key, from DISCORD_IMAGE_KEY_TEMPLATE when the message was first seen (default discord/<guild>/<channel>/<message>.png) */
   @Prop({ required: true })
   key!: string;
 
@@ -75,6 +93,10 @@ export class MessageImage {
 
   @Prop({ type: String, default: null })
   urn!: string | null;
+
+  /** The image's public URL (S3_PUBLIC_URL) when it was stored. */
+  @Prop({ type: String, default: null })
+  url!: string | null;
 
   /** A `created` callback has been queued; later images are `updated`, and a delete is worth telling. */
   @Prop({ required: true, default: false })

@@ -5,7 +5,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { DiscordGateway } from './discord-gateway';
 import { MessageImageStore } from './message-image.store';
 import { MessageImageWorker } from './message-image.worker';
-import { snapshotOf } from './message-snapshot';
+import { imageKey, snapshotOf, type MessageSnapshot } from './message-snapshot';
 
 /**
  * What happens to a message's image when the message is written, edited or deleted in Discord. Events of one
@@ -39,7 +39,7 @@ export class MessageImageService {
   private async recordCreated(message: Message): Promise<void> {
     if (!this.isRendered(message)) return;
     const snapshot = snapshotOf(await this.gateway.observe(message));
-    if (!(await this.store.recordNew(snapshot))) {
+    if (!(await this.store.recordNew(snapshot, this.keyOf(snapshot)))) {
       this.logger.debug({ messageId: message.id }, 'Message already recorded (gateway replay)');
       return;
     }
@@ -58,7 +58,7 @@ export class MessageImageService {
     }
     if (outcome === 'gone') return;
     // A message from before Herald watched this channel gets its first image on its first edit.
-    if (outcome === 'unknown') await this.store.recordNew(snapshot);
+    if (outcome === 'unknown') await this.store.recordNew(snapshot, this.keyOf(snapshot));
     this.logger.log({ messageId: message.id, channelId: message.channelId, outcome }, 'Message edited');
     await this.worker.runNow(snapshot.messageId);
   }
@@ -67,6 +67,10 @@ export class MessageImageService {
     if (!(await this.store.recordDelete(messageId))) return;
     this.logger.log({ messageId }, 'Message deleted');
     await this.worker.runNow(messageId);
+  }
+
+  private keyOf(snapshot: MessageSnapshot): string {
+    return imageKey(this.config.discord.imageKeyTemplate, snapshot);
   }
 
   /** Messages people write in guild channels the bot is asked to watch; not its own, not other bots' by default. */

@@ -3,9 +3,15 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { KeyedSerializer } from '../common/keyed-serializer';
 import { BackendCallback, BackendEventName, MessageImage, NO_LEASE } from './message-image.schema';
-import { imageKey, type MessageSnapshot } from './message-snapshot';
+import type { MessageSnapshot } from './message-snapshot';
 
 export type MessageImageRecord = MessageImage;
+
+/** Where a rendered image is: its s3:// URN and, with S3_PUBLIC_URL, its public URL. */
+export interface StoredImage {
+  urn: string | null;
+  url?: string;
+}
 
 export type EditOutcome = 'changed' | 'unchanged' | 'unknown' | 'gone';
 /** current: S3 holds the latest revision; superseded: an older one (more work is owed); lost: the lease had expired. */
@@ -34,8 +40,8 @@ export class MessageImageStore implements OnModuleInit {
     await this.images.createIndexes();
   }
 
-  /** Records a new message; false when it is known already (a gateway replay after a resume). */
-  recordNew(snapshot: MessageSnapshot, now = new Date()): Promise<boolean> {
+  /** Records a new message whose image goes to `key`; false when it is known already (a gateway replay after a resume). */
+  recordNew(snapshot: MessageSnapshot, key: string, now = new Date()): Promise<boolean> {
     return this.exclusive(snapshot.messageId, async () => {
       const result = await this.images.updateOne(
         { messageId: snapshot.messageId },
@@ -45,13 +51,17 @@ export class MessageImageStore implements OnModuleInit {
             guildId: snapshot.guildId,
             channelId: snapshot.channelId,
             authorId: snapshot.authorId,
-            key: imageKey(snapshot.guildId, snapshot.channelId, snapshot.messageId),
+            guildName: snapshot.guildName,
+            channelName: snapshot.channelName,
+            jumpUrl: snapshot.jumpUrl,
+            key,
             input: snapshot.input,
             shownHash: snapshot.shownHash,
             state: 'pending',
             revision: 1,
             renderedRevision: 0,
             urn: null,
+            url: null,
             announced: false,
             messageCreatedAt: snapshot.createdAt,
             editedAt: snapshot.editedAt,
@@ -85,6 +95,9 @@ export class MessageImageStore implements OnModuleInit {
           $set: {
             input: snapshot.input,
             shownHash: snapshot.shownHash,
+            guildName: snapshot.guildName,
+            channelName: snapshot.channelName,
+            jumpUrl: snapshot.jumpUrl,
             editedAt: snapshot.editedAt,
             state: 'pending',
             attempts: 0,
@@ -145,13 +158,14 @@ export class MessageImageStore implements OnModuleInit {
    * written is announced, so when the record moved on meanwhile (edited again, deleted) the callback for this
    * image is still queued, and the record stays owed for the newer revision or the delete.
    */
-  completeRender(claimed: MessageImageRecord, urn: string, announce: boolean): Promise<RenderOutcome> {
+  completeRender(claimed: MessageImageRecord, image: StoredImage, announce: boolean): Promise<RenderOutcome> {
     const event: BackendEventName = claimed.announced ? 'updated' : 'created';
-    const callback = callbackOf(claimed, event, urn, `discord:${claimed.messageId}:${event}:${claimed.revision}`);
+    const callback = callbackOf(claimed, event, image, `discord:${claimed.messageId}:${event}:${claimed.revision}`);
     const owe = announce ? { $push: { outbox: callback }, $inc: { outboxCount: 1 } } : {};
     const recorded = {
       renderedRevision: claimed.revision,
-      urn,
+      urn: image.urn,
+      url: image.url ?? null,
       announced: claimed.announced || announce,
       attempts: 0,
       lastError: null,
@@ -176,7 +190,7 @@ export class MessageImageStore implements OnModuleInit {
       announce && claimed.announced
         ? {
             $set: done,
-            $push: { outbox: callbackOf(claimed, 'deleted', claimed.urn, `discord:${claimed.messageId}:deleted`) },
+            $push: { outbox: callbackOf(claimed, 'deleted', { urn: claimed.urn, url: claimed.url ?? undefined }, `discord:${claimed.messageId}:deleted`) },
             $inc: { outboxCount: 1 },
           }
         : { $set: done };
@@ -265,7 +279,7 @@ export class MessageImageStore implements OnModuleInit {
 
 }
 
-function callbackOf(record: MessageImageRecord, event: BackendEventName, urn: string | null, idempotencyKey: string): BackendCallback {
+function callbackOf(record: MessageImageRecord, event: BackendEventName, image: StoredImage, idempotencyKey: string): BackendCallback {
   return {
     event,
     idempotencyKey,
@@ -273,9 +287,18 @@ function callbackOf(record: MessageImageRecord, event: BackendEventName, urn: st
     channelId: record.channelId,
     messageId: record.messageId,
     authorId: record.authorId,
-    urn,
+    guildName: record.guildName ?? null,
+    channelName: record.channelName ?? null,
+    jumpUrl: record.jumpUrl ?? messageLink(record),
+    urn: image.urn,
+    ...(image.url ? { url: image.url } : {}),
     createdAt: record.messageCreatedAt.toISOString(),
     editedAt: record.editedAt?.toISOString() ?? null,
     deletedAt: record.deletedAt?.toISOString() ?? null,
   };
+}
+
+/** Discord's message link, for records made before links were kept. */
+function messageLink(record: Pick<MessageImageRecord, 'guildId' | 'channelId' | 'messageId'>): string {
+  return `https://discord.com/channels/${record.guildId}/${record.channelId}/${record.messageId}`;
 }

@@ -81,8 +81,8 @@ export class MessageImageWorker implements OnApplicationBootstrap, OnModuleDestr
     const started = Date.now();
     try {
       const png = await this.render.renderDiscordMessage(claimed.input, { timestampStyle: this.config.discord.renderTimestamps });
-      const { urn } = await this.storage.put(claimed.key, png, 'image/png');
-      const outcome = await this.store.completeRender(claimed, urn, this.callbacks.enabled);
+      const { urn, url } = await this.storage.put(claimed.key, png, 'image/png');
+      const outcome = await this.store.completeRender(claimed, { urn, url }, this.callbacks.enabled);
       this.logger.log(
         { messageId: claimed.messageId, channelId: claimed.channelId, revision: claimed.revision, urn, outcome, ms: Date.now() - started },
         'Rendered message image',

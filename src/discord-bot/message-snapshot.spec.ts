@@ -1,6 +1,7 @@
 import type { Client, Message } from 'discord.js';
 import { solidPng, startDiscordStandIn, type DiscordStandIn, type UserMessage } from '../../test/stand-ins/discord';
 import { loggedInBotClient, nextMessage } from '../../test/support/discord-client';
+import { DEFAULT_IMAGE_KEY_TEMPLATE } from '../config/config';
 import { DiscordGateway } from './discord-gateway';
 import { imageKey, shownHash, snapshotOf, type MessageSnapshot } from './message-snapshot';
 
@@ -46,6 +47,9 @@ describe('snapshotOf', () => {
       guildId: standIn.guild.id,
       channelId: standIn.channels.general!.id,
       authorId: standIn.users.alice!.id,
+      guildName: standIn.guild.name,
+      channelName: standIn.channels.general!.name,
+      jumpUrl: `https://discord.com/channels/${standIn.guild.id}/${standIn.channels.general!.id}/${snapshot.messageId}`,
       editedAt: null,
     });
   });
@@ -117,7 +121,9 @@ describe('snapshotOf', () => {
     expect(shownHash({ ...snapshot.input, content: 'other words' })).not.toBe(snapshot.shownHash);
   });
 
-  it('keys images by guild, channel and message', () => {
-    expect(imageKey('1', '2', '3')).toBe('discord/1/2/3.png');
+  it('keys images by the configured template: guild, channel and message by default', () => {
+    const ids = { guildId: '1', channelId: '2', messageId: '3', channelName: 'dev/ops chat' };
+    expect(imageKey(DEFAULT_IMAGE_KEY_TEMPLATE, ids)).toBe('discord/1/2/3.png');
+    expect(imageKey('files/{guildId}-{channelName}/{messageId}', ids)).toBe('files/1-dev-ops chat/3');
   });
 });

@@ -23,12 +23,18 @@ export interface ObservedMessage {
   emojiUrl: (emojiId: string, animated: boolean) => string;
 }
 
-/** Everything Herald keeps about one message: ids, times, and what its image shows. */
+/** Everything Herald keeps about one message: ids, names, times, and what its image shows. */
 export interface MessageSnapshot {
   guildId: string;
   channelId: string;
   messageId: string;
   authorId: string;
+  /** As they were when the message was seen; the backend gets them so it needs no Discord lookups of its own. */
+  guildName: string;
+  /** The channel's name (a thread's own name for a message in a thread). */
+  channelName: string;
+  /** The message link Discord's "Copy Message Link" gives. */
+  jumpUrl: string;
   createdAt: Date;
   editedAt: Date | null;
   input: DiscordMessageInput;
@@ -38,8 +44,18 @@ export interface MessageSnapshot {
 const CUSTOM_EMOJI = /<(a?):\w{2,32}:(\d{17,21})>/g;
 const AVATAR_SIZE = 128;
 
-export function imageKey(guildId: string, channelId: string, messageId: string): string {
-  return `discord/${guildId}/${channelId}/${messageId}.png`;
+/**
+ * The S3 key of a message's image, from DISCORD_IMAGE_KEY_TEMPLATE (default `discord/{guildId}/{channelId}/{messageId}.png`).
+ * A channel name is put in as it is, except that "/" (possible in thread names) would add a folder and becomes "-".
+ */
+export function imageKey(template: string, snapshot: Pick<MessageSnapshot, 'guildId' | 'channelId' | 'messageId' | 'channelName'>): string {
+  const values: Record<string, string> = {
+    guildId: snapshot.guildId,
+    channelId: snapshot.channelId,
+    messageId: snapshot.messageId,
+    channelName: snapshot.channelName.replaceAll('/', '-'),
+  };
+  return template.replace(/\{(\w+)\}/g, (placeholder, name: string) => values[name] ?? placeholder);
 }
 
 export function snapshotOf(observed: ObservedMessage): MessageSnapshot {
@@ -50,6 +66,9 @@ export function snapshotOf(observed: ObservedMessage): MessageSnapshot {
     channelId: message.channelId,
     messageId: message.id,
     authorId: message.author.id,
+    guildName: message.guild.name,
+    channelName: message.channel.name,
+    jumpUrl: message.url,
     createdAt: message.createdAt,
     editedAt: message.editedAt,
     input,

@@ -266,7 +266,9 @@ export class ChartImageDto {
   @ApiProperty({ example: 'image/png' })
   contentType!: string;
 
-  @ApiPropertyOptional({ description: 'A presigned GET URL, present when METRICS_PRESIGN_TTL_SECONDS > 0' })
+  @ApiPropertyOptional({
+    description: 'A presigned GET URL when METRICS_PRESIGN_TTL_SECONDS > 0; otherwise the public URL when S3_PUBLIC_URL is set; absent without either',
+  })
   url?: string;
 }
 

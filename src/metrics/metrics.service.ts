@@ -17,6 +17,7 @@ const charts = telemetry.counter('herald_metrics_charts_total', 'Metrics charts 
 
 interface StoredChart {
   urn: string;
+  url?: string;
   key: string;
   bytes: number;
 }
@@ -57,7 +58,7 @@ export class MetricsService {
     const bytes = await this.storage.size(key);
     if (bytes !== null) {
       charts.inc({ outcome: 'reused' });
-      return { urn: this.storage.urn(key), key, bytes };
+      return { ...this.storage.locate(key), key, bytes };
     }
     const started = Date.now();
     const png = await this.renderer.render(chart);
@@ -70,6 +71,7 @@ export class MetricsService {
   private async describe(stored: StoredChart, chart: ChartInput): Promise<ChartImageDto> {
     const scale = chart.scale ?? 1;
     const image: ChartImageDto = { ...stored, width: Math.ceil(chart.width * scale), height: Math.ceil(chart.height * scale), contentType: PNG };
+    // A presigned URL, when asked for, replaces the public one: it was configured for these charts in particular.
     const ttl = this.config.metrics.presignTtlSeconds;
     if (ttl > 0) image.url = await this.storage.presign(stored.key, ttl);
     return image;

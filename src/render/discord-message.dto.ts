@@ -395,7 +395,7 @@ export class RenderDiscordMessageDto extends RenderLookDto implements DiscordMes
 }
 
 export class RenderQueryDto {
-  @ApiPropertyOptional({ description: 'Store the PNG in S3 and answer JSON { urn, key, bytes } instead of the image', default: false })
+  @ApiPropertyOptional({ description: 'Store the PNG in S3 and answer JSON { urn, url?, key, bytes, width, height } instead of the image', default: false })
   @IsOptional()
   @Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
   @IsBoolean({ message: 'store must be true or false' })
@@ -405,6 +405,9 @@ export class RenderQueryDto {
 export class StoredRenderDto {
   @ApiProperty({ example: 's3://herald/render/4f1c….png' })
   urn!: string;
+
+  @ApiPropertyOptional({ example: 'https://herald.s3.amazonaws.com/render/4f1c….png', description: 'The public URL; present when S3_PUBLIC_URL is set' })
+  url?: string;
 
   @ApiProperty({ example: 'render/4f1c….png' })
   key!: string;

@@ -22,6 +22,8 @@ export interface CachedRender extends RenderedImage {
 
 export interface StoredRender {
   urn: string;
+  /** The public URL, when S3_PUBLIC_URL is set. */
+  url?: string;
   key: string;
   bytes: number;
   width: number;
@@ -126,7 +128,7 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
   /** Puts a render into S3 (once per key) and answers where it is. */
   async persist(render: CachedRender & { fromStorage?: boolean }): Promise<StoredRender> {
     if (!render.fromStorage && !this.stored.get(render.key)) await this.write(render.key, render.png);
-    return { urn: this.storage.urn(render.key), key: render.key, bytes: render.png.length, width: render.width, height: render.height };
+    return { ...this.storage.locate(render.key), key: render.key, bytes: render.png.length, width: render.width, height: render.height };
   }
 
   async onModuleDestroy(): Promise<void> {

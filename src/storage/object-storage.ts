@@ -15,6 +15,8 @@ import { DependencyUnavailableError } from '../common/errors';
 
 export interface StoredObject {
   urn: string;
+  /** The public URL, when S3_PUBLIC_URL is set. */
+  url?: string;
   key: string;
   bytes: number;
 }
@@ -42,11 +44,27 @@ export class ObjectStorage implements OnModuleDestroy {
     return `s3://${this.bucket}/${key}`;
   }
 
+  /**
+   * Where the object can be fetched without credentials: S3_PUBLIC_URL (a public bucket's address, a CDN in front
+   * of it) followed by the key, each segment percent-encoded; undefined when no public base is configured.
+   */
+  publicUrl(key: string): string | undefined {
+    const base = this.config.s3.publicUrl;
+    if (!base) return undefined;
+    return `${base}/${key.split('/').map(encodeURIComponent).join('/')}`;
+  }
+
+  /** The URN and, when configured, the public URL of a key: what answers and callbacks say about an object. */
+  locate(key: string): { urn: string; url?: string } {
+    const url = this.publicUrl(key);
+    return url ? { urn: this.urn(key), url } : { urn: this.urn(key) };
+  }
+
   async put(key: string, body: Buffer, contentType: string): Promise<StoredObject> {
     await this.call('put', key, () =>
       this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.length })),
     );
-    return { urn: this.urn(key), key, bytes: body.length };
+    return { ...this.locate(key), key, bytes: body.length };
   }
 
   async delete(key: string): Promise<void> {

@@ -17,7 +17,7 @@ export interface BotWorld {
   close(): Promise<void>;
 }
 
-export function botEnv(discord: DiscordStandIn, backend: BackendReceiver, extra: Record<string, string> = {}): Record<string, string> {
+export function botEnv(discord: DiscordStandIn, backend: { url: string }, extra: Record<string, string> = {}): Record<string, string> {
   return {
     HERALD_ROLES: 'api,discord',
     DISCORD_TOKEN: discord.token,

@@ -11,7 +11,13 @@ export interface MessageImageCallback {
   channelId: string;
   messageId: string;
   authorId: string;
+  guildName: string | null;
+  channelName: string | null;
+  /** Discord's message link. */
+  jumpUrl: string;
   urn: string | null;
+  /** The public URL of the image, when Herald has S3_PUBLIC_URL. */
+  url?: string;
   createdAt: string;
   editedAt: string | null;
   deletedAt: string | null;
