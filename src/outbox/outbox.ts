@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { Types } from 'mongoose';
 import { backoffDelay } from '../common/backoff';
 import { leaseOwnerId } from '../common/lease-owner';
-import { telemetry } from '../common/telemetry';
+import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { HeldClaim, NewOutboxJob, OutboxJobRecord, OutboxStore } from './outbox.store';
 

@@ -8,7 +8,7 @@ import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
 import { droneBuildEvent, droneRepoEvent, droneUserEvent, newBuildScenario, type BuildScenario } from '../stand-ins/drone/drone-payloads';
 import { droneDelivery, goJsonMarshal, postDroneDelivery, signDroneDelivery, type DroneDelivery } from '../stand-ins/drone/drone-signer';
 import { bootHerald, eventually } from '../support/app';
-import { ensureBuilt, spawnHerald, type HeraldProcess } from '../support/process';
+import { ensureBuilt, spawnHerald, type HeraldReplica } from '../support/process';
 
 jest.setTimeout(300_000);
 
@@ -148,7 +148,7 @@ describe('Drone webhook → one Discord message per build', () => {
   });
 
   it('keeps exactly one message when two replica processes get deliveries for the same build at once', async () => {
-    let replica: HeraldProcess | undefined;
+    let replica: HeraldReplica | undefined;
     try {
       replica = await spawnHerald(herald.env, { fresh: false });
       const build = newBuildScenario();

@@ -1,20 +1,57 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { baseTestEnv, eventually } from './app';
 import { freePort } from './servers';
 
-const ROOT = path.resolve(__dirname, '../..');
-const MAIN = path.join(ROOT, 'dist/main.js');
+export const MAIN = path.resolve(__dirname, '../../dist/main.js');
 
-/** Herald as its own Node process (`node dist/main.js`), as a second replica runs in production. */
+export interface Exited {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stderr: string;
+  stdout: string;
+}
+
 export interface HeraldProcess {
+  child: ChildProcess;
+  exited: Promise<Exited>;
+  /** What it printed so far. */
+  output(): { stdout: string; stderr: string };
+}
+
+/** Runs `node dist/main.js` as an operator would, with only this environment (and PATH, HOME). */
+export function startHeraldProcess(env: Record<string, string>): HeraldProcess {
+  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: `npm test` builds it first (or run `npm run build`)');
+  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<Exited>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr, stdout })));
+  return { child, exited, output: () => ({ stdout, stderr }) };
+}
+
+/** Chromium processes whose parent is `pid`: the browsers a Herald process launched. */
+export function chromiumChildrenOf(pid: number): number[] {
+  try {
+    const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' });
+    return out
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/))
+      .filter(([, ppid, comm]) => Number(ppid) === pid && /chrom/.test(comm ?? ''))
+      .map(([childPid]) => Number(childPid));
+  } catch {
+    return [];
+  }
+}
+
+/** A Herald replica as its own Node process, answering HTTP on a free port. */
+export interface HeraldReplica {
   url: string;
   env: Record<string, string>;
   /** SIGTERM, and waits for the exit code. */
   stop(): Promise<number | null>;
-  /** Lines it wrote, for a failing test's message. */
-  output(): string;
 }
 
 function newestMtime(dir: string): number {
@@ -28,44 +65,36 @@ function newestMtime(dir: string): number {
 
 /** `npm test` builds first; a single jest run builds here when dist/ is missing or older than src/. */
 export function ensureBuilt(): void {
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(path.join(ROOT, 'src'))) return;
-  execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' });
+  const root = path.resolve(__dirname, '../..');
+  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(path.join(root, 'src'))) return;
+  execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });
 }
 
 /**
  * Starts Herald as a separate process on a free port with the given environment (pass another instance's `env` to
- * share its database) and waits until it answers /health/live.
+ * share its database: a second replica as production runs it) and waits until it answers /health/live.
  */
-export async function spawnHerald(env: Record<string, string>, options: { fresh?: boolean } = {}): Promise<HeraldProcess> {
+export async function spawnHerald(env: Record<string, string>, options: { fresh?: boolean } = {}): Promise<HeraldReplica> {
   ensureBuilt();
   const port = await freePort();
   const fullEnv = { ...(options.fresh === false ? env : { ...baseTestEnv(), ...env }), PORT: String(port), HOST: '127.0.0.1' };
-  const child: ChildProcess = spawn(process.execPath, [MAIN], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...fullEnv },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const herald = startHeraldProcess(fullEnv);
   const url = `http://127.0.0.1:${port}`;
   try {
     await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`Herald process exited with ${child.exitCode}:\n${output}`);
+      if (herald.child.exitCode !== null) throw new Error(`Herald process exited with ${herald.child.exitCode}:\n${herald.output().stderr}`);
       return (await fetch(`${url}/health/live`)).ok;
     }, 90_000, 200);
   } catch (error) {
-    child.kill('SIGKILL');
+    herald.child.kill('SIGKILL');
     throw error;
   }
   return {
     url,
     env: fullEnv,
-    output: () => output,
     stop: async () => {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      return exited;
+      if (herald.child.exitCode === null) herald.child.kill('SIGTERM');
+      return (await herald.exited).code;
     },
   };
 }
