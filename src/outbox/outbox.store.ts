@@ -36,7 +36,7 @@ const MAX_ENQUEUE_ROUNDS = 1000;
  * Every MongoDB read and write of the outbox. Nothing here relies on an update being atomic: the two decisions that
  * must be exclusive (a job's place in its lane, a worker's claim on a job) are inserts into unique indexes, and every
  * other write is either done by the one holder of a claim or is a forward-only mark that is harmless to repeat.
- * See docs/adr/0001-outbox-claims-by-insert.md for each step and what happens if the database goes away after it.
+ * See docs/adr/0004-outbox-claims-by-insert.md for each step and what happens if the database goes away after it.
  */
 @Injectable()
 export class OutboxStore implements OnModuleInit {
