@@ -52,7 +52,7 @@ export function readDroneDelivery(body: unknown): DroneDelivery {
     snapshot: {
       repo: repo as unknown as DroneRepository,
       build: build as unknown as DroneBuild,
-      system: system as DroneSystem | undefined,
+      system: system,
     },
   };
 }

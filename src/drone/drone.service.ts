@@ -87,10 +87,16 @@ export class DroneService implements OnModuleInit {
       case 'malformed':
         return this.count({ outcome: delivery.kind, reason: delivery.reason }, delivery.kind === 'ignored' ? 'Drone webhook ignored' : undefined);
       case 'user':
-        if (!this.config.drone.userMessages) return this.count({ outcome: 'ignored', reason: 'user messages are switched off (DRONE_USER_MESSAGES=false)' });
-        return this.postEvent(`user:${delivery.action}`, this.config.drone.channelId, renderUserMessage(delivery.action, delivery.user, delivery.system));
+        if (!this.config.drone.userMessages)
+          return this.count({ outcome: 'ignored', reason: 'user messages are switched off (DRONE_USER_MESSAGES=false)' });
+        return this.postEvent(
+          `user:${delivery.action}`,
+          this.config.drone.channelId,
+          renderUserMessage(delivery.action, delivery.user, delivery.system),
+        );
       case 'repo':
-        if (!this.config.drone.repoMessages) return this.count({ outcome: 'ignored', reason: 'repository messages are switched off (DRONE_REPO_MESSAGES=false)' });
+        if (!this.config.drone.repoMessages)
+          return this.count({ outcome: 'ignored', reason: 'repository messages are switched off (DRONE_REPO_MESSAGES=false)' });
         return this.postEvent(
           `repo:${delivery.action}`,
           this.channelFor(delivery.repo.slug),
@@ -105,7 +111,10 @@ export class DroneService implements OnModuleInit {
     const channelId = this.channelFor(snapshot.repo.slug);
     if (!channelId) {
       this.logger.warn({ repo: snapshot.repo.slug, buildId: snapshot.build.id }, 'Drone webhook ignored: no channel');
-      return this.count({ outcome: 'ignored', reason: `no Discord channel is configured for ${snapshot.repo.slug} (DRONE_CHANNEL_ID or DRONE_REPO_CHANNELS)` });
+      return this.count({
+        outcome: 'ignored',
+        reason: `no Discord channel is configured for ${snapshot.repo.slug} (DRONE_CHANNEL_ID or DRONE_REPO_CHANNELS)`,
+      });
     }
     const key = buildKey(snapshot);
     const status = snapshot.build.status;
@@ -130,13 +139,22 @@ export class DroneService implements OnModuleInit {
         message: renderBuildMessage(snapshot),
       },
     });
-    this.logger.log({ buildId: key.buildId, repo: snapshot.repo.slug, buildNumber: snapshot.build.number, action, status, jobId: job._id.toHexString() }, 'Drone build event queued');
+    this.logger.log(
+      { buildId: key.buildId, repo: snapshot.repo.slug, buildNumber: snapshot.build.number, action, status, jobId: job._id.toHexString() },
+      'Drone build event queued',
+    );
 
     const finished = await this.outbox.whenFinished(job._id, ANSWER_WAIT_MS);
     const jobId = job._id.toHexString();
     if (finished?.state === 'done') {
       const shown = await this.store.find(key);
-      return this.count({ outcome: 'shown', buildId: key.buildId, status, shownStatus: shown?.syncedStatus ?? null, messageId: shown?.messageId ?? null });
+      return this.count({
+        outcome: 'shown',
+        buildId: key.buildId,
+        status,
+        shownStatus: shown?.syncedStatus ?? null,
+        messageId: shown?.messageId ?? null,
+      });
     }
     if (finished?.state === 'parked') return this.count({ outcome: 'failed', buildId: key.buildId, jobId, reason: finished.lastError ?? 'refused' });
     return this.count({ outcome: 'queued', buildId: key.buildId, status, jobId });

@@ -62,7 +62,11 @@ export class NotificationSender implements OnModuleInit {
 
   /** An accepted PATCH or DELETE of a sent message (or one that arrived while it was being sent). */
   enqueueChange(notificationId: string) {
-    return this.outbox.enqueue<NotificationJob>({ queue: NOTIFY_QUEUE, lane: messageLane(notificationId), payload: { notificationId, operation: 'change' } });
+    return this.outbox.enqueue<NotificationJob>({
+      queue: NOTIFY_QUEUE,
+      lane: messageLane(notificationId),
+      payload: { notificationId, operation: 'change' },
+    });
   }
 
   private async run(job: OutboxJobRun<NotificationJob>): Promise<OutboxOutcome> {
@@ -126,7 +130,10 @@ export class NotificationSender implements OnModuleInit {
         ? { state: 'deleted', attempts, nextAttemptAt: null }
         : { sentRevision: notification.revision, attempts, nextAttemptAt: null },
     );
-    this.logger.log({ notificationId: id.toHexString(), channelId: notification.channelId, messageId: delivery.messageId, operation }, 'Notification delivered to Discord');
+    this.logger.log(
+      { notificationId: id.toHexString(), channelId: notification.channelId, messageId: delivery.messageId, operation },
+      'Notification delivered to Discord',
+    );
     return outcome.done({ messageId: delivery.messageId });
   }
 
@@ -143,7 +150,12 @@ export class NotificationSender implements OnModuleInit {
    * Discord refused for good: a refused create ends as `failed` and its job is parked (GET /outbox); a refused edit or
    * delete leaves the message as it is, unless Discord says it no longer exists. Anything else is retried.
    */
-  private async failed(notification: NotificationRecord, operation: 'create' | 'edit' | 'delete', attempts: number, error: unknown): Promise<OutboxOutcome> {
+  private async failed(
+    notification: NotificationRecord,
+    operation: 'create' | 'edit' | 'delete',
+    attempts: number,
+    error: unknown,
+  ): Promise<OutboxOutcome> {
     const id = notification._id;
     const failure = toDeliveryError(error);
     const verdict = judge(error, attempts, this.config);
@@ -184,5 +196,10 @@ export function judge(error: unknown, failures: number, config: Pick<AppConfig, 
 export function toDeliveryError(error: unknown): DeliveryError {
   const status = typeof (error as { status?: unknown })?.status === 'number' ? (error as { status: number }).status : undefined;
   const code = error instanceof DiscordAPIError && typeof error.code === 'number' ? error.code : undefined;
-  return { message: describeDiscordError(error), at: new Date(), ...(status !== undefined ? { status } : {}), ...(code !== undefined ? { code } : {}) };
+  return {
+    message: describeDiscordError(error),
+    at: new Date(),
+    ...(status !== undefined ? { status } : {}),
+    ...(code !== undefined ? { code } : {}),
+  };
 }

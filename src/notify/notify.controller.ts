@@ -73,12 +73,21 @@ export class NotifyController {
   })
   @ApiAcceptedResponse({
     type: NotificationAcceptedDto,
-    description: 'Stored; `Location` points at the notification. `Idempotent-Replayed: true` when the key was seen before. With wait=true: still queued behind its channel when the wait ran out, without a Discord error.',
+    description:
+      'Stored; `Location` points at the notification. `Idempotent-Replayed: true` when the key was seen before. With wait=true: still queued behind its channel when the wait ran out, without a Discord error.',
   })
   @ApiOkResponse({ type: NotificationSentDto, description: 'wait=true: Discord accepted the message; `messageId` is its id.' })
-  @ApiUnprocessableEntityResponse({ type: NotifyWaitErrorDto, description: 'wait=true: Discord refused the message for good (e.g. unknown channel, missing access); state `failed`.' })
-  @ApiBadGatewayResponse({ type: NotifyWaitErrorDto, description: 'wait=true: Discord failed or could not be reached in time; the notification stays queued and is retried.' })
-  @ApiBadRequestResponse({ description: "A field breaks Discord's limits or no channel is known; `errors[].field` names it, e.g. `embeds[0].title`." })
+  @ApiUnprocessableEntityResponse({
+    type: NotifyWaitErrorDto,
+    description: 'wait=true: Discord refused the message for good (e.g. unknown channel, missing access); state `failed`.',
+  })
+  @ApiBadGatewayResponse({
+    type: NotifyWaitErrorDto,
+    description: 'wait=true: Discord failed or could not be reached in time; the notification stays queued and is retried.',
+  })
+  @ApiBadRequestResponse({
+    description: "A field breaks Discord's limits or no channel is known; `errors[].field` names it, e.g. `embeds[0].title`.",
+  })
   async send(
     @Body() request: CreateNotificationDto,
     @Query() query: NotifyQueryDto,

@@ -40,7 +40,8 @@ export class NotifyService {
     // Also for a replay: if the first request stopped between storing the notification and its job, this stores the job.
     const job = await this.sender.enqueueCreate(notification);
     const notificationId = notification._id.toHexString();
-    if (replayed) this.logger.log({ notificationId, channelId: notification.channelId }, 'Idempotency-Key seen before; returning the first notification');
+    if (replayed)
+      this.logger.log({ notificationId, channelId: notification.channelId }, 'Idempotency-Key seen before; returning the first notification');
     else this.logger.log({ notificationId, channelId, seq: job.seq }, 'Notification accepted');
     if (wait) await this.outbox.whenFinished(job._id, this.config.notify.waitTimeoutMs);
     return { notification: await this.view(notification), replayed };
@@ -76,7 +77,10 @@ export class NotifyService {
       const before = await this.view(notification);
       await this.store.requestDelete(notification._id);
       if (before.state === 'sent') await this.sender.enqueueChange(id);
-      this.logger.log({ notificationId: id, state: before.state }, before.state === 'sent' ? 'Notification delete accepted' : 'Notification cancelled');
+      this.logger.log(
+        { notificationId: id, state: before.state },
+        before.state === 'sent' ? 'Notification delete accepted' : 'Notification cancelled',
+      );
     }
     return this.get(id);
   }
@@ -110,7 +114,15 @@ export function toView(notification: NotificationRecord, delivery: DeliveryRecor
   const cancelled = notification.deleteRequested && (delivered === 'queued' || delivered === 'failed');
   const state = cancelled ? 'deleted' : delivered;
   const pending =
-    state === 'queued' ? 'create' : state !== 'sent' ? null : notification.deleteRequested ? 'delete' : notification.revision !== delivery?.sentRevision ? 'edit' : null;
+    state === 'queued'
+      ? 'create'
+      : state !== 'sent'
+        ? null
+        : notification.deleteRequested
+          ? 'delete'
+          : notification.revision !== delivery?.sentRevision
+            ? 'edit'
+            : null;
   return {
     id: notification._id.toHexString(),
     state,

@@ -11,7 +11,12 @@ export class OutboxJobViewDto {
   @ApiProperty({ example: 3, description: 'Place in the lane' }) seq!: number;
   @ApiProperty({ enum: OUTBOX_JOB_STATES }) state!: OutboxJobState;
   @ApiProperty({ example: 1, description: 'Handler runs whose outcome was recorded' }) attempts!: number;
-  @ApiPropertyOptional({ type: String, nullable: true, example: 'Discord 403 Missing Access (50001)', description: 'Why it was parked or last failed' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: 'Discord 403 Missing Access (50001)',
+    description: 'Why it was parked or last failed',
+  })
   lastError!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true }) finishedAt!: string | null;
@@ -27,7 +32,7 @@ export class OutboxRetriedDto {
 }
 
 export class OutboxListQueryDto {
-  @ApiPropertyOptional({ example: 'notify', description: 'Only this feature\'s parked jobs' })
+  @ApiPropertyOptional({ example: 'notify', description: "Only this feature's parked jobs" })
   @IsOptional()
   @Matches(/^[a-z][a-z0-9-]{0,39}$/, { message: 'queue must be a feature name such as notify or drone' })
   queue?: string;

@@ -9,9 +9,7 @@ import { HeldClaim, NewOutboxJob, OutboxJobRecord, OutboxStore } from './outbox.
 
 /** What a handler decided about one run of a job. Throwing counts as `retry` with the shared backoff. */
 export type OutboxOutcome =
-  | { kind: 'done'; result?: unknown }
-  | { kind: 'retry'; reason: string; delayMs?: number }
-  | { kind: 'park'; reason: string };
+  { kind: 'done'; result?: unknown } | { kind: 'retry'; reason: string; delayMs?: number } | { kind: 'park'; reason: string };
 
 export const outcome = {
   done: (result?: unknown): OutboxOutcome => ({ kind: 'done', result }),
@@ -76,7 +74,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   /** Called by a feature (from its onModuleInit) for the queue it owns. */
   register<P>(queue: string, handler: OutboxHandler<P>): void {
     if (this.handlers.has(queue)) throw new Error(`Outbox queue ${queue} has a handler already`);
-    this.handlers.set(queue, handler as OutboxHandler<never>);
+    this.handlers.set(queue, handler);
   }
 
   /** Stores the job durably and starts its lane in this process. */
@@ -222,10 +220,13 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
 
   private wakeLaneAt(lane: string, at: Date): void {
     clearTimeout(this.laneTimers.get(lane));
-    const timer = setTimeout(() => {
-      this.laneTimers.delete(lane);
-      this.wakeLane(lane);
-    }, Math.max(0, at.getTime() - Date.now()));
+    const timer = setTimeout(
+      () => {
+        this.laneTimers.delete(lane);
+        this.wakeLane(lane);
+      },
+      Math.max(0, at.getTime() - Date.now()),
+    );
     timer.unref();
     this.laneTimers.set(lane, timer);
   }
@@ -264,7 +265,10 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
         break;
       case 'retry': {
         const delayMs = decided.delayMs ?? backoffDelay(job.attempts + 1, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs);
-        this.logger.warn({ jobId, lane, queue: job.queue, attempts: job.attempts + 1, retryInMs: delayMs, reason: decided.reason }, 'Outbox job failed; retrying later');
+        this.logger.warn(
+          { jobId, lane, queue: job.queue, attempts: job.attempts + 1, retryInMs: delayMs, reason: decided.reason },
+          'Outbox job failed; retrying later',
+        );
         await this.store.recordRetry(claim, decided.reason, new Date(Date.now() + delayMs));
         break;
       }
@@ -281,7 +285,9 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     let renewing: Promise<void> = Promise.resolve();
     const timer = setInterval(() => {
       renewing = renewing.then(() =>
-        this.store.renew(claim, OUTBOX_LEASE_MS).catch((error: unknown) => this.logger.warn({ err: error, jobId }, 'Could not renew an outbox claim')),
+        this.store
+          .renew(claim, OUTBOX_LEASE_MS)
+          .catch((error: unknown) => this.logger.warn({ err: error, jobId }, 'Could not renew an outbox claim')),
       );
     }, LEASE_RENEW_MS);
     return {

@@ -17,7 +17,7 @@ describe('Notify while MongoDB stops and starts', () => {
 
   beforeAll(async () => {
     // A database server of our own: this suite stops and starts it.
-    ferret = (await startFerret()) as ManagedServer & { url: string };
+    ferret = await startFerret();
     discord = await startDiscordStandIn();
     herald = await bootHerald(
       notifyEnv(discord, { MONGODB_URI: `${ferret.url.replace(/\/+$/, '')}/notifyfault`, NOTIFY_DEFAULT_CHANNEL_ID: discord.channels.general.id }),
@@ -45,7 +45,10 @@ describe('Notify while MongoDB stops and starts', () => {
       const channelId = channels[index % channels.length];
       const message = `fault ${String(index).padStart(3, '0')}`;
       sent += 1;
-      const answer = await client.post({ message, channelId }).timeout(20_000).catch(() => undefined);
+      const answer = await client
+        .post({ message, channelId })
+        .timeout(20_000)
+        .catch(() => undefined);
       if (answer?.status === 202) accepted.get(channelId)!.push(message);
       else refused += 1;
       await new Promise((resolve) => setTimeout(resolve, 50));
@@ -53,10 +56,14 @@ describe('Notify while MongoDB stops and starts', () => {
 
     for (const channelId of channels) {
       const expected = accepted.get(channelId)!;
-      const seen = await eventually(() => {
-        const all = texts(discord, channelId, 'fault ');
-        return expected.every((message) => all.includes(message)) ? all : undefined;
-      }, 240_000, 250);
+      const seen = await eventually(
+        () => {
+          const all = texts(discord, channelId, 'fault ');
+          return expected.every((message) => all.includes(message)) ? all : undefined;
+        },
+        240_000,
+        250,
+      );
       // Exactly once: no text twice. In order: the accepted ones appear in acceptance order.
       expect(new Set(seen).size).toBe(seen.length);
       expect(seen.filter((message) => expected.includes(message))).toEqual(expected);
