@@ -205,8 +205,11 @@ const envSchema = z.object({
   DRONE_CHANNEL_ID: optionalSnowflake,
   DRONE_REPO_CHANNELS: repoChannelMap,
   DRONE_SIGNATURE_MAX_SKEW_SECONDS: int(300, 1, 86400),
+  DRONE_USER_MESSAGES: bool(true),
+  DRONE_REPO_MESSAGES: bool(true),
 
   NOTIFY_DEFAULT_CHANNEL_ID: optionalSnowflake,
+  NOTIFY_WAIT_TIMEOUT_MS: int(15000, 100, 120000),
 
   METRICS_MAX_CHARTS: int(10, 1, 100),
   METRICS_MAX_SERIES: int(20, 1, 200),
@@ -243,6 +246,7 @@ const envSchema = z.object({
   OUTBOX_BACKOFF_BASE_MS: int(1000, 10, 600000),
   OUTBOX_BACKOFF_MAX_MS: int(60000, 10, 3600000),
   OUTBOX_POLL_INTERVAL_MS: int(1000, 10, 60000),
+  OUTBOX_CONCURRENCY: int(8, 1, 256),
 });
 
 export type HeraldEnv = z.input<typeof envSchema>;
@@ -295,8 +299,10 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       channelId: env.DRONE_CHANNEL_ID,
       repoChannels: env.DRONE_REPO_CHANNELS,
       maxSkewSeconds: env.DRONE_SIGNATURE_MAX_SKEW_SECONDS,
+      userMessages: env.DRONE_USER_MESSAGES,
+      repoMessages: env.DRONE_REPO_MESSAGES,
     },
-    notify: { defaultChannelId: env.NOTIFY_DEFAULT_CHANNEL_ID },
+    notify: { defaultChannelId: env.NOTIFY_DEFAULT_CHANNEL_ID, waitTimeoutMs: env.NOTIFY_WAIT_TIMEOUT_MS },
     metrics: {
       api: env.METRICS_API,
       maxCharts: env.METRICS_MAX_CHARTS,
@@ -327,6 +333,7 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       backoffBaseMs: env.OUTBOX_BACKOFF_BASE_MS,
       backoffMaxMs: env.OUTBOX_BACKOFF_MAX_MS,
       pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
+      concurrency: env.OUTBOX_CONCURRENCY,
     },
   };
 }

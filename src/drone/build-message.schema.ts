@@ -1,15 +1,14 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import { HydratedDocument, Schema as MongooseSchema } from 'mongoose';
-import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { HydratedDocument } from 'mongoose';
 import type { DroneStatus } from './drone-webhook.types';
 
-/** Whether Discord shows what the record wants it to show. */
+/** Whether Discord shows the newest snapshot: `failed` after Discord refused for good (the job is parked). */
 export type BuildMessageDelivery = 'pending' | 'sent' | 'failed';
 
 /**
- * One Discord message per Drone build. `desired*` is the newest snapshot any delivery brought (only ever
- * raised, by `desiredOrder`); `synced*` is what the Discord message shows. Whoever holds the lease brings the
- * message up to `desiredOrder`; everyone else just raises it.
+ * One Discord message per Drone build, and what it shows. Created by the first delivery (which picks the channel);
+ * after that written only by the build's outbox handler, which runs one job of the build's lane at a time, so no two
+ * writers ever race on a record (FerretDB v1 writes an update as a read then a whole-document write).
  */
 @Schema({ collection: 'drone_build_messages', timestamps: true, minimize: false })
 export class BuildMessage {
@@ -35,20 +34,15 @@ export class BuildMessage {
   @Prop({ type: String, default: null })
   messageId!: string | null;
 
-  /** The build's status in the newest snapshot. */
+  /** The build's status in the newest snapshot shown. */
   @Prop({ type: String, required: true })
   status!: DroneStatus;
 
-  /** Drone's `build.updated` of the newest snapshot. */
+  /** Drone's `build.updated` of the newest snapshot shown. */
   @Prop({ type: Date, required: true })
   buildUpdatedAt!: Date;
 
-  @Prop({ type: String, default: '' })
-  desiredOrder!: string;
-
-  @Prop({ type: MongooseSchema.Types.Mixed, required: true })
-  desiredMessage!: RESTPostAPIChannelMessageJSONBody;
-
+  /** Order of the snapshot the message shows (see buildSnapshotOrder); an older snapshot never replaces it. */
   @Prop({ type: String, default: '' })
   syncedOrder!: string;
 
@@ -63,12 +57,6 @@ export class BuildMessage {
 
   @Prop({ default: 0 })
   failedAttempts!: number;
-
-  @Prop({ type: String, default: null })
-  leaseOwner!: string | null;
-
-  @Prop({ type: Date, default: null })
-  leaseUntil!: Date | null;
 
   createdAt!: Date;
   updatedAt!: Date;

@@ -8,7 +8,7 @@ const scenario = newBuildScenario({ slug: 'octocat/hello-world', buildNumber: 42
 
 function embedOf(payload: DroneWebhookPayload) {
   const delivery = readDroneDelivery(JSON.parse(JSON.stringify(payload)));
-  if (delivery.kind !== 'build') throw new Error(`not a build delivery: ${delivery.reason}`);
+  if (delivery.kind !== 'build') throw new Error(`not a build delivery: ${delivery.kind}`);
   return renderBuildEmbed(delivery.snapshot);
 }
 

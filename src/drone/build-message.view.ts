@@ -146,10 +146,10 @@ function inlineCode(text: string): string {
 }
 
 /** Commit messages and names are shown as text, never as Discord markdown. */
-function escapeMarkdown(text: string): string {
+export function escapeMarkdown(text: string): string {
   return text.replace(/([\\`*_~|>[\]#])/g, '\\$1');
 }
 
-function truncate(text: string, max: number): string {
+export function truncate(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

@@ -4,7 +4,7 @@
  */
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DRONE_STATUSES } from './drone-webhook.types';
-import type { DroneBuild, DroneRepository, DroneStatus, DroneSystem, DroneWebhookPayload } from './drone-webhook.types';
+import type { DroneBuild, DroneRepository, DroneStatus, DroneSystem, DroneUser, DroneWebhookPayload } from './drone-webhook.types';
 
 class DroneStageDoc {
   @ApiProperty({ example: 'default' }) name!: string;
@@ -36,6 +36,13 @@ class DroneRepositoryDoc implements Partial<DroneRepository> {
   @ApiProperty({ example: 'https://github.com/octocat/hello-world' }) link!: string;
 }
 
+class DroneUserDoc implements Partial<DroneUser> {
+  @ApiProperty({ example: 'octocat' }) login!: string;
+  @ApiPropertyOptional({ example: false }) admin?: boolean;
+  @ApiPropertyOptional({ example: false }) machine?: boolean;
+  @ApiPropertyOptional({ example: 'https://avatars.githubusercontent.com/u/583231' }) avatar?: string;
+}
+
 class DroneSystemDoc implements DroneSystem {
   @ApiPropertyOptional({ example: 'https' }) proto?: string;
   @ApiPropertyOptional({ example: 'drone.example.com' }) host?: string;
@@ -44,27 +51,36 @@ class DroneSystemDoc implements DroneSystem {
 }
 
 export class DroneWebhookBodyDoc implements Pick<DroneWebhookPayload, 'event' | 'action'> {
-  @ApiProperty({ example: 'build', description: 'Only `build` is shown; `repo` and `user` hooks are answered 202 and ignored' }) event!: string;
-  @ApiProperty({ example: 'updated', description: '`created` posts the message, `updated` edits it' }) action!: string;
-  @ApiProperty({ type: DroneRepositoryDoc }) repo!: DroneRepositoryDoc;
-  @ApiProperty({ type: DroneBuildDoc }) build!: DroneBuildDoc;
+  @ApiProperty({ example: 'build', enum: ['build', 'repo', 'user'] }) event!: string;
+  @ApiProperty({
+    example: 'updated',
+    description:
+      'build: `created` posts the message, `updated` edits it; user: `created` / `deleted` and repo: `enabled` / `disabled` post one message each ' +
+      '(DRONE_USER_MESSAGES, DRONE_REPO_MESSAGES); other actions are answered 202 and ignored',
+  })
+  action!: string;
+  @ApiPropertyOptional({ type: DroneRepositoryDoc, description: 'build and repo events' }) repo?: DroneRepositoryDoc;
+  @ApiPropertyOptional({ type: DroneBuildDoc, description: 'build events' }) build?: DroneBuildDoc;
+  @ApiPropertyOptional({ type: DroneUserDoc, description: 'user events; on repo events the user who enabled or disabled it' }) user?: DroneUserDoc;
   @ApiPropertyOptional({ type: DroneSystemDoc }) system?: DroneSystemDoc;
 }
 
 export class DroneWebhookResultDoc {
   @ApiProperty({
-    enum: ['shown', 'queued', 'ignored'],
+    enum: ['shown', 'posted', 'queued', 'ignored'],
     description:
-      '`shown`: the build\'s Discord message now shows its newest known state; `queued`: another delivery for this build is ' +
-      'updating the message and will include this one; `ignored`: not a build event we show (see `reason`)',
+      '`shown`: the build\'s Discord message now shows its newest known state; `posted`: the user/repo message was posted; ' +
+      '`queued`: stored as outbox job `jobId` and still being delivered (retried in the background); `ignored`: not an event we show (see `reason`)',
   })
   outcome!: string;
+  @ApiPropertyOptional({ example: '665f1c2ab0c4a3e1d2f00a11', description: 'The outbox job carrying this delivery' }) jobId?: string;
+  @ApiPropertyOptional({ example: 'repo:enabled' }) event?: string;
   @ApiPropertyOptional({ example: 1001 }) buildId?: number;
   @ApiPropertyOptional({ enum: DRONE_STATUSES, description: 'Status in this delivery' }) status?: string;
   @ApiPropertyOptional({ enum: DRONE_STATUSES, description: 'Status the message shows (a late `running` never replaces a final one)' })
   shownStatus?: string | null;
   @ApiPropertyOptional({ example: '1240000000000000000' }) messageId?: string | null;
-  @ApiPropertyOptional({ example: 'event repo:enabled is not a build being created or updated' }) reason?: string;
+  @ApiPropertyOptional({ example: 'event build:deleted is not one Herald shows' }) reason?: string;
 }
 
 export class DroneWebhookErrorDoc {

@@ -31,7 +31,7 @@ export class DroneController {
 
   @Post('webhook')
   @ApiOperation({
-    summary: 'Drone global webhook: one Discord message per build, posted on build:created and edited on build:updated',
+    summary: 'Drone global webhook: one Discord message per build (posted on build:created, edited on build:updated), one per user created/deleted and repo enabled/disabled',
     description:
       'Point Drone\'s `DRONE_WEBHOOK_ENDPOINT` here and give both sides the same `DRONE_WEBHOOK_SECRET`. The request must carry ' +
       'Drone\'s HTTP signature (draft-cavage, hmac-sha256 over the `date` and `digest` headers); the Digest must match the raw body ' +
@@ -46,13 +46,21 @@ export class DroneController {
   @ApiHeader({ name: 'Date', required: true, description: 'HTTP date, e.g. Tue, 14 May 2024 09:30:00 GMT' })
   @ApiHeader({ name: 'X-Drone-Event', required: false, description: 'build, repo or user (informational; the signed body decides)' })
   @ApiBody({ type: DroneWebhookBodyDoc })
-  @ApiResponse({ status: 200, type: DroneWebhookResultDoc, description: 'The build\'s message shows its newest known state' })
-  @ApiResponse({ status: 202, type: DroneWebhookResultDoc, description: 'Ignored (not a build create/update) or left to the delivery already updating this build\'s message' })
+  @ApiResponse({ status: 200, type: DroneWebhookResultDoc, description: 'The build\'s message shows its newest known state, or the user/repo message was posted' })
+  @ApiResponse({
+    status: 202,
+    type: DroneWebhookResultDoc,
+    description: 'Ignored (not an event Herald shows), or stored and still being delivered (Discord slow or failing: retried in the background)',
+  })
   @ApiResponse({ status: 400, type: DroneWebhookErrorDoc, description: 'Body is not JSON or lacks repo/build ids; nothing stored' })
   @ApiResponse({ status: 401, type: DroneWebhookErrorDoc, description: 'Bad or missing signature, digest mismatch, missing or stale Date; nothing stored' })
   @ApiBodyTooLargeResponse('5 MB')
   @ApiMongoUnavailableResponse()
-  @ApiResponse({ status: 502, type: DroneWebhookErrorDoc, description: 'Discord did not take the message; recorded as failed and retried on the build\'s next event' })
+  @ApiResponse({
+    status: 502,
+    type: DroneWebhookErrorDoc,
+    description: 'Discord refused the message for good (e.g. no access to the channel): the job is parked (GET /outbox); the build\'s next event or POST /outbox/{id}/retry sends it again',
+  })
   async receive(@Req() request: RawBodyRequest<Request>, @Res({ passthrough: true }) response: Response): Promise<DroneWebhookResultDoc> {
     const verdict = verifyDroneSignature(
       { method: request.method, url: request.originalUrl, header: (name) => request.header(name), rawBody: request.rawBody },
@@ -82,9 +90,12 @@ export class DroneController {
         throw new BadRequestException(`Malformed Drone webhook: ${result.reason}`);
       case 'failed':
         throw new BadGatewayException(
-          `Discord did not take the message for build ${result.buildId} (${result.reason}); it is retried on the build's next event`,
+          result.buildId !== undefined
+            ? `Discord did not take the message for build ${result.buildId} (${result.reason}); parked as outbox job ${result.jobId}, it is retried on the build's next event or by POST /outbox/${result.jobId}/retry`
+            : `Discord did not take the ${result.event} message (${result.reason}); parked as outbox job ${result.jobId}, POST /outbox/${result.jobId}/retry sends it again`,
         );
       case 'shown':
+      case 'posted':
         response.status(HttpStatus.OK);
         return result;
       case 'queued':

@@ -1,15 +1,15 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DiscordAPIError } from '@discordjs/rest';
-import { randomUUID, createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffDelay } from '../common/backoff';
+import { DiscordAPIError, RateLimitError } from '@discordjs/rest';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import type { RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { createHash } from 'node:crypto';
 import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { DiscordRest, describeDiscordError, isPermanentDiscordError } from '../discord-api/discord-rest';
-import { BuildMessage } from './build-message.schema';
+import { Outbox, OutboxJobRun, OutboxOutcome, outcome } from '../outbox/outbox';
 import { BuildKey, BuildMessageStore } from './build-message.store';
 import { BuildSnapshot, renderBuildMessage } from './build-message.view';
 import { buildSnapshotOrder } from './build-status';
+import { renderRepoMessage, renderUserMessage } from './drone-event.view';
 import { readDroneDelivery } from './drone-payload';
 import type { DroneStatus } from './drone-webhook.types';
 
@@ -18,74 +18,169 @@ export type DroneWebhookOutcome =
   | { outcome: 'ignored'; reason: string }
   | { outcome: 'malformed'; reason: string }
   | { outcome: 'shown'; buildId: number; status: DroneStatus; shownStatus: DroneStatus | null; messageId: string | null }
-  | { outcome: 'queued'; buildId: number; status: DroneStatus }
-  | { outcome: 'failed'; buildId: number; status: DroneStatus; reason: string };
+  | { outcome: 'posted'; event: string; messageId: string | null }
+  | { outcome: 'queued'; buildId?: number; status?: DroneStatus; event?: string; jobId: string }
+  | { outcome: 'failed'; buildId?: number; event?: string; jobId: string; reason: string };
 
+export const DRONE_QUEUE = 'drone';
 /** Unknown Message: the message was deleted in Discord. */
 const UNKNOWN_MESSAGE = 10008;
-/** A sync holder longer than this is presumed dead and another delivery takes over. */
-const LEASE_MS = 120_000;
-/** Our own attempts per Discord call, on top of @discordjs/rest's immediate 5xx retries and 429 waits. */
-const DISCORD_ATTEMPTS = 3;
+/**
+ * How long a delivery waits for its job before answering 202 (Drone does not retry a webhook, so the answer is only
+ * informational; the job goes on in the background either way).
+ */
+const ANSWER_WAIT_MS = 5_000;
+
+/** A build snapshot to show: the message as rendered from it, and its order among the build's snapshots. */
+interface BuildMessageJob {
+  kind: 'build';
+  key: BuildKey;
+  channelId: string;
+  order: string;
+  status: DroneStatus;
+  buildUpdatedAt: string;
+  message: RESTPostAPIChannelMessageJSONBody;
+}
+
+/** A one-off message (user created/deleted, repo enabled/disabled). */
+interface EventMessageJob {
+  kind: 'event';
+  event: string;
+  channelId: string;
+  message: RESTPostAPIChannelMessageJSONBody;
+}
+
+type DroneJob = BuildMessageJob | EventMessageJob;
 
 const deliveries = telemetry.counter('herald_drone_webhooks_total', 'Drone webhook deliveries by outcome', ['outcome']);
 const discordFailures = telemetry.counter(
   'herald_drone_message_failures_total',
-  'Drone build messages Discord did not take (retried on the build\'s next event)',
+  'Drone messages Discord did not take (transient ones are retried in the background, permanent ones parked)',
   ['kind'],
 );
 
-class LeaseLost extends Error {}
-
 @Injectable()
-export class DroneService {
+export class DroneService implements OnModuleInit {
   private readonly logger = new Logger(DroneService.name);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly store: BuildMessageStore,
     private readonly discord: DiscordRest,
+    private readonly outbox: Outbox,
   ) {}
+
+  onModuleInit(): void {
+    this.outbox.register<DroneJob>(DRONE_QUEUE, (job) => this.runJob(job));
+  }
 
   /** Counts a delivery rejected before it reached the service (signature, JSON). */
   countRejected(outcome: 'unauthorized' | 'malformed'): void {
     deliveries.inc({ outcome });
   }
 
-  /** A verified delivery: record the build's newest state and make its one Discord message show it. */
+  /** A verified delivery: stored as an outbox job in the build's lane (or the channel's, for one-off events). */
   async receive(body: unknown): Promise<DroneWebhookOutcome> {
     const delivery = readDroneDelivery(body);
-    if (delivery.kind !== 'build') {
-      deliveries.inc({ outcome: delivery.kind });
-      if (delivery.kind === 'ignored') this.logger.log({ reason: delivery.reason }, 'Drone webhook ignored');
-      return { outcome: delivery.kind, reason: delivery.reason };
+    switch (delivery.kind) {
+      case 'ignored':
+      case 'malformed':
+        return this.count({ outcome: delivery.kind, reason: delivery.reason }, delivery.kind === 'ignored' ? 'Drone webhook ignored' : undefined);
+      case 'user':
+        if (!this.config.drone.userMessages)
+          return this.count({ outcome: 'ignored', reason: 'user messages are switched off (DRONE_USER_MESSAGES=false)' });
+        return this.postEvent(
+          `user:${delivery.action}`,
+          this.config.drone.channelId,
+          renderUserMessage(delivery.action, delivery.user, delivery.system),
+        );
+      case 'repo':
+        if (!this.config.drone.repoMessages)
+          return this.count({ outcome: 'ignored', reason: 'repository messages are switched off (DRONE_REPO_MESSAGES=false)' });
+        return this.postEvent(
+          `repo:${delivery.action}`,
+          this.channelFor(delivery.repo.slug),
+          renderRepoMessage(delivery.action, delivery.repo, delivery.user, delivery.system),
+        );
+      case 'build':
+        return this.showBuild(delivery.snapshot, delivery.action);
     }
-    const { snapshot } = delivery;
+  }
+
+  private async showBuild(snapshot: BuildSnapshot, action: string): Promise<DroneWebhookOutcome> {
     const channelId = this.channelFor(snapshot.repo.slug);
     if (!channelId) {
-      const reason = `no Discord channel is configured for ${snapshot.repo.slug} (DRONE_CHANNEL_ID or DRONE_REPO_CHANNELS)`;
-      deliveries.inc({ outcome: 'ignored' });
       this.logger.warn({ repo: snapshot.repo.slug, buildId: snapshot.build.id }, 'Drone webhook ignored: no channel');
-      return { outcome: 'ignored', reason };
+      return this.count({
+        outcome: 'ignored',
+        reason: `no Discord channel is configured for ${snapshot.repo.slug} (DRONE_CHANNEL_ID or DRONE_REPO_CHANNELS)`,
+      });
     }
-
     const key = buildKey(snapshot);
     const status = snapshot.build.status;
-    const newer = await this.store.recordSnapshot(key, channelId, {
+    const buildUpdatedAt = snapshot.build.updated > 0 ? new Date(snapshot.build.updated * 1000) : new Date();
+    const record = await this.store.ensure(key, {
+      channelId,
       repoSlug: snapshot.repo.slug,
       buildNumber: snapshot.build.number,
       status,
-      buildUpdatedAt: snapshot.build.updated > 0 ? new Date(snapshot.build.updated * 1000) : new Date(),
-      order: buildSnapshotOrder(snapshot.build),
-      message: renderBuildMessage(snapshot),
+      buildUpdatedAt,
+    });
+    const job = await this.outbox.enqueue<BuildMessageJob>({
+      queue: DRONE_QUEUE,
+      lane: buildLane(key),
+      payload: {
+        kind: 'build',
+        key,
+        channelId: record.channelId,
+        order: buildSnapshotOrder(snapshot.build),
+        status,
+        buildUpdatedAt: buildUpdatedAt.toISOString(),
+        message: renderBuildMessage(snapshot),
+      },
     });
     this.logger.log(
-      { buildId: key.buildId, repo: snapshot.repo.slug, buildNumber: snapshot.build.number, action: delivery.action, status, newer },
-      'Drone build event recorded',
+      { buildId: key.buildId, repo: snapshot.repo.slug, buildNumber: snapshot.build.number, action, status, jobId: job._id.toHexString() },
+      'Drone build event queued',
     );
 
-    const result = await this.showLatest(key, status);
+    const finished = await this.outbox.whenFinished(job._id, ANSWER_WAIT_MS);
+    const jobId = job._id.toHexString();
+    if (finished?.state === 'done') {
+      const shown = await this.store.find(key);
+      return this.count({
+        outcome: 'shown',
+        buildId: key.buildId,
+        status,
+        shownStatus: shown?.syncedStatus ?? null,
+        messageId: shown?.messageId ?? null,
+      });
+    }
+    if (finished?.state === 'parked') return this.count({ outcome: 'failed', buildId: key.buildId, jobId, reason: finished.lastError ?? 'refused' });
+    return this.count({ outcome: 'queued', buildId: key.buildId, status, jobId });
+  }
+
+  private async postEvent(event: string, channelId: string | undefined, message: RESTPostAPIChannelMessageJSONBody): Promise<DroneWebhookOutcome> {
+    if (!channelId) return this.count({ outcome: 'ignored', reason: `no Discord channel is configured for ${event} messages (DRONE_CHANNEL_ID)` });
+    const job = await this.outbox.enqueue<EventMessageJob>({
+      queue: DRONE_QUEUE,
+      lane: `drone:channel:${channelId}`,
+      payload: { kind: 'event', event, channelId, message },
+    });
+    const jobId = job._id.toHexString();
+    this.logger.log({ event, channelId, jobId }, 'Drone event message queued');
+    const finished = await this.outbox.whenFinished(job._id, ANSWER_WAIT_MS);
+    if (finished?.state === 'done') {
+      const messageId = (finished.result as { messageId?: string } | null)?.messageId ?? null;
+      return this.count({ outcome: 'posted', event, messageId });
+    }
+    if (finished?.state === 'parked') return this.count({ outcome: 'failed', event, jobId, reason: finished.lastError ?? 'refused' });
+    return this.count({ outcome: 'queued', event, jobId });
+  }
+
+  private count(result: DroneWebhookOutcome, log?: string): DroneWebhookOutcome {
     deliveries.inc({ outcome: result.outcome });
+    if (log && 'reason' in result) this.logger.log({ reason: result.reason }, log);
     return result;
   }
 
@@ -93,108 +188,78 @@ export class DroneService {
     return this.config.drone.repoChannels[slug.toLowerCase()] ?? this.config.drone.channelId;
   }
 
+  private async runJob(job: OutboxJobRun<DroneJob>): Promise<OutboxOutcome> {
+    const payload = job.payload;
+    try {
+      if (payload.kind === 'event') {
+        const posted = await this.discord.createMessage(payload.channelId, { ...payload.message, nonce: nonceOf(job.id), enforce_nonce: true });
+        this.logger.log({ event: payload.event, channelId: payload.channelId, messageId: posted.id }, 'Drone event message posted');
+        return outcome.done({ messageId: posted.id });
+      }
+      return await this.showSnapshot(payload);
+    } catch (error) {
+      return this.failed(payload, error);
+    }
+  }
+
   /**
-   * Single-flight sync: whoever takes the lease posts or edits the message until it shows the newest
-   * snapshot, then lets go only if nothing newer arrived meanwhile. Deliveries that find the lease taken
-   * leave their snapshot to the holder.
+   * Makes the build's one message show this snapshot, unless it already shows one at least as new (a late `running`
+   * after `success`, or a repeated delivery). Only this lane's jobs write the record, one at a time.
    */
-  private async showLatest(key: BuildKey, status: DroneStatus): Promise<DroneWebhookOutcome> {
-    const owner = randomUUID();
-    let record = await this.store.claimLease(key, owner, LEASE_MS);
-    if (!record) return { outcome: 'queued', buildId: key.buildId, status };
-
-    try {
-      for (;;) {
-        const order = record.desiredOrder;
-        if (record.messageId && record.syncedOrder === order) {
-          if (await this.store.releaseIfCurrent(key, owner, order)) {
-            return { outcome: 'shown', buildId: key.buildId, status, shownStatus: record.syncedStatus, messageId: record.messageId };
-          }
-          record = await this.reload(key);
-          continue;
-        }
-        const messageId = record.messageId ? await this.edit(key, owner, record) : await this.post(key, owner, record);
-        if (messageId === null) {
-          record = await this.reload(key);
-          continue;
-        }
-        const synced = await this.store.markSynced(key, owner, order, record.status, LEASE_MS);
-        if (!synced) throw new LeaseLost();
-        if (synced.desiredOrder === order) {
-          this.logger.log({ buildId: key.buildId, messageId, status: record.status, channelId: record.channelId }, 'Drone build message up to date');
-        }
-        record = synced;
-      }
-    } catch (error) {
-      if (error instanceof LeaseLost) {
-        this.logger.warn({ buildId: key.buildId }, 'Drone build sync lease expired; the new holder finishes the message');
-        return { outcome: 'queued', buildId: key.buildId, status };
-      }
-      const reason = describeDiscordError(error);
-      const kind = isPermanentDiscordError(error) ? 'permanent' : 'transient';
-      discordFailures.inc({ kind });
-      await this.store.markFailed(key, owner, reason);
-      this.logger.error({ buildId: key.buildId, repo: record.repoSlug, channelId: record.channelId, kind, reason }, 'Drone build message not delivered; retried on the next event');
-      return { outcome: 'failed', buildId: key.buildId, status, reason };
-    }
-  }
-
-  /** Posts the build's message; returns its id, or null when the record changed under us and must be re-read. */
-  private async post(key: BuildKey, owner: string, record: BuildMessage): Promise<string | null> {
-    const message = await this.callDiscord(key, owner, () =>
-      // The nonce makes Discord return the existing message instead of a second one if a create is retried.
-      this.discord.createMessage(record.channelId, { ...record.desiredMessage, nonce: messageNonce(key), enforce_nonce: true }),
-    );
-    const kept = await this.store.attachMessage(key, message.id);
-    if (kept === message.id) {
-      this.logger.log({ buildId: key.buildId, messageId: message.id, channelId: record.channelId }, 'Drone build message posted');
-      return message.id;
-    }
-    // A holder whose lease had run out posted too; the build keeps the first message.
-    this.logger.warn({ buildId: key.buildId, duplicateId: message.id, keptId: kept }, 'Removing a duplicate Drone build message');
-    await this.discord.deleteMessage(record.channelId, message.id).catch((error: unknown) =>
-      this.logger.error({ buildId: key.buildId, messageId: message.id, reason: describeDiscordError(error) }, 'Could not remove duplicate message'),
-    );
-    return null;
-  }
-
-  private async edit(key: BuildKey, owner: string, record: BuildMessage): Promise<string | null> {
-    const messageId = record.messageId as string;
-    try {
-      await this.callDiscord(key, owner, () => this.discord.editMessage(record.channelId, messageId, record.desiredMessage));
-      return messageId;
-    } catch (error) {
-      if (!(error instanceof DiscordAPIError) || error.code !== UNKNOWN_MESSAGE) throw error;
-      this.logger.warn({ buildId: key.buildId, messageId }, 'Drone build message was deleted in Discord; posting it again');
-      await this.store.forgetMessage(key, messageId);
-      return null;
-    }
-  }
-
-  /** Retries what @discordjs/rest gave up on (after its own 429 waits and 5xx retries), with backoff. */
-  private async callDiscord<T>(key: BuildKey, owner: string, call: () => Promise<T>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      if (!(await this.store.renewLease(key, owner, LEASE_MS))) throw new LeaseLost();
-      try {
-        return await call();
-      } catch (error) {
-        if (attempt >= DISCORD_ATTEMPTS || isPermanentDiscordError(error)) throw error;
-        this.logger.warn({ buildId: key.buildId, attempt, reason: describeDiscordError(error) }, 'Discord call failed; retrying');
-        await sleep(backoffDelay(attempt, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs));
-      }
-    }
-  }
-
-  private async reload(key: BuildKey): Promise<BuildMessage> {
+  private async showSnapshot(job: BuildMessageJob): Promise<OutboxOutcome> {
+    const { key } = job;
     const record = await this.store.find(key);
-    if (!record) throw new Error(`build message record ${key.droneHost}/${key.repoId}/${key.buildId} vanished`);
-    return record;
+    if (!record) return outcome.park(`build message record ${key.droneHost}/${key.repoId}/${key.buildId} is missing`);
+    if (record.messageId && record.syncedOrder >= job.order) return outcome.done({ messageId: record.messageId });
+
+    let messageId = record.messageId;
+    if (messageId) {
+      try {
+        await this.discord.editMessage(record.channelId, messageId, job.message);
+      } catch (error) {
+        if (!(error instanceof DiscordAPIError) || error.code !== UNKNOWN_MESSAGE) throw error;
+        this.logger.warn({ buildId: key.buildId, messageId }, 'Drone build message was deleted in Discord; posting it again');
+        await this.store.forgetMessage(key);
+        messageId = null;
+      }
+    }
+    if (!messageId) {
+      // The nonce makes Discord return the message it already made if a create is repeated after a lost answer.
+      const posted = await this.discord.createMessage(record.channelId, { ...job.message, nonce: buildNonce(key), enforce_nonce: true });
+      messageId = posted.id;
+      this.logger.log({ buildId: key.buildId, messageId, channelId: record.channelId }, 'Drone build message posted');
+    }
+    await this.store.recordShown(key, { messageId, order: job.order, status: job.status, buildUpdatedAt: new Date(job.buildUpdatedAt) });
+    this.logger.log({ buildId: key.buildId, messageId, status: job.status, channelId: record.channelId }, 'Drone build message up to date');
+    return outcome.done({ messageId });
+  }
+
+  /**
+   * A refusal no retry fixes (unknown channel, missing access, invalid body) parks the job, visible in GET /outbox
+   * and on the record; everything else, 401 included (fixed by a new token), is retried with the outbox's backoff.
+   */
+  private async failed(job: DroneJob, error: unknown): Promise<OutboxOutcome> {
+    const reason = describeDiscordError(error);
+    const refused = error instanceof DiscordAPIError && error.status !== 401 && isPermanentDiscordError(error);
+    discordFailures.inc({ kind: refused ? 'permanent' : 'transient' });
+    if (job.kind === 'build') await this.store.recordFailure(job.key, reason, refused);
+    const ids = job.kind === 'build' ? { buildId: job.key.buildId } : { event: job.event };
+    if (refused) {
+      this.logger.error({ ...ids, channelId: job.channelId, reason }, 'Discord refused the Drone message; parked');
+      return outcome.park(reason);
+    }
+    this.logger.warn({ ...ids, channelId: job.channelId, reason }, 'Drone message not delivered yet; retrying in the background');
+    return outcome.retry(reason, error instanceof RateLimitError ? error.retryAfter : undefined);
   }
 }
 
 export function buildKey(snapshot: BuildSnapshot): BuildKey {
   const droneHost = snapshot.system?.host || hostOf(snapshot.system?.link) || 'unknown';
   return { droneHost: droneHost.toLowerCase(), repoId: snapshot.repo.id, buildId: snapshot.build.id };
+}
+
+function buildLane(key: BuildKey): string {
+  return `drone:build:${key.droneHost}/${key.repoId}/${key.buildId}`;
 }
 
 function hostOf(link: string | undefined): string | undefined {
@@ -207,6 +272,10 @@ function hostOf(link: string | undefined): string | undefined {
 }
 
 /** Discord nonces are at most 25 characters; one per build. */
-function messageNonce(key: BuildKey): string {
+function buildNonce(key: BuildKey): string {
   return createHash('sha256').update(`${key.droneHost}/${key.repoId}/${key.buildId}`).digest('hex').slice(0, 25);
+}
+
+function nonceOf(jobId: string): string {
+  return createHash('sha256').update(jobId).digest('hex').slice(0, 25);
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
-import { OptionalNestedArray, OptionalWebUrl } from '../common/dto';
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, Min, ValidateIf } from 'class-validator';
+import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
 import { EmbedDto } from '../discord-api/embed.dto';
 import { MaxChars } from '../discord-api/max-chars';
 import { DISCORD_LIMITS } from '../discord-api/discord-limits';
@@ -99,6 +100,43 @@ export class DeliveryErrorDto {
 
   @ApiProperty({ format: 'date-time' })
   at!: string;
+}
+
+export class NotificationSentDto {
+  @ApiProperty({ example: '665f1c2e8b3e4a0012345678' })
+  id!: string;
+
+  @ApiProperty({ enum: ['sent'], example: 'sent' })
+  state!: 'sent';
+
+  @ApiProperty({ example: '1240000000000000000', description: "Discord's id of the message it accepted." })
+  messageId!: string;
+
+  @ApiProperty({ example: '123456789012345678' })
+  channelId!: string;
+}
+
+export class NotifyQueryDto {
+  @ApiPropertyOptional({
+    type: Boolean,
+    description:
+      "Like Discord's own webhooks' `wait=true`: answer 200 with Discord's message id once Discord accepted the message, " +
+      "or Discord's error (422 refused, 502 unreachable), instead of 202 at once. Waits at most NOTIFY_WAIT_TIMEOUT_MS.",
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value))
+  @IsBoolean({ message: 'wait must be true or false' })
+  wait?: boolean;
+}
+
+export class NotifyWaitErrorDto {
+  @ApiProperty({ example: 422 }) statusCode!: number;
+  @ApiProperty({ example: 'Unprocessable Entity' }) error!: string;
+  @ApiProperty({ example: 'Discord refused the message: Discord 404 (code 10003): Unknown Channel' }) message!: string;
+  @ApiProperty({ example: '665f1c2e8b3e4a0012345678', description: 'The stored notification (GET /notify/{id})' }) id!: string;
+  @ApiProperty({ enum: NOTIFICATION_STATES, description: '`failed` when refused; `queued` when Discord could not be reached in time (still retried)' })
+  state!: NotificationState;
+  @ApiPropertyOptional({ type: () => DeliveryErrorDto, nullable: true, description: "Discord's answer" }) discordError!: DeliveryErrorDto | null;
 }
 
 export class NotificationViewDto {

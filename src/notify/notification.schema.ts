@@ -1,6 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
 import { HydratedDocument, Types } from 'mongoose';
-import { NOTIFICATION_STATES, NotificationState, PENDING_OPERATIONS, PendingOperation } from './notification.dto';
 import type { NotificationMessage } from './notification-message';
 
 export interface DeliveryError {
@@ -10,16 +9,18 @@ export interface DeliveryError {
   at: Date;
 }
 
-/** A lease no worker holds: the epoch, so "free or expired" is the single condition `leaseUntil <= now`. */
-export const NO_LEASE = new Date(0);
+/** Where a notification stands on Discord, as its delivery jobs recorded it. */
+export const DELIVERY_STATES = ['queued', 'sent', 'failed', 'deleted'] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
+/**
+ * What a client asked for: written only by the API (POST, PATCH, DELETE). What Discord shows is a separate
+ * document (NotificationDelivery) written only by the outbox jobs, so the two writers never rewrite each other's
+ * fields (FerretDB v1 applies an update as a read then a whole-document write).
+ */
 @Schema({ collection: 'notifications', timestamps: true, versionKey: false })
 export class Notification {
   _id!: Types.ObjectId;
-
-  /** Acceptance order across all replicas; a channel's notifications are sent in this order. */
-  @Prop({ required: true })
-  seq!: number;
 
   @Prop({ required: true })
   channelId!: string;
@@ -28,49 +29,13 @@ export class Notification {
   @Prop({ type: Object, required: true })
   message!: NotificationMessage;
 
-  @Prop({ type: String, required: true, enum: NOTIFICATION_STATES })
-  state!: NotificationState;
+  /** A fresh id per accepted content (not a counter: concurrent PATCHes never share one). */
+  @Prop({ type: String, required: true })
+  revision!: string;
 
-  /** The Discord call still owed; null when Discord shows the latest revision. */
-  @Prop({ type: String, enum: [...PENDING_OPERATIONS, null], default: 'create' })
-  pending!: PendingOperation | null;
-
-  @Prop({ required: true, default: 1 })
-  revision!: number;
-
-  /** The revision Discord currently shows (0 before the first send). */
-  @Prop({ required: true, default: 0 })
-  sentRevision!: number;
-
-  /** Set by a DELETE that arrives while the create is in flight; the worker deletes right after sending. */
+  /** Set by DELETE: a queued notification is never sent, a sent one is deleted from Discord. */
   @Prop({ default: false })
   deleteRequested!: boolean;
-
-  @Prop({ type: String, default: null })
-  messageId!: string | null;
-
-  @Prop({ required: true, default: 0 })
-  attempts!: number;
-
-  /** Consecutive transient failures of the pending operation; drives the backoff. */
-  @Prop({ required: true, default: 0 })
-  failures!: number;
-
-  @Prop({ type: Object, default: null })
-  lastError!: DeliveryError | null;
-
-  @Prop({ type: Date, required: true })
-  nextAttemptAt!: Date;
-
-  /** How many times a worker has claimed it; the next claim inserts claim number `claims + 1`. */
-  @Prop({ required: true, default: 0 })
-  claims!: number;
-
-  @Prop({ type: String, default: null })
-  leaseOwner!: string | null;
-
-  @Prop({ type: Date, required: true, default: () => NO_LEASE })
-  leaseUntil!: Date;
 
   /**
    * Unique for every document, so the unique index needs no partial filter (FerretDB v1 has none): a client's
@@ -83,6 +48,40 @@ export class Notification {
   @Prop({ type: Date, default: null })
   idempotencyExpiresAt!: Date | null;
 
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export type NotificationDocument = HydratedDocument<Notification>;
+export const NotificationSchema = SchemaFactory.createForClass(Notification);
+NotificationSchema.index({ idempotencyKey: 1 }, { unique: true });
+
+/** What Discord shows of a notification; `_id` is the notification's. Written by its outbox jobs, one at a time. */
+@Schema({ collection: 'notification_deliveries', timestamps: true, versionKey: false })
+export class NotificationDelivery {
+  _id!: Types.ObjectId;
+
+  @Prop({ type: String, required: true, enum: DELIVERY_STATES })
+  state!: DeliveryState;
+
+  @Prop({ type: String, default: null })
+  messageId!: string | null;
+
+  /** The revision Discord shows. */
+  @Prop({ type: String, default: null })
+  sentRevision!: string | null;
+
+  /** Discord calls made. */
+  @Prop({ required: true, default: 0 })
+  attempts!: number;
+
+  @Prop({ type: Object, default: null })
+  lastError!: DeliveryError | null;
+
+  /** When a failed call is tried again. */
+  @Prop({ type: Date, default: null })
+  nextAttemptAt!: Date | null;
+
   @Prop({ type: Date, default: null })
   sentAt!: Date | null;
 
@@ -90,51 +89,10 @@ export class Notification {
   updatedAt!: Date;
 }
 
-export type NotificationDocument = HydratedDocument<Notification>;
-
-export const NotificationSchema = SchemaFactory.createForClass(Notification);
-NotificationSchema.index({ idempotencyKey: 1 }, { unique: true });
-// The worker's two questions: "what is the head of each channel's queue" and "which edits/deletes are due".
-NotificationSchema.index({ state: 1, channelId: 1, seq: 1, _id: 1 });
-NotificationSchema.index({ pending: 1, nextAttemptAt: 1 });
-
-/** One counter document per sequence; `$inc` on it hands out acceptance order atomically. */
-@Schema({ collection: 'notification_sequences', versionKey: false })
-export class NotificationSequence {
-  @Prop({ type: String, required: true })
-  _id!: string;
-
-  @Prop({ required: true, default: 0 })
-  value!: number;
-}
-
-export const NotificationSequenceSchema = SchemaFactory.createForClass(NotificationSequence);
-
-/**
- * One document per claim of a notification by a worker, `_id` = `<notification id>:<claim number>`. Inserting it is
- * what makes a claim exclusive: a unique `_id` holds on MongoDB and on FerretDB alike, whereas FerretDB v1 runs
- * findAndModify as a read followed by a write (two workers can both "win" a findOneAndUpdate there).
- */
-@Schema({ collection: 'notification_claims', versionKey: false })
-export class NotificationClaim {
-  @Prop({ type: String, required: true })
-  _id!: string;
-
-  @Prop({ type: Types.ObjectId, required: true })
-  notificationId!: Types.ObjectId;
-
-  @Prop({ type: String, required: true })
-  owner!: string;
-
-  @Prop({ type: Date, required: true, index: true })
-  at!: Date;
-}
-
-export const NotificationClaimSchema = SchemaFactory.createForClass(NotificationClaim);
+export const NotificationDeliverySchema = SchemaFactory.createForClass(NotificationDelivery);
 
 /** Everything NotifyModule registers with MongooseModule.forFeature. */
 export const NOTIFICATION_MODELS = [
   { name: Notification.name, schema: NotificationSchema },
-  { name: NotificationSequence.name, schema: NotificationSequenceSchema },
-  { name: NotificationClaim.name, schema: NotificationClaimSchema },
+  { name: NotificationDelivery.name, schema: NotificationDeliverySchema },
 ];

@@ -1,6 +1,23 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Patch, Post, Res, UseGuards } from '@nestjs/common';
+import {
+  BadGatewayException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  Headers,
+  HttpCode,
+  HttpStatus,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+  UnprocessableEntityException,
+  UseGuards,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiBadGatewayResponse,
   ApiBadRequestResponse,
   ApiBearerAuth,
   ApiConflictResponse,
@@ -9,13 +26,23 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiQuery,
   ApiTags,
   ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiBodyTooLargeResponse, ApiMongoUnavailableResponse } from '../common/api-responses';
 import { SystemTokenGuard } from '../common/system-token.guard';
-import { CreateNotificationDto, EditNotificationDto, NotificationAcceptedDto, NotificationViewDto } from './notification.dto';
+import {
+  CreateNotificationDto,
+  EditNotificationDto,
+  NotificationAcceptedDto,
+  NotificationSentDto,
+  NotificationViewDto,
+  NotifyQueryDto,
+  NotifyWaitErrorDto,
+} from './notification.dto';
 import { NotifyService } from './notify.service';
 
 const ID_PARAM = { name: 'id', description: 'The id POST /notify answered with.' };
@@ -34,25 +61,68 @@ export class NotifyController {
   @ApiOperation({
     summary: 'Send a message to a Discord channel',
     description:
-      'Stores the notification and answers at once; a worker sends it, waiting out rate limits and retrying Discord outages. ' +
-      "A channel's notifications arrive in the order they were accepted. Follow the outcome with GET /notify/{id}.",
+      'Stores the notification and answers at once (202); a worker sends it, waiting out rate limits and retrying Discord outages. ' +
+      "A channel's notifications arrive in the order they were accepted. Follow the outcome with GET /notify/{id}. " +
+      "With `?wait=true` (like Discord's own webhooks) it answers 200 with Discord's message id once Discord accepted it, 422 " +
+      "with Discord's error when Discord refused it, or 502 when Discord could not be reached within NOTIFY_WAIT_TIMEOUT_MS " +
+      '(the notification stays queued and is still sent; resend with the same Idempotency-Key to wait again).',
   })
+  @ApiQuery({ name: 'wait', required: false, type: Boolean, description: 'Answer only once Discord accepted or refused the message.' })
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
     description: 'Any unique string (e.g. a UUID). The same key within 24 hours returns the first notification instead of sending again.',
   })
-  @ApiAcceptedResponse({ type: NotificationAcceptedDto, description: 'Stored; `Location` points at the notification. `Idempotent-Replayed: true` when the key was seen before.' })
-  @ApiBadRequestResponse({ description: "A field breaks Discord's limits or no channel is known; `errors[].field` names it, e.g. `embeds[0].title`." })
+  @ApiAcceptedResponse({
+    type: NotificationAcceptedDto,
+    description:
+      'Stored; `Location` points at the notification. `Idempotent-Replayed: true` when the key was seen before. With wait=true: still queued behind its channel when the wait ran out, without a Discord error.',
+  })
+  @ApiOkResponse({ type: NotificationSentDto, description: 'wait=true: Discord accepted the message; `messageId` is its id.' })
+  @ApiUnprocessableEntityResponse({
+    type: NotifyWaitErrorDto,
+    description: 'wait=true: Discord refused the message for good (e.g. unknown channel, missing access); state `failed`.',
+  })
+  @ApiBadGatewayResponse({
+    type: NotifyWaitErrorDto,
+    description: 'wait=true: Discord failed or could not be reached in time; the notification stays queued and is retried.',
+  })
+  @ApiBadRequestResponse({
+    description: "A field breaks Discord's limits or no channel is known; `errors[].field` names it, e.g. `embeds[0].title`.",
+  })
   @ApiBodyTooLargeResponse()
   async send(
     @Body() request: CreateNotificationDto,
+    @Query() query: NotifyQueryDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
-  ): Promise<NotificationAcceptedDto> {
-    const { notification, replayed } = await this.notify.accept(request, idempotencyKey);
+  ): Promise<NotificationAcceptedDto | NotificationSentDto> {
+    const { notification, replayed } = await this.notify.accept(request, idempotencyKey, query.wait === true);
     response.setHeader('Location', `/notify/${notification.id}`);
     if (replayed) response.setHeader('Idempotent-Replayed', 'true');
+    if (query.wait !== true) return { id: notification.id, state: notification.state };
+
+    const failure = { id: notification.id, state: notification.state, discordError: notification.lastError };
+    if (notification.state === 'sent' && notification.messageId) {
+      response.status(HttpStatus.OK);
+      return { id: notification.id, state: 'sent', messageId: notification.messageId, channelId: notification.channelId };
+    }
+    if (notification.state === 'failed') {
+      throw new UnprocessableEntityException({
+        statusCode: 422,
+        error: 'Unprocessable Entity',
+        message: `Discord refused the message: ${notification.lastError?.message ?? 'no reason given'}`,
+        ...failure,
+      });
+    }
+    if (notification.state === 'queued' && notification.lastError) {
+      throw new BadGatewayException({
+        statusCode: 502,
+        error: 'Bad Gateway',
+        message: `Discord did not accept the message in time (${notification.lastError.message}); it stays queued and is retried: follow GET /notify/${notification.id}`,
+        ...failure,
+      });
+    }
     return { id: notification.id, state: notification.state };
   }
 

@@ -1,9 +1,11 @@
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { Types } from 'mongoose';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { NotificationDeliveryWorker } from './notification-delivery.worker';
+import { Outbox } from '../outbox/outbox';
 import { composeMessage } from './notification-message';
+import { NotificationSender } from './notification-sender';
 import { CreateNotificationDto, EditNotificationDto, NotificationViewDto } from './notification.dto';
-import { NotificationRecord, NotificationStore } from './notification.store';
+import { DeliveryRecord, NotificationRecord, NotificationStore } from './notification.store';
 
 /** Visible ASCII, as for any HTTP token-like header; long enough for a UUID plus a prefix. */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
@@ -14,12 +16,20 @@ export class NotifyService {
 
   constructor(
     private readonly store: NotificationStore,
-    private readonly worker: NotificationDeliveryWorker,
+    private readonly sender: NotificationSender,
+    private readonly outbox: Outbox,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Stores the notification (durably, before the client hears back) and leaves the sending to the worker. */
-  async accept(request: CreateNotificationDto, idempotencyKey?: string): Promise<{ notification: NotificationViewDto; replayed: boolean }> {
+  /**
+   * Stores the notification and its create job (durably, before the client hears back) and leaves the sending to
+   * the outbox. With `wait`, also waits (at most NOTIFY_WAIT_TIMEOUT_MS) until the job is finished.
+   */
+  async accept(
+    request: CreateNotificationDto,
+    idempotencyKey?: string,
+    wait = false,
+  ): Promise<{ notification: NotificationViewDto; replayed: boolean }> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw fieldError('Idempotency-Key', 'Idempotency-Key must be 1-255 visible ASCII characters');
     }
@@ -27,53 +37,60 @@ export class NotifyService {
     if (!channelId) throw fieldError('channelId', 'channelId is required: no default channel is configured (NOTIFY_DEFAULT_CHANNEL_ID)');
 
     const { notification, replayed } = await this.store.accept({ channelId, message: composeMessage(request), idempotencyKey });
+    // Also for a replay: if the first request stopped between storing the notification and its job, this stores the job.
+    const job = await this.sender.enqueueCreate(notification);
     const notificationId = notification._id.toHexString();
-    if (replayed) {
+    if (replayed)
       this.logger.log({ notificationId, channelId: notification.channelId }, 'Idempotency-Key seen before; returning the first notification');
-    } else {
-      this.logger.log({ notificationId, channelId, seq: notification.seq }, 'Notification accepted');
-      this.worker.channelHasWork(channelId);
-    }
-    return { notification: toView(notification), replayed };
+    else this.logger.log({ notificationId, channelId, seq: job.seq }, 'Notification accepted');
+    if (wait) await this.outbox.whenFinished(job._id, this.config.notify.waitTimeoutMs);
+    return { notification: await this.view(notification), replayed };
   }
 
   async get(id: string): Promise<NotificationViewDto> {
-    return toView(await this.require(id));
+    return this.view(await this.require(id));
   }
 
   /**
-   * Replaces what the notification shows. Accepted and applied by the worker like the first send (same retries and
-   * rate limits); while it is still queued, the new text simply goes out in its place.
+   * Replaces what the notification shows. A queued notification is sent with the new content; a sent one gets an
+   * edit job (same retries and rate limits as a send).
    */
   async edit(id: string, request: EditNotificationDto): Promise<NotificationViewDto> {
     const notification = await this.require(id);
-    const message = composeMessage(request);
-    const revised =
-      (await this.store.reviseQueued(notification._id, message)) || (await this.store.reviseSent(notification._id, message));
-    if (!revised) {
-      const current = await this.require(id);
-      if (current.state === 'failed') throw new ConflictException('This notification failed and never reached Discord; there is nothing to edit');
+    const current = await this.view(notification);
+    if (current.state === 'failed') throw new ConflictException('This notification failed and never reached Discord; there is nothing to edit');
+    if (notification.deleteRequested || current.state === 'deleted') {
       throw new ConflictException('This notification has been deleted (or a delete is under way); it cannot be edited');
     }
+    if (!(await this.store.revise(notification._id, composeMessage(request)))) {
+      throw new ConflictException('This notification has been deleted (or a delete is under way); it cannot be edited');
+    }
+    if (current.state === 'sent') await this.sender.enqueueChange(id);
     this.logger.log({ notificationId: id }, 'Notification edit accepted');
-    this.worker.wake();
-    return toView(await this.require(id));
+    return this.get(id);
   }
 
-  /** Deletes the Discord message (through the worker), or cancels a notification that has not been sent yet. */
+  /** Deletes the Discord message (through an outbox job), or cancels a notification that has not been sent yet. */
   async remove(id: string): Promise<NotificationViewDto> {
     const notification = await this.require(id);
-    if (notification.state !== 'deleted') {
-      const cancelled = await this.store.cancelQueued(notification._id);
-      if (!cancelled) await this.store.requestDelete(notification._id);
-      this.logger.log({ notificationId: id, cancelled }, cancelled ? 'Queued notification cancelled' : 'Notification delete accepted');
-      this.worker.wake();
+    if (!notification.deleteRequested) {
+      const before = await this.view(notification);
+      await this.store.requestDelete(notification._id);
+      if (before.state === 'sent') await this.sender.enqueueChange(id);
+      this.logger.log(
+        { notificationId: id, state: before.state },
+        before.state === 'sent' ? 'Notification delete accepted' : 'Notification cancelled',
+      );
     }
-    return toView(await this.require(id));
+    return this.get(id);
+  }
+
+  private async view(notification: NotificationRecord): Promise<NotificationViewDto> {
+    return toView(notification, await this.store.findDelivery(notification._id));
   }
 
   private async require(id: string): Promise<NotificationRecord> {
-    const notification = await this.store.find(id);
+    const notification = Types.ObjectId.isValid(id) ? await this.store.find(id) : null;
     if (!notification) throw new NotFoundException(`No notification with id ${id}`);
     return notification;
   }
@@ -88,25 +105,42 @@ function fieldError(field: string, message: string): BadRequestException {
   });
 }
 
-export function toView(record: NotificationRecord): NotificationViewDto {
+/**
+ * The client's view, from what it asked for and what Discord shows: a DELETE of a notification not sent (or refused)
+ * makes it `deleted` at once; the Discord call still owed shows as `pending`.
+ */
+export function toView(notification: NotificationRecord, delivery: DeliveryRecord | null): NotificationViewDto {
+  const delivered = delivery?.state ?? 'queued';
+  const cancelled = notification.deleteRequested && (delivered === 'queued' || delivered === 'failed');
+  const state = cancelled ? 'deleted' : delivered;
+  const pending =
+    state === 'queued'
+      ? 'create'
+      : state !== 'sent'
+        ? null
+        : notification.deleteRequested
+          ? 'delete'
+          : notification.revision !== delivery?.sentRevision
+            ? 'edit'
+            : null;
   return {
-    id: record._id.toHexString(),
-    state: record.state,
-    pending: record.pending,
-    channelId: record.channelId,
-    messageId: record.messageId,
-    attempts: record.attempts,
-    lastError: record.lastError
+    id: notification._id.toHexString(),
+    state,
+    pending,
+    channelId: notification.channelId,
+    messageId: delivery?.messageId ?? null,
+    attempts: delivery?.attempts ?? 0,
+    lastError: delivery?.lastError
       ? {
-          message: record.lastError.message,
-          ...(record.lastError.status !== undefined ? { status: record.lastError.status } : {}),
-          ...(record.lastError.code !== undefined ? { code: record.lastError.code } : {}),
-          at: new Date(record.lastError.at).toISOString(),
+          message: delivery.lastError.message,
+          ...(delivery.lastError.status !== undefined ? { status: delivery.lastError.status } : {}),
+          ...(delivery.lastError.code !== undefined ? { code: delivery.lastError.code } : {}),
+          at: new Date(delivery.lastError.at).toISOString(),
         }
       : null,
-    nextAttemptAt: record.pending ? new Date(record.nextAttemptAt).toISOString() : null,
-    createdAt: new Date(record.createdAt).toISOString(),
-    sentAt: record.sentAt ? new Date(record.sentAt).toISOString() : null,
-    updatedAt: new Date(record.updatedAt).toISOString(),
+    nextAttemptAt: pending ? new Date(delivery?.nextAttemptAt ?? notification.createdAt).toISOString() : null,
+    createdAt: new Date(notification.createdAt).toISOString(),
+    sentAt: delivery?.sentAt ? new Date(delivery.sentAt).toISOString() : null,
+    updatedAt: new Date(Math.max(new Date(notification.updatedAt).getTime(), delivery ? new Date(delivery.updatedAt).getTime() : 0)).toISOString(),
   };
 }

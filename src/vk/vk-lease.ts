@@ -6,6 +6,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { leaseOwnerId } from '../common/lease-owner';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { isDuplicateKey } from '../common/duplicate-key';
 import { NO_LEASE, VkPollerState } from './vk.schemas';
 
 /** The lease runs out this long after its last renewal; a crashed holder is replaced within this time. */
@@ -94,8 +95,4 @@ export class VkLease {
     this.held = false;
     throw new VkLeaseLostError();
   }
-}
-
-export function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }

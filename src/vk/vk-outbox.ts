@@ -7,7 +7,7 @@ import type { Model } from 'mongoose';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { backoffDelay } from '../common/backoff';
 import type { VkEvent } from './vk-event';
-import { isDuplicateKey } from './vk-lease';
+import { isDuplicateKey } from '../common/duplicate-key';
 import { VkDelivery, type VkDeliveryStatus, VkStoredEvent } from './vk.schemas';
 
 export interface RoutedEvent {

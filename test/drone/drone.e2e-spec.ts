@@ -2,13 +2,15 @@ import { getModelToken } from '@nestjs/mongoose';
 import type { APIEmbed } from 'discord-api-types/v10';
 import type { Model } from 'mongoose';
 import { BuildMessage } from '../../src/drone/build-message.schema';
+import { OutboxJob } from '../../src/outbox/outbox.schema';
 import type { DroneWebhookPayload } from '../../src/drone/drone-webhook.types';
 import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
-import { droneBuildEvent, newBuildScenario, type BuildScenario } from '../stand-ins/drone/drone-payloads';
+import { droneBuildEvent, droneRepoEvent, droneUserEvent, newBuildScenario, type BuildScenario } from '../stand-ins/drone/drone-payloads';
 import { droneDelivery, goJsonMarshal, postDroneDelivery, signDroneDelivery, type DroneDelivery } from '../stand-ins/drone/drone-signer';
-import { bootHerald } from '../support/app';
+import { bootHerald, eventually } from '../support/app';
+import { ensureBuilt, spawnHerald, type HeraldReplica } from '../support/process';
 
-jest.setTimeout(120_000);
+jest.setTimeout(300_000);
 
 const SECRET = 'drone-shared-secret-for-tests';
 
@@ -19,8 +21,11 @@ describe('Drone webhook → one Discord message per build', () => {
   let buildsChannel: string;
   let releasesChannel: string;
   let records: Model<BuildMessage>;
+  let jobs: Model<OutboxJob>;
 
   beforeAll(async () => {
+    // The replica tests run dist/main.js as a second process.
+    ensureBuilt();
     discord = await startDiscordStandIn();
     buildsChannel = discord.channels.builds.id;
     releasesChannel = discord.channels.announcements.id;
@@ -37,6 +42,7 @@ describe('Drone webhook → one Discord message per build', () => {
     });
     webhookUrl = `${herald.url}/drone/webhook`;
     records = herald.app.get<Model<BuildMessage>>(getModelToken(BuildMessage.name));
+    jobs = herald.app.get<Model<OutboxJob>>(getModelToken(OutboxJob.name));
   });
 
   afterAll(async () => {
@@ -56,6 +62,15 @@ describe('Drone webhook → one Discord message per build', () => {
 
   function recordOf(scenario: BuildScenario) {
     return records.findOne({ repoId: scenario.repoId, buildId: scenario.buildId }).lean().exec();
+  }
+
+  function laneOf(scenario: BuildScenario): string {
+    return `drone:build:${scenario.system.host}/${scenario.repoId}/${scenario.buildId}`;
+  }
+
+  /** Nothing of the build is left queued or running in the outbox. */
+  async function settled(scenario: BuildScenario): Promise<boolean> {
+    return (await jobs.countDocuments({ lane: laneOf(scenario), state: 'queued' })) === 0;
   }
 
   function embedOf(scenario: BuildScenario, channelId = buildsChannel): APIEmbed {
@@ -90,7 +105,16 @@ describe('Drone webhook → one Discord message per build', () => {
     expect(record).toMatchObject({ messageId: messages[0].message.id, status: 'success', syncedStatus: 'success', delivery: 'sent', channelId: buildsChannel });
   });
 
-  it('keeps exactly one message for 20 concurrent, shuffled and repeated deliveries and ends on the latest status', async () => {
+  it('keeps exactly one message for 20 concurrent, shuffled and repeated deliveries to two replica processes and ends on the latest status', async () => {
+    const replica = await spawnHerald(herald.env, { fresh: false });
+    try {
+      await twentyConcurrentDeliveries([webhookUrl, `${replica.url}/drone/webhook`]);
+    } finally {
+      expect(await replica.stop()).toBe(0);
+    }
+  });
+
+  async function twentyConcurrentDeliveries(urls: string[]): Promise<void> {
     const build = newBuildScenario();
     const events = [
       droneBuildEvent(build, { status: 'pending' }),
@@ -103,21 +127,30 @@ describe('Drone webhook → one Discord message per build', () => {
     expect(events).toHaveLength(20);
     const shuffled = events.map((event, index) => ({ event, key: (index * 7919) % 20 })).sort((a, b) => a.key - b.key);
 
-    const answers = await Promise.all(shuffled.map(({ event }) => deliver(event)));
+    const answers = await Promise.all(
+      shuffled.map(({ event }, index) => postDroneDelivery(urls[index % urls.length], droneDelivery(event, { secret: SECRET }))),
+    );
 
     expect(answers.map((answer) => answer.status).every((status) => status === 200 || status === 202)).toBe(true);
+    await eventually(() => settled(build), 120_000);
     const messages = messagesOf(build, buildsChannel);
     expect(messages).toHaveLength(1);
     const embed = messages[0].message.embeds[0];
     expect(embed.title).toBe(`❌ ${build.slug} #${build.buildNumber}`);
     expect(embed.fields).toEqual(expect.arrayContaining([{ name: 'Failed', value: 'default › test' }]));
     expect(await records.countDocuments({ buildId: build.buildId })).toBe(1);
-    expect(await recordOf(build)).toMatchObject({ status: 'failure', syncedStatus: 'failure', delivery: 'sent', leaseOwner: null });
+    expect(await recordOf(build)).toMatchObject({ status: 'failure', syncedStatus: 'failure', delivery: 'sent' });
+    expect(await jobs.countDocuments({ lane: laneOf(build), state: 'done' })).toBe(20);
+  }
+
+  it('keeps exactly one message for 20 concurrent deliveries to one process', async () => {
+    await twentyConcurrentDeliveries([webhookUrl]);
   });
 
-  it('keeps exactly one message when two replicas get deliveries for the same build at once', async () => {
-    const replica = await bootHerald({ ...herald.env, HERALD_ROLES: 'api' }, { fresh: false });
+  it('keeps exactly one message when two replica processes get deliveries for the same build at once', async () => {
+    let replica: HeraldReplica | undefined;
     try {
+      replica = await spawnHerald(herald.env, { fresh: false });
       const build = newBuildScenario();
       const events = [
         ...Array.from({ length: 4 }, () => droneBuildEvent(build, { status: 'pending' })),
@@ -131,12 +164,13 @@ describe('Drone webhook → one Discord message per build', () => {
       );
 
       expect(answers.every((answer) => answer.status === 200 || answer.status === 202)).toBe(true);
+      await eventually(() => settled(build), 120_000);
       const messages = messagesOf(build);
       expect(messages).toHaveLength(1);
       expect(messages[0].message.embeds[0].title).toBe(`✅ ${build.slug} #${build.buildNumber}`);
-      expect(await recordOf(build)).toMatchObject({ syncedStatus: 'success', delivery: 'sent', leaseOwner: null });
+      expect(await recordOf(build)).toMatchObject({ syncedStatus: 'success', delivery: 'sent' });
     } finally {
-      await replica.close();
+      expect(await replica?.stop()).toBe(0);
     }
   });
 
@@ -245,15 +279,21 @@ describe('Drone webhook → one Discord message per build', () => {
         },
       ],
       [
-        'a repo hook',
+        'a repo update',
         202,
-        'event repo:enabled is not a build being created or updated',
-        (build) => deliver({ ...droneBuildEvent(build, { status: 'pending' }), event: 'repo', action: 'enabled' }),
+        'event repo:updated is not one Herald shows',
+        (build) => deliver({ ...droneBuildEvent(build, { status: 'pending' }), event: 'repo', action: 'updated' }),
+      ],
+      [
+        'a signed user hook without a login',
+        400,
+        /user\.login/,
+        (build) => deliver({ event: 'user', action: 'created', user: { id: build.repoId } as never }),
       ],
       [
         'an unknown build action',
         202,
-        'event build:deleted is not a build being created or updated',
+        'event build:deleted is not one Herald shows',
         (build) => deliver({ ...droneBuildEvent(build, { status: 'pending' }), action: 'deleted' }),
       ],
     ];
@@ -269,6 +309,7 @@ describe('Drone webhook → one Discord message per build', () => {
       if (typeof reason === 'string') expect(text).toBe(reason);
       else expect(text).toMatch(reason);
       expect(await records.countDocuments({ repoId: build.repoId })).toBe(0);
+      expect(await jobs.countDocuments({ lane: laneOf(build) })).toBe(0);
       expect(discord.requests.length).toBe(requestsBefore);
     });
   });
@@ -286,7 +327,7 @@ describe('Drone webhook → one Discord message per build', () => {
       expect(discord.requestCount({ method: 'POST', path: `/channels/${buildsChannel}/messages`, status: 429 })).toBeGreaterThanOrEqual(1);
     });
 
-    it('marks a build whose message Discord refuses as failed and sends it on the next event', async () => {
+    it('marks a build whose message Discord refuses as failed, parks the job, and sends it on the next event', async () => {
       const build = newBuildScenario();
       discord.missingAccess(buildsChannel);
 
@@ -296,7 +337,11 @@ describe('Drone webhook → one Discord message per build', () => {
       expect((refused.body as { message: string }).message).toMatch(/retried on the build's next event/);
       expect(messagesOf(build)).toHaveLength(0);
       const failed = await recordOf(build);
-      expect(failed).toMatchObject({ delivery: 'failed', failedAttempts: 1, leaseOwner: null });
+      expect(failed).toMatchObject({ delivery: 'failed', failedAttempts: 1 });
+      const outbox = await fetch(`${herald.url}/outbox?queue=drone`, { headers: { Authorization: `Bearer ${herald.token}` } });
+      expect(outbox.status).toBe(200);
+      const { parked } = (await outbox.json()) as { parked: Array<{ lane: string; state: string; lastError: string }> };
+      expect(parked.filter((job) => job.lane === laneOf(build))).toEqual([expect.objectContaining({ state: 'parked', lastError: expect.stringMatching(/403/) })]);
       expect(failed?.messageId ?? null).toBeNull();
       expect(failed?.lastError).toMatch(/403/);
       const metrics = await (await fetch(`${herald.url}/metrics`)).text();
@@ -309,6 +354,29 @@ describe('Drone webhook → one Discord message per build', () => {
       expect(messagesOf(build)).toHaveLength(1);
       expect(embedOf(build).title?.startsWith('🔄')).toBe(true);
       expect(await recordOf(build)).toMatchObject({ delivery: 'sent', syncedStatus: 'running', lastError: null });
+    });
+
+    it('retries a failed last event in the background until Discord takes it, with no new delivery', async () => {
+      const build = newBuildScenario();
+      await deliver(droneBuildEvent(build, { status: 'pending' }));
+      // Discord goes down (beyond @discordjs/rest's own retries and the webhook's wait) right at the build's last event.
+      discord.failNext({ status: 502, times: 1000, method: 'PATCH' });
+
+      const last = await deliver(droneBuildEvent(build, { status: 'success' }));
+
+      expect(last).toMatchObject({ status: 202, body: { outcome: 'queued', status: 'success' } });
+      expect(embedOf(build).title?.startsWith('⏳')).toBe(true);
+      expect(await recordOf(build)).toMatchObject({ syncedStatus: 'pending', lastError: expect.stringMatching(/502/) });
+      const callsBefore = discord.requests.length;
+
+      discord.clearFailures();
+
+      await eventually(async () => (await recordOf(build))?.syncedStatus === 'success', 60_000);
+      expect(messagesOf(build)).toHaveLength(1);
+      expect(embedOf(build).title).toBe(`✅ ${build.slug} #${build.buildNumber}`);
+      expect(await recordOf(build)).toMatchObject({ delivery: 'sent', status: 'success', lastError: null });
+      expect(discord.requests.length).toBeGreaterThan(callsBefore);
+      await eventually(() => settled(build));
     });
 
     it('posts the message again when someone deleted it in Discord', async () => {
@@ -328,6 +396,57 @@ describe('Drone webhook → one Discord message per build', () => {
       expect(again.message.id).not.toBe(first.message.id);
       expect(again.message.embeds[0].title?.startsWith('✅')).toBe(true);
       expect((await recordOf(build))?.messageId).toBe(again.message.id);
+    });
+  });
+
+  describe('user and repository events (what drone-discord posted)', () => {
+    function titled(channelId: string, title: string) {
+      return discord.messages(channelId).filter((stored) => stored.message.embeds[0]?.title === title);
+    }
+
+    it('posts one message for a user created and one for a user deleted, in the configured channel', async () => {
+      const login = `dev-${Date.now()}`;
+      const created = await deliver(droneUserEvent('created', login));
+      expect(created).toMatchObject({ status: 200, body: { outcome: 'posted', event: 'user:created' } });
+      expect(titled(buildsChannel, `👤 Drone user ${login} created`)).toHaveLength(1);
+      expect((created.body as { messageId: string }).messageId).toBe(titled(buildsChannel, `👤 Drone user ${login} created`)[0].message.id);
+
+      expect((await deliver(droneUserEvent('deleted', login))).status).toBe(200);
+      const deleted = titled(buildsChannel, `👤 Drone user ${login} deleted`);
+      expect(deleted).toHaveLength(1);
+      expect(deleted[0].message.embeds[0].fields).toEqual(expect.arrayContaining([{ name: 'Login', value: login, inline: true }]));
+    });
+
+    it('posts one message for a repository enabled and one for disabled, in the repository\'s channel', async () => {
+      const repo = newBuildScenario();
+      const mapped = newBuildScenario({ slug: 'Octocat/Releases' });
+      expect((await deliver(droneRepoEvent('enabled', repo))).status).toBe(200);
+      expect((await deliver(droneRepoEvent('disabled', repo))).status).toBe(200);
+      expect((await deliver(droneRepoEvent('enabled', mapped))).status).toBe(200);
+
+      expect(titled(buildsChannel, `📦 ${repo.slug} enabled on Drone`)).toHaveLength(1);
+      const disabled = titled(buildsChannel, `📦 ${repo.slug} disabled on Drone`);
+      expect(disabled).toHaveLength(1);
+      expect(disabled[0].message.embeds[0].url).toBe(`https://drone.example.com/${repo.slug}`);
+      expect(disabled[0].message.embeds[0].fields).toEqual(expect.arrayContaining([{ name: 'By', value: 'octocat', inline: true }]));
+      expect(titled(releasesChannel, `📦 ${mapped.slug} enabled on Drone`)).toHaveLength(1);
+    });
+
+    it('ignores each kind when its setting is off', async () => {
+      const quiet = await bootHerald({ ...herald.env, DRONE_USER_MESSAGES: 'false', DRONE_REPO_MESSAGES: 'false' }, { fresh: false });
+      try {
+        const login = `quiet-${Date.now()}`;
+        const repo = newBuildScenario();
+        const user = await postDroneDelivery(`${quiet.url}/drone/webhook`, droneDelivery(droneUserEvent('created', login), { secret: SECRET }));
+        const enabled = await postDroneDelivery(`${quiet.url}/drone/webhook`, droneDelivery(droneRepoEvent('enabled', repo), { secret: SECRET }));
+
+        expect(user).toMatchObject({ status: 202, body: { outcome: 'ignored', reason: 'user messages are switched off (DRONE_USER_MESSAGES=false)' } });
+        expect(enabled).toMatchObject({ status: 202, body: { outcome: 'ignored', reason: 'repository messages are switched off (DRONE_REPO_MESSAGES=false)' } });
+        expect(titled(buildsChannel, `👤 Drone user ${login} created`)).toHaveLength(0);
+        expect(titled(buildsChannel, `📦 ${repo.slug} enabled on Drone`)).toHaveLength(0);
+      } finally {
+        await quiet.close();
+      }
     });
   });
 

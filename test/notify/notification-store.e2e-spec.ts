@@ -3,16 +3,16 @@ import { Test, type TestingModule } from '@nestjs/testing';
 import type { Model } from 'mongoose';
 import { Notification, NOTIFICATION_MODELS } from '../../src/notify/notification.schema';
 import { NotificationStore } from '../../src/notify/notification.store';
+import { toView } from '../../src/notify/notify.service';
 import { testMongoUri } from '../support/servers';
 
 jest.setTimeout(120_000);
 
 const HOUR = 60 * 60 * 1000;
-const LEASE = 30_000;
 
 /**
- * The guarantees the delivery worker builds on, checked against the real FerretDB: the unique index that makes
- * Idempotency-Key race-safe, and findOneAndUpdate leases that let exactly one replica send a notification.
+ * The guarantees notify builds on, checked against the real FerretDB: the unique index that makes Idempotency-Key
+ * race-safe, and the split between what the client asked for and what Discord shows.
  */
 describe('NotificationStore on FerretDB', () => {
   let moduleRef: TestingModule;
@@ -59,66 +59,23 @@ describe('NotificationStore on FerretDB', () => {
     expect(await notifications.countDocuments({ channelId: '100000000000000002' })).toBe(2);
   });
 
-  it('lets exactly one of many workers claim a notification they all saw as free', async () => {
-    const { notification } = await accept('100000000000000003', 'claim me');
-    const claims = await Promise.all(Array.from({ length: 8 }, (_, index) => store.claim(notification, `worker-${index}`, LEASE)));
-    const winners = claims.filter((claim) => claim !== null);
-    expect(winners).toHaveLength(1);
-    expect(await notifications.findById(notification._id).lean()).toMatchObject({ leaseOwner: winners[0]!.leaseOwner, claims: 1 });
-  });
-
-  it("hands a crashed worker's notification to another once the lease expires, and ignores the late one", async () => {
-    const { notification: stale } = await accept('100000000000000004', 'orphan');
-    const now = new Date();
-    expect(await store.claim(stale, 'crashed', LEASE, now)).not.toBeNull();
-    const leased = (await store.find(stale._id.toHexString()))!;
-    expect(await store.claim(leased, 'survivor', LEASE, new Date(now.getTime() + LEASE - 1000))).toBeNull();
-
-    const later = new Date(now.getTime() + LEASE + 1000);
-    const taken = await store.claim(leased, 'survivor', LEASE, later);
-    expect(taken).toMatchObject({ leaseOwner: 'survivor', claims: 2 });
-    // A worker acting on a read from before both claims cannot take it either.
-    expect(await store.claim(stale, 'sleepy', LEASE, later)).toBeNull();
-
-    // The crashed worker comes back to life and records an outcome: it no longer owns the notification.
-    await store.recordRetry(taken!, 'crashed', { message: 'late', at: new Date() }, new Date());
-    await store.recordShown(taken!, 'survivor', taken!.revision, { messageId: '900000000000000001', sentAt: new Date() });
-    expect(await notifications.findById(stale._id).lean()).toMatchObject({
-      state: 'sent',
-      pending: null,
-      messageId: '900000000000000001',
-      leaseOwner: null,
-      lastError: null,
-      attempts: 1,
-    });
-  });
-
-  it("keeps a channel's queue in acceptance order: only the head is offered", async () => {
-    const channelId = '100000000000000005';
-    const ids: Notification['_id'][] = [];
-    for (const content of ['one', 'two', 'three']) ids.push((await accept(channelId, content)).notification._id);
-    expect((await store.headOf(channelId))?._id.equals(ids[0])).toBe(true);
-
-    const head = await store.claim((await store.headOf(channelId))!, 'worker', LEASE);
-    await store.recordRefused(head!, 'worker', { message: 'Discord 404 (code 10003): Unknown Channel', status: 404, code: 10003, at: new Date() });
-    expect((await store.headOf(channelId))?._id.equals(ids[1])).toBe(true);
-    expect(await store.channelsWithQueue()).toContain(channelId);
-  });
+  // Claims, leases, a crashed worker's takeover and a channel's order are the outbox's now: src/outbox/outbox.store.spec.ts
+  // checks them on FerretDB (exclusive claim, expiry, a stale holder recording nothing, head by number, parked head).
 
   it('turns a PATCH or DELETE that arrives while the message is being sent into the next Discord call', async () => {
     const { notification: edited } = await accept('100000000000000006', 'v1');
-    const sending = await store.claim(edited, 'worker', LEASE);
-    expect(await store.reviseQueued(edited._id, { content: 'v2' })).toBe(true);
-    await store.recordShown(sending!, 'worker', sending!.revision, { messageId: '900000000000000002', sentAt: new Date() });
-    expect(await notifications.findById(edited._id).lean()).toMatchObject({ state: 'sent', pending: 'edit', sentRevision: 1, revision: 2 });
+    // The create job read revision 1 and is calling Discord when the PATCH lands.
+    expect(await store.revise(edited._id, { content: 'v2' })).toBe(true);
+    await store.recordDelivery(edited._id, { state: 'sent', messageId: '900000000000000002', sentRevision: edited.revision, attempts: 1 });
+    const afterEdit = toView((await store.find(edited._id))!, await store.findDelivery(edited._id));
+    expect(afterEdit).toMatchObject({ state: 'sent', pending: 'edit', messageId: '900000000000000002' });
 
     const { notification: deleted } = await accept('100000000000000006', 'bye');
-    const inFlight = await store.claim(deleted, 'worker', LEASE);
-    expect(await store.cancelQueued(deleted._id)).toBe(false); // a worker holds it: cannot simply be dropped
-    expect(await store.requestDelete(deleted._id)).toBe(true);
-    await store.recordShown(inFlight!, 'worker', inFlight!.revision, { messageId: '900000000000000003', sentAt: new Date() });
-    expect(await notifications.findById(deleted._id).lean()).toMatchObject({ state: 'sent', pending: 'delete' });
-    const change = await store.claimDueChange('worker', LEASE);
-    expect(change?.pending).toMatch(/^(edit|delete)$/);
+    await store.requestDelete(deleted._id);
+    expect(toView((await store.find(deleted._id))!, await store.findDelivery(deleted._id))).toMatchObject({ state: 'deleted', pending: null });
+    // …unless the create was already on its way: then the message is deleted right after it is sent.
+    await store.recordDelivery(deleted._id, { state: 'sent', messageId: '900000000000000003', sentRevision: deleted.revision, attempts: 1 });
+    expect(toView((await store.find(deleted._id))!, await store.findDelivery(deleted._id))).toMatchObject({ state: 'sent', pending: 'delete' });
+    expect(await store.revise(deleted._id, { content: 'too late' })).toBe(false);
   });
 });

@@ -80,10 +80,13 @@ describe('the notify API refuses what Discord would refuse, and strangers', () =
 
   it('answers 400 naming the field for an edit that breaks a limit, and leaves the notification as it was', async () => {
     const id = await client.send({ message: 'to be edited', channelId });
+    const before = await notifications.findById(id).lean();
     const response = await client.patch(id, { embeds: [{ title: text(257) }] });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ field: 'embeds[0].title', messages: [expect.any(String)] }]);
-    expect((await notifications.findById(id).lean())?.revision).toBe(1);
+    const after = await notifications.findById(id).lean();
+    expect(after?.revision).toBe(before?.revision);
+    expect(after?.message).toEqual({ content: 'to be edited' });
   });
 
   it('answers 400 for an Idempotency-Key that is not a visible ASCII token', async () => {

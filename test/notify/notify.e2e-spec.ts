@@ -140,6 +140,36 @@ describe('POST /notify → Discord, durably and in order', () => {
     expect((await client.view(edited)).state).toBe('sent');
   });
 
+  describe('POST /notify?wait=true', () => {
+    it("answers 200 with Discord's message id once Discord accepted it", async () => {
+      const answer = await client.post({ message: 'waited for', channelId: builds }).query({ wait: 'true' });
+      expect(answer.status).toBe(200);
+      const posted = discord.messages(builds).find((stored) => stored.message.content === 'waited for');
+      expect(posted).toBeDefined();
+      expect(answer.body).toEqual({ id: expect.any(String), state: 'sent', messageId: posted!.message.id, channelId: builds });
+      expect(answer.headers.location).toBe(`/notify/${answer.body.id}`);
+    });
+
+    it("answers 422 with Discord's error when Discord refuses, and still 202 without wait", async () => {
+      const refused = await client.post({ message: 'refused', channelId: discord.channels.secret.id }).query({ wait: 'true' });
+      expect(refused.status).toBe(422);
+      expect(refused.body).toMatchObject({
+        statusCode: 422,
+        state: 'failed',
+        message: expect.stringMatching(/^Discord refused the message: .*Missing Access/),
+        discordError: { status: 403, code: 50001 },
+      });
+      expect((await client.view(refused.body.id)).state).toBe('failed');
+      expect((await client.post({ message: 'not waited', channelId: builds })).status).toBe(202);
+    });
+
+    it('answers 400 naming wait when it is not a boolean', async () => {
+      const answer = await client.post({ message: 'x', channelId: builds }).query({ wait: 'maybe' });
+      expect(answer.status).toBe(400);
+      expect(JSON.stringify(answer.body)).toContain('wait must be true or false');
+    });
+  });
+
   it('answers 404 for a notification it does not know', async () => {
     expect((await client.get('665f1c2e8b3e4a0012345678')).status).toBe(404);
     expect((await client.get('not-an-id')).status).toBe(404);

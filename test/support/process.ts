@@ -1,6 +1,8 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { baseTestEnv, eventually } from './app';
+import { freePort } from './servers';
 
 export const MAIN = path.resolve(__dirname, '../../dist/main.js');
 
@@ -42,4 +44,57 @@ export function chromiumChildrenOf(pid: number): number[] {
   } catch {
     return [];
   }
+}
+
+/** A Herald replica as its own Node process, answering HTTP on a free port. */
+export interface HeraldReplica {
+  url: string;
+  env: Record<string, string>;
+  /** SIGTERM, and waits for the exit code. */
+  stop(): Promise<number | null>;
+}
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** `npm test` builds first; a single jest run builds here when dist/ is missing or older than src/. */
+export function ensureBuilt(): void {
+  const root = path.resolve(__dirname, '../..');
+  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(path.join(root, 'src'))) return;
+  execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });
+}
+
+/**
+ * Starts Herald as a separate process on a free port with the given environment (pass another instance's `env` to
+ * share its database: a second replica as production runs it) and waits until it answers /health/live.
+ */
+export async function spawnHerald(env: Record<string, string>, options: { fresh?: boolean } = {}): Promise<HeraldReplica> {
+  ensureBuilt();
+  const port = await freePort();
+  const fullEnv = { ...(options.fresh === false ? env : { ...baseTestEnv(), ...env }), PORT: String(port), HOST: '127.0.0.1' };
+  const herald = startHeraldProcess(fullEnv);
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await eventually(async () => {
+      if (herald.child.exitCode !== null) throw new Error(`Herald process exited with ${herald.child.exitCode}:\n${herald.output().stderr}`);
+      return (await fetch(`${url}/health/live`)).ok;
+    }, 90_000, 200);
+  } catch (error) {
+    herald.child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    url,
+    env: fullEnv,
+    stop: async () => {
+      if (herald.child.exitCode === null) herald.child.kill('SIGTERM');
+      return (await herald.exited).code;
+    },
+  };
 }

@@ -232,3 +232,16 @@ function droneUser(): DroneUser {
     last_login: 1700000000,
   };
 }
+
+/**
+ * `user:created` / `user:deleted` as Drone's `api/users` handlers send them: `core.WebhookData{Event: "user", Action,
+ * User}` plus `system` (see docs.drone.io's webhook payload page: `X-Drone-Event: user`, `{"action": "created", "user": …}`).
+ */
+export function droneUserEvent(action: 'created' | 'deleted', login: string, system: DroneSystem = newBuildScenario().system): DroneWebhookPayload {
+  return { event: 'user', action, user: { ...droneUser(), id: 100 + (nextId += 1), login, email: `${login}@example.com`, admin: false }, system };
+}
+
+/** `repo:enabled` / `repo:disabled` as Drone's `api/repos` handlers send them: the repository and the user who did it. */
+export function droneRepoEvent(action: 'enabled' | 'disabled', scenario: BuildScenario): DroneWebhookPayload {
+  return { event: 'repo', action, repo: { ...repository(scenario), active: action === 'enabled' }, user: droneUser(), system: scenario.system };
+}

@@ -1,7 +1,7 @@
 import { DiscordAPIError, HTTPError, RateLimitError } from '@discordjs/rest';
-import { judge } from './notification-delivery.worker';
+import { judge } from './notification-sender';
 
-const config = { outbox: { backoffBaseMs: 1000, backoffMaxMs: 60_000, pollIntervalMs: 1000 } };
+const config = { outbox: { backoffBaseMs: 1000, backoffMaxMs: 60_000, pollIntervalMs: 1000, concurrency: 8 } };
 const request = { body: undefined, files: undefined };
 
 function discordError(status: number, code: number, message = 'x'): DiscordAPIError {

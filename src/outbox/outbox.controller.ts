@@ -1,0 +1,52 @@
+import { ConflictException, Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { SystemTokenGuard } from '../common/system-token.guard';
+import { Outbox } from './outbox';
+import { OutboxListQueryDto, OutboxParkedListDto, OutboxRetriedDto, toJobView } from './outbox.dto';
+
+@ApiTags('outbox')
+@ApiBearerAuth('system-token')
+@ApiUnauthorizedResponse({ description: 'Missing or wrong `Authorization: Bearer <SYSTEM_TOKEN>`.' })
+@UseGuards(SystemTokenGuard)
+@Controller('outbox')
+export class OutboxController {
+  constructor(private readonly outbox: Outbox) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'Parked jobs of every feature',
+    description: 'Jobs whose handler said they can never succeed as they are (e.g. Discord refused the channel), with the reason.',
+  })
+  @ApiOkResponse({ type: OutboxParkedListDto })
+  async list(@Query() query: OutboxListQueryDto): Promise<OutboxParkedListDto> {
+    return { parked: (await this.outbox.parked(query.queue)).map(toJobView) };
+  }
+
+  @Post(':id/retry')
+  @HttpCode(HttpStatus.OK)
+  @ApiOperation({
+    summary: 'Send a parked job again',
+    description: 'Queues it again at the end of its lane (e.g. after fixing the channel permission); the parked job becomes `retried`.',
+  })
+  @ApiParam({ name: 'id', description: 'A parked job id from GET /outbox' })
+  @ApiOkResponse({ type: OutboxRetriedDto })
+  @ApiNotFoundResponse({ description: 'No outbox job with this id.' })
+  @ApiConflictResponse({ description: 'The job is not parked (queued, done or already retried).' })
+  async retry(@Param('id') id: string): Promise<OutboxRetriedDto> {
+    const job = await this.outbox.find(id);
+    if (!job) throw new NotFoundException(`No outbox job with id ${id}`);
+    if (job.state !== 'parked') throw new ConflictException(`Outbox job ${id} is ${job.state}, not parked; only parked jobs can be retried`);
+    const again = await this.outbox.retryParked(job);
+    const parked = (await this.outbox.find(id)) ?? job;
+    return { parked: toJobView(parked), job: toJobView(again) };
+  }
+}

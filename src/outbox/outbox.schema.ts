@@ -1,0 +1,126 @@
+import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
+import { Schema as MongooseSchema, Types } from 'mongoose';
+
+/** `queued` until its handler says otherwise; `done` and `parked` are final, `retried` is a parked job sent again as a new job. */
+export const OUTBOX_JOB_STATES = ['queued', 'done', 'parked', 'retried'] as const;
+export type OutboxJobState = (typeof OUTBOX_JOB_STATES)[number];
+
+/**
+ * One unit of durable work. `(lane, seq)` is unique: `seq` is the job's place in its lane, taken by inserting at the
+ * lane's next free number (see OutboxStore.enqueue), never from a counter.
+ */
+@Schema({ collection: 'outbox_jobs', timestamps: true, versionKey: false, minimize: false })
+export class OutboxJob {
+  _id!: Types.ObjectId;
+
+  /** The feature whose handler runs it, e.g. `notify`, `drone`. */
+  @Prop({ type: String, required: true })
+  queue!: string;
+
+  /** Ordering key: one job of a lane runs at a time, in `seq` order, e.g. `drone:build:<host>/<repo>/<build>`. */
+  @Prop({ type: String, required: true })
+  lane!: string;
+
+  @Prop({ type: Number, required: true })
+  seq!: number;
+
+  /**
+   * Unique for every job, so the unique index needs no partial filter (FerretDB v1 has none): a feature's own
+   * dedupe key, or `auto:<id>`. Enqueueing again under the same key returns the job already stored.
+   */
+  @Prop({ type: String, required: true })
+  key!: string;
+
+  @Prop({ type: MongooseSchema.Types.Mixed, required: true })
+  payload!: unknown;
+
+  @Prop({ type: String, required: true, enum: OUTBOX_JOB_STATES })
+  state!: OutboxJobState;
+
+  /** Handler runs whose outcome was recorded. */
+  @Prop({ type: Number, required: true, default: 0 })
+  attempts!: number;
+
+  @Prop({ type: Date, required: true })
+  nextAttemptAt!: Date;
+
+  @Prop({ type: String, default: null })
+  lastError!: string | null;
+
+  /** What a `done` handler handed back (e.g. a Discord message id), for callers that wait on the job. */
+  @Prop({ type: MongooseSchema.Types.Mixed, default: null })
+  result!: unknown;
+
+  @Prop({ type: Date, default: null })
+  finishedAt!: Date | null;
+
+  /** A parked job sent again: the id of the job that carries it now. */
+  @Prop({ type: Types.ObjectId, default: null })
+  retriedAs!: Types.ObjectId | null;
+
+  createdAt!: Date;
+  updatedAt!: Date;
+}
+
+export const OutboxJobSchema = SchemaFactory.createForClass(OutboxJob);
+OutboxJobSchema.index({ lane: 1, seq: 1 }, { unique: true, name: 'outbox_lane_seq' });
+OutboxJobSchema.index({ key: 1 }, { unique: true, name: 'outbox_key' });
+// "Which lanes have due work" (the fallback poll) and the per-queue gauges.
+OutboxJobSchema.index({ state: 1, nextAttemptAt: 1 }, { name: 'outbox_due' });
+OutboxJobSchema.index({ queue: 1, state: 1, createdAt: 1 }, { name: 'outbox_queue_state' });
+
+/**
+ * A lane's two marks, one document each so that writers of one never rewrite the other (FerretDB v1 writes the whole
+ * document): `head:<lane>` is the seq of the job the lane works on; `tail:<lane>` is a hint of the last seq taken.
+ * Both only move forward, by writes that are harmless to repeat; a stale write that moves one back is corrected by
+ * the readers (the head walks over finished jobs, enqueue probes past taken numbers).
+ */
+@Schema({ collection: 'outbox_lanes', versionKey: false })
+export class OutboxLaneMark {
+  @Prop({ type: String, required: true })
+  _id!: string;
+
+  @Prop({ type: Number, required: true })
+  value!: number;
+}
+
+export const OutboxLaneMarkSchema = SchemaFactory.createForClass(OutboxLaneMark);
+
+/**
+ * One document per claim of a job, `_id` = `<job id>:<claim number>`, the number being the job's latest claim + 1.
+ * Inserting it is what makes a claim exclusive, on MongoDB and on FerretDB alike; it is written afterwards only by its
+ * holder (renewal, release), so no two writers ever race on one claim document.
+ */
+@Schema({ collection: 'outbox_claims', versionKey: false })
+export class OutboxClaim {
+  @Prop({ type: String, required: true })
+  _id!: string;
+
+  @Prop({ type: Types.ObjectId, required: true })
+  jobId!: Types.ObjectId;
+
+  @Prop({ type: Number, required: true })
+  number!: number;
+
+  @Prop({ type: String, required: true })
+  owner!: string;
+
+  /** The holder's lease; another worker may claim once it has passed. */
+  @Prop({ type: Date, required: true })
+  until!: Date;
+
+  @Prop({ type: Boolean, required: true, default: false })
+  released!: boolean;
+
+  @Prop({ type: Date, required: true })
+  at!: Date;
+}
+
+export const OutboxClaimSchema = SchemaFactory.createForClass(OutboxClaim);
+OutboxClaimSchema.index({ jobId: 1, number: -1 }, { name: 'outbox_claim_latest' });
+
+export const OUTBOX_MODELS = [
+  { name: OutboxJob.name, schema: OutboxJobSchema },
+  { name: OutboxLaneMark.name, schema: OutboxLaneMarkSchema },
+  { name: OutboxClaim.name, schema: OutboxClaimSchema },
+];

@@ -1,0 +1,300 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { Types } from 'mongoose';
+import { backoffDelay } from '../common/backoff';
+import { leaseOwnerId } from '../common/lease-owner';
+import { telemetry } from '../telemetry/telemetry';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { HeldClaim, NewOutboxJob, OutboxJobRecord, OutboxStore } from './outbox.store';
+
+/** What a handler decided about one run of a job. Throwing counts as `retry` with the shared backoff. */
+export type OutboxOutcome =
+  { kind: 'done'; result?: unknown } | { kind: 'retry'; reason: string; delayMs?: number } | { kind: 'park'; reason: string };
+
+export const outcome = {
+  done: (result?: unknown): OutboxOutcome => ({ kind: 'done', result }),
+  retry: (reason: string, delayMs?: number): OutboxOutcome => ({ kind: 'retry', reason, delayMs }),
+  park: (reason: string): OutboxOutcome => ({ kind: 'park', reason }),
+};
+
+/** What a handler sees of its job. `attempts` counts earlier runs whose outcome was recorded. */
+export interface OutboxJobRun<P> {
+  id: string;
+  queue: string;
+  lane: string;
+  seq: number;
+  payload: P;
+  attempts: number;
+}
+
+export type OutboxHandler<P> = (job: OutboxJobRun<P>) => Promise<OutboxOutcome>;
+
+/** Long enough for a slow Discord call; renewed while a handler runs, so it only runs out when a worker dies. */
+export const OUTBOX_LEASE_MS = 30_000;
+const LEASE_RENEW_MS = OUTBOX_LEASE_MS / 3;
+const STATS_INTERVAL_MS = 15_000;
+/** How often a waiter looks at a job another replica may be running (one in this process wakes it at once). */
+const FINISHED_POLL_MS = 1_000;
+
+const attemptsTotal = telemetry.counter('herald_outbox_attempts_total', 'Outbox handler runs, by queue and outcome', ['queue', 'outcome']);
+const depthGauge = telemetry.gauge('herald_outbox_depth', 'Queued outbox jobs (due or backing off), by queue', ['queue']);
+const oldestGauge = telemetry.gauge('herald_outbox_oldest_age_seconds', 'Age of the oldest queued outbox job, by queue', ['queue']);
+const parkedGauge = telemetry.gauge('herald_outbox_parked', 'Parked outbox jobs waiting for POST /outbox/{id}/retry, by queue', ['queue']);
+
+/**
+ * The one durable job runner. Features register a handler per queue and enqueue jobs into lanes; every replica runs
+ * this worker, and the store's claims decide who runs what. A lane runs one job at a time in seq order. Enqueueing in
+ * this process starts the lane at once; other replicas' work is found by a poll every OUTBOX_POLL_INTERVAL_MS.
+ */
+@Injectable()
+export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(Outbox.name);
+  private readonly owner = leaseOwnerId();
+  private readonly handlers = new Map<string, OutboxHandler<never>>();
+  private readonly lanesInFlight = new Set<string>();
+  /** Lanes that got new work while being drained, so the drain looks once more before it stops. */
+  private readonly recheck = new Set<string>();
+  /** Lanes waiting for a slot when all were busy. */
+  private readonly waiting = new Set<string>();
+  private readonly work = new Set<Promise<void>>();
+  private readonly finished = new EventEmitter();
+  private readonly laneTimers = new Map<string, NodeJS.Timeout>();
+  private timer: NodeJS.Timeout | undefined;
+  private started = false;
+  private stopping = false;
+  private statsAt = 0;
+
+  constructor(
+    private readonly store: OutboxStore,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {
+    this.finished.setMaxListeners(0);
+  }
+
+  /** Called by a feature (from its onModuleInit) for the queue it owns. */
+  register<P>(queue: string, handler: OutboxHandler<P>): void {
+    if (this.handlers.has(queue)) throw new Error(`Outbox queue ${queue} has a handler already`);
+    this.handlers.set(queue, handler);
+  }
+
+  /** Stores the job durably and starts its lane in this process. */
+  async enqueue<P>(job: NewOutboxJob & { payload: P }): Promise<OutboxJobRecord> {
+    const stored = await this.store.enqueue(job);
+    this.wakeLane(job.lane);
+    return stored;
+  }
+
+  /** Starts a lane now instead of at the next poll (e.g. after another write its handler will read). */
+  wakeLane(lane: string): void {
+    if (!this.started || this.stopping) return;
+    if (this.lanesInFlight.has(lane)) this.recheck.add(lane);
+    else if (this.lanesInFlight.size < this.config.outbox.concurrency) this.track(this.drainLane(lane));
+    else this.waiting.add(lane);
+  }
+
+  /**
+   * Waits until the job is finished (done or parked) or `timeoutMs` passes; answers the job as it then stands.
+   * Finished in this process it answers at once; run by another replica it is seen on the next look.
+   */
+  async whenFinished(jobId: Types.ObjectId, timeoutMs: number): Promise<OutboxJobRecord | null> {
+    const id = jobId.toHexString();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const job = await this.store.find(jobId);
+      if (!job || job.state !== 'queued' || Date.now() >= deadline) return job;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timeout);
+          this.finished.off(id, done);
+          resolve();
+        };
+        const timeout = setTimeout(done, Math.min(FINISHED_POLL_MS, Math.max(0, deadline - Date.now())));
+        this.finished.on(id, done);
+      });
+    }
+  }
+
+  parked(queue?: string): Promise<OutboxJobRecord[]> {
+    return this.store.parked(queue);
+  }
+
+  find(id: string): Promise<OutboxJobRecord | null> {
+    return this.store.find(id);
+  }
+
+  async retryParked(job: OutboxJobRecord): Promise<OutboxJobRecord> {
+    const again = await this.store.retryParked(job);
+    this.wakeLane(again.lane);
+    return again;
+  }
+
+  onApplicationBootstrap(): void {
+    this.started = true;
+    this.schedule(0);
+  }
+
+  /**
+   * Stops taking jobs and waits for handlers in flight (up to SHUTDOWN_TIMEOUT_MS) so their outcomes are recorded;
+   * a handler still running then keeps its claim, which expires for another replica.
+   */
+  async onModuleDestroy(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.timer);
+    for (const timer of this.laneTimers.values()) clearTimeout(timer);
+    let timeout: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => (timeout = setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs)));
+    const result = await Promise.race([Promise.allSettled([...this.work]).then(() => 'drained' as const), deadline]);
+    clearTimeout(timeout);
+    if (result === 'timeout') this.logger.warn({ inFlight: this.work.size }, 'Shut down with outbox jobs still running; their claims will expire');
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopping) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.poll(), delayMs);
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      const lanes = await this.store.lanesWithDueWork([...this.handlers.keys()]);
+      for (const lane of lanes) this.wakeLane(lane);
+      if (Date.now() - this.statsAt > STATS_INTERVAL_MS) {
+        this.statsAt = Date.now();
+        await this.refreshGauges();
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'Looking for outbox work failed; trying again');
+    } finally {
+      this.schedule(this.config.outbox.pollIntervalMs);
+    }
+  }
+
+  private async refreshGauges(): Promise<void> {
+    for (const queue of this.handlers.keys()) {
+      const stats = await this.store.stats(queue);
+      depthGauge.set({ queue }, stats.depth);
+      parkedGauge.set({ queue }, stats.parked);
+      oldestGauge.set({ queue }, stats.oldestAgeSeconds);
+    }
+  }
+
+  private track(task: Promise<void>): void {
+    this.work.add(task);
+    void task.finally(() => {
+      this.work.delete(task);
+      const [next] = this.waiting;
+      if (next !== undefined) {
+        this.waiting.delete(next);
+        this.wakeLane(next);
+      }
+    });
+  }
+
+  /** Runs a lane's head job after head job until the lane is empty, waiting on a backoff, or held by another worker. */
+  private async drainLane(lane: string): Promise<void> {
+    this.lanesInFlight.add(lane);
+    try {
+      while (!this.stopping) {
+        this.recheck.delete(lane);
+        const head = await this.store.headOf(lane);
+        if (head.kind === 'empty') {
+          if (this.recheck.has(lane)) continue;
+          return;
+        }
+        if (head.kind === 'waiting') {
+          this.wakeLaneAt(lane, head.job.nextAttemptAt);
+          return;
+        }
+        if (!this.handlers.has(head.job.queue)) return;
+        const claim = await this.store.claim(head.job._id, this.owner, OUTBOX_LEASE_MS);
+        if (!claim) return;
+        await this.runClaimed(claim, lane);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, lane }, 'Working on an outbox lane failed; the next poll tries again');
+    } finally {
+      this.lanesInFlight.delete(lane);
+      this.recheck.delete(lane);
+    }
+  }
+
+  private wakeLaneAt(lane: string, at: Date): void {
+    clearTimeout(this.laneTimers.get(lane));
+    const timer = setTimeout(
+      () => {
+        this.laneTimers.delete(lane);
+        this.wakeLane(lane);
+      },
+      Math.max(0, at.getTime() - Date.now()),
+    );
+    timer.unref();
+    this.laneTimers.set(lane, timer);
+  }
+
+  private async runClaimed(claim: HeldClaim, lane: string): Promise<void> {
+    // Read again under the claim: a worker before us may have finished it after we read the head.
+    const job = await this.store.find(claim.jobId);
+    if (!job || job.state !== 'queued' || job.nextAttemptAt > new Date()) {
+      await this.store.release(claim);
+      if (job && job.state !== 'queued') await this.store.advanceHead(lane, job.seq);
+      return;
+    }
+    const handler = this.handlers.get(job.queue) as OutboxHandler<unknown>;
+    const jobId = job._id.toHexString();
+    const lease = this.keepLease(claim, jobId);
+    let decided: OutboxOutcome;
+    try {
+      decided = await handler({ id: jobId, queue: job.queue, lane, seq: job.seq, payload: job.payload, attempts: job.attempts });
+    } catch (error) {
+      decided = outcome.retry(error instanceof Error ? error.message : String(error));
+    } finally {
+      await lease.stop();
+    }
+    if (!(await this.store.stillHolds(claim))) {
+      this.logger.warn({ jobId, lane }, 'Lost the claim on an outbox job while it ran; its new holder records the outcome');
+      return;
+    }
+    attemptsTotal.inc({ queue: job.queue, outcome: decided.kind });
+    switch (decided.kind) {
+      case 'done':
+        await this.store.recordDone(claim, decided.result);
+        break;
+      case 'park':
+        this.logger.warn({ jobId, lane, queue: job.queue, reason: decided.reason }, 'Outbox job parked');
+        await this.store.recordParked(claim, decided.reason);
+        break;
+      case 'retry': {
+        const delayMs = decided.delayMs ?? backoffDelay(job.attempts + 1, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs);
+        this.logger.warn(
+          { jobId, lane, queue: job.queue, attempts: job.attempts + 1, retryInMs: delayMs, reason: decided.reason },
+          'Outbox job failed; retrying later',
+        );
+        await this.store.recordRetry(claim, decided.reason, new Date(Date.now() + delayMs));
+        break;
+      }
+    }
+    await this.store.release(claim);
+    if (decided.kind !== 'retry') {
+      await this.store.advanceHead(lane, job.seq);
+      this.finished.emit(jobId);
+    }
+  }
+
+  /** Renews the claim while the handler runs; `stop` waits for a renewal in flight so none lands after the outcome. */
+  private keepLease(claim: HeldClaim, jobId: string): { stop(): Promise<void> } {
+    let renewing: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      renewing = renewing.then(() =>
+        this.store
+          .renew(claim, OUTBOX_LEASE_MS)
+          .catch((error: unknown) => this.logger.warn({ err: error, jobId }, 'Could not renew an outbox claim')),
+      );
+    }, LEASE_RENEW_MS);
+    return {
+      stop: async () => {
+        clearInterval(timer);
+        await renewing;
+      },
+    };
+  }
+}
