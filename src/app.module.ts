@@ -28,6 +28,17 @@ export function disabledFeatureReasons(config: AppConfig): string[] {
   return reasons;
 }
 
+/** Settings that work but deserve a second look, one line each, logged once at start-up. */
+export function startupWarnings(config: AppConfig): string[] {
+  const warnings: string[] = [];
+  if (config.backend.url && config.backend.token === config.auth.systemToken) {
+    warnings.push(
+      'BACKEND_TOKEN is the same as SYSTEM_TOKEN: whoever runs the backend can call every Herald endpoint with it; give the backend a token of its own',
+    );
+  }
+  return warnings;
+}
+
 @Module({})
 export class AppModule {
   static register(config: AppConfig): DynamicModule {

@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import type { AppConfig } from '../config/config';
 import { MetricsChartRenderer } from './metrics-chart.renderer';
 import { MetricsController } from './metrics.controller';
@@ -10,6 +11,7 @@ export class MetricsModule {
   static register(_config: AppConfig): DynamicModule {
     return {
       module: MetricsModule,
+      imports: [AuthModule],
       controllers: [MetricsController],
       providers: [MetricsChartRenderer, MetricsService],
     };

@@ -1,8 +1,7 @@
-import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Patch, Post, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Param, Patch, Post, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiConflictResponse,
   ApiHeader,
   ApiNotFoundResponse,
@@ -10,24 +9,21 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { SystemTokenGuard } from '../common/system-token.guard';
+import { RequireScope } from '../auth/require-scope.decorator';
 import { CreateNotificationDto, EditNotificationDto, NotificationAcceptedDto, NotificationViewDto } from './notification.dto';
 import { NotifyService } from './notify.service';
 
 const ID_PARAM = { name: 'id', description: 'The id POST /notify answered with.' };
 
 @ApiTags('notify')
-@ApiBearerAuth('system-token')
-@ApiUnauthorizedResponse({ description: 'Missing or wrong `Authorization: Bearer <SYSTEM_TOKEN>`.' })
-@UseGuards(SystemTokenGuard)
 @Controller('notify')
 export class NotifyController {
   constructor(private readonly notify: NotifyService) {}
 
   @Post()
+  @RequireScope('notify')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Send a message to a Discord channel',
@@ -54,6 +50,7 @@ export class NotifyController {
   }
 
   @Get(':id')
+  @RequireScope('read', 'notify')
   @ApiOperation({ summary: 'State of a notification: queued, sent, failed or deleted, with Discord message id, attempts and last error' })
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: NotificationViewDto })
@@ -63,6 +60,7 @@ export class NotifyController {
   }
 
   @Patch(':id')
+  @RequireScope('notify')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Replace what the message shows',
@@ -81,6 +79,7 @@ export class NotifyController {
   }
 
   @Delete(':id')
+  @RequireScope('notify')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Delete the message from Discord',

@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from '../auth/auth.module';
 import type { AppConfig } from '../config/config';
 import { NotificationDeliveryWorker } from './notification-delivery.worker';
 import { NOTIFICATION_MODELS } from './notification.schema';
@@ -13,7 +14,7 @@ export class NotifyModule {
   static register(_config: AppConfig): DynamicModule {
     return {
       module: NotifyModule,
-      imports: [MongooseModule.forFeature(NOTIFICATION_MODELS)],
+      imports: [AuthModule, MongooseModule.forFeature(NOTIFICATION_MODELS)],
       controllers: [NotifyController],
       providers: [NotificationStore, NotificationDeliveryWorker, NotifyService],
     };

@@ -1,19 +1,18 @@
-import { Body, Controller, HttpCode, Post, Query, Res, StreamableFile, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { ApiBody, ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { SystemTokenGuard } from '../common/system-token.guard';
+import { RequireScope } from '../auth/require-scope.decorator';
 import { DISCORD_MESSAGE_EXAMPLE, RenderDiscordMessageDto, RenderQueryDto, StoredRenderDto } from './discord-message.dto';
 import { RenderService, type StoredRender } from './render.service';
 
 @ApiTags('render')
-@ApiBearerAuth('system-token')
-@UseGuards(SystemTokenGuard)
 @ApiExtraModels(StoredRenderDto)
 @Controller('render')
 export class RenderController {
   constructor(private readonly render: RenderService) {}
 
   @Post('discord-message')
+  @RequireScope('render')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Render one Discord message as a PNG (dark theme)',
@@ -34,7 +33,6 @@ export class RenderController {
     },
   })
   @ApiResponse({ status: 400, description: 'The body is malformed; `errors` names each field' })
-  @ApiResponse({ status: 401, description: 'Missing or wrong SYSTEM_TOKEN' })
   @ApiResponse({ status: 503, description: 'The renderer is at capacity or its browser is being replaced; see Retry-After' })
   async renderDiscordMessage(
     @Body() message: RenderDiscordMessageDto,

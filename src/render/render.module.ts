@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import type { AppConfig } from '../config/config';
 import { ImageFetcher } from './image-fetcher';
 import { RenderController } from './render.controller';
@@ -16,6 +17,7 @@ export class RenderModule {
     return {
       module: RenderModule,
       global: true,
+      imports: config.roles.has('api') ? [AuthModule] : [],
       controllers: config.roles.has('api') ? [RenderController] : [],
       providers: [TemplateRenderer, ImageFetcher, RenderService],
       exports: [RenderService, TemplateRenderer],

@@ -1,23 +1,18 @@
-import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query } from '@nestjs/common';
 import {
-  ApiBearerAuth,
   ApiConflictResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { SystemTokenGuard } from '../common/system-token.guard';
+import { RequireScope } from '../auth/require-scope.decorator';
 import { VkDeliveriesService } from './vk-deliveries.service';
 import { VK_ROUTES, describeRouting, type VkRouting } from './vk-routes';
 import { VkDeliveriesPageDto, VkDeliveriesQueryDto, VkDeliveryViewDto, VkRoutingViewDto } from './vk.dto';
 
 @ApiTags('vk')
-@ApiBearerAuth('system-token')
-@ApiUnauthorizedResponse({ description: 'Missing or wrong `Authorization: Bearer <SYSTEM_TOKEN>`.' })
-@UseGuards(SystemTokenGuard)
 @Controller('vk')
 export class VkController {
   constructor(
@@ -26,6 +21,7 @@ export class VkController {
   ) {}
 
   @Get('routes')
+  @RequireScope('read', 'vk-admin')
   @ApiOperation({
     summary: 'Where VK events go',
     description:
@@ -38,6 +34,7 @@ export class VkController {
   }
 
   @Get('deliveries')
+  @RequireScope('read', 'vk-admin')
   @ApiOperation({
     summary: 'The VK delivery outbox',
     description:
@@ -50,6 +47,7 @@ export class VkController {
   }
 
   @Post('deliveries/:id/retry')
+  @RequireScope('vk-admin')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Try an undelivered delivery again now (also un-parks it)' })
   @ApiParam({ name: 'id', description: 'The delivery id from GET /vk/deliveries.' })

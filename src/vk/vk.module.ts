@@ -1,5 +1,6 @@
 import { DynamicModule, Logger, Module, type Provider } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from '../auth/auth.module';
 import { enabledFeatures, type AppConfig } from '../config/config';
 import { VkAmqpPublisher } from './vk-amqp.publisher';
 import { VkApi } from './vk-api';
@@ -45,6 +46,7 @@ export class VkModule {
     return {
       module: VkModule,
       imports: [
+        AuthModule,
         MongooseModule.forFeature([
           { name: VkPollerState.name, schema: VkPollerStateSchema },
           { name: VkStoredEvent.name, schema: VkStoredEventSchema },
