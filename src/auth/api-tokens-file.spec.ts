@@ -75,6 +75,12 @@ tokens:
     );
   });
 
+  it('says a hash that YAML read as a number is not a hash, rather than missing', () => {
+    expect(problemsOf(() => parseApiTokensFile('tokens:\n  - { name: ci, sha256: 0123, scopes: [notify] }\n', 't.yaml'))).toEqual([
+      expect.stringMatching(/^t\.yaml: tokens\.0\.sha256: must be the 64 hex digits of the SHA-256 of the token .*, as a string$/),
+    ]);
+  });
+
   it('refuses the same token in two entries and the reserved name "system"', () => {
     expect(
       problemsOf(() =>

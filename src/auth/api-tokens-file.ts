@@ -19,12 +19,17 @@ export interface ApiTokenEntry {
 
 const tokenSchema = z.strictObject({
   name: z
-    .string({ error: 'is required (the client this token belongs to)' })
+    .string({ error: (issue) => (issue.input === undefined ? 'is required (the client this token belongs to)' : 'must be a string') })
     .trim()
     .regex(/^[A-Za-z0-9][\w.:-]{0,63}$/, 'must be 1-64 letters, digits, "_", "-", "." or ":" starting with a letter or digit')
     .refine((value) => value !== SYSTEM_TOKEN_NAME, `"${SYSTEM_TOKEN_NAME}" is reserved for SYSTEM_TOKEN`),
   sha256: z
-    .string({ error: 'is required (the hex SHA-256 of the token, e.g. printf %s "$TOKEN" | sha256sum)' })
+    .string({
+      error: (issue) =>
+        issue.input === undefined
+          ? 'is required (the hex SHA-256 of the token: printf %s "$TOKEN" | sha256sum)'
+          : 'must be the 64 hex digits of the SHA-256 of the token (printf %s "$TOKEN" | sha256sum), as a string',
+    })
     .trim()
     .regex(/^[0-9a-fA-F]{64}$/, 'must be the 64 hex digits of the SHA-256 of the token (printf %s "$TOKEN" | sha256sum)')
     .transform((value) => value.toLowerCase()),

@@ -11,7 +11,7 @@ export class BackendRefusedError extends Error {
   }
 }
 
-/** The team's backend (BACKEND_URL), told about every message image; it authenticates Herald by SYSTEM_TOKEN. */
+/** The team's backend (BACKEND_URL), told about every message image; it authenticates Herald by BACKEND_TOKEN. */
 @Injectable()
 export class BackendClient {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
@@ -28,7 +28,7 @@ export class BackendClient {
       method: 'POST',
       headers: {
         'content-type': 'application/json',
-        authorization: `Bearer ${this.config.auth.systemToken}`,
+        authorization: `Bearer ${this.config.backend.token}`,
         'idempotency-key': callback.idempotencyKey,
       },
       body: JSON.stringify(callback),
