@@ -5,13 +5,12 @@ import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
-import { AppModule, disabledFeatureReasons, startupWarnings } from './app.module';
+import { AppModule, featureSummary, startupWarnings } from './app.module';
 import { API_TOKEN_SCHEME } from './auth/require-scope.decorator';
 import { describeScopes } from './auth/swagger-scopes';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { createValidationPipe } from './common/validation';
-import { AppConfig } from './config/config';
-import { ObjectStorage } from './storage/object-storage';
+import { AppConfig, describeFeatures } from './config/config';
 
 /** Builds the whole service from one validated configuration (main.ts and the end-to-end tests share it). */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -55,10 +54,10 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
+  const features = describeFeatures(config);
   const logger = new NestLogger('Herald');
-  for (const reason of disabledFeatureReasons(config)) logger.log(reason);
+  logger.log({ features }, featureSummary(features));
   for (const warning of startupWarnings(config)) logger.warn(warning);
-  if (config.s3.createBucket) await app.get(ObjectStorage).ensureBucket();
   return app;
 }
 

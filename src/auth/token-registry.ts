@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
 import { APP_CONFIG, AppConfig, ConfigError } from '../config/config';
 import { safeEqual } from '../common/safe-equal';
-import { telemetry } from '../common/telemetry';
+import { telemetry } from '../telemetry/telemetry';
 import { ApiTokensFileError, readApiTokensFile, SYSTEM_TOKEN_NAME, type ApiTokenEntry } from './api-tokens-file';
 import { SCOPES, type Scope } from './scopes';
 

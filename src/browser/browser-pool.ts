@@ -8,7 +8,7 @@ import {
 import { Browser, BrowserContext, Page, chromium } from 'playwright-core';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ServiceBusyError } from '../common/errors';
-import { telemetry } from '../common/telemetry';
+import { telemetry } from '../telemetry/telemetry';
 
 /** A page kind the pool keeps warm: `prepare` loads it into a fresh page once, renders then reuse the page. */
 export interface PageTemplate {
@@ -28,9 +28,10 @@ export class PoolSaturatedError extends ServiceBusyError {
   }
 }
 
-export class RenderTimeoutError extends Error {
+/** Work on a page cut off by the timeout: answered 503 + Retry-After (the page is thrown away and replaced). */
+export class RenderTimeoutError extends ServiceBusyError {
   constructor(timeoutMs: number) {
-    super(`Rendering did not finish within ${timeoutMs} ms`);
+    super(`Rendering did not finish within ${timeoutMs} ms; the page was replaced, retry shortly`, 1);
     this.name = 'RenderTimeoutError';
   }
 }

@@ -2,6 +2,8 @@ import { DynamicModule, Logger, Module, type Provider } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuthModule } from '../auth/auth.module';
 import { enabledFeatures, type AppConfig } from '../config/config';
+import { DiscordApiModule } from '../discord-api/discord-api.module';
+import { HealthModule } from '../health/health.module';
 import { VkAmqpPublisher } from './vk-amqp.publisher';
 import { VkApi } from './vk-api';
 import { VkDeliveriesService } from './vk-deliveries.service';
@@ -47,6 +49,8 @@ export class VkModule {
       module: VkModule,
       imports: [
         AuthModule,
+        DiscordApiModule,
+        HealthModule,
         MongooseModule.forFeature([
           { name: VkPollerState.name, schema: VkPollerStateSchema },
           { name: VkStoredEvent.name, schema: VkStoredEventSchema },
