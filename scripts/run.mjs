@@ -52,7 +52,8 @@ const herald = spawn(process.execPath, [path.join(root, 'dist', 'main.js')], { e
 const forward = (signal) => herald.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);
-process.on('SIGHUP', forward); // re-reads API_TOKENS_FILE
+// Herald re-reads API_TOKENS_FILE on SIGHUP; without one, SIGHUP (a closed terminal) stops both as before.
+if (env.API_TOKENS_FILE) process.on('SIGHUP', forward);
 herald.on('exit', async (code, signal) => {
   await Promise.all(started.map((server) => server.destroy()));
   process.exit(code ?? (signal ? 1 : 0));
