@@ -8,7 +8,7 @@ import {
   type ThrottlerModuleOptions,
   type ThrottlerStorage,
 } from '@nestjs/throttler';
-import { APP_CONFIG, type AppConfig } from '../config/config';
+import type { AppConfig } from '../config/config';
 import { apiClientOf } from './api-client';
 
 /**

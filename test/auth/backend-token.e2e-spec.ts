@@ -28,9 +28,9 @@ describe('The token Herald sends the backend', () => {
 
   it('is BACKEND_TOKEN, not SYSTEM_TOKEN, and it opens nothing on Herald', async () => {
     expect(backendToken).not.toBe(herald.token);
-    const sent = discord.messageCreate({ channelId: discord.channels.general!.id, author: discord.users.alice!, content: 'deploy finished' });
+    const sent = discord.messageCreate({ channelId: discord.channels.general.id, author: discord.users.alice, content: 'deploy finished' });
     await backend.waitFor({ messageId: sent.id, event: 'created' });
-    expect(backend.accepted[0]!.headers.authorization).toBe(`Bearer ${backendToken}`);
+    expect(backend.accepted[0].headers.authorization).toBe(`Bearer ${backendToken}`);
     expect(backend.refused).toBe(0);
 
     const withBackendToken = await request(herald.url).post('/metrics/image').set('Authorization', `Bearer ${backendToken}`).send({});
