@@ -1,7 +1,10 @@
 // `npm start`: runs Herald on this machine with embedded defaults. Where MONGODB_URI / S3_ENDPOINT are not set it
-// starts FerretDB / an S3 server (versitygw) of its own (data in a temporary directory, gone when it stops); SYSTEM_TOKEN defaults to
-// `herald-dev-token`. Everything you set in the environment wins.
+// starts FerretDB / an S3 server (versitygw) of its own (data in a temporary directory, gone when it stops). It listens on 127.0.0.1
+// unless HOST is set, and without SYSTEM_TOKEN or API_TOKENS_FILE it makes up a random SYSTEM_TOKEN for this run and
+// prints it once. Everything you set in the environment wins. Production runs `node dist/main.js`, where a missing
+// token is a configuration error instead.
 import { execFileSync, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -35,17 +38,24 @@ if (!env.S3_ENDPOINT) {
   });
   note(`S3_ENDPOINT not set: started versitygw (S3) at ${s3.url}`);
 }
-if (!env.SYSTEM_TOKEN) {
-  env.SYSTEM_TOKEN = 'herald-dev-token';
-  note('SYSTEM_TOKEN not set: using the development token "herald-dev-token" (set your own outside local runs)');
+if (!env.HOST) env.HOST = '127.0.0.1';
+const port = env.PORT || '3000';
+const swagger = `http://${['0.0.0.0', '::'].includes(env.HOST) ? 'localhost' : env.HOST.includes(':') ? `[${env.HOST}]` : env.HOST}:${port}/docs`;
+if (!env.SYSTEM_TOKEN && !env.API_TOKENS_FILE && env.NODE_ENV !== 'production') {
+  env.SYSTEM_TOKEN = randomBytes(24).toString('base64url');
+  note(`SYSTEM_TOKEN not set: generated one for this run (every scope; a new one each start):\n\n    ${env.SYSTEM_TOKEN}\n`);
+  note(`Swagger: ${swagger} ("Authorize" with the token above)`);
+} else {
+  note(`Swagger will be at ${swagger}`);
 }
-const port = env.PORT ?? '3000';
-note(`Swagger will be at http://localhost:${port}/docs`);
+note(`Listening on ${env.HOST}:${port}${env.HOST === '127.0.0.1' ? ' (this machine only; set HOST=0.0.0.0 to open it to the network)' : ''}`);
 
 const herald = spawn('node', [path.join(root, 'dist', 'main.js')], { env, stdio: 'inherit' });
 const forward = (signal) => herald.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);
+// Herald re-reads API_TOKENS_FILE on SIGHUP; without one, SIGHUP (a closed terminal) stops both as before.
+if (env.API_TOKENS_FILE) process.on('SIGHUP', forward);
 herald.on('exit', async (code, signal) => {
   await Promise.all(started.map((server) => server.destroy()));
   process.exit(code ?? (signal ? 1 : 0));

@@ -13,6 +13,7 @@ import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotifyController } from './notify/notify.controller';
 import { NotifyModule } from './notify/notify.module';
+import { OutboxController } from './outbox/outbox.controller';
 import { RenderApiModule } from './render/render-api.module';
 import { RenderController } from './render/render.controller';
 import { TelemetryModule } from './telemetry/telemetry.module';
@@ -36,11 +37,25 @@ const FEATURES: Record<string, Feature> = {
   vk: { module: (config) => VkModule.register(config), controllers: [VkController] },
 };
 
+/** The features whose work goes through the durable outbox (and so bring GET /outbox with them). */
+const OUTBOX_USERS = ['drone', 'notify'];
+
 /** The one start-up line: which features run, on what, and which setting turned each on or would. */
 export function featureSummary(states: FeatureState[]): string {
   const on = states.filter((state) => state.on).map((state) => `${state.name} (${state.because}; uses ${state.uses.join(', ')})`);
   const off = states.filter((state) => !state.on).map((state) => `${state.name} (${state.because})`);
   return `Features on: ${on.join('; ') || 'none'}. Off: ${off.join('; ') || 'none'}.`;
+}
+
+/** Settings that work but deserve a second look, one line each, logged once at start-up. */
+export function startupWarnings(config: AppConfig): string[] {
+  const warnings: string[] = [];
+  if (config.backend.url && config.backend.token === config.auth.systemToken) {
+    warnings.push(
+      'BACKEND_TOKEN is the same as SYSTEM_TOKEN: whoever runs the backend can call every Herald endpoint with it; give the backend a token of its own',
+    );
+  }
+  return warnings;
 }
 
 @Module({})
@@ -60,11 +75,16 @@ export class AppModule {
       HealthModule,
       TelemetryModule,
     ];
-    for (const state of describeFeatures(config)) {
+    const states = describeFeatures(config);
+    for (const state of states) {
       const feature = FEATURES[state.name];
       if (!feature) continue;
       if (state.on) imports.push(feature.module(config));
       else if (feature.controllers.length) imports.push(FeatureOffModule.register({ feature: state.name, reason: state.because, controllers: feature.controllers }));
+    }
+    // GET /outbox comes with the features that queue work through it; without them it is documented and answers 503.
+    if (!states.some((state) => state.on && OUTBOX_USERS.includes(state.name))) {
+      imports.push(FeatureOffModule.register({ feature: 'outbox', reason: `no feature that queues work is on (${OUTBOX_USERS.join(', ')})`, controllers: [OutboxController] }));
     }
     return { module: AppModule, imports };
   }

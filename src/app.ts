@@ -5,12 +5,12 @@ import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
-import { AppModule, featureSummary } from './app.module';
+import { AppModule, featureSummary, startupWarnings } from './app.module';
+import { API_TOKEN_SCHEME } from './auth/require-scope.decorator';
+import { describeScopes } from './auth/swagger-scopes';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { createValidationPipe } from './common/validation';
 import { AppConfig, describeFeatures } from './config/config';
-
-export const SYSTEM_TOKEN_SCHEME = 'system-token';
 
 /** Builds the whole service from one validated configuration (main.ts and the end-to-end tests share it). */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
@@ -37,22 +37,27 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useGlobalFilters(new HttpExceptionFilter());
   app.disable('x-powered-by');
 
-  const document = SwaggerModule.createDocument(
+  const document = describeScopes(
+    SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('Herald')
       .setDescription(
         'Connects a team\'s systems to chat: Discord messages as images, metrics charts, Drone CI builds in Discord, ' +
-          'notifications over plain HTTP and VK community events. Endpoints marked with a lock take `Authorization: Bearer <SYSTEM_TOKEN>`.',
+          'notifications over plain HTTP and VK community events. Endpoints marked with a lock take `Authorization: Bearer <token>`: ' +
+          'SYSTEM_TOKEN, or a named token from API_TOKENS_FILE holding the scope written in the endpoint\'s description.',
       )
       .setVersion(process.env.npm_package_version ?? '0.1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'SYSTEM_TOKEN' }, SYSTEM_TOKEN_SCHEME)
+      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'SYSTEM_TOKEN or a named API token' }, API_TOKEN_SCHEME)
       .build(),
+    ),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
   const features = describeFeatures(config);
-  new NestLogger('Herald').log({ features }, featureSummary(features));
+  const logger = new NestLogger('Herald');
+  logger.log({ features }, featureSummary(features));
+  for (const warning of startupWarnings(config)) logger.warn(warning);
   return app;
 }
 

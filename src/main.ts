@@ -13,7 +13,14 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  const app = await createApp(config);
+  const app = await createApp(config).catch((error: unknown) => {
+    // A file named by the configuration (API_TOKENS_FILE) is read while the app is built.
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: error.message, problems: error.problems })}\n`);
+      process.exit(78);
+    }
+    throw error;
+  });
   exitGracefullyOn(app, config);
   await app.listen(config.http.port, config.http.host);
 }

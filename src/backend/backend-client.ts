@@ -6,7 +6,7 @@ import { HeraldBackendProtocol } from './herald-backend-protocol';
 import { LegacyBackendProtocol } from './legacy-backend-protocol';
 
 /**
- * The team's backend (BACKEND_URL), told about every message image; it authenticates Herald by SYSTEM_TOKEN.
+ * The team's backend (BACKEND_URL), told about every message image; it authenticates Herald by BACKEND_TOKEN (SYSTEM_TOKEN unless set).
  * BACKEND_PROTOCOL picks how: Herald's JSON callbacks, or the calls the render service made (legacy).
  */
 @Injectable()
@@ -14,9 +14,8 @@ export class BackendClient {
   private readonly protocol: BackendProtocolClient | null;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    const { url, protocol } = config.backend;
-    const token = config.auth.systemToken;
-    if (!url) this.protocol = null;
+    const { url, protocol, token } = config.backend;
+    if (!url || !token) this.protocol = null;
     else this.protocol = protocol === 'legacy' ? new LegacyBackendProtocol(url, token) : new HeraldBackendProtocol(url, token);
   }
 

@@ -1,6 +1,7 @@
 import { DynamicModule, HttpStatus, MiddlewareConsumer, Module, NestModule, type Provider, type Type } from '@nestjs/common';
 import { SELF_DECLARED_DEPS_METADATA } from '@nestjs/common/constants';
 import type { NextFunction, Request, Response } from 'express';
+import { AuthModule } from '../auth/auth.module';
 
 export interface FeatureOff {
   /** The feature's name as the start-up line and the README call it. */
@@ -23,7 +24,8 @@ export class FeatureOffModule {
         consumer.apply(answerOff(off)).forRoutes(...off.controllers);
       }
     }
-    return { module: FeatureOffHost, controllers: off.controllers, providers: off.controllers.flatMap(dependencyStandIns) };
+    // The controllers' guards (@RequireScope) are built even though the middleware answers first: they get the real ones.
+    return { module: FeatureOffHost, imports: [AuthModule], controllers: off.controllers, providers: off.controllers.flatMap(dependencyStandIns) };
   }
 }
 

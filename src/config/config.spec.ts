@@ -39,8 +39,25 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...minimal, DISCORD_RENDER_TIMESTAMPS: 'relative' })[0]).toMatch(/^DISCORD_RENDER_TIMESTAMPS: must be absolute or calendar/);
   });
 
-  it('requires SYSTEM_TOKEN', () => {
-    expect(problemsOf({})[0]).toMatch(/^SYSTEM_TOKEN: is required/);
+  it('requires SYSTEM_TOKEN unless an API tokens file is set', () => {
+    expect(problemsOf({})[0]).toMatch(/^SYSTEM_TOKEN: is required unless API_TOKENS_FILE is set/);
+    expect(problemsOf({ SYSTEM_TOKEN: 'short' })[0]).toMatch(/^SYSTEM_TOKEN: must be at least 16 characters/);
+    expect(problemsOf({ SYSTEM_TOKEN: 'herald-dev-token' })[0]).toMatch(/^SYSTEM_TOKEN: is a published example value/);
+    expect(loadConfig({ API_TOKENS_FILE: '/etc/herald/tokens.yaml' }).auth).toMatchObject({ systemToken: undefined, tokensFile: '/etc/herald/tokens.yaml' });
+  });
+
+  it('sends the backend BACKEND_TOKEN, or SYSTEM_TOKEN when it is unset', () => {
+    expect(loadConfig({ ...minimal, BACKEND_URL: 'http://backend' }).backend.token).toBe(minimal.SYSTEM_TOKEN);
+    expect(loadConfig({ ...minimal, BACKEND_URL: 'http://backend', BACKEND_TOKEN: 'a-separate-backend-token' }).backend.token).toBe('a-separate-backend-token');
+    expect(problemsOf({ API_TOKENS_FILE: 't.yaml', BACKEND_URL: 'http://backend' })[0]).toMatch(/^BACKEND_TOKEN: is required when BACKEND_URL is set and SYSTEM_TOKEN is not/);
+  });
+
+  it('reads per-scope rate limits over the defaults', () => {
+    const limits = loadConfig({ ...minimal, API_RATE_LIMITS: 'notify=10/1m, render=5/30s,read=off' }).auth.rateLimits;
+    expect(limits).toMatchObject({ notify: { limit: 10, windowSeconds: 60 }, render: { limit: 5, windowSeconds: 30 }, read: null, metrics: { limit: 120, windowSeconds: 60 } });
+    expect(Object.values(loadConfig({ ...minimal, API_RATE_LIMITS: 'off' }).auth.rateLimits)).toEqual(Array(7).fill(null));
+    expect(problemsOf({ ...minimal, API_RATE_LIMITS: 'admin=1/1s' })[0]).toMatch(/^API_RATE_LIMITS: "admin=1\/1s": the scope must be one of/);
+    expect(problemsOf({ ...minimal, API_RATE_LIMITS: 'notify=10 per minute' })[0]).toMatch(/^API_RATE_LIMITS: "notify=10 per minute": each entry must look like/);
   });
 
   it('parses the per-repository Drone channel map and rejects a malformed entry', () => {

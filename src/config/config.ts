@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
+import { SCOPES, isScope, type Scope } from '../auth/scopes';
 
 /** Injection token for the one validated configuration. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -104,6 +105,52 @@ const repoChannelMap = z
     return map;
   });
 
+/** How many requests a token may make per window, by the scope the endpoint needs; `null` means unlimited. */
+export type RateLimit = { limit: number; windowSeconds: number } | null;
+
+const DEFAULT_RATE_LIMITS: Record<Scope, RateLimit> = {
+  notify: { limit: 300, windowSeconds: 60 },
+  render: { limit: 120, windowSeconds: 60 },
+  metrics: { limit: 120, windowSeconds: 60 },
+  'drone-admin': { limit: 60, windowSeconds: 60 },
+  'vk-admin': { limit: 60, windowSeconds: 60 },
+  'outbox-admin': { limit: 60, windowSeconds: 60 },
+  read: { limit: 600, windowSeconds: 60 },
+};
+
+/** "notify=120/60s,render=30/1m,read=off" over the defaults; "off" alone turns every limit off. */
+const rateLimits = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const limits: Record<Scope, RateLimit> = { ...DEFAULT_RATE_LIMITS };
+    if (value === undefined || value.trim() === '') return limits;
+    if (value.trim() === 'off') return Object.fromEntries(SCOPES.map((scope) => [scope, null])) as Record<Scope, RateLimit>;
+    for (const pair of value.split(',').map((item) => item.trim()).filter(Boolean)) {
+      const [scope, spec] = pair.split('=').map((part) => part?.trim());
+      if (!scope || !isScope(scope)) {
+        ctx.addIssue({ code: 'custom', message: `"${pair}": the scope must be one of ${SCOPES.join(', ')}` });
+        return z.NEVER;
+      }
+      if (spec === 'off') {
+        limits[scope] = null;
+        continue;
+      }
+      const match = /^(\d{1,7})\/(\d{1,5})(s|m|h)$/.exec(spec ?? '');
+      const limit = Number(match?.[1]);
+      const windowSeconds = Number(match?.[2]) * (match?.[3] === 'h' ? 3600 : match?.[3] === 'm' ? 60 : 1);
+      if (!match || limit < 1 || windowSeconds < 1 || windowSeconds > 86400) {
+        ctx.addIssue({ code: 'custom', message: `"${pair}": each entry must look like <scope>=<requests>/<window> (window 1s-24h, e.g. notify=120/1m) or <scope>=off` });
+        return z.NEVER;
+      }
+      limits[scope] = { limit, windowSeconds };
+    }
+    return limits;
+  });
+
+/** Tokens printed in Herald's own docs at some point: anyone could guess them. */
+const PUBLISHED_TOKENS = ['herald-dev-token'];
+
 /** `auto`: on where what it needs is configured; `true` / `false` force it. */
 const featureSwitch = z.enum(['auto', 'true', 'false'], { error: 'must be one of auto, true, false' }).default('auto');
 
@@ -170,9 +217,13 @@ const envSchema = z.object({
   AWS_SECRET_ACCESS_KEY: optionalString,
   S3_PUBLIC_URL: optionalUrl(['http', 'https']),
 
-  SYSTEM_TOKEN: z.string({ error: 'is required (the bearer token clients send to Herald)' }).min(16, 'must be at least 16 characters'),
+  SYSTEM_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  API_TOKENS_FILE: optionalString,
+  API_TOKENS_POLL_INTERVAL_MS: int(2000, 100, 600000),
+  API_RATE_LIMITS: rateLimits,
   BACKEND_URL: optionalUrl(['http', 'https']),
   BACKEND_PROTOCOL: z.enum(BACKEND_PROTOCOLS, { error: `must be one of ${BACKEND_PROTOCOLS.join(', ')}` }).default('herald'),
+  BACKEND_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
 
   DISCORD_TOKEN: optionalString,
   DISCORD_API_URL: url(['http', 'https']).default('https://discord.com/api'),
@@ -273,8 +324,14 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
           ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }
           : undefined,
     },
-    auth: { systemToken: env.SYSTEM_TOKEN },
-    backend: { url: env.BACKEND_URL, protocol: env.BACKEND_PROTOCOL },
+    auth: {
+      /** Accepted with every scope, under the name "system". */
+      systemToken: env.SYSTEM_TOKEN,
+      tokensFile: env.API_TOKENS_FILE,
+      tokensPollIntervalMs: env.API_TOKENS_POLL_INTERVAL_MS,
+      rateLimits: env.API_RATE_LIMITS,
+    },
+    backend: { url: env.BACKEND_URL, protocol: env.BACKEND_PROTOCOL, token: env.BACKEND_TOKEN ?? env.SYSTEM_TOKEN },
     discord: {
       token: env.DISCORD_TOKEN,
       apiUrl: env.DISCORD_API_URL.replace(/\/+$/, ''),
@@ -357,6 +414,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   }
   if (config.outbox.backoffMaxMs < config.outbox.backoffBaseMs) {
     problems.push('OUTBOX_BACKOFF_MAX_MS: must not be smaller than OUTBOX_BACKOFF_BASE_MS');
+  }
+  if (config.auth.systemToken && PUBLISHED_TOKENS.includes(config.auth.systemToken)) {
+    problems.push('SYSTEM_TOKEN: is a published example value; choose a random one (e.g. openssl rand -base64 32)');
+  }
+  if (!config.auth.systemToken && !config.auth.tokensFile) {
+    problems.push('SYSTEM_TOKEN: is required unless API_TOKENS_FILE is set (the bearer token clients send to Herald)');
+  }
+  if (config.backend.url && !config.backend.token) {
+    problems.push('BACKEND_TOKEN: is required when BACKEND_URL is set and SYSTEM_TOKEN is not (the bearer token Herald sends to the backend)');
   }
   const s3Missing = 'set S3_BUCKET (and S3_ENDPOINT for a server other than AWS S3)';
   if (config.discord.renderMessages && config.discord.token && !config.s3.configured) {

@@ -1,27 +1,24 @@
-import { Body, Controller, HttpCode, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiBody,
   ApiOkResponse,
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ApiBodyTooLargeResponse } from '../common/api-responses';
-import { SystemTokenGuard } from '../common/system-token.guard';
 import { METRICS_IMAGE_EXAMPLE, MetricsImageRequestDto, MetricsImageResponseDto } from './metrics-image.dto';
 import { MetricsService } from './metrics.service';
+import { RequireScope } from '../auth/require-scope.decorator';
 
 @ApiTags('metrics')
-@ApiBearerAuth('system-token')
-@UseGuards(SystemTokenGuard)
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: MetricsService) {}
 
   @Post('image')
+  @RequireScope('metrics')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Render metrics as chart images in object storage',
@@ -32,7 +29,6 @@ export class MetricsController {
   @ApiBody({ type: MetricsImageRequestDto, examples: { 'latency line and CPU stat': { value: METRICS_IMAGE_EXAMPLE } } })
   @ApiOkResponse({ type: MetricsImageResponseDto })
   @ApiBadRequestResponse({ description: 'Malformed, or over a configured limit; `errors[].field` names the field. Nothing is stored' })
-  @ApiUnauthorizedResponse({ description: 'Missing or wrong SYSTEM_TOKEN' })
   @ApiBodyTooLargeResponse()
   @ApiServiceUnavailableResponse({ description: 'The renderer is at capacity or object storage is down; see Retry-After' })
   async image(@Body() body: MetricsImageRequestDto): Promise<MetricsImageResponseDto> {

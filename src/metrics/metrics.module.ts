@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { BrowserModule } from '../browser/browser.module';
 import { StorageModule } from '../storage/storage.module';
 import { MetricsChartRenderer } from './metrics-chart.renderer';
@@ -7,7 +8,7 @@ import { MetricsService } from './metrics.service';
 
 /** POST /metrics/image: metrics as chart PNGs in object storage (METRICS_API, on with S3 by default). */
 @Module({
-  imports: [BrowserModule, StorageModule],
+  imports: [AuthModule, BrowserModule, StorageModule],
   controllers: [MetricsController],
   providers: [MetricsChartRenderer, MetricsService],
 })

@@ -13,13 +13,11 @@ import {
   Query,
   Res,
   UnprocessableEntityException,
-  UseGuards,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
-  ApiBearerAuth,
   ApiConflictResponse,
   ApiHeader,
   ApiNotFoundResponse,
@@ -33,7 +31,6 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiBodyTooLargeResponse, ApiMongoUnavailableResponse } from '../common/api-responses';
-import { SystemTokenGuard } from '../common/system-token.guard';
 import {
   CreateNotificationDto,
   EditNotificationDto,
@@ -44,19 +41,18 @@ import {
   NotifyWaitErrorDto,
 } from './notification.dto';
 import { NotifyService } from './notify.service';
+import { RequireScope } from '../auth/require-scope.decorator';
 
 const ID_PARAM = { name: 'id', description: 'The id POST /notify answered with.' };
 
 @ApiTags('notify')
-@ApiBearerAuth('system-token')
-@ApiUnauthorizedResponse({ description: 'Missing or wrong `Authorization: Bearer <SYSTEM_TOKEN>`.' })
 @ApiMongoUnavailableResponse()
-@UseGuards(SystemTokenGuard)
 @Controller('notify')
 export class NotifyController {
   constructor(private readonly notify: NotifyService) {}
 
   @Post()
+  @RequireScope('notify')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Send a message to a Discord channel',
@@ -127,6 +123,7 @@ export class NotifyController {
   }
 
   @Get(':id')
+  @RequireScope('read', 'notify')
   @ApiOperation({ summary: 'State of a notification: queued, sent, failed or deleted, with Discord message id, attempts and last error' })
   @ApiParam(ID_PARAM)
   @ApiOkResponse({ type: NotificationViewDto })
@@ -136,6 +133,7 @@ export class NotifyController {
   }
 
   @Patch(':id')
+  @RequireScope('notify')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Replace what the message shows',
@@ -155,6 +153,7 @@ export class NotifyController {
   }
 
   @Delete(':id')
+  @RequireScope('notify')
   @HttpCode(HttpStatus.ACCEPTED)
   @ApiOperation({
     summary: 'Delete the message from Discord',

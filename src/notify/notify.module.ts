@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from '../auth/auth.module';
 import type { AppConfig } from '../config/config';
 import { DiscordApiModule } from '../discord-api/discord-api.module';
 import { OutboxModule } from '../outbox/outbox.module';
@@ -15,7 +16,7 @@ export class NotifyModule {
   static register(_config: AppConfig): DynamicModule {
     return {
       module: NotifyModule,
-      imports: [DiscordApiModule, OutboxModule, MongooseModule.forFeature(NOTIFICATION_MODELS)],
+      imports: [AuthModule, DiscordApiModule, OutboxModule, MongooseModule.forFeature(NOTIFICATION_MODELS)],
       controllers: [NotifyController],
       providers: [NotificationStore, NotificationSender, NotifyService],
     };

@@ -1,27 +1,16 @@
-import { ConflictException, Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query, UseGuards } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiConflictResponse,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiTags,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
-import { SystemTokenGuard } from '../common/system-token.guard';
+import { ConflictException, Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query } from '@nestjs/common';
+import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { RequireScope } from '../auth/require-scope.decorator';
 import { Outbox } from './outbox';
 import { OutboxListQueryDto, OutboxParkedListDto, OutboxRetriedDto, toJobView } from './outbox.dto';
 
 @ApiTags('outbox')
-@ApiBearerAuth('system-token')
-@ApiUnauthorizedResponse({ description: 'Missing or wrong `Authorization: Bearer <SYSTEM_TOKEN>`.' })
-@UseGuards(SystemTokenGuard)
 @Controller('outbox')
 export class OutboxController {
   constructor(private readonly outbox: Outbox) {}
 
   @Get()
+  @RequireScope('read', 'outbox-admin')
   @ApiOperation({
     summary: 'Parked jobs of every feature',
     description: 'Jobs whose handler said they can never succeed as they are (e.g. Discord refused the channel), with the reason.',
@@ -32,6 +21,7 @@ export class OutboxController {
   }
 
   @Post(':id/retry')
+  @RequireScope('outbox-admin')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({
     summary: 'Send a parked job again',

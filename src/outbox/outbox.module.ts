@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from '../auth/auth.module';
 import { Outbox } from './outbox';
 import { OutboxController } from './outbox.controller';
 import { OUTBOX_MODELS } from './outbox.schema';
@@ -10,7 +11,7 @@ import { OutboxStore } from './outbox.store';
  * backoff, park, drain on shutdown; GET /outbox lists what is parked.
  */
 @Module({
-  imports: [MongooseModule.forFeature(OUTBOX_MODELS)],
+  imports: [AuthModule, MongooseModule.forFeature(OUTBOX_MODELS)],
   controllers: [OutboxController],
   providers: [OutboxStore, Outbox],
   exports: [Outbox],

@@ -1,8 +1,7 @@
-import { Body, Controller, HttpCode, Post, Query, Res, StreamableFile, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post, Query, Res, StreamableFile } from '@nestjs/common';
+import { ApiBody, ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiBodyTooLargeResponse } from '../common/api-responses';
-import { SystemTokenGuard } from '../common/system-token.guard';
 import {
   DISCORD_CONVERSATION_EXAMPLE,
   DISCORD_MESSAGE_EXAMPLE,
@@ -13,16 +12,16 @@ import {
 } from './discord-message.dto';
 import { CONVERSATION_LIMITS } from './discord-message.normaliser';
 import { RenderService, type CachedRender, type StoredRender } from './render.service';
+import { RequireScope } from '../auth/require-scope.decorator';
 
 @ApiTags('render')
-@ApiBearerAuth('system-token')
-@UseGuards(SystemTokenGuard)
 @ApiExtraModels(StoredRenderDto)
 @Controller('render')
 export class RenderController {
   constructor(private readonly render: RenderService) {}
 
   @Post('discord-message')
+  @RequireScope('render')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Render one Discord message as a PNG (dark or light theme)',
@@ -43,7 +42,6 @@ export class RenderController {
     },
   })
   @ApiResponse({ status: 400, description: 'The body is malformed; `errors` names each field' })
-  @ApiResponse({ status: 401, description: 'Missing or wrong SYSTEM_TOKEN' })
   @ApiBodyTooLargeResponse()
   @ApiResponse({ status: 503, description: 'The renderer is at capacity, its browser is being replaced, or (with ?store=true) object storage is down; see Retry-After' })
   async renderDiscordMessage(
@@ -56,6 +54,7 @@ export class RenderController {
   }
 
   @Post('discord-conversation')
+  @RequireScope('render')
   @HttpCode(200)
   @ApiOperation({
     summary: 'Render several Discord messages as one PNG, grouped as the client lists them',

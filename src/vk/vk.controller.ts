@@ -1,4 +1,4 @@
-import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query, UseGuards } from '@nestjs/common';
+import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBearerAuth,
@@ -8,18 +8,14 @@ import {
   ApiOperation,
   ApiParam,
   ApiTags,
-  ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import { ApiMongoUnavailableResponse } from '../common/api-responses';
-import { SystemTokenGuard } from '../common/system-token.guard';
 import { VkDeliveriesService } from './vk-deliveries.service';
 import { VK_ROUTES, describeRouting, type VkRouting } from './vk-routes';
 import { VkDeliveriesPageDto, VkDeliveriesQueryDto, VkDeliveryViewDto, VkRoutingViewDto } from './vk.dto';
+import { RequireScope } from '../auth/require-scope.decorator';
 
 @ApiTags('vk')
-@ApiBearerAuth('system-token')
-@ApiUnauthorizedResponse({ description: 'Missing or wrong `Authorization: Bearer <SYSTEM_TOKEN>`.' })
-@UseGuards(SystemTokenGuard)
 @Controller('vk')
 export class VkController {
   constructor(
@@ -28,6 +24,7 @@ export class VkController {
   ) {}
 
   @Get('routes')
+  @RequireScope('read', 'vk-admin')
   @ApiOperation({
     summary: 'Where VK events go',
     description:
@@ -41,6 +38,7 @@ export class VkController {
   }
 
   @Get('deliveries')
+  @RequireScope('read', 'vk-admin')
   @ApiOperation({
     summary: 'The VK delivery outbox',
     description:
@@ -55,6 +53,7 @@ export class VkController {
   }
 
   @Post('deliveries/:id/retry')
+  @RequireScope('vk-admin')
   @HttpCode(HttpStatus.OK)
   @ApiOperation({ summary: 'Try an undelivered delivery again now (also un-parks it)' })
   @ApiParam({ name: 'id', description: 'The delivery id from GET /vk/deliveries.' })

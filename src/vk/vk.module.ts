@@ -1,5 +1,6 @@
 import { DynamicModule, Logger, Module, type Provider } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import { AuthModule } from '../auth/auth.module';
 import { enabledFeatures, type AppConfig } from '../config/config';
 import { DiscordApiModule } from '../discord-api/discord-api.module';
 import { HealthModule } from '../health/health.module';
@@ -48,6 +49,7 @@ export class VkModule {
     return {
       module: VkModule,
       imports: [
+        AuthModule,
         DiscordApiModule,
         HealthModule,
         MongooseModule.forFeature([

@@ -94,7 +94,7 @@ describe('Swagger', () => {
     expect((await request(herald.url).get('/docs/')).status).toBe(200);
     const spec = (await request(herald.url).get('/docs-json')).body;
     expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/health/live', '/health/ready']));
-    expect(spec.components.securitySchemes['system-token']).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(spec.components.securitySchemes['api-token']).toMatchObject({ type: 'http', scheme: 'bearer' });
   });
 
   it('exposes Prometheus metrics', async () => {
