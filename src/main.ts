@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { createApp, exitGracefullyOn } from './app';
+import { createApp, exitGracefullyOn, waitForMongoDb } from './app';
+import { createStartupLogger } from './common/logging';
 import { ConfigError, loadConfig } from './config/config';
 
 async function bootstrap(): Promise<void> {
@@ -13,12 +14,14 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  await waitForMongoDb(config, createStartupLogger(config));
   const app = await createApp(config);
   exitGracefullyOn(app, config);
   await app.listen(config.http.port, config.http.host);
 }
 
 void bootstrap().catch((error: unknown) => {
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'Herald failed to start', err: String((error as Error)?.stack ?? error) })}\n`);
+  const reason = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `Herald failed to start: ${reason}`, err: String((error as Error)?.stack ?? error) })}\n`);
   process.exit(1);
 });

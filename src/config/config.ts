@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { z } from 'zod';
+import { parseShardIds, type DiscordSharding } from '../discord/discord-shards';
 
 /** Injection token for the one validated configuration. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -133,6 +135,7 @@ const envSchema = z.object({
   SHUTDOWN_TIMEOUT_MS: int(8000, 100, 60000),
 
   MONGODB_URI: url(['mongodb', 'mongodb+srv']).default('mongodb://127.0.0.1:27017/herald'),
+  MONGODB_STARTUP_TIMEOUT_MS: int(60000, 1000, 3600000),
 
   S3_ENDPOINT: optionalUrl(['http', 'https']),
   S3_REGION: z.string().trim().min(1).default('us-east-1'),
@@ -155,6 +158,22 @@ const envSchema = z.object({
   DISCORD_CHANNEL_ALLOWLIST: list([]),
   DISCORD_RENDER_BOT_MESSAGES: bool(false),
   DISCORD_PRESENCE_INTERVAL_MS: int(10000, 1000, 600000),
+  DISCORD_SHARD_COUNT: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const text = value?.trim() ?? '';
+      if (text === '') return 1;
+      if (text === 'auto') return 'auto' as const;
+      if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 100000) {
+        ctx.addIssue({ code: 'custom', message: `must be a number of shards (1 or more) or "auto", got "${text}"` });
+        return z.NEVER;
+      }
+      return Number(text);
+    }),
+  DISCORD_SHARDS: optionalString,
+  POD_ORDINAL: optionalString,
+  HOSTNAME: optionalString,
 
   BROWSER_EXECUTABLE_PATH: optionalString,
   BROWSER_POOL_SIZE: int(2, 1, 32),
@@ -207,7 +226,7 @@ function shape(env: z.output<typeof envSchema>) {
     roles: new Set<HeraldRole>(env.HERALD_ROLES),
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    mongo: { uri: env.MONGODB_URI },
+    mongo: { uri: env.MONGODB_URI, startupTimeoutMs: env.MONGODB_STARTUP_TIMEOUT_MS },
     s3: {
       endpoint: env.S3_ENDPOINT,
       region: env.S3_REGION,
@@ -228,6 +247,10 @@ function shape(env: z.output<typeof envSchema>) {
       channelAllowlist: env.DISCORD_CHANNEL_ALLOWLIST,
       renderBotMessages: env.DISCORD_RENDER_BOT_MESSAGES,
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
+      sharding: {
+        count: env.DISCORD_SHARD_COUNT,
+        ids: 'all',
+      } as DiscordSharding,
     },
     browser: { executablePath, poolSize: env.BROWSER_POOL_SIZE, queueSize: env.RENDER_QUEUE_SIZE, timeoutMs: env.RENDER_TIMEOUT_MS },
     render: {
@@ -284,11 +307,33 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (Boolean(env.AWS_ACCESS_KEY_ID?.trim()) !== Boolean(env.AWS_SECRET_ACCESS_KEY?.trim())) {
     problems.push('AWS_SECRET_ACCESS_KEY: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together');
   }
+  const shards = parseShardIds(parsed.data.DISCORD_SHARDS, parsed.data.POD_ORDINAL, parsed.data.HOSTNAME ?? hostname());
+  const shardCount = config.discord.sharding.count;
+  if ('problem' in shards) problems.push(`DISCORD_SHARDS: ${shards.problem}`);
+  else if (shards.ids !== 'all' && shardCount === 'auto') {
+    problems.push(
+      'DISCORD_SHARDS: a list, range or ordinal needs a fixed DISCORD_SHARD_COUNT (with "auto" two processes could be told different counts and hold overlapping shards)',
+    );
+  } else if (shards.ids !== 'all' && typeof shardCount === 'number' && shards.ids.some((id) => id >= shardCount)) {
+    problems.push(`DISCORD_SHARDS: shard ids must be below DISCORD_SHARD_COUNT (${shardCount}), got ${shards.ids.join(', ')}`);
+  } else config.discord.sharding.ids = shards.ids;
+  if (config.log.pretty && !isInstalled('pino-pretty')) {
+    problems.push('LOG_PRETTY: pino-pretty is not installed (it is a development dependency; production images log JSON lines, leave LOG_PRETTY unset)');
+  }
   if (config.outbox.backoffMaxMs < config.outbox.backoffBaseMs) {
     problems.push('OUTBOX_BACKOFF_MAX_MS: must not be smaller than OUTBOX_BACKOFF_BASE_MS');
   }
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+function isInstalled(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Which features have what they need to run; the rest are switched off with one log line each. */

@@ -4,7 +4,7 @@ import { NecordModule } from 'necord';
 import type { AppConfig } from '../config/config';
 import { BackendCallbackWorker } from './backend-callback.worker';
 import { BackendClient } from './backend-client';
-import { BOT_INTENTS, BOT_PARTIALS } from './discord-client-options';
+import { BOT_INTENTS, BOT_PARTIALS, clientSharding } from './discord-client-options';
 import { DiscordGateway } from './discord-gateway';
 import { DiscordMessagesUpdate } from './discord-messages.update';
 import { DiscordPresenceUpdate } from './discord-presence.update';
@@ -27,6 +27,7 @@ export class DiscordModule {
           intents: BOT_INTENTS,
           partials: BOT_PARTIALS,
           rest: { api: config.discord.apiUrl, cdn: config.discord.cdnUrl },
+          ...clientSharding(config.discord.sharding),
           // Herald has no slash commands; registering none would still PUT an empty list on every start.
           skipRegistration: true,
         }),

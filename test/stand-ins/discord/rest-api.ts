@@ -51,6 +51,11 @@ export interface RecordedRequest {
 export interface RestOptions {
   token: string;
   model: GuildModel;
+  /** Every guild the bot is in, the first (`model`) included. */
+  guilds: GuildModel[];
+  /** GET /gateway/bot: the recommended shard count and how many shards may IDENTIFY at once. */
+  shards: number;
+  maxConcurrency: number;
   store: MessageStore;
   gateway: StandInGateway;
   gatewayUrl: () => string;
@@ -171,8 +176,11 @@ export class StandInRest {
   }
 
   private route(method: string, path: string, query: URLSearchParams, body: ParsedBody): { status: number; body?: unknown } {
-    const { model } = this.options;
     const parts = path.split('/').filter(Boolean);
+    const model =
+      (parts[0] === 'guilds' && this.options.guilds.find((guild) => guild.guild.id === parts[1])) ||
+      (parts[0] === 'users' && this.options.guilds.find((guild) => guild.members.has(parts[1] ?? ''))) ||
+      this.options.model;
     const is = (pattern: string): boolean => {
       const expected = pattern.split('/').filter(Boolean);
       return expected.length === parts.length && expected.every((part, index) => part.startsWith(':') || part === parts[index]);
@@ -218,8 +226,10 @@ export class StandInRest {
     query: URLSearchParams,
     body: ParsedBody,
   ): { status: number; body?: unknown } {
-    const { model, store } = this.options;
+    const { store } = this.options;
     const channelId = parts[1]!;
+    const model =
+      this.options.guilds.find((guild) => Object.values(guild.channels).some((channel) => channel.id === channelId)) ?? this.options.model;
     const channel = Object.values(model.channels).find((candidate) => candidate.id === channelId);
     if (!channel || this.unknownChannels.has(channelId)) throw unknown(RESTJSONErrorCodes.UnknownChannel, 'Unknown Channel');
     if (this.forbiddenChannels.has(channelId) || model.hiddenFromBot.has(channelId)) {
@@ -313,8 +323,8 @@ export class StandInRest {
   private gatewayBot(): APIGatewayBotInfo {
     return {
       url: this.options.gatewayUrl(),
-      shards: 1,
-      session_start_limit: { total: 1000, remaining: 1000, reset_after: 14_400_000, max_concurrency: 1 },
+      shards: this.options.shards,
+      session_start_limit: { total: 1000, remaining: 1000, reset_after: 14_400_000, max_concurrency: this.options.maxConcurrency },
     };
   }
 
@@ -333,7 +343,7 @@ export class StandInRest {
       team: null,
       flags: APPLICATION_FLAGS,
       flags_new: String(APPLICATION_FLAGS),
-      approximate_guild_count: 1,
+      approximate_guild_count: this.options.guilds.length,
     };
   }
 
