@@ -14,7 +14,11 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
-  await waitForMongoDb(config, createStartupLogger(config));
+  const logger = createStartupLogger(config);
+  // Node prints its warnings (e.g. the AWS SDK's deprecation notice) as plain text on stderr; log them as JSON lines too.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.warn({ name: warning.name, reason: warning.message }, `Node.js warning: ${warning.name}`, 'Node'));
+  await waitForMongoDb(config, logger);
   const app = await createApp(config);
   exitGracefullyOn(app, config);
   await app.listen(config.http.port, config.http.host);
