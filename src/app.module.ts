@@ -1,37 +1,51 @@
-import { DynamicModule, Module } from '@nestjs/common';
+import { DynamicModule, Module, type Type } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { LoggerModule } from 'nestjs-pino';
-import { BrowserModule } from './browser/browser.module';
+import { FeatureOffModule } from './common/feature-off.module';
 import { loggerParams } from './common/logging';
-import { AppConfig, enabledFeatures } from './config/config';
+import { AppConfig, describeFeatures, type FeatureState } from './config/config';
 import { ConfigModule } from './config/config.module';
-import { DiscordRestModule } from './discord/discord-rest.module';
-import { DiscordModule } from './discord/discord.module';
+import { DiscordBotModule } from './discord-bot/discord-bot.module';
+import { DroneController } from './drone/drone.controller';
 import { DroneModule } from './drone/drone.module';
 import { HealthModule } from './health/health.module';
+import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
+import { NotifyController } from './notify/notify.controller';
 import { NotifyModule } from './notify/notify.module';
-import { RenderModule } from './render/render.module';
-import { StorageModule } from './storage/storage.module';
+import { RenderApiModule } from './render/render-api.module';
+import { RenderController } from './render/render.controller';
+import { TelemetryModule } from './telemetry/telemetry.module';
+import { VkController } from './vk/vk.controller';
 import { VkModule } from './vk/vk.module';
 
-/** Why a feature is off, one line each, logged once at start-up. */
-export function disabledFeatureReasons(config: AppConfig): string[] {
-  const features = enabledFeatures(config);
-  const reasons: string[] = [];
-  if (!features.discordRest) reasons.push('Discord is off: DISCORD_TOKEN is not set (no bot, no Drone messages, no /notify)');
-  else if (!features.discordBot) reasons.push('Discord bot is off in this process: HERALD_ROLES has no "discord"');
-  if (features.discordRest && !features.drone) reasons.push('Drone is off: DRONE_WEBHOOK_SECRET is not set');
-  if (!features.vk) reasons.push('VK is off: VK_TOKEN and VK_GROUP_ID are not both set');
-  else if (!features.vkPoller) reasons.push('VK poller is off in this process: HERALD_ROLES has no "vk"');
-  if (!features.backend) reasons.push('Backend callbacks are off: BACKEND_URL is not set');
-  return reasons;
+interface Feature {
+  /** The module that runs the feature, with everything it uses imported by it. */
+  module(config: AppConfig): DynamicModule | Type;
+  /** Its HTTP endpoints: documented and answering 503 (naming the setting) in a process where it is off. */
+  controllers: Type[];
+}
+
+/** Every feature by the name `describeFeatures` gives it; `message-images` lives inside the bot's module. */
+const FEATURES: Record<string, Feature> = {
+  'discord-bot': { module: (config) => DiscordBotModule.register(config), controllers: [] },
+  drone: { module: (config) => DroneModule.register(config), controllers: [DroneController] },
+  notify: { module: (config) => NotifyModule.register(config), controllers: [NotifyController] },
+  render: { module: () => RenderApiModule, controllers: [RenderController] },
+  metrics: { module: () => MetricsModule, controllers: [MetricsController] },
+  vk: { module: (config) => VkModule.register(config), controllers: [VkController] },
+};
+
+/** The one start-up line: which features run, on what, and which setting turned each on or would. */
+export function featureSummary(states: FeatureState[]): string {
+  const on = states.filter((state) => state.on).map((state) => `${state.name} (${state.because}; uses ${state.uses.join(', ')})`);
+  const off = states.filter((state) => !state.on).map((state) => `${state.name} (${state.because})`);
+  return `Features on: ${on.join('; ') || 'none'}. Off: ${off.join('; ') || 'none'}.`;
 }
 
 @Module({})
 export class AppModule {
   static register(config: AppConfig): DynamicModule {
-    const features = enabledFeatures(config);
     const imports: DynamicModule['imports'] = [
       ConfigModule.forRoot(config),
       LoggerModule.forRoot(loggerParams(config)),
@@ -40,17 +54,15 @@ export class AppModule {
         connectTimeoutMS: 5000,
         autoIndex: true,
       }),
-      StorageModule,
-      BrowserModule,
       HealthModule,
+      TelemetryModule,
     ];
-    if (features.discordRest) imports.push(DiscordRestModule);
-    if (features.render) imports.push(RenderModule.register(config));
-    if (features.discordBot) imports.push(DiscordModule.register(config));
-    if (features.drone) imports.push(DroneModule.register(config));
-    if (features.notify) imports.push(NotifyModule.register(config));
-    if (features.metrics) imports.push(MetricsModule.register(config));
-    if (features.vk) imports.push(VkModule.register(config));
+    for (const state of describeFeatures(config)) {
+      const feature = FEATURES[state.name];
+      if (!feature) continue;
+      if (state.on) imports.push(feature.module(config));
+      else if (feature.controllers.length) imports.push(FeatureOffModule.register({ feature: state.name, reason: state.because, controllers: feature.controllers }));
+    }
     return { module: AppModule, imports };
   }
 }

@@ -6,13 +6,12 @@ import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
-import { AppModule, disabledFeatureReasons } from './app.module';
+import { AppModule, featureSummary } from './app.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { createStartupLogger } from './common/logging';
 import { ReadinessService } from './health/readiness.service';
 import { createValidationPipe } from './common/validation';
-import { AppConfig } from './config/config';
-import { ObjectStorage } from './storage/object-storage';
+import { AppConfig, describeFeatures } from './config/config';
 
 export const SYSTEM_TOKEN_SCHEME = 'system-token';
 
@@ -101,9 +100,8 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
 
-  const logger = new NestLogger('Herald');
-  for (const reason of disabledFeatureReasons(config)) logger.log(reason);
-  if (config.s3.createBucket) await app.get(ObjectStorage).ensureBucket();
+  const features = describeFeatures(config);
+  new NestLogger('Herald').log({ features }, featureSummary(features));
   return app;
 }
 

@@ -5,10 +5,11 @@ import {
   Logger,
   OnApplicationBootstrap,
 } from '@nestjs/common';
+import { readFileSync } from 'node:fs';
 import { Browser, BrowserContext, Page, chromium } from 'playwright-core';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ServiceBusyError } from '../common/errors';
-import { telemetry } from '../common/telemetry';
+import { telemetry } from '../telemetry/telemetry';
 
 /** A page kind the pool keeps warm: `prepare` loads it into a fresh page once, renders then reuse the page. */
 export interface PageTemplate {
@@ -28,9 +29,10 @@ export class PoolSaturatedError extends ServiceBusyError {
   }
 }
 
-export class RenderTimeoutError extends Error {
+/** Work on a page cut off by the timeout: answered 503 + Retry-After (the page is thrown away and replaced). */
+export class RenderTimeoutError extends ServiceBusyError {
   constructor(timeoutMs: number) {
-    super(`Rendering did not finish within ${timeoutMs} ms`);
+    super(`Rendering did not finish within ${timeoutMs} ms; the page was replaced, retry shortly`, 1);
     this.name = 'RenderTimeoutError';
   }
 }
@@ -59,6 +61,8 @@ export const BLANK_TEMPLATE = 'blank';
 export const ANY_TEMPLATE = '*';
 
 const LOCAL_PROTOCOLS = new Set(['file:', 'data:', 'blob:', 'about:']);
+/** Linux's page size on the machines Herald runs on (x86-64 and arm64 default kernels). */
+const PAGE_SIZE = 4096;
 
 /** Flags every Chromium Herald launches gets (the render benchmark launches its baselines with the same). */
 export const CHROMIUM_ARGS = [
@@ -96,6 +100,22 @@ const crashes = telemetry.counter('herald_browser_crashes_total', 'Browser or pa
 const blockedRequests = telemetry.counter('herald_browser_blocked_requests_total', 'Page requests to non-local URLs that were aborted');
 const queueDepth = telemetry.gauge('herald_browser_queue_depth', 'Renders waiting for a page');
 
+/** Pools whose Chromium the scrape reports (one per process in production; tests may run several). */
+const livePools = new Set<BrowserPool>();
+telemetry.collected('herald_browser_cpu_seconds', 'CPU seconds used by the running Chromium, by process type', ['type'], async (gauge) => {
+  gauge.reset();
+  for (const pool of livePools) for (const process of await pool.processes()) gauge.inc({ type: process.type }, process.cpuTime);
+});
+telemetry.collected('herald_browser_resident_bytes', 'Resident memory of the running Chromium, by process type (Linux)', ['type'], async (gauge) => {
+  gauge.reset();
+  for (const pool of livePools) {
+    for (const process of await pool.processes()) {
+      const bytes = residentBytes(process.id);
+      if (bytes !== undefined) gauge.inc({ type: process.type }, bytes);
+    }
+  }
+});
+
 /**
  * One Chromium per process and a fixed set of warm pages, leased one at a time. A browser is a process
  * that will crash: a dead page or browser is detected, thrown away and replaced on the next lease.
@@ -132,12 +152,13 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     return this.browser?.isConnected() ? this.pid : undefined;
   }
 
-  /** The running Chromium's processes with the CPU time each has used (the render benchmark's account by process). */
+  /** The running Chromium's processes with the CPU time each has used (for /metrics and the render benchmark). */
   async processes(): Promise<BrowserProcess[]> {
     return this.browser?.isConnected() ? browserProcesses(this.browser) : [];
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    livePools.add(this);
     if (!this.config.browser.executablePath) {
       this.logger.warn('No Chromium found (set BROWSER_EXECUTABLE_PATH); rendering is unavailable until one is configured');
       return;
@@ -186,6 +207,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   async beforeApplicationShutdown(): Promise<void> {
+    livePools.delete(this);
     this.closing = true;
     for (const waiter of this.waiters.splice(0)) waiter.resolve(undefined as unknown as Slot);
     if (this.inFlight > 0) {
@@ -382,6 +404,16 @@ export interface BrowserProcess {
 }
 
 /** A launched Chromium's processes: Playwright does not expose them, Chromium tells them over CDP. Empty if it cannot answer. */
+/** Resident set size of a process from /proc (Linux); undefined elsewhere or once it is gone. */
+function residentBytes(pid: number): number | undefined {
+  try {
+    const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
+    return Number.isFinite(pages) ? pages * PAGE_SIZE : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function browserProcesses(browser: Browser): Promise<BrowserProcess[]> {
   try {
     const session = await browser.newBrowserCDPSession();

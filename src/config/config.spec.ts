@@ -61,11 +61,27 @@ describe('loadConfig', () => {
   });
 
   it('switches features off when their credentials are missing', () => {
-    expect(enabledFeatures(loadConfig(minimal))).toMatchObject({ discordRest: false, discordBot: false, drone: false, notify: false, vk: false, metrics: true });
+    expect(enabledFeatures(loadConfig(minimal))).toMatchObject({ discordRest: false, discordBot: false, drone: false, notify: false, vk: false, metrics: false, render: false });
     const all = loadConfig({ ...minimal, DISCORD_TOKEN: 't', DRONE_WEBHOOK_SECRET: 's', VK_TOKEN: 'v', VK_GROUP_ID: '1' });
-    expect(enabledFeatures(all)).toMatchObject({ discordRest: true, discordBot: true, drone: true, notify: true, vk: true, vkPoller: true });
+    expect(enabledFeatures(all)).toMatchObject({ discordRest: true, discordBot: true, drone: true, notify: true, vk: true, vkPoller: true, messageImages: false });
     const apiOnly = loadConfig({ ...minimal, DISCORD_TOKEN: 't', VK_TOKEN: 'v', VK_GROUP_ID: '1', HERALD_ROLES: 'api' });
     expect(enabledFeatures(apiOnly)).toMatchObject({ discordBot: false, vkPoller: false, notify: true });
+  });
+
+  it('renders Discord messages only when asked to, and then needs S3', () => {
+    const s3 = { S3_BUCKET: 'images' };
+    expect(enabledFeatures(loadConfig({ ...minimal, ...s3, DISCORD_TOKEN: 't' })).messageImages).toBe(false);
+    expect(enabledFeatures(loadConfig({ ...minimal, ...s3, DISCORD_TOKEN: 't', DISCORD_RENDER_MESSAGES: 'true' })).messageImages).toBe(true);
+    expect(enabledFeatures(loadConfig({ ...minimal, ...s3, DISCORD_TOKEN: 't', DISCORD_CHANNEL_ALLOWLIST: '123456789012345678' })).messageImages).toBe(true);
+    expect(problemsOf({ ...minimal, DISCORD_TOKEN: 't', DISCORD_RENDER_MESSAGES: 'true' })[0]).toMatch(/^DISCORD_RENDER_MESSAGES: .*set S3_BUCKET/);
+  });
+
+  it('turns the render and metrics endpoints on with S3, unless told otherwise', () => {
+    expect(enabledFeatures(loadConfig({ ...minimal, S3_ENDPOINT: 'http://127.0.0.1:9000' }))).toMatchObject({ render: true, metrics: true });
+    expect(enabledFeatures(loadConfig({ ...minimal, S3_BUCKET: 'charts', RENDER_API: 'false' }))).toMatchObject({ render: false, metrics: true });
+    expect(enabledFeatures(loadConfig({ ...minimal, S3_BUCKET: 'charts', HERALD_ROLES: 'discord' }))).toMatchObject({ render: false, metrics: false });
+    expect(problemsOf({ ...minimal, METRICS_API: 'true' })[0]).toMatch(/^METRICS_API: .*set S3_BUCKET/);
+    expect(problemsOf({ ...minimal, RENDER_API: 'sometimes' })[0]).toMatch(/^RENDER_API: must be one of auto, true, false/);
   });
 
   it('rejects an unknown role', () => {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { parseShardIds, type DiscordSharding } from '../discord/discord-shards';
+import { parseShardIds, type DiscordSharding } from '../discord-bot/discord-shards';
 
 /** Injection token for the one validated configuration. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -106,6 +106,9 @@ const repoChannelMap = z
     return map;
   });
 
+/** `auto`: on where what it needs is configured; `true` / `false` force it. */
+const featureSwitch = z.enum(['auto', 'true', 'false'], { error: 'must be one of auto, true, false' }).default('auto');
+
 const ROLES = ['api', 'discord', 'vk'] as const;
 export type HeraldRole = (typeof ROLES)[number];
 
@@ -156,6 +159,7 @@ const envSchema = z.object({
   DISCORD_API_URL: url(['http', 'https']).default('https://discord.com/api'),
   DISCORD_CDN_URL: url(['http', 'https']).default('https://cdn.discordapp.com'),
   DISCORD_CHANNEL_ALLOWLIST: list([]),
+  DISCORD_RENDER_MESSAGES: bool(false),
   DISCORD_RENDER_BOT_MESSAGES: bool(false),
   DISCORD_PRESENCE_INTERVAL_MS: int(10000, 1000, 600000),
   DISCORD_SHARD_COUNT: z
@@ -175,6 +179,8 @@ const envSchema = z.object({
   POD_ORDINAL: optionalString,
   HOSTNAME: optionalString,
 
+  RENDER_API: featureSwitch,
+  METRICS_API: featureSwitch,
   BROWSER_EXECUTABLE_PATH: optionalString,
   BROWSER_POOL_SIZE: int(2, 1, 32),
   RENDER_QUEUE_SIZE: int(64, 0, 10000),
@@ -219,7 +225,7 @@ const envSchema = z.object({
 
 export type HeraldEnv = z.input<typeof envSchema>;
 
-function shape(env: z.output<typeof envSchema>) {
+function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
   const executablePath = env.BROWSER_EXECUTABLE_PATH ?? (existsSync(DEFAULT_CHROMIUM) ? DEFAULT_CHROMIUM : undefined);
   return {
     http: { port: env.PORT, host: env.HOST },
@@ -233,6 +239,8 @@ function shape(env: z.output<typeof envSchema>) {
       bucket: env.S3_BUCKET,
       forcePathStyle: env.S3_FORCE_PATH_STYLE,
       createBucket: env.S3_CREATE_BUCKET,
+      /** S3 counts as configured when a bucket or an endpoint is given: the features that keep images need it. */
+      configured: Boolean(raw.S3_BUCKET?.trim() || raw.S3_ENDPOINT?.trim()),
       credentials:
         env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
           ? { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY }
@@ -245,6 +253,8 @@ function shape(env: z.output<typeof envSchema>) {
       apiUrl: env.DISCORD_API_URL.replace(/\/+$/, ''),
       cdnUrl: env.DISCORD_CDN_URL.replace(/\/+$/, ''),
       channelAllowlist: env.DISCORD_CHANNEL_ALLOWLIST,
+      /** Keep every message of the watched channels as an image: asked for, or implied by a channel allowlist. */
+      renderMessages: env.DISCORD_RENDER_MESSAGES || env.DISCORD_CHANNEL_ALLOWLIST.length > 0,
       renderBotMessages: env.DISCORD_RENDER_BOT_MESSAGES,
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
       sharding: {
@@ -254,6 +264,7 @@ function shape(env: z.output<typeof envSchema>) {
     },
     browser: { executablePath, poolSize: env.BROWSER_POOL_SIZE, queueSize: env.RENDER_QUEUE_SIZE, timeoutMs: env.RENDER_TIMEOUT_MS },
     render: {
+      api: env.RENDER_API,
       fetchAllowlist: env.RENDER_FETCH_ALLOWLIST.map((host) => host.toLowerCase()),
       fetchTimeoutMs: env.RENDER_FETCH_TIMEOUT_MS,
       fetchMaxBytes: env.RENDER_FETCH_MAX_BYTES,
@@ -266,6 +277,7 @@ function shape(env: z.output<typeof envSchema>) {
     },
     notify: { defaultChannelId: env.NOTIFY_DEFAULT_CHANNEL_ID },
     metrics: {
+      api: env.METRICS_API,
       maxCharts: env.METRICS_MAX_CHARTS,
       maxSeries: env.METRICS_MAX_SERIES,
       maxPoints: env.METRICS_MAX_POINTS,
@@ -301,7 +313,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
   }
-  const config = shape(parsed.data);
+  const config = shape(parsed.data, env);
   const problems: string[] = [];
   if (config.vk.token && config.vk.groupId === undefined) problems.push('VK_GROUP_ID: is required when VK_TOKEN is set');
   if (Boolean(env.AWS_ACCESS_KEY_ID?.trim()) !== Boolean(env.AWS_SECRET_ACCESS_KEY?.trim())) {
@@ -323,6 +335,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (config.outbox.backoffMaxMs < config.outbox.backoffBaseMs) {
     problems.push('OUTBOX_BACKOFF_MAX_MS: must not be smaller than OUTBOX_BACKOFF_BASE_MS');
   }
+  const s3Missing = 'set S3_BUCKET (and S3_ENDPOINT for a server other than AWS S3)';
+  if (config.discord.renderMessages && config.discord.token && !config.s3.configured) {
+    problems.push(`DISCORD_RENDER_MESSAGES: rendering Discord messages keeps their images in S3: ${s3Missing}`);
+  }
+  if (config.render.api === 'true' && !config.s3.configured) problems.push(`RENDER_API: the render endpoints keep images in S3: ${s3Missing}`);
+  if (config.metrics.api === 'true' && !config.s3.configured) problems.push(`METRICS_API: metrics charts are kept in S3: ${s3Missing}`);
   if (problems.length) throw new ConfigError(problems);
   return config;
 }
@@ -336,20 +354,77 @@ function isInstalled(name: string): boolean {
   }
 }
 
-/** Which features have what they need to run; the rest are switched off with one log line each. */
+/** Which features run in this process, from their own settings and HERALD_ROLES. */
 export function enabledFeatures(config: AppConfig) {
   const api = config.roles.has('api');
   const discordRest = Boolean(config.discord.token);
+  const discordBot = discordRest && config.roles.has('discord');
+  const vk = Boolean(config.vk.token) && config.vk.groupId !== undefined;
+  const byS3 = (setting: 'auto' | 'true' | 'false') => setting === 'true' || (setting === 'auto' && config.s3.configured);
   return {
     discordRest,
-    discordBot: discordRest && config.roles.has('discord'),
+    /** The gateway connection: presence from health, and the home of the message images when asked for. */
+    discordBot,
+    /** Every message of the watched channels kept as an image in S3 (DISCORD_RENDER_MESSAGES). */
+    messageImages: discordBot && config.discord.renderMessages,
     drone: api && discordRest && Boolean(config.drone.webhookSecret),
     notify: api && discordRest,
-    metrics: api,
-    render: api || (discordRest && config.roles.has('discord')),
-    vk: Boolean(config.vk.token) && config.vk.groupId !== undefined,
+    render: api && byS3(config.render.api),
+    metrics: api && byS3(config.metrics.api),
+    vk,
     /** Exactly one replica should run the VK poller (VK invalidates a second poller's key). */
-    vkPoller: config.roles.has('vk') && Boolean(config.vk.token) && config.vk.groupId !== undefined,
+    vkPoller: config.roles.has('vk') && vk,
     backend: Boolean(config.backend.url),
   };
+}
+
+export type EnabledFeatures = ReturnType<typeof enabledFeatures>;
+
+export interface FeatureState {
+  name: string;
+  on: boolean;
+  /** The settings that turned it on, or what it lacks to be on. */
+  because: string;
+  /** The outside systems it needs, in readiness-check names. */
+  uses: string[];
+}
+
+/** One entry per feature, for the start-up line and for the 503 of an endpoint whose feature is off. */
+export function describeFeatures(config: AppConfig): FeatureState[] {
+  const on = enabledFeatures(config);
+  const api = config.roles.has('api');
+  const noApi = 'HERALD_ROLES has no "api" in this process';
+  const s3Switch = (variable: string, setting: 'auto' | 'true' | 'false') =>
+    setting === 'true' ? `${variable}=true` : setting === 'false' ? `${variable}=false` : config.s3.configured ? 'S3 is configured (S3_BUCKET / S3_ENDPOINT)' : `set S3_BUCKET (or ${variable}=true)`;
+  return [
+    {
+      name: 'discord-bot',
+      on: on.discordBot,
+      because: !config.discord.token ? 'set DISCORD_TOKEN' : on.discordBot ? 'DISCORD_TOKEN' : 'HERALD_ROLES has no "discord" in this process',
+      uses: ['mongodb', 'discord'],
+    },
+    {
+      name: 'message-images',
+      on: on.messageImages,
+      because: on.messageImages
+        ? config.discord.channelAllowlist.length ? 'DISCORD_CHANNEL_ALLOWLIST' : 'DISCORD_RENDER_MESSAGES=true'
+        : on.discordBot ? 'set DISCORD_RENDER_MESSAGES=true' : 'needs the discord-bot feature and DISCORD_RENDER_MESSAGES=true',
+      uses: ['mongodb', 'storage', 'browser', 'discord', ...(on.backend ? ['backend'] : [])],
+    },
+    {
+      name: 'drone',
+      on: on.drone,
+      because: on.drone ? 'DRONE_WEBHOOK_SECRET + DISCORD_TOKEN' : !api ? noApi : 'set DRONE_WEBHOOK_SECRET and DISCORD_TOKEN',
+      uses: ['mongodb', 'discord-api'],
+    },
+    { name: 'notify', on: on.notify, because: on.notify ? 'DISCORD_TOKEN' : !api ? noApi : 'set DISCORD_TOKEN', uses: ['mongodb', 'discord-api'] },
+    { name: 'render', on: on.render, because: !api ? noApi : s3Switch('RENDER_API', config.render.api), uses: ['storage', 'browser'] },
+    { name: 'metrics', on: on.metrics, because: !api ? noApi : s3Switch('METRICS_API', config.metrics.api), uses: ['storage', 'browser'] },
+    {
+      name: 'vk',
+      on: on.vk,
+      because: on.vk ? `VK_TOKEN + VK_GROUP_ID${on.vkPoller ? '' : ' (poller in processes with the "vk" role)'}` : 'set VK_TOKEN and VK_GROUP_ID',
+      uses: ['mongodb', ...(on.vkPoller ? ['vk'] : [])],
+    },
+  ];
 }

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import type { AppConfig } from '../config/config';
+import { DiscordApiModule } from '../discord-api/discord-api.module';
 import { BuildMessage, BuildMessageSchema } from './build-message.schema';
 import { BuildMessageStore } from './build-message.store';
 import { DroneController } from './drone.controller';
@@ -12,7 +13,7 @@ export class DroneModule {
   static register(_config: AppConfig): DynamicModule {
     return {
       module: DroneModule,
-      imports: [MongooseModule.forFeature([{ name: BuildMessage.name, schema: BuildMessageSchema }])],
+      imports: [DiscordApiModule, MongooseModule.forFeature([{ name: BuildMessage.name, schema: BuildMessageSchema }])],
       controllers: [DroneController],
       providers: [BuildMessageStore, DroneService],
     };

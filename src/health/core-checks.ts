@@ -1,18 +1,14 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectConnection } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
-import { ANY_TEMPLATE, BrowserPool } from '../browser/browser-pool';
-import { ObjectStorage } from '../storage/object-storage';
 import { ReadinessService } from './readiness.service';
 
-/** The checks every Herald process has: MongoDB, S3 and the browser pool. */
+/** The check every Herald process has: MongoDB. Storage and the browser add theirs where a feature imports them. */
 @Injectable()
 export class CoreChecks implements OnModuleInit {
   constructor(
     private readonly readiness: ReadinessService,
     @InjectConnection() private readonly connection: Connection,
-    private readonly storage: ObjectStorage,
-    private readonly browser: BrowserPool,
   ) {}
 
   onModuleInit(): void {
@@ -23,12 +19,6 @@ export class CoreChecks implements OnModuleInit {
         if (this.connection.readyState !== 1 || !this.connection.db) throw new Error('not connected');
         await this.connection.db.admin().ping();
       },
-    });
-    this.readiness.register({ name: 'storage', required: true, check: () => this.storage.ping() });
-    this.readiness.register({
-      name: 'browser',
-      required: true,
-      check: () => this.browser.lease(ANY_TEMPLATE, async (page) => void (await page.evaluate(() => document.readyState)), { timeoutMs: 2500 }),
     });
   }
 }

@@ -1,14 +1,16 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { TelemetryController } from '../common/telemetry.controller';
 import { CoreChecks } from './core-checks';
 import { HealthController } from './health.controller';
 import { ReadinessService } from './readiness.service';
 
-@Global()
+/**
+ * The readiness registry and the Kubernetes probes. Every module that contributes a check imports this one; the
+ * checks of a process are exactly those of the modules it runs.
+ */
 @Module({
   imports: [TerminusModule],
-  controllers: [HealthController, TelemetryController],
+  controllers: [HealthController],
   providers: [ReadinessService, CoreChecks],
   exports: [ReadinessService],
 })

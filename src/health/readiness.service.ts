@@ -45,10 +45,6 @@ export class ReadinessService {
     this.checks.set(check.name, check);
   }
 
-  names(): string[] {
-    return [...this.checks.keys()];
-  }
-
   /** Runs every check at once; concurrent callers share one run so probes can't pile up on a slow dependency. */
   check(): Promise<ReadinessReport> {
     this.running ??= this.runChecks().finally(() => (this.running = undefined));

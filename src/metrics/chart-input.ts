@@ -55,7 +55,4 @@ export interface ChartInput {
   theme: ChartTheme;
 }
 
-export interface RenderedSize {
-  width: number;
-  height: number;
-}
+export type { RenderedSize } from '../browser/template-page';

@@ -1,6 +1,6 @@
 import { BadRequestException, Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { telemetry } from '../common/telemetry';
+import { telemetry } from '../telemetry/telemetry';
 import type { FieldError } from '../common/validation';
 import { ObjectStorage } from '../storage/object-storage';
 import type { ChartInput } from './chart-input';

@@ -5,7 +5,7 @@ import {
   ValidatorConstraint,
   ValidatorConstraintInterface,
 } from 'class-validator';
-import { DISCORD_LIMITS, discordLength, embedsCharacters } from '../discord/discord-limits';
+import { DISCORD_LIMITS, discordLength, embedsCharacters } from '../discord-api/discord-limits';
 
 /**
  * Cross-field rules of a notification body. class-validator has no class-level constraints, so each rule sits on

@@ -14,7 +14,7 @@ import {
   ValidateIf,
 } from 'class-validator';
 import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
-import { DISCORD_LIMITS } from '../discord/discord-limits';
+import { DISCORD_LIMITS } from '../discord-api/discord-limits';
 import { EmbedsWithinTotalLimit, IsMessageShorthand, MaxChars, NeedsEmbed, shouldCheckMessage } from './notification-rules';
 
 export const SEVERITIES = ['info', 'warning', 'error', 'success'] as const;

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import type { AppConfig } from '../config/config';
+import { DiscordApiModule } from '../discord-api/discord-api.module';
 import { NotificationDeliveryWorker } from './notification-delivery.worker';
 import { NOTIFICATION_MODELS } from './notification.schema';
 import { NotificationStore } from './notification.store';
@@ -13,7 +14,7 @@ export class NotifyModule {
   static register(_config: AppConfig): DynamicModule {
     return {
       module: NotifyModule,
-      imports: [MongooseModule.forFeature(NOTIFICATION_MODELS)],
+      imports: [DiscordApiModule, MongooseModule.forFeature(NOTIFICATION_MODELS)],
       controllers: [NotifyController],
       providers: [NotificationStore, NotificationDeliveryWorker, NotifyService],
     };

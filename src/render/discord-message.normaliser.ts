@@ -2,7 +2,7 @@
 // filled, colours and dates in one format, limits applied, maps in a stable order, image URLs resolved.
 import { parse as parseDiscordMarkdown } from 'discord-markdown-parser';
 import type { APIEmbedImage } from 'discord-api-types/v10';
-import { DISCORD_LIMITS as DISCORD_SEND_LIMITS } from '../discord/discord-limits';
+import { DISCORD_LIMITS as DISCORD_SEND_LIMITS } from '../discord-api/discord-limits';
 import type { DiscordMessageInput, EmbedInput, MessageAuthorInput } from './discord-message.input';
 import type { DiscordMessageView, EmbedMediaView, EmbedView, ImageUrl, MessageAuthorView } from './discord-message.view';
 

@@ -113,8 +113,4 @@ export interface DiscordMessageView<Image = InlineImage> {
   now: string | null;
 }
 
-/** What `window.herald.render(view)` resolves to: the size of the message box in CSS pixels, drawn at the page's top left. */
-export interface RenderedSize {
-  width: number;
-  height: number;
-}
+export type { RenderedSize } from '../browser/template-page';

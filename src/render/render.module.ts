@@ -1,24 +1,15 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import type { AppConfig } from '../config/config';
-import { ImageFetcher } from './image-fetcher';
-import { RenderController } from './render.controller';
+import { Module } from '@nestjs/common';
+import { BrowserModule } from '../browser/browser.module';
+import { StorageModule } from '../storage/storage.module';
 import { RenderService } from './render.service';
-import { TemplateRenderer } from './template-renderer';
 
 /**
- * Templates → PNG. RenderService is what the Discord module uses; TemplateRenderer is the bare warm-page render
- * (no cache) for templates that manage their own keys, such as the metrics charts. Global, so every feature module
- * shares the one renderer instead of importing (and so duplicating) this dynamic module.
+ * The Discord-message template and its cached render (template@version + canonical input → one PNG in memory and S3).
+ * Imported by the render endpoints and by the bot's message images, which share the one RenderService.
  */
-@Module({})
-export class RenderModule {
-  static register(config: AppConfig): DynamicModule {
-    return {
-      module: RenderModule,
-      global: true,
-      controllers: config.roles.has('api') ? [RenderController] : [],
-      providers: [TemplateRenderer, ImageFetcher, RenderService],
-      exports: [RenderService, TemplateRenderer],
-    };
-  }
-}
+@Module({
+  imports: [BrowserModule, StorageModule],
+  providers: [RenderService],
+  exports: [RenderService],
+})
+export class RenderModule {}

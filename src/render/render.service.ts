@@ -1,14 +1,16 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { telemetry } from '../common/telemetry';
+import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ObjectStorage } from '../storage/object-storage';
 import type { DiscordMessageInput } from './discord-message.input';
 import { fetchMessageImages } from './discord-message.images';
 import { normaliseDiscordMessage } from './discord-message.normaliser';
-import { ImageFetcher } from './image-fetcher';
-import { LruCache } from './lru-cache';
-import { DISCORD_MESSAGE_TEMPLATE, type RenderedImage, TemplateRenderer, renderStepSeconds } from './template-renderer';
+import { ImageFetcher } from '../browser/image-fetcher';
+import { LruCache } from '../browser/lru-cache';
+import { type RenderedImage, TemplateRenderer, renderStepSeconds } from '../browser/template-renderer';
+
+export const DISCORD_MESSAGE_TEMPLATE = 'discord-message';
 
 export interface CachedRender extends RenderedImage {
   /** Content address: sha256 of template, template version and normalised input. */
@@ -33,12 +35,12 @@ function pngSize(png: Buffer): { width: number; height: number } {
 }
 
 /**
- * Renders Discord messages (and any other built template) to PNG. Identical input renders once: results are
+ * Renders Discord messages to PNG with the discord-message template. Identical input renders once: results are
  * addressed by a hash of template version and normalised input, kept in a small in-process LRU and in S3 under
  * `render/<hash>.png`; concurrent identical requests share one render.
  */
 @Injectable()
-export class RenderService implements OnModuleDestroy {
+export class RenderService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(RenderService.name);
   private readonly memory = new LruCache<RenderedImage>(256, 64 * 1024 * 1024, (image) => image.png.length);
   private readonly inFlight = new Map<string, Promise<CachedRender & { fromStorage: boolean }>>();
@@ -52,6 +54,11 @@ export class RenderService implements OnModuleDestroy {
     private readonly images: ImageFetcher,
     private readonly storage: ObjectStorage,
   ) {}
+
+  /** Registered while modules initialise, so the pool's pages are warm with it from the start. */
+  onModuleInit(): void {
+    this.renderer.registerTemplate(DISCORD_MESSAGE_TEMPLATE);
+  }
 
   /** The message as a PNG, the way the Discord client's dark theme shows it. */
   async renderDiscordMessage(input: DiscordMessageInput): Promise<Buffer> {
@@ -72,14 +79,6 @@ export class RenderService implements OnModuleDestroy {
       renderStepSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
       return view;
     });
-  }
-
-  /**
-   * Any other template (e.g. metrics-chart): `input` is what its `window.herald.render` takes, JSON-serialisable
-   * and already normalised by the caller (it is hashed as given).
-   */
-  async renderTemplate(template: string, input: unknown): Promise<CachedRender & { fromStorage: boolean }> {
-    return this.cached(template, input, async () => input);
   }
 
   /** Puts a render into S3 (once per key) and answers where it is. */

@@ -1,6 +1,28 @@
-import { Global, Module } from '@nestjs/common';
+import { Inject, Injectable, Module, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { HealthModule } from '../health/health.module';
+import { ReadinessService } from '../health/readiness.service';
 import { ObjectStorage } from './object-storage';
 
-@Global()
-@Module({ providers: [ObjectStorage], exports: [ObjectStorage] })
+/** Whoever imports storage makes S3 a required readiness check of this process; S3_CREATE_BUCKET is honoured here. */
+@Injectable()
+class StorageSetup implements OnModuleInit {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly storage: ObjectStorage,
+    private readonly readiness: ReadinessService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.readiness.register({ name: 'storage', required: true, check: () => this.storage.ping() });
+    if (this.config.s3.createBucket) await this.storage.ensureBucket();
+  }
+}
+
+/** S3: put / get / delete / size / URLs. Imported by the features that keep images (render, metrics, the bot). */
+@Module({
+  imports: [HealthModule],
+  providers: [ObjectStorage, StorageSetup],
+  exports: [ObjectStorage],
+})
 export class StorageModule {}

@@ -1,5 +1,5 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
-import { DiscordRest, describeDiscordError, isPermanentDiscordError } from '../discord/discord-rest';
+import { Inject, Injectable } from '@nestjs/common';
+import { DiscordRest, describeDiscordError, isPermanentDiscordError } from '../discord-api/discord-rest';
 import { VkAmqpPublisher } from './vk-amqp.publisher';
 import { bridgeLine } from './vk-bridge-message';
 import { DeliveryFailure } from './vk-delivery-failure';
@@ -14,7 +14,7 @@ export class VkDeliverySender {
     @Inject(VK_ROUTES) private readonly routing: VkRouting,
     private readonly amqp: VkAmqpPublisher,
     private readonly webhooks: VkWebhookClient,
-    @Optional() private readonly discord?: DiscordRest,
+    private readonly discord: DiscordRest,
   ) {}
 
   destinationNames(): string[] {
@@ -45,7 +45,7 @@ export class VkDeliverySender {
           'x-herald-delivery-id': deliveryId,
         });
       case 'discord': {
-        if (!this.discord) throw new DeliveryFailure('Discord is off (DISCORD_TOKEN is not set)', true);
+        if (!this.discord.configured) throw new DeliveryFailure('Discord is off (DISCORD_TOKEN is not set)', true);
         try {
           await this.discord.createMessage(destination.channelId, { content: bridgeLine(event), allowed_mentions: { parse: [] } });
         } catch (error) {

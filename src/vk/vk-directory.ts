@@ -2,7 +2,7 @@
 // long-poll batch for whatever is not cached, kept for VK_NAME_CACHE_TTL_SECONDS so a busy chat costs no calls.
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { telemetry } from '../common/telemetry';
+import { telemetry } from '../telemetry/telemetry';
 import { CONVERSATIONS_MAX_IDS, USERS_GET_MAX_IDS, VkApi, VkApiError } from './vk-api';
 import type { VkNameBook } from './vk-normaliser';
 import type { VkConversation, VkUser } from './vk-wire';

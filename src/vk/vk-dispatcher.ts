@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { telemetry } from '../common/telemetry';
+import { telemetry } from '../telemetry/telemetry';
 import { DeliveryFailure } from './vk-delivery-failure';
 import { VkDeliverySender } from './vk-delivery.sender';
 import { VkLease } from './vk-lease';

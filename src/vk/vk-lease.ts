@@ -94,11 +94,6 @@ export class VkLease {
     this.held = false;
     throw new VkLeaseLostError();
   }
-
-  /** The stored state without touching the lease (for GET endpoints and tests). */
-  async read(): Promise<VkPollerState | null> {
-    return this.states.findById(this.groupId).lean<VkPollerState>();
-  }
 }
 
 export function isDuplicateKey(error: unknown): boolean {

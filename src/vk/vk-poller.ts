@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { backoffDelay } from '../common/backoff';
-import { telemetry } from '../common/telemetry';
+import { telemetry } from '../telemetry/telemetry';
 import { ReadinessService } from '../health/readiness.service';
 import { VkApi, VkApiError } from './vk-api';
 import { VkDirectory } from './vk-directory';

@@ -1,6 +1,8 @@
 import { DynamicModule, Logger, Module, type Provider } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { enabledFeatures, type AppConfig } from '../config/config';
+import { DiscordApiModule } from '../discord-api/discord-api.module';
+import { HealthModule } from '../health/health.module';
 import { VkAmqpPublisher } from './vk-amqp.publisher';
 import { VkApi } from './vk-api';
 import { VkDeliveriesService } from './vk-deliveries.service';
@@ -45,6 +47,8 @@ export class VkModule {
     return {
       module: VkModule,
       imports: [
+        DiscordApiModule,
+        HealthModule,
         MongooseModule.forFeature([
           { name: VkPollerState.name, schema: VkPollerStateSchema },
           { name: VkStoredEvent.name, schema: VkStoredEventSchema },

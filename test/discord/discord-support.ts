@@ -21,6 +21,7 @@ export function botEnv(discord: DiscordStandIn, backend: BackendReceiver, extra:
   return {
     HERALD_ROLES: 'api,discord',
     DISCORD_TOKEN: discord.token,
+    DISCORD_RENDER_MESSAGES: 'true',
     DISCORD_API_URL: discord.apiUrl,
     DISCORD_CDN_URL: discord.cdnUrl,
     // Avatars, custom emoji and attachments come from the stand-in's CDN.

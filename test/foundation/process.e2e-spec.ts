@@ -1,46 +1,8 @@
-import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { baseTestEnv, eventually } from '../support/app';
+import { chromiumChildrenOf, startHeraldProcess as startHerald } from '../support/process';
 import { freePort } from '../support/servers';
 
-const MAIN = path.resolve(__dirname, '../../dist/main.js');
-
-interface Exited {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stderr: string;
-  stdout: string;
-}
-
-function startHerald(env: Record<string, string>): { child: ChildProcess; exited: Promise<Exited> } {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<Exited>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr, stdout })));
-  return { child, exited };
-}
-
-function chromiumChildrenOf(pid: number): number[] {
-  try {
-    const out = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,comm='], { encoding: 'utf8' });
-    return out
-      .split('\n')
-      .map((line) => line.trim().split(/\s+/))
-      .filter(([, ppid, comm]) => Number(ppid) === pid && /chrom/.test(comm ?? ''))
-      .map(([childPid]) => Number(childPid));
-  } catch {
-    return [];
-  }
-}
-
 describe('the Herald process', () => {
-  beforeAll(() => {
-    if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: `npm test` builds it first (or run `npm run build`)');
-  });
-
   it('refuses to start on a malformed variable and names it', async () => {
     const { exited } = startHerald({ ...baseTestEnv(), BROWSER_POOL_SIZE: 'lots' });
     const result = await exited;

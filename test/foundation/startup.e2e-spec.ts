@@ -23,7 +23,7 @@ describe('starting Herald as an operator would', () => {
     const herald = startHeraldProcess({
       ...baseTestEnv(),
       MONGODB_URI: `mongodb://127.0.0.1:${deadPort}/herald`,
-      MONGODB_STARTUP_TIMEOUT_MS: '6000',
+      MONGODB_STARTUP_TIMEOUT_MS: '15000',
       PORT: String(await freePort()),
       LOG_LEVEL: 'info',
     });
@@ -38,7 +38,7 @@ describe('starting Herald as an operator would', () => {
     const fatal = lines[lines.length - 1]!;
     expect(fatal.level).toBe('fatal');
     expect(String(fatal.msg)).toContain(`MongoDB at 127.0.0.1:${deadPort} is unreachable`);
-    expect(String(fatal.msg)).toContain('MONGODB_STARTUP_TIMEOUT_MS=6000');
+    expect(String(fatal.msg)).toContain('MONGODB_STARTUP_TIMEOUT_MS=15000');
   });
 
   describe('with Discord unreachable', () => {
@@ -106,7 +106,9 @@ describe('starting Herald as an operator would', () => {
     expect(probe.received()).toContain('Herald is shutting down');
 
     upload.socket.write(body.slice(10));
-    await eventually(() => /\r\n\r\n[\s\S]*"images"/.test(upload.received()), 60_000, 50);
+    await eventually(() => /\r\n\r\n[\s\S]*"images"/.test(upload.received()), 60_000, 50).catch(() => {
+      throw new Error(`the in-flight request got no chart: ${JSON.stringify(upload.received())}\n${JSON.stringify(herald.output().slice(-3000))}`);
+    });
     expect(upload.received()).toMatch(/^HTTP\/1\.1 200 /);
     const exited = await herald.exited;
     expect(exited.code).toBe(0);

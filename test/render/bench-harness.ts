@@ -6,14 +6,14 @@ import { loadConfig } from '../../src/config/config';
 import { fetchMessageImages } from '../../src/render/discord-message.images';
 import { normaliseDiscordMessage } from '../../src/render/discord-message.normaliser';
 import type { DiscordMessageView } from '../../src/render/discord-message.view';
-import { ImageFetcher } from '../../src/render/image-fetcher';
-import { TemplateRenderer, type RenderedImage } from '../../src/render/template-renderer';
+import { ImageFetcher } from '../../src/browser/image-fetcher';
+import { TemplateRenderer, type RenderedImage } from '../../src/browser/template-renderer';
 import { startImageServer } from './image-server';
 import { goldenMessages } from './messages';
 
 // Where built templates live, and the pool's Chromium flags, viewport and screenshot parameters: every approach in
 // the benchmark launches, lays out and captures exactly as Herald does.
-export { STATIC_DIR, VIEWPORT, screenshotParams } from '../../src/render/template-renderer';
+export { STATIC_DIR, VIEWPORT, screenshotParams } from '../../src/browser/template-renderer';
 export { CHROMIUM_ARGS, browserProcesses } from '../../src/browser/browser-pool';
 /** The metrics-chart workload (test/metrics/bench-inputs.ts). */
 export { metricsChartInputs } from '../metrics/bench-inputs';
@@ -33,7 +33,8 @@ export async function startHeraldRenderer(poolSize: number): Promise<HeraldRende
   const config = loadConfig({ ...BENCH_ENV, BROWSER_POOL_SIZE: String(poolSize), RENDER_QUEUE_SIZE: '1000' });
   const pool = new BrowserPool(config);
   const renderer = new TemplateRenderer(pool);
-  renderer.onModuleInit();
+  renderer.registerTemplate('discord-message');
+  renderer.registerTemplate('metrics-chart');
   await pool.onApplicationBootstrap();
   return {
     render: (template, input) => renderer.render(template, input),

@@ -1,5 +1,5 @@
 import { Client, Events, type Message } from 'discord.js';
-import { BOT_INTENTS, BOT_PARTIALS } from '../../src/discord/discord-client-options';
+import { BOT_INTENTS, BOT_PARTIALS } from '../../src/discord-bot/discord-client-options';
 import type { DiscordStandIn } from '../stand-ins/discord';
 
 /** A discord.js client configured as Herald's bot (same intents and partials), logged in to the stand-in and ready. */

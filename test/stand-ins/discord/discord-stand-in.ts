@@ -100,6 +100,8 @@ export interface DiscordStandIn {
   readonly identifyCount: number;
   readonly resumeCount: number;
   readonly connectedSessions: number;
+  /** The intents each connected session identified with (GatewayIntentBits flags). */
+  readonly connectedIntents: readonly number[];
   /** Closes gateway connections as a network drop would (the client resumes). */
   dropConnections(code?: number): void;
   invalidateSessions(): void;
@@ -296,6 +298,10 @@ class StandIn implements DiscordStandIn {
 
   get resumeCount(): number {
     return this.gateway.resumeCount;
+  }
+
+  get connectedIntents(): readonly number[] {
+    return this.gateway.connectedIntents;
   }
 
   get connectedSessions(): number {

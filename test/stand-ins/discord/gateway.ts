@@ -78,6 +78,11 @@ export class StandInGateway {
   }
 
   /** Identified sessions whose socket is open. */
+  /** The intents each connected session identified with. */
+  get connectedIntents(): number[] {
+    return [...this.sessions.values()].filter((session) => session.socket?.readyState === WebSocket.OPEN).map((session) => session.intents);
+  }
+
   get connectedSessions(): number {
     return [...this.sessions.values()].filter((session) => session.socket?.readyState === WebSocket.OPEN).length;
   }

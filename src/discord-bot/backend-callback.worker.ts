@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { backoffDelay } from '../common/backoff';
 import { leaseOwnerId } from '../common/lease-owner';
-import { telemetry } from '../common/telemetry';
+import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { BackendClient } from './backend-client';
+import { BackendClient } from '../backend/backend-client';
 import { MessageImageStore } from './message-image.store';
 
 const callbacks = telemetry.counter('herald_discord_backend_callbacks_total', 'Backend callback deliveries, by event and outcome', ['event', 'outcome']);

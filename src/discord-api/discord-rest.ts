@@ -1,4 +1,4 @@
-import { DiscordAPIError, HTTPError, RawFile, REST, RateLimitError } from '@discordjs/rest';
+import { DiscordAPIError, HTTPError, REST, RateLimitError } from '@discordjs/rest';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import {
   APIMessage,
@@ -8,12 +8,6 @@ import {
 } from 'discord-api-types/v10';
 import { APP_CONFIG, AppConfig } from '../config/config';
 
-export interface DiscordFile {
-  name: string;
-  data: Buffer;
-  contentType?: string;
-}
-
 /**
  * Discord's REST API for everyone who posts without a gateway connection (Drone, Notify, VK bridge).
  * @discordjs/rest waits out 429s (per-route buckets and the global limit) and retries 5xx and network errors.
@@ -22,20 +16,23 @@ export interface DiscordFile {
 export class DiscordRest implements OnModuleDestroy {
   private readonly logger = new Logger(DiscordRest.name);
   readonly rest: REST;
+  /** False without DISCORD_TOKEN: features that post only where it is set check this first. */
+  readonly configured: boolean;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.configured = Boolean(config.discord.token);
     this.rest = new REST({ version: '10', api: config.discord.apiUrl, retries: 3, timeout: 15_000 }).setToken(config.discord.token ?? '');
     this.rest.on('rateLimited', (info) =>
       this.logger.warn({ route: info.route, retryAfterMs: info.retryAfter, global: info.global }, 'Discord rate limit hit; waiting'),
     );
   }
 
-  createMessage(channelId: string, body: RESTPostAPIChannelMessageJSONBody, files?: DiscordFile[]): Promise<APIMessage> {
-    return this.rest.post(Routes.channelMessages(channelId), { body, files: toRawFiles(files) }) as Promise<APIMessage>;
+  createMessage(channelId: string, body: RESTPostAPIChannelMessageJSONBody): Promise<APIMessage> {
+    return this.rest.post(Routes.channelMessages(channelId), { body }) as Promise<APIMessage>;
   }
 
-  editMessage(channelId: string, messageId: string, body: RESTPatchAPIChannelMessageJSONBody, files?: DiscordFile[]): Promise<APIMessage> {
-    return this.rest.patch(Routes.channelMessage(channelId, messageId), { body, files: toRawFiles(files) }) as Promise<APIMessage>;
+  editMessage(channelId: string, messageId: string, body: RESTPatchAPIChannelMessageJSONBody): Promise<APIMessage> {
+    return this.rest.patch(Routes.channelMessage(channelId, messageId), { body }) as Promise<APIMessage>;
   }
 
   async deleteMessage(channelId: string, messageId: string): Promise<void> {
@@ -46,10 +43,6 @@ export class DiscordRest implements OnModuleDestroy {
     this.rest.clearHashSweeper();
     this.rest.clearHandlerSweeper();
   }
-}
-
-function toRawFiles(files?: DiscordFile[]): RawFile[] | undefined {
-  return files?.map((file) => ({ name: file.name, data: file.data, contentType: file.contentType }));
 }
 
 /** Discord JSON error codes that no retry will fix. */

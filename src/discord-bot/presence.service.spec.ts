@@ -2,7 +2,8 @@ import { presenceFor } from './presence.service';
 
 describe('presenceFor', () => {
   it('is online when every readiness check passes', () => {
-    expect(presenceFor({ status: 'up', failed: [] })).toEqual({ status: 'online', text: 'Rendering messages' });
+    expect(presenceFor({ status: 'up', failed: [] })).toEqual({ status: 'online', text: 'All systems up' });
+    expect(presenceFor({ status: 'up', failed: [] }, 'Rendering messages')).toEqual({ status: 'online', text: 'Rendering messages' });
   });
 
   it('is idle and names the optional checks that fail when degraded', () => {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { backoffDelay } from '../common/backoff';
 import { leaseOwnerId } from '../common/lease-owner';
-import { telemetry } from '../common/telemetry';
+import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { RenderService } from '../render/render.service';
 import { ObjectStorage } from '../storage/object-storage';

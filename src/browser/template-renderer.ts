@@ -1,25 +1,14 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CDPSession, Page } from 'playwright-core';
-import { BrowserCrashedError, BrowserPool, RenderTimeoutError } from '../browser/browser-pool';
-import { ServiceBusyError } from '../common/errors';
-import { telemetry } from '../common/telemetry';
-import type { RenderedSize } from './discord-message.view';
+import { BrowserCrashedError, BrowserPool, RenderTimeoutError } from './browser-pool';
+import { telemetry } from '../telemetry/telemetry';
+import type { RenderedSize } from './template-page';
 
 /** Built templates live in static/<name>/ (see scripts/build-templates.mjs); same path from src/ and dist/. */
 export const STATIC_DIR = resolve(__dirname, '..', '..', 'static');
-
-export const DISCORD_MESSAGE_TEMPLATE = 'discord-message';
-
-/** A render cut off by the pool's timeout: answered 503 + Retry-After (the page was replaced). */
-export class RenderTimedOutError extends ServiceBusyError {
-  constructor(message: string) {
-    super(`${message}; the page was replaced, retry shortly`, 1);
-    this.name = 'RenderTimedOutError';
-  }
-}
 
 export interface RenderedImage {
   png: Buffer;
@@ -77,30 +66,27 @@ interface HeraldPage {
 
 /**
  * Renders a built template in a warm pool page: the page already holds the template, so a render is one DOM patch
- * (`window.herald.render(input)`, which answers the box size) and one clipped CDP screenshot. Any template built
- * into static/<name>/ can be rendered by name; adding one needs no code here.
+ * (`window.herald.render(input)`, which answers the box size) and one clipped CDP screenshot. A feature registers
+ * each template it draws (built into static/<name>/) with `registerTemplate` while modules initialise, so the pool
+ * warms its pages with it from the start.
  */
 @Injectable()
-export class TemplateRenderer implements OnModuleInit {
+export class TemplateRenderer {
   private readonly logger = new Logger(TemplateRenderer.name);
   private readonly versions = new Map<string, string>();
   private readonly handles = new WeakMap<Page, Promise<PageHandle>>();
 
   constructor(private readonly pool: BrowserPool) {}
 
-  onModuleInit(): void {
-    // Our own template is warmed at start; other modules register theirs through version() while they are built,
-    // before the pool warms its pages, and any other built template registers on first use.
-    this.register(DISCORD_MESSAGE_TEMPLATE);
-  }
-
   /** The built template's content hash: part of every cache key, so a template change never serves stale images. */
   version(template: string): string {
-    return this.register(template);
+    const version = this.versions.get(template);
+    if (!version) throw new Error(`Template "${template}" is not registered (call registerTemplate while modules initialise)`);
+    return version;
   }
 
   /** Registers static/<template>/ with the pool (once) and answers its version. */
-  private register(template: string): string {
+  registerTemplate(template: string): string {
     const known = this.versions.get(template);
     if (known) return known;
     if (!/^[a-z0-9-]+$/.test(template)) throw new Error(`Invalid template name "${template}"`);
@@ -126,7 +112,7 @@ export class TemplateRenderer implements OnModuleInit {
     } catch (error) {
       if (!(error instanceof BrowserCrashedError)) {
         renders.inc({ template, outcome: error instanceof RenderTimeoutError ? 'timeout' : 'failed' });
-        throw error instanceof RenderTimeoutError ? new RenderTimedOutError(error.message) : error;
+        throw error;
       }
       this.logger.warn({ template, reason: error.message }, 'Browser crashed during a render; retrying once');
       try {
@@ -135,7 +121,7 @@ export class TemplateRenderer implements OnModuleInit {
         return image;
       } catch (retryError) {
         renders.inc({ template, outcome: 'failed' });
-        throw retryError instanceof RenderTimeoutError ? new RenderTimedOutError(retryError.message) : retryError;
+        throw retryError;
       }
     }
   }

@@ -1,7 +1,10 @@
 import { GatewayIntentBits, Partials, type ClientOptions } from 'discord.js';
 import type { DiscordSharding } from './discord-shards';
 
-/** What the bot asks the gateway for: guilds, their messages, and the (privileged) content of those messages. */
+/** A bot that only shows presence (Drone, Notify): guilds, and nothing it would have to read. */
+export const PRESENCE_INTENTS = [GatewayIntentBits.Guilds];
+
+/** A bot that keeps messages as images: guilds, their messages, and the (privileged) content of those messages. */
 export const BOT_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent];
 
 /**

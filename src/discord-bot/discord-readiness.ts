@@ -9,8 +9,8 @@ import { MessageImageStore } from './message-image.store';
 const FAILING_AFTER = 3;
 
 /**
- * The Discord bot's contributions to /health/ready. Both are optional: a gateway reconnecting or a backend that
- * is down degrade the service (presence idle) without making the HTTP API unready.
+ * The gateway's contribution to /health/ready. Optional: a gateway reconnecting degrades the service (presence idle)
+ * without making the HTTP API unready.
  */
 @Injectable()
 export class DiscordReadiness implements OnModuleInit {
@@ -18,8 +18,6 @@ export class DiscordReadiness implements OnModuleInit {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly readiness: ReadinessService,
     private readonly gateway: DiscordGateway,
-    private readonly store: MessageImageStore,
-    private readonly callbacks: BackendCallbackWorker,
   ) {}
 
   onModuleInit(): void {
@@ -37,6 +35,19 @@ export class DiscordReadiness implements OnModuleInit {
         }
       },
     });
+  }
+}
+
+/** With message images and BACKEND_URL: a backend that keeps refusing callbacks degrades the service (optional). */
+@Injectable()
+export class MessageImagesReadiness implements OnModuleInit {
+  constructor(
+    private readonly readiness: ReadinessService,
+    private readonly store: MessageImageStore,
+    private readonly callbacks: BackendCallbackWorker,
+  ) {}
+
+  onModuleInit(): void {
     if (!this.callbacks.enabled) return;
     this.readiness.register({
       name: 'backend',

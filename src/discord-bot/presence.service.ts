@@ -13,10 +13,10 @@ export interface BotPresence {
 const MAX_TEXT = 128;
 
 /** online when every check passes, idle when an optional one fails, dnd when a required one does. */
-export function presenceFor(report: Pick<ReadinessReport, 'status' | 'failed'>): BotPresence {
+export function presenceFor(report: Pick<ReadinessReport, 'status' | 'failed'>, upText = 'All systems up'): BotPresence {
   const failed = report.failed.join(', ');
   const shorten = (text: string): string => (text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT - 1)}…` : text);
-  if (report.status === 'up') return { status: 'online', text: 'Rendering messages' };
+  if (report.status === 'up') return { status: 'online', text: upText };
   if (report.status === 'degraded') return { status: 'idle', text: shorten(`Degraded: ${failed}`) };
   return { status: 'dnd', text: shorten(`Down: ${failed}`) };
 }
@@ -56,7 +56,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     if (!this.gateway.isConnected()) return;
     try {
       const report = await this.readiness.check();
-      const presence = presenceFor(report);
+      const presence = presenceFor(report, this.config.discord.renderMessages ? 'Rendering messages' : 'All systems up');
       const key = `${presence.status}|${presence.text}`;
       for (const shard of this.gateway.shards()) {
         // Discord limits gateway sends; only a change is worth one. The checks take a while: the connection may

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { telemetry } from '../common/telemetry';
-import type { InlineImage } from './discord-message.view';
+import { telemetry } from '../telemetry/telemetry';
+import type { InlineImage } from '../render/discord-message.view';
 import { LruCache } from './lru-cache';
 
 const fetches = telemetry.counter('herald_render_image_fetches_total', 'Pictures fetched for renders, by outcome', ['outcome']);

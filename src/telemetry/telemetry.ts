@@ -20,4 +20,19 @@ export const telemetry = {
   gauge<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Gauge<L> {
     return existing<Gauge<L>>(name) ?? new Gauge<L>({ name, help, labelNames, registers: [registry] });
   },
+  /** A gauge whose values are read when /metrics is scraped (`collect` sets them), not kept up to date as work runs. */
+  collected<L extends string>(name: string, help: string, labelNames: readonly L[], collect: (gauge: Gauge<L>) => Promise<void>): Gauge<L> {
+    return (
+      existing<Gauge<L>>(name) ??
+      new Gauge<L>({
+        name,
+        help,
+        labelNames,
+        registers: [registry],
+        async collect() {
+          await collect(this);
+        },
+      })
+    );
+  },
 };

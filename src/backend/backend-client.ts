@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import type { BackendCallback } from './message-image.schema';
+import type { BackendCallback } from '../discord-bot/message-image.schema';
 
 const CALLBACK_TIMEOUT_MS = 10_000;
 

@@ -1,0 +1,62 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { MongooseModule } from '@nestjs/mongoose';
+import { NecordModule } from 'necord';
+import { BackendModule } from '../backend/backend.module';
+import { enabledFeatures, type AppConfig } from '../config/config';
+import { HealthModule } from '../health/health.module';
+import { RenderModule } from '../render/render.module';
+import { StorageModule } from '../storage/storage.module';
+import { BackendCallbackWorker } from './backend-callback.worker';
+import { BOT_INTENTS, BOT_PARTIALS, PRESENCE_INTENTS, clientSharding } from './discord-client-options';
+import { DiscordGateway } from './discord-gateway';
+import { DiscordMessagesUpdate } from './discord-messages.update';
+import { DiscordPresenceUpdate } from './discord-presence.update';
+import { DiscordReadiness, MessageImagesReadiness } from './discord-readiness';
+import { MessageImage, MessageImageSchema } from './message-image.schema';
+import { MessageImageService } from './message-image.service';
+import { MessageImageStore } from './message-image.store';
+import { MessageImageWorker } from './message-image.worker';
+import { PresenceService } from './presence.service';
+
+/**
+ * The Discord bot: one gateway session per shard this process holds (DISCORD_SHARDS), showing Herald's health as its presence. With DISCORD_RENDER_MESSAGES (or a
+ * channel allowlist) it also keeps every message of the watched channels as an image in S3 and tells the backend;
+ * only then does it ask for the Message Content intent, S3 and the browser.
+ */
+@Module({})
+export class DiscordBotModule {
+  static register(config: AppConfig): DynamicModule {
+    const messageImages = enabledFeatures(config).messageImages;
+    const gateway = NecordModule.forRoot({
+      token: config.discord.token ?? '',
+      intents: messageImages ? BOT_INTENTS : PRESENCE_INTENTS,
+      partials: BOT_PARTIALS,
+      rest: { api: config.discord.apiUrl, cdn: config.discord.cdnUrl },
+      ...clientSharding(config.discord.sharding),
+      // Herald has no slash commands; registering none would still PUT an empty list on every start.
+      skipRegistration: true,
+    });
+    const presence = [DiscordGateway, PresenceService, DiscordPresenceUpdate, DiscordReadiness];
+    if (!messageImages) return { module: DiscordBotModule, imports: [gateway, HealthModule], providers: presence };
+    return {
+      module: DiscordBotModule,
+      imports: [
+        gateway,
+        HealthModule,
+        RenderModule,
+        StorageModule,
+        BackendModule,
+        MongooseModule.forFeature([{ name: MessageImage.name, schema: MessageImageSchema }]),
+      ],
+      providers: [
+        ...presence,
+        MessageImageStore,
+        MessageImageWorker,
+        MessageImageService,
+        BackendCallbackWorker,
+        MessageImagesReadiness,
+        DiscordMessagesUpdate,
+      ],
+    };
+  }
+}
