@@ -3,6 +3,7 @@ import { METRICS_IMAGE_EXAMPLE } from '../../src/metrics/metrics-image.dto';
 import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
 import { baseTestEnv, eventually } from '../support/app';
 import { startHeraldProcess } from '../support/herald-process';
+import { chromiumChildrenOf } from '../support/process';
 import { freePort } from '../support/servers';
 
 jest.setTimeout(180_000);
@@ -39,6 +40,17 @@ describe('starting Herald as an operator would', () => {
     expect(fatal.level).toBe('fatal');
     expect(String(fatal.msg)).toContain(`MongoDB at 127.0.0.1:${deadPort} is unreachable`);
     expect(String(fatal.msg)).toContain('MONGODB_STARTUP_TIMEOUT_MS=15000');
+  });
+
+  it('launches no Chromium in a process that only polls VK', async () => {
+    const port = await freePort();
+    const herald = startHeraldProcess({ ...baseTestEnv(), HERALD_ROLES: 'vk', PORT: String(port), HOST: '127.0.0.1' });
+    try {
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 90_000, 250);
+      expect(chromiumChildrenOf(herald.child.pid!)).toEqual([]);
+    } finally {
+      expect((await herald.stop()).code).toBe(0);
+    }
   });
 
   describe('with Discord unreachable', () => {

@@ -1,50 +1,32 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+import { startHeraldProcess as spawnHerald, type HeraldProcess as SpawnedHerald, type Exited } from './process';
 
-export const MAIN = path.resolve(__dirname, '../../dist/main.js');
-
-export interface Exited {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node dist/main.js` as an operator starts it: only the given environment, output kept for the test to read. */
-export interface HeraldProcess {
-  child: ChildProcess;
-  exited: Promise<Exited>;
-  /** Everything printed so far. */
+/** `node dist/main.js` (see ./process) with what start-up and sharding tests read from it. */
+export interface HeraldProcess extends Omit<SpawnedHerald, 'output'> {
+  /** Everything printed so far, stdout then stderr. */
   output(): string;
-  /** The JSON lines printed so far (a line that is not JSON fails the test that reads it). */
+  /** The lines printed so far, parsed: a line that is not JSON fails the test that reads it. */
   lines(): Array<Record<string, unknown>>;
   stop(signal?: NodeJS.Signals): Promise<Exited>;
 }
 
 export function startHeraldProcess(env: Record<string, string>): HeraldProcess {
-  if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: `npm test` builds it first (or run `npm run build`)');
-  const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise<Exited>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const spawned = spawnHerald(env);
+  const output = (): string => {
+    const { stdout, stderr } = spawned.output();
+    return stdout + stderr;
+  };
   return {
-    child,
-    exited,
-    output: () => stdout + stderr,
+    child: spawned.child,
+    exited: spawned.exited,
+    output,
     lines: () =>
-      (stdout + stderr)
+      output()
         .split('\n')
         .filter((line) => line.trim() !== '')
         .map((line) => JSON.parse(line) as Record<string, unknown>),
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
+      if (spawned.child.exitCode === null && spawned.child.signalCode === null) spawned.child.kill(signal);
+      return spawned.exited;
     },
   };
 }
