@@ -9,8 +9,8 @@
 // alternate call by call over as many renders as shots, so a shared host's changing speed hits both alike.
 // Prints a table and writes bench/results/render.json with the ratios the render issue sets as targets.
 //
-// Add a workload (e.g. the metrics chart) to WORKLOADS below: a template name and the inputs its
-// window.herald.render takes. Options: --quick (fewer samples), --out <path>.
+// Add a workload (e.g. the metrics chart) to WORKLOADS below: a template name, the inputs its
+// window.herald.render takes, and optionally a scale (device pixel ratio). Options: --quick (fewer samples), --out <path>.
 import { build } from 'esbuild';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -134,19 +134,19 @@ function cpuPerJob(totals, jobs) {
   return { ...perJob, total: Object.values(perJob).reduce((sum, ms) => sum + ms, 0) };
 }
 
-async function screenshot(session, size) {
-  const { data } = await session.send('Page.captureScreenshot', screenshotParams(size));
+async function screenshot(session, size, scale = 1) {
+  const { data } = await session.send('Page.captureScreenshot', screenshotParams(size, scale));
   return data.length;
 }
 
 /** The naive path every baseline shares: open the template in a fresh page, render one input, screenshot it. */
-async function renderInFreshPage(context, templateUrl, input) {
+async function renderInFreshPage(context, templateUrl, input, scale = 1) {
   const page = await context.newPage();
   await page.goto(templateUrl, { waitUntil: 'load' });
   await page.waitForFunction(() => typeof window.herald?.render === 'function');
   const size = await page.evaluate((view) => window.herald.render(view), input);
   const session = await context.newCDPSession(page);
-  await screenshot(session, size);
+  await screenshot(session, size, scale);
 }
 
 async function benchNewBrowser(workload) {
@@ -154,7 +154,7 @@ async function benchNewBrowser(workload) {
     const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
     try {
       const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
-      await renderInFreshPage(context, workload.url, workload.inputs[index % workload.inputs.length]);
+      await renderInFreshPage(context, workload.url, workload.inputs[index % workload.inputs.length], workload.scale);
     } finally {
       await browser.close();
     }
@@ -168,7 +168,7 @@ async function benchNewContext(workload) {
     const job = async (index) => {
       const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
       try {
-        await renderInFreshPage(context, workload.url, workload.inputs[index % workload.inputs.length]);
+        await renderInFreshPage(context, workload.url, workload.inputs[index % workload.inputs.length], workload.scale);
       } finally {
         await context.close();
       }
@@ -193,7 +193,7 @@ async function benchHeraldAndFloor(workload) {
   const herald = await harness.startHeraldRenderer(PAGES);
   const floorBrowser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
   try {
-    const render = (index) => herald.render(workload.template, workload.inputs[index % workload.inputs.length]);
+    const render = (index) => herald.render(workload.template, workload.inputs[index % workload.inputs.length], workload.scale);
     // Warm every page (JIT, fonts, the pictures a page keeps decoded) before measuring, as a running service is:
     // each page should have seen every input, as the floor's pages have laid theirs out before being timed.
     await measure(`${workload.name}: herald warm-up`, SAMPLES.warmUpPasses * PAGES * workload.inputs.length, PAGES, render);
@@ -231,14 +231,14 @@ async function benchHeraldAndFloor(workload) {
       const idle = await Promise.all(
         pages.map(async ({ page, session }, index) => ({ session, size: await page.evaluate((view) => window.herald.render(view), workload.inputs[(input + index) % inputs]) })),
       );
-      await Promise.all(idle.map(({ session, size }) => screenshot(session, size)));
+      await Promise.all(idle.map(({ session, size }) => screenshot(session, size, workload.scale)));
       return idle;
     };
     const floorCall = (idle, shots) =>
       measure(`${workload.name}: raw floor ${idle.length}`, shots, idle.length, async () => {
         const taken = idle.pop();
         try {
-          await screenshot(taken.session, taken.size);
+          await screenshot(taken.session, taken.size, workload.scale);
         } finally {
           idle.push(taken);
         }
@@ -281,9 +281,14 @@ function printTable(title, header, lines) {
 async function main() {
   const templateUrl = (template) => pathToFileURL(join(harness.STATIC_DIR, template, 'index.html')).href;
 
-  // Each workload: a built template and the inputs its window.herald.render takes.
+  // Each workload: a built template, the inputs its window.herald.render takes, and the device pixel ratio (scale).
+  const messageViews = await harness.discordMessageViews();
   const WORKLOADS = [
-    { name: 'discord-message', template: 'discord-message', inputs: await harness.discordMessageViews() },
+    { name: 'discord-message', template: 'discord-message', inputs: messageViews },
+    // The same messages at scale 2 (high-DPI): four times the pixels to paint, encode and ship.
+    { name: 'discord-message@2x', template: 'discord-message', scale: 2, inputs: messageViews },
+    // POST /render/discord-conversation: ten messages of four authors in one picture.
+    { name: 'discord-conversation-10', template: 'discord-message', inputs: await harness.discordConversationViews() },
     // Line, area, bar and stat charts as MetricsService normalises them (test/metrics/bench-inputs.ts).
     { name: 'metrics-chart', template: 'metrics-chart', inputs: harness.metricsChartInputs() },
   ];

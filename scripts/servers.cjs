@@ -18,7 +18,8 @@ const FERRETDB_VERSION = 'v1.24.2';
 // MinIO publishes no semver tags on the Go module proxy; this pseudo-version is the newest build checked here.
 const MINIO_MODULE = 'github.com/minio/minio';
 const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
-const APT_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-color-emoji', 'rabbitmq-server'];
+// fonts-noto-cjk: without it Chinese, Japanese and Korean text renders as boxes (the Dockerfile installs it too).
+const APT_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-cjk', 'fonts-noto-color-emoji', 'rabbitmq-server'];
 
 function log(message) {
   if (process.env.HERALD_SERVERS_QUIET !== '1') process.stderr.write(`[servers] ${message}\n`);

@@ -28,13 +28,14 @@ export const VIEWPORT = { width: 1280, height: 1024 };
  * CDP's own screenshot of just the box a render reports: no full-page capture, no Playwright stability waits. The
  * render benchmark's raw floor takes its screenshots with the same parameters.
  */
-export function screenshotParams(size: RenderedSize) {
+export function screenshotParams(size: RenderedSize, scale = 1) {
   const width = Math.max(1, Math.ceil(size.width));
   const height = Math.max(1, Math.ceil(size.height));
   return {
     format: 'png' as const,
-    clip: { x: 0, y: 0, width, height, scale: 1 },
-    captureBeyondViewport: width > VIEWPORT.width || height > VIEWPORT.height,
+    // The clip's scale redraws the page at that device pixel ratio: text and vector stay sharp at 2x.
+    clip: { x: 0, y: 0, width, height, scale },
+    captureBeyondViewport: width * scale > VIEWPORT.width || height * scale > VIEWPORT.height,
     optimizeForSpeed: false,
   };
 }
@@ -102,11 +103,11 @@ export class TemplateRenderer {
     return manifest.version;
   }
 
-  /** One render; a crashed page or browser is replaced by the pool and the render tried once more. */
-  async render(template: string, input: unknown): Promise<RenderedImage> {
+  /** One render at `scale` device pixels per CSS pixel; a crashed page or browser is replaced and the render tried once more. */
+  async render(template: string, input: unknown, scale = 1): Promise<RenderedImage> {
     this.version(template);
     try {
-      const image = await this.renderOnce(template, input);
+      const image = await this.renderOnce(template, input, scale);
       renders.inc({ template, outcome: 'rendered' });
       return image;
     } catch (error) {
@@ -116,7 +117,7 @@ export class TemplateRenderer {
       }
       this.logger.warn({ template, reason: error.message }, 'Browser crashed during a render; retrying once');
       try {
-        const image = await this.renderOnce(template, input);
+        const image = await this.renderOnce(template, input, scale);
         renders.inc({ template, outcome: 'retried' });
         return image;
       } catch (retryError) {
@@ -126,7 +127,7 @@ export class TemplateRenderer {
     }
   }
 
-  private async renderOnce(template: string, input: unknown): Promise<RenderedImage> {
+  private async renderOnce(template: string, input: unknown, scale: number): Promise<RenderedImage> {
     const leaseStarted = process.hrtime.bigint();
     return this.pool.lease(template, async (page) => {
       renderStepSeconds.observe({ template, step: 'lease' }, seconds(leaseStarted));
@@ -136,9 +137,9 @@ export class TemplateRenderer {
       renderStepSeconds.observe({ template, step: 'patch' }, seconds(patchStarted));
 
       const shotStarted = process.hrtime.bigint();
-      const png = await this.screenshot(page, size);
+      const png = await this.screenshot(page, size, scale);
       renderStepSeconds.observe({ template, step: 'screenshot' }, seconds(shotStarted));
-      return { png, width: size.width, height: size.height };
+      return { png, width: Math.ceil(size.width * scale), height: Math.ceil(size.height * scale) };
     });
   }
 
@@ -162,9 +163,9 @@ export class TemplateRenderer {
     return size;
   }
 
-  private async screenshot(page: Page, size: RenderedSize): Promise<Buffer> {
+  private async screenshot(page: Page, size: RenderedSize, scale: number): Promise<Buffer> {
     const { session } = await this.handle(page);
-    const { data } = (await session.send('Page.captureScreenshot', screenshotParams(size))) as { data: string };
+    const { data } = (await session.send('Page.captureScreenshot', screenshotParams(size, scale))) as { data: string };
     return Buffer.from(data, 'base64');
   }
 

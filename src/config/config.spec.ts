@@ -46,6 +46,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...minimal, DISCORD_SHARDS: 'ordinal', HOSTNAME: 'laptop' })[0]).toMatch(/^DISCORD_SHARDS: "ordinal" needs POD_ORDINAL/);
   });
 
+  it("keeps the bot's image times absolute unless calendar is asked for, and names a wrong value", () => {
+    expect(loadConfig(minimal).discord.renderTimestamps).toBe('absolute');
+    expect(loadConfig({ ...minimal, DISCORD_RENDER_TIMESTAMPS: 'calendar' }).discord.renderTimestamps).toBe('calendar');
+    expect(problemsOf({ ...minimal, DISCORD_RENDER_TIMESTAMPS: 'relative' })[0]).toMatch(/^DISCORD_RENDER_TIMESTAMPS: must be absolute or calendar/);
+  });
+
   it('requires SYSTEM_TOKEN', () => {
     expect(problemsOf({})[0]).toMatch(/^SYSTEM_TOKEN: is required/);
   });

@@ -161,6 +161,8 @@ const envSchema = z.object({
   DISCORD_CHANNEL_ALLOWLIST: list([]),
   DISCORD_RENDER_MESSAGES: bool(false),
   DISCORD_RENDER_BOT_MESSAGES: bool(false),
+  // The bot's images are kept and shown later: "Today at …" would stop being true, so the date is the default.
+  DISCORD_RENDER_TIMESTAMPS: z.enum(['absolute', 'calendar'], { error: 'must be absolute or calendar' }).default('absolute'),
   DISCORD_PRESENCE_INTERVAL_MS: int(10000, 1000, 600000),
   DISCORD_SHARD_COUNT: z
     .string()
@@ -256,6 +258,7 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       /** Keep every message of the watched channels as an image: asked for, or implied by a channel allowlist. */
       renderMessages: env.DISCORD_RENDER_MESSAGES || env.DISCORD_CHANNEL_ALLOWLIST.length > 0,
       renderBotMessages: env.DISCORD_RENDER_BOT_MESSAGES,
+      renderTimestamps: env.DISCORD_RENDER_TIMESTAMPS,
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
       sharding: {
         count: env.DISCORD_SHARD_COUNT,

@@ -80,7 +80,7 @@ export class MessageImageWorker implements OnApplicationBootstrap, OnModuleDestr
   private async renderImage(claimed: MessageImageRecord): Promise<boolean> {
     const started = Date.now();
     try {
-      const png = await this.render.renderDiscordMessage(claimed.input);
+      const png = await this.render.renderDiscordMessage(claimed.input, { timestampStyle: this.config.discord.renderTimestamps });
       const { urn } = await this.storage.put(claimed.key, png, 'image/png');
       const outcome = await this.store.completeRender(claimed, urn, this.callbacks.enabled);
       this.logger.log(

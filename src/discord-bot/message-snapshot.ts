@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { StickerFormatType, type APIEmbed, type GuildMember, type Message, type User } from 'discord.js';
+import { StickerFormatType, UserFlags, type APIEmbed, type GuildMember, type Message, type User } from 'discord.js';
 import type {
   DiscordMessageInput,
   EmbedInput,
@@ -73,7 +73,7 @@ export function renderInputOf({ message, member, referenced, emojiUrl }: Observe
     content: message.content,
     timestamp: message.createdAt.toISOString(),
     editedTimestamp: message.editedAt?.toISOString() ?? null,
-    reply: replyOf(referenced),
+    reply: replyOf(referenced, message.mentions.repliedUser !== null),
     mentions: {
       users: message.mentions.users.map((user) => ({
         id: user.id,
@@ -94,6 +94,8 @@ export function renderInputOf({ message, member, referenced, emojiUrl }: Observe
       width: attachment.width,
       height: attachment.height,
       spoiler: attachment.spoiler,
+      // Discord's media proxy answers a video's first frame for ?format=jpeg.
+      previewUrl: attachment.contentType?.startsWith('video/') ? `${attachment.proxyURL}${attachment.proxyURL.includes('?') ? '&' : '?'}format=jpeg` : undefined,
     })),
     embeds: message.embeds.map((embed) => embedOf(embed.toJSON())),
     stickers: message.stickers.map((sticker) => ({
@@ -105,27 +107,34 @@ export function renderInputOf({ message, member, referenced, emojiUrl }: Observe
 }
 
 function authorOf(user: User, member: GuildMember | null): MessageAuthorInput {
+  const hasPicture = Boolean(member?.avatar || user.avatar);
   return {
     name: member?.displayName ?? user.displayName,
-    avatarUrl: (member ?? user).displayAvatarURL({ extension: 'png', size: AVATAR_SIZE }),
+    // No picture of their own: the renderer draws Discord's default avatar for the id from its local assets.
+    avatarUrl: hasPicture ? (member ?? user).displayAvatarURL({ extension: 'png', size: AVATAR_SIZE }) : null,
+    id: user.id,
+    discriminator: user.discriminator,
     color: member?.displayColor || null,
     bot: user.bot,
+    verified: user.bot && (user.flags?.has(UserFlags.VerifiedBot) ?? false),
   };
 }
 
-function replyOf(referenced: ReferencedMessage | null | undefined): ReplyInput | null {
+function replyOf(referenced: ReferencedMessage | null | undefined, repliedUserPinged: boolean): ReplyInput | null {
   if (referenced === undefined) return null;
   if (referenced === null) return { author: null, content: null };
   return {
     author: authorOf(referenced.message.author, referenced.member),
     content: referenced.message.content,
     hasAttachments: referenced.message.attachments.size > 0,
+    mentionsAuthor: repliedUserPinged,
   };
 }
 
 function embedOf(embed: APIEmbed): EmbedInput {
-  const { title, description, url, timestamp, color, footer, image, thumbnail, author, provider, fields } = embed;
-  return { title, description, url, timestamp, color, footer, image, thumbnail, author, provider, fields };
+  const { type, title, description, url, timestamp, color, footer, image, thumbnail, video, author, provider, fields } = embed;
+  // `rich` is how every card is drawn anyway; other types (image, gifv, video) change the drawing.
+  return { type: type === 'rich' ? undefined : type, title, description, url, timestamp, color, footer, image, thumbnail, video, author, provider, fields };
 }
 
 function customEmojiIn(content: string): { id: string; animated: boolean }[] {

@@ -53,6 +53,8 @@ export interface ChartInput {
   width: number;
   height: number;
   theme: ChartTheme;
+  /** Device pixel ratio of the PNG (1–3, quarter steps); absent for 1, so keys of charts drawn before stay the same. */
+  scale?: number;
 }
 
 export type { RenderedSize } from '../browser/template-page';

@@ -20,7 +20,13 @@ export function normaliseChart(chart: ChartDto, limits: Pick<ChartLimits, 'maxWi
     width: chart.width ?? Math.min(defaults.width, limits.maxWidth),
     height: chart.height ?? Math.min(defaults.height, limits.maxHeight),
     theme: chart.theme ?? 'dark',
+    ...scaleOf(chart.scale),
   };
+}
+
+function scaleOf(scale: number | undefined): { scale?: number } {
+  const rounded = Math.min(3, Math.max(1, Math.round((scale ?? 1) * 4) / 4));
+  return rounded === 1 ? {} : { scale: rounded };
 }
 
 function normaliseSeries(series: ChartSeriesDto): ChartSeries {

@@ -20,6 +20,6 @@ export class MetricsChartRenderer implements OnModuleInit {
   }
 
   async render(chart: ChartInput): Promise<Buffer> {
-    return (await this.templates.render(METRICS_TEMPLATE, chart)).png;
+    return (await this.templates.render(METRICS_TEMPLATE, chart, chart.scale ?? 1)).png;
   }
 }

@@ -9,6 +9,7 @@ import {
   IsOptional,
   IsString,
   Matches,
+  Max,
   MaxLength,
   Min,
   MinLength,
@@ -184,6 +185,19 @@ export class ChartDto {
   @IsOptional()
   @IsIn(CHART_THEMES)
   theme?: ChartTheme;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: 3,
+    default: 1,
+    example: 1.5,
+    description: 'Device pixel ratio: the PNG is width × scale pixels wide, sharp on high-DPI screens (quarter steps; the render service drew at 1.5)',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'scale must be a number from 1 to 3' })
+  @Min(1, { message: 'scale must be a number from 1 to 3' })
+  @Max(3, { message: 'scale must be a number from 1 to 3' })
+  scale?: number;
 }
 
 const EXAMPLE_START = 1736942400;
@@ -236,10 +250,10 @@ export class ChartImageDto {
   @ApiProperty({ example: 'metrics/3f5c….png', description: 'Content-addressed: the same chart always gets the same key' })
   key!: string;
 
-  @ApiProperty({ example: 800 })
+  @ApiProperty({ example: 800, description: 'PNG pixels: the chart width × scale' })
   width!: number;
 
-  @ApiProperty({ example: 400 })
+  @ApiProperty({ example: 400, description: 'PNG pixels: the chart height × scale' })
   height!: number;
 
   @ApiProperty({ example: 48213 })

@@ -68,7 +68,8 @@ export class MetricsService {
   }
 
   private async describe(stored: StoredChart, chart: ChartInput): Promise<ChartImageDto> {
-    const image: ChartImageDto = { ...stored, width: chart.width, height: chart.height, contentType: PNG };
+    const scale = chart.scale ?? 1;
+    const image: ChartImageDto = { ...stored, width: Math.ceil(chart.width * scale), height: Math.ceil(chart.height * scale), contentType: PNG };
     const ttl = this.config.metrics.presignTtlSeconds;
     if (ttl > 0) image.url = await this.storage.presign(stored.key, ttl);
     return image;

@@ -1,7 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
+import { OmitType } from '@nestjs/swagger';
 import {
+  ArrayMaxSize,
+  ArrayMinSize,
+  IsArray,
   IsBoolean,
+  IsIn,
+  IsNumber,
   IsInt,
   IsISO8601,
   IsNotEmpty,
@@ -17,7 +23,15 @@ import {
   type ValidationOptions,
 } from 'class-validator';
 import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
+import {
+  RENDER_SCALE,
+  RENDER_THEMES,
+  TIMESTAMP_STYLES,
+  type RenderTheme,
+  type TimestampStyle,
+} from './discord-message.input';
 import type {
+  DiscordConversationInput,
   AttachmentInput,
   CustomEmojiInput,
   DiscordMessageInput,
@@ -31,7 +45,7 @@ import type {
   ReplyInput,
   StickerInput,
 } from './discord-message.input';
-import { DISCORD_LIMITS, WIDTH, isValidLocale, isValidTimeZone, normaliseColor } from './discord-message.normaliser';
+import { CONVERSATION_LIMITS, DISCORD_LIMITS, WIDTH, isValidLocale, isValidTimeZone, normaliseColor } from './discord-message.normaliser';
 
 const SNOWFLAKE = /^\d{17,20}$/;
 const SNOWFLAKE_MESSAGE = 'must be a Discord id (17–20 digits)';
@@ -94,10 +108,25 @@ export class MessageAuthorDto implements MessageAuthorInput {
   @IsColor()
   color?: string | number;
 
-  @ApiPropertyOptional({ description: 'Shows the BOT tag', example: true })
+  @ApiPropertyOptional({ description: 'Shows the APP tag (bots and apps)', example: true })
   @IsOptional()
   @IsBoolean()
   bot?: boolean;
+
+  @ApiPropertyOptional({ description: 'A verified bot: the APP tag gets the check mark (only with bot)', example: false })
+  @IsOptional()
+  @IsBoolean()
+  verified?: boolean;
+
+  @ApiPropertyOptional({ example: '123456789012345678', description: "The user's id: picks Discord's default avatar when there is no picture" })
+  @IsOptional()
+  @Matches(SNOWFLAKE, { message: `id ${SNOWFLAKE_MESSAGE}` })
+  id?: string;
+
+  @ApiPropertyOptional({ example: '0', description: 'Legacy 4-digit discriminator ("0" for new usernames): picks the default avatar as Discord does' })
+  @IsOptional()
+  @Matches(/^(0|\d{4})$/, { message: 'discriminator must be "0" or 4 digits' })
+  discriminator?: string;
 }
 
 export class ReplyDto implements ReplyInput {
@@ -114,6 +143,11 @@ export class ReplyDto implements ReplyInput {
   @IsOptional()
   @IsBoolean()
   hasAttachments?: boolean;
+
+  @ApiPropertyOptional({ description: 'The reply pings the replied-to author: "@" before the name, as the client shows it' })
+  @IsOptional()
+  @IsBoolean()
+  mentionsAuthor?: boolean;
 }
 
 export class MentionedUserDto implements MentionedUserInput {
@@ -194,7 +228,10 @@ export class AttachmentDto implements AttachmentInput {
   @Min(0)
   size?: number;
 
-  @ApiPropertyOptional({ example: 'text/plain', description: 'image/png, image/jpeg, image/gif, image/webp draw inline; anything else is a file card' })
+  @ApiPropertyOptional({
+    example: 'text/plain',
+    description: 'image/png, image/jpeg, image/gif (GIF badge), image/webp draw inline; video/* as its first frame (previewUrl) with a play button; anything else is a file card',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(255)
@@ -216,6 +253,9 @@ export class AttachmentDto implements AttachmentInput {
   @IsOptional()
   @IsBoolean()
   spoiler?: boolean;
+
+  @OptionalWebUrl({ description: "A video's first frame (Discord's media proxy: the attachment's proxy_url with ?format=jpeg)" })
+  previewUrl?: string;
 }
 
 // Embeds keep Discord's wire field names (icon_url, proxy_url), so an embed from a gateway message or from
@@ -303,7 +343,38 @@ export class EmbedFieldDto {
   inline?: boolean;
 }
 
+export class EmbedVideoDto {
+  @OptionalWebUrl()
+  url?: string;
+
+  @OptionalWebUrl()
+  proxy_url?: string;
+
+  @ApiPropertyOptional({ minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  width?: number;
+
+  @ApiPropertyOptional({ minimum: 1 })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  height?: number;
+}
+
+const EMBED_TYPES = ['rich', 'image', 'video', 'gifv', 'article', 'link', 'auto_moderation_message', 'poll_result'] as const;
+
 export class EmbedDto implements EmbedInput {
+  @ApiPropertyOptional({
+    enum: EMBED_TYPES,
+    default: 'rich',
+    description: "Discord's embed type: image and gifv (Tenor, Giphy) draw as the bare picture from thumbnail/image; video as a card with the still and a play button",
+  })
+  @IsOptional()
+  @IsIn(EMBED_TYPES)
+  type?: (typeof EMBED_TYPES)[number];
+
   @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.embedTitle, example: 'Build #42 passed' })
   @IsOptional()
   @IsString()
@@ -345,6 +416,9 @@ export class EmbedDto implements EmbedInput {
 
   @OptionalNested(() => EmbedMediaDto)
   image?: EmbedMediaDto;
+
+  @OptionalNested(() => EmbedVideoDto, { description: 'Its size is the size drawn for video and gifv embeds (the picture is the thumbnail)' })
+  video?: EmbedVideoDto;
 
   @OptionalNested(() => EmbedFooterDto)
   footer?: EmbedFooterDto;
@@ -394,8 +468,60 @@ export class StickerDto implements StickerInput {
   url?: string;
 }
 
-export class RenderDiscordMessageDto implements DiscordMessageInput {
-  @ApiProperty({ type: MessageAuthorDto })
+/** What a single message and a conversation both take: how the picture is drawn. */
+export class RenderLookDto {
+  @ApiPropertyOptional({ minimum: WIDTH.min, maximum: WIDTH.max, default: WIDTH.default, description: 'Image width in CSS pixels' })
+  @IsOptional()
+  @IsInt()
+  @Min(WIDTH.min)
+  @Max(WIDTH.max)
+  width?: number;
+
+  @ApiPropertyOptional({ example: 'en-US', default: 'en-US', description: 'Locale for dates' })
+  @IsOptional()
+  @IsLocale()
+  locale?: string;
+
+  @ApiPropertyOptional({ example: 'Europe/Berlin', default: 'UTC', description: 'Time zone for dates' })
+  @IsOptional()
+  @IsTimeZone()
+  timeZone?: string;
+
+  @ApiPropertyOptional({ enum: RENDER_THEMES, default: 'dark', description: "The client's dark or light theme" })
+  @IsOptional()
+  @IsIn(RENDER_THEMES, { message: `theme must be one of ${RENDER_THEMES.join(', ')}` })
+  theme?: RenderTheme;
+
+  @ApiPropertyOptional({
+    minimum: RENDER_SCALE.min,
+    maximum: RENDER_SCALE.max,
+    default: RENDER_SCALE.default,
+    example: 2,
+    description: 'Device pixel ratio: the PNG is width × scale pixels wide, sharp on high-DPI screens (rounded to quarter steps)',
+  })
+  @IsOptional()
+  @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'scale must be a number from 1 to 3' })
+  @Min(RENDER_SCALE.min, { message: 'scale must be a number from 1 to 3' })
+  @Max(RENDER_SCALE.max, { message: 'scale must be a number from 1 to 3' })
+  scale?: number;
+
+  @ApiPropertyOptional({
+    enum: TIMESTAMP_STYLES,
+    default: 'calendar',
+    description: 'calendar: "Today at 9:30 AM" / "Yesterday at …" relative to now, else the date (as the client); absolute: always date and time',
+  })
+  @IsOptional()
+  @IsIn(TIMESTAMP_STYLES, { message: `timestampStyle must be one of ${TIMESTAMP_STYLES.join(', ')}` })
+  timestampStyle?: TimestampStyle;
+
+  @ApiPropertyOptional({ format: 'date-time', description: 'What "Today", "Yesterday" and <t:…:R> are relative to; defaults to the render time' })
+  @IsOptional()
+  @IsISO8601()
+  now?: string;
+}
+
+export class RenderDiscordMessageDto extends RenderLookDto implements DiscordMessageInput {
+  @ApiProperty({ type: () => MessageAuthorDto })
   @ValidateNested()
   @Type(() => MessageAuthorDto)
   author!: MessageAuthorDto;
@@ -436,23 +562,6 @@ export class RenderDiscordMessageDto implements DiscordMessageInput {
 
   @OptionalNestedArray(() => StickerDto, DISCORD_LIMITS.stickers)
   stickers?: StickerDto[];
-
-  @ApiPropertyOptional({ minimum: WIDTH.min, maximum: WIDTH.max, default: WIDTH.default, description: 'Image width in pixels' })
-  @IsOptional()
-  @IsInt()
-  @Min(WIDTH.min)
-  @Max(WIDTH.max)
-  width?: number;
-
-  @ApiPropertyOptional({ example: 'en-US', default: 'en-US', description: 'Locale for dates' })
-  @IsOptional()
-  @IsLocale()
-  locale?: string;
-
-  @ApiPropertyOptional({ example: 'Europe/Berlin', default: 'UTC', description: 'Time zone for dates' })
-  @IsOptional()
-  @IsTimeZone()
-  timeZone?: string;
 }
 
 export class RenderQueryDto {
@@ -482,7 +591,7 @@ export class StoredRenderDto {
 
 /** The Swagger example: every part of a message, with pictures from Discord's CDN (drawn as placeholders offline). */
 export const DISCORD_MESSAGE_EXAMPLE: RenderDiscordMessageDto = {
-  author: { name: 'Herald', avatarUrl: 'https://cdn.discordapp.com/embed/avatars/0.png', color: '#5865f2', bot: true },
+  author: { name: 'Herald', avatarUrl: 'https://cdn.discordapp.com/embed/avatars/0.png', color: '#5865f2', bot: true, verified: true },
   content:
     '## Nightly build\n<@&223456789012345678> build **#42** of `herald` is green ✅\n' +
     '- tests: **312** passed\n- coverage: __87 %__\n' +
@@ -490,7 +599,7 @@ export const DISCORD_MESSAGE_EXAMPLE: RenderDiscordMessageDto = {
     '-# triggered by <@123456789012345678> in <#323456789012345678> · ||secret||',
   timestamp: '2024-05-01T12:34:00.000Z',
   editedTimestamp: '2024-05-01T12:40:00.000Z',
-  reply: { author: { name: 'grace', color: '#e67e22' }, content: 'Is the nightly build green?' },
+  reply: { author: { name: 'grace', color: '#e67e22' }, content: 'Is the nightly build green?', mentionsAuthor: true },
   mentions: {
     users: [{ id: '123456789012345678', name: 'grace' }],
     roles: [{ id: '223456789012345678', name: 'Maintainers', color: '#2ecc71' }],
@@ -515,4 +624,49 @@ export const DISCORD_MESSAGE_EXAMPLE: RenderDiscordMessageDto = {
     { emoji: { name: '🎉' }, count: 3, me: true },
     { emoji: { name: '👀' }, count: 1 },
   ],
+};
+
+/** One message of a conversation: what a single message takes, without the look (given once for the whole picture). */
+export class ConversationMessageDto extends OmitType(RenderDiscordMessageDto, ['width', 'locale', 'timeZone', 'theme', 'scale', 'timestampStyle', 'now', 'timestamp'] as const) {
+  @ApiProperty({ format: 'date-time', description: 'When the message was sent: groups messages and places date separators' })
+  @IsISO8601()
+  timestamp!: string;
+}
+
+export class RenderDiscordConversationDto extends RenderLookDto implements DiscordConversationInput {
+  @ApiProperty({
+    type: () => [ConversationMessageDto],
+    minItems: 1,
+    maxItems: CONVERSATION_LIMITS.messages,
+    description: `Oldest first, 1–${CONVERSATION_LIMITS.messages} messages. The same author (by author.id, else name and avatar) within 7 minutes shares one header`,
+  })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayMaxSize(CONVERSATION_LIMITS.messages)
+  @ValidateNested({ each: true })
+  @Type(() => ConversationMessageDto)
+  messages!: ConversationMessageDto[];
+
+  @ApiPropertyOptional({ minimum: 0, example: 2, description: 'Draws the red "NEW" line above the message at this index' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(CONVERSATION_LIMITS.messages - 1)
+  newMessagesFrom?: number;
+}
+
+const minutesPast = (minutes: number) => new Date(Date.UTC(2024, 4, 1, 12, 30 + minutes)).toISOString();
+
+export const DISCORD_CONVERSATION_EXAMPLE: RenderDiscordConversationDto = {
+  messages: [
+    { author: { name: 'grace', id: '123456789012345678' }, content: 'Is the nightly build green?', timestamp: minutesPast(0) },
+    { author: { name: 'grace', id: '123456789012345678' }, content: 'It was red yesterday.', timestamp: minutesPast(1) },
+    {
+      author: { name: 'Herald', id: '223456789012345678', bot: true, verified: true, color: '#5865f2' },
+      content: 'Build **#42** passed ✅',
+      timestamp: minutesPast(3),
+      reply: { author: { name: 'grace', id: '123456789012345678' }, content: 'Is the nightly build green?', mentionsAuthor: true },
+    },
+  ],
+  newMessagesFrom: 2,
 };

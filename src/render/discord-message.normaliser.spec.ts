@@ -1,4 +1,12 @@
-import { normaliseColor, normaliseDiscordMessage } from './discord-message.normaliser';
+import {
+  calendarDay,
+  defaultAvatarIndex,
+  fileTypeOf,
+  normaliseColor,
+  normaliseDiscordConversation,
+  normaliseDiscordMessage,
+  normaliseScale,
+} from './discord-message.normaliser';
 
 const now = new Date('2024-05-01T12:34:56.789Z');
 
@@ -28,7 +36,7 @@ describe('normaliseDiscordMessage', () => {
         timestamp: '2024-05-01T14:34:00+02:00',
         mentions: { users: [{ id: '223456789012345678', name: 'b' }, { id: '123456789012345678', name: 'a' }] },
       },
-      { now },
+      { now, timestampStyle: 'absolute' },
     );
     const b = normaliseDiscordMessage(
       {
@@ -37,7 +45,8 @@ describe('normaliseDiscordMessage', () => {
         timestamp: '2024-05-01T12:34:00Z',
         mentions: { users: [{ id: '123456789012345678', name: 'a' }, { id: '223456789012345678', name: 'b' }] },
       },
-      { now: new Date('2030-01-01T00:00:00Z') },
+      // Another day: with the calendar form the header would say "Today" for one and the date for the other.
+      { now: new Date('2030-01-01T00:00:00Z'), timestampStyle: 'absolute' },
     );
     expect(JSON.stringify(a)).toBe(JSON.stringify(b));
   });
@@ -148,5 +157,131 @@ describe('normaliseColor', () => {
     [0x1000000, null],
   ])('%p → %p', (input, expected) => {
     expect(normaliseColor(input)).toBe(expected);
+  });
+});
+
+describe('what the client draws differently since issue 20', () => {
+  it("picks Discord's default avatar: (id >> 22) % 6 for new usernames, discriminator % 5 for legacy ones", () => {
+    expect(defaultAvatarIndex('80351110224678912', '0')).toBe(Number((80351110224678912n >> 22n) % 6n));
+    expect(defaultAvatarIndex('175928847299117063', null)).toBe(2);
+    expect(defaultAvatarIndex('175928847299117063', '1338')).toBe(3);
+    expect(defaultAvatarIndex(null, null)).toBe(0);
+    expect(normaliseDiscordMessage({ author: { name: 'a', id: '175928847299117063' } }, { now }).author.defaultAvatar).toBe(2);
+  });
+
+  it('says today / yesterday relative to now in the viewer’s time zone, else nothing (the date is drawn)', () => {
+    const at = new Date('2024-05-02T01:00:00Z');
+    expect(calendarDay('2024-05-01T23:30:00Z', at, 'UTC')).toBe('yesterday');
+    expect(calendarDay('2024-05-01T23:30:00Z', at, 'Europe/Berlin')).toBe('today');
+    expect(calendarDay('2024-04-29T12:00:00Z', at, 'UTC')).toBeNull();
+    const calendar = normaliseDiscordMessage({ author: { name: 'a' }, timestamp: '2024-05-01T09:00:00Z', now: '2024-05-01T20:00:00Z' }, { now });
+    const absolute = normaliseDiscordMessage({ author: { name: 'a' }, timestamp: '2024-05-01T09:00:00Z', timestampStyle: 'absolute' }, { now });
+    const bot = normaliseDiscordMessage({ author: { name: 'a' }, timestamp: '2024-05-01T09:00:00Z' }, { now, timestampStyle: 'absolute' });
+    expect([calendar.timestampDay, absolute.timestampDay, bot.timestampDay]).toEqual(['today', null, null]);
+  });
+
+  it('writes "@" in the reply line only when the reply pings, and marks verified bots', () => {
+    const message = normaliseDiscordMessage(
+      { author: { name: 'bot', bot: true, verified: true }, reply: { author: { name: 'a', verified: true }, content: 'x', mentionsAuthor: true } },
+      { now },
+    );
+    expect(message.author.verified).toBe(true);
+    expect(message.reply).toMatchObject({ mentionsAuthor: true, author: { verified: false } });
+    expect(normaliseDiscordMessage({ author: { name: 'b' }, reply: { author: { name: 'a' }, content: 'x' } }, { now }).reply?.mentionsAuthor).toBe(false);
+  });
+
+  it('sorts files into the client’s icon kinds, videos and GIFs into the mosaic with their badge', () => {
+    expect(['a.zip', 'a.ts', 'a.pdf', 'a.csv', 'a.mp3', 'a.mkv', 'a.svg', 'a.bin'].map((name) => fileTypeOf(name, null))).toEqual([
+      'archive',
+      'code',
+      'document',
+      'spreadsheet',
+      'audio',
+      'video',
+      'image',
+      'unknown',
+    ]);
+    expect(fileTypeOf('noext', 'audio/ogg')).toBe('audio');
+    const message = normaliseDiscordMessage(
+      {
+        author: { name: 'a' },
+        attachments: [
+          { url: 'https://cdn.example.com/a.mp4', filename: 'a.mp4', contentType: 'video/mp4', previewUrl: 'https://media.example.com/a.mp4?format=jpeg' },
+          { url: 'https://cdn.example.com/b.gif', filename: 'b.gif', contentType: 'image/gif' },
+          { url: 'https://cdn.example.com/c.webm', filename: 'c.webm' },
+        ],
+      },
+      { now },
+    );
+    expect(message.attachments.map(({ kind, badge, image }) => ({ kind, badge, image }))).toEqual([
+      { kind: 'video', badge: 'play', image: 'https://media.example.com/a.mp4?format=jpeg' },
+      { kind: 'image', badge: 'gif', image: 'https://cdn.example.com/b.gif' },
+      { kind: 'video', badge: 'play', image: null },
+    ]);
+  });
+
+  it('draws Tenor GIFs and image links as the bare picture from their thumbnail, and hides the link they replace', () => {
+    const link = 'https://tenor.com/view/party-123';
+    const message = normaliseDiscordMessage(
+      {
+        author: { name: 'a' },
+        content: link,
+        embeds: [
+          { type: 'gifv', url: link, thumbnail: { url: 'https://media.example.com/still.png', width: 100, height: 50 }, video: { url: 'https://x/v.mp4', width: 200, height: 100 } },
+          { type: 'video', title: 'yt', thumbnail: { url: 'https://media.example.com/yt.jpg', width: 1280, height: 720 } },
+        ],
+      },
+      { now },
+    );
+    expect(message.content).toBe('');
+    expect(message.embeds[0]).toMatchObject({ kind: 'media', image: { image: 'https://media.example.com/still.png', width: 200, height: 100, badge: 'gif' } });
+    expect(message.embeds[1]).toMatchObject({ kind: 'rich', thumbnail: null, image: { image: 'https://media.example.com/yt.jpg', badge: 'play' } });
+    const textAround = normaliseDiscordMessage({ author: { name: 'a' }, content: `look ${link}`, embeds: [{ type: 'gifv', url: link, thumbnail: { url: 'https://m/x.png' } }] }, { now });
+    expect(textAround.content).toBe(`look ${link}`);
+  });
+
+  it('rounds scale to quarter steps within 1–3', () => {
+    expect([normaliseScale(undefined), normaliseScale(1.6), normaliseScale(2), normaliseScale(9)]).toEqual([1, 1.5, 2, 3]);
+  });
+});
+
+describe('normaliseDiscordConversation', () => {
+  const grace = { name: 'grace', id: '123456789012345678' };
+  const linus = { name: 'linus', id: '175928847299117063' };
+  const at = (iso: string) => `2024-05-0${iso}:00.000Z`;
+
+  it('groups the same author within 7 minutes, breaks groups at a new day, a reply, another author or the NEW line', () => {
+    const conversation = normaliseDiscordConversation(
+      {
+        theme: 'light',
+        newMessagesFrom: 6,
+        messages: [
+          { author: grace, content: '1', timestamp: at('1T10:00') },
+          { author: grace, content: '2 (grouped)', timestamp: at('1T10:06') },
+          { author: grace, content: '3 (8 minutes later)', timestamp: at('1T10:14') },
+          { author: grace, content: '4 (a reply)', timestamp: at('1T10:15'), reply: { author: linus, content: 'x' } },
+          { author: linus, content: '5 (another author)', timestamp: at('1T10:16') },
+          { author: linus, content: '6 (next day)', timestamp: at('2T09:00') },
+          { author: linus, content: '7 (after the NEW line)', timestamp: at('2T09:01') },
+        ],
+      },
+      { now },
+    );
+    expect(conversation).toMatchObject({ kind: 'conversation', theme: 'light', width: 640 });
+    expect(conversation.messages.map(({ grouped, dateSeparator, newMessages }) => [grouped, dateSeparator, newMessages])).toEqual([
+      [false, true, false],
+      [true, false, false],
+      [false, false, false],
+      [false, false, false],
+      [false, false, false],
+      [false, true, false],
+      [false, false, true],
+    ]);
+    expect(conversation.messages[0]).not.toHaveProperty('theme');
+  });
+
+  it('keeps at most 30 messages', () => {
+    const messages = Array.from({ length: 40 }, (_, index) => ({ author: grace, content: String(index), timestamp: at('1T10:00') }));
+    expect(normaliseDiscordConversation({ messages }, { now }).messages).toHaveLength(30);
   });
 });

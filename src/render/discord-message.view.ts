@@ -13,9 +13,13 @@ export type ImageUrl = string | null;
 export interface MessageAuthorView<Image = InlineImage> {
   name: string;
   avatar: Image;
+  /** Which of Discord's default avatars (0–5) is drawn when `avatar` is missing or failed. */
+  defaultAvatar: number;
   /** `#rrggbb` of the member's highest coloured role, or null for the default name colour. */
   color: string | null;
   bot: boolean;
+  /** A verified bot: the APP tag carries a check mark. */
+  verified: boolean;
 }
 
 export interface ReplyView<Image = InlineImage> {
@@ -24,6 +28,8 @@ export interface ReplyView<Image = InlineImage> {
   content: string;
   /** The referenced message has attachments but no text ("Click to see attachment"). */
   hasAttachments: boolean;
+  /** The reply pings its author: "@" before the name. */
+  mentionsAuthor: boolean;
 }
 
 export interface MentionDirectory {
@@ -36,18 +42,27 @@ export interface AttachmentView<Image = InlineImage> {
   filename: string;
   /** Bytes. */
   size: number;
-  /** 'image' draws the picture inline, 'file' draws a file card. */
-  kind: 'image' | 'file';
+  /** 'image' and 'video' draw a picture (a video's first frame) in the mosaic, 'file' draws a file card. */
+  kind: 'image' | 'video' | 'file';
+  /** The picture, or a video's first frame. */
   image: Image;
+  /** The client's badge over the picture: GIF for animated GIFs, a play button for videos. */
+  badge: MediaBadge | null;
+  /** The file card's icon. */
+  fileType: FileType;
   width: number | null;
   height: number | null;
   spoiler: boolean;
 }
 
+export type MediaBadge = 'gif' | 'play';
+export type FileType = 'archive' | 'code' | 'document' | 'spreadsheet' | 'audio' | 'video' | 'image' | 'unknown';
+
 export interface EmbedMediaView<Image = InlineImage> {
   image: Image;
   width: number | null;
   height: number | null;
+  badge?: MediaBadge | null;
 }
 
 export interface EmbedFieldView {
@@ -57,6 +72,11 @@ export interface EmbedFieldView {
 }
 
 export interface EmbedView<Image = InlineImage> {
+  /**
+   * 'rich': the framed card. 'media': a link preview the client draws as the bare picture, no frame (an image link,
+   * a Tenor or Giphy GIF), held in `image`.
+   */
+  kind: 'rich' | 'media';
   /** `#rrggbb` of the left bar, or null for the default. */
   color: string | null;
   provider: string | null;
@@ -90,9 +110,12 @@ export interface StickerView<Image = InlineImage> {
   image: Image;
 }
 
+export type Theme = 'dark' | 'light';
+
 export interface DiscordMessageView<Image = InlineImage> {
   /** CSS pixels of the message box. */
   width: number;
+  theme: Theme;
   /** BCP 47 locale and IANA time zone used for the timestamps. */
   locale: string;
   timeZone: string;
@@ -100,6 +123,8 @@ export interface DiscordMessageView<Image = InlineImage> {
   content: string;
   /** ISO 8601. */
   timestamp: string;
+  /** The header says "Today at …" / "Yesterday at …" (calendar style, relative to the render's `now`); null: the date. */
+  timestampDay: 'today' | 'yesterday' | null;
   editedTimestamp: string | null;
   reply: ReplyView<Image> | null;
   mentions: MentionDirectory;
@@ -111,6 +136,25 @@ export interface DiscordMessageView<Image = InlineImage> {
   stickers: StickerView<Image>[];
   /** Reference time for `<t:…:R>` relative timestamps; null when the content has none (keeps the cache key stable). */
   now: string | null;
+}
+
+/** One message of a conversation, with how the client groups it under the one before. */
+export interface ConversationMessageView<Image = InlineImage> extends Omit<DiscordMessageView<Image>, 'width' | 'theme' | 'locale' | 'timeZone'> {
+  /** Same author within 7 minutes of the previous message (and no reply, no separator): drawn without a header. */
+  grouped: boolean;
+  /** A date separator above this message (its day, "May 1, 2024"): the first message and each new day. */
+  dateSeparator: boolean;
+  /** The red "NEW" line above this message. */
+  newMessages: boolean;
+}
+
+export interface DiscordConversationView<Image = InlineImage> {
+  kind: 'conversation';
+  width: number;
+  theme: Theme;
+  locale: string;
+  timeZone: string;
+  messages: ConversationMessageView<Image>[];
 }
 
 export type { RenderedSize } from '../browser/template-page';

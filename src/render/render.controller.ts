@@ -2,8 +2,16 @@ import { Body, Controller, HttpCode, Post, Query, Res, StreamableFile, UseGuards
 import { ApiBearerAuth, ApiBody, ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { SystemTokenGuard } from '../common/system-token.guard';
-import { DISCORD_MESSAGE_EXAMPLE, RenderDiscordMessageDto, RenderQueryDto, StoredRenderDto } from './discord-message.dto';
-import { RenderService, type StoredRender } from './render.service';
+import {
+  DISCORD_CONVERSATION_EXAMPLE,
+  DISCORD_MESSAGE_EXAMPLE,
+  RenderDiscordConversationDto,
+  RenderDiscordMessageDto,
+  RenderQueryDto,
+  StoredRenderDto,
+} from './discord-message.dto';
+import { CONVERSATION_LIMITS } from './discord-message.normaliser';
+import { RenderService, type CachedRender, type StoredRender } from './render.service';
 
 @ApiTags('render')
 @ApiBearerAuth('system-token')
@@ -16,7 +24,7 @@ export class RenderController {
   @Post('discord-message')
   @HttpCode(200)
   @ApiOperation({
-    summary: 'Render one Discord message as a PNG (dark theme)',
+    summary: 'Render one Discord message as a PNG (dark or light theme)',
     description:
       'Draws the message as the Discord client shows it. Identical input is rendered once (content-addressed cache in ' +
       'memory and S3 under render/<sha256>.png). Pictures are fetched by Herald from RENDER_FETCH_ALLOWLIST hosts only; ' +
@@ -42,7 +50,42 @@ export class RenderController {
     @Res({ passthrough: true }) response: Response,
   ): Promise<StreamableFile | StoredRender> {
     if (query.store) return this.render.storeDiscordMessage(message);
-    const image = await this.render.discordMessage(message);
+    return this.send(await this.render.discordMessage(message), response);
+  }
+
+  @Post('discord-conversation')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Render several Discord messages as one PNG, grouped as the client lists them',
+    description:
+      'Messages by the same author within 7 minutes share one header; a date separator opens the first message and ' +
+      `each new day; newMessagesFrom draws the red "NEW" line. At most ${CONVERSATION_LIMITS.messages} messages; the ` +
+      `picture is at most ${CONVERSATION_LIMITS.height} CSS pixels tall (× scale): messages below are cut off. Caching, ` +
+      'pictures and ?store=true as for one message.',
+  })
+  @ApiBody({ type: RenderDiscordConversationDto, examples: { 'a short thread': { value: DISCORD_CONVERSATION_EXAMPLE } } })
+  @ApiProduces('image/png', 'application/json')
+  @ApiResponse({
+    status: 200,
+    description: 'The PNG, or with ?store=true where it was stored',
+    content: {
+      'image/png': { schema: { type: 'string', format: 'binary' } },
+      'application/json': { schema: { $ref: getSchemaPath(StoredRenderDto) } },
+    },
+  })
+  @ApiResponse({ status: 400, description: 'The body is malformed; `errors` names each field (e.g. messages[2].timestamp)' })
+  @ApiResponse({ status: 401, description: 'Missing or wrong SYSTEM_TOKEN' })
+  @ApiResponse({ status: 503, description: 'The renderer is at capacity or its browser is being replaced; see Retry-After' })
+  async renderDiscordConversation(
+    @Body() conversation: RenderDiscordConversationDto,
+    @Query() query: RenderQueryDto,
+    @Res({ passthrough: true }) response: Response,
+  ): Promise<StreamableFile | StoredRender> {
+    if (query.store) return this.render.storeDiscordConversation(conversation);
+    return this.send(await this.render.discordConversation(conversation), response);
+  }
+
+  private send(image: CachedRender, response: Response): StreamableFile {
     response.setHeader('ETag', `"${image.hash}"`);
     response.setHeader('X-Herald-Render-Key', image.key);
     return new StreamableFile(image.png, { type: 'image/png', length: image.png.length });

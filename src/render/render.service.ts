@@ -3,9 +3,10 @@ import { createHash } from 'node:crypto';
 import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ObjectStorage } from '../storage/object-storage';
-import type { DiscordMessageInput } from './discord-message.input';
+import type { DiscordConversationInput, DiscordMessageInput, TimestampStyle } from './discord-message.input';
 import { fetchMessageImages } from './discord-message.images';
-import { normaliseDiscordMessage } from './discord-message.normaliser';
+import { normaliseDiscordConversation, normaliseDiscordMessage, normaliseScale } from './discord-message.normaliser';
+import type { ImageUrl, InlineImage } from './discord-message.view';
 import { ImageFetcher } from '../browser/image-fetcher';
 import { LruCache } from '../browser/lru-cache';
 import { type RenderedImage, TemplateRenderer, renderStepSeconds } from '../browser/template-renderer';
@@ -60,9 +61,9 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     this.renderer.registerTemplate(DISCORD_MESSAGE_TEMPLATE);
   }
 
-  /** The message as a PNG, the way the Discord client's dark theme shows it. */
-  async renderDiscordMessage(input: DiscordMessageInput): Promise<Buffer> {
-    return (await this.discordMessage(input)).png;
+  /** The message as a PNG, the way the Discord client shows it. */
+  async renderDiscordMessage(input: DiscordMessageInput, defaults: { timestampStyle?: TimestampStyle } = {}): Promise<Buffer> {
+    return (await this.discordMessage(input, defaults)).png;
   }
 
   /** Renders (or finds) the message and makes sure it is in S3. */
@@ -70,15 +71,56 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     return this.persist(await this.discordMessage(input));
   }
 
-  /** The cached render of a message: image, size and its S3 key. */
-  async discordMessage(input: DiscordMessageInput): Promise<CachedRender & { fromStorage: boolean }> {
-    const message = normaliseDiscordMessage(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl });
-    return this.cached(DISCORD_MESSAGE_TEMPLATE, message, async () => {
+  /**
+   * The cached render of a message: image, size and its S3 key. `defaults.timestampStyle` is the header's time form
+   * when the input names none (the HTTP API: calendar, as the client; the bot: DISCORD_RENDER_TIMESTAMPS).
+   */
+  async discordMessage(input: DiscordMessageInput, defaults: { timestampStyle?: TimestampStyle } = {}): Promise<CachedRender & { fromStorage: boolean }> {
+    const message = normaliseDiscordMessage(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl, ...defaults });
+    return this.cached(DISCORD_MESSAGE_TEMPLATE, message, normaliseScale(input.scale), async () => {
       const started = process.hrtime.bigint();
-      const view = await fetchMessageImages(message, (source) => this.images.fetchInline(source));
+      const view = await fetchMessageImages(message, this.fetchOncePerRender());
       renderStepSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
       return view;
     });
+  }
+
+  /** Several messages as one picture, grouped as the client lists them (see normaliseDiscordConversation). */
+  async discordConversation(input: DiscordConversationInput): Promise<CachedRender & { fromStorage: boolean }> {
+    const conversation = normaliseDiscordConversation(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl });
+    return this.cached(DISCORD_MESSAGE_TEMPLATE, conversation, normaliseScale(input.scale), async () => {
+      const started = process.hrtime.bigint();
+      const fetch = this.fetchOncePerRender();
+      const messages = await Promise.all(
+        conversation.messages.map(async (item) => {
+          // Each message is fetched as a single one (the look fields only ride along), then put back in the list.
+          const { grouped, dateSeparator, newMessages, ...message } = item;
+          const look = { width: conversation.width, theme: conversation.theme, locale: conversation.locale, timeZone: conversation.timeZone };
+          const { width: _w, theme: _t, locale: _l, timeZone: _z, ...view } = await fetchMessageImages({ ...message, ...look }, fetch);
+          return { ...view, grouped, dateSeparator, newMessages };
+        }),
+      );
+      renderStepSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
+      return { ...conversation, messages };
+    });
+  }
+
+  async storeDiscordConversation(input: DiscordConversationInput): Promise<StoredRender> {
+    return this.persist(await this.discordConversation(input));
+  }
+
+  /** A fetch that asks for each picture once per render: a conversation shows the same avatars many times. */
+  private fetchOncePerRender(): (source: ImageUrl) => Promise<InlineImage> {
+    const seen = new Map<string, Promise<InlineImage>>();
+    return (source) => {
+      if (!source) return this.images.fetchInline(source);
+      let pending = seen.get(source);
+      if (!pending) {
+        pending = this.images.fetchInline(source);
+        seen.set(source, pending);
+      }
+      return pending;
+    };
   }
 
   /** Puts a render into S3 (once per key) and answers where it is. */
@@ -92,15 +134,16 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     await Promise.race([Promise.allSettled([...this.writes.values()]), new Promise((resolve) => setTimeout(resolve, 5000))]);
   }
 
-  private cacheHash(template: string, input: unknown): string {
+  private cacheHash(template: string, input: unknown, scale: number): string {
     return createHash('sha256')
       .update(`${template}@${this.renderer.version(template)}\n`)
+      .update(scale === 1 ? '' : `scale=${scale}\n`)
       .update(JSON.stringify(input))
       .digest('hex');
   }
 
-  private cached(template: string, identity: unknown, view: () => Promise<unknown>): Promise<CachedRender & { fromStorage: boolean }> {
-    const hash = this.cacheHash(template, identity);
+  private cached(template: string, identity: unknown, scale: number, view: () => Promise<unknown>): Promise<CachedRender & { fromStorage: boolean }> {
+    const hash = this.cacheHash(template, identity, scale);
     const key = `render/${hash}.png`;
     const remembered = this.memory.get(hash);
     if (remembered) {
@@ -109,7 +152,7 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     }
     let pending = this.inFlight.get(hash);
     if (!pending) {
-      pending = this.lookUpOrRender(template, hash, key, view).finally(() => this.inFlight.delete(hash));
+      pending = this.lookUpOrRender(template, hash, key, scale, view).finally(() => this.inFlight.delete(hash));
       this.inFlight.set(hash, pending);
     }
     return pending;
@@ -119,6 +162,7 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     template: string,
     hash: string,
     key: string,
+    scale: number,
     view: () => Promise<unknown>,
   ): Promise<CachedRender & { fromStorage: boolean }> {
     const fromStorage = await this.storage.get(key).catch((error: Error) => {
@@ -134,7 +178,7 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
       return { ...image, hash, key, fromStorage: true };
     }
     cacheLookups.inc({ template, source: 'rendered' });
-    const image = await this.renderer.render(template, await view());
+    const image = await this.renderer.render(template, await view(), scale);
     this.memory.set(hash, image);
     this.write(key, image.png).catch((error: Error) => this.logger.warn({ key, reason: error.message }, 'Could not keep a render in S3'));
     return { ...image, hash, key, fromStorage: false };

@@ -106,6 +106,19 @@ describe('POST /metrics/image', () => {
     expect(await counter('herald_browser_blocked_requests_total', '')).toBe(blockedBefore);
   });
 
+  it('draws at scale 1.5 and 2: the PNG has that many pixels per chart pixel, under its own key', async () => {
+    const chart = { ...statPanel, width: 300, height: 160 };
+    const [one, onePointFive, two] = (await post({ charts: [chart, { ...chart, scale: 1.5 }, { ...chart, scale: 2 }] }).expect(200)).body.images as ChartImage[];
+    const sizes = await Promise.all([one, onePointFive, two].map(async (image) => PNG.sync.read((await object(image.key)).body)));
+    expect(sizes.map((png) => [png.width, png.height])).toEqual([
+      [300, 160],
+      [450, 240],
+      [600, 320],
+    ]);
+    expect([onePointFive.width, two.height]).toEqual([450, 320]);
+    expect(new Set([one.key, onePointFive.key, two.key]).size).toBe(3);
+  });
+
   it('answers a repeated chart with the same key without drawing it again', async () => {
     const first = (await post({ charts: [areaChart] }).expect(200)).body.images as ChartImage[];
     const rendered = await counter('herald_metrics_charts_total', 'outcome="rendered"');
@@ -161,6 +174,7 @@ describe('POST /metrics/image', () => {
       ['a stat panel with two series', { charts: [{ ...statPanel, series: [statPanel.series[0], statPanel.series[0]] }] }, 'charts[0].series'],
       ['a width that is not a number', { charts: [line({ width: '800px' })] }, 'charts[0].width'],
       ['an unknown field', { charts: [line({ colour: 'red' })] }, 'charts[0].colour'],
+      ['a scale above 3', { charts: [line({ scale: 4 })] }, 'charts[0].scale'],
     ])('%s', async (_case, body, field) => {
       const before = await storedKeys();
       const response = await post(body).expect(400);

@@ -4,12 +4,12 @@ import { Logger } from '@nestjs/common';
 import { BrowserPool, type BrowserProcess } from '../../src/browser/browser-pool';
 import { loadConfig } from '../../src/config/config';
 import { fetchMessageImages } from '../../src/render/discord-message.images';
-import { normaliseDiscordMessage } from '../../src/render/discord-message.normaliser';
-import type { DiscordMessageView } from '../../src/render/discord-message.view';
+import { normaliseDiscordConversation, normaliseDiscordMessage } from '../../src/render/discord-message.normaliser';
+import type { DiscordConversationView, DiscordMessageView } from '../../src/render/discord-message.view';
 import { ImageFetcher } from '../../src/browser/image-fetcher';
 import { TemplateRenderer, type RenderedImage } from '../../src/browser/template-renderer';
 import { startImageServer } from './image-server';
-import { goldenMessages } from './messages';
+import { goldenConversations, goldenMessages } from './messages';
 
 // Where built templates live, and the pool's Chromium flags, viewport and screenshot parameters: every approach in
 // the benchmark launches, lays out and captures exactly as Herald does.
@@ -19,7 +19,7 @@ export { CHROMIUM_ARGS, browserProcesses } from '../../src/browser/browser-pool'
 export { metricsChartInputs } from '../metrics/bench-inputs';
 
 export interface HeraldRenderer {
-  render(template: string, input: unknown): Promise<RenderedImage>;
+  render(template: string, input: unknown, scale?: number): Promise<RenderedImage>;
   /** The pool's Chromium processes and their CPU time so far. */
   processes(): Promise<BrowserProcess[]>;
   close(): Promise<void>;
@@ -37,7 +37,7 @@ export async function startHeraldRenderer(poolSize: number): Promise<HeraldRende
   renderer.registerTemplate('metrics-chart');
   await pool.onApplicationBootstrap();
   return {
-    render: (template, input) => renderer.render(template, input),
+    render: (template, input, scale = 1) => renderer.render(template, input, scale),
     processes: () => pool.processes(),
     close: () => pool.beforeApplicationShutdown(),
   };
@@ -56,6 +56,27 @@ export async function discordMessageViews(): Promise<DiscordMessageView[]> {
         fetchMessageImages(normaliseDiscordMessage(message, { now }), (source) => fetcher.fetchInline(source)),
       ),
     );
+  } finally {
+    await cdn.close();
+  }
+}
+
+/** The 10-message conversation golden, normalised and with its pictures fetched, as the page takes it. */
+export async function discordConversationViews(): Promise<DiscordConversationView[]> {
+  Logger.overrideLogger(['error']);
+  const cdn = await startImageServer();
+  try {
+    const config = loadConfig({ ...BENCH_ENV, RENDER_FETCH_ALLOWLIST: cdn.host, RENDER_FETCH_TIMEOUT_MS: '500' });
+    const fetcher = new ImageFetcher(config);
+    const conversation = normaliseDiscordConversation(goldenConversations(cdn.url)['conversation-10'], { now: new Date('2024-05-01T15:00:00Z') });
+    const look = { width: conversation.width, theme: conversation.theme, locale: conversation.locale, timeZone: conversation.timeZone };
+    const messages = await Promise.all(
+      conversation.messages.map(async ({ grouped, dateSeparator, newMessages, ...message }) => {
+        const { width: _w, theme: _t, locale: _l, timeZone: _z, ...view } = await fetchMessageImages({ ...message, ...look }, (source) => fetcher.fetchInline(source));
+        return { ...view, grouped, dateSeparator, newMessages };
+      }),
+    );
+    return [{ ...conversation, messages }];
   } finally {
     await cdn.close();
   }

@@ -34,6 +34,10 @@ export const PICTURES: Record<string, Buffer> = {
   '/embeds/thumb.png': drawPng(160, 160, (x, y) => [90, 100 + (x >> 1), 200 - (y >> 1)]),
   '/embeds/banner.png': drawPng(800, 300, (x, y) => [40 + ((x * 180) / 800), 50, 120 + ((y * 120) / 300)]),
   '/stickers/wave.png': drawPng(160, 160, disc(160, [88, 101, 242])),
+  '/attachments/portrait.png': drawPng(400, 600, (x, y) => [200 - (y >> 2), 80 + (x >> 2), 90 + (y >> 3)]),
+  '/attachments/stripes.png': drawPng(640, 360, (x) => ((x >> 5) % 2 ? [240, 180, 40] : [40, 60, 120])),
+  '/attachments/clip-first-frame.png': drawPng(640, 360, (x, y) => [20 + (y >> 2), 30 + (x >> 3), 60]),
+  '/embeds/tenor-still.png': drawPng(498, 280, (x, y) => ((x - 249) ** 2 + (y - 140) ** 2 < 100 ** 2 ? [250, 220, 60] : [60, 140, 200])),
 };
 
 export interface ImageServer {

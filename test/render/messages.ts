@@ -1,5 +1,5 @@
 // The golden set: between them these messages use every feature of the discord-message template.
-import type { RenderDiscordMessageDto } from '../../src/render/discord-message.dto';
+import type { RenderDiscordConversationDto, RenderDiscordMessageDto } from '../../src/render/discord-message.dto';
 
 export const USER_ID = '123456789012345678';
 export const ROLE_ID = '223456789012345678';
@@ -152,6 +152,167 @@ export function goldenMessages(cdn: string): Record<string, RenderDiscordMessage
         '[click me](javascript:window.pwned=1) <a href="javascript:alert(1)">link</a>\n' +
         '<style>body { background: red !important }</style> </div><div style="position:fixed;inset:0;background:red">',
       embeds: [{ title: '<b>not bold</b>', description: '<iframe src="http://evil.example/"></iframe>', fields: [{ name: '<u>x</u>', value: '"><svg onload=alert(1)>' }] }],
+    },
+  };
+}
+
+/** Extra people for the conversation goldens: default avatars come from their ids (no picture given). */
+export const GRACE_ID = '123456789012345678';
+export const LINUS_ID = '175928847299117063';
+
+/** Messages whose goldens prove the features added for issue 20 (CJK, mosaics, media, scale, theme). */
+export function goldenMediaMessages(cdn: string): Record<string, RenderDiscordMessageDto> {
+  const ada = { name: 'Ada Lovelace', avatarUrl: `${cdn}/avatars/ada.png`, color: '#e67e22' };
+  const picture = (name: string, width: number, height: number, filename = name) => ({
+    url: `${cdn}/attachments/${name}`,
+    filename,
+    contentType: 'image/png',
+    size: 1000,
+    width,
+    height,
+  });
+  const pictures = [
+    picture('landscape.png', 1200, 675),
+    picture('square.png', 300, 300),
+    picture('portrait.png', 400, 600),
+    picture('stripes.png', 640, 360),
+  ];
+  const mosaic = (count: number) => ({
+    timestamp: '2024-05-01T12:34:00.000Z',
+    author: ada,
+    content: `${count} pictures`,
+    attachments: Array.from({ length: count }, (_, index) => ({ ...pictures[index % pictures.length], filename: `picture-${index}.png` })),
+  });
+  return {
+    cjk: {
+      timestamp: '2024-05-01T12:34:00.000Z',
+      author: { name: '李小龍', avatarUrl: `${cdn}/avatars/ada.png` },
+      content: '中文：构建已通过，所有测试都是绿色的。\n日本語：ビルドは成功しました。ありがとう！\n한국어: 빌드가 성공했습니다. 감사합니다!\n`代码 コード 코드` and **粗体 太字 굵게**',
+      reactions: [{ emoji: { name: '👍' }, count: 2 }],
+    },
+    'mosaic-2': mosaic(2),
+    'mosaic-3': mosaic(3),
+    'mosaic-4': mosaic(4),
+    'mosaic-5': {
+      ...mosaic(5),
+      // A picture that fails takes its cell's shape, not a 16:9 card of its own.
+      attachments: [...mosaic(4).attachments, { url: `${cdn}/missing.png`, filename: 'missing.png', contentType: 'image/png', size: 10, width: 1600, height: 900 }],
+    },
+    'mosaic-10': mosaic(10),
+    'gif-embed': {
+      timestamp: '2024-05-01T12:34:00.000Z',
+      author: ada,
+      content: 'https://tenor.com/view/party-gif-123',
+      embeds: [
+        {
+          type: 'gifv',
+          url: 'https://tenor.com/view/party-gif-123',
+          provider: { name: 'Tenor', url: 'https://tenor.co' },
+          thumbnail: { url: `${cdn}/embeds/tenor-still.png`, width: 498, height: 280 },
+          video: { url: 'https://media.tenor.com/x/party.mp4', width: 498, height: 280 },
+        },
+      ],
+    },
+    'video-attachment': {
+      timestamp: '2024-05-01T12:34:00.000Z',
+      author: ada,
+      content: 'The crash, recorded, and a video about the renderer',
+      attachments: [
+        {
+          url: `${cdn}/attachments/crash.mp4`,
+          filename: 'crash.mp4',
+          contentType: 'video/mp4',
+          size: 5_000_000,
+          width: 640,
+          height: 360,
+          previewUrl: `${cdn}/attachments/clip-first-frame.png`,
+        },
+      ],
+      embeds: [
+        {
+          type: 'video',
+          url: 'https://www.youtube.com/watch?v=abc',
+          title: 'How the renderer works',
+          provider: { name: 'YouTube' },
+          author: { name: 'Herald team' },
+          thumbnail: { url: `${cdn}/attachments/stripes.png`, width: 1280, height: 720 },
+          video: { url: 'https://www.youtube.com/embed/abc', width: 1280, height: 720 },
+          color: 0xff0000,
+        },
+      ],
+    },
+    'gif-attachment': {
+      timestamp: '2024-05-01T12:34:00.000Z',
+      author: ada,
+      attachments: [{ url: `${cdn}/attachments/square.png`, filename: 'dance.gif', contentType: 'image/gif', size: 40_000, width: 300, height: 300 }],
+    },
+    'scale-2': {
+      timestamp: '2024-05-01T12:34:00.000Z',
+      author: ada,
+      scale: 2,
+      width: 480,
+      content: 'Sharp on a **high-DPI** screen: <:blob:423456789012345678> 🎉',
+      emojis: [{ id: EMOJI_ID, url: `${cdn}/emojis/${EMOJI_ID}.png` }],
+      reactions: [{ emoji: { name: '🎉' }, count: 2, me: true }],
+    },
+    'light-theme': {
+      timestamp: '2024-05-01T12:34:00.000Z',
+      theme: 'light',
+      author: { name: 'Herald', bot: true, verified: true, color: '#5865f2', id: LINUS_ID },
+      reply: { author: { name: 'grace', id: GRACE_ID }, hasAttachments: true, mentionsAuthor: true },
+      content: `Light theme: **bold**, \`code\`, a mention <@${USER_ID}> and a [link](https://example.com)\n> quoted\n\`\`\`ts\nconst green: boolean = true; // highlighted\n\`\`\``,
+      mentions: { users: [{ id: USER_ID, name: 'grace' }] },
+      attachments: [{ url: `${cdn}/files/notes.pdf`, filename: 'release-notes.pdf', contentType: 'application/pdf', size: 120_000 }],
+      embeds: [{ color: 0x2ecc71, title: 'herald #42 passed', description: 'All checks green', fields: [{ name: 'Branch', value: '`main`', inline: true }] }],
+      reactions: [{ emoji: { name: '🎉' }, count: 3, me: true }, { emoji: { name: '👀' }, count: 1 }],
+    },
+    'file-cards': {
+      timestamp: '2024-05-01T12:34:00.000Z',
+      author: { name: 'grace', id: GRACE_ID },
+      reply: { author: { name: 'Herald', bot: true, id: LINUS_ID }, hasAttachments: true },
+      content: 'Every kind of file',
+      attachments: [
+        ['report.pdf', 'application/pdf'],
+        ['server.ts', 'text/plain'],
+        ['backup.tar.gz', 'application/gzip'],
+        ['figures.xlsx', 'application/vnd.ms-excel'],
+        ['voice.ogg', 'audio/ogg'],
+        ['clip.mkv', 'application/octet-stream'],
+        ['diagram.svg', 'image/svg+xml'],
+        ['data.bin', 'application/octet-stream'],
+      ].map(([filename, contentType]) => ({ url: `${cdn}/files/${filename}`, filename, contentType, size: 2048 })),
+    },
+  };
+}
+
+/** Conversations: grouping, date separators, the "new messages" line, default avatars, calendar timestamps. */
+export function goldenConversations(cdn: string): Record<string, RenderDiscordConversationDto> {
+  const grace = { name: 'grace', id: GRACE_ID };
+  const linus = { name: 'linus', id: LINUS_ID, color: '#3498db' };
+  const ada = { name: 'Ada Lovelace', avatarUrl: `${cdn}/avatars/ada.png`, color: '#e67e22', id: '923456789012345678' };
+  return {
+    'conversation-4': {
+      now: '2024-05-02T10:00:00.000Z',
+      messages: [
+        { author: grace, content: 'Is the nightly build green?', timestamp: '2024-04-30T18:02:00.000Z' },
+        { author: grace, content: 'It was red before the weekend.', timestamp: '2024-05-01T09:15:00.000Z' },
+        { author: grace, content: 'Anyone? 🙏', timestamp: '2024-05-01T09:18:00.000Z' },
+        {
+          author: linus,
+          content: 'Green again, the flaky test is fixed.',
+          timestamp: '2024-05-02T09:30:00.000Z',
+          reply: { author: grace, content: 'Anyone? 🙏', mentionsAuthor: true },
+        },
+      ],
+      newMessagesFrom: 3,
+    },
+    'conversation-10': {
+      now: '2024-05-01T15:00:00.000Z',
+      messages: Array.from({ length: 10 }, (_, index) => ({
+        author: [grace, grace, ada, ada, ada, linus, grace, linus, linus, ada][index],
+        content: index === 4 ? '```ts\nconst green = true;\n```' : `message ${index + 1}: ${'more words '.repeat(index % 4)}`,
+        timestamp: new Date(Date.UTC(2024, 4, 1, 12, index * 3)).toISOString(),
+      })),
     },
   };
 }

@@ -3,11 +3,12 @@ import { PNG } from 'pngjs';
 import request from 'supertest';
 import { BrowserPool } from '../../src/browser/browser-pool';
 import type { DiscordMessageView } from '../../src/render/discord-message.view';
+import { normaliseDiscordMessage } from '../../src/render/discord-message.normaliser';
 import { ObjectStorage } from '../../src/storage/object-storage';
 import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
 import { expectMatchesGolden } from '../support/golden';
 import { startImageServer, type ImageServer } from './image-server';
-import { goldenMessages } from './messages';
+import { goldenConversations, goldenMediaMessages, goldenMessages } from './messages';
 
 const GOLDENS = join(__dirname, 'goldens');
 
@@ -35,9 +36,9 @@ describe('POST /render/discord-message', () => {
   let herald: HeraldUnderTest;
   const messages = () => goldenMessages(cdn.url);
 
-  const post = (body: object, query = '') =>
+  const post = (body: object, query = '', path = '/render/discord-message') =>
     request(herald.url)
-      .post(`/render/discord-message${query}`)
+      .post(`${path}${query}`)
       .set('authorization', `Bearer ${herald.token}`)
       .send(body)
       .buffer(true)
@@ -68,22 +69,120 @@ describe('POST /render/discord-message', () => {
       expect(response.headers['content-type']).toBe('image/png');
       expectMatchesGolden(GOLDENS, name, response.body as Buffer);
     });
+
+    const mediaNames = Object.keys(goldenMediaMessages('http://placeholder'));
+    it.each(mediaNames)('%s looks like its golden image', async (name) => {
+      const response = await post(goldenMediaMessages(cdn.url)[name]);
+      expect(response.status).toBe(200);
+      expectMatchesGolden(GOLDENS, name, response.body as Buffer);
+    });
+
+    const conversationNames = Object.keys(goldenConversations('http://placeholder'));
+    it.each(conversationNames)('%s looks like its golden image (POST /render/discord-conversation)', async (name) => {
+      const response = await post(goldenConversations(cdn.url)[name], '', '/render/discord-conversation');
+      expect(response.status).toBe(200);
+      expect(response.headers['content-type']).toBe('image/png');
+      expectMatchesGolden(GOLDENS, name, response.body as Buffer);
+    });
+  });
+
+  it('scale 2 draws twice the pixels of scale 1, and ?store=true reports the PNG\'s own size', async () => {
+    const message = { ...goldenMediaMessages(cdn.url)['scale-2'], content: 'scale me' };
+    const one = PNG.sync.read((await post({ ...message, scale: 1 })).body as Buffer);
+    const two = PNG.sync.read((await post(message)).body as Buffer);
+    expect([two.width, two.height]).toEqual([one.width * 2, one.height * 2]);
+    const stored = await request(herald.url).post('/render/discord-message?store=true').set('authorization', `Bearer ${herald.token}`).send({ ...message, scale: 1.5 });
+    expect(stored.status).toBe(200);
+    expect(stored.body.width).toBe(720);
+  });
+
+  it('timestamps: "Today at" / "Yesterday at" relative to the given now, the date when absolute is asked for', async () => {
+    const message = { author: { name: 'clock' }, content: 'when?', timestamp: '2024-05-01T09:30:00.000Z' };
+    const render = async (body: object) => {
+      const response = await post(body);
+      expect(response.status).toBe(200);
+      return response;
+    };
+    const today = await render({ ...message, now: '2024-05-01T18:00:00.000Z' });
+    const todayLater = await render({ ...message, now: '2024-05-01T20:00:00.000Z' });
+    const yesterday = await render({ ...message, now: '2024-05-02T08:00:00.000Z' });
+    const absolute = await render({ ...message, now: '2024-05-01T18:00:00.000Z', timestampStyle: 'absolute' });
+    // Only the relation to now is in the cache key: two times on the same day are one image.
+    expect(todayLater.headers.etag).toBe(today.headers.etag);
+    expect(new Set([today, yesterday, absolute].map((response) => response.headers.etag)).size).toBe(3);
+
+    // What the header says, read from the page the service draws on.
+    const pool = herald.app.get(BrowserPool);
+    const base = normaliseDiscordMessage(message, { now: new Date('2024-05-01T18:00:00.000Z') });
+    const headers = await pool.lease('discord-message', async (page) => {
+      const said: string[] = [];
+      for (const timestampDay of ['today', 'yesterday', null] as const) {
+        await page.evaluate((view) => (window as unknown as { herald: { render(v: unknown): Promise<unknown> } }).herald.render(view), {
+          ...base,
+          timestampDay,
+        });
+        said.push(await page.evaluate(() => document.querySelector('.timestamp')?.textContent ?? ''));
+      }
+      return said;
+    });
+    expect(headers).toEqual(['Today at 9:30 AM', 'Yesterday at 9:30 AM', '5/1/24, 9:30 AM']);
+  });
+
+  it('answers 400 naming each bad new field: theme, scale, timestampStyle, now, embed type, author id', async () => {
+    const response = await request(herald.url)
+      .post('/render/discord-message')
+      .set('authorization', `Bearer ${herald.token}`)
+      .send({
+        author: { name: 'x', id: 'not-a-snowflake', discriminator: '12' },
+        theme: 'sepia',
+        scale: 4,
+        timestampStyle: 'fuzzy',
+        now: 'yesterday',
+        embeds: [{ type: 'hologram' }],
+      });
+    expect(response.status).toBe(400);
+    const fields = (response.body as { errors: { field: string }[] }).errors.map((error) => error.field);
+    expect(fields).toEqual(
+      expect.arrayContaining(['author.id', 'author.discriminator', 'theme', 'scale', 'timestampStyle', 'now', 'embeds[0].type']),
+    );
+  });
+
+  it('POST /render/discord-conversation answers 400 for no messages, too many, or a message without its time', async () => {
+    const send = (body: object) => request(herald.url).post('/render/discord-conversation').set('authorization', `Bearer ${herald.token}`).send(body);
+    const one = { author: { name: 'a' }, content: 'x', timestamp: '2024-05-01T12:00:00.000Z' };
+    const empty = await send({ messages: [] });
+    const tooMany = await send({ messages: Array.from({ length: 31 }, () => one) });
+    const untimed = await send({ messages: [one, { author: { name: 'b' }, content: 'y' }], newMessagesFrom: -1 });
+    for (const response of [empty, tooMany, untimed]) expect(response.status).toBe(400);
+    const fields = (response: request.Response) => (response.body as { errors: { field: string }[] }).errors.map((error) => error.field);
+    expect(fields(empty)).toContain('messages');
+    expect(fields(tooMany)).toContain('messages');
+    expect(fields(untimed)).toEqual(expect.arrayContaining(['messages[1].timestamp', 'newMessagesFrom']));
   });
 
   it('draws user text as text: no script runs, no markup or style gets in, links lead nowhere', async () => {
     const pool = herald.app.get(BrowserPool);
     const view: DiscordMessageView = {
       width: 640,
+      theme: 'dark',
       locale: 'en-US',
       timeZone: 'UTC',
-      author: { name: '<img src=x onerror="window.pwned=1">', avatar: 'javascript:window.pwned=1', color: 'red;background:url(http://evil.example/)', bot: false },
+      author: {
+        name: '<img src=x onerror="window.pwned=1">',
+        avatar: 'javascript:window.pwned=1',
+        defaultAvatar: 0,
+        color: 'red;background:url(http://evil.example/)',
+        bot: false,
+        verified: false,
+      },
       content: '<script>window.pwned=1</script> <img src=x onerror="window.pwned=1"> [x](javascript:window.pwned=1) <style>*{color:red}</style>',
       timestamp: '2024-05-01T12:34:00.000Z',
+      timestampDay: null,
       editedTimestamp: null,
       reply: null,
       mentions: { users: {}, roles: { '223456789012345678': { name: '<b>role</b>', color: 'red;x:url(http://evil.example/)' } }, channels: {} },
       emojis: {},
-      attachments: [{ filename: '"><script>window.pwned=1</script>', size: 1, kind: 'image', image: 'http://evil.example/a.png', width: 10, height: 10, spoiler: false }],
+      attachments: [{ filename: '"><script>window.pwned=1</script>', size: 1, kind: 'image', image: 'http://evil.example/a.png', badge: null, fileType: 'image', width: 10, height: 10, spoiler: false }],
       embeds: [],
       reactions: [],
       stickers: [],
@@ -120,14 +219,16 @@ describe('POST /render/discord-message', () => {
     const png = new PNG({ width: 64, height: 48 });
     png.data.fill(0xc8);
     const picture = `data:image/png;base64,${PNG.sync.write(png).toString('base64')}`;
-    const person = (name: string, avatar: string | null) => ({ name, avatar, color: null, bot: false });
+    const person = (name: string, avatar: string | null) => ({ name, avatar, defaultAvatar: 0, color: null, bot: false, verified: false });
     const base: DiscordMessageView = {
       width: 640,
+      theme: 'dark',
       locale: 'en-US',
       timeZone: 'UTC',
       author: person('author', null),
       content: 'a picture',
       timestamp: '2024-05-01T12:34:00.000Z',
+      timestampDay: null,
       editedTimestamp: null,
       reply: null,
       mentions: { users: {}, roles: {}, channels: {} },
@@ -140,9 +241,9 @@ describe('POST /render/discord-message', () => {
     };
     // The same picture as attachment of unknown size, as a sized attachment, as emoji, and as two avatars at once.
     const views: DiscordMessageView[] = [
-      { ...base, attachments: [{ filename: 'a.png', size: 1, kind: 'image', image: picture, width: null, height: null, spoiler: false }] },
-      { ...base, attachments: [{ filename: 'b.png', size: 1, kind: 'image', image: picture, width: 1280, height: 960, spoiler: false }] },
-      { ...base, author: person('author', picture), reply: { author: person('replied', picture), content: 'earlier', hasAttachments: false } },
+      { ...base, attachments: [{ filename: 'a.png', size: 1, kind: 'image', image: picture, badge: null, fileType: 'image', width: null, height: null, spoiler: false }] },
+      { ...base, attachments: [{ filename: 'b.png', size: 1, kind: 'image', image: picture, badge: null, fileType: 'image', width: 1280, height: 960, spoiler: false }] },
+      { ...base, author: person('author', picture), reply: { author: person('replied', picture), content: 'earlier', hasAttachments: false, mentionsAuthor: false } },
       { ...base, content: 'a picture <:pic:323456789012345678>' },
     ];
     const pool = herald.app.get(BrowserPool);
@@ -270,6 +371,15 @@ describe('POST /render/discord-message', () => {
     const response = await post(example);
     expect(response.status).toBe(200);
     expect(response.headers['content-type']).toBe('image/png');
+    expect(PNG.sync.read(response.body as Buffer).width).toBe(640);
+  });
+
+  it("Swagger's conversation example renders as a PNG", async () => {
+    const { body: document } = await request(herald.url).get('/docs-json');
+    const operation = document.paths['/render/discord-conversation'].post;
+    const example = operation.requestBody.content['application/json'].examples['a short thread'].value;
+    const response = await post(example, '', '/render/discord-conversation');
+    expect(response.status).toBe(200);
     expect(PNG.sync.read(response.body as Buffer).width).toBe(640);
   });
 

@@ -30,3 +30,23 @@ export function formatShortDateTime(iso: string, locale: string, timeZone: strin
   if (Number.isNaN(date.getTime())) return '';
   return dateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short', timeZone }).format(date);
 }
+
+/**
+ * The header's time as the client writes it: "Today at 9:30 AM" / "Yesterday at 9:30 AM" when the service found
+ * the message to be from today or yesterday (calendar style), else the short date and time. Other locales get the
+ * day's own word ("Heute 09:30").
+ */
+export function formatMessageTime(iso: string, day: 'today' | 'yesterday' | null, locale: string, timeZone: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  if (!day) return formatShortDateTime(iso, locale, timeZone);
+  const time = dateTimeFormat(locale, { timeStyle: 'short', timeZone }).format(date);
+  if (/^en\b/i.test(locale)) return `${day === 'today' ? 'Today' : 'Yesterday'} at ${time}`;
+  const word = cached(relativeFormats, `${locale}\u0000auto`, () => new Intl.RelativeTimeFormat(locale, { numeric: 'auto' })).format(day === 'today' ? 0 : -1, 'day');
+  return `${word.charAt(0).toLocaleUpperCase(locale)}${word.slice(1)} ${time}`;
+}
+
+/** A conversation's date separator: the long date ("May 1, 2024"). */
+export function formatSeparatorDate(iso: string, locale: string, timeZone: string): string {
+  return dateTimeFormat(locale, { dateStyle: 'long', timeZone }).format(new Date(iso));
+}

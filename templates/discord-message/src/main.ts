@@ -1,7 +1,8 @@
 // Entry point of the discord-message template: the service calls window.herald.render(view) in a warm page.
-import type { DiscordMessageView, RenderedSize } from '../../../src/render/discord-message.view';
+import type { DiscordConversationView, DiscordMessageView, RenderedSize } from '../../../src/render/discord-message.view';
 import { renderMessage } from './message';
-import { beginRender } from './dom';
+import { beginRender, h } from './dom';
+import { formatSeparatorDate } from './intl';
 
 /**
  * Waits until every picture has loaded, so the screenshot never catches a missing one. Pictures are marked
@@ -30,11 +31,41 @@ async function loadImages(root: HTMLElement): Promise<void> {
   );
 }
 
-async function render(view: DiscordMessageView): Promise<RenderedSize> {
+/** The box that is screenshotted: the theme's colours and the width the caller asked for. */
+function frame(className: string, width: number, theme: string): HTMLElement {
+  const box = h('div', `${className} theme-${theme === 'light' ? 'light' : 'dark'}`);
+  box.style.setProperty('width', `${width}px`);
+  return box;
+}
+
+/** Messages as the client lists them: date separators, the "new" line, grouped messages without a header. */
+function renderConversation(view: DiscordConversationView): HTMLElement {
+  const box = frame('conversation', view.width, view.theme);
+  for (const item of view.messages) {
+    const message: DiscordMessageView = { ...item, width: view.width, theme: view.theme, locale: view.locale, timeZone: view.timeZone };
+    if (item.dateSeparator || item.newMessages) {
+      const divider = h('div', item.newMessages ? 'divider divider-new' : 'divider');
+      if (item.dateSeparator) divider.append(h('span', 'divider-date', formatSeparatorDate(item.timestamp, view.locale, view.timeZone)));
+      if (item.newMessages) divider.append(h('span', 'divider-new-tag', 'NEW'));
+      box.append(divider);
+    }
+    box.append(renderMessage(message, item.grouped));
+  }
+  return box;
+}
+
+async function render(view: DiscordMessageView | DiscordConversationView): Promise<RenderedSize> {
   const root = document.getElementById('root');
   if (!root) throw new Error('template root missing');
   beginRender();
-  const message = renderMessage(view);
+  let message: HTMLElement;
+  if ('kind' in view && view.kind === 'conversation') {
+    message = renderConversation(view);
+  } else {
+    const single = view as DiscordMessageView;
+    message = frame('single', single.width, single.theme);
+    message.append(renderMessage(single));
+  }
   root.replaceChildren(message);
   await loadImages(message);
   await document.fonts.ready;
@@ -50,18 +81,21 @@ document.addEventListener('securitypolicyviolation', (event) => blockedRequests.
 async function warmUp(): Promise<void> {
   await render({
     width: 640,
+    theme: 'dark',
     locale: 'en-US',
     timeZone: 'UTC',
-    author: { name: 'Herald', avatar: null, color: '#5865f2', bot: true },
+    author: { name: 'Herald', avatar: null, defaultAvatar: 0, color: '#5865f2', bot: true, verified: true },
     content: '# Warm\n**b** *i* __u__ ~~s~~ ||s|| `c` 😀 <t:0:R>\n- a\n1. b\n> q\n```ts\nconst a = 1;\n```\n-# end',
     timestamp: '2024-01-01T00:00:00.000Z',
+    timestampDay: 'today',
     editedTimestamp: '2024-01-01T00:00:00.000Z',
-    reply: { author: { name: 'r', avatar: null, color: null, bot: false }, content: 'r', hasAttachments: false },
+    reply: { author: { name: 'r', avatar: null, defaultAvatar: 1, color: null, bot: false, verified: false }, content: 'r', hasAttachments: false, mentionsAuthor: true },
     mentions: { users: {}, roles: {}, channels: {} },
     emojis: {},
-    attachments: [{ filename: 'f.txt', size: 1, kind: 'file', image: null, width: null, height: null, spoiler: false }],
+    attachments: [{ filename: 'f.txt', size: 1, kind: 'file', image: null, badge: null, fileType: 'document', width: null, height: null, spoiler: false }],
     embeds: [
       {
+        kind: 'rich',
         color: null,
         provider: null,
         author: { name: 'a' },
@@ -86,7 +120,7 @@ declare global {
   interface Window {
     herald: {
       template: string;
-      render: (view: DiscordMessageView) => Promise<RenderedSize>;
+      render: (view: DiscordMessageView | DiscordConversationView) => Promise<RenderedSize>;
       warmUp: () => Promise<void>;
       blockedRequests: string[];
     };

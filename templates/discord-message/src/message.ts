@@ -1,38 +1,51 @@
-// One Discord message, laid out like the client's "cozy" dark theme.
+// One Discord message, laid out like the client's "cozy" layout (dark or light theme).
 import type {
   AttachmentView,
   DiscordMessageView,
   EmbedMediaView,
   EmbedView,
+  MediaBadge,
   MessageAuthorView,
   ReactionView,
   ReplyView,
   StickerView,
 } from '../../../src/render/discord-message.view';
-import { type Child, h, icon, image, isInlineImage, safeColor } from './dom';
-import { formatShortDateTime } from './intl';
+import { type Child, append, h, icon, image, isInlineImage, safeColor } from './dom';
+import { CLYDE, DEFAULT_AVATAR_COLORS, DOWNLOAD, PLAY, VERIFIED_CHECK, fileIcon, pictureIcon } from './icons';
+import { formatMessageTime, formatShortDateTime } from './intl';
 import { isEmojiOnly, type MarkdownContext, renderMarkdown } from './render-markdown';
 
 const IMAGE_MAX = { width: 550, height: 350 };
 const EMBED_IMAGE_MAX = { width: 400, height: 300 };
 const THUMBNAIL_MAX = { width: 80, height: 80 };
+const MUTED = '#80848e';
+
+/** Discord's default avatar: its logo on one of six colours, chosen from the user id by the service. */
+function defaultAvatar(index: number, className: string): HTMLElement {
+  const color = DEFAULT_AVATAR_COLORS[index] ?? DEFAULT_AVATAR_COLORS[0];
+  const disc = h('div', `${className} default-avatar`, icon('default-avatar-logo', '0 0 24 24', [{ d: CLYDE, fill: '#ffffff' }]));
+  disc.style.setProperty('background-color', color);
+  return disc;
+}
 
 function avatar(author: MessageAuthorView, className: string): HTMLElement {
   if (isInlineImage(author.avatar)) return image(author.avatar, className);
-  // Discord's default avatar is a blurple disc; we put the name's first letter on it.
-  const initial = Array.from(author.name.trim())[0] ?? '?';
-  return h('div', `${className} avatar-placeholder`, initial.toUpperCase());
+  return defaultAvatar(author.defaultAvatar, className);
 }
 
-function authorName(author: MessageAuthorView, className: string): HTMLElement {
-  const name = h('span', className, author.name);
+function authorName(author: MessageAuthorView, className: string, prefix = ''): HTMLElement {
+  const name = h('span', className, `${prefix}${author.name}`);
   const color = safeColor(author.color);
   if (color) name.style.setProperty('color', color);
   return name;
 }
 
-function botTag(): HTMLElement {
-  return h('span', 'bot-tag', 'BOT');
+/** Bots and apps carry the APP tag (since 2024); a verified one has the check mark in it. */
+function botTag(author: MessageAuthorView): HTMLElement {
+  const tag = h('span', 'bot-tag');
+  if (author.verified) tag.append(icon('bot-tag-verified', '0 0 16 16', VERIFIED_CHECK));
+  tag.append(h('span', 'bot-tag-text', 'APP'));
+  return tag;
 }
 
 /** Scales (width, height) down to fit `max`, keeping the aspect ratio; null when the size is unknown. */
@@ -42,21 +55,18 @@ function fit(width: number | null, height: number | null, max: { width: number; 
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
-// A framed landscape (hills and a sun): the client's "image failed to load" glyph.
-const PICTURE_ICON = [
-  { d: 'M4 4.5h16a1.5 1.5 0 0 1 1.5 1.5v12a1.5 1.5 0 0 1-1.5 1.5H4A1.5 1.5 0 0 1 2.5 18V6A1.5 1.5 0 0 1 4 4.5Z', fill: 'none', stroke: '#80848e', strokeWidth: 1.5 },
-  { d: 'M4.5 17.5 9.5 11l3.5 4.2 2.5-3 4 5.3Z', fill: '#80848e' },
-  { d: 'M16 9.5a1.75 1.75 0 1 0 0-3.5 1.75 1.75 0 0 0 0 3.5Z', fill: '#80848e' },
-];
+function placeholder(className: string): HTMLElement {
+  return h('div', `${className} image-placeholder`, icon('image-placeholder-icon', '0 0 24 24', pictureIcon(MUTED)));
+}
 
 /** A picture at its fitted size, or a same-sized grey card when the picture is missing. */
 function picture(src: string | null, width: number | null, height: number | null, max: { width: number; height: number }, className: string): HTMLElement {
   const size = fit(width, height, max);
   if (!isInlineImage(src)) {
-    const placeholder = h('div', `${className} image-placeholder`, icon('image-placeholder-icon', '0 0 24 24', PICTURE_ICON));
-    placeholder.style.setProperty('width', `${size?.width ?? Math.min(200, max.width)}px`);
-    placeholder.style.setProperty('height', `${size?.height ?? Math.min(150, max.height)}px`);
-    return placeholder;
+    const element = placeholder(className);
+    element.style.setProperty('width', `${size?.width ?? Math.min(200, max.width)}px`);
+    element.style.setProperty('height', `${size?.height ?? Math.min(150, max.height)}px`);
+    return element;
   }
   const element = image(src, className);
   if (size) {
@@ -69,6 +79,22 @@ function picture(src: string | null, width: number | null, height: number | null
   return element;
 }
 
+/** The client's marks on a still of moving media: "GIF" in the corner, or a round play button in the middle. */
+function badge(kind: MediaBadge | null | undefined): HTMLElement | null {
+  if (kind === 'gif') return h('span', 'media-badge gif-badge', 'GIF');
+  if (kind === 'play') return h('span', 'media-badge play-badge', icon('play-icon', '0 0 24 24', PLAY));
+  return null;
+}
+
+/** A video with no still: a dark frame of its size with the play button. */
+function videoFrame(width: number | null, height: number | null, max: { width: number; height: number }, className: string): HTMLElement {
+  const size = fit(width, height, max) ?? fit(16, 9, { width: Math.min(400, max.width), height: max.height })!;
+  const frame = h('div', `${className} video-frame`);
+  frame.style.setProperty('width', `${size.width}px`);
+  frame.style.setProperty('height', `${size.height}px`);
+  return frame;
+}
+
 function replyLine(reply: ReplyView, view: DiscordMessageView): HTMLElement {
   const line = h('div', 'reply');
   if (!reply.author) {
@@ -76,25 +102,28 @@ function replyLine(reply: ReplyView, view: DiscordMessageView): HTMLElement {
     return line;
   }
   line.append(avatar(reply.author, 'reply-avatar'));
-  if (reply.author.bot) line.append(botTag());
-  // The client prefixes the replied-to author with "@".
-  line.append(authorName({ ...reply.author, name: `@${reply.author.name}` }, 'reply-name'));
+  if (reply.author.bot) line.append(botTag(reply.author));
+  // The client writes "@" before the replied-to author only when the reply pings them.
+  line.append(authorName(reply.author, 'reply-name', reply.mentionsAuthor ? '@' : ''));
   const preview = h('span', 'reply-content');
   if (reply.content.trim() !== '') {
     const context: MarkdownContext = { view, jumbo: false, inlineOnly: true };
     preview.append(...renderMarkdown(reply.content, context));
+    line.append(preview);
   } else if (reply.hasAttachments) {
     preview.classList.add('reply-missing');
     preview.append('Click to see attachment');
+    line.append(preview, icon('reply-attachment-icon', '0 0 24 24', pictureIcon('currentColor')));
+  } else {
+    line.append(preview);
   }
-  line.append(preview);
   return line;
 }
 
 function header(view: DiscordMessageView): HTMLElement {
   const children: Child[] = [authorName(view.author, 'username')];
-  if (view.author.bot) children.push(botTag());
-  children.push(h('span', 'timestamp', formatShortDateTime(view.timestamp, view.locale, view.timeZone)));
+  if (view.author.bot) children.push(botTag(view.author));
+  children.push(h('span', 'timestamp', formatMessageTime(view.timestamp, view.timestampDay, view.locale, view.timeZone)));
   return h('h3', 'header', ...children);
 }
 
@@ -104,12 +133,6 @@ function content(view: DiscordMessageView): HTMLElement | null {
   const context: MarkdownContext = { view, jumbo: isEmojiOnly(view.content), inlineOnly: false };
   return h('div', 'content', ...renderMarkdown(view.content, context), edited);
 }
-
-const FILE_ICON = [
-  { d: 'M4 3a3 3 0 0 1 3-3h11l8 8v21a3 3 0 0 1-3 3H7a3 3 0 0 1-3-3V3Z', fill: '#5865f2' },
-  { d: 'M18 0v5a3 3 0 0 0 3 3h5L18 0Z', fill: '#8e98f4' },
-  { d: 'M9 16h12v2H9zm0 4h12v2H9zm0 4h8v2H9z', fill: '#ffffff' },
-];
 
 function formatSize(bytes: number): string {
   const units = ['bytes', 'KB', 'MB', 'GB'];
@@ -126,28 +149,64 @@ function fileCard(attachment: AttachmentView): HTMLElement {
   return h(
     'div',
     'file-card',
-    icon('file-icon', '0 0 30 32', FILE_ICON),
+    icon('file-icon', '0 0 30 40', fileIcon(attachment.fileType)),
     h('div', 'file-meta', h('span', 'file-name', attachment.filename), h('span', 'file-size', formatSize(attachment.size))),
+    icon('file-download', '0 0 24 24', DOWNLOAD),
   );
+}
+
+/**
+ * How the client lays out 2–10 pictures: rows of equal square cells, the remainder on top (one wide cell, or two),
+ * except 3 (one tall cell on the left, two stacked on the right) and 4 (2×2).
+ */
+export function mosaicRows(count: number): number[] {
+  if (count === 2) return [2];
+  if (count === 4) return [2, 2];
+  const rows = Array.from({ length: Math.floor(count / 3) }, () => 3);
+  if (count % 3 !== 0) rows.unshift(count % 3);
+  return rows;
+}
+
+function mediaCell(attachment: AttachmentView, className: string): HTMLElement {
+  const cell = h('div', attachment.spoiler ? `${className} spoiler-media` : className);
+  if (isInlineImage(attachment.image)) cell.append(image(attachment.image, 'mosaic-picture'));
+  else cell.append(attachment.kind === 'video' ? h('div', 'mosaic-picture video-frame') : placeholder('mosaic-picture'));
+  append(cell, [badge(attachment.badge), attachment.spoiler && h('span', 'spoiler-label', 'SPOILER')]);
+  return cell;
+}
+
+function singleMedia(attachment: AttachmentView): HTMLElement {
+  const item =
+    attachment.kind === 'video' && !isInlineImage(attachment.image)
+      ? videoFrame(attachment.width, attachment.height, IMAGE_MAX, 'attachment-image')
+      : picture(attachment.image, attachment.width, attachment.height, IMAGE_MAX, 'attachment-image');
+  const wrapper = h('div', attachment.spoiler ? 'media-item spoiler-media' : 'media-item', item, badge(attachment.badge));
+  if (attachment.spoiler) wrapper.append(h('span', 'spoiler-label', 'SPOILER'));
+  return h('div', 'media single', wrapper);
+}
+
+function mosaic(list: AttachmentView[]): HTMLElement {
+  if (list.length === 3) {
+    return h('div', 'media mosaic mosaic-three', ...list.map((attachment, index) => mediaCell(attachment, index === 0 ? 'mosaic-cell mosaic-tall' : 'mosaic-cell')));
+  }
+  const grid = h('div', 'media mosaic');
+  let next = 0;
+  for (const size of mosaicRows(list.length)) {
+    const row = h('div', `mosaic-row mosaic-row-${size}`);
+    for (const attachment of list.slice(next, next + size)) row.append(mediaCell(attachment, 'mosaic-cell'));
+    next += size;
+    grid.append(row);
+  }
+  return grid;
 }
 
 function attachments(list: AttachmentView[]): HTMLElement | null {
   if (list.length === 0) return null;
-  const images = list.filter((attachment) => attachment.kind === 'image');
+  const media = list.filter((attachment) => attachment.kind !== 'file');
   const files = list.filter((attachment) => attachment.kind === 'file');
   const container = h('div', 'attachments');
-  if (images.length > 0) {
-    // One picture is shown whole; several share a mosaic, as the client does.
-    const mosaic = h('div', images.length === 1 ? 'media single' : 'media mosaic');
-    const max = images.length === 1 ? IMAGE_MAX : { width: 270, height: 270 };
-    for (const attachment of images) {
-      const item = picture(attachment.image, attachment.width, attachment.height, max, 'attachment-image');
-      const wrapper = h('div', attachment.spoiler ? 'media-item spoiler-media' : 'media-item', item);
-      if (attachment.spoiler) wrapper.append(h('span', 'spoiler-label', 'SPOILER'));
-      mosaic.append(wrapper);
-    }
-    container.append(mosaic);
-  }
+  if (media.length === 1) container.append(singleMedia(media[0]));
+  else if (media.length > 1) container.append(mosaic(media));
   for (const file of files) container.append(fileCard(file));
   return container;
 }
@@ -159,7 +218,9 @@ function embedIcon(icon: string | null | undefined, className: string): HTMLElem
 }
 
 function embedMedia(media: EmbedMediaView, max: { width: number; height: number }, className: string): HTMLElement {
-  return picture(media.image, media.width, media.height, max, className);
+  const drawn = picture(media.image, media.width, media.height, max, className);
+  if (!media.badge) return drawn;
+  return h('div', 'media-item embed-media', drawn, badge(media.badge));
 }
 
 /**
@@ -192,6 +253,8 @@ function embedFields(embed: EmbedView, view: DiscordMessageView): HTMLElement | 
 }
 
 function embed(embedView: EmbedView, view: DiscordMessageView): HTMLElement {
+  // Image links and Tenor/Giphy GIFs: the picture alone, as big as an attachment, no frame.
+  if (embedView.kind === 'media' && embedView.image) return h('div', 'media single embed-bare', embedMedia(embedView.image, IMAGE_MAX, 'attachment-image'));
   const element = h('article', 'embed');
   const color = safeColor(embedView.color);
   if (color) element.style.setProperty('border-left-color', color);
@@ -257,15 +320,15 @@ function stickers(list: StickerView[]): HTMLElement | null {
   );
 }
 
-export function renderMessage(view: DiscordMessageView): HTMLElement {
-  const message = h('article', 'message');
-  message.style.setProperty('width', `${view.width}px`);
+/** One message. `grouped`: it follows the same author's message in a conversation, so it has no avatar or header. */
+export function renderMessage(view: DiscordMessageView, grouped = false): HTMLElement {
+  const message = h('article', grouped ? 'message grouped' : 'message');
   if (view.reply) message.append(replyLine(view.reply, view));
   const body = h(
     'div',
     'message-body',
-    avatar(view.author, 'avatar'),
-    header(view),
+    grouped ? null : avatar(view.author, 'avatar'),
+    grouped ? null : header(view),
     content(view),
     attachments(view.attachments),
     embeds(view.embeds, view),
