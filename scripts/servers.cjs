@@ -1,5 +1,5 @@
 // The real servers Herald's tests and local runs use: FerretDB (MongoDB wire protocol on SQLite), MinIO (S3),
-// RabbitMQ, and Debian's Chromium. Installs what is missing (cached under ~/.cache/herald, so a second run is fast),
+// RabbitMQ, Redis, and Debian's Chromium. Installs what is missing (cached under ~/.cache/herald, so a second run is fast),
 // starts each on a free loopback port with its data in a temporary directory, waits until it answers, stops it.
 'use strict';
 
@@ -19,7 +19,8 @@ const FERRETDB_VERSION = 'v1.24.2';
 const MINIO_MODULE = 'github.com/minio/minio';
 const MINIO_VERSION = 'v0.0.0-20260212201848-7aac2a2c5b7c';
 // fonts-noto-cjk: without it Chinese, Japanese and Korean text renders as boxes (the Dockerfile installs it too).
-const APT_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-cjk', 'fonts-noto-color-emoji', 'rabbitmq-server'];
+const APT_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-cjk', 'fonts-noto-color-emoji', 'rabbitmq-server', 'redis-server'];
+const REDIS_SERVER = '/usr/bin/redis-server';
 
 function log(message) {
   if (process.env.HERALD_SERVERS_QUIET !== '1') process.stderr.write(`[servers] ${message}\n`);
@@ -75,11 +76,13 @@ function ensureAptPackages() {
     const exec = (args) => (sudo.length ? run('sudo', args, { env }) : run(args[0], args.slice(1), { env }));
     exec(['apt-get', 'update', '-qq']);
     exec(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...still]);
-    // The package starts a system-wide broker we don't use; our tests start their own on free ports.
-    try {
-      exec(['sh', '-c', 'service rabbitmq-server stop >/dev/null 2>&1 || true']);
-    } catch {
-      /* not running */
+    // The packages start system-wide servers we don't use; our tests start their own on free ports.
+    for (const service of ['rabbitmq-server', 'redis-server']) {
+      try {
+        exec(['sh', '-c', `service ${service} stop >/dev/null 2>&1 || true`]);
+      } catch {
+        /* not running */
+      }
     }
   });
 }
@@ -132,7 +135,13 @@ function ensureInstalled({ rabbitmq = true } = {}) {
   ensureAptPackages();
   const ferretdb = ensureFerretDb();
   const minio = ensureMinio();
-  return { ferretdb, minio, chromium: '/usr/bin/chromium', rabbitmq: rabbitmq ? '/usr/lib/rabbitmq/bin/rabbitmq-server' : undefined };
+  return {
+    ferretdb,
+    minio,
+    chromium: '/usr/bin/chromium',
+    rabbitmq: rabbitmq ? '/usr/lib/rabbitmq/bin/rabbitmq-server' : undefined,
+    redis: REDIS_SERVER,
+  };
 }
 
 function freePort() {
@@ -321,6 +330,54 @@ async function startRabbitMq({ port } = {}) {
   return server;
 }
 
+/**
+ * Redis with an append-only file synced on every write, so a stop and start (tests take it down mid-stream) keeps
+ * what it acknowledged, as a production Redis holding streams should.
+ */
+async function startRedis({ port } = {}) {
+  port ??= await freePort();
+  const dataDir = tempDir('redis');
+  const server = new ManagedServer({
+    name: 'redis',
+    port,
+    dataDir,
+    spawnArgs: () => [
+      REDIS_SERVER,
+      [
+        '--bind', '127.0.0.1',
+        '--port', String(port),
+        '--dir', dataDir,
+        '--appendonly', 'yes',
+        '--appendfsync', 'always',
+        '--save', '',
+        '--daemonize', 'no',
+        '--protected-mode', 'yes',
+        '--loglevel', 'warning',
+      ],
+      {},
+    ],
+    probe: () => redisAnswers(port),
+  });
+  await server.start();
+  server.url = `redis://127.0.0.1:${port}`;
+  return server;
+}
+
+/** True once Redis answers PING (it opens the port before it has loaded its data). */
+function redisAnswers(port) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    const done = (answer) => {
+      socket.destroy();
+      resolve(answer);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString('latin1').startsWith('+PONG')));
+    socket.once('error', () => done(false));
+  });
+}
+
 /** True once the broker speaks AMQP (the port opens before the broker can take connections). */
 function amqpAnswers(port) {
   return new Promise((resolve) => {
@@ -336,7 +393,7 @@ function amqpAnswers(port) {
   });
 }
 
-module.exports = { ensureInstalled, ensureFerretDb, ensureMinio, startFerretDb, startMinio, startRabbitMq, freePort, CACHE };
+module.exports = { ensureInstalled, ensureFerretDb, ensureMinio, startFerretDb, startMinio, startRabbitMq, startRedis, freePort, CACHE };
 
 if (require.main === module) {
   // `node scripts/servers.cjs install`: provision everything (CI's first step, and `npm run setup`).

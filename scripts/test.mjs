@@ -1,5 +1,5 @@
 // `npm test`: installs what is missing (cached), builds, type-checks, then runs every unit and end-to-end test
-// against real FerretDB, MinIO, RabbitMQ and Chromium. Extra arguments go to jest.
+// against real FerretDB, MinIO, RabbitMQ, Redis and Chromium. Extra arguments go to jest.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

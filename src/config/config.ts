@@ -219,6 +219,16 @@ const envSchema = z.object({
   VK_ROUTES_FILE: optionalString,
   VK_HTTP_SIGNING_SECRET: optionalString,
   AMQP_URL: optionalUrl(['amqp', 'amqps']),
+  REDIS_URL: optionalUrl(['redis', 'rediss']),
+  VK_DEFAULT_DESTINATION: z
+    .enum(['amqp', 'redis', 'redis-stream'], { error: 'must be one of amqp, redis, redis-stream' })
+    .default('amqp'),
+  VK_REDIS_PREFIX: z
+    .string()
+    .default('')
+    .refine((value) => !/\s/.test(value), 'must not contain spaces')
+    .refine((value) => value.length <= 64, 'must be at most 64 characters'),
+  VK_REDIS_STREAM_MAXLEN: int(100_000, 1, 1_000_000_000),
 
   OUTBOX_BACKOFF_BASE_MS: int(1000, 10, 600000),
   OUTBOX_BACKOFF_MAX_MS: int(60000, 10, 3600000),
@@ -298,8 +308,13 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       nameCacheTtlSeconds: env.VK_NAME_CACHE_TTL_SECONDS,
       routesFile: env.VK_ROUTES_FILE,
       httpSigningSecret: env.VK_HTTP_SIGNING_SECRET,
+      /** What the default route set (one destination per event type) publishes to. */
+      defaultDestination: env.VK_DEFAULT_DESTINATION,
+      redisPrefix: env.VK_REDIS_PREFIX,
+      redisStreamMaxLen: env.VK_REDIS_STREAM_MAXLEN,
     },
     amqp: { url: env.AMQP_URL },
+    redis: { url: env.REDIS_URL },
     outbox: {
       backoffBaseMs: env.OUTBOX_BACKOFF_BASE_MS,
       backoffMaxMs: env.OUTBOX_BACKOFF_MAX_MS,

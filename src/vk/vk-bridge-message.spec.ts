@@ -6,12 +6,12 @@ const base: VkEvent = {
   event_type: 'message',
   peer: { bpid: 2000000003, cid: 3, name: 'Moderators' },
   user: { uuid: 1, name: 'Ivan Petrov', firstname: 'Ivan', lastname: 'Petrov', nick: 'ip' },
-  message: { cmid: 5, text: 'hello', reply: null, forward: [], attachments: [] },
+  message: { cmid: 5, text: 'hello', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] },
 };
 
 describe('bridgeLine', () => {
   it('says where, who and what in one line, with markdown shown as typed', () => {
-    const line = bridgeLine({ ...base, message: { ...base.message!, text: 'look *here*\nand `there`', attachments: ['photo1_2', 'doc1_3'] } });
+    const line = bridgeLine({ ...base, message: { ...base.message!, text: 'look *here*\nand `there`', attachments: ['photo', 'doc', 'reply'], attachment_refs: ['photo1_2', 'doc1_3'] } });
     expect(line).toBe('**VK · Moderators** · Ivan Petrov: look \\*here\\* ⏎ and \\`there\\` [+2 attachments]');
   });
 

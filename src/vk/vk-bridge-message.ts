@@ -26,7 +26,8 @@ function describe(event: VkEvent): string {
 }
 
 function attachmentNote(event: VkEvent): string {
-  const count = event.message?.attachments.length ?? 0;
+  // attachment_refs has one entry per attachment; `attachments` adds the geo/reply/forward markers.
+  const count = event.message?.attachment_refs.length ?? 0;
   return count === 0 ? '' : ` [+${count} attachment${count === 1 ? '' : 's'}]`;
 }
 

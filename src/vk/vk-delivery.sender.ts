@@ -4,7 +4,8 @@ import { VkAmqpPublisher } from './vk-amqp.publisher';
 import { bridgeLine } from './vk-bridge-message';
 import { DeliveryFailure } from './vk-delivery-failure';
 import type { VkEvent } from './vk-event';
-import { VK_ROUTES, type VkDestination, type VkRouting } from './vk-routes';
+import { VkRedisPublisher } from './vk-redis.publisher';
+import { VK_ROUTES, redisKey, type VkDestination, type VkRouting } from './vk-routes';
 import { VkWebhookClient } from './vk-webhook.client';
 
 /** Sends one event to one named destination; every failure surfaces as a DeliveryFailure (permanent or not). */
@@ -13,6 +14,7 @@ export class VkDeliverySender {
   constructor(
     @Inject(VK_ROUTES) private readonly routing: VkRouting,
     private readonly amqp: VkAmqpPublisher,
+    private readonly redis: VkRedisPublisher,
     private readonly webhooks: VkWebhookClient,
     private readonly discord: DiscordRest,
   ) {}
@@ -38,6 +40,16 @@ export class VkDeliverySender {
           throw new DeliveryFailure(`RabbitMQ queue ${destination.queue}: ${(error as Error).message}`, false);
         }
         return;
+      case 'redis': {
+        const key = redisKey(destination, event.event_type);
+        try {
+          if (destination.mode === 'publish') await this.redis.publish(key, body);
+          else await this.redis.append(key, destination.maxLen, { event: body, event_id: event.event_id, event_type: event.event_type });
+        } catch (error) {
+          throw new DeliveryFailure(`Redis ${destination.mode === 'publish' ? 'channel' : 'stream'} ${key}: ${(error as Error).message}`, false);
+        }
+        return;
+      }
       case 'http':
         return this.webhooks.post(destination.url, destination.secret, body, {
           'x-herald-event-id': event.event_id,

@@ -2,6 +2,7 @@ import {
   attachmentRef,
   commandOf,
   DEFAULT_COMMAND_PREFIXES,
+  isCommand,
   namesNeeded,
   normaliseUpdate,
   type VkNameBook,
@@ -69,23 +70,28 @@ describe('normaliseUpdate', () => {
       event_type: 'command',
       peer: { bpid: CHAT_PEER, cid: 7, name: 'Moderators' },
       user: { uuid: 1001, name: 'Ivan Petrov', firstname: 'Ivan', lastname: 'Petrov', nick: 'ipetrov' },
-      message: { cmid: 41, text: '/ban @x', reply: null, forward: [], attachments: [] },
+      message: { cmid: 41, text: '/ban @x', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] },
     });
   });
 
-  it('recognises every configured prefix and nothing else as a command', () => {
+  it('calls any text that starts with a prefix a command, as the toaster router did, bare prefixes included', () => {
     const typeOf = (text: string, prefixes = DEFAULT_COMMAND_PREFIXES) =>
       normaliseUpdate(messageNew({ text }), names, { commandPrefixes: prefixes })?.event_type;
 
     expect(typeOf('!warn 1002')).toBe('command');
+    expect(typeOf('/')).toBe('command');
+    expect(typeOf('!')).toBe('command');
+    expect(typeOf('! x')).toBe('command');
+    expect(typeOf('/ ban')).toBe('command');
+    expect(typeOf('//')).toBe('command');
     expect(typeOf('hello /ban')).toBe('message');
-    expect(typeOf('/')).toBe('message');
-    expect(typeOf('/ ban')).toBe('message');
+    expect(typeOf(' /ban')).toBe('message');
+    expect(typeOf('')).toBe('message');
     expect(typeOf('#ban', ['#'])).toBe('command');
     expect(typeOf('/ban', ['#'])).toBe('message');
   });
 
-  it('keeps a plain message a message, with reply, forwards and attachment references', () => {
+  it('keeps a plain message a message, with reply, forwards, attachment type names and references', () => {
     const event = normaliseUpdate(
       messageNew({
         text: 'look &lt;here&gt; &amp; &quot;there&quot;<br>next line',
@@ -109,12 +115,11 @@ describe('normaliseUpdate', () => {
     expect(event?.message).toEqual({
       cmid: 41,
       text: 'look <here> & "there"\nnext line',
-      reply: { cmid: 40, text: 'what?' },
-      forward: [
-        { cmid: 12, text: 'first' },
-        { cmid: null, text: 'from elsewhere' },
-      ],
-      attachments: ['photo123_456', 'doc-5_9_k3y', 'sticker77', 'link'],
+      reply: { uuid: 1002, cmid: 40, text: 'what?' },
+      forward: [{ uuid: 1002, cmid: 12, text: 'first' }],
+      forward_other: [{ uuid: 1003, cmid: null, text: 'from elsewhere' }],
+      attachments: ['photo', 'doc', 'sticker', 'link', 'reply', 'forward'],
+      attachment_refs: ['photo123_456', 'doc-5_9_k3y', 'sticker77', 'link'],
     });
   });
 
@@ -148,7 +153,7 @@ describe('normaliseUpdate', () => {
       event_type: 'message_edit',
       peer: { bpid: CHAT_PEER, cid: 7, name: 'Moderators' },
       user: { uuid: 1002, name: 'Anna Smirnova', firstname: 'Anna', lastname: 'Smirnova', nick: 'id1002' },
-      message: { cmid: 41, text: '/ban @y', reply: null, forward: [], attachments: [] },
+      message: { cmid: 41, text: '/ban @y', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] },
     });
   });
 
@@ -229,6 +234,100 @@ describe('normaliseUpdate', () => {
   });
 });
 
+// One attachment of every type VK documents for messages (API 5.199), shaped as VK sends them.
+const EVERY_ATTACHMENT = [
+  { type: 'photo', photo: { id: 456, owner_id: 1001, album_id: -3, date: 1, sizes: [], access_key: 'pk' } },
+  { type: 'video', video: { id: 77, owner_id: -5, title: 'clip', duration: 12, access_key: 'vk' } },
+  { type: 'audio', audio: { id: 8, owner_id: 1002, artist: 'a', title: 't', duration: 100 } },
+  { type: 'doc', doc: { id: 9, owner_id: 1001, title: 'a.pdf', ext: 'pdf', size: 10 } },
+  { type: 'link', link: { url: 'https://example.com', title: 'x' } },
+  { type: 'market', market: { id: 3, owner_id: -7, title: 'item' } },
+  { type: 'market_album', market_album: { id: 4, owner_id: -7, title: 'shelf' } },
+  { type: 'wall', wall: { id: 5, owner_id: -1, text: 'post' } },
+  { type: 'wall_reply', wall_reply: { id: 6, owner_id: -1, post_id: 5, text: 'comment' } },
+  { type: 'sticker', sticker: { product_id: 1, sticker_id: 77 } },
+  { type: 'gift', gift: { id: 12 } },
+  { type: 'audio_message', audio_message: { id: 13, owner_id: 1001, duration: 3, access_key: 'ak' } },
+  { type: 'graffiti', graffiti: { id: 14, owner_id: 1001, url: 'https://x' } },
+  { type: 'poll', poll: { id: 15, owner_id: 1001, question: 'q?' } },
+  { type: 'call', call: { initiator_id: 1001, receiver_id: 1002, state: 'reached' } },
+  { type: 'story', story: { id: 16, owner_id: 1001 } },
+];
+
+describe('the toaster router\'s field meanings', () => {
+  const GEO = { type: 'point', coordinates: { latitude: 55.75, longitude: 37.62 }, place: { title: 'Moscow' } };
+  const REPLY = { conversation_message_id: 40, from_id: 1002, text: 'what?', date: 1, peer_id: CHAT_PEER, id: 0 };
+  const FORWARD_HERE = { conversation_message_id: 12, from_id: 1002, text: 'said here', date: 1, peer_id: CHAT_PEER, id: 0 };
+  const body = (message: Record<string, unknown>) => normaliseUpdate(messageNew(message), names, options)?.message;
+
+  it('lists each attachment by its VK type name, in VK\'s order, with a reference for each in attachment_refs', () => {
+    const message = body({ text: 'everything', attachments: EVERY_ATTACHMENT });
+    expect(message?.attachments).toEqual(EVERY_ATTACHMENT.map((a) => a.type));
+    expect(message?.attachment_refs).toEqual([
+      'photo1001_456_pk',
+      'video-5_77_vk',
+      'audio1002_8',
+      'doc1001_9',
+      'link',
+      'market-7_3',
+      'market_album-7_4',
+      'wall-1_5',
+      'wall_reply-1_6',
+      'sticker77',
+      'gift',
+      'audio_message1001_13_ak',
+      'graffiti1001_14',
+      'poll1001_15',
+      'call',
+      'story1001_16',
+    ]);
+  });
+
+  it.each(EVERY_ATTACHMENT.map((attachment) => [attachment.type, attachment] as const))(
+    'puts "%s" first, then geo, reply and forward in the router\'s order',
+    (type, attachment) => {
+      const message = body({ text: '', attachments: [attachment], geo: GEO, reply_message: REPLY, fwd_messages: [FORWARD_HERE] });
+      expect(message?.attachments).toEqual([type, 'geo', 'reply', 'forward']);
+      expect(message?.attachment_refs).toHaveLength(1);
+      expect(message?.reply).toEqual({ uuid: 1002, cmid: 40, text: 'what?' });
+    },
+  );
+
+  it('adds each marker only when the message has it, and never a reference for a marker', () => {
+    expect(body({ text: 'x', geo: GEO })?.attachments).toEqual(['geo']);
+    expect(body({ text: 'x', reply_message: REPLY })?.attachments).toEqual(['reply']);
+    expect(body({ text: 'x', fwd_messages: [FORWARD_HERE] })?.attachments).toEqual(['forward']);
+    expect(body({ text: 'x', geo: GEO, fwd_messages: [FORWARD_HERE] })?.attachments).toEqual(['geo', 'forward']);
+    expect(body({ text: 'x', attachments: [EVERY_ATTACHMENT[0]], reply_message: REPLY })?.attachments).toEqual(['photo', 'reply']);
+    expect(body({ text: 'x', geo: GEO, reply_message: REPLY, fwd_messages: [FORWARD_HERE] })?.attachment_refs).toEqual([]);
+    expect(body({ text: 'x' })?.attachments).toEqual([]);
+  });
+
+  it('keeps only forwards from this conversation in forward; the others go to forward_other, and "forward" marks both', () => {
+    const fromOtherChat = { conversation_message_id: 900, from_id: 1003, text: 'said in another chat', date: 1, peer_id: 2000000099, id: 0 };
+    const fromDirect = { from_id: 1001, text: 'said in private', date: 1, id: 5521 };
+    const message = body({ text: 'look', fwd_messages: [fromOtherChat, FORWARD_HERE, fromDirect] });
+
+    expect(message?.forward).toEqual([{ uuid: 1002, cmid: 12, text: 'said here' }]);
+    expect(message?.forward_other).toEqual([
+      { uuid: 1003, cmid: 900, text: 'said in another chat' },
+      { uuid: 1001, cmid: null, text: 'said in private' },
+    ]);
+    expect(message?.attachments).toEqual(['forward']);
+
+    const onlyElsewhere = body({ text: 'look', fwd_messages: [fromDirect] });
+    expect(onlyElsewhere?.forward).toEqual([]);
+    expect(onlyElsewhere?.forward_other).toHaveLength(1);
+    expect(onlyElsewhere?.attachments).toEqual(['forward']);
+  });
+
+  it('keeps the same meanings on message_edit and on a command with attachments', () => {
+    const command = normaliseUpdate(messageNew({ text: '/', attachments: [EVERY_ATTACHMENT[3]], geo: GEO }), names, options);
+    expect(command?.event_type).toBe('command');
+    expect(command?.message?.attachments).toEqual(['doc', 'geo']);
+  });
+});
+
 describe('namesNeeded', () => {
   it('collects each author and chat once, asks users.get for direct-conversation peers, skips communities', () => {
     const updates = [
@@ -256,6 +355,11 @@ describe('commandOf', () => {
     expect(commandOf('/Ban @x for spam', ['/'])).toBe('ban');
     expect(commandOf('!!kick', ['!!', '!'])).toBe('kick');
     expect(commandOf('plain', ['/'])).toBeNull();
+    // Still commands (isCommand), but they name none, so no `commands:` route filter matches them.
+    expect(commandOf('/', ['/'])).toBeNull();
+    expect(commandOf('! x', ['!'])).toBeNull();
+    expect(isCommand('/', ['/'])).toBe(true);
+    expect(isCommand('! x', ['!'])).toBe(true);
   });
 });
 

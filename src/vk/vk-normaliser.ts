@@ -44,7 +44,7 @@ export function normaliseUpdate(update: VkUpdate, names: VkNameBook, options: No
       const body = messageBody(message);
       return {
         event_id: update.event_id,
-        event_type: commandOf(body.text, options.commandPrefixes) === null ? 'message' : 'command',
+        event_type: isCommand(body.text, options.commandPrefixes) ? 'command' : 'message',
         peer: peerOf(message.peer_id, names),
         user: userOf(message.from_id, names),
         message: body,
@@ -100,8 +100,16 @@ export function namesNeeded(updates: readonly VkUpdate[]): { userIds: number[]; 
 }
 
 /**
- * The command name of a text ("/ban @x" → "ban"), or null when the text is not a command.
- * A prefix alone, or a prefix followed by a space, is not a command.
+ * Whether a message is a `command`: as the toaster router decided, any text that starts with a prefix, a prefix
+ * alone ("/") or followed by a space ("! x") included.
+ */
+export function isCommand(text: string, prefixes: readonly string[]): boolean {
+  return prefixes.some((prefix) => prefix.length > 0 && text.startsWith(prefix));
+}
+
+/**
+ * The command name of a text ("/ban @x" → "ban") for routes that filter on `commands`, or null when it has none:
+ * a prefix alone, or a prefix followed by a space, names no command (though the event is still a `command`).
  */
 export function commandOf(text: string, prefixes: readonly string[]): string | null {
   const prefix = prefixes.find((p) => p.length > 0 && text.startsWith(p));
@@ -158,17 +166,37 @@ function fullName(user: VkUser): string {
 }
 
 function messageBody(message: VkMessage): VkEventMessage {
+  const attachments = message.attachments ?? [];
+  const forwards = message.fwd_messages ?? [];
+  const here = (forwarded: VkForeignMessage) => isFromConversation(forwarded, message.peer_id);
+  // The toaster router's order: the attachments' types as VK lists them, then geo, reply, forward.
+  const markers = [message.geo ? 'geo' : null, message.reply_message ? 'reply' : null, forwards.length > 0 ? 'forward' : null];
   return {
     cmid: message.conversation_message_id,
     text: unescapeVkText(message.text ?? ''),
     reply: message.reply_message ? quoted(message.reply_message) : null,
-    forward: (message.fwd_messages ?? []).map(quoted),
-    attachments: (message.attachments ?? []).map(attachmentRef),
+    forward: forwards.filter(here).map(quoted),
+    forward_other: forwards.filter((forwarded) => !here(forwarded)).map(quoted),
+    attachments: [...attachments.map((attachment) => attachment.type), ...markers.filter((marker) => marker !== null)],
+    attachment_refs: attachments.map(attachmentRef),
   };
 }
 
+/**
+ * A forwarded message is from this conversation when VK gives it this peer and a conversation_message_id (so a
+ * consumer can act on it here). The router only asked for a peer_id; a message forwarded from another chat the
+ * community is in carries that chat's peer_id, and its cmid means nothing in this one.
+ */
+function isFromConversation(forwarded: VkForeignMessage, peerId: number): boolean {
+  return forwarded.peer_id === peerId && typeof forwarded.conversation_message_id === 'number';
+}
+
 function quoted(message: VkForeignMessage): VkQuotedMessage {
-  return { cmid: message.conversation_message_id ?? null, text: unescapeVkText(message.text ?? '') };
+  return {
+    uuid: message.from_id,
+    cmid: message.conversation_message_id ?? null,
+    text: unescapeVkText(message.text ?? ''),
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, type AppConfig } from '../config/config';
 import type { VkEvent } from './vk-event';
-import { describeRouting, loadVkRouting, routeEvent, VkRoutesError } from './vk-routes';
+import { describeRouting, loadVkRouting, redisKey, routeEvent, VkRoutesError } from './vk-routes';
 
 const BASE_ENV = {
   MONGODB_URI: 'mongodb://127.0.0.1:1/x',
@@ -29,7 +29,7 @@ function event(overrides: Partial<VkEvent>): VkEvent {
     event_type: 'message',
     peer: { bpid: 2000000001, cid: 1, name: 'Chat' },
     user: { uuid: 1, name: 'A B', firstname: 'A', lastname: 'B', nick: 'ab' },
-    message: { cmid: 1, text: 'hello', reply: null, forward: [], attachments: [] },
+    message: { cmid: 1, text: 'hello', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] },
     ...overrides,
   };
 }
@@ -70,12 +70,12 @@ routes:
     to: mod-hook
 `);
     const routing = loadVkRouting(configWith({ ...withAmqp, VK_ROUTES_FILE: file }));
-    const ban = event({ event_type: 'command', message: { cmid: 1, text: '!ban @x', reply: null, forward: [], attachments: [] } });
+    const ban = event({ event_type: 'command', message: { cmid: 1, text: '!ban @x', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] } });
 
     expect(routeEvent(ban, routing, ['/', '!'])).toEqual(['queue:command', 'ban-queue', 'mod-hook']);
     expect(routeEvent({ ...ban, peer: { bpid: 2000000002, cid: 2, name: null } }, routing, ['/', '!'])).toEqual(['queue:command']);
     expect(
-      routeEvent(event({ event_type: 'command', message: { cmid: 1, text: '/warn', reply: null, forward: [], attachments: [] } }), routing, ['/']),
+      routeEvent(event({ event_type: 'command', message: { cmid: 1, text: '/warn', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] } }), routing, ['/']),
     ).toEqual(['queue:command']);
     expect(routeEvent(event({ event_type: 'button', message: undefined }), routing, ['/'])).toEqual(['queue:button', 'mod-hook']);
   });
@@ -133,6 +133,83 @@ routes:
         ),
       }),
     );
+  });
+
+  it('with VK_DEFAULT_DESTINATION=redis publishes each event type on a Redis channel of its name, with the prefix', () => {
+    const routing = loadVkRouting(configWith({ REDIS_URL: 'redis://127.0.0.1:6379', VK_DEFAULT_DESTINATION: 'redis', VK_REDIS_PREFIX: 'vk.' }));
+
+    expect([...routing.destinations.values()]).toEqual(
+      ['command', 'message', 'button', 'reaction'].map((type) => ({
+        name: `redis:${type}`,
+        type: 'redis',
+        mode: 'publish',
+        channel: null,
+        prefix: 'vk.',
+        maxLen: 100_000,
+      })),
+    );
+    const destination = routing.destinations.get('redis:button');
+    expect(destination?.type === 'redis' && redisKey(destination, 'button')).toBe('vk.button');
+    expect(routeEvent(event({ event_type: 'command' }), routing, ['/'])).toEqual(['redis:command']);
+    expect(routeEvent(event({ event_type: 'message_edit' }), routing, ['/'])).toEqual([]);
+    expect(describeRouting(routing).destinations[0]).toEqual({ name: 'redis:command', type: 'redis', mode: 'publish', channel: 'vk.<event_type>' });
+  });
+
+  it('with VK_DEFAULT_DESTINATION=redis-stream appends to a capped stream per event type', () => {
+    const routing = loadVkRouting(configWith({ REDIS_URL: 'rediss://u:p@redis.example.com:6380/2', VK_DEFAULT_DESTINATION: 'redis-stream', VK_REDIS_STREAM_MAXLEN: '5000' }));
+    expect(routing.destinations.get('stream:reaction')).toEqual({ name: 'stream:reaction', type: 'redis', mode: 'stream', channel: null, prefix: '', maxLen: 5000 });
+    expect(describeRouting(routing).destinations).toContainEqual({ name: 'stream:reaction', type: 'redis', mode: 'stream', channel: '<event_type>', maxLen: 5000 });
+  });
+
+  it('refuses a Redis default or redis destinations without REDIS_URL, and names a bad switch', () => {
+    expect(() => loadVkRouting(configWith({ VK_DEFAULT_DESTINATION: 'redis' }))).toThrow(/REDIS_URL: is required for the default VK route set \(VK_DEFAULT_DESTINATION=redis\)/);
+    const file = routesFile('defaultQueues: false\ndestinations:\n  bus: { type: redis }\nroutes:\n  - { event_type: command, to: bus }\n');
+    expect(() => loadVkRouting(configWith({ VK_ROUTES_FILE: file }))).toThrow(/REDIS_URL: is required by the redis destinations/);
+    expect(() => configWith({ VK_DEFAULT_DESTINATION: 'kafka' })).toThrow(/VK_DEFAULT_DESTINATION: must be one of amqp, redis, redis-stream/);
+    expect(() => configWith({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL: must be a URL \(redis, rediss\)/);
+  });
+
+  it('reads redis destinations from the file: a fixed channel, a stream with its own cap, and names their mistakes', () => {
+    const file = routesFile(`
+destinations:
+  audit: { type: redis, channel: herald.audit }
+  log: { type: redis, mode: stream, maxLen: 1000 }
+routes:
+  - { event_type: [command, message_edit], to: [audit, log] }
+`);
+    const routing = loadVkRouting(configWith({ ...withAmqp, REDIS_URL: 'redis://127.0.0.1:6379', VK_ROUTES_FILE: file, VK_REDIS_PREFIX: 'vk:' }));
+    const audit = routing.destinations.get('audit');
+    const log = routing.destinations.get('log');
+    expect(audit).toEqual({ name: 'audit', type: 'redis', mode: 'publish', channel: 'herald.audit', prefix: 'vk:', maxLen: 100_000 });
+    expect(log).toEqual({ name: 'log', type: 'redis', mode: 'stream', channel: null, prefix: 'vk:', maxLen: 1000 });
+    expect(audit?.type === 'redis' && redisKey(audit, 'message_edit')).toBe('herald.audit');
+    expect(log?.type === 'redis' && redisKey(log, 'message_edit')).toBe('vk:message_edit');
+    expect(routeEvent(event({ event_type: 'message_edit' }), routing, ['/'])).toEqual(['audit', 'log']);
+
+    const bad = routesFile(`
+destinations:
+  a: { type: redis, mode: fanout }
+  b: { type: redis, maxLen: 10 }
+  c: { type: redis, mode: stream, maxLen: 0, channel: "two words" }
+`);
+    let error: unknown;
+    try {
+      loadVkRouting(configWith({ ...withAmqp, REDIS_URL: 'redis://127.0.0.1:6379', VK_ROUTES_FILE: bad }));
+    } catch (caught) {
+      error = caught;
+    }
+    const message = (error as Error).message;
+    expect(message).toMatch(/destinations\.a\.mode: .*"publish"/);
+    expect(message).toContain('destinations.b.maxLen: maxLen applies to mode: stream only');
+    expect(message).toMatch(/destinations\.c\.channel: must be 1-255 characters without spaces/);
+    expect(message).toMatch(/destinations\.c\.maxLen: /);
+  });
+
+  it('shows the Event schema with every field and its meaning', () => {
+    const shown = describeRouting(loadVkRouting(configWith(withAmqp)));
+    const fields = shown.eventSchema.map((field) => field.field);
+    expect(fields).toEqual(expect.arrayContaining(['event_id', 'peer.cid', 'message.attachments', 'message.attachment_refs', 'message.forward_other', 'reaction.rid']));
+    expect(shown.eventSchema.every((field) => field.type.length > 0 && field.meaning.length > 10)).toBe(true);
   });
 
   it('says which file cannot be read or parsed', () => {

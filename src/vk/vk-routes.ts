@@ -1,16 +1,17 @@
 // Where VK events go: the routes file (YAML or JSON, validated once at start) plus the default route set of one
-// durable RabbitMQ queue per event type, and `routeEvent`, which picks an event's destinations.
+// destination per event type (a durable RabbitMQ queue, a Redis channel or a Redis stream: VK_DEFAULT_DESTINATION),
+// and `routeEvent`, which picks an event's destinations.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { load as loadYaml } from 'js-yaml';
 import { z } from 'zod';
 import type { AppConfig } from '../config/config';
-import { VK_EVENT_TYPES, type VkEvent, type VkEventType } from './vk-event';
+import { VK_EVENT_SCHEMA, VK_EVENT_TYPES, type VkEvent, type VkEventType } from './vk-event';
 import { commandOf } from './vk-normaliser';
 
 export const VK_ROUTES = Symbol('VK_ROUTES');
 
-/** The event types the default route set sends to a queue of the same name. */
+/** The event types the default route set sends to a queue, channel or stream of the same name. */
 export const DEFAULT_QUEUE_EVENT_TYPES: readonly VkEventType[] = ['command', 'message', 'button', 'reaction'];
 
 const name = z
@@ -38,7 +39,25 @@ const discordDestination = z.strictObject({
     .trim()
     .regex(/^\d{15,21}$/, 'must be a Discord channel id (a snowflake of 15-21 digits)'),
 });
-const destinationSchema = z.discriminatedUnion('type', [amqpDestination, httpDestination, discordDestination]);
+const redisDestination = z
+  .strictObject({
+    type: z.literal('redis'),
+    /** publish: PUBLISH on a channel (only live subscribers get it); stream: XADD to a stream that keeps it for consumer groups. */
+    mode: z.enum(['publish', 'stream']).default('publish'),
+    /** One fixed channel or stream key for every event; when absent, `<VK_REDIS_PREFIX><event_type>`. */
+    channel: z
+      .string()
+      .trim()
+      .regex(/^\S{1,255}$/, 'must be 1-255 characters without spaces')
+      .optional(),
+    /** stream: keep about this many entries (XADD MAXLEN ~); VK_REDIS_STREAM_MAXLEN when absent. */
+    maxLen: z.number().int().min(1).max(1_000_000_000).optional(),
+  })
+  .refine((destination) => destination.mode === 'stream' || destination.maxLen === undefined, {
+    message: 'maxLen applies to mode: stream only',
+    path: ['maxLen'],
+  });
+const destinationSchema = z.discriminatedUnion('type', [amqpDestination, httpDestination, discordDestination, redisDestination]);
 
 /** A single value or a list; errors point at the offending item (`routes.0.event_type.1`). */
 const oneOrMany = <T extends z.ZodType>(item: T) => z.preprocess((value) => (Array.isArray(value) ? value : [value]), z.array(item).min(1));
@@ -57,17 +76,27 @@ const routeSchema = z.strictObject({
 });
 
 const routesFileSchema = z.strictObject({
-  /** Keep the default route set (a queue per event type) beside the routes below. */
+  /** Keep the default route set (a queue, channel or stream per event type: VK_DEFAULT_DESTINATION) beside the routes below. */
   defaultQueues: z.boolean().default(true),
   destinations: z.record(name, destinationSchema).default({}),
   routes: z.array(routeSchema).default([]),
 });
 
 export type VkDestinationSpec = z.infer<typeof destinationSchema>;
+/** A Redis destination with the configuration filled in: where each event type goes and how long a stream may grow. */
+export interface VkRedisDestination {
+  type: 'redis';
+  mode: 'publish' | 'stream';
+  /** The fixed channel / stream key, or null for `<prefix><event_type>`. */
+  channel: string | null;
+  prefix: string;
+  maxLen: number;
+}
 export type VkDestination = (
   | z.infer<typeof amqpDestination>
   | (z.infer<typeof httpDestination> & { secret: string })
   | z.infer<typeof discordDestination>
+  | VkRedisDestination
 ) & { name: string };
 export type VkRoute = z.infer<typeof routeSchema>;
 
@@ -75,6 +104,8 @@ export interface VkRouting {
   /** The file the routes came from; null for the default route set alone. */
   source: string | null;
   defaultQueues: boolean;
+  /** What the default route set publishes to (when defaultQueues is on). */
+  defaultDestination: AppConfig['vk']['defaultDestination'];
   destinations: Map<string, VkDestination>;
   routes: VkRoute[];
 }
@@ -104,10 +135,19 @@ export function buildRouting(spec: z.output<typeof routesFileSchema>, source: st
   const routes: VkRoute[] = [];
 
   if (spec.defaultQueues) {
+    const kind = config.vk.defaultDestination;
     for (const type of DEFAULT_QUEUE_EVENT_TYPES) {
-      const destination = defaultQueueName(type);
-      destinations.set(destination, { name: destination, type: 'amqp', queue: type });
-      routes.push({ name: `default: ${type} → queue ${type}`, event_type: [type], to: [destination] });
+      const destination = defaultDestinationName(type, kind);
+      if (kind === 'amqp') {
+        destinations.set(destination, { name: destination, type: 'amqp', queue: type });
+        routes.push({ name: `default: ${type} → queue ${type}`, event_type: [type], to: [destination] });
+      } else {
+        const mode = kind === 'redis' ? 'publish' : 'stream';
+        const { redisPrefix: prefix, redisStreamMaxLen: maxLen } = config.vk;
+        destinations.set(destination, { name: destination, type: 'redis', mode, channel: null, prefix, maxLen });
+        const where = `${mode === 'publish' ? 'channel' : 'stream'} ${config.vk.redisPrefix}${type}`;
+        routes.push({ name: `default: ${type} → Redis ${where}`, event_type: [type], to: [destination] });
+      }
     }
   }
   for (const [destinationName, destination] of Object.entries(spec.destinations)) {
@@ -122,6 +162,15 @@ export function buildRouting(spec: z.output<typeof routesFileSchema>, source: st
         continue;
       }
       destinations.set(destinationName, { ...destination, secret, name: destinationName });
+    } else if (destination.type === 'redis') {
+      destinations.set(destinationName, {
+        name: destinationName,
+        type: 'redis',
+        mode: destination.mode,
+        channel: destination.channel ?? null,
+        prefix: config.vk.redisPrefix,
+        maxLen: destination.maxLen ?? config.vk.redisStreamMaxLen,
+      });
     } else {
       destinations.set(destinationName, { ...destination, name: destinationName });
     }
@@ -137,22 +186,37 @@ export function buildRouting(spec: z.output<typeof routesFileSchema>, source: st
 
   const used = new Set(routes.flatMap((route) => route.to));
   const usedTypes = new Set([...destinations.values()].filter((d) => used.has(d.name)).map((d) => d.type));
+  const defaultKind = spec.defaultQueues ? config.vk.defaultDestination : null;
   if (usedTypes.has('amqp') && !config.amqp.url) {
     problems.push(
-      spec.defaultQueues
+      defaultKind === 'amqp'
         ? 'AMQP_URL: is required for the default VK route set (a RabbitMQ queue per event type); set it, or set defaultQueues: false in VK_ROUTES_FILE'
         : 'AMQP_URL: is required by the amqp destinations in VK_ROUTES_FILE',
+    );
+  }
+  if (usedTypes.has('redis') && !config.redis.url) {
+    problems.push(
+      defaultKind === 'redis' || defaultKind === 'redis-stream'
+        ? `REDIS_URL: is required for the default VK route set (VK_DEFAULT_DESTINATION=${defaultKind}); set it, or set defaultQueues: false in VK_ROUTES_FILE`
+        : 'REDIS_URL: is required by the redis destinations in VK_ROUTES_FILE',
     );
   }
   if (usedTypes.has('discord') && !config.discord.token) {
     problems.push('DISCORD_TOKEN: is required by the discord destinations in VK_ROUTES_FILE');
   }
   if (problems.length) throw new VkRoutesError(problems);
-  return { source, defaultQueues: spec.defaultQueues, destinations, routes };
+  return { source, defaultQueues: spec.defaultQueues, defaultDestination: config.vk.defaultDestination, destinations, routes };
 }
 
-export function defaultQueueName(type: VkEventType): string {
-  return `queue:${type}`;
+/** `queue:command` for RabbitMQ, `redis:command` for a Redis channel, `stream:command` for a Redis stream. */
+export function defaultDestinationName(type: VkEventType, kind: AppConfig['vk']['defaultDestination']): string {
+  const label = kind === 'amqp' ? 'queue' : kind === 'redis' ? 'redis' : 'stream';
+  return `${label}:${type}`;
+}
+
+/** The channel (publish) or stream key (stream) an event goes to at a Redis destination. */
+export function redisKey(destination: VkRedisDestination, eventType: VkEventType): string {
+  return destination.channel ?? `${destination.prefix}${eventType}`;
 }
 
 /** Names of the destinations an event goes to, each once, in the order the routes name them. */
@@ -175,11 +239,8 @@ export function describeRouting(routing: VkRouting) {
   return {
     source: routing.source ?? 'default',
     defaultQueues: routing.defaultQueues,
-    destinations: [...routing.destinations.values()].map((destination) =>
-      destination.type === 'http'
-        ? { name: destination.name, type: destination.type, url: redactUrl(destination.url), signed: true }
-        : { ...destination },
-    ),
+    defaultDestination: routing.defaultDestination,
+    destinations: [...routing.destinations.values()].map(describeDestination),
     routes: routing.routes.map((route) => ({
       name: route.name ?? null,
       event_type: route.event_type,
@@ -187,7 +248,25 @@ export function describeRouting(routing: VkRouting) {
       commands: route.commands ?? null,
       to: route.to,
     })),
+    eventSchema: VK_EVENT_SCHEMA,
   };
+}
+
+function describeDestination(destination: VkDestination) {
+  switch (destination.type) {
+    case 'http':
+      return { name: destination.name, type: destination.type, url: redactUrl(destination.url), signed: true };
+    case 'redis':
+      return {
+        name: destination.name,
+        type: destination.type,
+        mode: destination.mode,
+        channel: destination.channel ?? `${destination.prefix}<event_type>`,
+        ...(destination.mode === 'stream' ? { maxLen: destination.maxLen } : {}),
+      };
+    default:
+      return { ...destination };
+  }
 }
 
 function readRoutesFile(file: string): unknown {

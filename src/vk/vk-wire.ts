@@ -71,6 +71,8 @@ export interface VkMessage {
   attachments?: VkAttachment[];
   fwd_messages?: VkForeignMessage[];
   reply_message?: VkForeignMessage;
+  /** Present when the message carries a location. */
+  geo?: VkGeo;
   payload?: string;
   out?: 0 | 1;
   important?: boolean;
@@ -78,6 +80,12 @@ export interface VkMessage {
   random_id?: number;
   version?: number;
   update_time?: number;
+}
+
+export interface VkGeo {
+  type: string;
+  coordinates: { latitude: number; longitude: number };
+  place?: { title?: string; country?: string; city?: string };
 }
 
 /** A replied-to or forwarded message; `conversation_message_id` is absent for some forwards. */

@@ -29,8 +29,9 @@ export class VkController {
   @ApiOperation({
     summary: 'Where VK events go',
     description:
-      'The routes in force: the default route set (one durable RabbitMQ queue per event type: command, message, button, reaction) ' +
-      'and those of VK_ROUTES_FILE. Webhook secrets are never shown.',
+      'The routes in force: the default route set (one destination per event type: command, message, button, reaction; ' +
+      'a durable RabbitMQ queue, a Redis channel or a Redis stream as VK_DEFAULT_DESTINATION says) and those of VK_ROUTES_FILE, ' +
+      'with the schema of the Event every destination receives (each field and its meaning). Webhook secrets are never shown.',
   })
   @ApiOkResponse({ type: VkRoutingViewDto })
   routes(): VkRoutingViewDto {

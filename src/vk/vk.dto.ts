@@ -112,8 +112,8 @@ export class VkDestinationViewDto {
   @ApiProperty({ example: 'queue:command' })
   name!: string;
 
-  @ApiProperty({ enum: ['amqp', 'http', 'discord'] })
-  type!: 'amqp' | 'http' | 'discord';
+  @ApiProperty({ enum: ['amqp', 'http', 'discord', 'redis'] })
+  type!: 'amqp' | 'http' | 'discord' | 'redis';
 
   @ApiPropertyOptional({ description: 'amqp: the durable queue.' })
   queue?: string;
@@ -126,18 +126,47 @@ export class VkDestinationViewDto {
 
   @ApiPropertyOptional({ description: 'discord: the channel id.' })
   channelId?: string;
+
+  @ApiPropertyOptional({
+    enum: ['publish', 'stream'],
+    description: 'redis: `publish` (PUBLISH; only subscribers listening then get it) or `stream` (XADD; kept for consumer groups).',
+  })
+  mode?: 'publish' | 'stream';
+
+  @ApiPropertyOptional({ description: 'redis: the channel or stream key; `<prefix><event_type>` when it follows the event type.', example: 'command' })
+  channel?: string;
+
+  @ApiPropertyOptional({ description: 'redis stream: about this many entries are kept (XADD MAXLEN ~).' })
+  maxLen?: number;
+}
+
+export class VkEventFieldDto {
+  @ApiProperty({ example: 'message.attachments' })
+  field!: string;
+
+  @ApiProperty({ example: 'string[]' })
+  type!: string;
+
+  @ApiProperty()
+  meaning!: string;
 }
 
 export class VkRoutingViewDto {
   @ApiProperty({ description: 'VK_ROUTES_FILE, or "default" for the default route set alone.' })
   source!: string;
 
-  @ApiProperty({ description: 'Whether the default route set (a RabbitMQ queue per event type) is on.' })
+  @ApiProperty({ description: 'Whether the default route set (a queue, channel or stream per event type) is on.' })
   defaultQueues!: boolean;
+
+  @ApiProperty({ enum: ['amqp', 'redis', 'redis-stream'], description: 'VK_DEFAULT_DESTINATION: what the default route set publishes to.' })
+  defaultDestination!: 'amqp' | 'redis' | 'redis-stream';
 
   @ApiProperty({ type: [VkDestinationViewDto] })
   destinations!: VkDestinationViewDto[];
 
   @ApiProperty({ type: [VkRouteViewDto] })
   routes!: VkRouteViewDto[];
+
+  @ApiProperty({ type: [VkEventFieldDto], description: 'Every field of the Event the destinations receive, with its meaning.' })
+  eventSchema!: readonly VkEventFieldDto[];
 }

@@ -12,6 +12,7 @@ import { VkDispatcher } from './vk-dispatcher';
 import { VkLease } from './vk-lease';
 import { VkOutbox } from './vk-outbox';
 import { VkPoller } from './vk-poller';
+import { VkRedisPublisher } from './vk-redis.publisher';
 import { VK_ROUTES, loadVkRouting, type VkRouting } from './vk-routes';
 import { VkWebhookClient } from './vk-webhook.client';
 import {
@@ -61,7 +62,7 @@ export class VkModule {
         VkOutbox,
         VkDeliveriesService,
         ...(poller
-          ? [VkApi, VkDirectory, VkLease, VkAmqpPublisher, VkWebhookClient, VkDeliverySender, VkDispatcher, VkPoller]
+          ? [VkApi, VkDirectory, VkLease, VkAmqpPublisher, VkRedisPublisher, VkWebhookClient, VkDeliverySender, VkDispatcher, VkPoller]
           : []),
       ],
     };

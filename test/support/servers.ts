@@ -6,6 +6,7 @@ const servers = require('../../scripts/servers.cjs') as {
   startFerretDb(options?: { port?: number }): Promise<ManagedServer & { url: string }>;
   startMinio(options?: { port?: number }): Promise<ManagedServer & { url: string; accessKey: string; secretKey: string }>;
   startRabbitMq(options?: { port?: number }): Promise<ManagedServer & { url: string }>;
+  startRedis(options?: { port?: number }): Promise<ManagedServer & { url: string }>;
   ensureInstalled(): unknown;
   freePort(): Promise<number>;
 };
@@ -21,6 +22,7 @@ export interface ManagedServer {
 export const startFerret = () => servers.startFerretDb();
 export const startMinio = () => servers.startMinio();
 export const startRabbit = () => servers.startRabbitMq();
+export const startRedis = () => servers.startRedis();
 export const freePort = () => servers.freePort();
 export const ensureInstalled = () => servers.ensureInstalled();
 

@@ -93,7 +93,15 @@ describe('VK events → normalised, routed to RabbitMQ queues, a signed webhook 
       event_type: 'command',
       peer: MODERATORS,
       user: IVAN,
-      message: { cmid, text: '/ban @x', reply: { cmid: 99, text: 'spam spam spam' }, forward: [], attachments: ['photo123_456'] },
+      message: {
+        cmid,
+        text: '/ban @x',
+        reply: { uuid: 1002, cmid: 99, text: 'spam spam spam' },
+        forward: [],
+        forward_other: [],
+        attachments: ['photo', 'reply'],
+        attachment_refs: ['photo123_456'],
+      },
     };
     expect(queued.event).toEqual(expected);
     expect(queued).toMatchObject({ messageId: update.event_id, type: 'command', persistent: true, contentType: 'application/json' });
@@ -120,7 +128,7 @@ describe('VK events → normalised, routed to RabbitMQ queues, a signed webhook 
       event_type: 'message',
       peer: { bpid: OFFTOPIC_CHAT, cid: 2, name: 'Off-topic' },
       user: ANNA,
-      message: { cmid, text: 'hello & <welcome>', reply: null, forward: [], attachments: [] },
+      message: { cmid, text: 'hello & <welcome>', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] },
     });
     // A later command reaches the webhook; the message routed nowhere but its queue must not be there before it.
     const marker = messageNew({ peerId: OFFTOPIC_CHAT, fromId: 1002, text: '!ping', cmid: nextCmid() });
@@ -176,7 +184,7 @@ describe('VK events → normalised, routed to RabbitMQ queues, a signed webhook 
       event_type: 'message_edit',
       peer: MODERATORS,
       user: IVAN,
-      message: { cmid: 41, text: '/ban @y', reply: null, forward: [], attachments: [] },
+      message: { cmid: 41, text: '/ban @y', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] },
     });
     expect(tap.find(update.event_id)).toBeUndefined();
   });
