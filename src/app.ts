@@ -42,7 +42,7 @@ export async function waitForMongoDb(config: AppConfig, logger: LoggerService): 
       const reason = error instanceof Error ? error.message : String(error);
       const elapsedMs = Date.now() - started;
       if (elapsedMs + MONGODB_RETRY_DELAY_MS >= config.mongo.startupTimeoutMs) {
-        throw new Error(`MongoDB at ${where} is unreachable: gave up after ${attempt} attempt(s) in ${elapsedMs} ms (MONGODB_STARTUP_TIMEOUT_MS=${config.mongo.startupTimeoutMs}): ${reason}`);
+        throw new Error(`MongoDB at ${where} is unreachable: gave up after ${attempt} attempt(s) in ${elapsedMs} ms (MONGODB_STARTUP_TIMEOUT_MS=${config.mongo.startupTimeoutMs}): ${reason}`, { cause: error });
       }
       logger.warn({ mongodb: where, attempt, elapsedMs, reason }, `MongoDB at ${where} is unreachable (attempt ${attempt}); retrying`, 'Startup');
       await new Promise((resolve) => setTimeout(resolve, MONGODB_RETRY_DELAY_MS));

@@ -62,7 +62,7 @@ describe('a bot sharded over two Herald processes', () => {
       endpoint: shard.env.S3_ENDPOINT,
       region: 'us-east-1',
       forcePathStyle: true,
-      credentials: { accessKeyId: shard.env.AWS_ACCESS_KEY_ID!, secretAccessKey: shard.env.AWS_SECRET_ACCESS_KEY! },
+      credentials: { accessKeyId: shard.env.AWS_ACCESS_KEY_ID, secretAccessKey: shard.env.AWS_SECRET_ACCESS_KEY },
     });
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: shard.env.S3_BUCKET }));
     s3.destroy();
@@ -88,9 +88,9 @@ describe('a bot sharded over two Herald processes', () => {
 
   it('identifies each shard with [id, 2] and each process renders only the messages of its own guilds', async () => {
     expect(discord.connectedShards.map(([id, count]) => `${id}/${count}`).sort()).toEqual(['0/2', '1/2']);
-    const second = discord.otherGuilds[0]!;
-    const forShard0 = discord.messageCreate({ channelId: second.channels.general!.id, author: second.users.dora!, content: 'hello shard 0' });
-    const forShard1 = discord.messageCreate({ channelId: discord.channels.general!.id, author: discord.users.alice!, content: 'hello shard 1' });
+    const second = discord.otherGuilds[0];
+    const forShard0 = discord.messageCreate({ channelId: second.channels.general.id, author: second.users.dora, content: 'hello shard 0' });
+    const forShard1 = discord.messageCreate({ channelId: discord.channels.general.id, author: discord.users.alice, content: 'hello shard 1' });
     await backend.waitFor({ messageId: forShard0.id, event: 'created' });
     await backend.waitFor({ messageId: forShard1.id, event: 'created' });
 
@@ -112,12 +112,12 @@ describe('a bot sharded over two Herald processes', () => {
     const stopped = await shard1.process.stop();
     expect(stopped.code).toBe(0);
     expect(discord.connectedShards.map(([id]) => id)).toEqual([0]);
-    const second = discord.otherGuilds[0]!;
-    const whileDown = discord.messageCreate({ channelId: second.channels.general!.id, author: second.users.dora!, content: 'shard 1 is restarting' });
+    const second = discord.otherGuilds[0];
+    const whileDown = discord.messageCreate({ channelId: second.channels.general.id, author: second.users.dora, content: 'shard 1 is restarting' });
     await backend.waitFor({ messageId: whileDown.id, event: 'created' });
 
     shards[1] = await startShard(1, shard1.env);
-    const afterRestart = discord.messageCreate({ channelId: discord.channels.general!.id, author: discord.users.bob!, content: 'shard 1 is back' });
+    const afterRestart = discord.messageCreate({ channelId: discord.channels.general.id, author: discord.users.bob, content: 'shard 1 is back' });
     await backend.waitFor({ messageId: afterRestart.id, event: 'created' });
 
     // Shard 0 never lost its session: no new IDENTIFY, no RESUME, and it saw only its own guild's messages.
@@ -125,6 +125,6 @@ describe('a bot sharded over two Herald processes', () => {
     expect(discord.resumeCount).toBe(resumes);
     expect(newMessagesSeenBy(shard0)).toEqual(expect.arrayContaining([whileDown.id]));
     expect(newMessagesSeenBy(shard0)).not.toContain(afterRestart.id);
-    expect(newMessagesSeenBy(shards[1]!)).toContain(afterRestart.id);
+    expect(newMessagesSeenBy(shards[1])).toContain(afterRestart.id);
   });
 });

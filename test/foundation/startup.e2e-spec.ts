@@ -36,7 +36,7 @@ describe('starting Herald as an operator would', () => {
     const attempts = lines.filter((line) => String(line.msg).includes(`MongoDB at 127.0.0.1:${deadPort} is unreachable (attempt`));
     expect(attempts.length).toBeGreaterThanOrEqual(2);
     expect(attempts.map((line) => line.attempt)).toEqual(attempts.map((_, index) => index + 1));
-    const fatal = lines[lines.length - 1]!;
+    const fatal = lines[lines.length - 1];
     expect(fatal.level).toBe('fatal');
     expect(String(fatal.msg)).toContain(`MongoDB at 127.0.0.1:${deadPort} is unreachable`);
     expect(String(fatal.msg)).toContain('MONGODB_STARTUP_TIMEOUT_MS=15000');
@@ -77,7 +77,7 @@ describe('starting Herald as an operator would', () => {
           const body = (await response.json()) as { info?: Record<string, { degraded?: boolean; message?: string }> };
           return response.status === 200 && body.info?.discord?.degraded ? body : undefined;
         }, 90_000, 250);
-        expect(ready.info!.discord!.message).toContain(`cannot log in to Discord at ${url}/api`);
+        expect(ready.info!.discord.message).toContain(`cannot log in to Discord at ${url}/api`);
         expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
         expect(herald.lines().some((line) => line.msg === 'Could not log in to Discord; retrying')).toBe(true);
 

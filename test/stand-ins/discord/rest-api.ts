@@ -191,7 +191,7 @@ export class StandInRest {
     if (method === 'GET' && (is('/applications/@me') || is('/oauth2/applications/@me'))) return ok(this.application());
     if (method === 'GET' && is('/users/@me')) return ok(model.bot);
     if (method === 'GET' && is('/users/:id')) {
-      const member = model.members.get(parts[1]!);
+      const member = model.members.get(parts[1]);
       if (!member) throw unknown(RESTJSONErrorCodes.UnknownUser, 'Unknown User');
       return ok(member.user);
     }
@@ -209,7 +209,7 @@ export class StandInRest {
         return ok([...model.members.values()].slice(0, limit));
       }
       if (method === 'GET' && is('/guilds/:id/members/:user')) {
-        const member = model.members.get(parts[3]!);
+        const member = model.members.get(parts[3]);
         if (!member) throw unknown(RESTJSONErrorCodes.UnknownMember, 'Unknown Member');
         return ok(member);
       }
@@ -227,7 +227,7 @@ export class StandInRest {
     body: ParsedBody,
   ): { status: number; body?: unknown } {
     const { store } = this.options;
-    const channelId = parts[1]!;
+    const channelId = parts[1];
     const model =
       this.options.guilds.find((guild) => Object.values(guild.channels).some((channel) => channel.id === channelId)) ?? this.options.model;
     const channel = Object.values(model.channels).find((candidate) => candidate.id === channelId);
@@ -352,12 +352,12 @@ export class StandInRest {
     const stem = (file: string | undefined): string => (file ?? '').replace(/\.(png|webp|jpg|jpeg|gif)$/, '');
     let image: Buffer | null = null;
     let contentType = 'image/png';
-    if (parts[0] === 'avatars' && parts.length === 3) image = avatarPng(parts[1]!);
+    if (parts[0] === 'avatars' && parts.length === 3) image = avatarPng(parts[1]);
     else if (parts[0] === 'guilds' && parts[2] === 'users' && parts[4] === 'avatars') image = avatarPng(`${parts[3]}-guild`);
     else if (parts[0] === 'embed' && parts[1] === 'avatars') image = avatarPng(`default-${stem(parts[2])}`);
     else if (parts[0] === 'emojis' && parts.length === 2) image = emojiPng(stem(parts[1]));
     else if (parts[0] === 'attachments' && parts.length === 4) {
-      const stored = this.options.store.attachment(parts[2]!);
+      const stored = this.options.store.attachment(parts[2]);
       if (stored && stored.filename === parts[3]) {
         image = stored.data;
         contentType = stored.contentType;
@@ -429,7 +429,7 @@ function nest(flat: Record<string, RESTErrorData>): RESTErrorData {
       at[key] ??= {};
       at = at[key] as { [key: string]: RESTErrorData };
     });
-    at[keys[keys.length - 1]!] = error;
+    at[keys[keys.length - 1]] = error;
   }
   return nested;
 }
