@@ -1,4 +1,5 @@
-import { INestApplication, Logger as NestLogger, RawBodyRequest } from '@nestjs/common';
+import { INestApplication, Logger as NestLogger, RawBodyRequest, type LoggerService } from '@nestjs/common';
+import mongoose from 'mongoose';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
@@ -9,13 +10,61 @@ import { AppModule, featureSummary, startupWarnings } from './app.module';
 import { API_TOKEN_SCHEME } from './auth/require-scope.decorator';
 import { describeScopes } from './auth/swagger-scopes';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { createStartupLogger } from './common/logging';
+import { ReadinessService } from './health/readiness.service';
 import { createValidationPipe } from './common/validation';
 import { AppConfig, describeFeatures } from './config/config';
+
+/** Each connection attempt waits this long for a server before it counts as failed. */
+const MONGODB_ATTEMPT_MS = 5000;
+const MONGODB_RETRY_DELAY_MS = 1000;
+
+/**
+ * Waits until MongoDB answers, one JSON line per failed attempt, for at most MONGODB_STARTUP_TIMEOUT_MS; then
+ * throws an error that names MongoDB. Without it a start-up against an unreachable MongoDB sat silent for over a
+ * minute (Mongoose's own retries) and then failed with a bare stack.
+ */
+export async function waitForMongoDb(config: AppConfig, logger: LoggerService): Promise<void> {
+  const started = Date.now();
+  const where = mongoHost(config.mongo.uri);
+  for (let attempt = 1; ; attempt++) {
+    const remaining = config.mongo.startupTimeoutMs - (Date.now() - started);
+    const connection = mongoose.createConnection(config.mongo.uri, {
+      serverSelectionTimeoutMS: Math.max(500, Math.min(MONGODB_ATTEMPT_MS, remaining)),
+      connectTimeoutMS: MONGODB_ATTEMPT_MS,
+    });
+    try {
+      await connection.asPromise();
+      await connection.db?.admin().ping();
+      if (attempt > 1) logger.log({ mongodb: where, attempt }, `MongoDB at ${where} answered`, 'Startup');
+      return;
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      const elapsedMs = Date.now() - started;
+      if (elapsedMs + MONGODB_RETRY_DELAY_MS >= config.mongo.startupTimeoutMs) {
+        throw new Error(`MongoDB at ${where} is unreachable: gave up after ${attempt} attempt(s) in ${elapsedMs} ms (MONGODB_STARTUP_TIMEOUT_MS=${config.mongo.startupTimeoutMs}): ${reason}`, { cause: error });
+      }
+      logger.warn({ mongodb: where, attempt, elapsedMs, reason }, `MongoDB at ${where} is unreachable (attempt ${attempt}); retrying`, 'Startup');
+      await new Promise((resolve) => setTimeout(resolve, MONGODB_RETRY_DELAY_MS));
+    } finally {
+      await connection.close().catch(() => undefined);
+    }
+  }
+}
+
+/** host:port of a MongoDB URI, never its credentials. */
+function mongoHost(uri: string): string {
+  try {
+    return new URL(uri).host || 'MongoDB';
+  } catch {
+    return uri.replace(/^[^@]*@/, '').split('/')[0] ?? 'MongoDB';
+  }
+}
 
 /** Builds the whole service from one validated configuration (main.ts and the end-to-end tests share it). */
 export async function createApp(config: AppConfig): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
-    bufferLogs: true,
+    logger: createStartupLogger(config),
     rawBody: true,
     bodyParser: false,
     abortOnError: false,
@@ -62,9 +111,11 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
 }
 
 /**
- * SIGTERM: stop accepting connections, let in-flight requests finish, then run Nest's shutdown hooks
- * (browser, Discord, workers, MongoDB). Nest's own signal handling re-raises the signal (exit 143); Kubernetes
- * and our tests expect a clean 0.
+ * SIGTERM: readiness answers 503 at once, the server stops accepting connections and in-flight requests get the
+ * whole SHUTDOWN_TIMEOUT_MS to finish; then Nest's shutdown hooks (browser, Discord, workers, MongoDB) get up to
+ * SHUTDOWN_TIMEOUT_MS more. Kubernetes keeps sending new requests for a moment after SIGTERM (endpoints update
+ * asynchronously): a preStop delay covers that (see README, Deploying). Nest's own signal handling re-raises the
+ * signal (exit 143); Kubernetes and our tests expect a clean 0.
  */
 export function exitGracefullyOn(app: INestApplication, config: AppConfig, signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
   const logger = new NestLogger('Shutdown');
@@ -72,14 +123,15 @@ export function exitGracefullyOn(app: INestApplication, config: AppConfig, signa
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    logger.log({ signal }, 'Shutting down');
+    logger.log({ signal, drainMs: config.shutdownTimeoutMs }, 'Shutting down: readiness is 503, draining HTTP requests');
+    app.get(ReadinessService).stopping();
     const deadline = setTimeout(() => {
       logger.error('Shutdown took too long; exiting');
       process.exit(1);
-    }, config.shutdownTimeoutMs + 1500);
+    }, 2 * config.shutdownTimeoutMs + 1500);
     deadline.unref();
     try {
-      await closeHttp(app.getHttpServer() as Server, config.shutdownTimeoutMs / 2);
+      await closeHttp(app.getHttpServer() as Server, config.shutdownTimeoutMs);
       await app.close();
       logger.log('Stopped');
       process.exit(0);

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { createApp, exitGracefullyOn } from './app';
+import { createApp, exitGracefullyOn, waitForMongoDb } from './app';
+import { createStartupLogger } from './common/logging';
 import { ConfigError, loadConfig } from './config/config';
 
 async function bootstrap(): Promise<void> {
@@ -13,6 +14,11 @@ async function bootstrap(): Promise<void> {
     }
     throw error;
   }
+  const logger = createStartupLogger(config);
+  // Node prints its warnings (e.g. the AWS SDK's deprecation notice) as plain text on stderr; log them as JSON lines too.
+  process.removeAllListeners('warning');
+  process.on('warning', (warning) => logger.warn({ name: warning.name, reason: warning.message }, `Node.js warning: ${warning.name}`, 'Node'));
+  await waitForMongoDb(config, logger);
   const app = await createApp(config).catch((error: unknown) => {
     // A file named by the configuration (API_TOKENS_FILE) is read while the app is built.
     if (error instanceof ConfigError) {
@@ -26,6 +32,7 @@ async function bootstrap(): Promise<void> {
 }
 
 void bootstrap().catch((error: unknown) => {
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: 'Herald failed to start', err: String((error as Error)?.stack ?? error) })}\n`);
+  const reason = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `Herald failed to start: ${reason}`, err: String((error as Error)?.stack ?? error) })}\n`);
   process.exit(1);
 });

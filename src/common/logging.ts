@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { LoggerService } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { apiClientOf } from '../auth/api-client';
+import { pino, type Logger as PinoLogger, type LoggerOptions } from 'pino';
 import type { AppConfig } from '../config/config';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -46,4 +48,58 @@ export function loggerParams(config: AppConfig): Params {
       transport: config.log.pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
     },
   };
+}
+
+/** The pino options Herald logs with, inside and outside requests alike. */
+export function pinoOptions(config: AppConfig): LoggerOptions {
+  return {
+    level: config.log.level,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    transport: config.log.pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+  };
+}
+
+/**
+ * Nest's logger until nestjs-pino's is ready: the same JSON lines from the first moment, so a start-up that fails
+ * (MongoDB unreachable, a module that throws) is not printed as Nest's coloured text.
+ */
+export class StartupLogger implements LoggerService {
+  constructor(private readonly pino: PinoLogger) {}
+
+  log(message: unknown, ...params: unknown[]): void {
+    this.write('info', message, params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.write('error', message, params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.write('warn', message, params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.write('debug', message, params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.write('trace', message, params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.write('fatal', message, params);
+  }
+
+  private write(level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace', message: unknown, params: unknown[]): void {
+    // Nest passes the context last; Herald's own calls pass (fields, message, context).
+    const context = params.length && typeof params[params.length - 1] === 'string' ? (params.pop() as string) : undefined;
+    const stack = level === 'error' && typeof params[0] === 'string' && params[0].includes('\n    at ') ? (params.shift() as string) : undefined;
+    if (typeof message === 'object' && message !== null && !(message instanceof Error)) {
+      const text = typeof params[0] === 'string' ? params[0] : undefined;
+      this.pino[level]({ ...(message as Record<string, unknown>), context, ...(stack && { stack }) }, text);
+    } else if (message instanceof Error) {
+      this.pino[level]({ err: message, context }, message.message);
+    } else {
+      this.pino[level]({ context, ...(stack && { stack }) }, String(message));
+    }
+  }
+}
+
+export function createStartupLogger(config: AppConfig): StartupLogger {
+  return new StartupLogger(pino(pinoOptions(config)));
 }

@@ -33,6 +33,19 @@ describe('loadConfig', () => {
     expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(['BROWSER_POOL_SIZE', 'MONGODB_URI', 'S3_FORCE_PATH_STYLE']);
   });
 
+  it('reads the shards this process holds and refuses ids outside DISCORD_SHARD_COUNT', () => {
+    expect(loadConfig(minimal).discord.sharding).toEqual({ count: 1, ids: 'all' });
+    expect(loadConfig({ ...minimal, DISCORD_SHARD_COUNT: '4', DISCORD_SHARDS: '2-3' }).discord.sharding).toEqual({ count: 4, ids: [2, 3] });
+    expect(loadConfig({ ...minimal, DISCORD_SHARD_COUNT: 'auto' }).discord.sharding).toEqual({ count: 'auto', ids: 'all' });
+    expect(loadConfig({ ...minimal, DISCORD_SHARD_COUNT: '2', DISCORD_SHARDS: 'ordinal', HOSTNAME: 'herald-bot-1' }).discord.sharding.ids).toEqual([1]);
+    expect(problemsOf({ ...minimal, DISCORD_SHARD_COUNT: '2', DISCORD_SHARDS: '0,2' })).toEqual([
+      'DISCORD_SHARDS: shard ids must be below DISCORD_SHARD_COUNT (2), got 0, 2',
+    ]);
+    expect(problemsOf({ ...minimal, DISCORD_SHARD_COUNT: 'auto', DISCORD_SHARDS: '0' })[0]).toMatch(/^DISCORD_SHARDS: .*fixed DISCORD_SHARD_COUNT/);
+    expect(problemsOf({ ...minimal, DISCORD_SHARD_COUNT: 'many' })[0]).toMatch(/^DISCORD_SHARD_COUNT: must be a number of shards/);
+    expect(problemsOf({ ...minimal, DISCORD_SHARDS: 'ordinal', HOSTNAME: 'laptop' })[0]).toMatch(/^DISCORD_SHARDS: "ordinal" needs POD_ORDINAL/);
+  });
+
   it("keeps the bot's image times absolute unless calendar is asked for, and names a wrong value", () => {
     expect(loadConfig(minimal).discord.renderTimestamps).toBe('absolute');
     expect(loadConfig({ ...minimal, DISCORD_RENDER_TIMESTAMPS: 'calendar' }).discord.renderTimestamps).toBe('calendar');

@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { z } from 'zod';
 import { SCOPES, isScope, type Scope } from '../auth/scopes';
+import { parseShardIds, type DiscordSharding } from '../discord-bot/discord-shards';
 
 /** Injection token for the one validated configuration. */
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -203,6 +205,7 @@ const envSchema = z.object({
 
   MONGODB_URI: url(['mongodb', 'mongodb+srv']).default('mongodb://127.0.0.1:27017/herald'),
   MONGODB_TIMEOUT_MS: int(2000, 100, 60000),
+  MONGODB_STARTUP_TIMEOUT_MS: int(60000, 1000, 3600000),
 
   S3_ENDPOINT: optionalUrl(['http', 'https']),
   S3_REGION: z.string().trim().min(1).default('us-east-1'),
@@ -241,6 +244,22 @@ const envSchema = z.object({
     .superRefine((template, ctx) => {
       for (const problem of imageKeyTemplateProblems(template)) ctx.addIssue({ code: 'custom', message: problem });
     }),
+  DISCORD_SHARD_COUNT: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      const text = value?.trim() ?? '';
+      if (text === '') return 1;
+      if (text === 'auto') return 'auto' as const;
+      if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 100000) {
+        ctx.addIssue({ code: 'custom', message: `must be a number of shards (1 or more) or "auto", got "${text}"` });
+        return z.NEVER;
+      }
+      return Number(text);
+    }),
+  DISCORD_SHARDS: optionalString,
+  POD_ORDINAL: optionalString,
+  HOSTNAME: optionalString,
 
   RENDER_API: featureSwitch,
   METRICS_API: featureSwitch,
@@ -309,7 +328,7 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
     roles: new Set<HeraldRole>(env.HERALD_ROLES),
     log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
-    mongo: { uri: env.MONGODB_URI, timeoutMs: env.MONGODB_TIMEOUT_MS },
+    mongo: { uri: env.MONGODB_URI, timeoutMs: env.MONGODB_TIMEOUT_MS, startupTimeoutMs: env.MONGODB_STARTUP_TIMEOUT_MS },
     s3: {
       endpoint: env.S3_ENDPOINT,
       region: env.S3_REGION,
@@ -343,6 +362,10 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       renderTimestamps: env.DISCORD_RENDER_TIMESTAMPS,
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
       imageKeyTemplate: env.DISCORD_IMAGE_KEY_TEMPLATE,
+      sharding: {
+        count: env.DISCORD_SHARD_COUNT,
+        ids: 'all',
+      } as DiscordSharding,
     },
     browser: { executablePath, poolSize: env.BROWSER_POOL_SIZE, queueSize: env.RENDER_QUEUE_SIZE, timeoutMs: env.RENDER_TIMEOUT_MS },
     render: {
@@ -412,6 +435,19 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (config.backend.url && config.backend.protocol === 'legacy' && !config.s3.publicUrl) {
     problems.push("S3_PUBLIC_URL: is required when BACKEND_PROTOCOL=legacy (the render service's backend is sent public image URLs in s3_urn)");
   }
+  const shards = parseShardIds(parsed.data.DISCORD_SHARDS, parsed.data.POD_ORDINAL, parsed.data.HOSTNAME ?? hostname());
+  const shardCount = config.discord.sharding.count;
+  if ('problem' in shards) problems.push(`DISCORD_SHARDS: ${shards.problem}`);
+  else if (shards.ids !== 'all' && shardCount === 'auto') {
+    problems.push(
+      'DISCORD_SHARDS: a list, range or ordinal needs a fixed DISCORD_SHARD_COUNT (with "auto" two processes could be told different counts and hold overlapping shards)',
+    );
+  } else if (shards.ids !== 'all' && typeof shardCount === 'number' && shards.ids.some((id) => id >= shardCount)) {
+    problems.push(`DISCORD_SHARDS: shard ids must be below DISCORD_SHARD_COUNT (${shardCount}), got ${shards.ids.join(', ')}`);
+  } else config.discord.sharding.ids = shards.ids;
+  if (config.log.pretty && !isInstalled('pino-pretty')) {
+    problems.push('LOG_PRETTY: pino-pretty is not installed here (logs stay JSON lines without it; leave LOG_PRETTY unset)');
+  }
   if (config.outbox.backoffMaxMs < config.outbox.backoffBaseMs) {
     problems.push('OUTBOX_BACKOFF_MAX_MS: must not be smaller than OUTBOX_BACKOFF_BASE_MS');
   }
@@ -432,6 +468,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (config.metrics.api === 'true' && !config.s3.configured) problems.push(`METRICS_API: metrics charts are kept in S3: ${s3Missing}`);
   if (problems.length) throw new ConfigError(problems);
   return config;
+}
+
+function isInstalled(name: string): boolean {
+  try {
+    require.resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Which features run in this process, from their own settings and HERALD_ROLES. */

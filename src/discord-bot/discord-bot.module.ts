@@ -7,7 +7,7 @@ import { HealthModule } from '../health/health.module';
 import { RenderModule } from '../render/render.module';
 import { StorageModule } from '../storage/storage.module';
 import { BackendCallbackWorker } from './backend-callback.worker';
-import { BOT_INTENTS, BOT_PARTIALS, PRESENCE_INTENTS } from './discord-client-options';
+import { BOT_INTENTS, BOT_PARTIALS, PRESENCE_INTENTS, clientSharding } from './discord-client-options';
 import { DiscordGateway } from './discord-gateway';
 import { DiscordMessagesUpdate } from './discord-messages.update';
 import { DiscordPresenceUpdate } from './discord-presence.update';
@@ -19,7 +19,7 @@ import { MessageImageWorker } from './message-image.worker';
 import { PresenceService } from './presence.service';
 
 /**
- * The Discord bot: one gateway session showing Herald's health as its presence. With DISCORD_RENDER_MESSAGES (or a
+ * The Discord bot: one gateway session per shard this process holds (DISCORD_SHARDS), showing Herald's health as its presence. With DISCORD_RENDER_MESSAGES (or a
  * channel allowlist) it also keeps every message of the watched channels as an image in S3 and tells the backend;
  * only then does it ask for the Message Content intent, S3 and the browser.
  */
@@ -32,6 +32,7 @@ export class DiscordBotModule {
       intents: messageImages ? BOT_INTENTS : PRESENCE_INTENTS,
       partials: BOT_PARTIALS,
       rest: { api: config.discord.apiUrl, cdn: config.discord.cdnUrl },
+      ...clientSharding(config.discord.sharding),
       // Herald has no slash commands; registering none would still PUT an empty list on every start.
       skipRegistration: true,
     });

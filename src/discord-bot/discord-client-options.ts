@@ -1,4 +1,5 @@
-import { GatewayIntentBits, Partials } from 'discord.js';
+import { GatewayIntentBits, Partials, type ClientOptions } from 'discord.js';
+import type { DiscordSharding } from './discord-shards';
 
 /** A bot that only shows presence (Drone, Notify): guilds, and nothing it would have to read. */
 export const PRESENCE_INTENTS = [GatewayIntentBits.Guilds];
@@ -11,3 +12,13 @@ export const BOT_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMes
  * discord.js would drop those events.
  */
 export const BOT_PARTIALS = [Partials.Message, Partials.Channel];
+
+/**
+ * discord.js's shard options. With "auto" it asks GET /gateway/bot for the count; @discordjs/ws then identifies the
+ * shards it holds no faster than session_start_limit.max_concurrency allows (its default identify throttler).
+ */
+export function clientSharding(sharding: DiscordSharding): Pick<ClientOptions, 'shards' | 'shardCount'> {
+  if (sharding.count === 'auto') return { shards: 'auto' };
+  const ids = sharding.ids === 'all' ? Array.from({ length: sharding.count }, (_, id) => id) : sharding.ids;
+  return { shards: ids, shardCount: sharding.count };
+}

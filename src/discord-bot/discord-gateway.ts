@@ -1,4 +1,4 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import {
   ActivityType,
   Client,
@@ -10,24 +10,99 @@ import {
   type PartialMessage,
   type PresenceStatusData,
 } from 'discord.js';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { backoffDelay } from '../common/backoff';
 import type { ObservedMessage, ReferencedMessage } from './message-snapshot';
+
+/** Login retries back off up to this; Discord being unreachable for long is an outage, not a reason to hammer it. */
+const LOGIN_RETRY_MAX_MS = 30000;
+const LOGIN_RETRY_BASE_MS = 1000;
+
+export interface ShardState {
+  id: number;
+  ready: boolean;
+  /** discord.js's status name: Ready, Connecting, Reconnecting, Identifying, Resuming, Disconnected, ... */
+  status: string;
+}
 
 /**
  * The bot's gateway connection (discord.js, logged in by necord): who the bot is, whether it is connected, its
  * presence, and the lookups a message needs before it can be rendered.
  */
 @Injectable()
-export class DiscordGateway {
+export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(DiscordGateway.name);
+  /** Why the bot has not logged in yet (Discord unreachable, ...); null once logged in. */
+  private loginProblem: string | null = 'logging in';
+  private loginAttempt = 0;
+  private loginTimer: NodeJS.Timeout | null = null;
+  private shuttingDown = false;
 
-  constructor(private readonly client: Client) {}
+  constructor(
+    private readonly client: Client,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /**
+   * necord logs in from onApplicationBootstrap and lets a failure reject the whole application's start, so a
+   * Discord outage at start-up would take the HTTP API down with a bare ECONNREFUSED. Login is taken over here:
+   * necord's call starts it, and failures are retried with backoff in the background while readiness says why.
+   */
+  onModuleInit(): void {
+    const login = this.client.login.bind(this.client);
+    this.client.login = async (token?: string) => {
+      this.attemptLogin(login, token);
+      return token ?? '';
+    };
+  }
+
+  onApplicationShutdown(): void {
+    this.shuttingDown = true;
+    if (this.loginTimer) clearTimeout(this.loginTimer);
+  }
+
+  private attemptLogin(login: (token?: string) => Promise<string>, token: string | undefined): void {
+    this.loginAttempt++;
+    login(token).then(
+      () => {
+        this.loginProblem = null;
+        this.logger.log({ attempt: this.loginAttempt, shards: this.shards().map((shard) => shard.id) }, 'Logged in to Discord');
+      },
+      (error: unknown) => {
+        if (this.shuttingDown) return;
+        const delayMs = backoffDelay(this.loginAttempt, LOGIN_RETRY_BASE_MS, LOGIN_RETRY_MAX_MS);
+        this.loginProblem = `cannot log in to Discord at ${this.config.discord.apiUrl}: ${describe(error)} (attempt ${this.loginAttempt}, retrying)`;
+        this.logger.warn({ attempt: this.loginAttempt, retryInMs: delayMs, reason: describe(error) }, 'Could not log in to Discord; retrying');
+        this.loginTimer = setTimeout(() => this.attemptLogin(login, token), delayMs);
+        this.loginTimer.unref();
+      },
+    );
+  }
 
   get botUserId(): string | null {
     return this.client.user?.id ?? null;
   }
 
+  /** Why no shard can be connected yet, or null once logged in. */
+  get notLoggedInBecause(): string | null {
+    return this.loginProblem;
+  }
+
+  /** The shards this process holds and whether each is connected (empty until logged in). */
+  shards(): ShardState[] {
+    return [...this.client.ws.shards.values()].map((shard) => ({
+      id: shard.id,
+      ready: shard.status === Status.Ready,
+      status: Status[shard.status] ?? String(shard.status),
+    }));
+  }
+
   isConnected(): boolean {
-    return this.client.ws.status === Status.Ready;
+    return this.loginProblem === null && this.shards().some((shard) => shard.ready);
+  }
+
+  isShardReady(shardId: number): boolean {
+    return this.client.ws.shards.get(shardId)?.status === Status.Ready;
   }
 
   /**
@@ -44,9 +119,9 @@ export class DiscordGateway {
     return () => void this.client.off(event, listener);
   }
 
-  setPresence(status: PresenceStatusData, text: string): void {
+  setPresence(shardId: number, status: PresenceStatusData, text: string): void {
     if (!this.client.user) return;
-    this.client.user.setPresence({ status, activities: [{ type: ActivityType.Custom, name: text, state: text }] });
+    this.client.user.setPresence({ status, shardId, activities: [{ type: ActivityType.Custom, name: text, state: text }] });
   }
 
   /** The whole message: an edit of a message sent before the last restart may arrive partial. Null when it is gone. */

@@ -13,7 +13,7 @@ export class DiscordPresenceUpdate implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.unsubscribe = this.gateway.on('shardReady', () => this.presence.reapply());
+    this.unsubscribe = this.gateway.on('shardReady', (shardId) => this.presence.reapply(shardId));
   }
 
   onModuleDestroy(): void {

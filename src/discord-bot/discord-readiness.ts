@@ -1,4 +1,5 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ReadinessService } from '../health/readiness.service';
 import { BackendCallbackWorker } from './backend-callback.worker';
 import { DiscordGateway } from './discord-gateway';
@@ -14,6 +15,7 @@ const FAILING_AFTER = 3;
 @Injectable()
 export class DiscordReadiness implements OnModuleInit {
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly readiness: ReadinessService,
     private readonly gateway: DiscordGateway,
   ) {}
@@ -23,7 +25,14 @@ export class DiscordReadiness implements OnModuleInit {
       name: 'discord',
       required: false,
       check: async () => {
-        if (!this.gateway.isConnected()) throw new Error('gateway not connected');
+        const notLoggedIn = this.gateway.notLoggedInBecause;
+        if (notLoggedIn) throw new Error(notLoggedIn);
+        const shards = this.gateway.shards();
+        const down = shards.filter((shard) => !shard.ready);
+        if (down.length) {
+          const count = this.config.discord.sharding.count;
+          throw new Error(down.map((shard) => `shard ${shard.id}${count === 'auto' ? '' : ` of ${count}`} not connected (${shard.status})`).join('; '));
+        }
       },
     });
   }

@@ -35,7 +35,7 @@ describe('MessageImageService: which messages are rendered', () => {
     } as unknown as MessageImageStore;
     const worker = { runNow: async () => undefined } as unknown as MessageImageWorker;
     const config = loadConfig({ SYSTEM_TOKEN: 'a-long-enough-system-token', DISCORD_TOKEN: standIn.token, S3_BUCKET: 'images', ...env });
-    return { service: new MessageImageService(config, new DiscordGateway(client), store, worker), recorded };
+    return { service: new MessageImageService(config, new DiscordGateway(client, config), store, worker), recorded };
   }
 
   async function received(message: UserMessage): Promise<Message> {

@@ -1,3 +1,4 @@
+import { loadConfig } from '../config/config';
 import type { Client, Message } from 'discord.js';
 import { solidPng, startDiscordStandIn, type DiscordStandIn, type UserMessage } from '../../test/stand-ins/discord';
 import { loggedInBotClient, nextMessage } from '../../test/support/discord-client';
@@ -16,7 +17,7 @@ describe('snapshotOf', () => {
   beforeAll(async () => {
     standIn = await startDiscordStandIn();
     client = await loggedInBotClient(standIn);
-    gateway = new DiscordGateway(client);
+    gateway = new DiscordGateway(client, loadConfig({ SYSTEM_TOKEN: 'a-long-enough-system-token', DISCORD_TOKEN: standIn.token }));
   });
 
   afterAll(async () => {

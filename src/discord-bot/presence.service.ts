@@ -26,7 +26,8 @@ export function presenceFor(report: Pick<ReadinessReport, 'status' | 'failed'>, 
 export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PresenceService.name);
   private timer: NodeJS.Timeout | null = null;
-  private shown: string | null = null;
+  /** What each shard shows now; a shard's presence is its own in Discord (sent on its own connection). */
+  private readonly shown = new Map<number, string>();
   private stopped = false;
 
   constructor(
@@ -45,9 +46,9 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** After a fresh gateway session Discord has forgotten the presence: send it again now. */
-  reapply(): void {
-    this.shown = null;
+  /** After a fresh gateway session Discord has forgotten the shard's presence: send it again now. */
+  reapply(shardId: number): void {
+    this.shown.delete(shardId);
     void this.refresh();
   }
 
@@ -57,12 +58,14 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
       const report = await this.readiness.check();
       const presence = presenceFor(report, this.config.discord.renderMessages ? 'Rendering messages' : 'All systems up');
       const key = `${presence.status}|${presence.text}`;
-      // Discord limits gateway sends; only a change is worth one. The checks take a while: the connection may
-      // have gone (or the app stopped) meanwhile, and discord.js would then fail the send without telling us.
-      if (key === this.shown || this.stopped || !this.gateway.isConnected()) return;
-      this.gateway.setPresence(presence.status, presence.text);
-      this.shown = key;
-      this.logger.log({ status: presence.status, failed: report.failed }, `Presence set to ${presence.status}`);
+      for (const shard of this.gateway.shards()) {
+        // Discord limits gateway sends; only a change is worth one. The checks take a while: the connection may
+        // have gone (or the app stopped) meanwhile, and discord.js would then fail the send without telling us.
+        if (key === this.shown.get(shard.id) || this.stopped || !this.gateway.isShardReady(shard.id)) continue;
+        this.gateway.setPresence(shard.id, presence.status, presence.text);
+        this.shown.set(shard.id, key);
+        this.logger.log({ shardId: shard.id, status: presence.status, failed: report.failed }, `Presence of shard ${shard.id} set to ${presence.status}`);
+      }
     } catch (error) {
       this.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'Could not update presence');
     }

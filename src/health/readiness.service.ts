@@ -34,6 +34,12 @@ export class ReadinessService {
   private readonly checks = new Map<string, ReadinessCheck>();
   private running?: Promise<ReadinessReport>;
   private lastStatus?: ReadinessStatus;
+  private isStopping = false;
+
+  /** The process is shutting down: from now on readiness is down, so load balancers stop sending requests. */
+  stopping(): void {
+    this.isStopping = true;
+  }
 
   register(check: ReadinessCheck): void {
     this.checks.set(check.name, check);
@@ -47,6 +53,7 @@ export class ReadinessService {
 
   private async runChecks(): Promise<ReadinessReport> {
     const outcomes = await Promise.all([...this.checks.values()].map((check) => this.runOne(check)));
+    if (this.isStopping) outcomes.unshift({ name: 'shutdown', required: true, up: false, message: 'Herald is shutting down', ms: 0 });
     const failedRequired = outcomes.filter((outcome) => !outcome.up && outcome.required).map((outcome) => outcome.name);
     const failedOptional = outcomes.filter((outcome) => !outcome.up && !outcome.required).map((outcome) => outcome.name);
     const status: ReadinessStatus = failedRequired.length ? 'down' : failedOptional.length ? 'degraded' : 'up';

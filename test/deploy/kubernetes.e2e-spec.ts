@@ -91,7 +91,7 @@ describe('deploy/kubernetes (kustomize base + example overlay)', () => {
     const shutdownSeconds = Number(find('ConfigMap', 'herald').data!.SHUTDOWN_TIMEOUT_MS) / 1000;
     const preStop = container.lifecycle.preStop.sleep.seconds as number;
     expect(preStop).toBeGreaterThan(0);
-    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(preStop + shutdownSeconds);
+    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(preStop + 2 * shutdownSeconds);
     expect(container.envFrom).toEqual([{ configMapRef: { name: 'herald' } }, { secretRef: { name: 'herald' } }]);
   });
 

@@ -21,6 +21,12 @@ export interface DiscordStandInOptions {
   token?: string;
   botUsername?: string;
   guild?: GuildOptions;
+  /** More guilds the bot is in (each needs its own `id`); with sharding, each goes to the shard of its id. */
+  otherGuilds?: GuildOptions[];
+  /** GET /gateway/bot's recommended shard count (default 1). */
+  shards?: number;
+  /** GET /gateway/bot's session_start_limit.max_concurrency (default 1). */
+  maxConcurrency?: number;
   /** HELLO's heartbeat_interval; Discord's is 41250 ms. */
   heartbeatIntervalMs?: number;
   /** 0 (default) picks a free port. */
@@ -67,6 +73,12 @@ export interface DiscordStandIn {
   readonly roles: Readonly<Record<string, APIRole>>;
   readonly channels: Readonly<Record<string, APITextChannel>>;
   readonly emojis: Readonly<Record<string, APIEmoji>>;
+  /** The other guilds (DiscordStandInOptions.otherGuilds), with their channels and users. */
+  readonly otherGuilds: readonly GuildModel[];
+  /** Shards ([id, count]) of the connected sessions. */
+  readonly connectedShards: Array<[number, number]>;
+  /** Every IDENTIFY's shard, oldest first. */
+  readonly identifiedShards: ReadonlyArray<[number, number]>;
 
   /** Messages in a channel, oldest first; deleted ones only when asked. */
   messages(channelId: Snowflake, options?: { includeDeleted?: boolean }): StoredMessage[];
@@ -126,6 +138,7 @@ class StandIn implements DiscordStandIn {
   readonly roles: Readonly<Record<string, APIRole>>;
   readonly channels: Readonly<Record<string, APITextChannel>>;
   readonly emojis: Readonly<Record<string, APIEmoji>>;
+  readonly otherGuilds: readonly GuildModel[];
   private readonly model: GuildModel;
   private readonly store: MessageStore;
   private readonly gateway: StandInGateway;
@@ -146,19 +159,30 @@ class StandIn implements DiscordStandIn {
     this.roles = this.model.roles;
     this.channels = this.model.channels;
     this.emojis = this.model.emojis;
-    this.store = new MessageStore(this.guild.id, (userId) => this.model.members.get(userId), {
-      cdn: '',
-      media: '',
-    });
+    this.otherGuilds = (options.otherGuilds ?? []).map((guild) =>
+      buildGuild(guild, { id: BOT_ID, username: options.botUsername ?? 'Herald', applicationId: APPLICATION_ID }),
+    );
+    const guilds = [this.model, ...this.otherGuilds];
+    const guildOf = (channelId: Snowflake): GuildModel =>
+      guilds.find((guild) => Object.values(guild.channels).some((channel) => channel.id === channelId)) ?? this.model;
+    this.store = new MessageStore(
+      (channelId) => guildOf(channelId).guild.id,
+      (userId) => guilds.map((guild) => guild.members.get(userId)).find(Boolean),
+      { cdn: '', media: '' },
+    );
     this.gateway = new StandInGateway({
       token: this.token,
       model: this.model,
+      guilds,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
       url: () => this.gatewayUrl,
     });
     this.rest = new StandInRest({
       token: this.token,
       model: this.model,
+      guilds,
+      shards: options.shards ?? 1,
+      maxConcurrency: options.maxConcurrency ?? 1,
       store: this.store,
       gateway: this.gateway,
       gatewayUrl: () => this.gatewayUrl,
@@ -239,7 +263,7 @@ class StandIn implements DiscordStandIn {
     this.requireSession('MESSAGE_DELETE');
     this.store.markDeleted(this.requireMessage(channelId, messageId));
     this.gateway.dispatch(
-      { t: GatewayDispatchEvents.MessageDelete, d: { id: messageId, channel_id: channelId, guild_id: this.guild.id } },
+      { t: GatewayDispatchEvents.MessageDelete, d: { id: messageId, channel_id: channelId, guild_id: this.guildIdOf(channelId) } },
       channelId,
     );
   }
@@ -248,7 +272,7 @@ class StandIn implements DiscordStandIn {
     this.requireSession('MESSAGE_DELETE_BULK');
     for (const messageId of messageIds) this.store.markDeleted(this.requireMessage(channelId, messageId));
     this.gateway.dispatch(
-      { t: GatewayDispatchEvents.MessageDeleteBulk, d: { ids: messageIds, channel_id: channelId, guild_id: this.guild.id } },
+      { t: GatewayDispatchEvents.MessageDeleteBulk, d: { ids: messageIds, channel_id: channelId, guild_id: this.guildIdOf(channelId) } },
       channelId,
     );
   }
@@ -282,6 +306,14 @@ class StandIn implements DiscordStandIn {
 
   get connectedSessions(): number {
     return this.gateway.connectedSessions;
+  }
+
+  get connectedShards(): Array<[number, number]> {
+    return this.gateway.connectedShards;
+  }
+
+  get identifiedShards(): ReadonlyArray<[number, number]> {
+    return this.gateway.identifiedShards;
   }
 
   dropConnections(code?: number): void {
@@ -341,6 +373,11 @@ class StandIn implements DiscordStandIn {
     await this.gateway.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private guildIdOf(channelId: Snowflake): Snowflake {
+    const other = this.otherGuilds.find((guild) => Object.values(guild.channels).some((channel) => channel.id === channelId));
+    return (other ?? this.model).guild.id;
   }
 
   private requireSession(event: string): void {

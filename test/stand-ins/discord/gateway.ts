@@ -24,7 +24,10 @@ export interface RecordedPresence extends GatewayPresenceUpdateData {
 
 export interface GatewayOptions {
   token: string;
+  /** The first guild; the bot and application come from it. */
   model: GuildModel;
+  /** Every guild the bot is in, the first included; each shard is told only of its own. */
+  guilds: GuildModel[];
   heartbeatIntervalMs: number;
   /** ws://host:port/gateway — also sent as resume_gateway_url. */
   url: () => string;
@@ -32,6 +35,8 @@ export interface GatewayOptions {
 
 interface Session {
   id: string;
+  /** IDENTIFY's shard: [shard_id, num_shards]. */
+  shard: [number, number];
   intents: number;
   seq: number;
   socket: WebSocket | null;
@@ -40,6 +45,11 @@ interface Session {
 }
 
 const REPLAY_LIMIT = 1000;
+
+/** The shard Discord sends a guild's events to: (guild_id >> 22) % num_shards. */
+export function shardOfGuild(guildId: string, numShards: number): number {
+  return Number((BigInt(guildId) >> 22n) % BigInt(numShards));
+}
 /** A verified-less bot with the Message Content and Guild Members intents switched on in the developer portal. */
 export const APPLICATION_FLAGS = ApplicationFlags.GatewayMessageContentLimited | ApplicationFlags.GatewayGuildMembersLimited;
 const SUPPORTED_VERSION = '10';
@@ -50,6 +60,8 @@ const SUPPORTED_VERSION = '10';
  */
 export class StandInGateway {
   readonly presences: RecordedPresence[] = [];
+  /** Every IDENTIFY's shard, in order. */
+  readonly identifiedShards: Array<[number, number]> = [];
   identifyCount = 0;
   resumeCount = 0;
   private readonly sessions = new Map<string, Session>();
@@ -79,13 +91,22 @@ export class StandInGateway {
     return this.sessions.size > 0;
   }
 
+  /** Shard ids ([id, count]) of the identified sessions whose socket is open. */
+  get connectedShards(): Array<[number, number]> {
+    return [...this.sessions.values()].filter((session) => session.socket?.readyState === WebSocket.OPEN).map((session) => session.shard);
+  }
+
   /**
    * Sends a dispatch to every session that Discord would send it to (by intents and channel visibility); sessions
    * that are disconnected but resumable keep it for replay. Returns how many sessions got or kept it.
    */
   dispatch(payload: Omit<GatewayDispatchPayload, 's' | 'op'>, channelId?: string): number {
     let delivered = 0;
+    const guildId = (payload.d as { guild_id?: string } | undefined)?.guild_id;
     for (const session of this.sessions.values()) {
+      // A guild's events go to its shard only; events outside guilds (DMs) to shard 0.
+      const [shardId, numShards] = session.shard;
+      if ((guildId ? shardOfGuild(guildId, numShards) : 0) !== shardId) continue;
       const shaped = this.shapeFor(session, payload, channelId);
       if (!shaped) continue;
       this.send(session, shaped);
@@ -158,9 +179,14 @@ export class StandInGateway {
           if (payload.d.token !== this.options.token) {
             return socket.close(GatewayCloseCodes.AuthenticationFailed, 'Authentication failed');
           }
-          session = { id: randomBytes(16).toString('hex'), intents: Number(payload.d.intents), seq: 0, socket, sent: [] };
+          const shard = payload.d.shard ?? [0, 1];
+          if (!Number.isInteger(shard[0]) || !Number.isInteger(shard[1]) || shard[1] < 1 || shard[0] < 0 || shard[0] >= shard[1]) {
+            return socket.close(GatewayCloseCodes.InvalidShard, 'Invalid shard');
+          }
+          session = { id: randomBytes(16).toString('hex'), shard: [shard[0], shard[1]], intents: Number(payload.d.intents), seq: 0, socket, sent: [] };
           this.sessions.set(session.id, session);
           this.identifyCount++;
+          this.identifiedShards.push([shard[0], shard[1]]);
           if (payload.d.presence) this.recordPresence(session.id, 'identify', payload.d.presence);
           this.sendReady(session);
           this.changed();
@@ -217,6 +243,8 @@ export class StandInGateway {
 
   private sendReady(session: Session): void {
     const { model } = this.options;
+    const [shardId, numShards] = session.shard;
+    const guilds = this.options.guilds.filter((guild) => shardOfGuild(guild.guild.id, numShards) === shardId);
     this.send(session, {
       op: GatewayOpcodes.Dispatch,
       t: GatewayDispatchEvents.Ready,
@@ -224,30 +252,24 @@ export class StandInGateway {
       d: {
         v: 10,
         user: model.bot,
-        guilds: [{ id: model.guild.id, unavailable: true }],
+        guilds: guilds.map((guild) => ({ id: guild.guild.id, unavailable: true })),
         session_id: session.id,
         resume_gateway_url: this.options.url(),
-        shard: [0, 1],
+        shard: session.shard,
         application: { id: model.applicationId, flags: APPLICATION_FLAGS, flags_new: String(APPLICATION_FLAGS) },
       },
     });
-    if (session.intents & GatewayIntentBits.Guilds) {
+    if (!(session.intents & GatewayIntentBits.Guilds)) return;
+    for (const { guild } of guilds) {
       // Without the privileged Guild Members intent, GUILD_CREATE lists only the bot itself.
       const members =
-        session.intents & GatewayIntentBits.GuildMembers
-          ? model.guild.members
-          : model.guild.members.filter((member) => member.user.id === model.bot.id);
-      this.send(session, {
-        op: GatewayOpcodes.Dispatch,
-        t: GatewayDispatchEvents.GuildCreate,
-        s: 0,
-        d: { ...model.guild, members },
-      });
+        session.intents & GatewayIntentBits.GuildMembers ? guild.members : guild.members.filter((member) => member.user.id === model.bot.id);
+      this.send(session, { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.GuildCreate, s: 0, d: { ...guild, members } });
     }
   }
 
   private sendMembersChunk(session: Session, request: GatewayRequestGuildMembersData): void {
-    const all = [...this.options.model.members.values()];
+    const all = [...(this.options.guilds.find((guild) => guild.guild.id === request.guild_id)?.members.values() ?? [])];
     const wanted =
       'user_ids' in request
         ? all.filter((member) => [request.user_ids].flat().includes(member.user.id))
@@ -299,8 +321,8 @@ export class StandInGateway {
   }
 
   private botCanView(channelId: string): boolean {
-    const channel = Object.values(this.options.model.channels).find((candidate) => candidate.id === channelId);
-    return !!channel && !this.options.model.hiddenFromBot.has(channel.id);
+    const guild = this.options.guilds.find((candidate) => Object.values(candidate.channels).some((channel) => channel.id === channelId));
+    return !!guild && !guild.hiddenFromBot.has(channelId);
   }
 
   private send(session: Session, payload: GatewayDispatchPayload): void {

@@ -80,7 +80,8 @@ export class MessageStore {
   private readonly allAttachments = new Map<Snowflake, StoredAttachment>();
 
   constructor(
-    private readonly guildId: Snowflake,
+    /** The guild a channel belongs to. */
+    private readonly guildOf: (channelId: Snowflake) => Snowflake,
     private readonly memberOf: (userId: Snowflake) => APIGuildMember | undefined,
     private urls: CdnUrls,
   ) {}
@@ -101,7 +102,7 @@ export class MessageStore {
     const message: GatewayMessageCreateDispatchData = {
       id,
       channel_id: draft.channelId,
-      guild_id: this.guildId,
+      guild_id: this.guildOf(draft.channelId),
       author: draft.author,
       content: draft.content,
       timestamp: discordTimestamp(at),
@@ -121,7 +122,7 @@ export class MessageStore {
           type: MessageReferenceType.Default,
           message_id: referenced.message.id,
           channel_id: referenced.message.channel_id,
-          guild_id: this.guildId,
+          guild_id: this.guildOf(draft.channelId),
         },
         referenced_message: restShape(referenced.message),
       }),

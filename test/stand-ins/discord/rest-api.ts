@@ -51,6 +51,11 @@ export interface RecordedRequest {
 export interface RestOptions {
   token: string;
   model: GuildModel;
+  /** Every guild the bot is in, the first (`model`) included. */
+  guilds: GuildModel[];
+  /** GET /gateway/bot: the recommended shard count and how many shards may IDENTIFY at once. */
+  shards: number;
+  maxConcurrency: number;
   store: MessageStore;
   gateway: StandInGateway;
   gatewayUrl: () => string;
@@ -171,8 +176,11 @@ export class StandInRest {
   }
 
   private route(method: string, path: string, query: URLSearchParams, body: ParsedBody): { status: number; body?: unknown } {
-    const { model } = this.options;
     const parts = path.split('/').filter(Boolean);
+    const model =
+      (parts[0] === 'guilds' && this.options.guilds.find((guild) => guild.guild.id === parts[1])) ||
+      (parts[0] === 'users' && this.options.guilds.find((guild) => guild.members.has(parts[1] ?? ''))) ||
+      this.options.model;
     const is = (pattern: string): boolean => {
       const expected = pattern.split('/').filter(Boolean);
       return expected.length === parts.length && expected.every((part, index) => part.startsWith(':') || part === parts[index]);
@@ -183,7 +191,7 @@ export class StandInRest {
     if (method === 'GET' && (is('/applications/@me') || is('/oauth2/applications/@me'))) return ok(this.application());
     if (method === 'GET' && is('/users/@me')) return ok(model.bot);
     if (method === 'GET' && is('/users/:id')) {
-      const member = model.members.get(parts[1]!);
+      const member = model.members.get(parts[1]);
       if (!member) throw unknown(RESTJSONErrorCodes.UnknownUser, 'Unknown User');
       return ok(member.user);
     }
@@ -201,7 +209,7 @@ export class StandInRest {
         return ok([...model.members.values()].slice(0, limit));
       }
       if (method === 'GET' && is('/guilds/:id/members/:user')) {
-        const member = model.members.get(parts[3]!);
+        const member = model.members.get(parts[3]);
         if (!member) throw unknown(RESTJSONErrorCodes.UnknownMember, 'Unknown Member');
         return ok(member);
       }
@@ -218,8 +226,10 @@ export class StandInRest {
     query: URLSearchParams,
     body: ParsedBody,
   ): { status: number; body?: unknown } {
-    const { model, store } = this.options;
-    const channelId = parts[1]!;
+    const { store } = this.options;
+    const channelId = parts[1];
+    const model =
+      this.options.guilds.find((guild) => Object.values(guild.channels).some((channel) => channel.id === channelId)) ?? this.options.model;
     const channel = Object.values(model.channels).find((candidate) => candidate.id === channelId);
     if (!channel || this.unknownChannels.has(channelId)) throw unknown(RESTJSONErrorCodes.UnknownChannel, 'Unknown Channel');
     if (this.forbiddenChannels.has(channelId) || model.hiddenFromBot.has(channelId)) {
@@ -313,8 +323,8 @@ export class StandInRest {
   private gatewayBot(): APIGatewayBotInfo {
     return {
       url: this.options.gatewayUrl(),
-      shards: 1,
-      session_start_limit: { total: 1000, remaining: 1000, reset_after: 14_400_000, max_concurrency: 1 },
+      shards: this.options.shards,
+      session_start_limit: { total: 1000, remaining: 1000, reset_after: 14_400_000, max_concurrency: this.options.maxConcurrency },
     };
   }
 
@@ -333,7 +343,7 @@ export class StandInRest {
       team: null,
       flags: APPLICATION_FLAGS,
       flags_new: String(APPLICATION_FLAGS),
-      approximate_guild_count: 1,
+      approximate_guild_count: this.options.guilds.length,
     };
   }
 
@@ -342,12 +352,12 @@ export class StandInRest {
     const stem = (file: string | undefined): string => (file ?? '').replace(/\.(png|webp|jpg|jpeg|gif)$/, '');
     let image: Buffer | null = null;
     let contentType = 'image/png';
-    if (parts[0] === 'avatars' && parts.length === 3) image = avatarPng(parts[1]!);
+    if (parts[0] === 'avatars' && parts.length === 3) image = avatarPng(parts[1]);
     else if (parts[0] === 'guilds' && parts[2] === 'users' && parts[4] === 'avatars') image = avatarPng(`${parts[3]}-guild`);
     else if (parts[0] === 'embed' && parts[1] === 'avatars') image = avatarPng(`default-${stem(parts[2])}`);
     else if (parts[0] === 'emojis' && parts.length === 2) image = emojiPng(stem(parts[1]));
     else if (parts[0] === 'attachments' && parts.length === 4) {
-      const stored = this.options.store.attachment(parts[2]!);
+      const stored = this.options.store.attachment(parts[2]);
       if (stored && stored.filename === parts[3]) {
         image = stored.data;
         contentType = stored.contentType;
@@ -419,7 +429,7 @@ function nest(flat: Record<string, RESTErrorData>): RESTErrorData {
       at[key] ??= {};
       at = at[key] as { [key: string]: RESTErrorData };
     });
-    at[keys[keys.length - 1]!] = error;
+    at[keys[keys.length - 1]] = error;
   }
   return nested;
 }

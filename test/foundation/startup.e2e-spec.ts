@@ -1,0 +1,130 @@
+import { connect, type Socket } from 'node:net';
+import { METRICS_IMAGE_EXAMPLE } from '../../src/metrics/metrics-image.dto';
+import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
+import { baseTestEnv, eventually } from '../support/app';
+import { startHeraldProcess } from '../support/herald-process';
+import { chromiumChildrenOf } from '../support/process';
+import { freePort } from '../support/servers';
+
+jest.setTimeout(180_000);
+
+/** Collects what a raw HTTP connection receives, so a test can send a request in pieces. */
+function rawConnection(port: number): Promise<{ socket: Socket; received: () => string }> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const socket = connect(port, '127.0.0.1', () => resolve({ socket, received: () => received }));
+    socket.on('data', (chunk) => (received += chunk.toString('utf8')));
+    socket.once('error', reject);
+  });
+}
+
+describe('starting Herald as an operator would', () => {
+  it('names an unreachable MongoDB on one JSON line per attempt and exits non-zero within MONGODB_STARTUP_TIMEOUT_MS', async () => {
+    const deadPort = await freePort();
+    const herald = startHeraldProcess({
+      ...baseTestEnv(),
+      MONGODB_URI: `mongodb://127.0.0.1:${deadPort}/herald`,
+      MONGODB_STARTUP_TIMEOUT_MS: '15000',
+      PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    });
+    const exited = await herald.exited;
+    expect(exited.code).not.toBe(0);
+    expect(exited.code).not.toBeNull();
+
+    const lines = herald.lines(); // throws on a line that is not JSON
+    const attempts = lines.filter((line) => String(line.msg).includes(`MongoDB at 127.0.0.1:${deadPort} is unreachable (attempt`));
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts.map((line) => line.attempt)).toEqual(attempts.map((_, index) => index + 1));
+    const fatal = lines[lines.length - 1];
+    expect(fatal.level).toBe('fatal');
+    expect(String(fatal.msg)).toContain(`MongoDB at 127.0.0.1:${deadPort} is unreachable`);
+    expect(String(fatal.msg)).toContain('MONGODB_STARTUP_TIMEOUT_MS=15000');
+  });
+
+  it('launches no Chromium in a process that only polls VK', async () => {
+    const port = await freePort();
+    const herald = startHeraldProcess({ ...baseTestEnv(), HERALD_ROLES: 'vk', PORT: String(port), HOST: '127.0.0.1' });
+    try {
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 90_000, 250);
+      expect(chromiumChildrenOf(herald.child.pid!)).toEqual([]);
+    } finally {
+      expect((await herald.stop()).code).toBe(0);
+    }
+  });
+
+  describe('with Discord unreachable', () => {
+    let discord: DiscordStandIn | undefined;
+    afterAll(async () => discord?.stop());
+
+    it('serves the HTTP API, says why in /health/ready, and connects the bot once Discord comes up', async () => {
+      const discordPort = await freePort();
+      const port = await freePort();
+      const url = `http://127.0.0.1:${discordPort}`;
+      const herald = startHeraldProcess({
+        ...baseTestEnv(),
+        HERALD_ROLES: 'api,discord',
+        DISCORD_TOKEN: 'stand-in-bot-token',
+        DISCORD_API_URL: `${url}/api`,
+        DISCORD_CDN_URL: `${url}/cdn`,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+      });
+      try {
+        const ready = await eventually(async () => {
+          const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+          const body = (await response.json()) as { info?: Record<string, { degraded?: boolean; message?: string }> };
+          return response.status === 200 && body.info?.discord?.degraded ? body : undefined;
+        }, 90_000, 250);
+        expect(ready.info!.discord.message).toContain(`cannot log in to Discord at ${url}/api`);
+        expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
+        expect(herald.lines().some((line) => line.msg === 'Could not log in to Discord; retrying')).toBe(true);
+
+        discord = await startDiscordStandIn({ port: discordPort });
+        await discord.waitForIdentify(1, { timeoutMs: 90_000 });
+        await eventually(async () => {
+          const body = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as { info?: Record<string, { degraded?: boolean }> };
+          return body.info?.discord && !body.info.discord.degraded;
+        }, 60_000, 250);
+      } finally {
+        expect((await herald.stop()).code).toBe(0);
+      }
+    });
+  });
+
+  it('on SIGTERM answers readiness with 503 and lets an in-flight request finish, then exits 0', async () => {
+    const port = await freePort();
+    const env: Record<string, string> = { ...baseTestEnv(), HERALD_ROLES: 'api', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '20000' };
+    const herald = startHeraldProcess(env);
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 90_000, 250);
+
+    // A client still uploading its request when the signal comes, and a probe whose request has begun.
+    const body = JSON.stringify(METRICS_IMAGE_EXAMPLE);
+    const upload = await rawConnection(port);
+    upload.socket.write(
+      `POST /metrics/image HTTP/1.1\r\nHost: herald\r\nAuthorization: Bearer ${env.SYSTEM_TOKEN}\r\nContent-Type: application/json\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    const probe = await rawConnection(port);
+    probe.socket.write('GET /health/ready HTTP/1.1\r\nHost: herald\r\n');
+    await new Promise((resolve) => setTimeout(resolve, 500)); // let the server take both requests in
+
+    herald.child.kill('SIGTERM');
+    await eventually(() => herald.lines().some((line) => String(line.msg).startsWith('Shutting down')), 20_000, 50);
+    probe.socket.write('Connection: close\r\n\r\n');
+    await eventually(() => probe.received().includes('\r\n\r\n'), 20_000, 50);
+    expect(probe.received()).toMatch(/^HTTP\/1\.1 503 /);
+    expect(probe.received()).toContain('Herald is shutting down');
+
+    upload.socket.write(body.slice(10));
+    await eventually(() => /\r\n\r\n[\s\S]*"images"/.test(upload.received()), 60_000, 50).catch(() => {
+      throw new Error(`the in-flight request got no chart: ${JSON.stringify(upload.received())}\n${JSON.stringify(herald.output().slice(-3000))}`);
+    });
+    expect(upload.received()).toMatch(/^HTTP\/1\.1 200 /);
+    const exited = await herald.exited;
+    expect(exited.code).toBe(0);
+    upload.socket.destroy();
+    probe.socket.destroy();
+  });
+});
