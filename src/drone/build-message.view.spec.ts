@@ -4,7 +4,11 @@ import { buildSnapshotOrder } from './build-status';
 import { readDroneDelivery } from './drone-payload';
 import type { DroneWebhookPayload } from './drone-webhook.types';
 
-const scenario = newBuildScenario({ slug: 'octocat/hello-world', buildNumber: 42, system: { link: 'https://drone.example.com', host: 'drone.example.com' } });
+const scenario = newBuildScenario({
+  slug: 'octocat/hello-world',
+  buildNumber: 42,
+  system: { link: 'https://drone.example.com', host: 'drone.example.com' },
+});
 
 function embedOf(payload: DroneWebhookPayload) {
   const delivery = readDroneDelivery(JSON.parse(JSON.stringify(payload)));
@@ -51,7 +55,15 @@ describe('renderBuildEmbed', () => {
         durationSeconds: 3725,
         stages: [
           { name: 'backend', status: 'success', steps: [['test', 'success']] },
-          { name: 'frontend', status, steps: [['lint', 'failure'], ['flaky', 'success'], ['e2e', status]] },
+          {
+            name: 'frontend',
+            status,
+            steps: [
+              ['lint', 'failure'],
+              ['flaky', 'success'],
+              ['e2e', status],
+            ],
+          },
         ],
       }),
     );

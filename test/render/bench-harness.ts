@@ -72,7 +72,13 @@ export async function discordConversationViews(): Promise<DiscordConversationVie
     const look = { width: conversation.width, theme: conversation.theme, locale: conversation.locale, timeZone: conversation.timeZone };
     const messages = await Promise.all(
       conversation.messages.map(async ({ grouped, dateSeparator, newMessages, ...message }) => {
-        const { width: _w, theme: _t, locale: _l, timeZone: _z, ...view } = await fetchMessageImages({ ...message, ...look }, (source) => fetcher.fetchInline(source));
+        const {
+          width: _w,
+          theme: _t,
+          locale: _l,
+          timeZone: _z,
+          ...view
+        } = await fetchMessageImages({ ...message, ...look }, (source) => fetcher.fetchInline(source));
         return { ...view, grouped, dateSeparator, newMessages };
       }),
     );
