@@ -114,7 +114,7 @@ async function waitUntil(probe: () => Promise<unknown>, what: string): Promise<v
       await probe();
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${(error as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`${what}: ${(error as Error).message}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

@@ -135,7 +135,7 @@ describe('loadConfig', () => {
       S3_PUBLIC_URL: 'https://files.s3.amazonaws.com/',
       DISCORD_IMAGE_KEY_TEMPLATE: 'renders/{guildId}-{channelName}/{messageId}',
     });
-    expect(legacy.backend).toEqual({ url: 'https://backend.example.com/api', protocol: 'legacy' });
+    expect(legacy.backend).toEqual({ url: 'https://backend.example.com/api', protocol: 'legacy', token: minimal.SYSTEM_TOKEN });
     expect(legacy.s3.publicUrl).toBe('https://files.s3.amazonaws.com');
     expect(legacy.discord.imageKeyTemplate).toBe('renders/{guildId}-{channelName}/{messageId}');
     const bot = { S3_BUCKET: 'files', DISCORD_TOKEN: 't', DISCORD_RENDER_MESSAGES: 'true' };

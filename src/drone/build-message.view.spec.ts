@@ -124,8 +124,11 @@ describe('buildSnapshotOrder', () => {
 
 describe('readDroneDelivery', () => {
   it.each([
-    [{ event: 'repo', action: 'enabled' }, 'ignored'],
-    [{ event: 'user', action: 'created' }, 'ignored'],
+    // User and repository hooks are shown since drone-discord's users switched; without their object they are malformed.
+    [{ event: 'repo', action: 'enabled' }, 'malformed'],
+    [{ event: 'user', action: 'created' }, 'malformed'],
+    [{ event: 'repo', action: 'updated' }, 'ignored'],
+    [{ event: 'user', action: 'updated' }, 'ignored'],
     [{ event: 'build', action: 'deleted' }, 'ignored'],
     [{ event: 'build', action: 'updated', repo: { id: 1, slug: 'a/b' }, build: { id: 1, number: 1, status: 'exploded' } }, 'ignored'],
     [[], 'malformed'],
