@@ -6,7 +6,7 @@ import { startHeraldProcess } from '../support/herald-process';
 import { chromiumChildrenOf } from '../support/process';
 import { freePort } from '../support/servers';
 
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 /** Collects what a raw HTTP connection receives, so a test can send a request in pieces. */
 function rawConnection(port: number): Promise<{ socket: Socket; received: () => string }> {
@@ -46,7 +46,8 @@ describe('starting Herald as an operator would', () => {
     const port = await freePort();
     const herald = startHeraldProcess({ ...baseTestEnv(), HERALD_ROLES: 'vk', PORT: String(port), HOST: '127.0.0.1' });
     try {
-      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 90_000, 250);
+      // The browser warms its pages before readiness: give a loaded CI host room.
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 180_000, 250);
       expect(chromiumChildrenOf(herald.child.pid!)).toEqual([]);
     } finally {
       expect((await herald.stop()).code).toBe(0);
@@ -112,7 +113,8 @@ describe('starting Herald as an operator would', () => {
       SHUTDOWN_TIMEOUT_MS: '20000',
     };
     const herald = startHeraldProcess(env);
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 90_000, 250);
+    // The browser warms its pages before readiness: give a loaded CI host room.
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 180_000, 250);
 
     // A client still uploading its request when the signal comes, and a probe whose request has begun.
     const body = JSON.stringify(METRICS_IMAGE_EXAMPLE);
