@@ -17,6 +17,9 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': ['error', { ignoreVoid: true }],
       // Express handlers and Nest decorators take async callbacks where a void return is expected.
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false, attributes: false } }],
+      // discord-api-types and mongoose declare wire strings and numbers as enums; comparing one to the literal value the
+      // wire carries ('rich', 'online', 1) is what the protocol does, not a mix-up of two enums.
+      '@typescript-eslint/no-unsafe-enum-comparison': 'off',
       // Unused arguments keep signatures readable when prefixed with _.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
     },

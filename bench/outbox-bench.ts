@@ -35,7 +35,16 @@ async function main(): Promise<void> {
     for (let from = 0; from < queued; from += 5000) {
       const batch = Array.from({ length: Math.min(5000, queued - from) }, (_, index) => {
         const seq = from + index + 1;
-        return { queue: 'bench', lane, seq, key: `bench:${depth}:${seq}`, payload: { seq }, state: 'queued', attempts: 0, nextAttemptAt: new Date(0) };
+        return {
+          queue: 'bench',
+          lane,
+          seq,
+          key: `bench:${depth}:${seq}`,
+          payload: { seq },
+          state: 'queued',
+          attempts: 0,
+          nextAttemptAt: new Date(0),
+        };
       });
       await jobs.insertMany(batch, { ordered: false });
     }
@@ -66,13 +75,22 @@ async function main(): Promise<void> {
       await store.enqueue({ queue: 'bench', lane, payload: {} });
       enqueue.push(Number(process.hrtime.bigint() - started) / 1e6);
     }
-    const row = { depth, takeMedianMs: median(outbox), takeP90Ms: percentile(outbox, 0.9), enqueueMedianMs: median(enqueue), oldSortedHeadMedianMs: median(sorted) };
+    const row = {
+      depth,
+      takeMedianMs: median(outbox),
+      takeP90Ms: percentile(outbox, 0.9),
+      enqueueMedianMs: median(enqueue),
+      oldSortedHeadMedianMs: median(sorted),
+    };
     results.push(row);
     process.stdout.write(`${JSON.stringify(row)}\n`);
   }
 
   mkdirSync(join(process.cwd(), 'bench', 'results'), { recursive: true });
-  writeFileSync(join(process.cwd(), 'bench', 'results', 'outbox-lane-depth.json'), JSON.stringify({ at: new Date().toISOString(), take, results }, null, 2));
+  writeFileSync(
+    join(process.cwd(), 'bench', 'results', 'outbox-lane-depth.json'),
+    JSON.stringify({ at: new Date().toISOString(), take, results }, null, 2),
+  );
   await connection.close();
   await ferret.destroy();
 }

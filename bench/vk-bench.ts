@@ -33,7 +33,12 @@ const LANES = 16; // the dispatcher's PARALLEL_LANES: (destination, peer) lanes 
 const PEERS = 50;
 const USERS = 300;
 
-const users: VkUser[] = Array.from({ length: USERS }, (_, i) => ({ id: 10_000 + i, first_name: `First${i}`, last_name: `Last${i}`, screen_name: `user${i}` }));
+const users: VkUser[] = Array.from({ length: USERS }, (_, i) => ({
+  id: 10_000 + i,
+  first_name: `First${i}`,
+  last_name: `Last${i}`,
+  screen_name: `user${i}`,
+}));
 const conversations: VkConversation[] = Array.from({ length: PEERS }, (_, i) => ({
   peer: { id: chatPeer(i + 1), type: 'chat', local_id: i + 1 },
   chat_settings: { title: `Chat ${i + 1}` },
@@ -109,7 +114,7 @@ async function waitUntil(probe: () => Promise<unknown>, what: string): Promise<v
       await probe();
       return;
     } catch (error) {
-      if (Date.now() > deadline) throw new Error(`${what}: ${(error as Error).message}`);
+      if (Date.now() > deadline) throw new Error(`${what}: ${(error as Error).message}`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }

@@ -31,8 +31,12 @@ require('./tools.cjs').ensureTools();
 step('building');
 execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });
 
-step('type-checking src and test');
+step('type-checking src, test and bench');
 execFileSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+
+step('linting (ESLint, type-checked rules) and formatting (Prettier)');
+execFileSync('npx', ['eslint', 'src', 'test', 'bench'], { cwd: root, stdio: 'inherit' });
+execFileSync('npx', ['prettier', '--check', 'src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'], { cwd: root, stdio: 'inherit' });
 
 step('jest');
 // vk-io loads node-fetch with a dynamic import(), which Jest's CommonJS sandbox only allows with vm modules on.

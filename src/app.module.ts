@@ -80,11 +80,18 @@ export class AppModule {
       const feature = FEATURES[state.name];
       if (!feature) continue;
       if (state.on) imports.push(feature.module(config));
-      else if (feature.controllers.length) imports.push(FeatureOffModule.register({ feature: state.name, reason: state.because, controllers: feature.controllers }));
+      else if (feature.controllers.length)
+        imports.push(FeatureOffModule.register({ feature: state.name, reason: state.because, controllers: feature.controllers }));
     }
     // GET /outbox comes with the features that queue work through it; without them it is documented and answers 503.
     if (!states.some((state) => state.on && OUTBOX_USERS.includes(state.name))) {
-      imports.push(FeatureOffModule.register({ feature: 'outbox', reason: `no feature that queues work is on (${OUTBOX_USERS.join(', ')})`, controllers: [OutboxController] }));
+      imports.push(
+        FeatureOffModule.register({
+          feature: 'outbox',
+          reason: `no feature that queues work is on (${OUTBOX_USERS.join(', ')})`,
+          controllers: [OutboxController],
+        }),
+      );
     }
     return { module: AppModule, imports };
   }

@@ -42,7 +42,10 @@ export async function waitForMongoDb(config: AppConfig, logger: LoggerService): 
       const reason = error instanceof Error ? error.message : String(error);
       const elapsedMs = Date.now() - started;
       if (elapsedMs + MONGODB_RETRY_DELAY_MS >= config.mongo.startupTimeoutMs) {
-        throw new Error(`MongoDB at ${where} is unreachable: gave up after ${attempt} attempt(s) in ${elapsedMs} ms (MONGODB_STARTUP_TIMEOUT_MS=${config.mongo.startupTimeoutMs}): ${reason}`, { cause: error });
+        throw new Error(
+          `MongoDB at ${where} is unreachable: gave up after ${attempt} attempt(s) in ${elapsedMs} ms (MONGODB_STARTUP_TIMEOUT_MS=${config.mongo.startupTimeoutMs}): ${reason}`,
+          { cause: error },
+        );
       }
       logger.warn({ mongodb: where, attempt, elapsedMs, reason }, `MongoDB at ${where} is unreachable (attempt ${attempt}); retrying`, 'Startup');
       await new Promise((resolve) => setTimeout(resolve, MONGODB_RETRY_DELAY_MS));
@@ -88,17 +91,17 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
 
   const document = describeScopes(
     SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Herald')
-      .setDescription(
-        'Connects a team\'s systems to chat: Discord messages as images, metrics charts, Drone CI builds in Discord, ' +
-          'notifications over plain HTTP and VK community events. Endpoints marked with a lock take `Authorization: Bearer <token>`: ' +
-          'SYSTEM_TOKEN, or a named token from API_TOKENS_FILE holding the scope written in the endpoint\'s description.',
-      )
-      .setVersion(process.env.npm_package_version ?? '0.1.0')
-      .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'SYSTEM_TOKEN or a named API token' }, API_TOKEN_SCHEME)
-      .build(),
+      app,
+      new DocumentBuilder()
+        .setTitle('Herald')
+        .setDescription(
+          "Connects a team's systems to chat: Discord messages as images, metrics charts, Drone CI builds in Discord, " +
+            'notifications over plain HTTP and VK community events. Endpoints marked with a lock take `Authorization: Bearer <token>`: ' +
+            "SYSTEM_TOKEN, or a named token from API_TOKENS_FILE holding the scope written in the endpoint's description.",
+        )
+        .setVersion(process.env.npm_package_version ?? '0.1.0')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'SYSTEM_TOKEN or a named API token' }, API_TOKEN_SCHEME)
+        .build(),
     ),
   );
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
@@ -125,10 +128,13 @@ export function exitGracefullyOn(app: INestApplication, config: AppConfig, signa
     stopping = true;
     logger.log({ signal, drainMs: config.shutdownTimeoutMs }, 'Shutting down: readiness is 503, draining HTTP requests');
     app.get(ReadinessService).stopping();
-    const deadline = setTimeout(() => {
-      logger.error('Shutdown took too long; exiting');
-      process.exit(1);
-    }, 2 * config.shutdownTimeoutMs + 1500);
+    const deadline = setTimeout(
+      () => {
+        logger.error('Shutdown took too long; exiting');
+        process.exit(1);
+      },
+      2 * config.shutdownTimeoutMs + 1500,
+    );
     deadline.unref();
     try {
       await closeHttp(app.getHttpServer() as Server, config.shutdownTimeoutMs);

@@ -33,6 +33,8 @@ async function bootstrap(): Promise<void> {
 
 void bootstrap().catch((error: unknown) => {
   const reason = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: `Herald failed to start: ${reason}`, err: String((error as Error)?.stack ?? error) })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 'fatal', msg: `Herald failed to start: ${reason}`, err: String((error as Error)?.stack ?? error) })}\n`,
+  );
   process.exit(1);
 });

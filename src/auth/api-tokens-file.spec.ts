@@ -38,7 +38,10 @@ tokens:
   });
 
   it('reads JSON by the file extension', () => {
-    const entries = parseApiTokensFile(JSON.stringify({ tokens: [{ name: 'grafana', sha256: sha('g'), scopes: ['metrics'] }] }), '/etc/herald/tokens.json');
+    const entries = parseApiTokensFile(
+      JSON.stringify({ tokens: [{ name: 'grafana', sha256: sha('g'), scopes: ['metrics'] }] }),
+      '/etc/herald/tokens.json',
+    );
     expect(entries.map((entry) => entry.name)).toEqual(['grafana']);
   });
 
@@ -65,7 +68,9 @@ tokens:
     );
     expect(problems).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^secrets\/tokens\.yaml: tokens\.0\.scopes\.1: must be one of notify, render, metrics, drone-admin, vk-admin, outbox-admin, read$/),
+        expect.stringMatching(
+          /^secrets\/tokens\.yaml: tokens\.0\.scopes\.1: must be one of notify, render, metrics, drone-admin, vk-admin, outbox-admin, read$/,
+        ),
         expect.stringMatching(/^secrets\/tokens\.yaml: tokens\.1\.name: must be 1-64 letters/),
         expect.stringMatching(/^secrets\/tokens\.yaml: tokens\.1\.sha256: must be the 64 hex digits/),
         expect.stringMatching(/^secrets\/tokens\.yaml: tokens\.1\.scopes: must name at least one scope$/),
@@ -95,12 +100,18 @@ tokens:
           't.json',
         ),
       ),
-    ).toEqual([
-      expect.stringMatching(/^t\.json: tokens\.2\.name: "system" is reserved for SYSTEM_TOKEN$/),
-    ]);
+    ).toEqual([expect.stringMatching(/^t\.json: tokens\.2\.name: "system" is reserved for SYSTEM_TOKEN$/)]);
     expect(
       problemsOf(() =>
-        parseApiTokensFile(JSON.stringify({ tokens: [{ name: 'a', sha256: sha('x'), scopes: ['read'] }, { name: 'b', sha256: sha('x'), scopes: ['notify'] }] }), 't.json'),
+        parseApiTokensFile(
+          JSON.stringify({
+            tokens: [
+              { name: 'a', sha256: sha('x'), scopes: ['read'] },
+              { name: 'b', sha256: sha('x'), scopes: ['notify'] },
+            ],
+          }),
+          't.json',
+        ),
       ),
     ).toEqual(['t.json: tokens.1.sha256: the same token as tokens.0 (each token belongs to one entry)']);
   });
@@ -110,12 +121,16 @@ tokens:
     expect(problemsOf(() => parseApiTokensFile('tokens: [a, b', 't.yml'))).toEqual([expect.stringMatching(/^t\.yml: \(root\): not valid YAML/)]);
     expect(problemsOf(() => parseApiTokensFile('', 't.yaml'))).toEqual([expect.stringMatching(/^t\.yaml: \(root\): not valid YAML: .*empty/)]);
     expect(problemsOf(() => parseApiTokensFile('{}', 't.json'))).toEqual([expect.stringMatching(/^t\.json: tokens: must be a list of tokens$/)]);
-    expect(problemsOf(() => parseApiTokensFile('tokens: {}', 't.yaml'))).toEqual([expect.stringMatching(/^t\.yaml: tokens: must be a list of tokens$/)]);
+    expect(problemsOf(() => parseApiTokensFile('tokens: {}', 't.yaml'))).toEqual([
+      expect.stringMatching(/^t\.yaml: tokens: must be a list of tokens$/),
+    ]);
   });
 
   it('names a file that cannot be read', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'herald-tokens-'));
-    expect(problemsOf(() => readApiTokensFile(path.join(dir, 'missing.yaml')))).toEqual([`${path.join(dir, 'missing.yaml')}: cannot be read: ENOENT`]);
+    expect(problemsOf(() => readApiTokensFile(path.join(dir, 'missing.yaml')))).toEqual([
+      `${path.join(dir, 'missing.yaml')}: cannot be read: ENOENT`,
+    ]);
     const file = path.join(dir, 'tokens.yaml');
     writeFileSync(file, `tokens:\n  - { name: ci, sha256: ${sha('t')}, scopes: [render] }\n`);
     expect(readApiTokensFile(file)).toEqual([{ name: 'ci', sha256: sha('t'), scopes: new Set(['render']) }]);

@@ -57,7 +57,9 @@ export function parseApiTokensFile(text: string, file: string): ApiTokenEntry[] 
   try {
     raw = extname(file).toLowerCase() === '.json' ? JSON.parse(text) : loadYaml(text);
   } catch (error) {
-    throw new ApiTokensFileError([`${file}: (root): not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`]);
+    throw new ApiTokensFileError([
+      `${file}: (root): not valid ${extname(file).toLowerCase() === '.json' ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
+    ]);
   }
   const parsed = fileSchema.safeParse(raw ?? {});
   if (!parsed.success) {
@@ -67,7 +69,8 @@ export function parseApiTokensFile(text: string, file: string): ApiTokenEntry[] 
   const problems: string[] = [];
   parsed.data.tokens.forEach((token, index) => {
     const earlier = seen.get(token.sha256);
-    if (earlier !== undefined) problems.push(`${file}: tokens.${index}.sha256: the same token as tokens.${earlier} (each token belongs to one entry)`);
+    if (earlier !== undefined)
+      problems.push(`${file}: tokens.${index}.sha256: the same token as tokens.${earlier} (each token belongs to one entry)`);
     seen.set(token.sha256, index);
   });
   if (problems.length) throw new ApiTokensFileError(problems);

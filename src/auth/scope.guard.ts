@@ -8,7 +8,7 @@ import { TokenRegistry } from './token-registry';
 export const REQUIRED_SCOPES = 'herald:requiredScopes';
 
 /** The route as declared (`/notify/:id`), not the URL called, so the message names the endpoint. */
-const routePath = (request: Request): string => ((request.route as { path?: string } | undefined)?.path ?? request.path);
+const routePath = (request: Request): string => (request.route as { path?: string } | undefined)?.path ?? request.path;
 
 /** Admits a request whose bearer token is known (else 401) and holds one of the endpoint's scopes (else 403). */
 @Injectable()
@@ -31,7 +31,9 @@ export class ScopeGuard implements CanActivate {
     setApiClient(request, { client, scope });
     if (!scope) {
       const needed = required.map((candidate) => `"${candidate}"`).join(' or ');
-      throw new ForbiddenException(`The token "${client.name}" lacks the scope ${needed || '(none declared)'} that ${request.method} ${routePath(request)} needs`);
+      throw new ForbiddenException(
+        `The token "${client.name}" lacks the scope ${needed || '(none declared)'} that ${request.method} ${routePath(request)} needs`,
+      );
     }
     return true;
   }

@@ -17,7 +17,11 @@ import { apiClientOf } from './api-client';
  */
 @Injectable()
 export class TokenThrottlerGuard extends ThrottlerGuard {
-  constructor(@Inject(getOptionsToken()) options: ThrottlerModuleOptions, @Inject(getStorageToken()) storage: ThrottlerStorage, reflector: Reflector) {
+  constructor(
+    @Inject(getOptionsToken()) options: ThrottlerModuleOptions,
+    @Inject(getStorageToken()) storage: ThrottlerStorage,
+    reflector: Reflector,
+  ) {
     super(options, storage, reflector);
   }
 

@@ -1,10 +1,4 @@
-import {
-  BeforeApplicationShutdown,
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { Browser, BrowserContext, Page, chromium } from 'playwright';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -136,7 +130,10 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.slots = Array.from({ length: config.browser.poolSize }, (_, id) => ({ id, generation: -1, crashed: false, busy: false }));
-    this.registerTemplate({ name: BLANK_TEMPLATE, prepare: async (page) => void (await page.setContent('<!doctype html><html><body></body></html>')) });
+    this.registerTemplate({
+      name: BLANK_TEMPLATE,
+      prepare: async (page) => void (await page.setContent('<!doctype html><html><body></body></html>')),
+    });
   }
 
   registerTemplate(template: PageTemplate): void {
@@ -173,7 +170,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     const names = [...this.templates.keys()].filter((name) => name !== BLANK_TEMPLATE);
     void Promise.all(
       this.slots.map((slot, index) =>
-        names.length ? this.lease(names[index % names.length], async () => undefined).catch(() => undefined) : undefined,
+        names.length ? this.lease(names[index % names.length], async () => undefined).catch(() => undefined) : Promise.resolve(),
       ),
     );
   }
@@ -374,7 +371,9 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
         timeout: 30000,
       });
     } catch (error) {
-      throw new BrowserUnavailableError(`Chromium at ${this.config.browser.executablePath} did not start: ${(error as Error).message.split('\n')[0]}`);
+      throw new BrowserUnavailableError(
+        `Chromium at ${this.config.browser.executablePath} did not start: ${(error as Error).message.split('\n')[0]}`,
+      );
     }
     this.generation++;
     this.browser = browser;
@@ -417,7 +416,7 @@ function residentBytes(pid: number): number | undefined {
 export async function browserProcesses(browser: Browser): Promise<BrowserProcess[]> {
   try {
     const session = await browser.newBrowserCDPSession();
-    const info = (await session.send('SystemInfo.getProcessInfo')) as { processInfo: BrowserProcess[] };
+    const info: { processInfo: BrowserProcess[] } = await session.send('SystemInfo.getProcessInfo');
     await session.detach();
     return info.processInfo;
   } catch {

@@ -87,7 +87,10 @@ export class ImageFetcher {
       const refused = error instanceof FetchRefused;
       fetches.inc({ outcome: refused ? 'refused' : 'failed' });
       // Host and path only: Discord attachment URLs carry signed query parameters.
-      this.logger.warn({ host: url.host, path: url.pathname.slice(0, 120), reason: (error as Error).message }, 'Picture not fetched; drawing a placeholder');
+      this.logger.warn(
+        { host: url.host, path: url.pathname.slice(0, 120), reason: (error as Error).message },
+        'Picture not fetched; drawing a placeholder',
+      );
       return null;
     }
   }

@@ -41,10 +41,11 @@ export function screenshotParams(size: RenderedSize, scale = 1) {
 }
 
 /** Per-step render durations; RenderService adds the `images` step (fetching pictures) to the same histogram. */
-export const renderStepSeconds = telemetry.histogram('herald_render_step_seconds', 'Duration of each rendering step (lease, images, patch, screenshot)', [
-  'template',
-  'step',
-]);
+export const renderStepSeconds = telemetry.histogram(
+  'herald_render_step_seconds',
+  'Duration of each rendering step (lease, images, patch, screenshot)',
+  ['template', 'step'],
+);
 const renders = telemetry.counter('herald_renders_total', 'Template renders by outcome', ['template', 'outcome']);
 
 function seconds(since: bigint): number {
@@ -63,7 +64,6 @@ interface PageHandle {
 interface HeraldPage {
   herald?: { render?: (input: unknown) => Promise<RenderedSize>; warmUp?: () => Promise<unknown> };
 }
-
 
 /**
  * Renders a built template in a warm pool page: the page already holds the template, so a render is one DOM patch
@@ -165,7 +165,7 @@ export class TemplateRenderer {
 
   private async screenshot(page: Page, size: RenderedSize, scale: number): Promise<Buffer> {
     const { session } = await this.handle(page);
-    const { data } = (await session.send('Page.captureScreenshot', screenshotParams(size, scale))) as { data: string };
+    const { data } = await session.send('Page.captureScreenshot', screenshotParams(size, scale));
     return Buffer.from(data, 'base64');
   }
 

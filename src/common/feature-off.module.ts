@@ -46,6 +46,8 @@ function dependencyStandIns(controller: Type): Provider[] {
   const declared = (Reflect.getMetadata(SELF_DECLARED_DEPS_METADATA, controller) as { index: number; param: unknown }[] | undefined) ?? [];
   const tokens = types.map((type, index) => declared.find((dependency) => dependency.index === index)?.param ?? type);
   return tokens
-    .filter((token): token is Provider & (string | symbol | Type) => typeof token === 'function' || typeof token === 'string' || typeof token === 'symbol')
+    .filter(
+      (token): token is Provider & (string | symbol | Type) => typeof token === 'function' || typeof token === 'string' || typeof token === 'symbol',
+    )
     .map((token) => ({ provide: token as string | symbol | Type, useValue: {} }));
 }

@@ -23,7 +23,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     }
     const bodyError = bodyParserError(exception);
     if (bodyError) {
-      response.status(bodyError.status).json({ statusCode: bodyError.status, error: STATUS_CODES[bodyError.status] ?? 'Error', message: bodyError.message });
+      response
+        .status(bodyError.status)
+        .json({ statusCode: bodyError.status, error: STATUS_CODES[bodyError.status] ?? 'Error', message: bodyError.message });
       return;
     }
     const unavailable = exception instanceof Error && isMongoUnreachable(exception) ? mongoUnavailable(exception) : exception;

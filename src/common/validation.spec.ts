@@ -6,7 +6,12 @@ describe('flattenValidationErrors', () => {
     const errors: ValidationError[] = [
       {
         property: 'embeds',
-        children: [{ property: '0', children: [{ property: 'title', constraints: { maxLength: 'title must be shorter than or equal to 256 characters' }, children: [] }] }],
+        children: [
+          {
+            property: '0',
+            children: [{ property: 'title', constraints: { maxLength: 'title must be shorter than or equal to 256 characters' }, children: [] }],
+          },
+        ],
       },
       { property: 'content', constraints: { isString: 'content must be a string' }, children: [] },
     ];
@@ -34,7 +39,9 @@ describe('validationFailure', () => {
     const failure = validationFailure(fieldErrors(10_000));
     expect(failure.errors).toEqual(fieldErrors(MAX_FIELD_ERRORS));
     expect(failure.moreErrors).toBe(10_000 - MAX_FIELD_ERRORS);
-    expect(failure.message).toMatch(new RegExp(`charts\\[${MAX_FIELD_ERRORS - 1}\\]\\.title: title must be a string; and ${10_000 - MAX_FIELD_ERRORS} more$`));
+    expect(failure.message).toMatch(
+      new RegExp(`charts\\[${MAX_FIELD_ERRORS - 1}\\]\\.title: title must be a string; and ${10_000 - MAX_FIELD_ERRORS} more$`),
+    );
     expect(JSON.stringify(failure).length).toBeLessThan(5_000);
   });
 });

@@ -37,7 +37,9 @@ describe('loadConfig', () => {
     expect(loadConfig(minimal).discord.sharding).toEqual({ count: 1, ids: 'all' });
     expect(loadConfig({ ...minimal, DISCORD_SHARD_COUNT: '4', DISCORD_SHARDS: '2-3' }).discord.sharding).toEqual({ count: 4, ids: [2, 3] });
     expect(loadConfig({ ...minimal, DISCORD_SHARD_COUNT: 'auto' }).discord.sharding).toEqual({ count: 'auto', ids: 'all' });
-    expect(loadConfig({ ...minimal, DISCORD_SHARD_COUNT: '2', DISCORD_SHARDS: 'ordinal', HOSTNAME: 'herald-bot-1' }).discord.sharding.ids).toEqual([1]);
+    expect(loadConfig({ ...minimal, DISCORD_SHARD_COUNT: '2', DISCORD_SHARDS: 'ordinal', HOSTNAME: 'herald-bot-1' }).discord.sharding.ids).toEqual([
+      1,
+    ]);
     expect(problemsOf({ ...minimal, DISCORD_SHARD_COUNT: '2', DISCORD_SHARDS: '0,2' })).toEqual([
       'DISCORD_SHARDS: shard ids must be below DISCORD_SHARD_COUNT (2), got 0, 2',
     ]);
@@ -56,21 +58,35 @@ describe('loadConfig', () => {
     expect(problemsOf({})[0]).toMatch(/^SYSTEM_TOKEN: is required unless API_TOKENS_FILE is set/);
     expect(problemsOf({ SYSTEM_TOKEN: 'short' })[0]).toMatch(/^SYSTEM_TOKEN: must be at least 16 characters/);
     expect(problemsOf({ SYSTEM_TOKEN: 'herald-dev-token' })[0]).toMatch(/^SYSTEM_TOKEN: is a published example value/);
-    expect(loadConfig({ API_TOKENS_FILE: '/etc/herald/tokens.yaml' }).auth).toMatchObject({ systemToken: undefined, tokensFile: '/etc/herald/tokens.yaml' });
+    expect(loadConfig({ API_TOKENS_FILE: '/etc/herald/tokens.yaml' }).auth).toMatchObject({
+      systemToken: undefined,
+      tokensFile: '/etc/herald/tokens.yaml',
+    });
   });
 
   it('sends the backend BACKEND_TOKEN, or SYSTEM_TOKEN when it is unset', () => {
     expect(loadConfig({ ...minimal, BACKEND_URL: 'http://backend' }).backend.token).toBe(minimal.SYSTEM_TOKEN);
-    expect(loadConfig({ ...minimal, BACKEND_URL: 'http://backend', BACKEND_TOKEN: 'a-separate-backend-token' }).backend.token).toBe('a-separate-backend-token');
-    expect(problemsOf({ API_TOKENS_FILE: 't.yaml', BACKEND_URL: 'http://backend' })[0]).toMatch(/^BACKEND_TOKEN: is required when BACKEND_URL is set and SYSTEM_TOKEN is not/);
+    expect(loadConfig({ ...minimal, BACKEND_URL: 'http://backend', BACKEND_TOKEN: 'a-separate-backend-token' }).backend.token).toBe(
+      'a-separate-backend-token',
+    );
+    expect(problemsOf({ API_TOKENS_FILE: 't.yaml', BACKEND_URL: 'http://backend' })[0]).toMatch(
+      /^BACKEND_TOKEN: is required when BACKEND_URL is set and SYSTEM_TOKEN is not/,
+    );
   });
 
   it('reads per-scope rate limits over the defaults', () => {
     const limits = loadConfig({ ...minimal, API_RATE_LIMITS: 'notify=10/1m, render=5/30s,read=off' }).auth.rateLimits;
-    expect(limits).toMatchObject({ notify: { limit: 10, windowSeconds: 60 }, render: { limit: 5, windowSeconds: 30 }, read: null, metrics: { limit: 120, windowSeconds: 60 } });
+    expect(limits).toMatchObject({
+      notify: { limit: 10, windowSeconds: 60 },
+      render: { limit: 5, windowSeconds: 30 },
+      read: null,
+      metrics: { limit: 120, windowSeconds: 60 },
+    });
     expect(Object.values(loadConfig({ ...minimal, API_RATE_LIMITS: 'off' }).auth.rateLimits)).toEqual(Array(7).fill(null));
     expect(problemsOf({ ...minimal, API_RATE_LIMITS: 'admin=1/1s' })[0]).toMatch(/^API_RATE_LIMITS: "admin=1\/1s": the scope must be one of/);
-    expect(problemsOf({ ...minimal, API_RATE_LIMITS: 'notify=10 per minute' })[0]).toMatch(/^API_RATE_LIMITS: "notify=10 per minute": each entry must look like/);
+    expect(problemsOf({ ...minimal, API_RATE_LIMITS: 'notify=10 per minute' })[0]).toMatch(
+      /^API_RATE_LIMITS: "notify=10 per minute": each entry must look like/,
+    );
   });
 
   it('parses the per-repository Drone channel map and rejects a malformed entry', () => {
@@ -84,9 +100,25 @@ describe('loadConfig', () => {
   });
 
   it('switches features off when their credentials are missing', () => {
-    expect(enabledFeatures(loadConfig(minimal))).toMatchObject({ discordRest: false, discordBot: false, drone: false, notify: false, vk: false, metrics: false, render: false });
+    expect(enabledFeatures(loadConfig(minimal))).toMatchObject({
+      discordRest: false,
+      discordBot: false,
+      drone: false,
+      notify: false,
+      vk: false,
+      metrics: false,
+      render: false,
+    });
     const all = loadConfig({ ...minimal, DISCORD_TOKEN: 't', DRONE_WEBHOOK_SECRET: 's', VK_TOKEN: 'v', VK_GROUP_ID: '1' });
-    expect(enabledFeatures(all)).toMatchObject({ discordRest: true, discordBot: true, drone: true, notify: true, vk: true, vkPoller: true, messageImages: false });
+    expect(enabledFeatures(all)).toMatchObject({
+      discordRest: true,
+      discordBot: true,
+      drone: true,
+      notify: true,
+      vk: true,
+      vkPoller: true,
+      messageImages: false,
+    });
     const apiOnly = loadConfig({ ...minimal, DISCORD_TOKEN: 't', VK_TOKEN: 'v', VK_GROUP_ID: '1', HERALD_ROLES: 'api' });
     expect(enabledFeatures(apiOnly)).toMatchObject({ discordBot: false, vkPoller: false, notify: true });
   });
@@ -103,11 +135,19 @@ describe('loadConfig', () => {
       S3_PUBLIC_URL: 'https://files.s3.amazonaws.com/',
       DISCORD_IMAGE_KEY_TEMPLATE: 'renders/{guildId}-{channelName}/{messageId}',
     });
-    expect(legacy.backend).toEqual({ url: 'https://backend.example.com/api', protocol: 'legacy' });
+    expect(legacy.backend).toEqual({ url: 'https://backend.example.com/api', protocol: 'legacy', token: minimal.SYSTEM_TOKEN });
     expect(legacy.s3.publicUrl).toBe('https://files.s3.amazonaws.com');
     expect(legacy.discord.imageKeyTemplate).toBe('renders/{guildId}-{channelName}/{messageId}');
     const bot = { S3_BUCKET: 'files', DISCORD_TOKEN: 't', DISCORD_RENDER_MESSAGES: 'true' };
-    const features = describeFeatures(loadConfig({ ...minimal, ...bot, BACKEND_URL: 'https://backend.example.com', BACKEND_PROTOCOL: 'legacy', S3_PUBLIC_URL: 'https://files.example.com' }));
+    const features = describeFeatures(
+      loadConfig({
+        ...minimal,
+        ...bot,
+        BACKEND_URL: 'https://backend.example.com',
+        BACKEND_PROTOCOL: 'legacy',
+        S3_PUBLIC_URL: 'https://files.example.com',
+      }),
+    );
     const images = features.find((feature) => feature.name === 'message-images');
     expect(images?.uses).toContain('backend (BACKEND_PROTOCOL=legacy)');
   });
@@ -130,14 +170,19 @@ describe('loadConfig', () => {
     const s3 = { S3_BUCKET: 'images' };
     expect(enabledFeatures(loadConfig({ ...minimal, ...s3, DISCORD_TOKEN: 't' })).messageImages).toBe(false);
     expect(enabledFeatures(loadConfig({ ...minimal, ...s3, DISCORD_TOKEN: 't', DISCORD_RENDER_MESSAGES: 'true' })).messageImages).toBe(true);
-    expect(enabledFeatures(loadConfig({ ...minimal, ...s3, DISCORD_TOKEN: 't', DISCORD_CHANNEL_ALLOWLIST: '123456789012345678' })).messageImages).toBe(true);
+    expect(
+      enabledFeatures(loadConfig({ ...minimal, ...s3, DISCORD_TOKEN: 't', DISCORD_CHANNEL_ALLOWLIST: '123456789012345678' })).messageImages,
+    ).toBe(true);
     expect(problemsOf({ ...minimal, DISCORD_TOKEN: 't', DISCORD_RENDER_MESSAGES: 'true' })[0]).toMatch(/^DISCORD_RENDER_MESSAGES: .*set S3_BUCKET/);
   });
 
   it('turns the render and metrics endpoints on with S3, unless told otherwise', () => {
     expect(enabledFeatures(loadConfig({ ...minimal, S3_ENDPOINT: 'http://127.0.0.1:9000' }))).toMatchObject({ render: true, metrics: true });
     expect(enabledFeatures(loadConfig({ ...minimal, S3_BUCKET: 'charts', RENDER_API: 'false' }))).toMatchObject({ render: false, metrics: true });
-    expect(enabledFeatures(loadConfig({ ...minimal, S3_BUCKET: 'charts', HERALD_ROLES: 'discord' }))).toMatchObject({ render: false, metrics: false });
+    expect(enabledFeatures(loadConfig({ ...minimal, S3_BUCKET: 'charts', HERALD_ROLES: 'discord' }))).toMatchObject({
+      render: false,
+      metrics: false,
+    });
     expect(problemsOf({ ...minimal, METRICS_API: 'true' })[0]).toMatch(/^METRICS_API: .*set S3_BUCKET/);
     expect(problemsOf({ ...minimal, RENDER_API: 'sometimes' })[0]).toMatch(/^RENDER_API: must be one of auto, true, false/);
   });

@@ -96,7 +96,10 @@ const repoChannelMap = z
   .transform((value, ctx) => {
     const map: Record<string, string> = {};
     if (value === undefined || value.trim() === '') return map;
-    for (const pair of value.split(',').map((item) => item.trim()).filter(Boolean)) {
+    for (const pair of value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
       const [repo, channel] = pair.split('=').map((part) => part?.trim());
       if (!repo || !channel || !/^[^/\s]+\/[^/\s]+$/.test(repo) || !/^\d{15,21}$/.test(channel)) {
         ctx.addIssue({ code: 'custom', message: `each entry must look like owner/repo=<channel id>, got "${pair}"` });
@@ -128,7 +131,10 @@ const rateLimits = z
     const limits: Record<Scope, RateLimit> = { ...DEFAULT_RATE_LIMITS };
     if (value === undefined || value.trim() === '') return limits;
     if (value.trim() === 'off') return Object.fromEntries(SCOPES.map((scope) => [scope, null])) as Record<Scope, RateLimit>;
-    for (const pair of value.split(',').map((item) => item.trim()).filter(Boolean)) {
+    for (const pair of value
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean)) {
       const [scope, spec] = pair.split('=').map((part) => part?.trim());
       if (!scope || !isScope(scope)) {
         ctx.addIssue({ code: 'custom', message: `"${pair}": the scope must be one of ${SCOPES.join(', ')}` });
@@ -142,7 +148,10 @@ const rateLimits = z
       const limit = Number(match?.[1]);
       const windowSeconds = Number(match?.[2]) * (match?.[3] === 'h' ? 3600 : match?.[3] === 'm' ? 60 : 1);
       if (!match || limit < 1 || windowSeconds < 1 || windowSeconds > 86400) {
-        ctx.addIssue({ code: 'custom', message: `"${pair}": each entry must look like <scope>=<requests>/<window> (window 1s-24h, e.g. notify=120/1m) or <scope>=off` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `"${pair}": each entry must look like <scope>=<requests>/<window> (window 1s-24h, e.g. notify=120/1m) or <scope>=off`,
+        });
         return z.NEVER;
       }
       limits[scope] = { limit, windowSeconds };
@@ -173,7 +182,10 @@ export function imageKeyTemplateProblems(template: string): string[] {
   const unknown = [...template.matchAll(/\{([^}]*)\}/g)]
     .map((match) => match[1])
     .filter((name) => !(IMAGE_KEY_PLACEHOLDERS as readonly string[]).includes(name));
-  if (unknown.length) problems.push(`unknown placeholder(s) ${unknown.map((name) => `{${name}}`).join(', ')}; allowed: ${IMAGE_KEY_PLACEHOLDERS.map((name) => `{${name}}`).join(', ')}`);
+  if (unknown.length)
+    problems.push(
+      `unknown placeholder(s) ${unknown.map((name) => `{${name}}`).join(', ')}; allowed: ${IMAGE_KEY_PLACEHOLDERS.map((name) => `{${name}}`).join(', ')}`,
+    );
   if (!template.includes('{messageId}')) problems.push('must contain {messageId}, so each message gets a key of its own');
   if (template.startsWith('/')) problems.push('must not start with "/" (S3 keys are relative to the bucket)');
   if (template.length > 512) problems.push('must be at most 512 characters');
@@ -295,7 +307,11 @@ const envSchema = z.object({
     .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()))
     .pipe(z.string().regex(/^\d+$/, 'must be the numeric community id').optional()),
   VK_API_URL: url(['http', 'https']).default('https://api.vk.com/method'),
-  VK_API_VERSION: z.string().trim().regex(/^\d+\.\d+$/, 'must look like 5.199').default('5.199'),
+  VK_API_VERSION: z
+    .string()
+    .trim()
+    .regex(/^\d+\.\d+$/, 'must look like 5.199')
+    .default('5.199'),
   VK_LONGPOLL_WAIT_SECONDS: int(25, 1, 90),
   VK_COMMAND_PREFIXES: list(['/', '!']),
   VK_NAME_CACHE_TTL_SECONDS: int(600, 0, 86400),
@@ -303,9 +319,7 @@ const envSchema = z.object({
   VK_HTTP_SIGNING_SECRET: optionalString,
   AMQP_URL: optionalUrl(['amqp', 'amqps']),
   REDIS_URL: optionalUrl(['redis', 'rediss']),
-  VK_DEFAULT_DESTINATION: z
-    .enum(['amqp', 'redis', 'redis-stream'], { error: 'must be one of amqp, redis, redis-stream' })
-    .default('amqp'),
+  VK_DEFAULT_DESTINATION: z.enum(['amqp', 'redis', 'redis-stream'], { error: 'must be one of amqp, redis, redis-stream' }).default('amqp'),
   VK_REDIS_PREFIX: z
     .string()
     .default('')
@@ -520,7 +534,13 @@ export function describeFeatures(config: AppConfig): FeatureState[] {
   const api = config.roles.has('api');
   const noApi = 'HERALD_ROLES has no "api" in this process';
   const s3Switch = (variable: string, setting: 'auto' | 'true' | 'false') =>
-    setting === 'true' ? `${variable}=true` : setting === 'false' ? `${variable}=false` : config.s3.configured ? 'S3 is configured (S3_BUCKET / S3_ENDPOINT)' : `set S3_BUCKET (or ${variable}=true)`;
+    setting === 'true'
+      ? `${variable}=true`
+      : setting === 'false'
+        ? `${variable}=false`
+        : config.s3.configured
+          ? 'S3 is configured (S3_BUCKET / S3_ENDPOINT)'
+          : `set S3_BUCKET (or ${variable}=true)`;
   return [
     {
       name: 'discord-bot',
@@ -532,9 +552,19 @@ export function describeFeatures(config: AppConfig): FeatureState[] {
       name: 'message-images',
       on: on.messageImages,
       because: on.messageImages
-        ? config.discord.channelAllowlist.length ? 'DISCORD_CHANNEL_ALLOWLIST' : 'DISCORD_RENDER_MESSAGES=true'
-        : on.discordBot ? 'set DISCORD_RENDER_MESSAGES=true' : 'needs the discord-bot feature and DISCORD_RENDER_MESSAGES=true',
-      uses: ['mongodb', 'storage', 'browser', 'discord', ...(on.backend ? [config.backend.protocol === 'legacy' ? 'backend (BACKEND_PROTOCOL=legacy)' : 'backend'] : [])],
+        ? config.discord.channelAllowlist.length
+          ? 'DISCORD_CHANNEL_ALLOWLIST'
+          : 'DISCORD_RENDER_MESSAGES=true'
+        : on.discordBot
+          ? 'set DISCORD_RENDER_MESSAGES=true'
+          : 'needs the discord-bot feature and DISCORD_RENDER_MESSAGES=true',
+      uses: [
+        'mongodb',
+        'storage',
+        'browser',
+        'discord',
+        ...(on.backend ? [config.backend.protocol === 'legacy' ? 'backend (BACKEND_PROTOCOL=legacy)' : 'backend'] : []),
+      ],
     },
     {
       name: 'drone',

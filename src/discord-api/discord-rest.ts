@@ -1,11 +1,6 @@
 import { DiscordAPIError, HTTPError, REST, RateLimitError } from '@discordjs/rest';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import {
-  APIMessage,
-  RESTPatchAPIChannelMessageJSONBody,
-  RESTPostAPIChannelMessageJSONBody,
-  Routes,
-} from 'discord-api-types/v10';
+import { APIMessage, RESTPatchAPIChannelMessageJSONBody, RESTPostAPIChannelMessageJSONBody, Routes } from 'discord-api-types/v10';
 import { APP_CONFIG, AppConfig } from '../config/config';
 
 /**

@@ -85,7 +85,12 @@ export class EmbedDto {
   @IsISO8601({ strict: true })
   timestamp?: string;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 0xffffff, description: 'RGB as an integer; on POST /notify it wins over `severity`.', example: 0x57f287 })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: 0xffffff,
+    description: 'RGB as an integer; on POST /notify it wins over `severity`.',
+    example: 0x57f287,
+  })
   @IsOptional()
   @IsInt()
   @Min(0)
@@ -174,7 +179,8 @@ export class ReceivedEmbedDto extends EmbedDto {
   @ApiPropertyOptional({
     enum: EMBED_TYPES,
     default: 'rich',
-    description: "Discord's embed type: image and gifv (Tenor, Giphy) draw as the bare picture from thumbnail/image; video as a card with the still and a play button",
+    description:
+      "Discord's embed type: image and gifv (Tenor, Giphy) draw as the bare picture from thumbnail/image; video as a card with the still and a play button",
   })
   @IsOptional()
   @IsIn(EMBED_TYPES)

@@ -6,7 +6,10 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { BackendClient } from '../backend/backend-client';
 import { MessageImageStore } from './message-image.store';
 
-const callbacks = telemetry.counter('herald_discord_backend_callbacks_total', 'Backend callback deliveries, by event and outcome', ['event', 'outcome']);
+const callbacks = telemetry.counter('herald_discord_backend_callbacks_total', 'Backend callback deliveries, by event and outcome', [
+  'event',
+  'outcome',
+]);
 
 const LEASE_MS = 30_000;
 const BATCH = 32;

@@ -31,7 +31,9 @@ export class DiscordReadiness implements OnModuleInit {
         const down = shards.filter((shard) => !shard.ready);
         if (down.length) {
           const count = this.config.discord.sharding.count;
-          throw new Error(down.map((shard) => `shard ${shard.id}${count === 'auto' ? '' : ` of ${count}`} not connected (${shard.status})`).join('; '));
+          throw new Error(
+            down.map((shard) => `shard ${shard.id}${count === 'auto' ? '' : ` of ${count}`} not connected (${shard.status})`).join('; '),
+          );
         }
       },
     });

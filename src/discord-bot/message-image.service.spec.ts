@@ -50,26 +50,26 @@ describe('MessageImageService: which messages are rendered', () => {
 
   it("renders people's messages and skips the bot's own and, by default, other bots'", async () => {
     const { service, recorded } = serviceWith();
-    const general = standIn.channels.general!.id;
-    await service.messageCreated(await received({ channelId: general, author: standIn.users.alice!, content: 'from a person' }));
+    const general = standIn.channels.general.id;
+    await service.messageCreated(await received({ channelId: general, author: standIn.users.alice, content: 'from a person' }));
     await service.messageCreated(await received({ channelId: general, author: standIn.bot, content: 'from Herald itself' }));
-    await service.messageCreated(await received({ channelId: general, author: standIn.users.relay!, content: 'from another bot' }));
+    await service.messageCreated(await received({ channelId: general, author: standIn.users.relay, content: 'from another bot' }));
     expect(recorded.map((snapshot) => snapshot.input.content)).toEqual(['from a person']);
   });
 
   it("renders other bots' messages when DISCORD_RENDER_BOT_MESSAGES is on, never its own", async () => {
     const { service, recorded } = serviceWith({ DISCORD_RENDER_BOT_MESSAGES: 'true' });
-    const general = standIn.channels.general!.id;
-    await service.messageCreated(await received({ channelId: general, author: standIn.users.relay!, content: 'relay again' }));
+    const general = standIn.channels.general.id;
+    await service.messageCreated(await received({ channelId: general, author: standIn.users.relay, content: 'relay again' }));
     await service.messageCreated(await received({ channelId: general, author: standIn.bot, content: 'Herald again' }));
     expect(recorded.map((snapshot) => snapshot.input.content)).toEqual(['relay again']);
   });
 
   it('renders only the allowlisted channels when DISCORD_CHANNEL_ALLOWLIST is set', async () => {
     const { general, builds } = standIn.channels;
-    const { service, recorded } = serviceWith({ DISCORD_CHANNEL_ALLOWLIST: builds!.id });
-    await service.messageCreated(await received({ channelId: general!.id, author: standIn.users.bob!, content: 'in general' }));
-    await service.messageCreated(await received({ channelId: builds!.id, author: standIn.users.bob!, content: 'in builds' }));
-    expect(recorded.map((snapshot) => snapshot.channelId)).toEqual([builds!.id]);
+    const { service, recorded } = serviceWith({ DISCORD_CHANNEL_ALLOWLIST: builds.id });
+    await service.messageCreated(await received({ channelId: general.id, author: standIn.users.bob, content: 'in general' }));
+    await service.messageCreated(await received({ channelId: builds.id, author: standIn.users.bob, content: 'in builds' }));
+    expect(recorded.map((snapshot) => snapshot.channelId)).toEqual([builds.id]);
   });
 });

@@ -190,7 +190,9 @@ export class MessageImageStore implements OnModuleInit {
       announce && claimed.announced
         ? {
             $set: done,
-            $push: { outbox: callbackOf(claimed, 'deleted', { urn: claimed.urn, url: claimed.url ?? undefined }, `discord:${claimed.messageId}:deleted`) },
+            $push: {
+              outbox: callbackOf(claimed, 'deleted', { urn: claimed.urn, url: claimed.url ?? undefined }, `discord:${claimed.messageId}:deleted`),
+            },
             $inc: { outboxCount: 1 },
           }
         : { $set: done };
@@ -276,7 +278,6 @@ export class MessageImageStore implements OnModuleInit {
   private exclusive<T>(messageId: string, write: () => Promise<T>): Promise<T> {
     return this.writing.run(messageId, write);
   }
-
 }
 
 function callbackOf(record: MessageImageRecord, event: BackendEventName, image: StoredImage, idempotencyKey: string): BackendCallback {

@@ -116,9 +116,11 @@ export class MessageImageWorker implements OnApplicationBootstrap, OnModuleDestr
     const attempt = claimed.attempts + 1;
     const delayMs = backoffDelay(attempt, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs);
     const reason = describe(error);
-    await this.store.failWork(claimed, reason, new Date(Date.now() + delayMs)).catch((storeError: unknown) =>
-      this.logger.warn({ messageId: claimed.messageId, reason: describe(storeError) }, 'Could not record a failed attempt'),
-    );
+    await this.store
+      .failWork(claimed, reason, new Date(Date.now() + delayMs))
+      .catch((storeError: unknown) =>
+        this.logger.warn({ messageId: claimed.messageId, reason: describe(storeError) }, 'Could not record a failed attempt'),
+      );
     this.logger.warn({ messageId: claimed.messageId, work, attempt, retryInMs: delayMs, reason }, `Message image ${work} failed; will retry`);
   }
 }

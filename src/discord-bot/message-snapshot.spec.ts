@@ -27,51 +27,51 @@ describe('snapshotOf', () => {
 
   async function snapshotOfPosted(message: Omit<UserMessage, 'channelId'>): Promise<MessageSnapshot> {
     const received = nextMessage(client, (candidate) => candidate.author.id === message.author.id);
-    standIn.messageCreate({ channelId: standIn.channels.general!.id, ...message });
+    standIn.messageCreate({ channelId: standIn.channels.general.id, ...message });
     const posted = await received;
     if (!posted.inGuild()) throw new Error('expected a guild message');
     return snapshotOf(await gateway.observe(posted));
   }
 
   it('shows the author as the guild does: nickname, top role colour, avatar from the CDN', async () => {
-    const snapshot = await snapshotOfPosted({ author: standIn.users.alice!, content: 'hello' });
+    const snapshot = await snapshotOfPosted({ author: standIn.users.alice, content: 'hello' });
     expect(snapshot.input.author).toEqual({
       name: 'Alice',
       color: 0xe91e63,
-      avatarUrl: `${standIn.cdnUrl}/avatars/${standIn.users.alice!.id}/${standIn.users.alice!.avatar}.png?size=128`,
-      id: standIn.users.alice!.id,
+      avatarUrl: `${standIn.cdnUrl}/avatars/${standIn.users.alice.id}/${standIn.users.alice.avatar}.png?size=128`,
+      id: standIn.users.alice.id,
       discriminator: '0',
       bot: false,
       verified: false,
     });
     expect(snapshot).toMatchObject({
       guildId: standIn.guild.id,
-      channelId: standIn.channels.general!.id,
-      authorId: standIn.users.alice!.id,
+      channelId: standIn.channels.general.id,
+      authorId: standIn.users.alice.id,
       guildName: standIn.guild.name,
-      channelName: standIn.channels.general!.name,
-      jumpUrl: `https://discord.com/channels/${standIn.guild.id}/${standIn.channels.general!.id}/${snapshot.messageId}`,
+      channelName: standIn.channels.general.name,
+      jumpUrl: `https://discord.com/channels/${standIn.guild.id}/${standIn.channels.general.id}/${snapshot.messageId}`,
       editedAt: null,
     });
   });
 
   it('falls back to the global name, no colour and the default avatar', async () => {
-    const snapshot = await snapshotOfPosted({ author: standIn.users.bob!, content: 'hi' });
+    const snapshot = await snapshotOfPosted({ author: standIn.users.bob, content: 'hi' });
     expect(snapshot.input.author).toMatchObject({ name: 'Bob', bot: false });
     expect(snapshot.input.author.color).toBeNull();
     // No picture of their own: the renderer draws Discord's default avatar for the id from local assets.
     expect(snapshot.input.author.avatarUrl).toBeNull();
-    expect(snapshot.input.author).toMatchObject({ id: standIn.users.bob!.id });
+    expect(snapshot.input.author).toMatchObject({ id: standIn.users.bob.id });
   });
 
   it('resolves mentions, custom emoji, attachments and embeds', async () => {
     const { bob } = standIn.users;
     const { moderator } = standIn.roles;
     const { builds } = standIn.channels;
-    const party = standIn.emojis.party!;
+    const party = standIn.emojis.party;
     const snapshot = await snapshotOfPosted({
-      author: standIn.users.carol!,
-      content: `<@${bob!.id}> <@&${moderator!.id}> see <#${builds!.id}> <:${party.name}:${party.id}> <a:dance:123456789012345678>`,
+      author: standIn.users.carol,
+      content: `<@${bob.id}> <@&${moderator.id}> see <#${builds.id}> <:${party.name}:${party.id}> <a:dance:123456789012345678>`,
       attachments: [
         { filename: 'SPOILER_plot.png', data: solidPng(30, 20, [1, 2, 3]) },
         { filename: 'notes.txt', data: Buffer.from('notes') },
@@ -79,9 +79,9 @@ describe('snapshotOf', () => {
       embeds: [{ title: 'Report', color: 0x123456, fields: [{ name: 'a', value: 'b', inline: true }] }],
     });
     expect(snapshot.input.mentions).toEqual({
-      users: [{ id: bob!.id, name: 'Bob' }],
-      roles: [{ id: moderator!.id, name: 'Moderator', color: 0xe91e63 }],
-      channels: [{ id: builds!.id, name: 'builds' }],
+      users: [{ id: bob.id, name: 'Bob' }],
+      roles: [{ id: moderator.id, name: 'Moderator', color: 0xe91e63 }],
+      channels: [{ id: builds.id, name: 'builds' }],
     });
     expect(snapshot.input.emojis).toEqual([
       { id: party.id, url: `${standIn.cdnUrl}/emojis/${party.id}.png?size=64` },
@@ -96,8 +96,8 @@ describe('snapshotOf', () => {
   });
 
   it('shows the message a reply answers, or that it was deleted', async () => {
-    const question = standIn.seedMessage({ channelId: standIn.channels.general!.id, author: standIn.users.alice!, content: 'ready?' });
-    const answer = await snapshotOfPosted({ author: standIn.users.bob!, content: 'yes', replyTo: question.id });
+    const question = standIn.seedMessage({ channelId: standIn.channels.general.id, author: standIn.users.alice, content: 'ready?' });
+    const answer = await snapshotOfPosted({ author: standIn.users.bob, content: 'yes', replyTo: question.id });
     expect(answer.input.reply).toEqual({
       author: expect.objectContaining({ name: 'Alice', color: 0xe91e63 }),
       content: 'ready?',
@@ -105,18 +105,18 @@ describe('snapshotOf', () => {
       mentionsAuthor: true,
     });
 
-    const gone = standIn.seedMessage({ channelId: standIn.channels.general!.id, author: standIn.users.alice!, content: 'soon gone' });
-    const lateAnswer = standIn.seedMessage({ channelId: standIn.channels.general!.id, author: standIn.users.carol!, content: 'ok', replyTo: gone.id });
-    standIn.messageDelete(standIn.channels.general!.id, gone.id);
-    const fetched = await (client.channels.cache.get(standIn.channels.general!.id) as { messages: { fetch(id: string): Promise<Message> } }).messages.fetch(
-      lateAnswer.id,
-    );
+    const gone = standIn.seedMessage({ channelId: standIn.channels.general.id, author: standIn.users.alice, content: 'soon gone' });
+    const lateAnswer = standIn.seedMessage({ channelId: standIn.channels.general.id, author: standIn.users.carol, content: 'ok', replyTo: gone.id });
+    standIn.messageDelete(standIn.channels.general.id, gone.id);
+    const fetched = await (
+      client.channels.cache.get(standIn.channels.general.id) as { messages: { fetch(id: string): Promise<Message> } }
+    ).messages.fetch(lateAnswer.id);
     if (!fetched.inGuild()) throw new Error('expected a guild message');
     expect(snapshotOf(await gateway.observe(fetched)).input.reply).toEqual({ author: null, content: null });
   });
 
   it('hashes what is shown, not when it was edited', async () => {
-    const snapshot = await snapshotOfPosted({ author: standIn.users.alice!, content: 'same words' });
+    const snapshot = await snapshotOfPosted({ author: standIn.users.alice, content: 'same words' });
     const editedLater = { ...snapshot.input, editedTimestamp: '2030-01-01T00:00:00.000Z' };
     expect(shownHash(editedLater)).toBe(snapshot.shownHash);
     expect(shownHash({ ...snapshot.input, content: 'other words' })).not.toBe(snapshot.shownHash);

@@ -1,11 +1,6 @@
 import { createHash } from 'node:crypto';
 import { StickerFormatType, UserFlags, type APIEmbed, type GuildMember, type Message, type User } from 'discord.js';
-import type {
-  DiscordMessageInput,
-  EmbedInput,
-  MessageAuthorInput,
-  ReplyInput,
-} from '../render/discord-message.input';
+import type { DiscordMessageInput, EmbedInput, MessageAuthorInput, ReplyInput } from '../render/discord-message.input';
 
 /** The message a reply answers: its author's member (when still in the guild), or null when it was deleted. */
 export interface ReferencedMessage {
@@ -114,7 +109,9 @@ export function renderInputOf({ message, member, referenced, emojiUrl }: Observe
       height: attachment.height,
       spoiler: attachment.spoiler,
       // Discord's media proxy answers a video's first frame for ?format=jpeg.
-      previewUrl: attachment.contentType?.startsWith('video/') ? `${attachment.proxyURL}${attachment.proxyURL.includes('?') ? '&' : '?'}format=jpeg` : undefined,
+      previewUrl: attachment.contentType?.startsWith('video/')
+        ? `${attachment.proxyURL}${attachment.proxyURL.includes('?') ? '&' : '?'}format=jpeg`
+        : undefined,
     })),
     embeds: message.embeds.map((embed) => embedOf(embed.toJSON())),
     stickers: message.stickers.map((sticker) => ({
@@ -153,12 +150,26 @@ function replyOf(referenced: ReferencedMessage | null | undefined, repliedUserPi
 function embedOf(embed: APIEmbed): EmbedInput {
   const { type, title, description, url, timestamp, color, footer, image, thumbnail, video, author, provider, fields } = embed;
   // `rich` is how every card is drawn anyway; other types (image, gifv, video) change the drawing.
-  return { type: type === 'rich' ? undefined : type, title, description, url, timestamp, color, footer, image, thumbnail, video, author, provider, fields };
+  return {
+    type: type === 'rich' ? undefined : type,
+    title,
+    description,
+    url,
+    timestamp,
+    color,
+    footer,
+    image,
+    thumbnail,
+    video,
+    author,
+    provider,
+    fields,
+  };
 }
 
 function customEmojiIn(content: string): { id: string; animated: boolean }[] {
   const seen = new Map<string, boolean>();
-  for (const match of content.matchAll(CUSTOM_EMOJI)) seen.set(match[2]!, match[1] === 'a');
+  for (const match of content.matchAll(CUSTOM_EMOJI)) seen.set(match[2], match[1] === 'a');
   return [...seen].map(([id, animated]) => ({ id, animated }));
 }
 

@@ -64,7 +64,10 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
         if (key === this.shown.get(shard.id) || this.stopped || !this.gateway.isShardReady(shard.id)) continue;
         this.gateway.setPresence(shard.id, presence.status, presence.text);
         this.shown.set(shard.id, key);
-        this.logger.log({ shardId: shard.id, status: presence.status, failed: report.failed }, `Presence of shard ${shard.id} set to ${presence.status}`);
+        this.logger.log(
+          { shardId: shard.id, status: presence.status, failed: report.failed },
+          `Presence of shard ${shard.id} set to ${presence.status}`,
+        );
       }
     } catch (error) {
       this.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'Could not update presence');

@@ -4,7 +4,11 @@ import { buildSnapshotOrder } from './build-status';
 import { readDroneDelivery } from './drone-payload';
 import type { DroneWebhookPayload } from './drone-webhook.types';
 
-const scenario = newBuildScenario({ slug: 'octocat/hello-world', buildNumber: 42, system: { link: 'https://drone.example.com', host: 'drone.example.com' } });
+const scenario = newBuildScenario({
+  slug: 'octocat/hello-world',
+  buildNumber: 42,
+  system: { link: 'https://drone.example.com', host: 'drone.example.com' },
+});
 
 function embedOf(payload: DroneWebhookPayload) {
   const delivery = readDroneDelivery(JSON.parse(JSON.stringify(payload)));
@@ -51,7 +55,15 @@ describe('renderBuildEmbed', () => {
         durationSeconds: 3725,
         stages: [
           { name: 'backend', status: 'success', steps: [['test', 'success']] },
-          { name: 'frontend', status, steps: [['lint', 'failure'], ['flaky', 'success'], ['e2e', status]] },
+          {
+            name: 'frontend',
+            status,
+            steps: [
+              ['lint', 'failure'],
+              ['flaky', 'success'],
+              ['e2e', status],
+            ],
+          },
         ],
       }),
     );
@@ -112,8 +124,11 @@ describe('buildSnapshotOrder', () => {
 
 describe('readDroneDelivery', () => {
   it.each([
-    [{ event: 'repo', action: 'enabled' }, 'ignored'],
-    [{ event: 'user', action: 'created' }, 'ignored'],
+    // User and repository hooks are shown since drone-discord's users switched; without their object they are malformed.
+    [{ event: 'repo', action: 'enabled' }, 'malformed'],
+    [{ event: 'user', action: 'created' }, 'malformed'],
+    [{ event: 'repo', action: 'updated' }, 'ignored'],
+    [{ event: 'user', action: 'updated' }, 'ignored'],
     [{ event: 'build', action: 'deleted' }, 'ignored'],
     [{ event: 'build', action: 'updated', repo: { id: 1, slug: 'a/b' }, build: { id: 1, number: 1, status: 'exploded' } }, 'ignored'],
     [[], 'malformed'],

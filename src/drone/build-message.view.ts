@@ -103,7 +103,8 @@ function refField(build: DroneBuild): APIEmbedField {
   }
   if (build.event === 'pull_request') {
     const number = /^refs\/pull(?:-requests)?\/(\d+)\//.exec(build.ref ?? '')?.[1];
-    const branches = build.source && build.target ? `${inlineCode(build.source)} → ${inlineCode(build.target)}` : inlineCode(build.target || build.source);
+    const branches =
+      build.source && build.target ? `${inlineCode(build.source)} → ${inlineCode(build.target)}` : inlineCode(build.target || build.source);
     return { name: 'Branch', value: number ? `#${number} ${branches}` : branches, inline: true };
   }
   return { name: 'Branch', value: inlineCode(build.target || build.ref?.replace(/^refs\/heads\//, '') || '?'), inline: true };

@@ -64,10 +64,26 @@ describe('verifyDroneSignature', () => {
 
   it.each<[string, Record<string, string | undefined>, string, Date?]>([
     ['no Signature header', { ...vectorHeaders, Signature: undefined }, 'missing Signature header'],
-    ['a Signature with no signature parameter', { ...vectorHeaders, Signature: 'keyId="hmac-key",algorithm="hmac-sha256",headers="date digest"' }, 'malformed Signature header: missing signature parameter'],
-    ['an unknown Signature parameter', { ...vectorHeaders, Signature: `${VECTOR.signature},extra="1"` }, 'malformed Signature header: unexpected parameter "extra"'],
-    ['hmac-sha1', { ...vectorHeaders, Signature: VECTOR.signature.replace('hmac-sha256', 'hmac-sha1') }, 'unsupported signature algorithm "hmac-sha1" (expected hmac-sha256)'],
-    ['a signature that does not cover the digest', { ...vectorHeaders, Signature: VECTOR.signature.replace('date digest', 'date') }, 'signature does not cover the digest header'],
+    [
+      'a Signature with no signature parameter',
+      { ...vectorHeaders, Signature: 'keyId="hmac-key",algorithm="hmac-sha256",headers="date digest"' },
+      'malformed Signature header: missing signature parameter',
+    ],
+    [
+      'an unknown Signature parameter',
+      { ...vectorHeaders, Signature: `${VECTOR.signature},extra="1"` },
+      'malformed Signature header: unexpected parameter "extra"',
+    ],
+    [
+      'hmac-sha1',
+      { ...vectorHeaders, Signature: VECTOR.signature.replace('hmac-sha256', 'hmac-sha1') },
+      'unsupported signature algorithm "hmac-sha1" (expected hmac-sha256)',
+    ],
+    [
+      'a signature that does not cover the digest',
+      { ...vectorHeaders, Signature: VECTOR.signature.replace('date digest', 'date') },
+      'signature does not cover the digest header',
+    ],
     ['no Date header', { ...vectorHeaders, Date: undefined }, 'missing Date header'],
     ['no Digest header', { ...vectorHeaders, Digest: undefined }, 'missing Digest header'],
     ['a Date other than the signed one', { ...vectorHeaders, Date: 'Tue, 14 May 2024 09:30:01 GMT' }, 'signature does not match'],

@@ -60,7 +60,10 @@ export function parseSignatureHeader(value: string): ParsedSignature | string {
 }
 
 /** The string httpsignatures-go HMACs: `name: value` per signed header, joined by "\n". */
-export function signingString(headers: readonly string[], request: Pick<DroneSignedRequest, 'method' | 'url' | 'header'>): string | { missing: string } {
+export function signingString(
+  headers: readonly string[],
+  request: Pick<DroneSignedRequest, 'method' | 'url' | 'header'>,
+): string | { missing: string } {
   const lines: string[] = [];
   for (const name of headers) {
     if (name === REQUEST_TARGET) {

@@ -26,7 +26,7 @@ class DroneBuildDoc implements Omit<Partial<DroneBuild>, 'stages'> {
   @ApiProperty({ example: 1715679005, description: 'unix seconds, 0 until started' }) started!: number;
   @ApiProperty({ example: 1715679130, description: 'unix seconds, 0 until finished' }) finished!: number;
   @ApiProperty({ example: 1715679130 }) updated!: number;
-  @ApiProperty({ example: 3, description: 'Drone\'s row version; orders snapshots of one build' }) version!: number;
+  @ApiProperty({ example: 3, description: "Drone's row version; orders snapshots of one build" }) version!: number;
   @ApiPropertyOptional({ type: [DroneStageDoc] }) stages?: DroneStageDoc[];
 }
 
@@ -69,7 +69,7 @@ export class DroneWebhookResultDoc {
   @ApiProperty({
     enum: ['shown', 'posted', 'queued', 'ignored'],
     description:
-      '`shown`: the build\'s Discord message now shows its newest known state; `posted`: the user/repo message was posted; ' +
+      "`shown`: the build's Discord message now shows its newest known state; `posted`: the user/repo message was posted; " +
       '`queued`: stored as outbox job `jobId` and still being delivered (retried in the background); `ignored`: not an event we show (see `reason`)',
   })
   outcome!: string;

@@ -13,16 +13,7 @@ export type DroneWebhookAction = 'created' | 'updated' | 'deleted' | 'enabled' |
 
 /** `core.Status*` — build, stage and step status. */
 export type DroneStatus =
-  | 'skipped'
-  | 'blocked'
-  | 'declined'
-  | 'waiting_on_dependencies'
-  | 'pending'
-  | 'running'
-  | 'success'
-  | 'failure'
-  | 'killed'
-  | 'error';
+  'skipped' | 'blocked' | 'declined' | 'waiting_on_dependencies' | 'pending' | 'running' | 'success' | 'failure' | 'killed' | 'error';
 
 export const DRONE_STATUSES: readonly DroneStatus[] = [
   'skipped',
@@ -190,8 +181,10 @@ export interface DroneRepository {
 
 /** `webhook.payload`: `core.WebhookData` plus the sending server's `core.System`. */
 export interface DroneWebhookPayload {
-  event: DroneWebhookEvent | string;
-  action: DroneWebhookAction | string;
+  /** One of `DroneWebhookEvent`, or another a newer Drone sends (ignored). */
+  event: string;
+  /** One of `DroneWebhookAction`, or another a newer Drone sends. */
+  action: string;
   user?: DroneUser;
   repo?: DroneRepository;
   build?: DroneBuild;

@@ -31,35 +31,46 @@ export class DroneController {
 
   @Post('webhook')
   @ApiOperation({
-    summary: 'Drone global webhook: one Discord message per build (posted on build:created, edited on build:updated), one per user created/deleted and repo enabled/disabled',
+    summary:
+      'Drone global webhook: one Discord message per build (posted on build:created, edited on build:updated), one per user created/deleted and repo enabled/disabled',
     description:
-      'Point Drone\'s `DRONE_WEBHOOK_ENDPOINT` here and give both sides the same `DRONE_WEBHOOK_SECRET`. The request must carry ' +
-      'Drone\'s HTTP signature (draft-cavage, hmac-sha256 over the `date` and `digest` headers); the Digest must match the raw body ' +
+      "Point Drone's `DRONE_WEBHOOK_ENDPOINT` here and give both sides the same `DRONE_WEBHOOK_SECRET`. The request must carry " +
+      "Drone's HTTP signature (draft-cavage, hmac-sha256 over the `date` and `digest` headers); the Digest must match the raw body " +
       'and the Date must be within DRONE_SIGNATURE_MAX_SKEW_SECONDS of the server clock.',
   })
   @ApiHeader({
     name: 'Signature',
     required: true,
-    description: 'keyId="hmac-key",algorithm="hmac-sha256",signature="<base64 HMAC-SHA256 of \'date: <Date>\\ndigest: <Digest>\'>",headers="date digest"',
+    description:
+      'keyId="hmac-key",algorithm="hmac-sha256",signature="<base64 HMAC-SHA256 of \'date: <Date>\\ndigest: <Digest>\'>",headers="date digest"',
   })
   @ApiHeader({ name: 'Digest', required: true, description: 'SHA-256=<base64 SHA-256 of the raw request body>' })
   @ApiHeader({ name: 'Date', required: true, description: 'HTTP date, e.g. Tue, 14 May 2024 09:30:00 GMT' })
   @ApiHeader({ name: 'X-Drone-Event', required: false, description: 'build, repo or user (informational; the signed body decides)' })
   @ApiBody({ type: DroneWebhookBodyDoc })
-  @ApiResponse({ status: 200, type: DroneWebhookResultDoc, description: 'The build\'s message shows its newest known state, or the user/repo message was posted' })
+  @ApiResponse({
+    status: 200,
+    type: DroneWebhookResultDoc,
+    description: "The build's message shows its newest known state, or the user/repo message was posted",
+  })
   @ApiResponse({
     status: 202,
     type: DroneWebhookResultDoc,
     description: 'Ignored (not an event Herald shows), or stored and still being delivered (Discord slow or failing: retried in the background)',
   })
   @ApiResponse({ status: 400, type: DroneWebhookErrorDoc, description: 'Body is not JSON or lacks repo/build ids; nothing stored' })
-  @ApiResponse({ status: 401, type: DroneWebhookErrorDoc, description: 'Bad or missing signature, digest mismatch, missing or stale Date; nothing stored' })
+  @ApiResponse({
+    status: 401,
+    type: DroneWebhookErrorDoc,
+    description: 'Bad or missing signature, digest mismatch, missing or stale Date; nothing stored',
+  })
   @ApiBodyTooLargeResponse('5 MB')
   @ApiMongoUnavailableResponse()
   @ApiResponse({
     status: 502,
     type: DroneWebhookErrorDoc,
-    description: 'Discord refused the message for good (e.g. no access to the channel): the job is parked (GET /outbox); the build\'s next event or POST /outbox/{id}/retry sends it again',
+    description:
+      "Discord refused the message for good (e.g. no access to the channel): the job is parked (GET /outbox); the build's next event or POST /outbox/{id}/retry sends it again",
   })
   async receive(@Req() request: RawBodyRequest<Request>, @Res({ passthrough: true }) response: Response): Promise<DroneWebhookResultDoc> {
     const verdict = verifyDroneSignature(

@@ -7,9 +7,17 @@ function chart(overrides: Partial<ChartDto> = {}): ChartDto {
   return {
     title: 'Latency',
     kind: 'line',
-    series: [{ name: 'api', points: [[1736942460, 2], [1736942400, 1]] }],
+    series: [
+      {
+        name: 'api',
+        points: [
+          [1736942460, 2],
+          [1736942400, 1],
+        ],
+      },
+    ],
     ...overrides,
-  } as ChartDto;
+  };
 }
 
 describe('normaliseChart', () => {
@@ -25,7 +33,18 @@ describe('normaliseChart', () => {
 
   it('reads small timestamps as seconds, large ones as milliseconds, and sorts points by time', () => {
     const input = normaliseChart(
-      chart({ series: [{ name: 'a', points: [[1736942460, 2], [1736942400000, 1], [1736942430.5, 3]] }] }),
+      chart({
+        series: [
+          {
+            name: 'a',
+            points: [
+              [1736942460, 2],
+              [1736942400000, 1],
+              [1736942430.5, 3],
+            ],
+          },
+        ],
+      }),
       limits,
     );
     expect(input.series[0].points).toEqual([
@@ -37,14 +56,41 @@ describe('normaliseChart', () => {
 
   it('takes Prometheus string values and turns NaN, Inf and null into gaps', () => {
     const input = normaliseChart(
-      chart({ series: [{ name: 'a', points: [[1, '0.25'], [2, 'NaN'], [3, '+Inf'], [4, null], [5, 7]] }] }),
+      chart({
+        series: [
+          {
+            name: 'a',
+            points: [
+              [1, '0.25'],
+              [2, 'NaN'],
+              [3, '+Inf'],
+              [4, null],
+              [5, 7],
+            ],
+          },
+        ],
+      }),
       limits,
     );
     expect(input.series[0].points.map(([, value]) => value)).toEqual([0.25, null, null, null, 7]);
   });
 
   it('gives the same key to charts that mean the same, and a different key when anything drawn changes', () => {
-    const a = normaliseChart(chart({ title: ' Latency ', series: [{ name: 'api', points: [[1736942400, 1], [1736942460, 2]] }] }), limits);
+    const a = normaliseChart(
+      chart({
+        title: ' Latency ',
+        series: [
+          {
+            name: 'api',
+            points: [
+              [1736942400, 1],
+              [1736942460, 2],
+            ],
+          },
+        ],
+      }),
+      limits,
+    );
     const b = normaliseChart(chart({ theme: 'dark', width: 800 }), limits);
     expect(chartKey('v1', a)).toBe(chartKey('v1', b));
     expect(chartKey('v1', a)).toMatch(/^metrics\/[0-9a-f]{64}\.png$/);

@@ -5,7 +5,7 @@ const limits = { maxCharts: 2, maxSeries: 2, maxPoints: 3, maxWidth: 1000, maxHe
 
 function request(...charts: Partial<ChartDto>[]): MetricsImageRequestDto {
   return {
-    charts: charts.map((chart) => ({ title: 't', kind: 'line', series: [{ name: 's', points: [] }], ...chart }) as ChartDto),
+    charts: charts.map((chart) => ({ title: 't', kind: 'line', series: [{ name: 's', points: [] }], ...chart })),
   };
 }
 
@@ -19,23 +19,77 @@ describe('chartRequestProblems', () => {
   it('names the field that is over a configured limit', () => {
     expect(fields(request({}, {}, {}))).toEqual(['charts']);
     expect(fields(request({ width: 1001, height: 501 }))).toEqual(['charts[0].width', 'charts[0].height']);
-    expect(fields(request({}, { series: [{ name: 'a', points: [] }, { name: 'b', points: [] }, { name: 'c', points: [] }] }))).toEqual([
-      'charts[1].series',
-    ]);
-    expect(fields(request({ series: [{ name: 'a', points: [[1, 1], [2, 2], [3, 3], [4, 4]] }] }))).toEqual(['charts[0].series[0].points']);
+    expect(
+      fields(
+        request(
+          {},
+          {
+            series: [
+              { name: 'a', points: [] },
+              { name: 'b', points: [] },
+              { name: 'c', points: [] },
+            ],
+          },
+        ),
+      ),
+    ).toEqual(['charts[1].series']);
+    expect(
+      fields(
+        request({
+          series: [
+            {
+              name: 'a',
+              points: [
+                [1, 1],
+                [2, 2],
+                [3, 3],
+                [4, 4],
+              ],
+            },
+          ],
+        }),
+      ),
+    ).toEqual(['charts[0].series[0].points']);
   });
 
   it('says how a chart’s fields must fit together', () => {
-    expect(fields(request({ kind: 'stat', series: [{ name: 'a', points: [] }, { name: 'b', points: [] }] }))).toEqual(['charts[0].series']);
+    expect(
+      fields(
+        request({
+          kind: 'stat',
+          series: [
+            { name: 'a', points: [] },
+            { name: 'b', points: [] },
+          ],
+        }),
+      ),
+    ).toEqual(['charts[0].series']);
     expect(fields(request({ series: [{ name: 'a', values: [{ label: 'x', value: 1 }] }] }))).toEqual(['charts[0].series[0].values']);
     expect(fields(request({ series: [{ name: 'a' }] }))).toEqual(['charts[0].series[0]']);
-    expect(fields(request({ kind: 'bar', series: [{ name: 'a', values: [] }, { name: 'b', points: [] }] }))).toEqual(['charts[0].series']);
+    expect(
+      fields(
+        request({
+          kind: 'bar',
+          series: [
+            { name: 'a', values: [] },
+            { name: 'b', points: [] },
+          ],
+        }),
+      ),
+    ).toEqual(['charts[0].series']);
   });
 });
 
 describe('pointsProblem', () => {
   it('accepts numbers, numeric strings and gaps', () => {
-    expect(pointsProblem([[1, 2], [2, '3.5'], [3, null], [4, 'NaN']])).toBeNull();
+    expect(
+      pointsProblem([
+        [1, 2],
+        [2, '3.5'],
+        [3, null],
+        [4, 'NaN'],
+      ]),
+    ).toBeNull();
   });
 
   it('names the first malformed point', () => {

@@ -194,7 +194,8 @@ export class ChartDto {
     maximum: 3,
     default: 1,
     example: 1.5,
-    description: 'Device pixel ratio: the PNG is width × scale pixels wide, sharp on high-DPI screens (quarter steps; the render service drew at 1.5)',
+    description:
+      'Device pixel ratio: the PNG is width × scale pixels wide, sharp on high-DPI screens (quarter steps; the render service drew at 1.5)',
   })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'scale must be a number from 1 to 3' })
@@ -267,7 +268,8 @@ export class ChartImageDto {
   contentType!: string;
 
   @ApiPropertyOptional({
-    description: 'A presigned GET URL when METRICS_PRESIGN_TTL_SECONDS > 0; otherwise the public URL when S3_PUBLIC_URL is set; absent without either',
+    description:
+      'A presigned GET URL when METRICS_PRESIGN_TTL_SECONDS > 0; otherwise the public URL when S3_PUBLIC_URL is set; absent without either',
   })
   url?: string;
 }

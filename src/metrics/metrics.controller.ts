@@ -1,12 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBody,
-  ApiOkResponse,
-  ApiOperation,
-  ApiServiceUnavailableResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBody, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { ApiBodyTooLargeResponse } from '../common/api-responses';
 import { METRICS_IMAGE_EXAMPLE, MetricsImageRequestDto, MetricsImageResponseDto } from './metrics-image.dto';
 import { MetricsService } from './metrics.service';

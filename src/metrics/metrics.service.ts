@@ -64,7 +64,10 @@ export class MetricsService {
     const png = await this.renderer.render(chart);
     const stored = await this.storage.put(key, png, PNG);
     charts.inc({ outcome: 'rendered' });
-    this.logger.log({ key, kind: chart.kind, width: chart.width, height: chart.height, bytes: png.length, ms: Date.now() - started }, 'Rendered metrics chart');
+    this.logger.log(
+      { key, kind: chart.kind, width: chart.width, height: chart.height, bytes: png.length, ms: Date.now() - started },
+      'Rendered metrics chart',
+    );
     return stored;
   }
 

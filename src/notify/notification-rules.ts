@@ -1,10 +1,4 @@
-import {
-  registerDecorator,
-  ValidationArguments,
-  ValidationOptions,
-  ValidatorConstraint,
-  ValidatorConstraintInterface,
-} from 'class-validator';
+import { registerDecorator, ValidationArguments, ValidatorConstraint, ValidatorConstraintInterface } from 'class-validator';
 import { DISCORD_LIMITS, discordLength, embedsCharacters } from '../discord-api/discord-limits';
 
 /**
@@ -32,11 +26,11 @@ export function nothingToSend(body: NotificationShape): boolean {
 @ValidatorConstraint({ name: 'messageShorthand' })
 class MessageShorthandRule implements ValidatorConstraintInterface {
   validate(value: unknown, args: ValidationArguments): boolean {
-    return messageProblem(value, args.object as NotificationShape) === undefined;
+    return messageProblem(value, args.object) === undefined;
   }
 
   defaultMessage(args: ValidationArguments): string {
-    return messageProblem(args.value, args.object as NotificationShape) ?? 'message is invalid';
+    return messageProblem(args.value, args.object) ?? 'message is invalid';
   }
 }
 
@@ -113,11 +107,11 @@ export function NeedsEmbed(): PropertyDecorator {
 @ValidatorConstraint({ name: 'embedsTotal' })
 class EmbedsTotalRule implements ValidatorConstraintInterface {
   validate(embeds: unknown, args: ValidationArguments): boolean {
-    return totalCharacters(embeds, args.object as NotificationShape) <= DISCORD_LIMITS.embedsTotal;
+    return totalCharacters(embeds, args.object) <= DISCORD_LIMITS.embedsTotal;
   }
 
   defaultMessage(args: ValidationArguments): string {
-    const total = totalCharacters(args.value, args.object as NotificationShape);
+    const total = totalCharacters(args.value, args.object);
     return (
       `embeds must have at most ${DISCORD_LIMITS.embedsTotal} characters in all titles, descriptions, field names and values, ` +
       `footers and author names together (got ${total})`

@@ -40,8 +40,17 @@ describe('judge (what a failed Discord call means for a notification)', () => {
 
   it('waits out a rate limit that @discordjs/rest hands back instead of waiting itself', () => {
     const limited = new RateLimitError({
-      timeToReset: 7000, limit: 5, method: 'POST', hash: 'h', url: 'u', route: '/channels/:id/messages',
-      majorParameter: '1', global: false, retryAfter: 7000, sublimitTimeout: 0, scope: 'user',
+      timeToReset: 7000,
+      limit: 5,
+      method: 'POST',
+      hash: 'h',
+      url: 'u',
+      route: '/channels/:id/messages',
+      majorParameter: '1',
+      global: false,
+      retryAfter: 7000,
+      sublimitTimeout: 0,
+      scope: 'user',
     });
     expect(judge(limited, 1, config)).toEqual({ retry: true, delayMs: 7000 });
   });

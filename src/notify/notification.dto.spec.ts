@@ -64,7 +64,20 @@ describe('notification body validation (Discord limits)', () => {
     ['embeds[0].title', { embeds: [{ title: text(257) }] }],
     ['embeds[1].description', { embeds: [{ title: 'ok' }, { description: text(4097) }] }],
     ['embeds[0].fields', { embeds: [{ fields: Array.from({ length: 26 }, () => ({ name: 'n', value: 'v' })) }] }],
-    ['embeds[0].fields[2].name', { embeds: [{ fields: [{ name: 'a', value: 'b' }, { name: 'a', value: 'b' }, { name: text(257), value: 'v' }] }] }],
+    [
+      'embeds[0].fields[2].name',
+      {
+        embeds: [
+          {
+            fields: [
+              { name: 'a', value: 'b' },
+              { name: 'a', value: 'b' },
+              { name: text(257), value: 'v' },
+            ],
+          },
+        ],
+      },
+    ],
     ['embeds[0].fields[0].value', { embeds: [{ fields: [{ name: 'n', value: text(1025) }] }] }],
     ['embeds[0].footer.text', { embeds: [{ footer: { text: text(2049) } }] }],
     ['embeds[0].author.name', { embeds: [{ author: { name: text(257) } }] }],
@@ -77,7 +90,10 @@ describe('notification body validation (Discord limits)', () => {
     const atLimit = [{ description: text(4000) }, { description: text(1000), fields: [{ name: text(200), value: text(800) }] }];
     expect(await fields({ embeds: atLimit })).toEqual([]);
 
-    const over = [{ title: text(1), description: text(4000) }, { description: text(1000), fields: [{ name: text(200), value: text(800) }] }];
+    const over = [
+      { title: text(1), description: text(4000) },
+      { description: text(1000), fields: [{ name: text(200), value: text(800) }] },
+    ];
     const errors = await fieldErrors({ embeds: over });
     expect(errors).toEqual([{ field: 'embeds', messages: [expect.stringContaining('6000')] }]);
     expect(errors[0].messages[0]).toContain('got 6001');

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, IsUrl, Matches, Max, Min, ValidateIf } from 'class-validator';
-import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
+import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
+import { OptionalNestedArray, OptionalWebUrl } from '../common/dto';
 import { EmbedDto } from '../discord-api/embed.dto';
 import { MaxChars } from '../discord-api/max-chars';
 import { DISCORD_LIMITS } from '../discord-api/discord-limits';
@@ -48,7 +48,7 @@ export class NotificationContentDto {
   @ApiPropertyOptional({
     maxLength: DISCORD_LIMITS.authorName,
     description:
-      "Shown as the author line of the (first) embed. A bot cannot change its own name per message the way a webhook can, so this needs `message` or `embeds`.",
+      'Shown as the author line of the (first) embed. A bot cannot change its own name per message the way a webhook can, so this needs `message` or `embeds`.',
   })
   @IsOptional()
   @IsString()
@@ -89,7 +89,7 @@ export class NotificationAcceptedDto {
 }
 
 export class DeliveryErrorDto {
-  @ApiProperty({ example: "Discord 404 (code 10003): Unknown Channel" })
+  @ApiProperty({ example: 'Discord 404 (code 10003): Unknown Channel' })
   message!: string;
 
   @ApiPropertyOptional({ description: 'HTTP status Discord answered with, when it answered.', example: 404 })
@@ -134,7 +134,10 @@ export class NotifyWaitErrorDto {
   @ApiProperty({ example: 'Unprocessable Entity' }) error!: string;
   @ApiProperty({ example: 'Discord refused the message: Discord 404 (code 10003): Unknown Channel' }) message!: string;
   @ApiProperty({ example: '665f1c2e8b3e4a0012345678', description: 'The stored notification (GET /notify/{id})' }) id!: string;
-  @ApiProperty({ enum: NOTIFICATION_STATES, description: '`failed` when refused; `queued` when Discord could not be reached in time (still retried)' })
+  @ApiProperty({
+    enum: NOTIFICATION_STATES,
+    description: '`failed` when refused; `queued` when Discord could not be reached in time (still retried)',
+  })
   state!: NotificationState;
   @ApiPropertyOptional({ type: () => DeliveryErrorDto, nullable: true, description: "Discord's answer" }) discordError!: DeliveryErrorDto | null;
 }

@@ -1,10 +1,12 @@
 import { ConflictException, Controller, Get, HttpCode, HttpStatus, NotFoundException, Param, Post, Query } from '@nestjs/common';
-import { ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiMongoUnavailableResponse } from '../common/api-responses';
 import { RequireScope } from '../auth/require-scope.decorator';
 import { Outbox } from './outbox';
 import { OutboxListQueryDto, OutboxParkedListDto, OutboxRetriedDto, toJobView } from './outbox.dto';
 
 @ApiTags('outbox')
+@ApiMongoUnavailableResponse()
 @Controller('outbox')
 export class OutboxController {
   constructor(private readonly outbox: Outbox) {}
@@ -16,6 +18,7 @@ export class OutboxController {
     description: 'Jobs whose handler said they can never succeed as they are (e.g. Discord refused the channel), with the reason.',
   })
   @ApiOkResponse({ type: OutboxParkedListDto })
+  @ApiBadRequestResponse({ description: 'A query parameter is not valid (e.g. an unknown queue); `errors[].field` names it.' })
   async list(@Query() query: OutboxListQueryDto): Promise<OutboxParkedListDto> {
     return { parked: (await this.outbox.parked(query.queue)).map(toJobView) };
   }

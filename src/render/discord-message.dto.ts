@@ -24,13 +24,7 @@ import {
 import { OptionalNested, OptionalNestedArray, OptionalWebUrl, RequiredNested, WEB_URL } from '../common/dto';
 import { ReceivedEmbedDto } from '../discord-api/embed.dto';
 import { MaxChars } from '../discord-api/max-chars';
-import {
-  RENDER_SCALE,
-  RENDER_THEMES,
-  TIMESTAMP_STYLES,
-  type RenderTheme,
-  type TimestampStyle,
-} from './discord-message.input';
+import { RENDER_SCALE, RENDER_THEMES, TIMESTAMP_STYLES, type RenderTheme, type TimestampStyle } from './discord-message.input';
 import type {
   DiscordConversationInput,
   AttachmentInput,
@@ -123,7 +117,10 @@ export class MessageAuthorDto implements MessageAuthorInput {
   @Matches(SNOWFLAKE, { message: `id ${SNOWFLAKE_MESSAGE}` })
   id?: string;
 
-  @ApiPropertyOptional({ example: '0', description: 'Legacy 4-digit discriminator ("0" for new usernames): picks the default avatar as Discord does' })
+  @ApiPropertyOptional({
+    example: '0',
+    description: 'Legacy 4-digit discriminator ("0" for new usernames): picks the default avatar as Discord does',
+  })
   @IsOptional()
   @Matches(/^(0|\d{4})$/, { message: 'discriminator must be "0" or 4 digits' })
   discriminator?: string;
@@ -230,7 +227,8 @@ export class AttachmentDto implements AttachmentInput {
 
   @ApiPropertyOptional({
     example: 'text/plain',
-    description: 'image/png, image/jpeg, image/gif (GIF badge), image/webp draw inline; video/* as its first frame (previewUrl) with a play button; anything else is a file card',
+    description:
+      'image/png, image/jpeg, image/gif (GIF badge), image/webp draw inline; video/* as its first frame (previewUrl) with a play button; anything else is a file card',
   })
   @IsOptional()
   @IsString()
@@ -356,7 +354,10 @@ export class RenderDiscordMessageDto extends RenderLookDto implements DiscordMes
   @RequiredNested(() => MessageAuthorDto)
   author!: MessageAuthorDto;
 
-  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, description: 'Discord markdown: mentions as <@id>, <@&id>, <#id>; custom emoji as <:name:id>' })
+  @ApiPropertyOptional({
+    maxLength: DISCORD_LIMITS.content,
+    description: 'Discord markdown: mentions as <@id>, <@&id>, <#id>; custom emoji as <:name:id>',
+  })
   @IsOptional()
   @IsString()
   @MaxChars(DISCORD_LIMITS.content)
@@ -395,9 +396,12 @@ export class RenderDiscordMessageDto extends RenderLookDto implements DiscordMes
 }
 
 export class RenderQueryDto {
-  @ApiPropertyOptional({ description: 'Store the PNG in S3 and answer JSON { urn, url?, key, bytes, width, height } instead of the image', default: false })
+  @ApiPropertyOptional({
+    description: 'Store the PNG in S3 and answer JSON { urn, url?, key, bytes, width, height } instead of the image',
+    default: false,
+  })
   @IsOptional()
-  @Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
+  @Transform(({ value }: { value: unknown }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value))
   @IsBoolean({ message: 'store must be true or false' })
   store?: boolean;
 }
@@ -406,7 +410,10 @@ export class StoredRenderDto {
   @ApiProperty({ example: 's3://herald/render/4f1c….png' })
   urn!: string;
 
-  @ApiPropertyOptional({ example: 'https://herald.s3.amazonaws.com/render/4f1c….png', description: 'The public URL; present when S3_PUBLIC_URL is set' })
+  @ApiPropertyOptional({
+    example: 'https://herald.s3.amazonaws.com/render/4f1c….png',
+    description: 'The public URL; present when S3_PUBLIC_URL is set',
+  })
   url?: string;
 
   @ApiProperty({ example: 'render/4f1c….png' })
@@ -460,7 +467,16 @@ export const DISCORD_MESSAGE_EXAMPLE: RenderDiscordMessageDto = {
 };
 
 /** One message of a conversation: what a single message takes, without the look (given once for the whole picture). */
-export class ConversationMessageDto extends OmitType(RenderDiscordMessageDto, ['width', 'locale', 'timeZone', 'theme', 'scale', 'timestampStyle', 'now', 'timestamp'] as const) {
+export class ConversationMessageDto extends OmitType(RenderDiscordMessageDto, [
+  'width',
+  'locale',
+  'timeZone',
+  'theme',
+  'scale',
+  'timestampStyle',
+  'now',
+  'timestamp',
+] as const) {
   @ApiProperty({ format: 'date-time', description: 'When the message was sent: groups messages and places date separators' })
   @IsISO8601()
   timestamp!: string;

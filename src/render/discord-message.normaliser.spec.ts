@@ -34,7 +34,12 @@ describe('normaliseDiscordMessage', () => {
         author: { name: 'Ada', color: 0xe67e22 },
         content: 'hi\r\nthere',
         timestamp: '2024-05-01T14:34:00+02:00',
-        mentions: { users: [{ id: '223456789012345678', name: 'b' }, { id: '123456789012345678', name: 'a' }] },
+        mentions: {
+          users: [
+            { id: '223456789012345678', name: 'b' },
+            { id: '123456789012345678', name: 'a' },
+          ],
+        },
       },
       { now, timestampStyle: 'absolute' },
     );
@@ -43,7 +48,12 @@ describe('normaliseDiscordMessage', () => {
         author: { name: 'Ada', color: '#E67E22' },
         content: 'hi\nthere',
         timestamp: '2024-05-01T12:34:00Z',
-        mentions: { users: [{ id: '123456789012345678', name: 'a' }, { id: '223456789012345678', name: 'b' }] },
+        mentions: {
+          users: [
+            { id: '123456789012345678', name: 'a' },
+            { id: '223456789012345678', name: 'b' },
+          ],
+        },
       },
       // Another day: with the calendar form the header would say "Today" for one and the date for the other.
       { now: new Date('2030-01-01T00:00:00Z'), timestampStyle: 'absolute' },
@@ -187,7 +197,9 @@ describe('what the client draws differently since issue 20', () => {
     );
     expect(message.author.verified).toBe(true);
     expect(message.reply).toMatchObject({ mentionsAuthor: true, author: { verified: false } });
-    expect(normaliseDiscordMessage({ author: { name: 'b' }, reply: { author: { name: 'a' }, content: 'x' } }, { now }).reply?.mentionsAuthor).toBe(false);
+    expect(normaliseDiscordMessage({ author: { name: 'b' }, reply: { author: { name: 'a' }, content: 'x' } }, { now }).reply?.mentionsAuthor).toBe(
+      false,
+    );
   });
 
   it('sorts files into the client’s icon kinds, videos and GIFs into the mosaic with their badge', () => {
@@ -206,7 +218,12 @@ describe('what the client draws differently since issue 20', () => {
       {
         author: { name: 'a' },
         attachments: [
-          { url: 'https://cdn.example.com/a.mp4', filename: 'a.mp4', contentType: 'video/mp4', previewUrl: 'https://media.example.com/a.mp4?format=jpeg' },
+          {
+            url: 'https://cdn.example.com/a.mp4',
+            filename: 'a.mp4',
+            contentType: 'video/mp4',
+            previewUrl: 'https://media.example.com/a.mp4?format=jpeg',
+          },
           { url: 'https://cdn.example.com/b.gif', filename: 'b.gif', contentType: 'image/gif' },
           { url: 'https://cdn.example.com/c.webm', filename: 'c.webm' },
         ],
@@ -227,16 +244,27 @@ describe('what the client draws differently since issue 20', () => {
         author: { name: 'a' },
         content: link,
         embeds: [
-          { type: 'gifv', url: link, thumbnail: { url: 'https://media.example.com/still.png', width: 100, height: 50 }, video: { url: 'https://x/v.mp4', width: 200, height: 100 } },
+          {
+            type: 'gifv',
+            url: link,
+            thumbnail: { url: 'https://media.example.com/still.png', width: 100, height: 50 },
+            video: { url: 'https://x/v.mp4', width: 200, height: 100 },
+          },
           { type: 'video', title: 'yt', thumbnail: { url: 'https://media.example.com/yt.jpg', width: 1280, height: 720 } },
         ],
       },
       { now },
     );
     expect(message.content).toBe('');
-    expect(message.embeds[0]).toMatchObject({ kind: 'media', image: { image: 'https://media.example.com/still.png', width: 200, height: 100, badge: 'gif' } });
+    expect(message.embeds[0]).toMatchObject({
+      kind: 'media',
+      image: { image: 'https://media.example.com/still.png', width: 200, height: 100, badge: 'gif' },
+    });
     expect(message.embeds[1]).toMatchObject({ kind: 'rich', thumbnail: null, image: { image: 'https://media.example.com/yt.jpg', badge: 'play' } });
-    const textAround = normaliseDiscordMessage({ author: { name: 'a' }, content: `look ${link}`, embeds: [{ type: 'gifv', url: link, thumbnail: { url: 'https://m/x.png' } }] }, { now });
+    const textAround = normaliseDiscordMessage(
+      { author: { name: 'a' }, content: `look ${link}`, embeds: [{ type: 'gifv', url: link, thumbnail: { url: 'https://m/x.png' } }] },
+      { now },
+    );
     expect(textAround.content).toBe(`look ${link}`);
   });
 

@@ -13,7 +13,16 @@ import {
   type RenderTheme,
   type TimestampStyle,
 } from './discord-message.input';
-import type { AttachmentView, DiscordConversationView, DiscordMessageView, EmbedMediaView, EmbedView, FileType, ImageUrl, MessageAuthorView } from './discord-message.view';
+import type {
+  AttachmentView,
+  DiscordConversationView,
+  DiscordMessageView,
+  EmbedMediaView,
+  EmbedView,
+  FileType,
+  ImageUrl,
+  MessageAuthorView,
+} from './discord-message.view';
 
 export type NormalisedDiscordMessage = DiscordMessageView<ImageUrl>;
 
@@ -46,7 +55,10 @@ const MEDIA_EMBED_TYPES = new Set(['image', 'gifv']);
 /** File card icons by extension, as the client picks them. */
 const FILE_TYPES: [FileType, RegExp][] = [
   ['archive', /\.(zip|rar|7z|tar|gz|tgz|bz2|xz|zst|jar|apk|deb|rpm|iso|dmg)$/i],
-  ['code', /\.(js|mjs|cjs|ts|tsx|jsx|json|ya?ml|toml|xml|html?|css|scss|py|rb|go|rs|java|kt|c|cc|cpp|h|hpp|cs|php|sh|bash|sql|lua|swift|diff|patch|ini|cfg|conf|log)$/i],
+  [
+    'code',
+    /\.(js|mjs|cjs|ts|tsx|jsx|json|ya?ml|toml|xml|html?|css|scss|py|rb|go|rs|java|kt|c|cc|cpp|h|hpp|cs|php|sh|bash|sql|lua|swift|diff|patch|ini|cfg|conf|log)$/i,
+  ],
   ['spreadsheet', /\.(xlsx?|ods|csv|tsv|numbers)$/i],
   ['document', /\.(pdf|docx?|odt|rtf|txt|md|pptx?|odp|pages|key|epub)$/i],
   ['audio', /\.(mp3|wav|ogg|oga|opus|flac|m4a|aac|wma)$/i],
@@ -238,12 +250,28 @@ function icon(proxy: string | undefined, direct: string | undefined): { icon: Im
 function mediaEmbed(input: EmbedInput): EmbedView<ImageUrl> | null {
   const picture = media(input.thumbnail ?? input.image, input.type === 'gifv' ? 'gif' : null);
   if (!picture) return null;
-  const size = input.type === 'gifv' && input.video?.width && input.video.height ? { width: dimension(input.video.width), height: dimension(input.video.height) } : {};
+  const size =
+    input.type === 'gifv' && input.video?.width && input.video.height
+      ? { width: dimension(input.video.width), height: dimension(input.video.height) }
+      : {};
   return { ...emptyEmbed(), kind: 'media', image: { ...picture, ...size } };
 }
 
 function emptyEmbed(): EmbedView<ImageUrl> {
-  return { kind: 'rich', color: null, provider: null, author: null, title: null, titleIsLink: false, description: null, fields: [], thumbnail: null, image: null, footer: null, timestamp: null };
+  return {
+    kind: 'rich',
+    color: null,
+    provider: null,
+    author: null,
+    title: null,
+    titleIsLink: false,
+    description: null,
+    fields: [],
+    thumbnail: null,
+    image: null,
+    footer: null,
+    timestamp: null,
+  };
 }
 
 function embed(input: EmbedInput): EmbedView<ImageUrl> {
@@ -270,7 +298,10 @@ function embed(input: EmbedInput): EmbedView<ImageUrl> {
     })),
     thumbnail: isVideo ? null : media(input.thumbnail),
     image: isVideo
-      ? media({ ...input.thumbnail!, width: input.video?.width ?? input.thumbnail!.width, height: input.video?.height ?? input.thumbnail!.height }, 'play')
+      ? media(
+          { ...input.thumbnail!, width: input.video?.width ?? input.thumbnail!.width, height: input.video?.height ?? input.thumbnail!.height },
+          'play',
+        )
       : media(input.image),
     footer: input.footer?.text?.trim()
       ? { text: text(input.footer.text, DISCORD_LIMITS.footerText), ...icon(input.footer.proxy_icon_url, input.footer.icon_url) }

@@ -43,7 +43,10 @@ export class RenderController {
   })
   @ApiResponse({ status: 400, description: 'The body is malformed; `errors` names each field' })
   @ApiBodyTooLargeResponse()
-  @ApiResponse({ status: 503, description: 'The renderer is at capacity, its browser is being replaced, or (with ?store=true) object storage is down; see Retry-After' })
+  @ApiResponse({
+    status: 503,
+    description: 'The renderer is at capacity, its browser is being replaced, or (with ?store=true) object storage is down; see Retry-After',
+  })
   async renderDiscordMessage(
     @Body() message: RenderDiscordMessageDto,
     @Query() query: RenderQueryDto,

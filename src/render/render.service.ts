@@ -77,7 +77,10 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
    * The cached render of a message: image, size and its S3 key. `defaults.timestampStyle` is the header's time form
    * when the input names none (the HTTP API: calendar, as the client; the bot: DISCORD_RENDER_TIMESTAMPS).
    */
-  async discordMessage(input: DiscordMessageInput, defaults: { timestampStyle?: TimestampStyle } = {}): Promise<CachedRender & { fromStorage: boolean }> {
+  async discordMessage(
+    input: DiscordMessageInput,
+    defaults: { timestampStyle?: TimestampStyle } = {},
+  ): Promise<CachedRender & { fromStorage: boolean }> {
     const message = normaliseDiscordMessage(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl, ...defaults });
     return this.cached(DISCORD_MESSAGE_TEMPLATE, message, normaliseScale(input.scale), async () => {
       const started = process.hrtime.bigint();

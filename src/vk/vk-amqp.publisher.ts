@@ -65,7 +65,7 @@ export class VkAmqpPublisher implements OnModuleInit, BeforeApplicationShutdown 
         },
         (error: unknown) => {
           clearTimeout(timer);
-          if (error) reject(error instanceof Error ? error : new Error(`RabbitMQ rejected the message: ${String(error)}`));
+          if (error) reject(error instanceof Error ? error : new Error(`RabbitMQ rejected the message: ${JSON.stringify(error)}`));
           else resolve();
         },
       );

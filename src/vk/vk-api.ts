@@ -24,9 +24,7 @@ export class VkApiError extends Error {
   }
 
   get isAuthFailure(): boolean {
-    return (
-      this.code === VkErrorCode.AuthFailed || this.code === VkErrorCode.GroupAuthFailed || this.code === VkErrorCode.AppAuthFailed
-    );
+    return this.code === VkErrorCode.AuthFailed || this.code === VkErrorCode.GroupAuthFailed || this.code === VkErrorCode.AppAuthFailed;
   }
 
   /** Errors VK documents as temporary: too many requests, flood control, internal error. */
@@ -114,7 +112,7 @@ export class VkApi implements BeforeApplicationShutdown {
   private async call<T>(method: string, params: Record<string, unknown>): Promise<T> {
     const { client, vkIo } = this.vk();
     try {
-      return (await client.call(method, params)) as T;
+      return await client.call(method, params);
     } catch (error) {
       if (error instanceof vkIo.APIError) throw new VkApiError(Number(error.code), error.message, method);
       throw error;
@@ -149,7 +147,7 @@ export class VkApi implements BeforeApplicationShutdown {
 
 function isLongPollResponse(body: unknown): body is VkLongPollResponse {
   if (typeof body !== 'object' || body === null) return false;
-  if ('failed' in body) return [1, 2, 3].includes(Number((body as { failed: unknown }).failed));
+  if ('failed' in body) return [1, 2, 3].includes(Number(body.failed));
   return 'ts' in body && Array.isArray((body as { updates?: unknown }).updates);
 }
 

@@ -11,7 +11,15 @@ const base: VkEvent = {
 
 describe('bridgeLine', () => {
   it('says where, who and what in one line, with markdown shown as typed', () => {
-    const line = bridgeLine({ ...base, message: { ...base.message!, text: 'look *here*\nand `there`', attachments: ['photo', 'doc', 'reply'], attachment_refs: ['photo1_2', 'doc1_3'] } });
+    const line = bridgeLine({
+      ...base,
+      message: {
+        ...base.message!,
+        text: 'look *here*\nand `there`',
+        attachments: ['photo', 'doc', 'reply'],
+        attachment_refs: ['photo1_2', 'doc1_3'],
+      },
+    });
     expect(line).toBe('**VK · Moderators** · Ivan Petrov: look \\*here\\* ⏎ and \\`there\\` [+2 attachments]');
   });
 
@@ -28,7 +36,7 @@ describe('bridgeLine', () => {
     );
   });
 
-  it('names an untitled chat by number and stays within Discord\'s 2000 characters', () => {
+  it("names an untitled chat by number and stays within Discord's 2000 characters", () => {
     const line = bridgeLine({ ...base, peer: { bpid: 2000000003, cid: 3, name: null }, message: { ...base.message!, text: 'x'.repeat(5000) } });
     expect(line.startsWith('**VK · chat 3** · Ivan Petrov: xxx')).toBe(true);
     expect(line).toHaveLength(2000);

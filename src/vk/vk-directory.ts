@@ -94,13 +94,7 @@ export class VkDirectory {
     };
   }
 
-  private collect<T>(
-    ids: readonly number[],
-    cache: TtlCache<T>,
-    into: Map<number, T | null>,
-    now: number,
-    kind: string,
-  ): number[] {
+  private collect<T>(ids: readonly number[], cache: TtlCache<T>, into: Map<number, T | null>, now: number, kind: string): number[] {
     const missing: number[] = [];
     for (const id of new Set(ids)) {
       const entry = cache.get(id, now);

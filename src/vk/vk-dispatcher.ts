@@ -12,10 +12,7 @@ const ROUND_SIZE = 500;
 const PARALLEL_LANES = 16;
 const CLEANUP_EVERY_MS = 3600_000;
 
-const deliveriesTotal = telemetry.counter('herald_vk_deliveries_total', 'VK event deliveries by destination and outcome', [
-  'destination',
-  'outcome',
-]);
+const deliveriesTotal = telemetry.counter('herald_vk_deliveries_total', 'VK event deliveries by destination and outcome', ['destination', 'outcome']);
 const deliverySeconds = telemetry.histogram('herald_vk_delivery_seconds', 'Time to hand one VK event to a destination', ['type']);
 
 /**
@@ -144,13 +141,12 @@ export class VkDispatcher implements OnApplicationBootstrap, OnModuleDestroy {
   private idle(ms: number): Promise<void> {
     if (this.kicked) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = (): void => {
         clearTimeout(timer);
-        self.wake = undefined;
+        this.wake = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wake = done;
     });
   }

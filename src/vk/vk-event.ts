@@ -99,9 +99,14 @@ export const VK_EVENT_SCHEMA: readonly VkEventFieldDoc[] = [
   {
     field: 'message.attachments',
     type: 'string[]',
-    meaning: 'attachment type names in order (photo, video, audio, doc, sticker, link, wall, poll, ...), then the markers geo, reply, forward when present',
+    meaning:
+      'attachment type names in order (photo, video, audio, doc, sticker, link, wall, poll, ...), then the markers geo, reply, forward when present',
   },
-  { field: 'message.attachment_refs', type: 'string[]', meaning: 'one reference per attachment: <type><owner_id>_<id>[_<access_key>] (sticker<id>; the bare type when VK gives no id)' },
+  {
+    field: 'message.attachment_refs',
+    type: 'string[]',
+    meaning: 'one reference per attachment: <type><owner_id>_<id>[_<access_key>] (sticker<id>; the bare type when VK gives no id)',
+  },
   { field: 'button', type: 'object', meaning: 'button events only' },
   { field: 'button.cmid', type: 'integer', meaning: 'conversation_message_id of the message carrying the button' },
   { field: 'button.beid', type: 'string', meaning: 'the callback event id, for messages.sendMessageEventAnswer' },

@@ -75,10 +75,7 @@ export class VkLease {
 
   /** Saves where polling resumes; only the lease holder can. */
   async saveTs(ts: string): Promise<void> {
-    const result = await this.states.updateOne(
-      { _id: this.groupId, holder: this.holder },
-      { $set: { ts, tsSavedAt: new Date() } },
-    );
+    const result = await this.states.updateOne({ _id: this.groupId, holder: this.holder }, { $set: { ts, tsSavedAt: new Date() } });
     if (result.matchedCount === 0) this.lost();
   }
 

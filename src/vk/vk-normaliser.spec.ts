@@ -1,12 +1,4 @@
-import {
-  attachmentRef,
-  commandOf,
-  DEFAULT_COMMAND_PREFIXES,
-  isCommand,
-  namesNeeded,
-  normaliseUpdate,
-  type VkNameBook,
-} from './vk-normaliser';
+import { attachmentRef, commandOf, DEFAULT_COMMAND_PREFIXES, isCommand, namesNeeded, normaliseUpdate, type VkNameBook } from './vk-normaliser';
 import type { VkConversation, VkUpdate, VkUser } from './vk-wire';
 
 // Payloads below are shaped as VK documents them for API 5.199 (Bots Long Poll / Callback API).
@@ -58,7 +50,7 @@ function messageNew(message: Record<string, unknown>, eventId = 'e-new-1'): VkUp
         lang_id: 0,
       },
     },
-  } as VkUpdate;
+  };
 }
 
 describe('normaliseUpdate', () => {
@@ -185,18 +177,14 @@ describe('normaliseUpdate', () => {
     const reaction = (object: Record<string, unknown>) =>
       ({ group_id: GROUP_ID, type: 'message_reaction_event', event_id: 'e-r', v: '5.199', object }) as VkUpdate;
 
-    expect(
-      normaliseUpdate(reaction({ reacted_id: 1001, peer_id: CHAT_PEER, cmid: 41, reaction_id: 3 }), names, options),
-    ).toEqual({
+    expect(normaliseUpdate(reaction({ reacted_id: 1001, peer_id: CHAT_PEER, cmid: 41, reaction_id: 3 }), names, options)).toEqual({
       event_id: 'e-r',
       event_type: 'reaction',
       peer: { bpid: CHAT_PEER, cid: 7, name: 'Moderators' },
       user: { uuid: 1001, name: 'Ivan Petrov', firstname: 'Ivan', lastname: 'Petrov', nick: 'ipetrov' },
       reaction: { cmid: 41, rid: 3 },
     });
-    expect(
-      normaliseUpdate(reaction({ reacted_id: 1001, peer_id: CHAT_PEER, cmid: 41 }), names, options)?.reaction,
-    ).toEqual({ cmid: 41, rid: null });
+    expect(normaliseUpdate(reaction({ reacted_id: 1001, peer_id: CHAT_PEER, cmid: 41 }), names, options)?.reaction).toEqual({ cmid: 41, rid: null });
   });
 
   it('names a direct conversation after the user and gives it no chat number', () => {
@@ -254,13 +242,13 @@ const EVERY_ATTACHMENT = [
   { type: 'story', story: { id: 16, owner_id: 1001 } },
 ];
 
-describe('the toaster router\'s field meanings', () => {
+describe("the toaster router's field meanings", () => {
   const GEO = { type: 'point', coordinates: { latitude: 55.75, longitude: 37.62 }, place: { title: 'Moscow' } };
   const REPLY = { conversation_message_id: 40, from_id: 1002, text: 'what?', date: 1, peer_id: CHAT_PEER, id: 0 };
   const FORWARD_HERE = { conversation_message_id: 12, from_id: 1002, text: 'said here', date: 1, peer_id: CHAT_PEER, id: 0 };
   const body = (message: Record<string, unknown>) => normaliseUpdate(messageNew(message), names, options)?.message;
 
-  it('lists each attachment by its VK type name, in VK\'s order, with a reference for each in attachment_refs', () => {
+  it("lists each attachment by its VK type name, in VK's order, with a reference for each in attachment_refs", () => {
     const message = body({ text: 'everything', attachments: EVERY_ATTACHMENT });
     expect(message?.attachments).toEqual(EVERY_ATTACHMENT.map((a) => a.type));
     expect(message?.attachment_refs).toEqual([

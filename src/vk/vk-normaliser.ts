@@ -24,12 +24,7 @@ export interface NormaliseOptions {
   commandPrefixes: readonly string[];
 }
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set<VkKnownUpdate['type']>([
-  'message_new',
-  'message_edit',
-  'message_event',
-  'message_reaction_event',
-]);
+const KNOWN_TYPES: ReadonlySet<string> = new Set<VkKnownUpdate['type']>(['message_new', 'message_edit', 'message_event', 'message_reaction_event']);
 
 export function isKnownUpdate(update: VkUpdate): update is VkKnownUpdate {
   return KNOWN_TYPES.has(update.type);

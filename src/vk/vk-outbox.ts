@@ -88,9 +88,17 @@ export class VkOutbox {
     const open = { status: { $in: ['pending', 'failed'] }, parked: false };
     const pages = await Promise.all([
       ...destinations.map((destination) =>
-        this.deliveries.find({ ...open, destination }).sort({ seq: 1 }).limit(limitPerDestination).lean<VkDelivery[]>(),
+        this.deliveries
+          .find({ ...open, destination })
+          .sort({ seq: 1 })
+          .limit(limitPerDestination)
+          .lean<VkDelivery[]>(),
       ),
-      this.deliveries.find({ ...open, destination: { $nin: [...destinations] } }).sort({ seq: 1 }).limit(limitPerDestination).lean<VkDelivery[]>(),
+      this.deliveries
+        .find({ ...open, destination: { $nin: [...destinations] } })
+        .sort({ seq: 1 })
+        .limit(limitPerDestination)
+        .lean<VkDelivery[]>(),
     ]);
     return pages.flat();
   }
@@ -133,11 +141,7 @@ export class VkOutbox {
   /** Makes an undelivered delivery due now (and unparks it). Null when there is no such delivery or it was delivered. */
   async retryNow(id: string): Promise<VkDelivery | null> {
     return this.deliveries
-      .findOneAndUpdate(
-        { _id: id, status: { $in: ['pending', 'failed'] } },
-        { $set: { parked: false, nextAttemptAt: new Date() } },
-        { new: true },
-      )
+      .findOneAndUpdate({ _id: id, status: { $in: ['pending', 'failed'] } }, { $set: { parked: false, nextAttemptAt: new Date() } }, { new: true })
       .lean<VkDelivery>();
   }
 
@@ -152,7 +156,7 @@ export class VkOutbox {
 async function insertIgnoringDuplicates<T>(model: Model<T>, docs: object[]): Promise<void> {
   if (docs.length === 0) return;
   try {
-    await model.collection.insertMany(docs as Parameters<typeof model.collection.insertMany>[0], { ordered: false });
+    await model.collection.insertMany(docs, { ordered: false });
   } catch (error) {
     const writeErrors = (error as { writeErrors?: unknown }).writeErrors;
     const list = Array.isArray(writeErrors) ? writeErrors : writeErrors ? [writeErrors] : [];
@@ -161,4 +165,3 @@ async function insertIgnoringDuplicates<T>(model: Model<T>, docs: object[]): Pro
     throw error;
   }
 }
-

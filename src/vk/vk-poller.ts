@@ -17,10 +17,7 @@ const BACKOFF_MAX_MS = 60_000;
 /** How often a standby replica tries to take the lease. */
 const STANDBY_RETRY_MS = 5000;
 
-const updatesTotal = telemetry.counter('herald_vk_updates_total', 'VK long-poll updates by type and what became of them', [
-  'type',
-  'outcome',
-]);
+const updatesTotal = telemetry.counter('herald_vk_updates_total', 'VK long-poll updates by type and what became of them', ['type', 'outcome']);
 const longPollFailures = telemetry.counter('herald_vk_longpoll_failed_total', 'Long-poll answers with failed: 1, 2 or 3', ['code']);
 const pollerErrors = telemetry.counter('herald_vk_poller_errors_total', 'Poller errors that led to a backoff', ['kind']);
 
@@ -211,7 +208,7 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     this.failures += 1;
     this.status = 'backing-off';
     const delayMs = backoffDelay(this.failures, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
-    const kind = error instanceof VkApiError ? `vk-${error.code}` : (error as Error)?.name ?? 'error';
+    const kind = error instanceof VkApiError ? `vk-${error.code}` : ((error as Error)?.name ?? 'error');
     pollerErrors.inc({ kind });
     // The long-poll key survives network errors and failed users.get calls; only failed:2/3 replace it.
     this.logger.warn(
@@ -260,13 +257,12 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      const self = this;
-      function done() {
+      const done = (): void => {
         clearTimeout(timer);
-        self.wakeFromSleep = undefined;
+        this.wakeFromSleep = undefined;
         resolve();
-      }
+      };
+      const timer = setTimeout(done, ms);
       this.wakeFromSleep = done;
     });
   }

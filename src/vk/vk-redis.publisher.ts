@@ -75,7 +75,7 @@ export class VkRedisPublisher implements OnModuleInit, BeforeApplicationShutdown
 
   /** A command that does not answer within COMMAND_TIMEOUT_MS fails (and is retried by the outbox). */
   private withTimeout(): RedisClient {
-    return this.connected().withAbortSignal(AbortSignal.timeout(COMMAND_TIMEOUT_MS)) as RedisClient;
+    return this.connected().withAbortSignal(AbortSignal.timeout(COMMAND_TIMEOUT_MS));
   }
 
   private connected(): RedisClient {

@@ -70,12 +70,22 @@ routes:
     to: mod-hook
 `);
     const routing = loadVkRouting(configWith({ ...withAmqp, VK_ROUTES_FILE: file }));
-    const ban = event({ event_type: 'command', message: { cmid: 1, text: '!ban @x', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] } });
+    const ban = event({
+      event_type: 'command',
+      message: { cmid: 1, text: '!ban @x', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] },
+    });
 
     expect(routeEvent(ban, routing, ['/', '!'])).toEqual(['queue:command', 'ban-queue', 'mod-hook']);
     expect(routeEvent({ ...ban, peer: { bpid: 2000000002, cid: 2, name: null } }, routing, ['/', '!'])).toEqual(['queue:command']);
     expect(
-      routeEvent(event({ event_type: 'command', message: { cmid: 1, text: '/warn', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] } }), routing, ['/']),
+      routeEvent(
+        event({
+          event_type: 'command',
+          message: { cmid: 1, text: '/warn', reply: null, forward: [], forward_other: [], attachments: [], attachment_refs: [] },
+        }),
+        routing,
+        ['/'],
+      ),
     ).toEqual(['queue:command']);
     expect(routeEvent(event({ event_type: 'button', message: undefined }), routing, ['/'])).toEqual(['queue:button', 'mod-hook']);
   });
@@ -156,13 +166,30 @@ routes:
   });
 
   it('with VK_DEFAULT_DESTINATION=redis-stream appends to a capped stream per event type', () => {
-    const routing = loadVkRouting(configWith({ REDIS_URL: 'rediss://u:p@redis.example.com:6380/2', VK_DEFAULT_DESTINATION: 'redis-stream', VK_REDIS_STREAM_MAXLEN: '5000' }));
-    expect(routing.destinations.get('stream:reaction')).toEqual({ name: 'stream:reaction', type: 'redis', mode: 'stream', channel: null, prefix: '', maxLen: 5000 });
-    expect(describeRouting(routing).destinations).toContainEqual({ name: 'stream:reaction', type: 'redis', mode: 'stream', channel: '<event_type>', maxLen: 5000 });
+    const routing = loadVkRouting(
+      configWith({ REDIS_URL: 'rediss://u:p@redis.example.com:6380/2', VK_DEFAULT_DESTINATION: 'redis-stream', VK_REDIS_STREAM_MAXLEN: '5000' }),
+    );
+    expect(routing.destinations.get('stream:reaction')).toEqual({
+      name: 'stream:reaction',
+      type: 'redis',
+      mode: 'stream',
+      channel: null,
+      prefix: '',
+      maxLen: 5000,
+    });
+    expect(describeRouting(routing).destinations).toContainEqual({
+      name: 'stream:reaction',
+      type: 'redis',
+      mode: 'stream',
+      channel: '<event_type>',
+      maxLen: 5000,
+    });
   });
 
   it('refuses a Redis default or redis destinations without REDIS_URL, and names a bad switch', () => {
-    expect(() => loadVkRouting(configWith({ VK_DEFAULT_DESTINATION: 'redis' }))).toThrow(/REDIS_URL: is required for the default VK route set \(VK_DEFAULT_DESTINATION=redis\)/);
+    expect(() => loadVkRouting(configWith({ VK_DEFAULT_DESTINATION: 'redis' }))).toThrow(
+      /REDIS_URL: is required for the default VK route set \(VK_DEFAULT_DESTINATION=redis\)/,
+    );
     const file = routesFile('defaultQueues: false\ndestinations:\n  bus: { type: redis }\nroutes:\n  - { event_type: command, to: bus }\n');
     expect(() => loadVkRouting(configWith({ VK_ROUTES_FILE: file }))).toThrow(/REDIS_URL: is required by the redis destinations/);
     expect(() => configWith({ VK_DEFAULT_DESTINATION: 'kafka' })).toThrow(/VK_DEFAULT_DESTINATION: must be one of amqp, redis, redis-stream/);
@@ -208,7 +235,9 @@ destinations:
   it('shows the Event schema with every field and its meaning', () => {
     const shown = describeRouting(loadVkRouting(configWith(withAmqp)));
     const fields = shown.eventSchema.map((field) => field.field);
-    expect(fields).toEqual(expect.arrayContaining(['event_id', 'peer.cid', 'message.attachments', 'message.attachment_refs', 'message.forward_other', 'reaction.rid']));
+    expect(fields).toEqual(
+      expect.arrayContaining(['event_id', 'peer.cid', 'message.attachments', 'message.attachment_refs', 'message.forward_other', 'reaction.rid']),
+    );
     expect(shown.eventSchema.every((field) => field.type.length > 0 && field.meaning.length > 10)).toBe(true);
   });
 

@@ -60,7 +60,8 @@ const redisDestination = z
 const destinationSchema = z.discriminatedUnion('type', [amqpDestination, httpDestination, discordDestination, redisDestination]);
 
 /** A single value or a list; errors point at the offending item (`routes.0.event_type.1`). */
-const oneOrMany = <T extends z.ZodType>(item: T) => z.preprocess((value) => (Array.isArray(value) ? value : [value]), z.array(item).min(1));
+const oneOrMany = <T extends z.ZodType>(item: T) =>
+  z.preprocess((value: unknown): unknown[] => (Array.isArray(value) ? (value as unknown[]) : [value]), z.array(item).min(1));
 
 const routeSchema = z.strictObject({
   name: z.string().trim().min(1).max(100).optional(),
@@ -69,7 +70,13 @@ const routeSchema = z.strictObject({
   peers: z.array(z.number().int()).min(1).optional(),
   /** Only these command names, without the prefix ("ban" matches "/ban" and "!ban"). */
   commands: z
-    .array(z.string().trim().min(1).transform((v) => v.toLowerCase()))
+    .array(
+      z
+        .string()
+        .trim()
+        .min(1)
+        .transform((v) => v.toLowerCase()),
+    )
     .min(1)
     .optional(),
   to: oneOrMany(name),
@@ -93,10 +100,7 @@ export interface VkRedisDestination {
   maxLen: number;
 }
 export type VkDestination = (
-  | z.infer<typeof amqpDestination>
-  | (z.infer<typeof httpDestination> & { secret: string })
-  | z.infer<typeof discordDestination>
-  | VkRedisDestination
+  z.infer<typeof amqpDestination> | (z.infer<typeof httpDestination> & { secret: string }) | z.infer<typeof discordDestination> | VkRedisDestination
 ) & { name: string };
 export type VkRoute = z.infer<typeof routeSchema>;
 

@@ -133,7 +133,10 @@ export class VkDestinationViewDto {
   })
   mode?: 'publish' | 'stream';
 
-  @ApiPropertyOptional({ description: 'redis: the channel or stream key; `<prefix><event_type>` when it follows the event type.', example: 'command' })
+  @ApiPropertyOptional({
+    description: 'redis: the channel or stream key; `<prefix><event_type>` when it follows the event type.',
+    example: 'command',
+  })
   channel?: string;
 
   @ApiPropertyOptional({ description: 'redis stream: about this many entries are kept (XADD MAXLEN ~).' })

@@ -16,14 +16,7 @@ import { VkPoller } from './vk-poller';
 import { VkRedisPublisher } from './vk-redis.publisher';
 import { VK_ROUTES, loadVkRouting, type VkRouting } from './vk-routes';
 import { VkWebhookClient } from './vk-webhook.client';
-import {
-  VkDelivery,
-  VkDeliverySchema,
-  VkPollerState,
-  VkPollerStateSchema,
-  VkStoredEvent,
-  VkStoredEventSchema,
-} from './vk.schemas';
+import { VkDelivery, VkDeliverySchema, VkPollerState, VkPollerStateSchema, VkStoredEvent, VkStoredEventSchema } from './vk.schemas';
 import { VkController } from './vk.controller';
 
 /**

@@ -15,11 +15,17 @@ interface Run {
 }
 
 function run(args: string[], env: Record<string, string>): Run {
-  const child = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk) => (output.stdout += chunk));
   child.stderr.on('data', (chunk) => (output.stderr += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   return { child, output, exited };
 }
 
@@ -98,7 +104,13 @@ describe('node dist/main.js (production)', () => {
     const file = new TokensFile([old]);
     const port = await freePort();
     // Polling is slowed to ten minutes so that only SIGHUP can explain the reload.
-    const main = run(['dist/main.js'], { ...serversOnly(), API_TOKENS_FILE: file.path, API_TOKENS_POLL_INTERVAL_MS: '600000', HOST: '127.0.0.1', PORT: String(port) });
+    const main = run(['dist/main.js'], {
+      ...serversOnly(),
+      API_TOKENS_FILE: file.path,
+      API_TOKENS_POLL_INTERVAL_MS: '600000',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+    });
     try {
       const url = `http://127.0.0.1:${port}`;
       await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200, 120_000, 500);

@@ -8,12 +8,21 @@ jest.setTimeout(240_000);
 // Endpoints that answer without Discord: /metrics/image (metrics), /render/discord-message (render), and VK's
 // admin endpoints (VK configured, no poller in an api-only process). A body that fails validation answers 400,
 // which shows the token was admitted without drawing anything.
-const VK_API_ONLY = { HERALD_ROLES: 'api', VK_TOKEN: 'vk-community-token', VK_GROUP_ID: '1', AMQP_URL: requireEnv('TEST_AMQP_URL'), BROWSER_POOL_SIZE: '1' };
+const VK_API_ONLY = {
+  HERALD_ROLES: 'api',
+  VK_TOKEN: 'vk-community-token',
+  VK_GROUP_ID: '1',
+  AMQP_URL: requireEnv('TEST_AMQP_URL'),
+  BROWSER_POOL_SIZE: '1',
+};
 
 const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 const postMetrics = (herald: HeraldUnderTest, token: string) => request(herald.url).post('/metrics/image').set(bearer(token)).send({});
 const postRender = (herald: HeraldUnderTest, token: string) =>
-  request(herald.url).post('/render/discord-message').set(bearer(token)).send({ author: { name: 'x' }, timeZone: 'Mars/Olympus' });
+  request(herald.url)
+    .post('/render/discord-message')
+    .set(bearer(token))
+    .send({ author: { name: 'x' }, timeZone: 'Mars/Olympus' });
 
 describe('Scoped API tokens', () => {
   const ci = issue('ci-notify', ['notify']);

@@ -60,7 +60,11 @@ function interpolate(document: unknown, env: Record<string, string>): { document
 
 describe('docker-compose.yml', () => {
   const raw = readFileSync(COMPOSE, 'utf8');
-  const secrets = { SYSTEM_TOKEN: 'compose-system-token-0123456789', S3_SECRET_KEY: 'compose-s3-secret-0123456789', RABBITMQ_PASSWORD: 'compose-rabbit-secret' };
+  const secrets = {
+    SYSTEM_TOKEN: 'compose-system-token-0123456789',
+    S3_SECRET_KEY: 'compose-s3-secret-0123456789',
+    RABBITMQ_PASSWORD: 'compose-rabbit-secret',
+  };
   const compose = interpolate(yaml.load(raw), secrets).document as Compose;
   // The schema names draft-07 by its https address; Ajv knows the same meta-schema under the http one.
   const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
@@ -105,7 +109,9 @@ describe('docker-compose.yml', () => {
     expect(config.auth.systemToken).toBe(secrets.SYSTEM_TOKEN);
     expect(herald.environment!.AWS_ACCESS_KEY_ID).toBe(compose.services.s3.environment!.ROOT_ACCESS_KEY_ID);
     expect(herald.environment!.AWS_SECRET_ACCESS_KEY).toBe(compose.services.s3.environment!.ROOT_SECRET_ACCESS_KEY);
-    expect(herald.environment!.AMQP_URL).toBe(`amqp://${compose.services.rabbitmq.environment!.RABBITMQ_DEFAULT_USER}:${secrets.RABBITMQ_PASSWORD}@rabbitmq:5672`);
+    expect(herald.environment!.AMQP_URL).toBe(
+      `amqp://${compose.services.rabbitmq.environment!.RABBITMQ_DEFAULT_USER}:${secrets.RABBITMQ_PASSWORD}@rabbitmq:5672`,
+    );
     expect(Object.keys(herald.depends_on!).sort()).toEqual(['mongo', 'rabbitmq', 's3']);
     for (const dependency of Object.values(herald.depends_on!)) expect(dependency.condition).toBe('service_healthy');
     expect(herald.read_only).toBe(true);
@@ -127,7 +133,10 @@ describe('docker-compose.yml', () => {
     const mounts = s3.volumes!.map((volume) => volume.split(':')[1]);
     for (const mount of mounts) mkdirSync(path.join(dir, mount));
     const container = (value: string) => (value === ':7070' ? `127.0.0.1:${port}` : mounts.includes(value) ? path.join(dir, value) : value);
-    const child = spawn(servers.ensureVersityGw(), s3.command!.map(container), { env: { PATH: process.env.PATH ?? '', ...s3.environment }, stdio: 'ignore' });
+    const child = spawn(servers.ensureVersityGw(), s3.command!.map(container), {
+      env: { PATH: process.env.PATH ?? '', ...s3.environment },
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     const [command, ...args] = s3.healthcheck!.test.slice(1).map((arg) => arg.replace('127.0.0.1:7070', `127.0.0.1:${port}`));
     const healthcheck = () => spawnSync(command, args, { timeout: 5000 }).status;

@@ -69,9 +69,7 @@ export function envOf(args: string): Record<string, string> {
 /** `COPY [--from=x] [--chown=..] src... dest`. */
 export function copyOf(args: string): { from?: string; chown?: string; sources: string[]; dest: string } {
   const words = args.split(/\s+/);
-  const flags = Object.fromEntries(
-    words.filter((word) => word.startsWith('--')).map((word) => word.slice(2).split('=') as [string, string]),
-  );
+  const flags = Object.fromEntries(words.filter((word) => word.startsWith('--')).map((word) => word.slice(2).split('=') as [string, string]));
   const paths = words.filter((word) => !word.startsWith('--'));
   return { from: flags.from, chown: flags.chown, sources: paths.slice(0, -1), dest: paths[paths.length - 1] };
 }

@@ -13,9 +13,12 @@ describe('Dockerfile lint', () => {
   let hadolint: string;
   const lint = (text: string) => spawnSync(hadolint, ['--no-color', '--failure-threshold', 'info', '-'], { input: text, encoding: 'utf8' });
 
-  beforeAll(() => {
-    hadolint = ensurePythonTools().hadolint;
-  }, 20 * 60 * 1000);
+  beforeAll(
+    () => {
+      hadolint = ensurePythonTools().hadolint;
+    },
+    20 * 60 * 1000,
+  );
 
   it('passes hadolint with nothing reported, not even info', () => {
     const result = lint(readFileSync(DOCKERFILE, 'utf8'));
@@ -32,7 +35,10 @@ describe('Dockerfile lint', () => {
       for (const rule of ignore[1].split(',')) {
         // The explanation: a comment block just above that names the rule.
         const above = lines.slice(0, index).reverse();
-        const comments = above.slice(0, above.findIndex((text) => !text.startsWith('#')));
+        const comments = above.slice(
+          0,
+          above.findIndex((text) => !text.startsWith('#')),
+        );
         expect({ rule, explained: comments.some((text) => text.includes(rule)) }).toEqual({ rule, explained: true });
         // Without the ignore, hadolint reports exactly that rule: it can fail, and the ignore is not stale.
         const without = lines.filter((_, at) => at !== index).join('\n');

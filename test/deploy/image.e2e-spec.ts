@@ -31,7 +31,10 @@ interface Layout {
 
 /** Whether .dockerignore keeps a path out of the build context (its plain names, as Herald's file uses). */
 function dockerignored(source: string): boolean {
-  const patterns = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const patterns = readFileSync(path.join(ROOT, '.dockerignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
   const first = source.replace(/^\.\//, '').split('/')[0];
   return patterns.some((pattern) => pattern === first || (pattern.startsWith('*') && first.endsWith(pattern.slice(1))));
 }
@@ -91,7 +94,9 @@ function replay(): Layout {
   let healthcheck: Layout['healthcheck'] | undefined;
   for (const { keyword, args, line } of runtimeStage.instructions) {
     if (keyword === 'RUN') {
-      const install = /^apt-get update && apt-get install -y --no-install-recommends ([a-z0-9.+\- ]+?) && rm -rf \/var\/lib\/apt\/lists\/\*$/.exec(args.replace(/\s+/g, ' '));
+      const install = /^apt-get update && apt-get install -y --no-install-recommends ([a-z0-9.+\- ]+?) && rm -rf \/var\/lib\/apt\/lists\/\*$/.exec(
+        args.replace(/\s+/g, ' '),
+      );
       if (!install) throw new Error(`line ${line}: the runtime stage may only apt-get install (the replay checks the packages are here): ${args}`);
       for (const name of install[1].split(' ')) {
         const status = spawnSync('dpkg-query', ['-W', '-f=${Status}', name], { encoding: 'utf8' }).stdout;
@@ -107,7 +112,11 @@ function replay(): Layout {
       expect(copy.chown).toBeUndefined(); // the files stay root's
       for (const source of copy.sources) {
         if (!copy.from) expect({ source, ignored: dockerignored(source) }).toEqual({ source, ignored: false });
-        const from = copy.from ? (copy.from === 'build' && source.startsWith('/app/') ? path.join(build, source.slice('/app/'.length)) : undefined) : path.join(ROOT, source);
+        const from = copy.from
+          ? copy.from === 'build' && source.startsWith('/app/')
+            ? path.join(build, source.slice('/app/'.length))
+            : undefined
+          : path.join(ROOT, source);
         if (!from) throw new Error(`line ${line}: the replay copies only /app/... from the build stage`);
         const target = copy.dest.endsWith('/') ? path.join(app, copy.dest, path.basename(source)) : path.join(app, copy.dest);
         cpSync(from, target, { recursive: true });
@@ -167,7 +176,13 @@ function proc(pid: number): ProcInfo | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const field = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status)?.[1] ?? '';
-    return { pid, ppid: Number(field('PPid')), name: field('Name'), uid: Number(field('Uid').split(/\s+/)[0]), nspid: field('NSpid').split(/\s+/).map(Number) };
+    return {
+      pid,
+      ppid: Number(field('PPid')),
+      name: field('Name'),
+      uid: Number(field('Uid').split(/\s+/)[0]),
+      nspid: field('NSpid').split(/\s+/).map(Number),
+    };
   } catch {
     return undefined;
   }
@@ -187,7 +202,14 @@ describe('the Dockerfile, replayed without Docker', () => {
   let exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   let appBefore: string[];
 
-  const asImageUser = (command: string[]) => ['setpriv', `--reuid=${layout.user.uid}`, `--regid=${layout.user.gid}`, '--clear-groups', '--', ...command];
+  const asImageUser = (command: string[]) => [
+    'setpriv',
+    `--reuid=${layout.user.uid}`,
+    `--regid=${layout.user.gid}`,
+    '--clear-groups',
+    '--',
+    ...command,
+  ];
   const healthcheck = () =>
     spawnSync(asImageUser(layout.healthcheck.command)[0], asImageUser(layout.healthcheck.command).slice(1), {
       cwd: layout.app,
@@ -195,30 +217,45 @@ describe('the Dockerfile, replayed without Docker', () => {
       timeout: layout.healthcheck.timeoutMs,
     }).status;
 
-  beforeAll(async () => {
-    layout = replay();
-    appBefore = snapshot(layout.app);
-    port = await freePort();
-    const test = baseTestEnv();
-    // What an operator sets (compose's environment:, a Kubernetes ConfigMap and Secret); everything else is the image's.
-    const env = {
-      ...layout.env,
-      ...Object.fromEntries(
-        ['MONGODB_URI', 'S3_ENDPOINT', 'S3_REGION', 'S3_BUCKET', 'S3_FORCE_PATH_STYLE', 'S3_CREATE_BUCKET', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'SYSTEM_TOKEN'].map(
-          (name) => [name, test[name]],
+  beforeAll(
+    async () => {
+      layout = replay();
+      appBefore = snapshot(layout.app);
+      port = await freePort();
+      const test = baseTestEnv();
+      // What an operator sets (compose's environment:, a Kubernetes ConfigMap and Secret); everything else is the image's.
+      const env = {
+        ...layout.env,
+        ...Object.fromEntries(
+          [
+            'MONGODB_URI',
+            'S3_ENDPOINT',
+            'S3_REGION',
+            'S3_BUCKET',
+            'S3_FORCE_PATH_STYLE',
+            'S3_CREATE_BUCKET',
+            'AWS_ACCESS_KEY_ID',
+            'AWS_SECRET_ACCESS_KEY',
+            'SYSTEM_TOKEN',
+          ].map((name) => [name, test[name]]),
         ),
-      ),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      // The test machine is shared and loaded; a render cut off at the default 15 s would answer 503.
-      RENDER_TIMEOUT_MS: '60000',
-    };
-    const out = openSync(path.join(layout.dir, 'herald.log'), 'a');
-    // unshare gives tini a PID namespace of its own, where it is PID 1 as in a container.
-    herald = spawn('unshare', ['--pid', '--fork', '--kill-child', '--', ...asImageUser(layout.command)], { cwd: layout.app, env, stdio: ['ignore', out, out] });
-    exited = new Promise((resolve) => herald.once('exit', (code, signal) => resolve({ code, signal })));
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200, 180000, 500);
-  }, 20 * 60 * 1000);
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        // The test machine is shared and loaded; a render cut off at the default 15 s would answer 503.
+        RENDER_TIMEOUT_MS: '60000',
+      };
+      const out = openSync(path.join(layout.dir, 'herald.log'), 'a');
+      // unshare gives tini a PID namespace of its own, where it is PID 1 as in a container.
+      herald = spawn('unshare', ['--pid', '--fork', '--kill-child', '--', ...asImageUser(layout.command)], {
+        cwd: layout.app,
+        env,
+        stdio: ['ignore', out, out],
+      });
+      exited = new Promise((resolve) => herald.once('exit', (code, signal) => resolve({ code, signal })));
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => undefined))?.status === 200, 180000, 500);
+    },
+    20 * 60 * 1000,
+  );
 
   afterAll(() => {
     if (herald && herald.exitCode === null) herald.kill('SIGKILL');
@@ -264,8 +301,13 @@ describe('the Dockerfile, replayed without Docker', () => {
     // What the pod's memory request is sized from: proportional set size of Herald and its Chromium, after renders.
     const [tini] = childrenOf(herald.pid!);
     const tree = (pid: number): number[] => [pid, ...childrenOf(pid).flatMap((child) => tree(child.pid))];
-    const pss = tree(tini.pid).reduce((sum, pid) => sum + Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0), 0);
-    process.stdout.write(`image replay: Herald + Chromium PSS after a render and a chart: ${Math.round(pss / 1024)} MiB in ${tree(tini.pid).length} processes\n`);
+    const pss = tree(tini.pid).reduce(
+      (sum, pid) => sum + Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0),
+      0,
+    );
+    process.stdout.write(
+      `image replay: Herald + Chromium PSS after a render and a chart: ${Math.round(pss / 1024)} MiB in ${tree(tini.pid).length} processes\n`,
+    );
   });
 
   it("answers the image's HEALTHCHECK with 0 while up, exits 0 on SIGTERM to PID 1, then the HEALTHCHECK fails", async () => {

@@ -12,7 +12,13 @@ const OVERLAY = path.resolve(__dirname, '../../deploy/kubernetes/overlays/exampl
 const KUBERNETES_VERSIONS = ['1.33.0', '1.37.0'];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML, checked field by field below
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string> };
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+};
 
 describe('deploy/kubernetes (kustomize base + example overlay)', () => {
   let tools: ReturnType<typeof ensureTools>;
@@ -24,11 +30,14 @@ describe('deploy/kubernetes (kustomize base + example overlay)', () => {
     return found;
   };
 
-  beforeAll(() => {
-    tools = ensureTools();
-    rendered = execFileSync(tools.kustomize, ['build', OVERLAY], { encoding: 'utf8' });
-    objects = yaml.loadAll(rendered) as Obj[];
-  }, 20 * 60 * 1000);
+  beforeAll(
+    () => {
+      tools = ensureTools();
+      rendered = execFileSync(tools.kustomize, ['build', OVERLAY], { encoding: 'utf8' });
+      objects = yaml.loadAll(rendered) as Obj[];
+    },
+    20 * 60 * 1000,
+  );
 
   it.each(KUBERNETES_VERSIONS)('validates strictly against the Kubernetes %s API schemas', (version) => {
     const result = spawnSync(tools.kubernetesValidate, ['--strict', '--no-warn', '-k', version, '-'], { input: rendered, encoding: 'utf8' });
@@ -76,14 +85,22 @@ describe('deploy/kubernetes (kustomize base + example overlay)', () => {
     expect(container.image).toBe('registry.example.com/herald:0.1.0');
 
     expect(pod.spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001 });
-    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
     const tmp = (container.volumeMounts as { name: string; mountPath: string }[]).find((mount) => mount.mountPath === '/tmp');
     expect(pod.spec.volumes.find((volume: { name: string }) => volume.name === tmp?.name)).toHaveProperty('emptyDir');
 
     expect(container.startupProbe.httpGet.path).toBe('/health/live');
     expect(container.livenessProbe.httpGet.path).toBe('/health/live');
     expect(container.readinessProbe.httpGet.path).toBe('/health/ready');
-    expect(pod.metadata.annotations).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/path': '/metrics', 'prometheus.io/port': '3000' });
+    expect(pod.metadata.annotations).toMatchObject({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/path': '/metrics',
+      'prometheus.io/port': '3000',
+    });
     expect(container.resources.requests.memory).toBeDefined();
     expect(container.resources.limits.memory).toBeDefined();
 
@@ -99,7 +116,9 @@ describe('deploy/kubernetes (kustomize base + example overlay)', () => {
     const bot = find('StatefulSet', 'herald-discord');
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML
     const env = bot.spec.template.spec.containers[0].env as { name: string; value?: string; valueFrom?: any }[];
-    expect(env.find((item) => item.name === 'DISCORD_SHARDS')?.valueFrom).toEqual({ fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" } });
+    expect(env.find((item) => item.name === 'DISCORD_SHARDS')?.valueFrom).toEqual({
+      fieldRef: { fieldPath: "metadata.labels['apps.kubernetes.io/pod-index']" },
+    });
     expect(Number(env.find((item) => item.name === 'DISCORD_SHARD_COUNT')?.value)).toBe(bot.spec.replicas);
     expect(bot.spec.serviceName).toBe('herald-discord');
     expect(find('Service', 'herald-discord').spec.clusterIP).toBe('None');
@@ -108,7 +127,9 @@ describe('deploy/kubernetes (kustomize base + example overlay)', () => {
   it('scales the API on CPU behind a PDB, and keeps a standby VK poller', () => {
     const hpa = find('HorizontalPodAutoscaler', 'herald-api');
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'herald-api' });
-    expect(hpa.spec.metrics).toEqual([{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } } }]);
+    expect(hpa.spec.metrics).toEqual([
+      { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: expect.any(Number) } } },
+    ]);
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     expect(find('PodDisruptionBudget', 'herald-api').spec.selector.matchLabels).toEqual(find('Deployment', 'herald-api').spec.selector.matchLabels);
     expect(find('Service', 'herald-api').spec.selector).toEqual(find('Deployment', 'herald-api').spec.selector.matchLabels);

@@ -16,12 +16,12 @@ describe('Backend callbacks while the backend is down', () => {
 
   it('delivers every callback once, in order per message, after the backend comes back', async () => {
     const { discord, backend } = world;
-    const general = discord.channels.general!;
-    const authors = [discord.users.alice!, discord.users.bob!, discord.users.carol!];
+    const general = discord.channels.general;
+    const authors = [discord.users.alice, discord.users.bob, discord.users.carol];
     await backend.down('refuse-connections');
 
     const sent = Array.from({ length: 20 }, (_, index) =>
-      discord.messageCreate({ channelId: general.id, author: authors[index % authors.length]!, content: `status report ${index + 1}` }),
+      discord.messageCreate({ channelId: general.id, author: authors[index % authors.length], content: `status report ${index + 1}` }),
     );
     // Five of them are edited once their first image is stored, so `updated` queues up behind `created`.
     const edited = sent.slice(0, 5);

@@ -48,7 +48,7 @@ export async function startBotWorld(extraEnv: Record<string, string> = {}): Prom
     },
     storage: () => herald.app.get(ObjectStorage),
     async post(message) {
-      const sent = discord.messageCreate({ channelId: discord.channels.general!.id, ...message });
+      const sent = discord.messageCreate({ channelId: discord.channels.general.id, ...message });
       const created = await backend.waitFor({ messageId: sent.id, event: 'created' });
       return { id: sent.id, urn: created.urn ?? '' };
     },

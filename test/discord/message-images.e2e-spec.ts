@@ -21,26 +21,28 @@ describe('Discord messages become images in S3, and the backend hears of each', 
 
   function keyOf(messageId: string): string {
     const { discord } = world;
-    return `discord/${discord.guild.id}/${discord.channels.general!.id}/${messageId}.png`;
+    return `discord/${discord.guild.id}/${discord.channels.general.id}/${messageId}.png`;
   }
 
   it('renders a new message under its guild/channel/message key and calls the backend back with its URN', async () => {
     const { discord, backend } = world;
-    const general = discord.channels.general!;
+    const general = discord.channels.general;
     const question = discord.seedMessage({
       channelId: general.id,
-      author: discord.users.bob!,
+      author: discord.users.bob,
       content: 'Is the release ready?',
       timestamp: new Date('2024-05-01T14:28:00Z'),
     });
-    const party = discord.emojis.party!;
+    const party = discord.emojis.party;
     const sent = discord.messageCreate({
       channelId: general.id,
-      author: discord.users.alice!,
-      content: `Yes <@${discord.users.bob!.id}>, the **release** is _ready_ <:${party.name}:${party.id}>`,
+      author: discord.users.alice,
+      content: `Yes <@${discord.users.bob.id}>, the **release** is _ready_ <:${party.name}:${party.id}>`,
       replyTo: question.id,
       attachments: [{ filename: 'chart.png', data: solidPng(240, 120, [46, 204, 113]) }],
-      embeds: [{ title: 'Release 2.4.0', description: 'All checks passed.', color: 0x2ecc71, fields: [{ name: 'Build', value: '#812', inline: true }] }],
+      embeds: [
+        { title: 'Release 2.4.0', description: 'All checks passed.', color: 0x2ecc71, fields: [{ name: 'Build', value: '#812', inline: true }] },
+      ],
       timestamp: SENT_AT,
     });
 
@@ -52,7 +54,7 @@ describe('Discord messages become images in S3, and the backend hears of each', 
       guildId: discord.guild.id,
       channelId: general.id,
       messageId: sent.id,
-      authorId: discord.users.alice!.id,
+      authorId: discord.users.alice.id,
       guildName: discord.guild.name,
       channelName: 'general',
       jumpUrl: `https://discord.com/channels/${discord.guild.id}/${general.id}/${sent.id}`,
@@ -68,8 +70,8 @@ describe('Discord messages become images in S3, and the backend hears of each', 
 
   it('replaces the image on an edit and says updated, and renders nothing for an edit that changes nothing shown', async () => {
     const { discord, backend } = world;
-    const general = discord.channels.general!;
-    const { id } = await world.post({ author: discord.users.carol!, content: 'Deploying to staging', timestamp: SENT_AT });
+    const general = discord.channels.general;
+    const { id } = await world.post({ author: discord.users.carol, content: 'Deploying to staging', timestamp: SENT_AT });
     const before = await world.storage().get(keyOf(id));
 
     // Same content again (Discord sends such updates for pins, flags, re-sent embeds), then a real edit.
@@ -87,10 +89,10 @@ describe('Discord messages become images in S3, and the backend hears of each', 
 
   it('deletes the image when the message is deleted and says deleted', async () => {
     const { discord, backend } = world;
-    const { id, urn } = await world.post({ author: discord.users.bob!, content: 'oops, wrong channel' });
+    const { id, urn } = await world.post({ author: discord.users.bob, content: 'oops, wrong channel' });
     expect(await world.storage().exists(keyOf(id))).toBe(true);
 
-    discord.messageDelete(discord.channels.general!.id, id);
+    discord.messageDelete(discord.channels.general.id, id);
 
     const deleted = await backend.waitFor({ messageId: id, event: 'deleted' });
     expect(deleted).toMatchObject({ urn, deletedAt: expect.any(String) });
@@ -99,12 +101,12 @@ describe('Discord messages become images in S3, and the backend hears of each', 
 
   it('deletes the image of a message sent before a restart, from what MongoDB remembers', async () => {
     const { discord, backend } = world;
-    const { id } = await world.post({ author: discord.users.alice!, content: 'sent before the restart' });
-    const { id: other } = await world.post({ author: discord.users.bob!, content: 'also before the restart' });
+    const { id } = await world.post({ author: discord.users.alice, content: 'sent before the restart' });
+    const { id: other } = await world.post({ author: discord.users.bob, content: 'also before the restart' });
 
     await world.restart();
-    discord.messageDelete(discord.channels.general!.id, id);
-    discord.messageDeleteBulk(discord.channels.general!.id, [other]);
+    discord.messageDelete(discord.channels.general.id, id);
+    discord.messageDeleteBulk(discord.channels.general.id, [other]);
 
     await backend.waitFor({ messageId: id, event: 'deleted' });
     await backend.waitFor({ messageId: other, event: 'deleted' });

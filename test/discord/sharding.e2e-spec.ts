@@ -39,11 +39,15 @@ describe('a bot sharded over two Herald processes', () => {
       LOG_LEVEL: 'info',
     };
     const started: ShardProcess = { shard, port, env: fullEnv, process: startHeraldProcess({ ...fullEnv, PORT: String(port), HOST: '127.0.0.1' }) };
-    await eventually(async () => {
-      const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
-      const body = (await response?.json().catch(() => null)) as { info?: { discord?: { degraded?: boolean } } } | null;
-      return response?.status === 200 && body?.info?.discord && !body.info.discord.degraded;
-    }, 120_000, 250).catch((error: unknown) => {
+    await eventually(
+      async () => {
+        const response = await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => null);
+        const body = (await response?.json().catch(() => null)) as { info?: { discord?: { degraded?: boolean } } } | null;
+        return response?.status === 200 && body?.info?.discord && !body.info.discord.degraded;
+      },
+      120_000,
+      250,
+    ).catch((error: unknown) => {
       throw new Error(`shard ${shard} did not become ready: ${String(error)}\n${started.process.output().slice(-4000)}`);
     });
     return started;
@@ -73,7 +77,9 @@ describe('a bot sharded over two Herald processes', () => {
     discord = await startDiscordStandIn({
       shards: 2,
       maxConcurrency: 1,
-      otherGuilds: [{ id: SHARD_0_GUILD, name: 'Second Guild', channels: [{ key: 'general', name: 'general' }], users: [{ key: 'dora', username: 'dora' }] }],
+      otherGuilds: [
+        { id: SHARD_0_GUILD, name: 'Second Guild', channels: [{ key: 'general', name: 'general' }], users: [{ key: 'dora', username: 'dora' }] },
+      ],
     });
     backend = await BackendReceiver.start(requireEnv('TEST_SYSTEM_TOKEN'));
     shards.push(await startShard(0));

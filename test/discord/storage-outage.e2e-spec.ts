@@ -31,7 +31,7 @@ describe('Object storage outage', () => {
 
   it('shows dnd and answers 503 while the S3 server is down, then renders what arrived meanwhile once it is back', async () => {
     const { discord, backend } = world;
-    const general = discord.channels.general!;
+    const general = discord.channels.general;
     await discord.waitForPresence((presence) => presence.status === 'online', { timeoutMs: 60_000 });
 
     await s3.stop();
@@ -39,12 +39,11 @@ describe('Object storage outage', () => {
       const { status, failed } = await readiness();
       return status === 503 && failed.includes('storage');
     }, 60_000);
-    const down = await discord.waitForPresence(
-      (presence) => presence.status === 'dnd' && (presence.activities[0]?.state ?? '').includes('storage'),
-      { timeoutMs: 60_000 },
-    );
+    const down = await discord.waitForPresence((presence) => presence.status === 'dnd' && (presence.activities[0]?.state ?? '').includes('storage'), {
+      timeoutMs: 60_000,
+    });
 
-    const sent = [discord.users.alice!, discord.users.bob!, discord.users.carol!].map((author, index) =>
+    const sent = [discord.users.alice, discord.users.bob, discord.users.carol].map((author, index) =>
       discord.messageCreate({ channelId: general.id, author, content: `written while storage was down (${index + 1})` }),
     );
 

@@ -102,7 +102,13 @@ describe('Drone webhook → one Discord message per build', () => {
     expect(discord.requestCount({ method: 'POST', path: `/channels/${buildsChannel}/messages`, status: 200 })).toBeGreaterThanOrEqual(1);
 
     const record = await recordOf(build);
-    expect(record).toMatchObject({ messageId: messages[0].message.id, status: 'success', syncedStatus: 'success', delivery: 'sent', channelId: buildsChannel });
+    expect(record).toMatchObject({
+      messageId: messages[0].message.id,
+      status: 'success',
+      syncedStatus: 'success',
+      delivery: 'sent',
+      channelId: buildsChannel,
+    });
   });
 
   it('keeps exactly one message for 20 concurrent, shuffled and repeated deliveries to two replica processes and ends on the latest status', async () => {
@@ -121,7 +127,9 @@ describe('Drone webhook → one Discord message per build', () => {
       droneBuildEvent(build, { status: 'pending' }),
       ...[0, 1, 1, 2, 2, 3, 3, 0].map((progress) => droneBuildEvent(build, { status: 'running', progress })),
       ...Array.from({ length: 10 }, (_, index) =>
-        index % 2 === 0 ? droneBuildEvent(build, { status: 'failure', durationSeconds: 61 }) : droneBuildEvent(build, { status: 'running', progress: 3 }),
+        index % 2 === 0
+          ? droneBuildEvent(build, { status: 'failure', durationSeconds: 61 })
+          : droneBuildEvent(build, { status: 'running', progress: 3 }),
       ),
     ];
     expect(events).toHaveLength(20);
@@ -159,9 +167,7 @@ describe('Drone webhook → one Discord message per build', () => {
       ].reverse();
       const urls = [webhookUrl, `${replica.url}/drone/webhook`];
 
-      const answers = await Promise.all(
-        events.map((event, index) => postDroneDelivery(urls[index % 2], droneDelivery(event, { secret: SECRET }))),
-      );
+      const answers = await Promise.all(events.map((event, index) => postDroneDelivery(urls[index % 2], droneDelivery(event, { secret: SECRET }))));
 
       expect(answers.every((answer) => answer.status === 200 || answer.status === 202)).toBe(true);
       await eventually(() => settled(build), 120_000);
@@ -341,7 +347,9 @@ describe('Drone webhook → one Discord message per build', () => {
       const outbox = await fetch(`${herald.url}/outbox?queue=drone`, { headers: { Authorization: `Bearer ${herald.token}` } });
       expect(outbox.status).toBe(200);
       const { parked } = (await outbox.json()) as { parked: Array<{ lane: string; state: string; lastError: string }> };
-      expect(parked.filter((job) => job.lane === laneOf(build))).toEqual([expect.objectContaining({ state: 'parked', lastError: expect.stringMatching(/403/) })]);
+      expect(parked.filter((job) => job.lane === laneOf(build))).toEqual([
+        expect.objectContaining({ state: 'parked', lastError: expect.stringMatching(/403/) }),
+      ]);
       expect(failed?.messageId ?? null).toBeNull();
       expect(failed?.lastError).toMatch(/403/);
       const metrics = await (await fetch(`${herald.url}/metrics`)).text();
@@ -417,7 +425,7 @@ describe('Drone webhook → one Discord message per build', () => {
       expect(deleted[0].message.embeds[0].fields).toEqual(expect.arrayContaining([{ name: 'Login', value: login, inline: true }]));
     });
 
-    it('posts one message for a repository enabled and one for disabled, in the repository\'s channel', async () => {
+    it("posts one message for a repository enabled and one for disabled, in the repository's channel", async () => {
       const repo = newBuildScenario();
       const mapped = newBuildScenario({ slug: 'Octocat/Releases' });
       expect((await deliver(droneRepoEvent('enabled', repo))).status).toBe(200);
@@ -440,8 +448,14 @@ describe('Drone webhook → one Discord message per build', () => {
         const user = await postDroneDelivery(`${quiet.url}/drone/webhook`, droneDelivery(droneUserEvent('created', login), { secret: SECRET }));
         const enabled = await postDroneDelivery(`${quiet.url}/drone/webhook`, droneDelivery(droneRepoEvent('enabled', repo), { secret: SECRET }));
 
-        expect(user).toMatchObject({ status: 202, body: { outcome: 'ignored', reason: 'user messages are switched off (DRONE_USER_MESSAGES=false)' } });
-        expect(enabled).toMatchObject({ status: 202, body: { outcome: 'ignored', reason: 'repository messages are switched off (DRONE_REPO_MESSAGES=false)' } });
+        expect(user).toMatchObject({
+          status: 202,
+          body: { outcome: 'ignored', reason: 'user messages are switched off (DRONE_USER_MESSAGES=false)' },
+        });
+        expect(enabled).toMatchObject({
+          status: 202,
+          body: { outcome: 'ignored', reason: 'repository messages are switched off (DRONE_REPO_MESSAGES=false)' },
+        });
         expect(titled(buildsChannel, `👤 Drone user ${login} created`)).toHaveLength(0);
         expect(titled(buildsChannel, `📦 ${repo.slug} enabled on Drone`)).toHaveLength(0);
       } finally {

@@ -37,11 +37,18 @@ describe('bad input at the door', () => {
     it.each(['/notify', '/render/discord-message', '/metrics/image'])('on POST %s', async (path) => {
       const response = await request(herald.url).post(path).set(auth).set('Content-Type', 'application/json').send(elevenMegabytes);
       expect(response.status).toBe(413);
-      expect(response.body).toEqual({ statusCode: 413, error: 'Payload Too Large', message: expect.stringContaining('larger than this endpoint takes') });
+      expect(response.body).toEqual({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        message: expect.stringContaining('larger than this endpoint takes'),
+      });
     });
 
     it('on the Drone webhook', async () => {
-      const response = await request(herald.url).post('/drone/webhook').set('Content-Type', 'application/json').send('x'.repeat(6 * 1024 * 1024));
+      const response = await request(herald.url)
+        .post('/drone/webhook')
+        .set('Content-Type', 'application/json')
+        .send('x'.repeat(6 * 1024 * 1024));
       expect(response.status).toBe(413);
       expect(response.body.message).toContain('larger than this endpoint takes');
     });

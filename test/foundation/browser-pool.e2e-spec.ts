@@ -77,7 +77,11 @@ describe('BrowserPool with two templates and two pages', () => {
   const hold = (template: string) => {
     let started!: (release: () => void) => void;
     const release = new Promise<() => void>((resolve) => (started = resolve));
-    const held = pool.lease(template, (page) => new Promise<string | null>((resolve) => started(() => resolve(page.evaluate(() => document.getElementById('mark')?.textContent ?? null)))));
+    const held = pool.lease(
+      template,
+      (page) =>
+        new Promise<string | null>((resolve) => started(() => resolve(page.evaluate(() => document.getElementById('mark')?.textContent ?? null)))),
+    );
     return { held, started: release.then(() => undefined), release: async () => (await release)() };
   };
   const tick = () => new Promise((resolve) => setTimeout(resolve, 100));

@@ -37,7 +37,7 @@ describe('a Drone + Notify deployment: only what it uses', () => {
       DISCORD_API_URL: discord.apiUrl,
       DISCORD_PRESENCE_INTERVAL_MS: '1000',
       DRONE_WEBHOOK_SECRET: SECRET,
-      DRONE_CHANNEL_ID: discord.channels.builds!.id,
+      DRONE_CHANNEL_ID: discord.channels.builds.id,
     });
     await discord.waitForIdentify(1, { timeoutMs: 60_000 });
   });
@@ -49,7 +49,14 @@ describe('a Drone + Notify deployment: only what it uses', () => {
   });
 
   it('logs one line naming the features that are on, what they use, and what would turn the others on', async () => {
-    const line = await eventually(() => herald.output().stdout.split('\n').find((candidate) => candidate.includes('Features on:')), 60_000);
+    const line = await eventually(
+      () =>
+        herald
+          .output()
+          .stdout.split('\n')
+          .find((candidate) => candidate.includes('Features on:')),
+      60_000,
+    );
     const { msg } = JSON.parse(line) as { msg: string };
     expect(msg).toContain('drone (DRONE_WEBHOOK_SECRET + DISCORD_TOKEN; uses mongodb, discord-api)');
     expect(msg).toContain('notify (DISCORD_TOKEN; uses mongodb, discord-api)');
@@ -64,12 +71,14 @@ describe('a Drone + Notify deployment: only what it uses', () => {
     }, 60_000);
     expect(Object.keys(ready.details).sort()).toEqual(['discord', 'mongodb']);
     expect(chromiumChildrenOf(herald.child.pid!)).toEqual([]);
-    await discord.waitForPresence((presence) => presence.status === 'online' && presence.activities.some((activity) => activity.state === 'All systems up'));
+    await discord.waitForPresence(
+      (presence) => presence.status === 'online' && presence.activities.some((activity) => activity.state === 'All systems up'),
+    );
   });
 
   it('connects without the message intents, so a message posted in a channel is never read', async () => {
     expect(discord.connectedIntents).toEqual([GatewayIntentBits.Guilds]);
-    discord.messageCreate({ channelId: discord.channels.general!.id, author: discord.users.alice!, content: 'private chatter' });
+    discord.messageCreate({ channelId: discord.channels.general.id, author: discord.users.alice, content: 'private chatter' });
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const connection = await createConnection(mongoUri).asPromise();
     try {
@@ -83,12 +92,14 @@ describe('a Drone + Notify deployment: only what it uses', () => {
     const build = newBuildScenario();
     const created = await postDroneDelivery(`${url}/drone/webhook`, droneDelivery(droneBuildEvent(build, { status: 'pending' }), { secret: SECRET }));
     expect(created).toMatchObject({ status: 200, body: { outcome: 'shown' } });
-    expect(discord.messages(discord.channels.builds!.id).some((stored) => stored.message.embeds[0]?.title?.includes(`${build.slug} #`))).toBe(true);
+    expect(discord.messages(discord.channels.builds.id).some((stored) => stored.message.embeds[0]?.title?.includes(`${build.slug} #`))).toBe(true);
   });
 
   it('documents every endpoint, and answers an endpoint whose feature is off with 503 naming the setting', async () => {
     const docs = (await (await fetch(`${url}/docs-json`)).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(docs.paths)).toEqual(expect.arrayContaining(['/render/discord-message', '/metrics/image', '/notify', '/drone/webhook', '/vk/routes']));
+    expect(Object.keys(docs.paths)).toEqual(
+      expect.arrayContaining(['/render/discord-message', '/metrics/image', '/notify', '/drone/webhook', '/vk/routes']),
+    );
     const render = await fetch(`${url}/render/discord-message`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -115,7 +126,7 @@ describe('a Drone-only deployment without S3', () => {
       DISCORD_TOKEN: discord.token,
       DISCORD_API_URL: discord.apiUrl,
       DRONE_WEBHOOK_SECRET: SECRET,
-      DRONE_CHANNEL_ID: discord.channels.builds!.id,
+      DRONE_CHANNEL_ID: discord.channels.builds.id,
     });
     try {
       const ready = await eventually(async () => {
@@ -124,7 +135,10 @@ describe('a Drone-only deployment without S3', () => {
       }, 60_000);
       expect(Object.keys(ready.details)).toEqual(['mongodb']);
       const build = newBuildScenario();
-      const shown = await postDroneDelivery(`http://127.0.0.1:${port}/drone/webhook`, droneDelivery(droneBuildEvent(build, { status: 'success' }), { secret: SECRET }));
+      const shown = await postDroneDelivery(
+        `http://127.0.0.1:${port}/drone/webhook`,
+        droneDelivery(droneBuildEvent(build, { status: 'success' }), { secret: SECRET }),
+      );
       expect(shown).toMatchObject({ status: 200, body: { outcome: 'shown', status: 'success' } });
       expect(discord.connectedSessions).toBe(0);
     } finally {

@@ -11,7 +11,7 @@ describe('health probes against real servers this test can take down', () => {
   let herald: HeraldUnderTest;
 
   beforeAll(async () => {
-    [ferret, s3] = (await Promise.all([startFerret(), startS3()])) as [Started, Started & { accessKey: string; secretKey: string }];
+    [ferret, s3] = await Promise.all([startFerret(), startS3()]);
     herald = await bootHerald({
       MONGODB_URI: `${ferret.url}/health`,
       S3_ENDPOINT: s3.url,

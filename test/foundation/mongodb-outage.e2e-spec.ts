@@ -64,10 +64,14 @@ describe('MongoDB outage', () => {
     }
 
     await ferret.start();
-    const after = await eventually(async () => {
-      const response = await client.post({ message: 'after the outage' });
-      return response.status === 202 ? (response.body as { id: string }).id : undefined;
-    }, 60_000, 250);
+    const after = await eventually(
+      async () => {
+        const response = await client.post({ message: 'after the outage' });
+        return response.status === 202 ? (response.body as { id: string }).id : undefined;
+      },
+      60_000,
+      250,
+    );
     await client.until(after, (view) => view.state === 'sent');
     // The 503s changed nothing: the first notification is still as it was sent.
     expect((await client.view(before)).state).toBe('sent');

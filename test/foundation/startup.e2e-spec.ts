@@ -6,7 +6,7 @@ import { startHeraldProcess } from '../support/herald-process';
 import { chromiumChildrenOf } from '../support/process';
 import { freePort } from '../support/servers';
 
-jest.setTimeout(180_000);
+jest.setTimeout(300_000);
 
 /** Collects what a raw HTTP connection receives, so a test can send a request in pieces. */
 function rawConnection(port: number): Promise<{ socket: Socket; received: () => string }> {
@@ -46,7 +46,8 @@ describe('starting Herald as an operator would', () => {
     const port = await freePort();
     const herald = startHeraldProcess({ ...baseTestEnv(), HERALD_ROLES: 'vk', PORT: String(port), HOST: '127.0.0.1' });
     try {
-      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 90_000, 250);
+      // The browser warms its pages before readiness: give a loaded CI host room.
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 180_000, 250);
       expect(chromiumChildrenOf(herald.child.pid!)).toEqual([]);
     } finally {
       expect((await herald.stop()).code).toBe(0);
@@ -72,21 +73,29 @@ describe('starting Herald as an operator would', () => {
         LOG_LEVEL: 'info',
       });
       try {
-        const ready = await eventually(async () => {
-          const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
-          const body = (await response.json()) as { info?: Record<string, { degraded?: boolean; message?: string }> };
-          return response.status === 200 && body.info?.discord?.degraded ? body : undefined;
-        }, 90_000, 250);
+        const ready = await eventually(
+          async () => {
+            const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+            const body = (await response.json()) as { info?: Record<string, { degraded?: boolean; message?: string }> };
+            return response.status === 200 && body.info?.discord?.degraded ? body : undefined;
+          },
+          90_000,
+          250,
+        );
         expect(ready.info!.discord.message).toContain(`cannot log in to Discord at ${url}/api`);
         expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
         expect(herald.lines().some((line) => line.msg === 'Could not log in to Discord; retrying')).toBe(true);
 
         discord = await startDiscordStandIn({ port: discordPort });
         await discord.waitForIdentify(1, { timeoutMs: 90_000 });
-        await eventually(async () => {
-          const body = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as { info?: Record<string, { degraded?: boolean }> };
-          return body.info?.discord && !body.info.discord.degraded;
-        }, 60_000, 250);
+        await eventually(
+          async () => {
+            const body = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as { info?: Record<string, { degraded?: boolean }> };
+            return body.info?.discord && !body.info.discord.degraded;
+          },
+          60_000,
+          250,
+        );
       } finally {
         expect((await herald.stop()).code).toBe(0);
       }
@@ -95,9 +104,17 @@ describe('starting Herald as an operator would', () => {
 
   it('on SIGTERM answers readiness with 503 and lets an in-flight request finish, then exits 0', async () => {
     const port = await freePort();
-    const env: Record<string, string> = { ...baseTestEnv(), HERALD_ROLES: 'api', PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '20000' };
+    const env: Record<string, string> = {
+      ...baseTestEnv(),
+      HERALD_ROLES: 'api',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      SHUTDOWN_TIMEOUT_MS: '20000',
+    };
     const herald = startHeraldProcess(env);
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 90_000, 250);
+    // The browser warms its pages before readiness: give a loaded CI host room.
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 180_000, 250);
 
     // A client still uploading its request when the signal comes, and a probe whose request has begun.
     const body = JSON.stringify(METRICS_IMAGE_EXAMPLE);

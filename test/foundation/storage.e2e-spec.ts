@@ -33,11 +33,11 @@ describe('ObjectStorage against a real S3 server (versitygw)', () => {
 
   it('answers a public URL under S3_PUBLIC_URL that fetches the object without credentials, and none without it', async () => {
     expect(storage.publicUrl('tests/x.png')).toBeUndefined();
-    const publicStorage = new ObjectStorage(loadConfig({ ...env, S3_PUBLIC_URL: `${publicBaseOf(env.S3_BUCKET!)}/` }));
-    await makeBucketPublic(env.S3_BUCKET!);
+    const publicStorage = new ObjectStorage(loadConfig({ ...env, S3_PUBLIC_URL: `${publicBaseOf(env.S3_BUCKET)}/` }));
+    await makeBucketPublic(env.S3_BUCKET);
     const body = Buffer.from('public bytes');
     const stored = await publicStorage.put('tests/a b/ünïcode #1.png', body, 'image/png');
-    expect(stored.url).toBe(`${publicBaseOf(env.S3_BUCKET!)}/tests/a%20b/%C3%BCn%C3%AFcode%20%231.png`);
+    expect(stored.url).toBe(`${publicBaseOf(env.S3_BUCKET)}/tests/a%20b/%C3%BCn%C3%AFcode%20%231.png`);
     const response = await fetch(stored.url!);
     expect(response.status).toBe(200);
     expect(Buffer.from(await response.arrayBuffer())).toEqual(body);

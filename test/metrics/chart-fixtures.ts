@@ -43,8 +43,22 @@ export const barChart = {
   title: 'Deploys per service',
   kind: 'bar',
   series: [
-    { name: 'this week', values: [{ label: 'api', value: 12 }, { label: 'web', value: 7 }, { label: 'worker', value: 3 }] },
-    { name: 'last week', values: [{ label: 'api', value: 8 }, { label: 'web', value: 11 }, { label: 'worker', value: 5 }] },
+    {
+      name: 'this week',
+      values: [
+        { label: 'api', value: 12 },
+        { label: 'web', value: 7 },
+        { label: 'worker', value: 3 },
+      ],
+    },
+    {
+      name: 'last week',
+      values: [
+        { label: 'api', value: 8 },
+        { label: 'web', value: 11 },
+        { label: 'worker', value: 5 },
+      ],
+    },
   ],
   width: 640,
   height: 300,

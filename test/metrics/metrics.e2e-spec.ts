@@ -108,7 +108,8 @@ describe('POST /metrics/image', () => {
 
   it('draws at scale 1.5 and 2: the PNG has that many pixels per chart pixel, under its own key', async () => {
     const chart = { ...statPanel, width: 300, height: 160 };
-    const [one, onePointFive, two] = (await post({ charts: [chart, { ...chart, scale: 1.5 }, { ...chart, scale: 2 }] }).expect(200)).body.images as ChartImage[];
+    const [one, onePointFive, two] = (await post({ charts: [chart, { ...chart, scale: 1.5 }, { ...chart, scale: 2 }] }).expect(200)).body
+      .images as ChartImage[];
     const sizes = await Promise.all([one, onePointFive, two].map(async (image) => PNG.sync.read((await object(image.key)).body)));
     expect(sizes.map((png) => [png.width, png.height])).toEqual([
       [300, 160],

@@ -21,10 +21,7 @@ describe('NotificationStore on FerretDB', () => {
 
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [
-        MongooseModule.forRoot(testMongoUri(), { autoIndex: true }),
-        MongooseModule.forFeature(NOTIFICATION_MODELS),
-      ],
+      imports: [MongooseModule.forRoot(testMongoUri(), { autoIndex: true }), MongooseModule.forFeature(NOTIFICATION_MODELS)],
       providers: [NotificationStore],
     }).compile();
     await moduleRef.init();

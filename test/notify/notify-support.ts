@@ -51,10 +51,14 @@ export function notifyClient(herald: HeraldUnderTest) {
 
     /** Waits until the notification satisfies `done`, e.g. reached a state. */
     async until(id: string, done: (view: NotificationView) => boolean, timeoutMs = 60_000): Promise<NotificationView> {
-      return eventually(async () => {
-        const view = await this.view(id);
-        return done(view) ? view : undefined;
-      }, timeoutMs, 150);
+      return eventually(
+        async () => {
+          const view = await this.view(id);
+          return done(view) ? view : undefined;
+        },
+        timeoutMs,
+        150,
+      );
     },
   };
 }
@@ -68,8 +72,12 @@ export function texts(discord: DiscordStandIn, channelId: string, prefix = ''): 
 }
 
 export async function waitForTexts(discord: DiscordStandIn, channelId: string, prefix: string, count: number, timeoutMs = 90_000): Promise<string[]> {
-  return eventually(() => {
-    const seen = texts(discord, channelId, prefix);
-    return seen.length >= count ? seen : undefined;
-  }, timeoutMs, 100);
+  return eventually(
+    () => {
+      const seen = texts(discord, channelId, prefix);
+      return seen.length >= count ? seen : undefined;
+    },
+    timeoutMs,
+    100,
+  );
 }

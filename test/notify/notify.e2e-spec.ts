@@ -106,7 +106,10 @@ describe('POST /notify → Discord, durably and in order', () => {
     const posted = discord.message(general, sent.messageId!)!.message;
     expect(posted.embeds[0]).toMatchObject({ description: 'deploy started', color: 0x5865f2, author: { name: 'deploy-bot' } });
 
-    const patched = await client.patch(id, { embeds: [{ title: 'deploy finished', fields: [{ name: 'took', value: '4 min' }] }], severity: 'success' });
+    const patched = await client.patch(id, {
+      embeds: [{ title: 'deploy finished', fields: [{ name: 'took', value: '4 min' }] }],
+      severity: 'success',
+    });
     expect(patched.status).toBe(202);
     await client.until(id, (view) => view.pending === null);
     const edited = discord.message(general, sent.messageId!)!;

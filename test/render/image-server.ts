@@ -21,8 +21,10 @@ export function drawPng(width: number, height: number, pixel: (x: number, y: num
   return PNG.sync.write(png);
 }
 
-const disc = (size: number, color: Pixel) => (x: number, y: number): Pixel =>
-  (x - size / 2 + 0.5) ** 2 + (y - size / 2 + 0.5) ** 2 <= (size / 2) ** 2 ? color : [0, 0, 0, 0];
+const disc =
+  (size: number, color: Pixel) =>
+  (x: number, y: number): Pixel =>
+    (x - size / 2 + 0.5) ** 2 + (y - size / 2 + 0.5) ** 2 <= (size / 2) ** 2 ? color : [0, 0, 0, 0];
 
 export const PICTURES: Record<string, Buffer> = {
   '/avatars/ada.png': drawPng(128, 128, (x, y) => [230 - x, 90 + y, 60 + ((x + y) >> 1)]),
@@ -32,7 +34,7 @@ export const PICTURES: Record<string, Buffer> = {
   '/attachments/landscape.png': drawPng(1200, 675, (x, y) => [Math.floor((x / 1200) * 255), Math.floor((y / 675) * 180), 150]),
   '/attachments/square.png': drawPng(300, 300, (x, y) => (((x >> 5) + (y >> 5)) % 2 ? [70, 160, 110] : [30, 90, 60])),
   '/embeds/thumb.png': drawPng(160, 160, (x, y) => [90, 100 + (x >> 1), 200 - (y >> 1)]),
-  '/embeds/banner.png': drawPng(800, 300, (x, y) => [40 + ((x * 180) / 800), 50, 120 + ((y * 120) / 300)]),
+  '/embeds/banner.png': drawPng(800, 300, (x, y) => [40 + (x * 180) / 800, 50, 120 + (y * 120) / 300]),
   '/stickers/wave.png': drawPng(160, 160, disc(160, [88, 101, 242])),
   '/attachments/portrait.png': drawPng(400, 600, (x, y) => [200 - (y >> 2), 80 + (x >> 2), 90 + (y >> 3)]),
   '/attachments/stripes.png': drawPng(640, 360, (x) => ((x >> 5) % 2 ? [240, 180, 40] : [40, 60, 120])),

@@ -90,7 +90,14 @@ export function goldenMessages(cdn: string): Record<string, RenderDiscordMessage
       author: grace,
       attachments: [
         { url: `${cdn}/attachments/square.png`, filename: 'square.png', contentType: 'image/png', size: 3000, width: 300, height: 300 },
-        { url: `${cdn}/attachments/landscape.png`, filename: 'SPOILER_landscape.png', contentType: 'image/png', size: 204800, width: 1200, height: 675 },
+        {
+          url: `${cdn}/attachments/landscape.png`,
+          filename: 'SPOILER_landscape.png',
+          contentType: 'image/png',
+          size: 204800,
+          width: 1200,
+          height: 675,
+        },
       ],
     },
     embed: {
@@ -115,11 +122,16 @@ export function goldenMessages(cdn: string): Record<string, RenderDiscordMessage
           footer: { text: 'drone.example.com', icon_url: `${cdn}/avatars/grace.png` },
           timestamp: '2024-05-01T12:33:00.000Z',
         },
-        { color: 0xe74c3c, title: 'Plain second embed', description: 'Three inline fields share a row:', fields: [
-          { name: 'One', value: '1', inline: true },
-          { name: 'Two', value: '2', inline: true },
-          { name: 'Three', value: '3', inline: true },
-        ] },
+        {
+          color: 0xe74c3c,
+          title: 'Plain second embed',
+          description: 'Three inline fields share a row:',
+          fields: [
+            { name: 'One', value: '1', inline: true },
+            { name: 'Two', value: '2', inline: true },
+            { name: 'Three', value: '3', inline: true },
+          ],
+        },
       ],
     },
     'reactions-stickers': {
@@ -142,7 +154,13 @@ export function goldenMessages(cdn: string): Record<string, RenderDiscordMessage
         { url: `${cdn}/hang.png`, filename: 'slow.png', contentType: 'image/png', size: 10, width: 400, height: 200 },
         { url: 'https://images.example.invalid/offlist.png', filename: 'offlist.png', contentType: 'image/png', size: 10 },
       ],
-      embeds: [{ title: 'Thumbnail redirected off the allowlist', thumbnail: { url: `${cdn}/redirect-away.png` }, image: { url: `${cdn}/huge.png`, width: 600, height: 200 } }],
+      embeds: [
+        {
+          title: 'Thumbnail redirected off the allowlist',
+          thumbnail: { url: `${cdn}/redirect-away.png` },
+          image: { url: `${cdn}/huge.png`, width: 600, height: 200 },
+        },
+      ],
     },
     injection: {
       ...base,
@@ -151,7 +169,13 @@ export function goldenMessages(cdn: string): Record<string, RenderDiscordMessage
         '<script>window.pwned = 1</script> <img src=x onerror="window.pwned=1">\n' +
         '[click me](javascript:window.pwned=1) <a href="javascript:alert(1)">link</a>\n' +
         '<style>body { background: red !important }</style> </div><div style="position:fixed;inset:0;background:red">',
-      embeds: [{ title: '<b>not bold</b>', description: '<iframe src="http://evil.example/"></iframe>', fields: [{ name: '<u>x</u>', value: '"><svg onload=alert(1)>' }] }],
+      embeds: [
+        {
+          title: '<b>not bold</b>',
+          description: '<iframe src="http://evil.example/"></iframe>',
+          fields: [{ name: '<u>x</u>', value: '"><svg onload=alert(1)>' }],
+        },
+      ],
     },
   };
 }
@@ -187,7 +211,8 @@ export function goldenMediaMessages(cdn: string): Record<string, RenderDiscordMe
     cjk: {
       timestamp: '2024-05-01T12:34:00.000Z',
       author: { name: '李小龍', avatarUrl: `${cdn}/avatars/ada.png` },
-      content: '中文：构建已通过，所有测试都是绿色的。\n日本語：ビルドは成功しました。ありがとう！\n한국어: 빌드가 성공했습니다. 감사합니다!\n`代码 コード 코드` and **粗体 太字 굵게**',
+      content:
+        '中文：构建已通过，所有测试都是绿色的。\n日本語：ビルドは成功しました。ありがとう！\n한국어: 빌드가 성공했습니다. 감사합니다!\n`代码 コード 코드` and **粗体 太字 굵게**',
       reactions: [{ emoji: { name: '👍' }, count: 2 }],
     },
     'mosaic-2': mosaic(2),
@@ -196,7 +221,10 @@ export function goldenMediaMessages(cdn: string): Record<string, RenderDiscordMe
     'mosaic-5': {
       ...mosaic(5),
       // A picture that fails takes its cell's shape, not a 16:9 card of its own.
-      attachments: [...mosaic(4).attachments, { url: `${cdn}/missing.png`, filename: 'missing.png', contentType: 'image/png', size: 10, width: 1600, height: 900 }],
+      attachments: [
+        ...mosaic(4).attachments,
+        { url: `${cdn}/missing.png`, filename: 'missing.png', contentType: 'image/png', size: 10, width: 1600, height: 900 },
+      ],
     },
     'mosaic-10': mosaic(10),
     'gif-embed': {
@@ -263,8 +291,13 @@ export function goldenMediaMessages(cdn: string): Record<string, RenderDiscordMe
       content: `Light theme: **bold**, \`code\`, a mention <@${USER_ID}> and a [link](https://example.com)\n> quoted\n\`\`\`ts\nconst green: boolean = true; // highlighted\n\`\`\``,
       mentions: { users: [{ id: USER_ID, name: 'grace' }] },
       attachments: [{ url: `${cdn}/files/notes.pdf`, filename: 'release-notes.pdf', contentType: 'application/pdf', size: 120_000 }],
-      embeds: [{ color: 0x2ecc71, title: 'herald #42 passed', description: 'All checks green', fields: [{ name: 'Branch', value: '`main`', inline: true }] }],
-      reactions: [{ emoji: { name: '🎉' }, count: 3, me: true }, { emoji: { name: '👀' }, count: 1 }],
+      embeds: [
+        { color: 0x2ecc71, title: 'herald #42 passed', description: 'All checks green', fields: [{ name: 'Branch', value: '`main`', inline: true }] },
+      ],
+      reactions: [
+        { emoji: { name: '🎉' }, count: 3, me: true },
+        { emoji: { name: '👀' }, count: 1 },
+      ],
     },
     'file-cards': {
       timestamp: '2024-05-01T12:34:00.000Z',

@@ -37,12 +37,7 @@ describe('POST /render/discord-message', () => {
   const messages = () => goldenMessages(cdn.url);
 
   const post = (body: object, query = '', path = '/render/discord-message') =>
-    request(herald.url)
-      .post(`${path}${query}`)
-      .set('authorization', `Bearer ${herald.token}`)
-      .send(body)
-      .buffer(true)
-      .parse(binary);
+    request(herald.url).post(`${path}${query}`).set('authorization', `Bearer ${herald.token}`).send(body).buffer(true).parse(binary);
 
   beforeAll(async () => {
     cdn = await startImageServer();
@@ -86,12 +81,15 @@ describe('POST /render/discord-message', () => {
     });
   });
 
-  it('scale 2 draws twice the pixels of scale 1, and ?store=true reports the PNG\'s own size', async () => {
+  it("scale 2 draws twice the pixels of scale 1, and ?store=true reports the PNG's own size", async () => {
     const message = { ...goldenMediaMessages(cdn.url)['scale-2'], content: 'scale me' };
     const one = PNG.sync.read((await post({ ...message, scale: 1 })).body as Buffer);
     const two = PNG.sync.read((await post(message)).body as Buffer);
     expect([two.width, two.height]).toEqual([one.width * 2, one.height * 2]);
-    const stored = await request(herald.url).post('/render/discord-message?store=true').set('authorization', `Bearer ${herald.token}`).send({ ...message, scale: 1.5 });
+    const stored = await request(herald.url)
+      .post('/render/discord-message?store=true')
+      .set('authorization', `Bearer ${herald.token}`)
+      .send({ ...message, scale: 1.5 });
     expect(stored.status).toBe(200);
     expect(stored.body.width).toBe(720);
   });
@@ -182,7 +180,19 @@ describe('POST /render/discord-message', () => {
       reply: null,
       mentions: { users: {}, roles: { '223456789012345678': { name: '<b>role</b>', color: 'red;x:url(http://evil.example/)' } }, channels: {} },
       emojis: {},
-      attachments: [{ filename: '"><script>window.pwned=1</script>', size: 1, kind: 'image', image: 'http://evil.example/a.png', badge: null, fileType: 'image', width: 10, height: 10, spoiler: false }],
+      attachments: [
+        {
+          filename: '"><script>window.pwned=1</script>',
+          size: 1,
+          kind: 'image',
+          image: 'http://evil.example/a.png',
+          badge: null,
+          fileType: 'image',
+          width: 10,
+          height: 10,
+          spoiler: false,
+        },
+      ],
       embeds: [],
       reactions: [],
       stickers: [],
@@ -241,9 +251,23 @@ describe('POST /render/discord-message', () => {
     };
     // The same picture as attachment of unknown size, as a sized attachment, as emoji, and as two avatars at once.
     const views: DiscordMessageView[] = [
-      { ...base, attachments: [{ filename: 'a.png', size: 1, kind: 'image', image: picture, badge: null, fileType: 'image', width: null, height: null, spoiler: false }] },
-      { ...base, attachments: [{ filename: 'b.png', size: 1, kind: 'image', image: picture, badge: null, fileType: 'image', width: 1280, height: 960, spoiler: false }] },
-      { ...base, author: person('author', picture), reply: { author: person('replied', picture), content: 'earlier', hasAttachments: false, mentionsAuthor: false } },
+      {
+        ...base,
+        attachments: [
+          { filename: 'a.png', size: 1, kind: 'image', image: picture, badge: null, fileType: 'image', width: null, height: null, spoiler: false },
+        ],
+      },
+      {
+        ...base,
+        attachments: [
+          { filename: 'b.png', size: 1, kind: 'image', image: picture, badge: null, fileType: 'image', width: 1280, height: 960, spoiler: false },
+        ],
+      },
+      {
+        ...base,
+        author: person('author', picture),
+        reply: { author: person('replied', picture), content: 'earlier', hasAttachments: false, mentionsAuthor: false },
+      },
       { ...base, content: 'a picture <:pic:323456789012345678>' },
     ];
     const pool = herald.app.get(BrowserPool);
@@ -252,7 +276,10 @@ describe('POST /render/discord-message', () => {
         await (window as unknown as { herald: { render(view: unknown): Promise<unknown> } }).herald.render(input);
         return Array.from(document.querySelectorAll('#root img')).map((image) => {
           const box = image.getBoundingClientRect();
-          const attributes = image.getAttributeNames().sort().map((name) => `${name}=${name === 'src' ? image.getAttribute(name)!.length : image.getAttribute(name)}`);
+          const attributes = image
+            .getAttributeNames()
+            .sort()
+            .map((name) => `${name}=${name === 'src' ? image.getAttribute(name)!.length : image.getAttribute(name)}`);
           return { attributes, width: Math.round(box.width), height: Math.round(box.height) };
         });
       }, view);
@@ -289,7 +316,14 @@ describe('POST /render/discord-message', () => {
     expect(await counter(herald, 'herald_browser_blocked_requests_total')).toBe(0);
 
     // The check above can fail: a page that does reach out is caught and counted.
-    await pool.lease('blank', (page) => page.evaluate(() => fetch('http://203.0.113.1/probe').then(() => undefined, () => undefined)));
+    await pool.lease('blank', (page) =>
+      page.evaluate(() =>
+        fetch('http://203.0.113.1/probe').then(
+          () => undefined,
+          () => undefined,
+        ),
+      ),
+    );
     expect(await counter(herald, 'herald_browser_blocked_requests_total')).toBe(1);
   });
 
@@ -409,10 +443,14 @@ describe('POST /render/discord-message', () => {
       }
     }
     // Either way, the browser came back: a fresh message renders within seconds.
-    const recovered = await eventually(async () => {
-      const response = await post({ ...messages()['markdown-inline'], content: `after the crash ${Date.now()}` });
-      return response.status === 200 ? response : undefined;
-    }, 20_000, 250);
+    const recovered = await eventually(
+      async () => {
+        const response = await post({ ...messages()['markdown-inline'], content: `after the crash ${Date.now()}` });
+        return response.status === 200 ? response : undefined;
+      },
+      20_000,
+      250,
+    );
     expect(recovered.headers['content-type']).toBe('image/png');
     expect(pool.browserPid()).not.toBe(pid);
   });

@@ -53,7 +53,11 @@ export async function bootHerald(env: Record<string, string> = {}, options: { fr
 }
 
 /** Polls until `probe` returns a truthy value (or throws its last error after `timeoutMs`). */
-export async function eventually<T>(probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 20000, intervalMs = 100): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 20000,
+  intervalMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

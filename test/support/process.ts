@@ -23,11 +23,14 @@ export interface HeraldProcess {
 /** Runs `node dist/main.js` as an operator would, with only this environment (and PATH, HOME). */
 export function startHeraldProcess(env: Record<string, string>): HeraldProcess {
   if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: `npm test` builds it first (or run `npm run build`)');
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stdout.on('data', (chunk) => (stdout += chunk));
+  child.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise<Exited>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stderr, stdout })));
   return { child, exited, output: () => ({ stdout, stderr }) };
 }
@@ -81,10 +84,14 @@ export async function spawnHerald(env: Record<string, string>, options: { fresh?
   const herald = startHeraldProcess(fullEnv);
   const url = `http://127.0.0.1:${port}`;
   try {
-    await eventually(async () => {
-      if (herald.child.exitCode !== null) throw new Error(`Herald process exited with ${herald.child.exitCode}:\n${herald.output().stderr}`);
-      return (await fetch(`${url}/health/live`)).ok;
-    }, 90_000, 200);
+    await eventually(
+      async () => {
+        if (herald.child.exitCode !== null) throw new Error(`Herald process exited with ${herald.child.exitCode}:\n${herald.output().stderr}`);
+        return (await fetch(`${url}/health/live`)).ok;
+      },
+      90_000,
+      200,
+    );
   } catch (error) {
     herald.child.kill('SIGKILL');
     throw error;

@@ -30,7 +30,7 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
   beforeAll(async () => {
     requireVmModules();
     // A broker of our own: this suite stops and starts it, and nobody else reads its default queues.
-    rabbit = (await startRabbit()) as ManagedServer & { url: string };
+    rabbit = await startRabbit();
     vk = await VkStandIn.start({ users: VK_USERS });
     receiver = await HttpReceiver.start(SECRET);
     const routesFile = writeRoutesFile({
@@ -88,14 +88,18 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     } finally {
       await tap.close();
     }
-    await eventually(async () => (await deliveries('status=failed')).counts.failed === 0 && (await deliveries('status=pending')).counts.pending === 0);
+    await eventually(
+      async () => (await deliveries('status=failed')).counts.failed === 0 && (await deliveries('status=pending')).counts.pending === 0,
+    );
   });
 
-  it('parks a delivery the receiver refuses for good, lets the peer\'s later events pass, and sends it on POST .../retry', async () => {
+  it("parks a delivery the receiver refuses for good, lets the peer's later events pass, and sends it on POST .../retry", async () => {
     receiver.failWith(422);
     const refused = message(PEERS[0], 'refused at first');
     vk.push(refused);
-    const parked = await eventually(async () => (await deliveries('status=failed&destination=audit-hook')).items.find((d) => d.eventId === refused.event_id && d.parked));
+    const parked = await eventually(async () =>
+      (await deliveries('status=failed&destination=audit-hook')).items.find((d) => d.eventId === refused.event_id && d.parked),
+    );
     expect(parked).toMatchObject({ status: 'failed', parked: true, nextAttemptAt: null, lastError: 'receiver answered HTTP 422' });
 
     receiver.recover();

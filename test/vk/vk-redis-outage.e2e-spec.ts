@@ -36,7 +36,7 @@ describe('VK deliveries to Redis streams while Redis is stopped and started mid-
   beforeAll(async () => {
     requireVmModules();
     // A Redis of our own: this suite stops and starts it. It keeps an append-only file, as Redis holding streams should.
-    server = (await startRedis()) as ManagedServer & { url: string };
+    server = await startRedis();
     vk = await VkStandIn.start({ users: VK_USERS });
     herald = await bootHerald(vkEnv(vk, { VK_DEFAULT_DESTINATION: 'redis-stream', REDIS_URL: server.url }));
     await eventually(() => vk.heldPolls === 1, 30_000);
@@ -48,7 +48,7 @@ describe('VK deliveries to Redis streams while Redis is stopped and started mid-
     await server?.destroy();
   });
 
-  it('loses nothing: the outbox retries until Redis is back, and each peer\'s events stay in order', async () => {
+  it("loses nothing: the outbox retries until Redis is back, and each peer's events stay in order", async () => {
     const before = Array.from({ length: 40 }, (_, n) => message(n));
     vk.push(...before);
     // Stop Redis while the first burst is still being written.
@@ -79,7 +79,9 @@ describe('VK deliveries to Redis streams while Redis is stopped and started mid-
       const ids = new Set(read.map((entry) => entry.event_id));
       return all.every((update) => ids.has(update.event_id)) ? read : undefined;
     }, 120_000);
-    await eventually(async () => (await deliveries('status=failed')).counts.failed === 0 && (await deliveries('status=pending')).counts.pending === 0);
+    await eventually(
+      async () => (await deliveries('status=failed')).counts.failed === 0 && (await deliveries('status=pending')).counts.pending === 0,
+    );
 
     // Delivery is at least once (an XADD cut off by the stop may be sent again): consumers drop repeats by event_id.
     const firstSeen: StreamEntry[] = [];

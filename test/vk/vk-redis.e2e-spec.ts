@@ -41,7 +41,10 @@ describe('VK events → Redis: pub/sub channels per event type (the default) and
   beforeAll(async () => {
     requireVmModules();
     vk = await VkStandIn.start({ users: VK_USERS, conversations: VK_CONVERSATIONS });
-    tap = await ChannelTap.open(requireEnv('TEST_REDIS_URL'), TYPES.map((type) => `${prefix}${type}`));
+    tap = await ChannelTap.open(
+      requireEnv('TEST_REDIS_URL'),
+      TYPES.map((type) => `${prefix}${type}`),
+    );
     redis = await redisClient(requireEnv('TEST_REDIS_URL'));
     const routesFile = writeRoutesFile({
       destinations: { streams: { type: 'redis', mode: 'stream', maxLen: 10_000 } },
@@ -81,7 +84,7 @@ describe('VK events → Redis: pub/sub channels per event type (the default) and
     expect(tap.messages).toHaveLength(pushed.length);
   });
 
-  it('sends the Event JSON with the router\'s field meanings', async () => {
+  it("sends the Event JSON with the router's field meanings", async () => {
     const update = messageNew({
       peerId: MODERATORS_CHAT,
       fromId: 1001,

@@ -139,7 +139,13 @@ describe('VK events → normalised, routed to RabbitMQ queues, a signed webhook 
   });
 
   it('turns a callback button into a button Event', async () => {
-    const update = callbackButton({ peerId: MODERATORS_CHAT, userId: 1002, cmid: 41, payload: { action: 'approve', ticket: 17 }, callbackId: 'a1b2c3d4e5f6' });
+    const update = callbackButton({
+      peerId: MODERATORS_CHAT,
+      userId: 1002,
+      cmid: 41,
+      payload: { action: 'approve', ticket: 17 },
+      callbackId: 'a1b2c3d4e5f6',
+    });
     vk.push(update);
 
     const queued = await tap.waitFor(update.event_id, 'button');
@@ -217,7 +223,12 @@ describe('VK events → normalised, routed to RabbitMQ queues, a signed webhook 
     expect(asked.filter((id) => id === 1001)).toHaveLength(1);
     expect(asked.filter((id) => id === 1002)).toHaveLength(1);
     expect(vk.callsOf('messages.getConversationsById')).toBeLessThanOrEqual(2);
-    expect(tap.of('message').filter((e) => e.message?.text.startsWith('chatter ')).every((e) => e.user.name !== `id${e.user.uuid}`)).toBe(true);
+    expect(
+      tap
+        .of('message')
+        .filter((e) => e.message?.text.startsWith('chatter '))
+        .every((e) => e.user.name !== `id${e.user.uuid}`),
+    ).toBe(true);
   });
 
   it('shows the routes in force at GET /vk/routes, without the webhook secret, to the system token only', async () => {
@@ -261,7 +272,9 @@ describe('VK events → normalised, routed to RabbitMQ queues, a signed webhook 
     it('failed:2 → a new key and the same ts, so updates queued meanwhile are not skipped', async () => {
       const keysBefore = vk.callsOf('groups.getLongPollServer');
       // These land in VK's history before the key expires; taking the new ts from getLongPollServer would skip them.
-      const queuedMeanwhile = [1, 2, 3].map((n) => messageNew({ peerId: OFFTOPIC_CHAT, fromId: 1002, text: `queued during failed 2 #${n}`, cmid: nextCmid() }));
+      const queuedMeanwhile = [1, 2, 3].map((n) =>
+        messageNew({ peerId: OFFTOPIC_CHAT, fromId: 1002, text: `queued during failed 2 #${n}`, cmid: nextCmid() }),
+      );
       vk.failNextPoll(2, queuedMeanwhile);
 
       for (const update of queuedMeanwhile) await tap.waitFor(update.event_id, 'message');

@@ -15,7 +15,9 @@ import type { VkStandIn } from '../stand-ins/vk/vk-stand-in';
 export function requireVmModules(): void {
   const flags = `${process.env.NODE_OPTIONS ?? ''} ${process.execArgv.join(' ')}`;
   if (!flags.includes('--experimental-vm-modules')) {
-    throw new Error('VK e2e tests need Node\'s --experimental-vm-modules (vk-io imports node-fetch, an ES module): run NODE_OPTIONS=--experimental-vm-modules npx jest test/vk');
+    throw new Error(
+      "VK e2e tests need Node's --experimental-vm-modules (vk-io imports node-fetch, an ES module): run NODE_OPTIONS=--experimental-vm-modules npx jest test/vk",
+    );
   }
 }
 

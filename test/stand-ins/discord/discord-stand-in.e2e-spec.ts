@@ -35,7 +35,10 @@ function nextEvent<E extends keyof ClientEvents>(
   });
 }
 
-function newClient(standIn: DiscordStandIn, intents = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent]): Client {
+function newClient(
+  standIn: DiscordStandIn,
+  intents = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+): Client {
   return new Client({
     intents,
     partials: [Partials.Message, Partials.Channel],
@@ -54,7 +57,7 @@ describe('Discord stand-in, driven by a plain discord.js client', () => {
     const ready = nextEvent(client, Events.ClientReady);
     await client.login(standIn.token);
     await ready;
-    general = client.channels.cache.get(standIn.channels.general!.id) as TextChannel;
+    general = client.channels.cache.get(standIn.channels.general.id) as TextChannel;
   });
 
   afterAll(async () => {
@@ -69,23 +72,23 @@ describe('Discord stand-in, driven by a plain discord.js client', () => {
     expect(general.name).toBe('general');
     // Without the Guild Members intent only the bot is listed; others come with their messages or over REST.
     expect([...(guild?.members.cache.keys() ?? [])]).toEqual([standIn.bot.id]);
-    const alice = await guild!.members.fetch(standIn.users.alice!.id);
+    const alice = await guild!.members.fetch(standIn.users.alice.id);
     expect(alice.displayName).toBe('Alice');
     expect(alice.displayHexColor).toBe('#e91e63');
     expect(guild?.members.me?.permissionsIn(general).has('ViewChannel')).toBe(true);
-    const secret = guild?.channels.cache.get(standIn.channels.secret!.id);
+    const secret = guild?.channels.cache.get(standIn.channels.secret.id);
     expect(secret && guild?.members.me?.permissionsIn(secret).has('ViewChannel')).toBe(false);
     expect(standIn.requestCount({ method: 'GET', path: '/gateway/bot' })).toBe(1);
   });
 
   it('delivers a message someone writes, with author, member, mentions, reply and attachment', async () => {
     const picture = solidPng(40, 30, [200, 40, 40]);
-    const earlier = standIn.seedMessage({ channelId: general.id, author: standIn.users.bob!, content: 'earlier words' });
-    const received = nextEvent(client, Events.MessageCreate, (message) => message.author.id === standIn.users.alice!.id);
+    const earlier = standIn.seedMessage({ channelId: general.id, author: standIn.users.bob, content: 'earlier words' });
+    const received = nextEvent(client, Events.MessageCreate, (message) => message.author.id === standIn.users.alice.id);
     const sent = standIn.messageCreate({
       channelId: general.id,
-      author: standIn.users.alice!,
-      content: `hey <@${standIn.users.bob!.id}> look <:${standIn.emojis.party!.name}:${standIn.emojis.party!.id}>`,
+      author: standIn.users.alice,
+      content: `hey <@${standIn.users.bob.id}> look <:${standIn.emojis.party.name}:${standIn.emojis.party.id}>`,
       replyTo: earlier.id,
       attachments: [{ filename: 'red.png', data: picture }],
       embeds: [{ title: 'An embed', color: 0x00ff00 }],
@@ -94,7 +97,7 @@ describe('Discord stand-in, driven by a plain discord.js client', () => {
     expect(message.id).toBe(sent.id);
     expect(message.content).toContain('look');
     expect(message.member?.displayName).toBe('Alice');
-    expect(message.mentions.users.map((user) => user.id)).toEqual([standIn.users.bob!.id]);
+    expect(message.mentions.users.map((user) => user.id)).toEqual([standIn.users.bob.id]);
     expect(message.reference?.messageId).toBe(earlier.id);
     expect(message.embeds[0]?.title).toBe('An embed');
     const attachment = message.attachments.first();
@@ -133,15 +136,15 @@ describe('Discord stand-in, driven by a plain discord.js client', () => {
   });
 
   it('tells the bot about edits and deletes of messages it never cached', async () => {
-    const old = standIn.seedMessage({ channelId: general.id, author: standIn.users.carol!, content: 'before restart' });
+    const old = standIn.seedMessage({ channelId: general.id, author: standIn.users.carol, content: 'before restart' });
     const updated = nextEvent(client, Events.MessageUpdate, (_old, message) => message.id === old.id);
     standIn.messageUpdate(general.id, old.id, { content: 'after restart' });
     const [before, after] = await updated;
     expect(before.partial).toBe(true);
     expect(after.content).toBe('after restart');
 
-    const first = standIn.seedMessage({ channelId: general.id, author: standIn.users.carol!, content: 'one' });
-    const second = standIn.seedMessage({ channelId: general.id, author: standIn.users.carol!, content: 'two' });
+    const first = standIn.seedMessage({ channelId: general.id, author: standIn.users.carol, content: 'one' });
+    const second = standIn.seedMessage({ channelId: general.id, author: standIn.users.carol, content: 'two' });
     const bulk = nextEvent(client, Events.MessageBulkDelete);
     standIn.messageDeleteBulk(general.id, [first.id, second.id]);
     const [messages] = await bulk;
@@ -182,7 +185,7 @@ describe('Discord stand-in, driven by a plain discord.js client', () => {
     const resumed = nextEvent(client, Events.ShardResume);
     const received = nextEvent(client, Events.MessageCreate, (message) => message.content === 'while you were away');
     standIn.dropConnections();
-    const missed = standIn.messageCreate({ channelId: general.id, author: standIn.users.bob!, content: 'while you were away' });
+    const missed = standIn.messageCreate({ channelId: general.id, author: standIn.users.bob, content: 'while you were away' });
     const [[message]] = await Promise.all([received, resumed]);
     expect(message.id).toBe(missed.id);
     expect(standIn.resumeCount).toBe(1);
@@ -196,7 +199,7 @@ describe('Discord stand-in, driven by a plain discord.js client', () => {
       await limited.login(standIn.token);
       await ready;
       const received = nextEvent(limited, Events.MessageCreate);
-      standIn.messageCreate({ channelId: general.id, author: standIn.users.bob!, content: 'secret words' });
+      standIn.messageCreate({ channelId: general.id, author: standIn.users.bob, content: 'secret words' });
       const [message] = await received;
       expect(message.content).toBe('');
     } finally {

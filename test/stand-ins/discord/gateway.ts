@@ -156,10 +156,7 @@ export class StandInGateway {
     const armHeartbeatTimeout = (): void => {
       if (heartbeatTimer) clearTimeout(heartbeatTimer);
       // Discord closes a connection that misses heartbeats; give the client the usual 1.5 intervals.
-      heartbeatTimer = setTimeout(
-        () => socket.close(GatewayCloseCodes.SessionTimedOut, 'Heartbeat missed'),
-        this.options.heartbeatIntervalMs * 1.5,
-      );
+      heartbeatTimer = setTimeout(() => socket.close(GatewayCloseCodes.SessionTimedOut, 'Heartbeat missed'), this.options.heartbeatIntervalMs * 1.5);
       heartbeatTimer.unref();
     };
 
@@ -183,7 +180,14 @@ export class StandInGateway {
           if (!Number.isInteger(shard[0]) || !Number.isInteger(shard[1]) || shard[1] < 1 || shard[0] < 0 || shard[0] >= shard[1]) {
             return socket.close(GatewayCloseCodes.InvalidShard, 'Invalid shard');
           }
-          session = { id: randomBytes(16).toString('hex'), shard: [shard[0], shard[1]], intents: Number(payload.d.intents), seq: 0, socket, sent: [] };
+          session = {
+            id: randomBytes(16).toString('hex'),
+            shard: [shard[0], shard[1]],
+            intents: Number(payload.d.intents),
+            seq: 0,
+            socket,
+            sent: [],
+          };
           this.sessions.set(session.id, session);
           this.identifyCount++;
           this.identifiedShards.push([shard[0], shard[1]]);
@@ -235,9 +239,7 @@ export class StandInGateway {
       this.changed();
     });
 
-    socket.send(
-      JSON.stringify({ op: GatewayOpcodes.Hello, d: { heartbeat_interval: this.options.heartbeatIntervalMs }, s: null, t: null }),
-    );
+    socket.send(JSON.stringify({ op: GatewayOpcodes.Hello, d: { heartbeat_interval: this.options.heartbeatIntervalMs }, s: null, t: null }));
     armHeartbeatTimeout();
   }
 
@@ -273,9 +275,7 @@ export class StandInGateway {
     const wanted =
       'user_ids' in request
         ? all.filter((member) => [request.user_ids].flat().includes(member.user.id))
-        : all
-            .filter((member) => member.user.username.toLowerCase().startsWith(request.query.toLowerCase()))
-            .slice(0, request.limit || undefined);
+        : all.filter((member) => member.user.username.toLowerCase().startsWith(request.query.toLowerCase())).slice(0, request.limit || undefined);
     this.send(session, {
       op: GatewayOpcodes.Dispatch,
       t: GatewayDispatchEvents.GuildMembersChunk,
@@ -312,8 +312,7 @@ export class StandInGateway {
       !(session.intents & GatewayIntentBits.MessageContent)
     ) {
       const message = shaped.d;
-      const exempt =
-        message.author.id === this.options.model.bot.id || message.mentions.some((user) => user.id === this.options.model.bot.id);
+      const exempt = message.author.id === this.options.model.bot.id || message.mentions.some((user) => user.id === this.options.model.bot.id);
       // Without the privileged Message Content intent Discord blanks what a message says.
       if (!exempt) return { ...shaped, d: { ...message, content: '', embeds: [], attachments: [], components: [] } };
     }

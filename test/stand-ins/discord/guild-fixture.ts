@@ -150,8 +150,7 @@ export function buildGuild(options: GuildOptions, bot: BotOptions): GuildModel {
   members.set(botUser.id, member(botUser, null, [botRole.id], joinedAt));
   for (const options of spec.users) {
     const id = nextId();
-    const created = user(id, options.username, options.globalName ?? null, options.bot ?? false,
-      options.avatar === false ? null : `avatar${id}`);
+    const created = user(id, options.username, options.globalName ?? null, options.bot ?? false, options.avatar === false ? null : `avatar${id}`);
     users[options.key] = created;
     const roleIds = (options.roles ?? []).map((key) => {
       const found = roles[key];
@@ -202,7 +201,7 @@ export function buildGuild(options: GuildOptions, bot: BotOptions): GuildModel {
     icon: null,
     splash: null,
     discovery_splash: null,
-    owner_id: users[spec.users[0]?.key ?? 'bot']!.id,
+    owner_id: users[spec.users[0]?.key ?? 'bot'].id,
     afk_channel_id: null,
     afk_timeout: 300,
     verification_level: GuildVerificationLevel.None,

@@ -50,7 +50,7 @@ function drawPng(width: number, height: number, pixel: (x: number, y: number) =>
 function colourFromSeed(seed: string): Rgb {
   const digest = createHash('sha256').update(seed).digest();
   // Keep channels in the middle of the range so the avatar is neither black nor white on the dark theme.
-  return [60 + (digest[0]! % 150), 60 + (digest[1]! % 150), 60 + (digest[2]! % 150)];
+  return [60 + (digest[0] % 150), 60 + (digest[1] % 150), 60 + (digest[2] % 150)];
 }
 
 function lighten(channel: number): number {

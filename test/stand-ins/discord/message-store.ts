@@ -134,9 +134,7 @@ export class MessageStore {
 
   edit(stored: StoredMessage, change: MessageChange): StoredMessage {
     const at = change.editedAt ?? new Date();
-    const kept = change.keepAttachmentIds
-      ? stored.attachments.filter((file) => change.keepAttachmentIds!.includes(file.id))
-      : stored.attachments;
+    const kept = change.keepAttachmentIds ? stored.attachments.filter((file) => change.keepAttachmentIds!.includes(file.id)) : stored.attachments;
     const added = (change.addAttachments ?? []).map((file) => this.storeAttachment(file, at));
     const content = change.content ?? stored.message.content;
     stored.edits.push(stored.message);
@@ -164,9 +162,7 @@ export class MessageStore {
   /** Oldest first. */
   list(channelId: Snowflake, includeDeleted = false): StoredMessage[] {
     const all = [...(this.byChannel.get(channelId)?.values() ?? [])];
-    return (includeDeleted ? all : all.filter((stored) => !stored.deletedAt)).sort((a, b) =>
-      BigInt(a.message.id) < BigInt(b.message.id) ? -1 : 1,
-    );
+    return (includeDeleted ? all : all.filter((stored) => !stored.deletedAt)).sort((a, b) => (BigInt(a.message.id) < BigInt(b.message.id) ? -1 : 1));
   }
 
   /**
@@ -215,7 +211,7 @@ export class MessageStore {
   }
 
   private mentionsOf(content: string): Pick<GatewayMessageCreateDispatchData, 'mentions' | 'mention_roles' | 'mention_everyone'> {
-    const userIds = new Set([...content.matchAll(/<@!?(\d{17,20})>/g)].map((match) => match[1]!));
+    const userIds = new Set([...content.matchAll(/<@!?(\d{17,20})>/g)].map((match) => match[1]));
     const mentions: APIUserWithMember[] = [];
     for (const userId of userIds) {
       const member = this.memberOf(userId);
@@ -225,7 +221,7 @@ export class MessageStore {
     }
     return {
       mentions,
-      mention_roles: [...new Set([...content.matchAll(/<@&(\d{17,20})>/g)].map((match) => match[1]!))],
+      mention_roles: [...new Set([...content.matchAll(/<@&(\d{17,20})>/g)].map((match) => match[1]))],
       mention_everyone: /@(everyone|here)\b/.test(content),
     };
   }

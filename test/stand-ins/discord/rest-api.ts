@@ -240,7 +240,13 @@ export class StandInRest {
     if (method === 'POST' && is('/channels/:id/typing')) return { status: 204 };
     if (method === 'GET' && is('/channels/:id/messages')) {
       const limit = Math.min(100, Number(query.get('limit') ?? 50));
-      return ok(store.list(channelId).reverse().slice(0, limit).map((stored) => restShape(store.current(stored))));
+      return ok(
+        store
+          .list(channelId)
+          .reverse()
+          .slice(0, limit)
+          .map((stored) => restShape(store.current(stored))),
+      );
     }
     if (method === 'POST' && is('/channels/:id/messages')) return ok(this.createMessage(channelId, body));
 
@@ -293,9 +299,7 @@ export class StandInRest {
     }
     const json = (body.json ?? {}) as RESTPatchAPIChannelMessageJSONBody;
     validateMessage(json.content ?? undefined, json.embeds ?? undefined);
-    const keep = json.attachments
-      ?.map((attachment) => String(attachment.id))
-      .filter((id) => stored.attachments.some((file) => file.id === id));
+    const keep = json.attachments?.map((attachment) => String(attachment.id)).filter((id) => stored.attachments.some((file) => file.id === id));
     stored = this.options.store.edit(stored, {
       ...(json.content !== undefined && { content: json.content ?? '' }),
       ...(json.embeds !== undefined && { embeds: json.embeds ?? [] }),
@@ -314,10 +318,7 @@ export class StandInRest {
     }
     this.options.store.markDeleted(stored);
     const { id, channel_id, guild_id } = stored.message;
-    this.options.gateway.dispatch(
-      { t: GatewayDispatchEvents.MessageDelete, d: { id, channel_id, ...(guild_id && { guild_id }) } },
-      channel_id,
-    );
+    this.options.gateway.dispatch({ t: GatewayDispatchEvents.MessageDelete, d: { id, channel_id, ...(guild_id && { guild_id }) } }, channel_id);
   }
 
   private gatewayBot(): APIGatewayBotInfo {
@@ -435,10 +436,7 @@ function nest(flat: Record<string, RESTErrorData>): RESTErrorData {
 }
 
 /** files[n] with the filename/description the payload's attachments entry with id n gives it. */
-function withAttachmentMetadata(
-  files: ParsedBody['files'],
-  metadata: RESTAPIAttachment[] | undefined,
-): NewAttachment[] {
+function withAttachmentMetadata(files: ParsedBody['files'], metadata: RESTAPIAttachment[] | undefined): NewAttachment[] {
   return files.map((file) => {
     const index = /^files\[(\d+)\]$/.exec(file.field)?.[1];
     const described = metadata?.find((entry) => String(entry.id) === index);

@@ -112,10 +112,30 @@ function stagesFor(status: DroneStatus, progress: number): StageShape[] {
     }
     case 'failure':
       return [
-        { name: 'default', status: 'failure', steps: [['clone', 'success'], ['install', 'success'], ['test', 'failure'], ['publish', 'skipped']] },
+        {
+          name: 'default',
+          status: 'failure',
+          steps: [
+            ['clone', 'success'],
+            ['install', 'success'],
+            ['test', 'failure'],
+            ['publish', 'skipped'],
+          ],
+        },
       ];
     default:
-      return [{ name: 'default', status, steps: [['clone', status], ['install', status], ['test', status], ['publish', status]] }];
+      return [
+        {
+          name: 'default',
+          status,
+          steps: [
+            ['clone', status],
+            ['install', status],
+            ['test', status],
+            ['publish', status],
+          ],
+        },
+      ];
   }
 }
 
@@ -143,9 +163,7 @@ export function droneBuildEvent(scenario: BuildScenario, options: BuildEventOpti
   const status = options.status;
   const progress = options.progress ?? 0;
   const started = status === 'pending' || status === 'blocked' ? 0 : scenario.createdAt + 5;
-  const finished = ['pending', 'running', 'blocked', 'waiting_on_dependencies'].includes(status)
-    ? 0
-    : started + (options.durationSeconds ?? 125);
+  const finished = ['pending', 'running', 'blocked', 'waiting_on_dependencies'].includes(status) ? 0 : started + (options.durationSeconds ?? 125);
   const version = options.version ?? DEFAULT_VERSION[status] ?? 3;
   const stageShapes = options.stages ?? stagesFor(status, progress);
   const buildId = scenario.buildId;

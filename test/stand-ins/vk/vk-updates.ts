@@ -101,13 +101,7 @@ export function callbackButton(spec: {
   };
 }
 
-export function reaction(spec: {
-  peerId: number;
-  userId: number;
-  cmid: number;
-  reactionId?: number;
-  eventId?: string;
-}): VkUpdate {
+export function reaction(spec: { peerId: number; userId: number; cmid: number; reactionId?: number; eventId?: string }): VkUpdate {
   return {
     group_id: STAND_IN_GROUP_ID,
     type: 'message_reaction_event',

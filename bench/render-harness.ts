@@ -1,22 +1,22 @@
-// What scripts/bench-render.mjs needs from Herald's own code (bundled by esbuild at bench time): the real
+// What bench/render.mjs needs from Herald's own code (bundled by esbuild at bench time): the real
 // BrowserPool + TemplateRenderer outside Nest, and the golden messages as ready-to-draw views.
 import { Logger } from '@nestjs/common';
-import { BrowserPool, type BrowserProcess } from '../../src/browser/browser-pool';
-import { loadConfig } from '../../src/config/config';
-import { fetchMessageImages } from '../../src/render/discord-message.images';
-import { normaliseDiscordConversation, normaliseDiscordMessage } from '../../src/render/discord-message.normaliser';
-import type { DiscordConversationView, DiscordMessageView } from '../../src/render/discord-message.view';
-import { ImageFetcher } from '../../src/browser/image-fetcher';
-import { TemplateRenderer, type RenderedImage } from '../../src/browser/template-renderer';
-import { startImageServer } from './image-server';
-import { goldenConversations, goldenMessages } from './messages';
+import { BrowserPool, type BrowserProcess } from '../src/browser/browser-pool';
+import { loadConfig } from '../src/config/config';
+import { fetchMessageImages } from '../src/render/discord-message.images';
+import { normaliseDiscordConversation, normaliseDiscordMessage } from '../src/render/discord-message.normaliser';
+import type { DiscordConversationView, DiscordMessageView } from '../src/render/discord-message.view';
+import { ImageFetcher } from '../src/browser/image-fetcher';
+import { TemplateRenderer, type RenderedImage } from '../src/browser/template-renderer';
+import { startImageServer } from '../test/render/image-server';
+import { goldenConversations, goldenMessages } from '../test/render/messages';
 
 // Where built templates live, and the pool's Chromium flags, viewport and screenshot parameters: every approach in
 // the benchmark launches, lays out and captures exactly as Herald does.
-export { STATIC_DIR, VIEWPORT, screenshotParams } from '../../src/browser/template-renderer';
-export { CHROMIUM_ARGS, browserProcesses } from '../../src/browser/browser-pool';
-/** The metrics-chart workload (test/metrics/bench-inputs.ts). */
-export { metricsChartInputs } from '../metrics/bench-inputs';
+export { STATIC_DIR, VIEWPORT, screenshotParams } from '../src/browser/template-renderer';
+export { CHROMIUM_ARGS, browserProcesses } from '../src/browser/browser-pool';
+/** The metrics-chart workload (bench/metrics-inputs.ts). */
+export { metricsChartInputs } from './metrics-inputs';
 
 export interface HeraldRenderer {
   render(template: string, input: unknown, scale?: number): Promise<RenderedImage>;
@@ -72,7 +72,13 @@ export async function discordConversationViews(): Promise<DiscordConversationVie
     const look = { width: conversation.width, theme: conversation.theme, locale: conversation.locale, timeZone: conversation.timeZone };
     const messages = await Promise.all(
       conversation.messages.map(async ({ grouped, dateSeparator, newMessages, ...message }) => {
-        const { width: _w, theme: _t, locale: _l, timeZone: _z, ...view } = await fetchMessageImages({ ...message, ...look }, (source) => fetcher.fetchInline(source));
+        const {
+          width: _w,
+          theme: _t,
+          locale: _l,
+          timeZone: _z,
+          ...view
+        } = await fetchMessageImages({ ...message, ...look }, (source) => fetcher.fetchInline(source));
         return { ...view, grouped, dateSeparator, newMessages };
       }),
     );

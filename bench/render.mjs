@@ -36,7 +36,7 @@ async function loadHarness() {
   // Two levels below the repo root, like src/render/ and dist/render/, so the renderer finds static/ the same way.
   const outfile = join(root, 'node_modules', '.cache', `herald-bench-harness-${process.pid}.cjs`);
   await build({
-    entryPoints: [join(root, 'test/render/bench-harness.ts')],
+    entryPoints: [join(root, 'bench/render-harness.ts')],
     outfile,
     bundle: true,
     platform: 'node',
@@ -289,7 +289,7 @@ async function main() {
     { name: 'discord-message@2x', template: 'discord-message', scale: 2, inputs: messageViews },
     // POST /render/discord-conversation: ten messages of four authors in one picture.
     { name: 'discord-conversation-10', template: 'discord-message', inputs: await harness.discordConversationViews() },
-    // Line, area, bar and stat charts as MetricsService normalises them (test/metrics/bench-inputs.ts).
+    // Line, area, bar and stat charts as MetricsService normalises them (bench/metrics-inputs.ts).
     { name: 'metrics-chart', template: 'metrics-chart', inputs: harness.metricsChartInputs() },
   ];
 
