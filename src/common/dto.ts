@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsObject, IsOptional, IsUrl, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsObject, IsOptional, IsUrl, Min, ValidateNested } from 'class-validator';
 
 type DtoClass = abstract new (...args: never[]) => object;
 
@@ -54,4 +54,9 @@ export const WEB_URL = { protocols: ['http', 'https'], require_protocol: true, r
 /** An optional web address (`WEB_URL`), documented as `format: uri`; `doc` adds an example or a description. */
 export function OptionalWebUrl(doc: Omit<ApiPropertyOptions, 'format'> = {}) {
   return applyDecorators(ApiPropertyOptional({ format: 'uri', ...doc } as ApiPropertyOptions), IsOptional(), IsUrl(WEB_URL));
+}
+
+/** An optional size in pixels (a picture's width or height as Discord reports it): a whole number of at least 1. */
+export function OptionalPixels() {
+  return applyDecorators(ApiPropertyOptional({ minimum: 1 }), IsOptional(), IsInt(), Min(1));
 }

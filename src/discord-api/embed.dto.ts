@@ -7,9 +7,9 @@
 //   sizes itself, so a sender may not set them.
 // - `ReceivedEmbedDto` and its parts: an embed as Discord delivers it in a message (POST /render/discord-message):
 //   the sendable fields plus provider, `proxy_url` / `proxy_icon_url` and media width and height.
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsISO8601, IsNotEmpty, IsOptional, IsString, IsUrl, Max, Min } from 'class-validator';
-import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL } from '../common/dto';
+import { OptionalNested, OptionalNestedArray, OptionalWebUrl, WEB_URL, OptionalPixels } from '../common/dto';
 import { DISCORD_LIMITS } from './discord-limits';
 import { MaxChars } from './max-chars';
 
@@ -127,16 +127,10 @@ export class ReceivedEmbedMediaDto extends EmbedMediaDto {
   @OptionalWebUrl({ description: "Discord's media-proxy copy; fetched in preference to url" })
   proxy_url?: string;
 
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
+  @OptionalPixels()
   width?: number;
 
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
+  @OptionalPixels()
   height?: number;
 }
 
@@ -151,26 +145,8 @@ export class EmbedProviderDto {
   url?: string;
 }
 
-/** A video embed's video: its size is what the client draws (the picture is the thumbnail). */
-export class EmbedVideoDto {
-  @OptionalWebUrl()
-  url?: string;
-
-  @OptionalWebUrl()
-  proxy_url?: string;
-
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  width?: number;
-
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  height?: number;
-}
+/** A video embed's video: its size is what the client draws (the picture is the thumbnail); even its url may be absent. */
+export class EmbedVideoDto extends PartialType(ReceivedEmbedMediaDto) {}
 
 export const EMBED_TYPES = ['rich', 'image', 'video', 'gifv', 'article', 'link', 'auto_moderation_message', 'poll_result'] as const;
 

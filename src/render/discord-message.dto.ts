@@ -21,7 +21,7 @@ import {
   ValidateNested,
   type ValidationOptions,
 } from 'class-validator';
-import { OptionalNested, OptionalNestedArray, OptionalWebUrl, RequiredNested, WEB_URL } from '../common/dto';
+import { OptionalNested, OptionalNestedArray, OptionalWebUrl, RequiredNested, WEB_URL, OptionalPixels } from '../common/dto';
 import { ReceivedEmbedDto } from '../discord-api/embed.dto';
 import { MaxChars } from '../discord-api/max-chars';
 import { RENDER_SCALE, RENDER_THEMES, TIMESTAMP_STYLES, type RenderTheme, type TimestampStyle } from './discord-message.input';
@@ -235,16 +235,10 @@ export class AttachmentDto implements AttachmentInput {
   @MaxChars(255)
   contentType?: string;
 
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
+  @OptionalPixels()
   width?: number;
 
-  @ApiPropertyOptional({ minimum: 1 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
+  @OptionalPixels()
   height?: number;
 
   @ApiPropertyOptional({ description: 'Drawn blurred with a SPOILER label (also implied by a SPOILER_ file name)' })
