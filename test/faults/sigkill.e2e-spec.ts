@@ -41,7 +41,7 @@ describe('SIGKILL mid-flow, then a new process', () => {
       DISCORD_TOKEN: discord.token,
       DISCORD_API_URL: discord.apiUrl,
       DRONE_WEBHOOK_SECRET: SECRET,
-      DRONE_CHANNEL_ID: discord.channels.builds!.id,
+      DRONE_CHANNEL_ID: discord.channels.builds.id,
       OUTBOX_BACKOFF_BASE_MS: '100',
       OUTBOX_BACKOFF_MAX_MS: '1000',
       OUTBOX_POLL_INTERVAL_MS: '200',
@@ -71,11 +71,11 @@ describe('SIGKILL mid-flow, then a new process', () => {
   }
 
   function buildMessages(build: BuildScenario) {
-    return discord.messages(discord.channels.builds!.id).filter((stored) => stored.message.embeds[0]?.title?.includes(`${build.slug} #`));
+    return discord.messages(discord.channels.builds.id).filter((stored) => stored.message.embeds[0]?.title?.includes(`${build.slug} #`));
   }
 
   it('delivers every accepted notification and build state after the restart, each once', async () => {
-    const channels = [discord.channels.general!.id, discord.channels.announcements!.id];
+    const channels = [discord.channels.general.id, discord.channels.announcements.id];
     running = start();
     await ready();
 
