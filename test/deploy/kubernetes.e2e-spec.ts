@@ -11,11 +11,11 @@ const OVERLAY = path.resolve(__dirname, '../../deploy/kubernetes/overlays/exampl
 // The oldest Kubernetes minor still supported upstream when this was written, and the newest the schemas know.
 const KUBERNETES_VERSIONS = ['1.33.0', '1.37.0'];
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML, checked field by field below
 type Obj = {
   apiVersion: string;
   kind: string;
   metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML, checked field by field below
   spec?: any;
   data?: Record<string, string>;
 };
