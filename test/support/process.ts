@@ -1,5 +1,5 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { baseTestEnv, eventually } from './app';
 import { freePort } from './servers';
@@ -57,20 +57,14 @@ export interface HeraldReplica {
   stop(): Promise<number | null>;
 }
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** `npm test` builds first; a single jest run builds here when dist/ is missing or older than src/. */
+/**
+ * `npm test` builds first; a single jest run builds here only when dist/ is missing (run `npm run build` after editing
+ * src/). Never rebuilt while the suite runs: `nest build` empties dist/ first, under the feet of the other specs'
+ * Herald processes.
+ */
 export function ensureBuilt(): void {
-  const root = path.resolve(__dirname, '../..');
-  if (existsSync(MAIN) && statSync(MAIN).mtimeMs >= newestMtime(path.join(root, 'src'))) return;
-  execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });
+  if (existsSync(MAIN)) return;
+  execFileSync('npx', ['nest', 'build'], { cwd: path.resolve(__dirname, '../..'), stdio: 'inherit' });
 }
 
 /**
