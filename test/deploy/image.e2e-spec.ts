@@ -301,10 +301,15 @@ describe('the Dockerfile, replayed without Docker', () => {
     // What the pod's memory request is sized from: proportional set size of Herald and its Chromium, after renders.
     const [tini] = childrenOf(herald.pid!);
     const tree = (pid: number): number[] => [pid, ...childrenOf(pid).flatMap((child) => tree(child.pid))];
-    const pss = tree(tini.pid).reduce(
-      (sum, pid) => sum + Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0),
-      0,
-    );
+    // A Chromium helper may exit between the listing and the read: it then holds no memory to count.
+    const pssOf = (pid: number): number => {
+      try {
+        return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+      } catch {
+        return 0;
+      }
+    };
+    const pss = tree(tini.pid).reduce((sum, pid) => sum + pssOf(pid), 0);
     process.stdout.write(
       `image replay: Herald + Chromium PSS after a render and a chart: ${Math.round(pss / 1024)} MiB in ${tree(tini.pid).length} processes\n`,
     );
