@@ -14,6 +14,17 @@ import { CONVERSATION_LIMITS } from './discord-message.normaliser';
 import { RenderService, type CachedRender, type StoredRender } from './render.service';
 import { RequireScope } from '../auth/require-scope.decorator';
 
+/** Both render endpoints answer the PNG, or with ?store=true where it was stored. */
+const ApiRenderedImage = () =>
+  ApiResponse({
+    status: 200,
+    description: 'The PNG, or with ?store=true where it was stored',
+    content: {
+      'image/png': { schema: { type: 'string', format: 'binary' } },
+      'application/json': { schema: { $ref: getSchemaPath(StoredRenderDto) } },
+    },
+  });
+
 @ApiTags('render')
 @ApiExtraModels(StoredRenderDto)
 @Controller('render')
@@ -33,14 +44,7 @@ export class RenderController {
   })
   @ApiBody({ type: RenderDiscordMessageDto, examples: { 'every feature': { value: DISCORD_MESSAGE_EXAMPLE } } })
   @ApiProduces('image/png', 'application/json')
-  @ApiResponse({
-    status: 200,
-    description: 'The PNG, or with ?store=true where it was stored',
-    content: {
-      'image/png': { schema: { type: 'string', format: 'binary' } },
-      'application/json': { schema: { $ref: getSchemaPath(StoredRenderDto) } },
-    },
-  })
+  @ApiRenderedImage()
   @ApiResponse({ status: 400, description: 'The body is malformed; `errors` names each field' })
   @ApiBodyTooLargeResponse()
   @ApiResponse({
@@ -69,16 +73,8 @@ export class RenderController {
   })
   @ApiBody({ type: RenderDiscordConversationDto, examples: { 'a short thread': { value: DISCORD_CONVERSATION_EXAMPLE } } })
   @ApiProduces('image/png', 'application/json')
-  @ApiResponse({
-    status: 200,
-    description: 'The PNG, or with ?store=true where it was stored',
-    content: {
-      'image/png': { schema: { type: 'string', format: 'binary' } },
-      'application/json': { schema: { $ref: getSchemaPath(StoredRenderDto) } },
-    },
-  })
+  @ApiRenderedImage()
   @ApiResponse({ status: 400, description: 'The body is malformed; `errors` names each field (e.g. messages[2].timestamp)' })
-  @ApiResponse({ status: 401, description: 'Missing or wrong SYSTEM_TOKEN' })
   @ApiResponse({ status: 503, description: 'The renderer is at capacity or its browser is being replaced; see Retry-After' })
   async renderDiscordConversation(
     @Body() conversation: RenderDiscordConversationDto,
