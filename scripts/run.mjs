@@ -6,6 +6,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
@@ -16,7 +17,20 @@ const note = (message) => process.stderr.write(`[herald] ${message}\n`);
 servers.ensureInstalled();
 // The Node release the image runs (scripts/node.cjs), fetched once when this machine's own differs.
 const nodeEnv = require('./node.cjs').nodeEnv();
-execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit', env: nodeEnv });
+// Builds when a source is newer than dist/main.js (or there is none). Never a rebuild of an up-to-date dist/: `nest build`
+// empties dist/ first, under any Herald already running from it (the test suite starts this script next to others).
+const newest = (dir) =>
+  readdirSync(dir, { withFileTypes: true }).reduce((latest, entry) => {
+    const file = path.join(dir, entry.name);
+    return Math.max(latest, entry.isDirectory() ? newest(file) : statSync(file).mtimeMs);
+  }, 0);
+const main = path.join(root, 'dist', 'main.js');
+const inputs = ['package-lock.json', 'tsconfig.json', 'tsconfig.build.json', 'nest-cli.json'].map((file) => statSync(path.join(root, file)).mtimeMs);
+if (existsSync(main) && statSync(main).mtimeMs >= Math.max(newest(path.join(root, 'src')), ...inputs)) {
+  note('dist/ is up to date with src/: not rebuilding');
+} else {
+  execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit', env: nodeEnv });
+}
 
 const env = { ...nodeEnv };
 const started = [];
