@@ -2,11 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import type { BackendCallback } from '../discord-bot/message-image.schema';
 import type { BackendProtocolClient } from './backend-request';
+import type { DashboardCallback } from './dashboard-callback';
 import { HeraldBackendProtocol } from './herald-backend-protocol';
 import { LegacyBackendProtocol } from './legacy-backend-protocol';
 
 /**
- * The team's backend (BACKEND_URL), told about every message image; it authenticates Herald by BACKEND_TOKEN (SYSTEM_TOKEN unless set).
+ * The team's backend (BACKEND_URL), told about every message image and every dashboard render; it authenticates Herald by BACKEND_TOKEN (SYSTEM_TOKEN unless set).
  * BACKEND_PROTOCOL picks how: Herald's JSON callbacks, or the calls the render service made (legacy).
  */
 @Injectable()
@@ -27,5 +28,11 @@ export class BackendClient {
   async deliver(callback: BackendCallback): Promise<void> {
     if (!this.protocol) throw new Error('BACKEND_URL is not set');
     await this.protocol.deliver(callback);
+  }
+
+  /** Tells the backend a metrics dashboard was rendered; resolves on a 2xx answer. */
+  async deliverDashboard(callback: DashboardCallback): Promise<void> {
+    if (!this.protocol) throw new Error('BACKEND_URL is not set');
+    await this.protocol.deliverDashboard(callback);
   }
 }

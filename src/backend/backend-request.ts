@@ -1,4 +1,5 @@
 import type { BackendCallback } from '../discord-bot/message-image.schema';
+import type { DashboardCallback } from './dashboard-callback';
 
 const CALLBACK_TIMEOUT_MS = 10_000;
 
@@ -12,6 +13,7 @@ export class BackendRefusedError extends Error {
 /** One way of telling the backend about a callback: resolves on a 2xx answer, throws on anything else. */
 export interface BackendProtocolClient {
   deliver(callback: BackendCallback): Promise<void>;
+  deliverDashboard(callback: DashboardCallback): Promise<void>;
 }
 
 /** Sends one request to the backend; anything but a 2xx answer throws (BackendRefusedError for an error status). */

@@ -1,5 +1,6 @@
 import { sendToBackend, type BackendProtocolClient } from './backend-request';
 import type { BackendCallback } from '../discord-bot/message-image.schema';
+import type { DashboardCallback } from './dashboard-callback';
 
 /** Herald's own protocol: the callback as JSON, POSTed to BACKEND_URL with a bearer token and an idempotency key. */
 export class HeraldBackendProtocol implements BackendProtocolClient {
@@ -8,7 +9,7 @@ export class HeraldBackendProtocol implements BackendProtocolClient {
     private readonly token: string,
   ) {}
 
-  deliver(callback: BackendCallback): Promise<void> {
+  deliver(callback: BackendCallback | DashboardCallback): Promise<void> {
     return sendToBackend(this.url, {
       method: 'POST',
       headers: {
@@ -18,5 +19,10 @@ export class HeraldBackendProtocol implements BackendProtocolClient {
       },
       body: JSON.stringify(callback),
     });
+  }
+
+  /** The same JSON POST, told apart by `event: "dashboard.rendered"`. */
+  deliverDashboard(callback: DashboardCallback): Promise<void> {
+    return this.deliver(callback);
   }
 }

@@ -1,5 +1,6 @@
 import { sendToBackend, type BackendProtocolClient } from './backend-request';
 import type { BackendCallback } from '../discord-bot/message-image.schema';
+import type { DashboardCallback } from './dashboard-callback';
 
 /**
  * The calls the render service made, so a backend written for it works unchanged (BACKEND_PROTOCOL=legacy): paths
@@ -8,6 +9,7 @@ import type { BackendCallback } from '../discord-bot/message-image.schema';
  * - created: POST   /discord/images?s3_urn=<public URL>&guild=<guild id>&channel=<channel name>&jump_url=<message link>
  * - updated: PUT    /discord/images?jump_url=<message link> (the image was rendered again to the same key)
  * - deleted: DELETE /discord/bot/images?message_link=<message link>
+ * - a dashboard rendered: POST /metrics/images with the JSON map { "<panel id>": "<public URL>" }
  */
 export class LegacyBackendProtocol implements BackendProtocolClient {
   constructor(
@@ -18,6 +20,17 @@ export class LegacyBackendProtocol implements BackendProtocolClient {
   deliver(callback: BackendCallback): Promise<void> {
     const { method, url } = this.request(callback);
     return sendToBackend(url, { method, headers: { authorize: this.token } });
+  }
+
+  deliverDashboard(callback: DashboardCallback): Promise<void> {
+    const { url, body } = this.dashboardRequest(callback);
+    return sendToBackend(url, { method: 'POST', headers: { authorize: this.token, 'content-type': 'application/json' }, body });
+  }
+
+  /** The render service's map: each panel's public URL (S3_PUBLIC_URL is required with this protocol). */
+  dashboardRequest(callback: DashboardCallback): { url: URL; body: string } {
+    const map = Object.fromEntries(Object.entries(callback.panels).map(([id, panel]) => [id, panel.url ?? panel.urn]));
+    return { url: this.url('/metrics/images', {}), body: JSON.stringify(map) };
   }
 
   request(callback: BackendCallback): { method: string; url: URL } {

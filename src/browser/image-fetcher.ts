@@ -2,11 +2,10 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { telemetry } from '../telemetry/telemetry';
 import type { InlineImage } from '../render/discord-message.view';
+import { FetchRefused, fetchWithinLimits, hostAllowed } from '../common/limited-fetch';
 import { LruCache } from './lru-cache';
 
 const fetches = telemetry.counter('herald_render_image_fetches_total', 'Pictures fetched for renders, by outcome', ['outcome']);
-
-const MAX_REDIRECTS = 3;
 
 /** Magic numbers of the raster formats the page may draw; the response's Content-Type is not trusted. */
 function sniffImageType(bytes: Buffer): string | null {
@@ -17,8 +16,6 @@ function sniffImageType(bytes: Buffer): string | null {
   if (bytes.length >= 12 && bytes.toString('latin1', 4, 8) === 'ftyp' && /^avi[fs]$/.test(bytes.toString('latin1', 8, 12))) return 'image/avif';
   return null;
 }
-
-class FetchRefused extends Error {}
 
 /**
  * Fetches the pictures a render needs (avatars, custom emoji, attachments, embed images) on the server side, so
@@ -43,13 +40,8 @@ export class ImageFetcher {
    * DISCORD_CDN_URL is always allowed, since avatar and emoji URLs are built from it.
    */
   isAllowed(url: URL): boolean {
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') return false;
-    const hostname = url.hostname.toLowerCase();
-    const host = url.host.toLowerCase();
-    if (this.discordCdnHost === host) return true;
-    return this.config.render.fetchAllowlist.some((entry) =>
-      entry.startsWith('*.') ? hostname.endsWith(entry.slice(1)) : entry === hostname || entry === host,
-    );
+    if (this.discordCdnHost === url.host.toLowerCase() && (url.protocol === 'https:' || url.protocol === 'http:')) return true;
+    return hostAllowed(url, this.config.render.fetchAllowlist);
   }
 
   async fetchInline(source: string | null | undefined): Promise<InlineImage> {
@@ -76,7 +68,14 @@ export class ImageFetcher {
     }
     const signal = AbortSignal.timeout(this.config.render.fetchTimeoutMs);
     try {
-      const bytes = await this.get(url, signal);
+      const { bytes } = await fetchWithinLimits(url, {
+        isAllowed: (hop) => this.isAllowed(hop),
+        allowlistSetting: 'RENDER_FETCH_ALLOWLIST',
+        maxBytes: this.config.render.fetchMaxBytes,
+        maxBytesSetting: 'RENDER_FETCH_MAX_BYTES',
+        signal,
+        headers: { accept: 'image/*' },
+      });
       const type = sniffImageType(bytes);
       if (!type) throw new FetchRefused('not a PNG, JPEG, GIF, WebP or AVIF picture');
       const dataUrl = `data:${type};base64,${bytes.toString('base64')}`;
@@ -93,49 +92,5 @@ export class ImageFetcher {
       );
       return null;
     }
-  }
-
-  private async get(start: URL, signal: AbortSignal): Promise<Buffer> {
-    let url = start;
-    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
-      // Every hop is checked: a redirect must not lead off the allowlist.
-      if (!this.isAllowed(url)) throw new FetchRefused(`host ${url.host} is not in RENDER_FETCH_ALLOWLIST`);
-      const response = await fetch(url, { redirect: 'manual', signal, headers: { accept: 'image/*' } });
-      if (response.status >= 300 && response.status < 400 && response.headers.get('location')) {
-        await response.body?.cancel();
-        url = new URL(response.headers.get('location')!, url);
-        continue;
-      }
-      if (!response.ok) {
-        await response.body?.cancel();
-        throw new Error(`HTTP ${response.status}`);
-      }
-      return this.readLimited(response);
-    }
-    throw new FetchRefused(`more than ${MAX_REDIRECTS} redirects`);
-  }
-
-  private async readLimited(response: Response): Promise<Buffer> {
-    const limit = this.config.render.fetchMaxBytes;
-    const declared = Number(response.headers.get('content-length'));
-    if (Number.isFinite(declared) && declared > limit) {
-      await response.body?.cancel();
-      throw new FetchRefused(`${declared} bytes is over RENDER_FETCH_MAX_BYTES (${limit})`);
-    }
-    if (!response.body) return Buffer.alloc(0);
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const reader = response.body.getReader();
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.byteLength;
-      if (total > limit) {
-        await reader.cancel();
-        throw new FetchRefused(`more than RENDER_FETCH_MAX_BYTES (${limit}) bytes`);
-      }
-      chunks.push(Buffer.from(value));
-    }
-    return Buffer.concat(chunks);
   }
 }

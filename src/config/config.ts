@@ -299,6 +299,15 @@ const envSchema = z.object({
   METRICS_MAX_WIDTH: int(2000, 100, 8000),
   METRICS_MAX_HEIGHT: int(2000, 100, 8000),
   METRICS_PRESIGN_TTL_SECONDS: int(0, 0, 604800),
+  METRICS_DASHBOARDS_FILE: optionalString,
+  METRICS_PROMETHEUS_URL: optionalUrl(['http', 'https']),
+  METRICS_PROMETHEUS_TOKEN: optionalString,
+  METRICS_PROMETHEUS_USERNAME: optionalString,
+  METRICS_PROMETHEUS_PASSWORD: optionalString,
+  METRICS_FETCH_ALLOWLIST: list([]),
+  METRICS_FETCH_TIMEOUT_MS: int(5000, 100, 60000),
+  METRICS_FETCH_MAX_BYTES: int(8 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+  METRICS_DASHBOARD_MAX_AGE_SECONDS: int(60, 0, 86400),
 
   VK_TOKEN: optionalString,
   VK_GROUP_ID: z
@@ -405,6 +414,23 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       maxWidth: env.METRICS_MAX_WIDTH,
       maxHeight: env.METRICS_MAX_HEIGHT,
       presignTtlSeconds: env.METRICS_PRESIGN_TTL_SECONDS,
+      dashboardsFile: env.METRICS_DASHBOARDS_FILE,
+      prometheus: env.METRICS_PROMETHEUS_URL
+        ? {
+            url: env.METRICS_PROMETHEUS_URL.replace(/\/+$/, ''),
+            bearerToken: env.METRICS_PROMETHEUS_TOKEN,
+            basic:
+              env.METRICS_PROMETHEUS_USERNAME !== undefined
+                ? { username: env.METRICS_PROMETHEUS_USERNAME, password: env.METRICS_PROMETHEUS_PASSWORD ?? '' }
+                : undefined,
+          }
+        : undefined,
+      /** Hosts JSON data sources may be fetched from; the Prometheus host is always allowed. */
+      fetchAllowlist: env.METRICS_FETCH_ALLOWLIST.map((host) => host.toLowerCase()),
+      fetchTimeoutMs: env.METRICS_FETCH_TIMEOUT_MS,
+      fetchMaxBytes: env.METRICS_FETCH_MAX_BYTES,
+      /** Cache-Control max-age of a dashboard panel's stable key. */
+      dashboardMaxAgeSeconds: env.METRICS_DASHBOARD_MAX_AGE_SECONDS,
     },
     vk: {
       token: env.VK_TOKEN,
@@ -461,6 +487,15 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   } else config.discord.sharding.ids = shards.ids;
   if (config.log.pretty && !isInstalled('pino-pretty')) {
     problems.push('LOG_PRETTY: pino-pretty is not installed here (logs stay JSON lines without it; leave LOG_PRETTY unset)');
+  }
+  if (env.METRICS_PROMETHEUS_TOKEN?.trim() && env.METRICS_PROMETHEUS_USERNAME?.trim()) {
+    problems.push('METRICS_PROMETHEUS_TOKEN: set either a bearer token or METRICS_PROMETHEUS_USERNAME / _PASSWORD, not both');
+  }
+  if (Boolean(env.METRICS_PROMETHEUS_USERNAME?.trim()) !== Boolean(env.METRICS_PROMETHEUS_PASSWORD?.trim())) {
+    problems.push('METRICS_PROMETHEUS_PASSWORD: METRICS_PROMETHEUS_USERNAME and METRICS_PROMETHEUS_PASSWORD must be set together');
+  }
+  if ((env.METRICS_PROMETHEUS_TOKEN?.trim() || env.METRICS_PROMETHEUS_USERNAME?.trim()) && !config.metrics.prometheus) {
+    problems.push('METRICS_PROMETHEUS_URL: is required when Prometheus credentials are set');
   }
   if (config.outbox.backoffMaxMs < config.outbox.backoffBaseMs) {
     problems.push('OUTBOX_BACKOFF_MAX_MS: must not be smaller than OUTBOX_BACKOFF_BASE_MS');
@@ -574,7 +609,21 @@ export function describeFeatures(config: AppConfig): FeatureState[] {
     },
     { name: 'notify', on: on.notify, because: on.notify ? 'DISCORD_TOKEN' : !api ? noApi : 'set DISCORD_TOKEN', uses: ['mongodb', 'discord-api'] },
     { name: 'render', on: on.render, because: !api ? noApi : s3Switch('RENDER_API', config.render.api), uses: ['storage', 'browser'] },
-    { name: 'metrics', on: on.metrics, because: !api ? noApi : s3Switch('METRICS_API', config.metrics.api), uses: ['storage', 'browser'] },
+    {
+      name: 'metrics',
+      on: on.metrics,
+      because: !api ? noApi : s3Switch('METRICS_API', config.metrics.api),
+      uses: [
+        'storage',
+        'browser',
+        'mongodb',
+        ...(config.metrics.dashboardsFile ? ['dashboards (METRICS_DASHBOARDS_FILE)'] : []),
+        ...(config.metrics.prometheus ? ['prometheus'] : []),
+        ...(on.backend && config.metrics.dashboardsFile
+          ? [config.backend.protocol === 'legacy' ? 'backend (BACKEND_PROTOCOL=legacy)' : 'backend']
+          : []),
+      ],
+    },
     {
       name: 'vk',
       on: on.vk,

@@ -55,6 +55,11 @@ export interface ChartInput {
   theme: ChartTheme;
   /** Device pixel ratio of the PNG (1–3, quarter steps); absent for 1, so keys of charts drawn before stay the same. */
   scale?: number;
+  /**
+   * Why there is nothing to draw (a dashboard panel whose data source failed): the panel shows its title and
+   * "no data: <reason>" instead of a chart. Absent on every chart that has data.
+   */
+  noData?: string;
 }
 
 export type { RenderedSize } from '../browser/template-page';

@@ -1,15 +1,15 @@
 import { chartRequestProblems } from './chart-rules';
-import { pointsProblem, type ChartDto, type MetricsImageRequestDto } from './metrics-image.dto';
+import { pointsProblem, type ChartDto } from './metrics-image.dto';
 
 const limits = { maxCharts: 2, maxSeries: 2, maxPoints: 3, maxWidth: 1000, maxHeight: 500 };
 
-function request(...charts: Partial<ChartDto>[]): MetricsImageRequestDto {
+function request(...charts: Partial<ChartDto>[]): { charts: ChartDto[] } {
   return {
     charts: charts.map((chart) => ({ title: 't', kind: 'line', series: [{ name: 's', points: [] }], ...chart })),
   };
 }
 
-const fields = (req: MetricsImageRequestDto) => chartRequestProblems(req, limits).map((problem) => problem.field);
+const fields = (req: { charts: ChartDto[] }) => chartRequestProblems(req, limits).map((problem) => problem.field);
 
 describe('chartRequestProblems', () => {
   it('accepts a request within every limit', () => {

@@ -1,5 +1,5 @@
 import type { FieldError } from '../common/validation';
-import type { ChartDto, MetricsImageRequestDto } from './metrics-image.dto';
+import type { ChartDto } from './metrics-image.dto';
 
 export interface ChartLimits {
   maxCharts: number;
@@ -14,7 +14,7 @@ export interface ChartLimits {
  * The rules class-validator can't express on one field: limits from configuration and the way fields
  * of one chart fit together. Answers in the ValidationPipe's shape so a client sees one kind of 400.
  */
-export function chartRequestProblems(request: MetricsImageRequestDto, limits: ChartLimits): FieldError[] {
+export function chartRequestProblems(request: { charts: ChartDto[] }, limits: ChartLimits): FieldError[] {
   const problems: FieldError[] = [];
   const add = (field: string, message: string) => problems.push({ field, messages: [message] });
 

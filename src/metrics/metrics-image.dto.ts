@@ -239,13 +239,27 @@ export const METRICS_IMAGE_EXAMPLE = {
 };
 
 export class MetricsImageRequestDto {
-  @ApiProperty({ type: [ChartDto], description: 'One image is made per chart, answered in the same order' })
+  @ApiPropertyOptional({
+    type: [ChartDto],
+    description: 'One image is made per chart, answered in the same order. Without charts (or with no body) a configured dashboard is rendered',
+  })
+  @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
   @IsObject({ each: true, message: 'each item of charts must be an object' })
   @ValidateNested({ each: true })
   @Type(() => ChartDto)
-  charts!: ChartDto[];
+  charts?: ChartDto[];
+
+  @ApiPropertyOptional({
+    example: 'herald',
+    maxLength: 64,
+    description: 'Renders this dashboard of METRICS_DASHBOARDS_FILE instead of charts; with neither, the first dashboard is rendered',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  dashboard?: string;
 }
 
 export class ChartImageDto {
@@ -277,4 +291,97 @@ export class ChartImageDto {
 export class MetricsImageResponseDto {
   @ApiProperty({ type: [ChartImageDto] })
   images!: ChartImageDto[];
+}
+
+export class DashboardPanelImageDto {
+  @ApiProperty({ example: 's3://herald/metrics/herald/renders-per-second.png' })
+  urn!: string;
+
+  @ApiPropertyOptional({
+    description: 'A presigned GET URL when METRICS_PRESIGN_TTL_SECONDS > 0; otherwise the public URL when S3_PUBLIC_URL is set',
+  })
+  url?: string;
+
+  @ApiProperty({
+    example: 'metrics/herald/renders-per-second.png',
+    description: 'Stable: metrics/<dashboard>/<panel id>.png, overwritten by each render',
+  })
+  key!: string;
+
+  @ApiProperty({ example: 800 })
+  width!: number;
+
+  @ApiProperty({ example: 400 })
+  height!: number;
+
+  @ApiProperty({ example: 48213 })
+  bytes!: number;
+
+  @ApiProperty({ example: '2025-01-15T12:00:00.000Z', description: 'When the stored picture last changed' })
+  updatedAt!: string;
+
+  @ApiPropertyOptional({ example: '"5d41402abc4b2a76b9719d911017c592"', description: "The object's ETag: changes with the content" })
+  etag?: string;
+
+  @ApiProperty({ description: 'False when the data was unchanged: nothing was drawn or rewritten' })
+  changed!: boolean;
+
+  @ApiPropertyOptional({
+    example: 'Prometheus: bad_data: 1:5: parse error: unexpected end of input',
+    description: 'Why the panel was drawn as "no data: <reason>"',
+  })
+  error?: string;
+}
+
+export class DashboardPanelRenderDto {
+  @ApiProperty({ example: '2025-01-15T12:00:00.000Z' })
+  renderedAt!: string;
+
+  @ApiProperty({ example: '2025-01-15T11:55:00.000Z', description: 'When the stored picture last changed' })
+  updatedAt!: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  etag!: string | null;
+
+  @ApiProperty({ example: 48213 })
+  bytes!: number;
+
+  @ApiProperty({ type: String, nullable: true, description: 'Why the panel shows "no data", or null' })
+  error!: string | null;
+}
+
+export class DashboardPanelDto {
+  @ApiProperty({ example: 'renders-per-second' })
+  id!: string;
+
+  @ApiProperty({ example: 'Renders per second' })
+  title!: string;
+
+  @ApiProperty({ enum: CHART_KINDS })
+  kind!: ChartKind;
+
+  @ApiProperty({ enum: ['prometheus', 'json'] })
+  source!: 'prometheus' | 'json';
+
+  @ApiProperty({ example: 'metrics/herald/renders-per-second.png' })
+  key!: string;
+
+  @ApiProperty({ type: DashboardPanelRenderDto, nullable: true, description: 'The last render, or null before the first' })
+  lastRender!: DashboardPanelRenderDto | null;
+}
+
+export class DashboardDto {
+  @ApiProperty({ example: 'herald' })
+  name!: string;
+
+  @ApiProperty({ type: String, nullable: true, example: '*/5 * * * *', description: 'Cron (UTC), or null when rendered only on request' })
+  schedule!: string | null;
+
+  @ApiProperty({ type: [DashboardPanelDto] })
+  panels!: DashboardPanelDto[];
+}
+
+export class DashboardsResponseDto {
+  @ApiProperty({ type: [DashboardDto] })
+  dashboards!: DashboardDto[];
 }

@@ -7,7 +7,7 @@ import type { ChartInput } from './chart-input';
 import { chartKey, normaliseChart } from './chart-normaliser';
 import { chartRequestProblems } from './chart-rules';
 import { MetricsChartRenderer } from './metrics-chart.renderer';
-import type { ChartImageDto, MetricsImageRequestDto } from './metrics-image.dto';
+import type { ChartDto, ChartImageDto } from './metrics-image.dto';
 
 const PNG = 'image/png';
 
@@ -33,7 +33,7 @@ export class MetricsService {
   ) {}
 
   /** One PNG in object storage per chart, in request order; a chart already stored is not drawn again. */
-  async chartImages(request: MetricsImageRequestDto): Promise<ChartImageDto[]> {
+  async chartImages(request: { charts: ChartDto[] }): Promise<ChartImageDto[]> {
     const problems = chartRequestProblems(request, this.config.metrics);
     if (problems.length > 0) throw validationFailed(problems);
 

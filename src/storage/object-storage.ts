@@ -21,6 +21,23 @@ export interface StoredObject {
   bytes: number;
 }
 
+/** What a HEAD or GET tells about an object besides its bytes. */
+export interface ObjectHead {
+  bytes: number;
+  /** S3's ETag as it sent it (quoted); for a single PUT the MD5 of the content, so it changes with the content. */
+  etag?: string;
+  contentType?: string;
+  cacheControl?: string;
+  lastModified?: Date;
+  /** User metadata (x-amz-meta-*), names in lowercase. */
+  metadata: Record<string, string>;
+}
+
+export interface PutOptions {
+  cacheControl?: string;
+  metadata?: Record<string, string>;
+}
+
 /** The one place that talks to S3 (AWS or any S3-compatible endpoint). */
 @Injectable()
 export class ObjectStorage implements OnModuleDestroy {
@@ -60,11 +77,61 @@ export class ObjectStorage implements OnModuleDestroy {
     return url ? { urn: this.urn(key), url } : { urn: this.urn(key) };
   }
 
-  async put(key: string, body: Buffer, contentType: string): Promise<StoredObject> {
-    await this.call('put', key, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType, ContentLength: body.length })),
+  async put(key: string, body: Buffer, contentType: string, options: PutOptions = {}): Promise<StoredObject & { etag?: string }> {
+    const put = await this.call('put', key, () =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          ContentLength: body.length,
+          CacheControl: options.cacheControl,
+          Metadata: options.metadata,
+        }),
+      ),
     );
-    return { ...this.locate(key), key, bytes: body.length };
+    return { ...this.locate(key), key, bytes: body.length, ...(put.ETag ? { etag: put.ETag } : {}) };
+  }
+
+  /** One HEAD: size, ETag, headers and metadata, or null when there is no such object. */
+  async head(key: string): Promise<ObjectHead | null> {
+    try {
+      const head = await this.call('head', key, () => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
+      return {
+        bytes: head.ContentLength ?? 0,
+        etag: head.ETag,
+        contentType: head.ContentType,
+        cacheControl: head.CacheControl,
+        lastModified: head.LastModified,
+        metadata: head.Metadata ?? {},
+      };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
+  }
+
+  /** The object's bytes with what its HEAD says, or null when there is no such object. */
+  async getWithHead(key: string): Promise<{ body: Buffer; head: ObjectHead } | null> {
+    try {
+      const result = await this.call('get', key, () => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
+      const body = Buffer.from(await result.Body!.transformToByteArray());
+      return {
+        body,
+        head: {
+          bytes: body.length,
+          etag: result.ETag,
+          contentType: result.ContentType,
+          cacheControl: result.CacheControl,
+          lastModified: result.LastModified,
+          metadata: result.Metadata ?? {},
+        },
+      };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw error;
+    }
   }
 
   async delete(key: string): Promise<void> {

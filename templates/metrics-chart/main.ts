@@ -53,12 +53,22 @@ async function render(input: ChartInput): Promise<RenderedSize> {
   panel.style.setProperty('--legend-size', `${size.legend}px`);
   panel.replaceChildren(header(input));
 
-  if (input.kind === 'stat') renderStat(input, palette, size);
+  if (input.noData !== undefined) renderNoData(input.noData);
+  else if (input.kind === 'stat') renderStat(input, palette, size);
   else renderPlot(input, palette, size);
 
   // ECharts builds its SVG synchronously (animation is off) and a screenshot lays out and paints the DOM as it
   // stands, so there is no frame to wait for (waiting two animation frames cost ~33 ms a chart).
   return { width: input.width, height: input.height };
+}
+
+/** A panel whose data could not be had says so and why, where the chart would be. */
+function renderNoData(reason: string): void {
+  const plot = element('div', 'plot');
+  const empty = element('div', 'empty no-data');
+  empty.append(element('span', 'no-data-label', 'no data'), element('span', 'no-data-reason', reason));
+  plot.append(empty);
+  panel.append(plot);
 }
 
 function loadFonts(): Promise<unknown> {

@@ -1,0 +1,43 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, AppConfig, ConfigError } from '../config/config';
+import { DashboardSources } from './dashboard-sources';
+import { DashboardsFileError, readDashboardsFile, type Dashboard } from './dashboards-file';
+
+/** The dashboards of METRICS_DASHBOARDS_FILE, read and checked once at start-up (a bad file stops start-up, naming the field). */
+@Injectable()
+export class DashboardCatalog {
+  private readonly logger = new Logger(DashboardCatalog.name);
+  readonly dashboards: readonly Dashboard[];
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig, sources: DashboardSources) {
+    const file = config.metrics.dashboardsFile;
+    if (!file) {
+      this.dashboards = [];
+      return;
+    }
+    try {
+      this.dashboards = readDashboardsFile(file, {
+        maxWidth: config.metrics.maxWidth,
+        maxHeight: config.metrics.maxHeight,
+        maxPoints: config.metrics.maxPoints,
+        prometheusConfigured: Boolean(config.metrics.prometheus),
+        isAllowedHost: (url) => sources.isAllowed(url),
+      });
+    } catch (error) {
+      if (error instanceof DashboardsFileError) throw new ConfigError(error.problems.map((problem) => `METRICS_DASHBOARDS_FILE: ${problem}`));
+      throw error;
+    }
+    this.logger.log(
+      { file, dashboards: this.dashboards.map((dashboard) => `${dashboard.name} (${dashboard.panels.length} panels)`) },
+      'Metrics dashboards loaded',
+    );
+  }
+
+  find(name: string): Dashboard | undefined {
+    return this.dashboards.find((dashboard) => dashboard.name === name);
+  }
+
+  get scheduled(): Dashboard[] {
+    return this.dashboards.filter((dashboard) => dashboard.schedule !== undefined);
+  }
+}

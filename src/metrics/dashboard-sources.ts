@@ -1,0 +1,155 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JSONPath } from 'jsonpath-plus';
+import { APP_CONFIG, AppConfig } from '../config/config';
+import { fetchWithinLimits, hostAllowed } from '../common/limited-fetch';
+import { telemetry } from '../telemetry/telemetry';
+import type { JsonSource, PanelSource, PrometheusSource } from './dashboards-file';
+import { pointsProblem, type ChartSeriesDto, type WirePoint } from './metrics-image.dto';
+
+const fetches = telemetry.counter('herald_metrics_source_fetches_total', 'Dashboard data-source fetches, by source type and outcome', [
+  'type',
+  'outcome',
+]);
+
+/** A data source answered nothing Herald can draw; the message is the panel's "no data: <reason>". */
+export class SourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SourceError';
+  }
+}
+
+/** Prometheus' answer to /api/v1/query_range (https://prometheus.io/docs/prometheus/latest/querying/api/). */
+interface PrometheusAnswer {
+  status: 'success' | 'error';
+  errorType?: string;
+  error?: string;
+  data?: { resultType: string; result: { metric: Record<string, string>; values?: [number, string][] }[] };
+}
+
+/** `{{label}}` placeholders filled from a series' labels; without a legend, the labels as Prometheus prints them. */
+export function seriesName(labels: Record<string, string>, legend: string | undefined, fallback: string): string {
+  if (legend !== undefined) {
+    const name = legend.replace(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_, label: string) => labels[label] ?? '').trim();
+    return name || fallback;
+  }
+  const { __name__: metric, ...rest } = labels;
+  const pairs = Object.entries(rest).map(([name, value]) => `${name}="${value}"`);
+  const text = pairs.length ? `${metric ?? ''}{${pairs.join(', ')}}` : (metric ?? '');
+  return text || fallback;
+}
+
+/**
+ * Turns what a JSONPath picked into points: an array of `[timestamp, value]` pairs (one match holding them, or each
+ * match a pair), or one number (a stat panel's current value, stamped `now`).
+ */
+export function pointsFromMatches(matches: unknown[], now: Date): WirePoint[] {
+  if (matches.length === 0) throw new SourceError('the path matched nothing');
+  const single = matches.length === 1 ? matches[0] : undefined;
+  const isValue = (value: unknown) => typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)));
+  if (isValue(single)) return [[Math.floor(now.getTime() / 1000), single as number | string]];
+  const isPair = (value: unknown) => Array.isArray(value) && value.length === 2;
+  const points = Array.isArray(single) && !isPair(single) ? single : matches;
+  const problem = pointsProblem(points);
+  if (problem) throw new SourceError(`the path must pick [timestamp, value] pairs or one number: ${problem}`);
+  return points as WirePoint[];
+}
+
+/** Fetches a panel's data from Prometheus or a JSON endpoint: the one place dashboards reach outside Herald. */
+@Injectable()
+export class DashboardSources {
+  private readonly prometheusHost: string | null;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+    this.prometheusHost = config.metrics.prometheus ? new URL(config.metrics.prometheus.url).host.toLowerCase() : null;
+  }
+
+  /** METRICS_FETCH_ALLOWLIST, plus the host of METRICS_PROMETHEUS_URL. */
+  isAllowed(url: URL): boolean {
+    if (this.prometheusHost === url.host.toLowerCase() && (url.protocol === 'http:' || url.protocol === 'https:')) return true;
+    return hostAllowed(url, this.config.metrics.fetchAllowlist);
+  }
+
+  /** The series a panel draws, or a SourceError saying why there are none. */
+  async series(source: PanelSource, fallbackName: string, now: Date): Promise<ChartSeriesDto[]> {
+    try {
+      const series = source.type === 'prometheus' ? await this.prometheus(source, fallbackName, now) : await this.json(source, fallbackName, now);
+      fetches.inc({ type: source.type, outcome: 'fetched' });
+      return series;
+    } catch (error) {
+      fetches.inc({ type: source.type, outcome: 'failed' });
+      if (error instanceof SourceError) throw error;
+      const reason =
+        error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within METRICS_FETCH_TIMEOUT_MS` : error.message) : String(error);
+      throw new SourceError(`${source.type === 'prometheus' ? 'Prometheus' : 'JSON source'}: ${describeCause(error, reason)}`);
+    }
+  }
+
+  /**
+   * `query_range` over [end - range, end], with end aligned down to the step: two renders within one step ask for
+   * the same points, so a dashboard whose data did not change draws the same picture (and rewrites nothing).
+   */
+  private async prometheus(source: PrometheusSource, fallbackName: string, now: Date): Promise<ChartSeriesDto[]> {
+    const prometheus = this.config.metrics.prometheus;
+    if (!prometheus) throw new SourceError('METRICS_PROMETHEUS_URL is not set');
+    const end = Math.floor(now.getTime() / 1000 / source.stepSeconds) * source.stepSeconds;
+    const url = new URL(`${prometheus.url}/api/v1/query_range`);
+    url.search = new URLSearchParams({
+      query: source.query,
+      start: String(end - source.rangeSeconds),
+      end: String(end),
+      step: String(source.stepSeconds),
+    }).toString();
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (prometheus.bearerToken) headers.authorization = `Bearer ${prometheus.bearerToken}`;
+    else if (prometheus.basic) {
+      headers.authorization = `Basic ${Buffer.from(`${prometheus.basic.username}:${prometheus.basic.password}`).toString('base64')}`;
+    }
+    // Prometheus answers 400 / 422 with a JSON body that says what is wrong with the query: read it.
+    const response = await fetchWithinLimits(url, this.limits(headers), false);
+    let answer: PrometheusAnswer;
+    try {
+      answer = JSON.parse(response.bytes.toString('utf8')) as PrometheusAnswer;
+    } catch {
+      throw new SourceError(`Prometheus: HTTP ${response.status}, not a JSON answer`);
+    }
+    if (answer.status !== 'success') {
+      throw new SourceError(`Prometheus: ${answer.errorType ?? `HTTP ${response.status}`}: ${answer.error ?? 'query failed'}`);
+    }
+    if (answer.data?.resultType !== 'matrix') throw new SourceError(`Prometheus: expected a matrix, got ${answer.data?.resultType ?? 'nothing'}`);
+    const result = answer.data.result;
+    if (result.length === 0) throw new SourceError('the query returned no series');
+    return result
+      .map((item) => ({ name: seriesName(item.metric, source.legend, fallbackName).slice(0, 100), points: item.values ?? [] }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private async json(source: JsonSource, fallbackName: string, now: Date): Promise<ChartSeriesDto[]> {
+    const response = await fetchWithinLimits(new URL(source.url), this.limits({ accept: 'application/json' }));
+    let document: unknown;
+    try {
+      document = JSON.parse(response.bytes.toString('utf8'));
+    } catch {
+      throw new SourceError('JSON source: the answer is not JSON');
+    }
+    const matches = JSONPath({ path: source.path, json: document as object, eval: 'safe', wrap: true }) as unknown[];
+    return [{ name: (source.legend ?? fallbackName).slice(0, 100), points: pointsFromMatches(matches, now) }];
+  }
+
+  private limits(headers: Record<string, string>) {
+    return {
+      isAllowed: (url: URL) => this.isAllowed(url),
+      allowlistSetting: 'METRICS_FETCH_ALLOWLIST',
+      maxBytes: this.config.metrics.fetchMaxBytes,
+      maxBytesSetting: 'METRICS_FETCH_MAX_BYTES',
+      signal: AbortSignal.timeout(this.config.metrics.fetchTimeoutMs),
+      headers,
+    };
+  }
+}
+
+/** fetch() reports a refused connection as "fetch failed" with the reason in `cause`. */
+function describeCause(error: unknown, fallback: string): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? fallback;
+}

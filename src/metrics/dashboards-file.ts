@@ -1,0 +1,220 @@
+// The dashboards file (METRICS_DASHBOARDS_FILE): named dashboards, each a list of panels whose data Herald fetches
+// from Prometheus or a JSON endpoint. YAML or JSON; every problem names the file and the field.
+import { CronExpressionParser } from 'cron-parser';
+import { JSONPath } from 'jsonpath-plus';
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { load as loadYaml } from 'js-yaml';
+import { z } from 'zod';
+import { CHART_KINDS, CHART_THEMES, THRESHOLD_DIRECTIONS, THRESHOLD_LEVELS } from './chart-input';
+import type { ChartDto } from './metrics-image.dto';
+
+/** Prometheus' own limit on the points of one series in a range query. */
+const PROMETHEUS_MAX_POINTS = 11_000;
+const MAX_PANELS = 100;
+
+const NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const NAME_RULE = 'must be 1-64 lowercase letters, digits, "_" or "-", starting with a letter or digit (it is part of S3 keys and URLs)';
+const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
+const DURATION = /^(\d{1,6})(ms|s|m|h|d|w)$/;
+const DURATION_SECONDS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** `30s`, `5m`, `1h`, `7d` (Prometheus' duration units) in seconds. */
+export function durationSeconds(text: string): number | null {
+  const match = DURATION.exec(text.trim());
+  return match ? Number(match[1]) * DURATION_SECONDS[match[2]] : null;
+}
+
+const duration = (what: string) =>
+  z
+    .string({ error: `must be a duration such as 30s, 5m, 1h or 7d (${what})` })
+    .refine((value) => (durationSeconds(value) ?? 0) >= 1, `must be a duration of at least 1s such as 30s, 5m, 1h or 7d (${what})`)
+    .transform((value) => durationSeconds(value)!);
+
+/** `{{label}}` placeholders filled from a series' labels, e.g. `{{instance}} {{method}}`. */
+const legend = z.string().max(100, 'must be at most 100 characters').optional();
+
+const prometheusSource = z.strictObject({
+  type: z.literal('prometheus'),
+  query: z.string({ error: 'is required: the PromQL expression' }).trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters'),
+  range: duration('how far back the chart reaches').default(3600),
+  step: duration('the resolution of the query_range'),
+  legend,
+});
+
+const jsonSource = z.strictObject({
+  type: z.literal('json'),
+  url: z
+    .string({ error: 'is required: the http(s) URL answering JSON' })
+    .trim()
+    .refine((value) => {
+      try {
+        return ['http:', 'https:'].includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    }, 'must be an http(s) URL'),
+  path: z
+    .string({ error: 'is required: a JSONPath expression such as $.points or $.data[*]' })
+    .trim()
+    .refine((value) => value.startsWith('$'), 'must be a JSONPath expression starting with $ (e.g. $.points, $.data[*], $.current)'),
+  /** The series name in the legend (default: the panel title). */
+  legend,
+});
+
+const threshold = z.strictObject({
+  value: z.number({ error: 'must be a number' }).finite(),
+  label: z.string().max(40).optional(),
+  level: z.enum(THRESHOLD_LEVELS).optional(),
+  direction: z.enum(THRESHOLD_DIRECTIONS).optional(),
+  color: z.string().regex(HEX_COLOUR, 'must be #rrggbb').optional(),
+});
+
+const panel = z.strictObject({
+  id: z.string({ error: 'is required (the panel’s name in its key metrics/<dashboard>/<id>.png)' }).regex(NAME, NAME_RULE),
+  title: z.string({ error: 'is required' }).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+  kind: z.enum(CHART_KINDS, { error: `must be one of ${CHART_KINDS.join(', ')}` }),
+  unit: z.string().max(24, 'must be at most 24 characters').optional(),
+  thresholds: z.array(threshold).max(10, 'at most 10 thresholds').optional(),
+  width: z.number().int('must be a whole number of pixels').min(100, 'must be at least 100').optional(),
+  height: z.number().int('must be a whole number of pixels').min(100, 'must be at least 100').optional(),
+  theme: z.enum(CHART_THEMES, { error: `must be one of ${CHART_THEMES.join(', ')}` }).optional(),
+  scale: z.number().min(1, 'must be from 1 to 3').max(3, 'must be from 1 to 3').optional(),
+  source: z.discriminatedUnion('type', [prometheusSource, jsonSource], { error: 'must be an object whose type is prometheus or json' }),
+});
+
+const dashboard = z.strictObject({
+  name: z.string({ error: 'is required' }).regex(NAME, NAME_RULE),
+  /** Cron, 5 fields (minute first) or 6 (second first), in UTC. */
+  schedule: z.string().trim().min(1).optional(),
+  panels: z
+    .array(panel, { error: 'must be a list of panels' })
+    .min(1, 'must hold at least one panel')
+    .max(MAX_PANELS, `at most ${MAX_PANELS} panels`),
+});
+
+const fileSchema = z.strictObject({
+  dashboards: z.array(dashboard, { error: 'must be a list of dashboards' }).min(1, 'must hold at least one dashboard'),
+});
+
+export type PrometheusSource = Omit<z.output<typeof prometheusSource>, 'range' | 'step'> & { rangeSeconds: number; stepSeconds: number };
+export type JsonSource = z.output<typeof jsonSource>;
+export type PanelSource = PrometheusSource | JsonSource;
+
+/** A panel: the chart options POST /metrics/image takes, without series, and where its data comes from. */
+export interface DashboardPanel {
+  id: string;
+  chart: Omit<ChartDto, 'series'>;
+  source: PanelSource;
+}
+
+export interface Dashboard {
+  name: string;
+  /** Cron expression (UTC), when the dashboard is re-rendered on its own. */
+  schedule?: string;
+  panels: DashboardPanel[];
+}
+
+/** What the file is checked against besides its own shape: the configured limits and data-source settings. */
+export interface DashboardRules {
+  maxWidth: number;
+  maxHeight: number;
+  maxPoints: number;
+  prometheusConfigured: boolean;
+  /** Whether Herald may fetch a JSON source from this URL (METRICS_FETCH_ALLOWLIST). */
+  isAllowedHost(url: URL): boolean;
+}
+
+export class DashboardsFileError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid dashboards file:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'DashboardsFileError';
+  }
+}
+
+/** Parses a cron expression of 5 or 6 fields (UTC); null when it is not one. */
+export function parseSchedule(expression: string, currentDate = new Date()) {
+  const fields = expression.trim().split(/\s+/).length;
+  if (fields !== 5 && fields !== 6) return null;
+  try {
+    return CronExpressionParser.parse(expression, { currentDate, tz: 'UTC' });
+  } catch {
+    return null;
+  }
+}
+
+function jsonPathProblem(path: string): string | null {
+  try {
+    JSONPath({ path, json: {}, eval: 'safe', wrap: true });
+    return null;
+  } catch (error) {
+    return `is not a JSONPath expression Herald can evaluate: ${(error as Error).message}`;
+  }
+}
+
+/** Parses the file's text; throws a DashboardsFileError whose every problem starts with `<file>: <field>:`. */
+export function parseDashboardsFile(text: string, file: string, rules: DashboardRules): Dashboard[] {
+  const json = extname(file).toLowerCase() === '.json';
+  let raw: unknown;
+  try {
+    raw = json ? JSON.parse(text) : loadYaml(text);
+  } catch (error) {
+    throw new DashboardsFileError([`${file}: (root): not valid ${json ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`]);
+  }
+  const parsed = fileSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    throw new DashboardsFileError(parsed.error.issues.map((issue) => `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`));
+  }
+  const problems: string[] = [];
+  const problem = (field: string, message: string) => problems.push(`${file}: ${field}: ${message}`);
+  const names = new Map<string, number>();
+  const dashboards = parsed.data.dashboards.map((entry, d): Dashboard => {
+    const at = `dashboards.${d}`;
+    const earlier = names.get(entry.name);
+    if (earlier !== undefined) problem(`${at}.name`, `"${entry.name}" is also the name of dashboards.${earlier}`);
+    names.set(entry.name, d);
+    if (entry.schedule !== undefined && !parseSchedule(entry.schedule)) {
+      problem(`${at}.schedule`, `"${entry.schedule}" is not a cron expression of 5 fields (minute hour day month weekday) or 6 (seconds first)`);
+    }
+    const ids = new Map<string, number>();
+    const panels = entry.panels.map((item, p): DashboardPanel => {
+      const here = `${at}.panels.${p}`;
+      const seen = ids.get(item.id);
+      if (seen !== undefined) problem(`${here}.id`, `"${item.id}" is also the id of panels.${seen}`);
+      ids.set(item.id, p);
+      if (item.width !== undefined && item.width > rules.maxWidth)
+        problem(`${here}.width`, `must not be greater than METRICS_MAX_WIDTH (${rules.maxWidth})`);
+      if (item.height !== undefined && item.height > rules.maxHeight) {
+        problem(`${here}.height`, `must not be greater than METRICS_MAX_HEIGHT (${rules.maxHeight})`);
+      }
+      const { id, source, ...chart } = item;
+      if (source.type === 'prometheus') {
+        if (!rules.prometheusConfigured) problem(`${here}.source`, 'a Prometheus source needs METRICS_PROMETHEUS_URL');
+        const points = Math.floor(source.range / source.step) + 1;
+        const most = Math.min(rules.maxPoints, PROMETHEUS_MAX_POINTS);
+        if (points > most) problem(`${here}.source.step`, `range / step gives ${points} points per series, more than ${most} (METRICS_MAX_POINTS)`);
+        const { range, step, ...rest } = source;
+        return { id, chart, source: { ...rest, rangeSeconds: range, stepSeconds: step } };
+      }
+      if (!rules.isAllowedHost(new URL(source.url))) {
+        problem(`${here}.source.url`, `host ${new URL(source.url).host} is not in METRICS_FETCH_ALLOWLIST`);
+      }
+      const pathProblem = jsonPathProblem(source.path);
+      if (pathProblem) problem(`${here}.source.path`, pathProblem);
+      return { id, chart, source };
+    });
+    return { name: entry.name, ...(entry.schedule !== undefined ? { schedule: entry.schedule } : {}), panels };
+  });
+  if (problems.length) throw new DashboardsFileError(problems);
+  return dashboards;
+}
+
+export function readDashboardsFile(file: string, rules: DashboardRules): Dashboard[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new DashboardsFileError([`${file}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
+  }
+  return parseDashboardsFile(text, file, rules);
+}
