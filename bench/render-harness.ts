@@ -9,6 +9,9 @@ import type { DiscordConversationView, DiscordMessageView } from '../src/render/
 import { ImageFetcher } from '../src/browser/image-fetcher';
 import { TemplateRenderer, type RenderedImage } from '../src/browser/template-renderer';
 import { startImageServer } from '../test/render/image-server';
+import type { ChartInput } from '../src/metrics/chart-input';
+import { normaliseChart } from '../src/metrics/chart-normaliser';
+import { DashboardSources } from '../src/metrics/dashboard-sources';
 import { goldenConversations, goldenMessages } from '../test/render/messages';
 
 // Where built templates live, and the pool's Chromium flags, viewport and screenshot parameters: every approach in
@@ -86,4 +89,32 @@ export async function discordConversationViews(): Promise<DiscordConversationVie
   } finally {
     await cdn.close();
   }
+}
+
+/**
+ * The dashboard workload: 10 Prometheus-fed panels, their data fetched by Herald's own DashboardSources (query_range,
+ * legend names) and normalised as DashboardService does, ready for the metrics-chart template.
+ */
+export function dashboardPanels(prometheusUrl: string): { fetchInputs(): Promise<ChartInput[]> } {
+  const config = loadConfig({ ...BENCH_ENV, METRICS_PROMETHEUS_URL: prometheusUrl });
+  const sources = new DashboardSources(config);
+  const kinds = ['line', 'area', 'bar', 'stat', 'line', 'area', 'line', 'stat', 'bar', 'line'] as const;
+  const panels = kinds.map((kind, index) => ({
+    title: `Panel ${index + 1}`,
+    kind,
+    query: kind === 'stat' ? 'sum(bench_requests_per_second)' : 'bench_requests_per_second',
+  }));
+  return {
+    fetchInputs: () =>
+      Promise.all(
+        panels.map(async ({ title, kind, query }) => {
+          const series = await sources.series(
+            { type: 'prometheus', query, rangeSeconds: 60, stepSeconds: 2, legend: '{{instance}}' },
+            title,
+            new Date(),
+          );
+          return normaliseChart({ title, kind, series }, config.metrics);
+        }),
+      ),
+  };
 }

@@ -9,6 +9,8 @@
 // alternate call by call over as many renders as shots, so a shared host's changing speed hits both alike.
 // Prints a table and writes bench/results/render.json with the ratios the render issue sets as targets.
 //
+//   dashboard          10 Prometheus-fed panels: Herald's whole dashboard against the render service's way (a new
+//                      browser, one page, element screenshots), the same fetches on both sides
 // Add a workload (e.g. the metrics chart) to WORKLOADS below: a template name, the inputs its
 // window.herald.render takes, and optionally a scale (device pixel ratio). Options: --quick (fewer samples), --out <path>.
 import { build } from 'esbuild';
@@ -23,6 +25,8 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const outPath = resolve(root, args.includes('--out') ? args[args.indexOf('--out') + 1] : 'bench/results/render.json');
+// --only <name,name>: run only these workloads (e.g. --only dashboard).
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : null;
 
 const CHROMIUM = process.env.BROWSER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
 const ROUNDS = 3;
@@ -269,6 +273,79 @@ async function benchHeraldAndFloor(workload) {
   }
 }
 
+/**
+ * The dashboard workload: 10 panels fed by a real Prometheus (Debian's, started by scripts/servers.cjs, scraping a
+ * small exporter of 4 series). Herald: fetch every panel's data and draw the 10 on its warm pool pages at once. The
+ * render service's way: the same fetches, then a new browser, one page, the panels drawn one after another and each
+ * taken as an element screenshot. Both in alternating rounds of this run.
+ */
+async function benchDashboard(templateUrl) {
+  const servers = createRequire(import.meta.url)('../scripts/servers.cjs');
+  const http = await import('node:http');
+  const exporter = http.createServer((request, response) => {
+    const lines = ['# TYPE bench_requests_per_second gauge'];
+    for (const instance of ['api-1', 'api-2', 'api-3', 'api-4']) lines.push(`bench_requests_per_second{instance="${instance}"} ${(Math.random() * 100).toFixed(2)}`);
+    response.writeHead(200, { 'content-type': 'text/plain' }).end(`${lines.join('\n')}\n`);
+  });
+  await new Promise((resolve) => exporter.listen(0, '127.0.0.1', resolve));
+  const prometheus = await servers.startPrometheus({ targets: [`127.0.0.1:${exporter.address().port}`], scrapeIntervalSeconds: 1 });
+  const herald = await harness.startHeraldRenderer(PAGES);
+  try {
+    const dashboard = harness.dashboardPanels(prometheus.url);
+    console.error('[bench] dashboard: waiting for Prometheus to hold 10 s of samples…');
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    const heraldWay = async () => {
+      const inputs = await dashboard.fetchInputs();
+      await Promise.all(inputs.map((input) => herald.render('metrics-chart', input)));
+    };
+    const renderServiceWay = async () => {
+      const inputs = await dashboard.fetchInputs();
+      const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+      try {
+        const page = await (await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 })).newPage();
+        await page.goto(templateUrl, { waitUntil: 'load' });
+        await page.waitForFunction(() => typeof window.herald?.render === 'function');
+        for (const input of inputs) {
+          await page.evaluate((view) => window.herald.render(view), input);
+          await page.locator('#panel').screenshot();
+        }
+      } finally {
+        await browser.close();
+      }
+    };
+    await measure('dashboard: herald warm-up', 2, 1, heraldWay);
+    const rounds = quick ? 3 : 8;
+    const samples = { herald: { latencies: [], wallMs: 0 }, renderService: { latencies: [], wallMs: 0 } };
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, job] of [['herald', heraldWay], ['renderService', renderServiceWay]]) {
+        const { latencies, wallMs } = await measure(`dashboard: ${name}`, 1, 1, job);
+        samples[name].latencies.push(...latencies);
+        samples[name].wallMs += wallMs;
+      }
+    }
+    const result = {
+      panels: 10,
+      herald: stats(samples.herald.latencies, samples.herald.wallMs),
+      renderServiceWay: stats(samples.renderService.latencies, samples.renderService.wallMs),
+    };
+    result.ratios = { renderServiceP50VsHeraldP50: result.renderServiceWay.p50Ms / result.herald.p50Ms };
+    printTable(
+      'dashboard (10 Prometheus-fed panels, whole dashboard per sample)',
+      ['approach', 'n', 'p50 ms', 'p95 ms'],
+      [
+        ['herald (warm pages, panels in parallel)', result.herald],
+        ['render service way (new browser, one page, element shots)', result.renderServiceWay],
+      ].map(([label, s]) => [label, String(s.n), s.p50Ms.toFixed(1), s.p95Ms.toFixed(1)]),
+    );
+    console.log(`  renderServiceP50VsHeraldP50: ${round(result.ratios.renderServiceP50VsHeraldP50)}`);
+    return result;
+  } finally {
+    await herald.close();
+    await prometheus.destroy();
+    await new Promise((resolve) => exporter.close(resolve));
+  }
+}
+
 function printTable(title, header, lines) {
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((line) => line[i].length)));
   const format = (cells) => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
@@ -306,7 +383,7 @@ async function main() {
     workloads: {},
   };
 
-  for (const workload of WORKLOADS) {
+  for (const workload of WORKLOADS.filter((item) => !only || only.includes(item.name))) {
     const spec = { ...workload, url: templateUrl(workload.template) };
     console.error(`[bench] ${workload.name}: ${workload.inputs.length} inputs; herald and raw floor, ${ROUNDS} alternating rounds…`);
     const { herald, rawFloor, cpuMsPerJob } = await benchHeraldAndFloor(spec);
@@ -361,6 +438,8 @@ async function main() {
     console.log('targets');
     for (const [name, met] of Object.entries(targets)) console.log(`  ${met ? 'met    ' : 'NOT met'}  ${name}`);
   }
+
+  if (!only || only.includes('dashboard')) report.workloads.dashboard = await benchDashboard(templateUrl('metrics-chart'));
 
   await mkdir(dirname(outPath), { recursive: true });
   await writeFile(outPath, `${JSON.stringify(report, (key, value) => (typeof value === 'number' ? round(value) : value), 2)}\n`);

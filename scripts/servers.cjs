@@ -22,7 +22,9 @@ const VERSITYGW_MODULE = 'github.com/versity/versitygw/cmd/versitygw';
 const VERSITYGW_VERSION = 'v1.8.0';
 // tini is the image's PID 1 (the Dockerfile replay runs Herald under it); python3-venv holds the linters' venv.
 // fonts-noto-cjk: without it Chinese, Japanese and Korean text renders as boxes (the Dockerfile installs it too).
-const APT_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-cjk', 'fonts-noto-color-emoji', 'rabbitmq-server', 'redis-server', 'tini', 'python3-venv'];
+// prometheus: the metrics dashboards' tests query a real one.
+const APT_PACKAGES = ['chromium', 'fonts-noto-core', 'fonts-noto-cjk', 'fonts-noto-color-emoji', 'rabbitmq-server', 'redis-server', 'tini', 'python3-venv', 'prometheus'];
+const PROMETHEUS = '/usr/bin/prometheus';
 const REDIS_SERVER = '/usr/bin/redis-server';
 
 function log(message) {
@@ -80,7 +82,7 @@ function ensureAptPackages() {
     exec(['apt-get', 'update', '-qq']);
     exec(['apt-get', 'install', '-y', '-qq', '--no-install-recommends', ...still]);
     // The packages start system-wide servers we don't use; our tests start their own on free ports.
-    for (const service of ['rabbitmq-server', 'redis-server']) {
+    for (const service of ['rabbitmq-server', 'redis-server', 'prometheus']) {
       try {
         exec(['sh', '-c', `service ${service} stop >/dev/null 2>&1 || true`]);
       } catch {
@@ -170,6 +172,7 @@ function ensureInstalled({ rabbitmq = true } = {}) {
     chromium: '/usr/bin/chromium',
     rabbitmq: rabbitmq ? '/usr/lib/rabbitmq/bin/rabbitmq-server' : undefined,
     redis: REDIS_SERVER,
+    prometheus: PROMETHEUS,
   };
 }
 
@@ -405,6 +408,50 @@ async function startRedis({ port } = {}) {
   return server;
 }
 
+/**
+ * Prometheus (Debian's package) scraping `targets` (host:port, path /metrics) every `scrapeIntervalSeconds`, its TSDB
+ * in a temporary directory.
+ */
+async function startPrometheus({ targets = [], scrapeIntervalSeconds = 1, port } = {}) {
+  port ??= await freePort();
+  const dataDir = tempDir('prometheus');
+  const config = [
+    'global:',
+    `  scrape_interval: ${scrapeIntervalSeconds}s`,
+    `  evaluation_interval: ${scrapeIntervalSeconds}s`,
+    'scrape_configs:',
+    '  - job_name: test',
+    '    static_configs:',
+    `      - targets: [${targets.map((target) => `'${target}'`).join(', ')}]`,
+  ].join('\n');
+  fs.writeFileSync(path.join(dataDir, 'prometheus.yml'), `${config}\n`);
+  const server = new ManagedServer({
+    name: 'prometheus',
+    port,
+    dataDir,
+    spawnArgs: () => [
+      PROMETHEUS,
+      [
+        `--config.file=${path.join(dataDir, 'prometheus.yml')}`,
+        `--storage.tsdb.path=${path.join(dataDir, 'tsdb')}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        '--log.level=warn',
+      ],
+      {},
+    ],
+    probe: async () => {
+      try {
+        return (await fetch(`http://127.0.0.1:${port}/-/ready`)).ok;
+      } catch {
+        return false;
+      }
+    },
+  });
+  await server.start();
+  server.url = `http://127.0.0.1:${port}`;
+  return server;
+}
+
 /** True once Redis answers PING (it opens the port before it has loaded its data). */
 function redisAnswers(port) {
   return new Promise((resolve) => {
@@ -435,7 +482,7 @@ function amqpAnswers(port) {
   });
 }
 
-module.exports = { ensureInstalled, withInstallLock, ensureFerretDb, ensureVersityGw, ensureSchemathesis, startFerretDb, startS3, startRabbitMq, startRedis, freePort, CACHE, VERSITYGW_VERSION };
+module.exports = { ensureInstalled, withInstallLock, ensureFerretDb, ensureVersityGw, ensureSchemathesis, startFerretDb, startS3, startRabbitMq, startRedis, startPrometheus, freePort, CACHE, VERSITYGW_VERSION };
 
 if (require.main === module) {
   // `node scripts/servers.cjs install`: provision everything (CI's first step, and `npm run setup`).

@@ -48,8 +48,8 @@ export function pointsFromMatches(matches: unknown[], now: Date): WirePoint[] {
   const single = matches.length === 1 ? matches[0] : undefined;
   const isValue = (value: unknown) => typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)));
   if (isValue(single)) return [[Math.floor(now.getTime() / 1000), single as number | string]];
-  const isPair = (value: unknown) => Array.isArray(value) && value.length === 2;
-  const points = Array.isArray(single) && !isPair(single) ? single : matches;
+  // One match holding the pairs (`$.points`), or every match a pair (`$.points[*]`).
+  const points = Array.isArray(single) && single.every((item) => Array.isArray(item)) ? single : matches;
   const problem = pointsProblem(points);
   if (problem) throw new SourceError(`the path must pick [timestamp, value] pairs or one number: ${problem}`);
   return points as WirePoint[];

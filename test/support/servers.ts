@@ -7,6 +7,7 @@ const servers = require('../../scripts/servers.cjs') as {
   startS3(options?: { port?: number }): Promise<ManagedServer & { url: string; accessKey: string; secretKey: string }>;
   startRabbitMq(options?: { port?: number }): Promise<ManagedServer & { url: string }>;
   startRedis(options?: { port?: number }): Promise<ManagedServer & { url: string }>;
+  startPrometheus(options: { targets: string[]; scrapeIntervalSeconds?: number; port?: number }): Promise<ManagedServer & { url: string }>;
   ensureInstalled(): unknown;
   ensureSchemathesis(): string;
   freePort(): Promise<number>;
@@ -24,6 +25,8 @@ export const startFerret = () => servers.startFerretDb();
 export const startS3 = () => servers.startS3();
 export const startRabbit = () => servers.startRabbitMq();
 export const startRedis = () => servers.startRedis();
+/** A real Prometheus scraping `targets` (host:port serving /metrics); each test that needs one starts its own. */
+export const startPrometheus = (targets: string[], port?: number) => servers.startPrometheus({ targets, scrapeIntervalSeconds: 1, port });
 export const freePort = () => servers.freePort();
 export const ensureInstalled = () => servers.ensureInstalled();
 /** The `st` command of schemathesis, installed into a cached virtual environment on first use. */
