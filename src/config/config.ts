@@ -170,6 +170,10 @@ export type HeraldRole = (typeof ROLES)[number];
 
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
+/** Chromium's PNG encoder: `compact` is its default (smaller files), `fast` its optimizeForSpeed mode. */
+export const PNG_ENCODINGS = ['compact', 'fast'] as const;
+export type PngEncoding = (typeof PNG_ENCODINGS)[number];
+
 export const BACKEND_PROTOCOLS = ['herald', 'legacy'] as const;
 export type BackendProtocol = (typeof BACKEND_PROTOCOLS)[number];
 
@@ -279,6 +283,7 @@ const envSchema = z.object({
   BROWSER_POOL_SIZE: int(2, 1, 32),
   RENDER_QUEUE_SIZE: int(64, 0, 10000),
   RENDER_TIMEOUT_MS: int(15000, 500, 120000),
+  RENDER_PNG_ENCODING: z.enum(PNG_ENCODINGS, { error: `must be one of ${PNG_ENCODINGS.join(', ')}` }).default('compact'),
   RENDER_FETCH_ALLOWLIST: list(['cdn.discordapp.com', 'media.discordapp.net', 'images-ext-1.discordapp.net', 'images-ext-2.discordapp.net']),
   RENDER_FETCH_TIMEOUT_MS: int(5000, 100, 60000),
   RENDER_FETCH_MAX_BYTES: int(8 * 1024 * 1024, 1024, 100 * 1024 * 1024),
@@ -381,7 +386,10 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
         ids: 'all',
       } as DiscordSharding,
     },
-    browser: { executablePath, poolSize: env.BROWSER_POOL_SIZE, queueSize: env.RENDER_QUEUE_SIZE, timeoutMs: env.RENDER_TIMEOUT_MS },
+    browser: { executablePath, poolSize: env.BROWSER_POOL_SIZE, queueSize: env.RENDER_QUEUE_SIZE,
+      timeoutMs: env.RENDER_TIMEOUT_MS,
+      pngEncoding: env.RENDER_PNG_ENCODING,
+    },
     render: {
       api: env.RENDER_API,
       fetchAllowlist: env.RENDER_FETCH_ALLOWLIST.map((host) => host.toLowerCase()),
