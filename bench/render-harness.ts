@@ -33,7 +33,13 @@ const BENCH_ENV = { SYSTEM_TOKEN: 'bench-system-token-0123456789', LOG_LEVEL: 'e
  */
 export async function startHeraldRenderer(poolSize: number, pngEncoding: 'compact' | 'fast' = 'compact'): Promise<HeraldRenderer> {
   Logger.overrideLogger(['error']);
-  const config = loadConfig({ ...BENCH_ENV, BROWSER_POOL_SIZE: String(poolSize), RENDER_QUEUE_SIZE: '1000', RENDER_PNG_ENCODING: pngEncoding });
+  const config = loadConfig({
+    ...BENCH_ENV,
+    BROWSER_POOL_SIZE: String(poolSize),
+    RENDER_QUEUE_SIZE: '1000',
+    RENDER_TIMEOUT_MS: '60000',
+    RENDER_PNG_ENCODING: pngEncoding,
+  });
   const pool = new BrowserPool(config);
   const renderer = new TemplateRenderer(pool, config);
   renderer.registerTemplate('discord-message');

@@ -82,7 +82,7 @@ function round(value) {
 }
 
 /** A job (one render or screenshot) this slow has hung: the run stops and says so instead of waiting forever. */
-const JOB_TIMEOUT_MS = 60_000;
+const JOB_TIMEOUT_MS = 120_000;
 
 function withinJobTimeout(promise, label) {
   let timer;
@@ -305,7 +305,8 @@ async function benchHeraldAndFloor(workload) {
       return measure(`${workload.name}: ideal render ${pages.length}`, shots, pages.length, async () => {
         const taken = idle.pop();
         try {
-          bytes[`ideal ${encoding}`] = (bytes[`ideal ${encoding}`] ?? 0) + (await idealShot(taken, workload.scale, encoding));
+          const shot = await idealShot(taken, workload.scale, encoding);
+          bytes[`ideal ${encoding}`] = (bytes[`ideal ${encoding}`] ?? 0) + shot;
         } finally {
           idle.push(taken);
         }
@@ -365,7 +366,9 @@ async function benchEncodings(workload, { herald, render, ideal, idealProcesses 
       const entry = (runs[name] ??= { latencies: [], wallMs: 0, cpu: {}, bytes: 0 });
       const { latencies, wallMs } = await withCpu(entry.cpu, processes, () =>
         measure(`${workload.name}: ${name}`, SAMPLES.paired, PAGES, async (index) => {
-          entry.bytes += await job(index);
+          // Awaited first: `entry.bytes += await …` would read the total before the await and lose concurrent adds.
+          const bytes = await job(index);
+          entry.bytes += bytes;
         }),
       );
       entry.latencies.push(...latencies);

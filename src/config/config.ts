@@ -386,7 +386,10 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
         ids: 'all',
       } as DiscordSharding,
     },
-    browser: { executablePath, poolSize: env.BROWSER_POOL_SIZE, queueSize: env.RENDER_QUEUE_SIZE,
+    browser: {
+      executablePath,
+      poolSize: env.BROWSER_POOL_SIZE,
+      queueSize: env.RENDER_QUEUE_SIZE,
       timeoutMs: env.RENDER_TIMEOUT_MS,
       pngEncoding: env.RENDER_PNG_ENCODING,
     },
