@@ -1139,15 +1139,38 @@ async function main(): Promise<void> {
     names.includes('vk') ? servers.startRabbitMq() : undefined,
   ]);
   const infra: Infra = { mongo: ferret.url, s3: { url: s3.url, accessKey: s3.accessKey, secretKey: s3.secretKey }, amqp: rabbit?.url };
-  // Stopped from outside (Ctrl-C, a timeout): the servers go too, rather than outliving the run.
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void Promise.all([ferret.destroy(), s3.destroy(), rabbit?.destroy()]).finally(() => process.exit(130));
-    });
-  }
   const started = new Date();
   const loadBefore = loadavg();
   const results: Record<string, Record<string, unknown>> = {};
+  /** Written after every pipeline (and when stopped), so a run cut short still leaves the figures it has. */
+  const writeReport = (complete: boolean): void => {
+    const report = {
+      benchmark: 'pipelines',
+      date: started.toISOString(),
+      quick: QUICK,
+      complete,
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(totalmem() / 1e9),
+        loadAverage1mBefore: Number(loadBefore[0].toFixed(2)),
+        loadAverage1mAfter: Number(loadavg()[0].toFixed(2)),
+        node: process.version,
+        note: 'shared host: other processes ran during the run (see the load averages); figures from a loaded host run slow',
+      },
+      run: RUN,
+      results,
+    };
+    mkdirSync(dirname(OUT), { recursive: true });
+    writeFileSync(OUT, `${JSON.stringify(report, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v), 2)}\n`);
+  };
+  // Stopped from outside (Ctrl-C, a timeout): the figures so far are written and the servers go too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      writeReport(false);
+      void Promise.all([ferret.destroy(), s3.destroy(), rabbit?.destroy()]).finally(() => process.exit(130));
+    });
+  }
   try {
     for (const name of names) {
       const t0 = Date.now();
@@ -1157,29 +1180,13 @@ async function main(): Promise<void> {
         process.stderr.write(`[bench] ${name} failed: ${(error as Error).stack ?? String(error)}\n`);
         results[name] = { failed: String(error) };
       }
+      writeReport(false);
     }
   } finally {
     await Promise.all([ferret.destroy(), s3.destroy(), rabbit?.destroy()]);
   }
-  const report = {
-    benchmark: 'pipelines',
-    date: started.toISOString(),
-    quick: QUICK,
-    machine: {
-      cpus: cpus().length,
-      model: cpus()[0]?.model ?? 'unknown',
-      memoryGb: Math.round(totalmem() / 1e9),
-      loadAverage1mBefore: Number(loadBefore[0].toFixed(2)),
-      loadAverage1mAfter: Number(loadavg()[0].toFixed(2)),
-      node: process.version,
-      note: 'shared host: other processes ran during the run (see the load averages); figures from a loaded host run slow',
-    },
-    run: RUN,
-    results,
-  };
+  writeReport(true);
   printTable(Object.fromEntries(Object.entries(results).filter(([, result]) => !('failed' in result))));
-  mkdirSync(dirname(OUT), { recursive: true });
-  writeFileSync(OUT, `${JSON.stringify(report, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v), 2)}\n`);
   process.stdout.write(`\nwrote ${OUT}\n`);
   process.exit(Object.values(results).some((result) => 'failed' in result) ? 1 : 0);
 }
