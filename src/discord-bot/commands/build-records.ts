@@ -14,7 +14,7 @@ export class BuildRecords {
   /** Repositories with a stored build whose slug contains `typed` (any case), alphabetically. */
   async repositories(typed: string): Promise<string[]> {
     const filter = typed.trim() ? { repoSlug: { $regex: escapeRegex(typed.trim()), $options: 'i' } } : {};
-    const slugs = (await this.model.distinct('repoSlug', filter).exec()) as string[];
+    const slugs = await this.model.distinct('repoSlug', filter).exec();
     return slugs.sort((a, b) => a.localeCompare(b)).slice(0, MAX_CHOICES);
   }
 

@@ -56,7 +56,10 @@ export class CommandRegistrar implements OnApplicationBootstrap, OnModuleDestroy
         outcomes.push(await this.register(guildId));
       } catch (error) {
         // The commands keep working where they were registered before; the next start tries again.
-        this.logger.error({ guildId: guildId ?? null, reason: describe(error) }, `Could not register the application commands (${guildId ? `guild ${guildId}` : 'global'})`);
+        this.logger.error(
+          { guildId: guildId ?? null, reason: describe(error) },
+          `Could not register the application commands (${guildId ? `guild ${guildId}` : 'global'})`,
+        );
       }
     }
     return outcomes;

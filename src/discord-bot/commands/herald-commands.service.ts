@@ -55,9 +55,7 @@ export class HeraldCommandsService {
         this.access.requireAllowed(interaction);
         const record = await this.builds.build(repository, number);
         if (!record) {
-          throw new CommandRefusal(
-            number === null ? `Herald has no build of ${repository}.` : `Herald has no build #${number} of ${repository}.`,
-          );
+          throw new CommandRefusal(number === null ? `Herald has no build of ${repository}.` : `Herald has no build #${number} of ${repository}.`);
         }
         this.access.requireChannelVisible(interaction, record.channelId, `The message of ${record.repoSlug} #${record.buildNumber}`);
         return this.buildAnswer(record);
@@ -97,7 +95,8 @@ export class HeraldCommandsService {
           const status = view.lastError.status ? ` (HTTP ${view.lastError.status}${view.lastError.code ? `, code ${view.lastError.code}` : ''})` : '';
           fields.push({ name: 'Last error', value: clip(`${view.lastError.message}${status} at ${view.lastError.at}`) });
         }
-        if (view.nextAttemptAt) fields.push({ name: 'Next attempt', value: `<t:${Math.floor(Date.parse(view.nextAttemptAt) / 1000)}:R>`, inline: true });
+        if (view.nextAttemptAt)
+          fields.push({ name: 'Next attempt', value: `<t:${Math.floor(Date.parse(view.nextAttemptAt) / 1000)}:R>`, inline: true });
         const link = view.messageId && interaction.guildId ? messageLink(interaction.guildId, view.channelId, view.messageId) : null;
         return {
           embeds: [{ title: `Notification ${view.id}`, ...(link && { url: link }), fields, timestamp: view.updatedAt }],
@@ -124,7 +123,9 @@ export class HeraldCommandsService {
       fields: [
         { name: 'Status', value: record.status, inline: true },
         { name: 'Channel', value: `<#${record.channelId}>`, inline: true },
-        ...(record.delivery !== 'sent' ? [{ name: 'Discord', value: clip(`${record.delivery}${record.lastError ? `: ${record.lastError}` : ''}`) }] : []),
+        ...(record.delivery !== 'sent'
+          ? [{ name: 'Discord', value: clip(`${record.delivery}${record.lastError ? `: ${record.lastError}` : ''}`) }]
+          : []),
       ],
     };
     if (!record.messageId) return { content: `${title} has no message in Discord yet.`, embeds: [summary] };

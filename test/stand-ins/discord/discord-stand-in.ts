@@ -108,6 +108,8 @@ export interface DiscordStandIn {
   invalidateSessions(): void;
 
   failNext(rule: FailureRule): void;
+  /** CDN requests whose path matches are answered only after release() (a slow CDN, e.g. for a slow render). */
+  holdCdn(match: RegExp): { release(): void; requested(): number };
   /** REST calls on this channel answer 404 Unknown Channel (10003). */
   unknownChannel(channelId: Snowflake): void;
   /** REST calls on this channel answer 403 Missing Access (50001). */
@@ -341,6 +343,10 @@ class StandIn implements DiscordStandIn {
 
   failNext(rule: FailureRule): void {
     this.rest.failNext(rule);
+  }
+
+  holdCdn(match: RegExp): { release(): void; requested(): number } {
+    return this.rest.holdCdn(match);
   }
 
   unknownChannel(channelId: Snowflake): void {

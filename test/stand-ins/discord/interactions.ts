@@ -115,7 +115,8 @@ export class StandInInteractions {
 
   /** PUT /applications/{id}[/guilds/{guild}]/commands: the list replaces what was there; ids survive by name and type. */
   bulkOverwrite(guildId: Snowflake | undefined, body: unknown): APIApplicationCommand[] {
-    if (!Array.isArray(body)) throw new InteractionFailure(400, { message: 'Invalid Form Body', code: RESTJSONErrorCodes.InvalidFormBodyOrContentType });
+    if (!Array.isArray(body))
+      throw new InteractionFailure(400, { message: 'Invalid Form Body', code: RESTJSONErrorCodes.InvalidFormBodyOrContentType });
     const before = this.registered(guildId);
     const next = (body as RESTPutAPIApplicationCommandsJSONBody).map((definition, index) => {
       const type = definition.type ?? ApplicationCommandType.ChatInput;
@@ -138,7 +139,7 @@ export class StandInInteractions {
         contexts: definition.contexts ?? null,
         ...(guildId && { guild_id: guildId }),
         ...('options' in definition && definition.options?.length ? { options: definition.options } : {}),
-      } as APIApplicationCommand;
+      };
       return command;
     });
     this.commands.set(guildId ?? 'global', next);
@@ -171,7 +172,10 @@ export class StandInInteractions {
   ): InteractionRecord {
     const registered = this.findCommand(who.channelId, command.name, ApplicationCommandType.ChatInput);
     const values = Object.entries(command.options ?? {}).map(([name, value]) => this.option(registered, command.subcommand, name, value));
-    values.push({ ...this.option(registered, command.subcommand, command.focused, command.typed), focused: true } as APIApplicationCommandInteractionDataOption);
+    values.push({
+      ...this.option(registered, command.subcommand, command.focused, command.typed),
+      focused: true,
+    } as APIApplicationCommandInteractionDataOption);
     const options = command.subcommand ? [{ type: ApplicationCommandOptionType.Subcommand, name: command.subcommand, options: values }] : values;
     return this.dispatch(InteractionType.ApplicationCommandAutocomplete, who, {
       id: registered.id,
@@ -218,7 +222,10 @@ export class StandInInteractions {
       throw new InteractionFailure(404, { message: 'Unknown interaction', code: RESTJSONErrorCodes.UnknownInteraction });
     }
     if (record.callbacks.length) {
-      throw new InteractionFailure(400, { message: 'Interaction has already been acknowledged.', code: RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged });
+      throw new InteractionFailure(400, {
+        message: 'Interaction has already been acknowledged.',
+        code: RESTJSONErrorCodes.InteractionHasAlreadyBeenAcknowledged,
+      });
     }
     const body = (json ?? {}) as { type?: InteractionResponseType; data?: Record<string, unknown> };
     const type = body.type;
@@ -234,7 +241,11 @@ export class StandInInteractions {
       case InteractionResponseType.ApplicationCommandAutocompleteResult:
         if (record.type !== InteractionType.ApplicationCommandAutocomplete) throw invalidType();
         record.choices = (data.choices as InteractionRecord['choices']) ?? [];
-        if (record.choices.length > 25) throw new InteractionFailure(400, { message: 'Invalid Form Body (choices: max 25)', code: RESTJSONErrorCodes.InvalidFormBodyOrContentType });
+        if (record.choices.length > 25)
+          throw new InteractionFailure(400, {
+            message: 'Invalid Form Body (choices: max 25)',
+            code: RESTJSONErrorCodes.InvalidFormBodyOrContentType,
+          });
         break;
       case InteractionResponseType.DeferredMessageUpdate:
       case InteractionResponseType.UpdateMessage:
@@ -262,7 +273,9 @@ export class StandInInteractions {
 
   /** /webhooks/{application}/{token}[/messages/{id|@original}] */
   webhook(method: string, parts: string[], json: unknown, files: NewAttachment[]): { status: number; body?: unknown } {
-    const [, applicationId, token, messages, messageId] = parts;
+    const [, applicationId, token, messages, encodedMessageId] = parts;
+    // discord.js sends @original percent-encoded (%40original), as Discord accepts both.
+    const messageId = encodedMessageId && decodeURIComponent(encodedMessageId);
     const record = this.byToken.get(token ?? '');
     if (applicationId !== this.options.applicationId || !record || Date.now() - record.createdAt > TOKEN_LIFETIME_MS || !record.callbacks.length) {
       throw new InteractionFailure(404, { message: 'Unknown Webhook', code: RESTJSONErrorCodes.UnknownWebhook });
@@ -282,7 +295,7 @@ export class StandInInteractions {
       return { status: 204 };
     }
     if (method === 'PATCH') {
-      if ('content' in data) target.content = String(data.content ?? '');
+      if ('content' in data) target.content = typeof data.content === 'string' ? data.content : '';
       if ('embeds' in data) target.embeds = (data.embeds as APIEmbed[] | null) ?? [];
       if ('components' in data) target.components = (data.components as APIMessageComponent[] | null) ?? [];
       const keep = (data.attachments as { id: string | number }[] | undefined)?.map((attachment) => String(attachment.id));
@@ -341,11 +354,17 @@ export class StandInInteractions {
     return record;
   }
 
-  private responseMessage(record: InteractionRecord, data: Record<string, unknown>, files: NewAttachment[], flags: number, loading: boolean): ResponseMessage {
+  private responseMessage(
+    record: InteractionRecord,
+    data: Record<string, unknown>,
+    files: NewAttachment[],
+    flags: number,
+    loading: boolean,
+  ): ResponseMessage {
     return {
       id: this.ids.next(),
       flags,
-      content: String(data.content ?? ''),
+      content: typeof data.content === 'string' ? data.content : '',
       embeds: (data.embeds as APIEmbed[] | undefined) ?? [],
       components: (data.components as APIMessageComponent[] | undefined) ?? [],
       files: files.map(received),
@@ -395,7 +414,12 @@ export class StandInInteractions {
     return found;
   }
 
-  private option(command: APIApplicationCommand, subcommand: string | undefined, name: string, value: string | number): APIApplicationCommandInteractionDataOption {
+  private option(
+    command: APIApplicationCommand,
+    subcommand: string | undefined,
+    name: string,
+    value: string | number,
+  ): APIApplicationCommandInteractionDataOption {
     const scope = subcommand ? command.options?.find((option) => option.name === subcommand) : command;
     const options = (scope && 'options' in scope ? scope.options : undefined) ?? [];
     const declared = options.find((option) => option.name === name);

@@ -87,8 +87,23 @@ export class StandInRest {
   private readonly failures: (FailureRule & { remaining: number })[] = [];
   private readonly unknownChannels = new Set<Snowflake>();
   private readonly forbiddenChannels = new Set<Snowflake>();
+  private readonly cdnHolds: { match: RegExp; released: Promise<void>; requested: number }[] = [];
 
   constructor(private readonly options: RestOptions) {}
+
+  /** CDN requests whose path matches wait until release() (a slow CDN); `requested` counts the ones held. */
+  holdCdn(match: RegExp): { release(): void; requested(): number } {
+    let release = (): void => undefined;
+    const hold = { match, released: new Promise<void>((resolve) => (release = resolve)), requested: 0 };
+    this.cdnHolds.push(hold);
+    return {
+      release: () => {
+        this.cdnHolds.splice(this.cdnHolds.indexOf(hold), 1);
+        release();
+      },
+      requested: () => hold.requested,
+    };
+  }
 
   failNext(rule: FailureRule): void {
     this.failures.push({ ...rule, remaining: rule.times ?? 1 });
@@ -117,6 +132,11 @@ export class StandInRest {
     const url = new URL(request.url ?? '/', 'http://stand-in');
     const method = (request.method ?? 'GET').toUpperCase();
     if (method === 'GET' && (url.pathname.startsWith('/cdn/') || url.pathname.startsWith('/media/'))) {
+      const hold = this.cdnHolds.find((candidate) => candidate.match.test(url.pathname));
+      if (hold) {
+        hold.requested++;
+        await hold.released;
+      }
       return this.serveCdn(url.pathname.replace(/^\/(cdn|media)/, ''), response);
     }
     if (!url.pathname.startsWith(`${ROUTE_PREFIX}/`)) {
@@ -140,7 +160,9 @@ export class StandInRest {
         throw new RestFailure(401, { message: '401: Unauthorized', code: RESTJSONErrorCodes.GeneralError });
       }
       this.injectFailure(method, path);
-      const answer = byInteractionToken ? this.interactionRoute(method, path, url.searchParams, body) : this.route(method, path, url.searchParams, body);
+      const answer = byInteractionToken
+        ? this.interactionRoute(method, path, url.searchParams, body)
+        : this.route(method, path, url.searchParams, body);
       recorded.status = answer.status;
       reply(response, answer.status, answer.body);
     } catch (error) {
@@ -154,7 +176,13 @@ export class StandInRest {
     const parts = path.split('/').filter(Boolean);
     try {
       if (method === 'POST' && parts[0] === 'interactions' && parts.length === 4 && parts[3] === 'callback') {
-        return this.options.interactions.callback(parts[1], parts[2], body.json, withAttachmentMetadata(body.files, attachmentsOf(body.json)), query.get('with_response') === 'true');
+        return this.options.interactions.callback(
+          parts[1],
+          parts[2],
+          body.json,
+          withAttachmentMetadata(body.files, attachmentsOf(body.json)),
+          query.get('with_response') === 'true',
+        );
       }
       if (parts[0] === 'webhooks') {
         return this.options.interactions.webhook(method, parts, body.json, withAttachmentMetadata(body.files, attachmentsOf(body.json)));
@@ -223,7 +251,8 @@ export class StandInRest {
     if (method === 'GET' && is('/gateway/bot')) return ok(this.gatewayBot());
     if (method === 'GET' && (is('/applications/@me') || is('/oauth2/applications/@me'))) return ok(this.application());
     if (is('/applications/:app/commands') || is('/applications/:app/guilds/:guild/commands')) {
-      if (parts[1] !== this.options.model.applicationId) throw new RestFailure(403, { message: 'Missing Access', code: RESTJSONErrorCodes.MissingAccess });
+      if (parts[1] !== this.options.model.applicationId)
+        throw new RestFailure(403, { message: 'Missing Access', code: RESTJSONErrorCodes.MissingAccess });
       const guildId = parts[2] === 'guilds' ? parts[3] : undefined;
       if (guildId && !this.options.guilds.some((guild) => guild.guild.id === guildId)) {
         throw new RestFailure(403, { message: 'Missing Access', code: RESTJSONErrorCodes.MissingAccess });
