@@ -270,6 +270,9 @@ const envSchema = z.object({
       return Number(text);
     }),
   DISCORD_SHARDS: optionalString,
+  DISCORD_COMMANDS: z.enum(['global', 'guild', 'off'], { error: 'must be one of global, guild, off' }).default('global'),
+  DISCORD_COMMANDS_GUILDS: list([]).pipe(z.array(snowflake)),
+  DISCORD_COMMANDS_ROLES: list([]).pipe(z.array(snowflake)),
   POD_ORDINAL: optionalString,
   HOSTNAME: optionalString,
 
@@ -376,6 +379,14 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       renderTimestamps: env.DISCORD_RENDER_TIMESTAMPS,
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
       imageKeyTemplate: env.DISCORD_IMAGE_KEY_TEMPLATE,
+      commands: {
+        /** Where the application commands are registered: everywhere (global), in guilds (instant; development), or not at all. */
+        registration: env.DISCORD_COMMANDS,
+        /** Guilds whose members may use the commands (all when empty); with DISCORD_COMMANDS=guild, where they are registered. */
+        guildIds: env.DISCORD_COMMANDS_GUILDS,
+        /** Roles one of which a member needs to use the commands (none needed when empty). */
+        roleIds: env.DISCORD_COMMANDS_ROLES,
+      },
       sharding: {
         count: env.DISCORD_SHARD_COUNT,
         ids: 'all',
@@ -506,6 +517,10 @@ export function enabledFeatures(config: AppConfig) {
     discordBot,
     /** Every message of the watched channels kept as an image in S3 (DISCORD_RENDER_MESSAGES). */
     messageImages: discordBot && config.discord.renderMessages,
+    /** Slash commands and the "Render as image" context menu (DISCORD_COMMANDS). */
+    discordCommands: discordBot && config.discord.commands.registration !== 'off',
+    /** "Render as image" draws with Chromium and keeps the PNG in S3, so it is offered where S3 is configured. */
+    commandImages: discordBot && config.discord.commands.registration !== 'off' && config.s3.configured,
     drone: api && discordRest && Boolean(config.drone.webhookSecret),
     notify: api && discordRest,
     render: api && byS3(config.render.api),
@@ -565,6 +580,16 @@ export function describeFeatures(config: AppConfig): FeatureState[] {
         'discord',
         ...(on.backend ? [config.backend.protocol === 'legacy' ? 'backend (BACKEND_PROTOCOL=legacy)' : 'backend'] : []),
       ],
+    },
+    {
+      name: 'discord-commands',
+      on: on.discordCommands,
+      because: on.discordCommands
+        ? `DISCORD_COMMANDS=${config.discord.commands.registration}${on.commandImages ? '' : ' ("Render as image" needs S3: set S3_BUCKET)'}`
+        : on.discordBot
+          ? 'DISCORD_COMMANDS=off'
+          : 'needs the discord-bot feature',
+      uses: ['mongodb', 'discord', ...(on.commandImages ? ['storage', 'browser'] : [])],
     },
     {
       name: 'drone',
