@@ -67,7 +67,11 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
       expect(delivery.nextAttemptAt).not.toBeNull();
       expect(delivery.lastError).toMatch(delivery.destination === 'audit-hook' ? /POST failed/ : /RabbitMQ queue message/);
     }
-    const pending = await deliveries('status=pending&limit=500');
+    // A batch's deliveries are stored lane by lane: wait until the last of them is in.
+    const pending = await eventually(async () => {
+      const page = await deliveries('status=pending&limit=500');
+      return page.items.length >= 2 * during.length - 4 ? page : undefined;
+    }, 60_000);
     expect(pending.items).toHaveLength(2 * during.length - 4);
     expect(pending.counts).toEqual({ pending: 2 * during.length - 4, failed: 4 });
     const waiting = [...failed.items, ...pending.items];
@@ -108,19 +112,33 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     await eventually(() => hooked().some((e) => e.event_id === later.event_id));
     expect(hooked().some((e) => e.event_id === refused.event_id)).toBe(false);
 
+    // The parked delivery is an outbox job: GET /outbox lists it with its reason, beside the other features' ones.
+    const outbox = await getJson<{ parked: { id: string; queue: string; lane: string; lastError: string }[] }>(
+      `${herald.url}/outbox?queue=vk`,
+      herald.token,
+    );
+    expect(outbox.body.parked).toContainEqual(
+      expect.objectContaining({ id: parked.id, queue: 'vk', lane: `vk:audit-hook:${PEERS[0]}`, lastError: 'receiver answered HTTP 422' }),
+    );
+
+    // A retry is a new job at the end of the lane (a new id), carrying the same delivery id.
     const retried = await postJson<VkDeliveryViewDto>(`${herald.url}/vk/deliveries/${parked.id}/retry`, herald.token);
     expect(retried.status).toBe(200);
-    expect(retried.body).toMatchObject({ id: parked.id, parked: false });
+    expect(retried.body).toMatchObject({ eventId: refused.event_id, deliveryId: parked.deliveryId, parked: false, attempts: 0 });
+    expect(retried.body.id).not.toBe(parked.id);
     await eventually(() => hooked().some((e) => e.event_id === refused.event_id));
     const delivered = await eventually(async () =>
-      (await deliveries(`status=delivered&peer=${PEERS[0]}&destination=audit-hook&limit=500`)).items.find((d) => d.id === parked.id),
+      (await deliveries(`status=delivered&peer=${PEERS[0]}&destination=audit-hook&limit=500`)).items.find((d) => d.id === retried.body.id),
     );
     expect(delivered.deliveredAt).not.toBeNull();
+    expect(hooked().filter((e) => e.event_id === refused.event_id)).toHaveLength(1);
 
     const again = await postJson<{ message: string }>(`${herald.url}/vk/deliveries/${parked.id}/retry`, herald.token);
     expect(again.status).toBe(409);
     const unknown = await postJson<{ message: string }>(`${herald.url}/vk/deliveries/0123456789abcdef/retry`, herald.token);
     expect(unknown.status).toBe(404);
+    // The outbox's own retry endpoint answers the same for VK jobs.
+    expect((await postJson(`${herald.url}/outbox/${parked.id}/retry`, herald.token)).status).toBe(409);
   });
 
   it('guards the outbox endpoints and names a bad query field', async () => {
