@@ -7,7 +7,7 @@ import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
 import { startRabbit, type ManagedServer } from '../support/servers';
 import { QueueTap, VK_USERS, getJson, postJson, requireVmModules, vkEnv, writeRoutesFile } from './vk-support';
 
-jest.setTimeout(240_000);
+jest.setTimeout(600_000);
 
 const SECRET = 'vk-outage-webhook-secret-0123456789';
 const PEERS = [chatPeer(21), chatPeer(22)];
@@ -81,7 +81,7 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     await receiver.up();
     const tap = await QueueTap.open(rabbit.url, ['message']);
     try {
-      await eventually(() => tap.of('message').length >= during.length && hooked().length >= during.length, 90_000);
+      await eventually(() => tap.of('message').length >= during.length && hooked().length >= during.length, 240_000);
       const textsOf = (events: VkEvent[], peer: number) => events.filter((e) => e.peer.bpid === peer).map((e) => e.message?.text);
       for (const [index, peer] of PEERS.entries()) {
         const sentInOrder = Array.from({ length: 12 }, (_, i) => `during outage ${i}`).filter((_, i) => i % 2 === index);
@@ -94,6 +94,7 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     }
     await eventually(
       async () => (await deliveries('status=failed')).counts.failed === 0 && (await deliveries('status=pending')).counts.pending === 0,
+      120_000,
     );
   });
 
@@ -101,15 +102,16 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     receiver.failWith(422);
     const refused = message(PEERS[0], 'refused at first');
     vk.push(refused);
-    const parked = await eventually(async () =>
-      (await deliveries('status=failed&destination=audit-hook')).items.find((d) => d.eventId === refused.event_id && d.parked),
+    const parked = await eventually(
+      async () => (await deliveries('status=failed&destination=audit-hook')).items.find((d) => d.eventId === refused.event_id && d.parked),
+      120_000,
     );
     expect(parked).toMatchObject({ status: 'failed', parked: true, nextAttemptAt: null, lastError: 'receiver answered HTTP 422' });
 
     receiver.recover();
     const later = message(PEERS[0], 'after the refused one');
     vk.push(later);
-    await eventually(() => hooked().some((e) => e.event_id === later.event_id));
+    await eventually(() => hooked().some((e) => e.event_id === later.event_id), 120_000);
     expect(hooked().some((e) => e.event_id === refused.event_id)).toBe(false);
 
     // The parked delivery is an outbox job: GET /outbox lists it with its reason, beside the other features' ones.
@@ -126,9 +128,11 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     expect(retried.status).toBe(200);
     expect(retried.body).toMatchObject({ eventId: refused.event_id, deliveryId: parked.deliveryId, parked: false, attempts: 0 });
     expect(retried.body.id).not.toBe(parked.id);
-    await eventually(() => hooked().some((e) => e.event_id === refused.event_id));
-    const delivered = await eventually(async () =>
-      (await deliveries(`status=delivered&peer=${PEERS[0]}&destination=audit-hook&limit=500`)).items.find((d) => d.id === retried.body.id),
+    await eventually(() => hooked().some((e) => e.event_id === refused.event_id), 120_000);
+    const delivered = await eventually(
+      async () =>
+        (await deliveries(`status=delivered&peer=${PEERS[0]}&destination=audit-hook&limit=500`)).items.find((d) => d.id === retried.body.id),
+      120_000,
     );
     expect(delivered.deliveredAt).not.toBeNull();
     expect(hooked().filter((e) => e.event_id === refused.event_id)).toHaveLength(1);

@@ -46,7 +46,8 @@ export function vkEnv(vk: VkStandIn, extra: Record<string, string> = {}): Record
     BROWSER_POOL_SIZE: '1',
     OUTBOX_BACKOFF_BASE_MS: '100',
     OUTBOX_BACKOFF_MAX_MS: '1000',
-    OUTBOX_POLL_INTERVAL_MS: '100',
+    // Lanes of this process start on enqueue and on their backoff timer; the poll only finds other replicas' work.
+    OUTBOX_POLL_INTERVAL_MS: '500',
     ...extra,
   };
 }

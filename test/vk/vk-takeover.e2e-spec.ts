@@ -8,10 +8,10 @@ import { spawnHerald, type HeraldReplica } from '../support/process';
 import { requireEnv } from '../support/servers';
 import { QueueTap, VK_USERS, expectedCmids, firstArrivals, messageStream, ownQueueRoutes, vkEnv } from './vk-support';
 
-jest.setTimeout(420_000);
+jest.setTimeout(900_000);
 
 const PEERS = [chatPeer(31), chatPeer(32), chatPeer(33), chatPeer(34)];
-const TOTAL = 200;
+const TOTAL = 100;
 
 /** The pid in the latest holding of the community's poller lease (the holder id is `host:pid:random`). */
 async function pollingPid(mongoUri: string): Promise<number | null> {
@@ -71,7 +71,7 @@ describe('VK poller takeover between two processes after SIGKILL', () => {
         await pause(100);
       }
     })();
-    await eventually(() => tap.messages.length >= 40, 120_000);
+    await eventually(() => tap.messages.length >= 30, 300_000);
     const killed = await first.kill('SIGKILL');
     first = undefined;
     expect(killed.signal).toBe('SIGKILL');
@@ -81,7 +81,7 @@ describe('VK poller takeover between two processes after SIGKILL', () => {
     // The lease runs out 30 s after the dead holder's last renewal; then the standby polls from the stored ts.
     await pushing;
     const expectedIds = stream.map((update) => update.event_id);
-    await eventually(() => firstArrivals(tap.messages).ids.length >= TOTAL, 240_000, 250);
+    await eventually(() => firstArrivals(tap.messages).ids.length >= TOTAL, 600_000, 250);
     expect(await pollingPid(mongoUri)).toBe(second.pid);
 
     // Anything late would be a duplicate: a marker pushed now arrives behind everything still on its way.
@@ -105,7 +105,7 @@ describe('VK poller takeover between two processes after SIGKILL', () => {
     // Exactly once and in order per peer for a consumer that drops repeats by message id.
     expect(cmidsByPeer).toEqual(expectedCmids(stream));
     // The switch really was in the middle: the first process got part of the stream through, not all of it.
-    expect(deliveredBeforeKill).toBeGreaterThanOrEqual(40);
+    expect(deliveredBeforeKill).toBeGreaterThanOrEqual(30);
     expect(deliveredBeforeKill).toBeLessThan(TOTAL);
   });
 });
