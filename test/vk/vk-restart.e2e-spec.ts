@@ -99,7 +99,7 @@ describe('VK poller replaced in the middle of a stream (a standby replica takes 
     // The lease was handed back at shutdown; the standby takes it on its next try and resumes from the stored ts.
     await pushing;
     await eventually(() => tap.messages.length >= TOTAL && receiver.accepted.length >= TOTAL, 600_000);
-    // Anything late would be a duplicate: one more round of the dispatcher must not add more.
+    // Anything late would be a duplicate: a marker pushed now arrives behind anything still on its way.
     const marker = messageNew({ peerId: PEERS[0], fromId: 1001, text: 'marker', cmid: (cmids.get(PEERS[0]) ?? 0) + 1 });
     vk.push(marker);
     await tap.waitFor(marker.event_id, undefined, 120_000);
