@@ -64,7 +64,9 @@ describe('VK poller replaced in the middle of a stream (a standby replica takes 
       ].join('\n'),
       '.yaml',
     );
-    const env = vkEnv(vk, { AMQP_URL: requireEnv('TEST_AMQP_URL'), VK_ROUTES_FILE: routesFile });
+    // A graceful stop records the outcome of every delivery in flight before it exits (the outbox's drain): long enough
+    // for that on a loaded machine, so the handover repeats nothing. (A SIGKILL does: test/vk/vk-takeover.)
+    const env = vkEnv(vk, { AMQP_URL: requireEnv('TEST_AMQP_URL'), VK_ROUTES_FILE: routesFile, SHUTDOWN_TIMEOUT_MS: '30000' });
     first = await bootHerald(env);
     await eventually(() => vk.heldPolls === 1, 30_000);
 
