@@ -27,12 +27,21 @@ export interface HeraldRenderer {
 
 const BENCH_ENV = { SYSTEM_TOKEN: 'bench-system-token-0123456789', LOG_LEVEL: 'error' };
 
-/** The production render path (warm pool pages, DOM patch, clipped CDP screenshot) with no cache in front. */
-export async function startHeraldRenderer(poolSize: number): Promise<HeraldRenderer> {
+/**
+ * The production render path (warm pool pages, DOM patch, clipped CDP screenshot) with no cache in front, encoding
+ * PNGs as RENDER_PNG_ENCODING would.
+ */
+export async function startHeraldRenderer(poolSize: number, pngEncoding: 'compact' | 'fast' = 'compact'): Promise<HeraldRenderer> {
   Logger.overrideLogger(['error']);
-  const config = loadConfig({ ...BENCH_ENV, BROWSER_POOL_SIZE: String(poolSize), RENDER_QUEUE_SIZE: '1000' });
+  const config = loadConfig({
+    ...BENCH_ENV,
+    BROWSER_POOL_SIZE: String(poolSize),
+    RENDER_QUEUE_SIZE: '1000',
+    RENDER_TIMEOUT_MS: '60000',
+    RENDER_PNG_ENCODING: pngEncoding,
+  });
   const pool = new BrowserPool(config);
-  const renderer = new TemplateRenderer(pool);
+  const renderer = new TemplateRenderer(pool, config);
   renderer.registerTemplate('discord-message');
   renderer.registerTemplate('metrics-chart');
   await pool.onApplicationBootstrap();

@@ -3,14 +3,19 @@
 //   herald c1/c2/c4    Herald's production path (warm pool pages, DOM patch, clipped CDP screenshot), 4 warm pages
 //   new browser        launch Chromium, open the template, render, screenshot, close — per render
 //   new context c1/c4  one browser; a new context + page per render, template loaded each time
-//   raw floor 1/4      CDP Page.captureScreenshot of pages already laid out with the message: 1 page, 4 pages in parallel
+//   raw floor 1/4      "capture only": CDP Page.captureScreenshot of pages already laid out with the message: 1 page, 4 pages
+//   ideal render 1/4   the same warm page, the input's final DOM built beforehand (untimed) and swapped in by one call,
+//                      then the same clipped capture: the least any renderer of the template can do per image
+//   png encoding       (discord-message) Chromium's default PNG encoder against optimizeForSpeed (RENDER_PNG_ENCODING):
+//                      CPU ms and bytes per image, renders/s, and re-compressing a fast PNG afterwards (pngjs, zlib 9)
 // Every approach draws the same template and takes the same screenshot (same clip, same CDP options). Herald and the
 // raw floor run in alternating rounds, and Herald at concurrency 4 and the four-page floor (the throughput target)
 // alternate call by call over as many renders as shots, so a shared host's changing speed hits both alike.
 // Prints a table and writes bench/results/render.json with the ratios the render issue sets as targets.
 //
 // Add a workload (e.g. the metrics chart) to WORKLOADS below: a template name, the inputs its
-// window.herald.render takes, and optionally a scale (device pixel ratio). Options: --quick (fewer samples), --out <path>.
+// window.herald.render takes, and optionally a scale (device pixel ratio). Options: --quick (fewer samples), --out <path>,
+// --only <workload,...> (e.g. --only discord-message).
 import { build } from 'esbuild';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -22,6 +27,7 @@ import { chromium } from 'playwright';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
 const outPath = resolve(root, args.includes('--out') ? args[args.indexOf('--out') + 1] : 'bench/results/render.json');
 
 const CHROMIUM = process.env.BROWSER_EXECUTABLE_PATH ?? '/usr/bin/chromium';
@@ -76,7 +82,7 @@ function round(value) {
 }
 
 /** A job (one render or screenshot) this slow has hung: the run stops and says so instead of waiting forever. */
-const JOB_TIMEOUT_MS = 60_000;
+const JOB_TIMEOUT_MS = 120_000;
 
 function withinJobTimeout(promise, label) {
   let timer;
@@ -134,9 +140,52 @@ function cpuPerJob(totals, jobs) {
   return { ...perJob, total: Object.values(perJob).reduce((sum, ms) => sum + ms, 0) };
 }
 
-async function screenshot(session, size, scale = 1) {
-  const { data } = await session.send('Page.captureScreenshot', screenshotParams(size, scale));
-  return data.length;
+/** Takes the clipped capture Herald takes; answers the PNG's size in bytes. */
+async function screenshot(session, size, scale = 1, encoding = 'compact') {
+  const { data } = await session.send('Page.captureScreenshot', screenshotParams(size, scale, encoding));
+  return Buffer.byteLength(data, 'base64');
+}
+
+/**
+ * The ideal render's pages: each holds the final DOM of every input, built beforehand by the template itself (untimed)
+ * and kept as detached copies of the element the template draws into (#root, or the chart's #panel); a timed call
+ * swaps one copy in (one CDP call, no other work) and the same clipped capture follows. A one-input workload gets two
+ * copies, so every swap changes the DOM. Copies, because the message template lends the pictures of one render to the
+ * next: a kept original would lose them.
+ */
+async function idealPages(context, url, inputs) {
+  const page = await context.newPage();
+  await page.goto(url, { waitUntil: 'load' });
+  await page.waitForFunction(() => typeof window.herald?.render === 'function');
+  const sizes = await page.evaluate(async (views) => {
+    const container = () => document.getElementById('root') ?? document.getElementById('panel');
+    const prepared = [];
+    for (let i = 0; i < Math.max(2, views.length); i++) {
+      const size = await window.herald.render(views[i % views.length]);
+      prepared.push(container().cloneNode(true));
+      prepared.at(-1).dataset.size = JSON.stringify(size);
+    }
+    let shown = container();
+    window.__benchSwap = (index) => {
+      const next = prepared[index];
+      // A copy is shown once at a time: swapping the shown one in again would change nothing.
+      if (next === shown) return;
+      shown.replaceWith(next);
+      shown = next;
+    };
+    return prepared.map((node) => JSON.parse(node.dataset.size));
+  }, inputs);
+  const session = await context.newCDPSession(page);
+  return { page, session, sizes, next: 0 };
+}
+
+/** One ideal render on a page: swap the next prepared DOM in, then the clipped capture. Answers the PNG's bytes. */
+async function idealShot(ideal, scale, encoding) {
+  const index = ideal.next;
+  ideal.next = (ideal.next + 1) % ideal.sizes.length;
+  const { exceptionDetails } = await ideal.session.send('Runtime.evaluate', { expression: `window.__benchSwap(${index})`, returnByValue: true });
+  if (exceptionDetails) throw new Error(`ideal render swap failed: ${exceptionDetails.text}`);
+  return screenshot(ideal.session, ideal.sizes[index], scale, encoding);
 }
 
 /** The naive path every baseline shares: open the template in a fresh page, render one input, screenshot it. */
@@ -207,6 +256,13 @@ async function benchHeraldAndFloor(workload) {
       await page.waitForFunction(() => typeof window.herald?.render === 'function');
       floorPages.push({ page, session: await context.newCDPSession(page) });
     }
+    const ideal = [];
+    for (let i = 0; i < PAGES; i++) {
+      const context = await floorBrowser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+      ideal.push(await idealPages(context, workload.url, workload.inputs));
+    }
+    // Warm the ideal pages as Herald's and the floor's are: every prepared DOM drawn and captured once.
+    for (const page of ideal) for (let i = 0; i < page.sizes.length; i++) await idealShot(page, workload.scale);
 
     const samples = {};
     const record = (name, { latencies, wallMs }) => {
@@ -216,7 +272,7 @@ async function benchHeraldAndFloor(workload) {
     };
     const perRound = (total) => Math.max(1, Math.ceil(total / ROUNDS));
     // CPU by process of the paired calls: where Herald's cost beyond the floor's goes.
-    const cpu = { herald: {}, floor: {} };
+    const cpu = { herald: {}, floor: {}, ideal: {} };
     // Herald's renders go through the inputs in turn across calls, as a running service sees a mix of messages.
     let rendered = 0;
     const heraldCall = (concurrency, total) => {
@@ -243,8 +299,23 @@ async function benchHeraldAndFloor(workload) {
           idle.push(taken);
         }
       });
+    // The ideal render: each call takes a page no other call is on, as a render leases its own page.
+    const idealCall = (pages, shots, encoding = 'compact') => {
+      const idle = [...pages];
+      return measure(`${workload.name}: ideal render ${pages.length}`, shots, pages.length, async () => {
+        const taken = idle.pop();
+        try {
+          const shot = await idealShot(taken, workload.scale, encoding);
+          bytes[`ideal ${encoding}`] = (bytes[`ideal ${encoding}`] ?? 0) + shot;
+        } finally {
+          idle.push(taken);
+        }
+      });
+    };
+    const bytes = {};
     for (let round = 0; round < ROUNDS; round++) {
       for (const concurrency of [1, 2]) record(`herald c${concurrency}`, await heraldCall(concurrency, perRound(SAMPLES.herald)));
+      record('ideal 1', await idealCall(ideal.slice(0, 1), perRound(SAMPLES.floor)));
       for (let input = 0; input < inputs; input++) {
         record('floor 1', await floorCall(await layOut(floorPages.slice(0, 1), input), Math.ceil(perRound(SAMPLES.floor) / inputs)));
       }
@@ -255,17 +326,110 @@ async function benchHeraldAndFloor(workload) {
         const idle = await layOut(floorPages, input);
         record('herald c4', await withCpu(cpu.herald, () => herald.processes(), () => heraldCall(PAGES, SAMPLES.paired)));
         record('floor 4', await withCpu(cpu.floor, () => harness.browserProcesses(floorBrowser), () => floorCall(idle, SAMPLES.paired)));
+        record('ideal 4', await withCpu(cpu.ideal, () => harness.browserProcesses(floorBrowser), () => idealCall(ideal, SAMPLES.paired)));
       }
     }
+    const encodings = workload.encodings ? await benchEncodings(workload, { herald, render, ideal, idealProcesses: () => harness.browserProcesses(floorBrowser) }) : undefined;
     const result = (name) => stats(samples[name].latencies, samples[name].wallMs);
     return {
       herald: { c1: result('herald c1'), c2: result('herald c2'), c4: result('herald c4') },
       rawFloor: { pages1: result('floor 1'), pages4: result('floor 4') },
-      cpuMsPerJob: { heraldC4: cpuPerJob(cpu.herald, samples['herald c4'].latencies.length), floor4Pages: cpuPerJob(cpu.floor, samples['floor 4'].latencies.length) },
+      idealRender: { pages1: result('ideal 1'), pages4: result('ideal 4') },
+      cpuMsPerJob: {
+        heraldC4: cpuPerJob(cpu.herald, samples['herald c4'].latencies.length),
+        floor4Pages: cpuPerJob(cpu.floor, samples['floor 4'].latencies.length),
+        ideal4Pages: cpuPerJob(cpu.ideal, samples['ideal 4'].latencies.length),
+      },
+      encodings,
     };
   } finally {
     await floorBrowser.close();
     await herald.close();
+  }
+}
+
+/**
+ * PNG encoding: Chromium's default encoder ("compact") against its optimizeForSpeed mode ("fast"), for Herald (a second
+ * renderer with RENDER_PNG_ENCODING=fast, warmed alike) and for the ideal render, the four paired call by call for
+ * each input in turn at concurrency 4: renders/s, CPU ms (Chromium's processes and this Node process) and bytes per
+ * image. Then what re-compressing each fast PNG afterwards costs and saves (pngjs at zlib level 9 with adaptive
+ * filters, the work a worker thread would do off the hot path), measured here on the main thread.
+ */
+async function benchEncodings(workload, { herald, render, ideal, idealProcesses }) {
+  const inputs = workload.inputs.length;
+  const fast = await harness.startHeraldRenderer(PAGES, 'fast');
+  try {
+    const renderFast = (index) => fast.render(workload.template, workload.inputs[index % inputs], workload.scale);
+    await measure(`${workload.name}: fast encoding warm-up`, SAMPLES.warmUpPasses * PAGES * inputs, PAGES, renderFast);
+    const runs = {};
+    const run = async (name, processes, job) => {
+      const entry = (runs[name] ??= { latencies: [], wallMs: 0, cpu: {}, bytes: 0 });
+      const { latencies, wallMs } = await withCpu(entry.cpu, processes, () =>
+        measure(`${workload.name}: ${name}`, SAMPLES.paired, PAGES, async (index) => {
+          // Awaited first: `entry.bytes += await …` would read the total before the await and lose concurrent adds.
+          const bytes = await job(index);
+          entry.bytes += bytes;
+        }),
+      );
+      entry.latencies.push(...latencies);
+      entry.wallMs += wallMs;
+    };
+    const idealJob = (encoding) => {
+      const idle = [...ideal];
+      return async () => {
+        const taken = idle.pop();
+        try {
+          return await idealShot(taken, workload.scale, encoding);
+        } finally {
+          idle.push(taken);
+        }
+      };
+    };
+    let rendered = 0;
+    for (let input = 0; input < inputs; input++) {
+      const first = rendered;
+      rendered += SAMPLES.paired;
+      await run('herald compact', () => herald.processes(), async (index) => (await render(first + index)).png.length);
+      await run('herald fast', () => fast.processes(), async (index) => (await renderFast(first + index)).png.length);
+      await run('ideal compact', idealProcesses, idealJob('compact'));
+      await run('ideal fast', idealProcesses, idealJob('fast'));
+    }
+    const figures = Object.fromEntries(
+      Object.entries(runs).map(([name, entry]) => {
+        const n = entry.latencies.length;
+        return [name, { ...stats(entry.latencies, entry.wallMs), bytesPerImage: entry.bytes / n, cpuMsPerImage: cpuPerJob(entry.cpu, n) }];
+      }),
+    );
+
+    // Re-compression of fast PNGs: one of each input, a few passes.
+    const { PNG } = createRequire(import.meta.url)('pngjs');
+    const fastPngs = [];
+    const compactPngs = [];
+    for (let index = 0; index < inputs; index++) {
+      fastPngs.push((await renderFast(index)).png);
+      compactPngs.push((await render(index)).png);
+    }
+    const passes = quick ? 1 : 3;
+    let recompressedBytes = 0;
+    const cpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    for (let pass = 0; pass < passes; pass++) {
+      for (const png of fastPngs) {
+        const again = PNG.sync.write(PNG.sync.read(png), { deflateLevel: 9, filterType: -1 });
+        if (pass === 0) recompressedBytes += again.length;
+      }
+    }
+    const cpuUsed = process.cpuUsage(cpuBefore);
+    const sum = (buffers) => buffers.reduce((total, png) => total + png.length, 0);
+    figures.recompress = {
+      library: 'pngjs (zlib level 9, adaptive filters)',
+      cpuMsPerImage: (cpuUsed.user + cpuUsed.system) / 1000 / (passes * inputs),
+      wallMsPerImage: (performance.now() - wallBefore) / (passes * inputs),
+      bytesPerImage: { fast: sum(fastPngs) / inputs, compact: sum(compactPngs) / inputs, recompressed: recompressedBytes / inputs },
+    };
+    return figures;
+  } finally {
+    await fast.close();
   }
 }
 
@@ -284,7 +448,7 @@ async function main() {
   // Each workload: a built template, the inputs its window.herald.render takes, and the device pixel ratio (scale).
   const messageViews = await harness.discordMessageViews();
   const WORKLOADS = [
-    { name: 'discord-message', template: 'discord-message', inputs: messageViews },
+    { name: 'discord-message', template: 'discord-message', inputs: messageViews, encodings: true },
     // The same messages at scale 2 (high-DPI): four times the pixels to paint, encode and ship.
     { name: 'discord-message@2x', template: 'discord-message', scale: 2, inputs: messageViews },
     // POST /render/discord-conversation: ten messages of four authors in one picture.
@@ -306,10 +470,10 @@ async function main() {
     workloads: {},
   };
 
-  for (const workload of WORKLOADS) {
+  for (const workload of WORKLOADS.filter(({ name }) => !only || only.includes(name))) {
     const spec = { ...workload, url: templateUrl(workload.template) };
     console.error(`[bench] ${workload.name}: ${workload.inputs.length} inputs; herald and raw floor, ${ROUNDS} alternating rounds…`);
-    const { herald, rawFloor, cpuMsPerJob } = await benchHeraldAndFloor(spec);
+    const { herald, rawFloor, idealRender, cpuMsPerJob, encodings } = await benchHeraldAndFloor(spec);
     console.error(`[bench] ${workload.name}: new context per render…`);
     const newContext = await benchNewContext(spec);
     console.error(`[bench] ${workload.name}: new browser per render…`);
@@ -320,17 +484,21 @@ async function main() {
       heraldBestThroughputVsFloor4Pages: bestHerald / rawFloor.pages4.perSecond,
       heraldC4ThroughputVsFloor4Pages: herald.c4.perSecond / rawFloor.pages4.perSecond,
       heraldC1P50VsFloor1PageP50: herald.c1.p50Ms / rawFloor.pages1.p50Ms,
+      heraldC4ThroughputVsIdeal4Pages: herald.c4.perSecond / idealRender.pages4.perSecond,
+      heraldC1P50VsIdeal1PageP50: herald.c1.p50Ms / idealRender.pages1.p50Ms,
       heraldC1ThroughputVsNewContextC1: herald.c1.perSecond / newContext.c1.perSecond,
       heraldBestThroughputVsNewContextBest: bestHerald / Math.max(newContext.c1.perSecond, newContext.c4.perSecond),
       newContextC1P50VsHeraldC1P50: newContext.c1.p50Ms / herald.c1.p50Ms,
       heraldC1ThroughputVsNewBrowser: herald.c1.perSecond / newBrowser.perSecond,
     };
     const targets = {
-      'throughput >= 0.8x four-page raw floor': ratios.heraldBestThroughputVsFloor4Pages >= 0.8,
+      'throughput at c4 >= 0.9x ideal render on four pages': ratios.heraldC4ThroughputVsIdeal4Pages >= 0.9,
+      'single-render p50 <= 1.2x ideal render': ratios.heraldC1P50VsIdeal1PageP50 <= 1.2,
+      'throughput >= 0.8x four-page raw floor (capture only; superseded)': ratios.heraldBestThroughputVsFloor4Pages >= 0.8,
       'single-render p50 <= 1.5x raw floor': ratios.heraldC1P50VsFloor1PageP50 <= 1.5,
       '>= 15x new-context-per-render': ratios.heraldBestThroughputVsNewContextBest >= 15,
     };
-    report.workloads[workload.name] = { inputs: workload.inputs.length, herald, rawFloor, newContext, newBrowser, ratios, targets, cpuMsPerJob };
+    report.workloads[workload.name] = { inputs: workload.inputs.length, herald, rawFloor, idealRender, newContext, newBrowser, ratios, targets, cpuMsPerJob, encodings };
 
     const timings = [
       ['herald c1', herald.c1],
@@ -338,6 +506,8 @@ async function main() {
       ['herald c4', herald.c4],
       ['raw floor, 1 page', rawFloor.pages1],
       ['raw floor, 4 pages', rawFloor.pages4],
+      ['ideal render, 1 page', idealRender.pages1],
+      ['ideal render, 4 pages', idealRender.pages4],
       ['new context c1', newContext.c1],
       ['new context c4', newContext.c4],
       ['new browser', newBrowser],
@@ -347,15 +517,32 @@ async function main() {
       ['approach', 'n', 'p50 ms', 'p95 ms', 'per second'],
       timings.map(([label, s]) => [label, String(s.n), s.p50Ms.toFixed(1), s.p95Ms.toFixed(1), s.perSecond.toFixed(2)]),
     );
-    const kinds = ['browser', 'gpu', 'renderer', 'utility', 'node'].filter((kind) => kind in cpuMsPerJob.heraldC4 || kind in cpuMsPerJob.floor4Pages);
+    const kinds = ['browser', 'gpu', 'renderer', 'utility', 'node'].filter((kind) => Object.values(cpuMsPerJob).some((perJob) => kind in perJob));
     printTable(
       'cpu ms per render or shot, by process',
       ['approach', ...kinds, 'total'],
       [
         ['herald c4', cpuMsPerJob.heraldC4],
         ['raw floor, 4 pages', cpuMsPerJob.floor4Pages],
+        ['ideal render, 4 pages', cpuMsPerJob.ideal4Pages],
       ].map(([label, perJob]) => [label, ...[...kinds, 'total'].map((kind) => (perJob[kind] ?? 0).toFixed(1))]),
     );
+    if (encodings) {
+      const names = ['herald compact', 'herald fast', 'ideal compact', 'ideal fast'];
+      printTable(
+        'png encoding (concurrency 4, paired call by call)',
+        ['approach', 'n', 'p50 ms', 'per second', 'cpu ms/image', 'browser', 'gpu', 'renderer', 'node', 'bytes/image'],
+        names.map((name) => {
+          const e = encodings[name];
+          const c = e.cpuMsPerImage;
+          return [name, String(e.n), e.p50Ms.toFixed(1), e.perSecond.toFixed(2), c.total.toFixed(1), ...['browser', 'gpu', 'renderer', 'node'].map((k) => (c[k] ?? 0).toFixed(1)), e.bytesPerImage.toFixed(0)];
+        }),
+      );
+      const r = encodings.recompress;
+      console.log(
+        `re-compress a fast PNG (${r.library}): ${r.cpuMsPerImage.toFixed(1)} cpu ms/image; bytes fast ${r.bytesPerImage.fast.toFixed(0)} -> ${r.bytesPerImage.recompressed.toFixed(0)} (compact ${r.bytesPerImage.compact.toFixed(0)})`,
+      );
+    }
     console.log('\nratios');
     for (const [name, value] of Object.entries(ratios)) console.log(`  ${name}: ${round(value)}`);
     console.log('targets');

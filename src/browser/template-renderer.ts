@@ -1,8 +1,9 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CDPSession, Page } from 'playwright';
+import { APP_CONFIG, type AppConfig, type PngEncoding } from '../config/config';
 import { BrowserCrashedError, BrowserPool, RenderTimeoutError } from './browser-pool';
 import { telemetry } from '../telemetry/telemetry';
 import type { RenderedSize } from './template-page';
@@ -26,9 +27,10 @@ export const VIEWPORT = { width: 1280, height: 1024 };
 
 /**
  * CDP's own screenshot of just the box a render reports: no full-page capture, no Playwright stability waits. The
- * render benchmark's raw floor takes its screenshots with the same parameters.
+ * render benchmark's floors take their screenshots with the same parameters. `fast` is Chromium's optimizeForSpeed
+ * PNG encoding (RENDER_PNG_ENCODING; the benchmark measures both).
  */
-export function screenshotParams(size: RenderedSize, scale = 1) {
+export function screenshotParams(size: RenderedSize, scale = 1, encoding: PngEncoding = 'compact') {
   const width = Math.max(1, Math.ceil(size.width));
   const height = Math.max(1, Math.ceil(size.height));
   return {
@@ -36,7 +38,7 @@ export function screenshotParams(size: RenderedSize, scale = 1) {
     // The clip's scale redraws the page at that device pixel ratio: text and vector stay sharp at 2x.
     clip: { x: 0, y: 0, width, height, scale },
     captureBeyondViewport: width * scale > VIEWPORT.width || height * scale > VIEWPORT.height,
-    optimizeForSpeed: false,
+    optimizeForSpeed: encoding === 'fast',
   };
 }
 
@@ -77,7 +79,10 @@ export class TemplateRenderer {
   private readonly versions = new Map<string, string>();
   private readonly handles = new WeakMap<Page, Promise<PageHandle>>();
 
-  constructor(private readonly pool: BrowserPool) {}
+  constructor(
+    private readonly pool: BrowserPool,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   /** The built template's content hash: part of every cache key, so a template change never serves stale images. */
   version(template: string): string {
@@ -165,7 +170,7 @@ export class TemplateRenderer {
 
   private async screenshot(page: Page, size: RenderedSize, scale: number): Promise<Buffer> {
     const { session } = await this.handle(page);
-    const { data } = await session.send('Page.captureScreenshot', screenshotParams(size, scale));
+    const { data } = await session.send('Page.captureScreenshot', screenshotParams(size, scale, this.config.browser.pngEncoding));
     return Buffer.from(data, 'base64');
   }
 

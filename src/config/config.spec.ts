@@ -54,6 +54,12 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...minimal, DISCORD_RENDER_TIMESTAMPS: 'relative' })[0]).toMatch(/^DISCORD_RENDER_TIMESTAMPS: must be absolute or calendar/);
   });
 
+  it("encodes PNGs with Chromium's compact default unless fast is asked for, and names a wrong value", () => {
+    expect(loadConfig(minimal).browser.pngEncoding).toBe('compact');
+    expect(loadConfig({ ...minimal, RENDER_PNG_ENCODING: 'fast' }).browser.pngEncoding).toBe('fast');
+    expect(problemsOf({ ...minimal, RENDER_PNG_ENCODING: 'quick' })[0]).toMatch(/^RENDER_PNG_ENCODING: must be one of compact, fast/);
+  });
+
   it('requires SYSTEM_TOKEN unless an API tokens file is set', () => {
     expect(problemsOf({})[0]).toMatch(/^SYSTEM_TOKEN: is required unless API_TOKENS_FILE is set/);
     expect(problemsOf({ SYSTEM_TOKEN: 'short' })[0]).toMatch(/^SYSTEM_TOKEN: must be at least 16 characters/);

@@ -170,6 +170,10 @@ export type HeraldRole = (typeof ROLES)[number];
 
 const DEFAULT_CHROMIUM = '/usr/bin/chromium';
 
+/** Chromium's PNG encoder: `compact` is its default (smaller files), `fast` its optimizeForSpeed mode. */
+export const PNG_ENCODINGS = ['compact', 'fast'] as const;
+export type PngEncoding = (typeof PNG_ENCODINGS)[number];
+
 export const BACKEND_PROTOCOLS = ['herald', 'legacy'] as const;
 export type BackendProtocol = (typeof BACKEND_PROTOCOLS)[number];
 
@@ -270,6 +274,9 @@ const envSchema = z.object({
       return Number(text);
     }),
   DISCORD_SHARDS: optionalString,
+  DISCORD_COMMANDS: z.enum(['global', 'guild', 'off'], { error: 'must be one of global, guild, off' }).default('global'),
+  DISCORD_COMMANDS_GUILDS: list([]).pipe(z.array(snowflake)),
+  DISCORD_COMMANDS_ROLES: list([]).pipe(z.array(snowflake)),
   POD_ORDINAL: optionalString,
   HOSTNAME: optionalString,
 
@@ -279,6 +286,7 @@ const envSchema = z.object({
   BROWSER_POOL_SIZE: int(2, 1, 32),
   RENDER_QUEUE_SIZE: int(64, 0, 10000),
   RENDER_TIMEOUT_MS: int(15000, 500, 120000),
+  RENDER_PNG_ENCODING: z.enum(PNG_ENCODINGS, { error: `must be one of ${PNG_ENCODINGS.join(', ')}` }).default('compact'),
   RENDER_FETCH_ALLOWLIST: list(['cdn.discordapp.com', 'media.discordapp.net', 'images-ext-1.discordapp.net', 'images-ext-2.discordapp.net']),
   RENDER_FETCH_TIMEOUT_MS: int(5000, 100, 60000),
   RENDER_FETCH_MAX_BYTES: int(8 * 1024 * 1024, 1024, 100 * 1024 * 1024),
@@ -376,12 +384,26 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       renderTimestamps: env.DISCORD_RENDER_TIMESTAMPS,
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
       imageKeyTemplate: env.DISCORD_IMAGE_KEY_TEMPLATE,
+      commands: {
+        /** Where the application commands are registered: everywhere (global), in guilds (instant; development), or not at all. */
+        registration: env.DISCORD_COMMANDS,
+        /** Guilds whose members may use the commands (all when empty); with DISCORD_COMMANDS=guild, where they are registered. */
+        guildIds: env.DISCORD_COMMANDS_GUILDS,
+        /** Roles one of which a member needs to use the commands (none needed when empty). */
+        roleIds: env.DISCORD_COMMANDS_ROLES,
+      },
       sharding: {
         count: env.DISCORD_SHARD_COUNT,
         ids: 'all',
       } as DiscordSharding,
     },
-    browser: { executablePath, poolSize: env.BROWSER_POOL_SIZE, queueSize: env.RENDER_QUEUE_SIZE, timeoutMs: env.RENDER_TIMEOUT_MS },
+    browser: {
+      executablePath,
+      poolSize: env.BROWSER_POOL_SIZE,
+      queueSize: env.RENDER_QUEUE_SIZE,
+      timeoutMs: env.RENDER_TIMEOUT_MS,
+      pngEncoding: env.RENDER_PNG_ENCODING,
+    },
     render: {
       api: env.RENDER_API,
       fetchAllowlist: env.RENDER_FETCH_ALLOWLIST.map((host) => host.toLowerCase()),
@@ -506,6 +528,10 @@ export function enabledFeatures(config: AppConfig) {
     discordBot,
     /** Every message of the watched channels kept as an image in S3 (DISCORD_RENDER_MESSAGES). */
     messageImages: discordBot && config.discord.renderMessages,
+    /** Slash commands and the "Render as image" context menu (DISCORD_COMMANDS). */
+    discordCommands: discordBot && config.discord.commands.registration !== 'off',
+    /** "Render as image" draws with Chromium and keeps the PNG in S3, so it is offered where S3 is configured. */
+    commandImages: discordBot && config.discord.commands.registration !== 'off' && config.s3.configured,
     drone: api && discordRest && Boolean(config.drone.webhookSecret),
     notify: api && discordRest,
     render: api && byS3(config.render.api),
@@ -565,6 +591,16 @@ export function describeFeatures(config: AppConfig): FeatureState[] {
         'discord',
         ...(on.backend ? [config.backend.protocol === 'legacy' ? 'backend (BACKEND_PROTOCOL=legacy)' : 'backend'] : []),
       ],
+    },
+    {
+      name: 'discord-commands',
+      on: on.discordCommands,
+      because: on.discordCommands
+        ? `DISCORD_COMMANDS=${config.discord.commands.registration}${on.commandImages ? '' : ' ("Render as image" needs S3: set S3_BUCKET)'}`
+        : on.discordBot
+          ? 'DISCORD_COMMANDS=off'
+          : 'needs the discord-bot feature',
+      uses: ['mongodb', 'discord', ...(on.commandImages ? ['storage', 'browser'] : [])],
     },
     {
       name: 'drone',

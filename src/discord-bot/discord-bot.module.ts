@@ -7,6 +7,7 @@ import { HealthModule } from '../health/health.module';
 import { RenderModule } from '../render/render.module';
 import { StorageModule } from '../storage/storage.module';
 import { BackendCallbackWorker } from './backend-callback.worker';
+import { DiscordCommandsModule } from './commands/discord-commands.module';
 import { BOT_INTENTS, BOT_PARTIALS, PRESENCE_INTENTS, clientSharding } from './discord-client-options';
 import { DiscordGateway } from './discord-gateway';
 import { DiscordMessagesUpdate } from './discord-messages.update';
@@ -33,16 +34,18 @@ export class DiscordBotModule {
       partials: BOT_PARTIALS,
       rest: { api: config.discord.apiUrl, cdn: config.discord.cdnUrl },
       ...clientSharding(config.discord.sharding),
-      // Herald has no slash commands; registering none would still PUT an empty list on every start.
+      // DiscordCommandsModule registers the commands itself, sending only what changed (necord would PUT every start).
       skipRegistration: true,
     });
     const presence = [DiscordGateway, PresenceService, DiscordPresenceUpdate, DiscordReadiness];
-    if (!messageImages) return { module: DiscordBotModule, imports: [gateway, HealthModule], providers: presence };
+    const commands = enabledFeatures(config).discordCommands ? [DiscordCommandsModule.register(config)] : [];
+    if (!messageImages) return { module: DiscordBotModule, imports: [gateway, HealthModule, ...commands], providers: presence };
     return {
       module: DiscordBotModule,
       imports: [
         gateway,
         HealthModule,
+        ...commands,
         RenderModule,
         StorageModule,
         BackendModule,

@@ -67,3 +67,5 @@ export type BuildMessageDocument = HydratedDocument<BuildMessage>;
 export const BuildMessageSchema = SchemaFactory.createForClass(BuildMessage);
 BuildMessageSchema.index({ droneHost: 1, repoId: 1, buildId: 1 }, { unique: true, name: 'drone_build_unique' });
 BuildMessageSchema.index({ delivery: 1, updatedAt: 1 }, { name: 'drone_build_delivery' });
+/** The bot's /herald build: a repository's newest build, and its repositories for autocompletion. */
+BuildMessageSchema.index({ repoSlug: 1, buildNumber: -1 }, { name: 'drone_build_by_repo' });

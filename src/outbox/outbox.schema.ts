@@ -7,7 +7,8 @@ export type OutboxJobState = (typeof OUTBOX_JOB_STATES)[number];
 
 /**
  * One unit of durable work. `(lane, seq)` is unique: `seq` is the job's place in its lane, taken by inserting at the
- * lane's next free number (see OutboxStore.enqueue), never from a counter.
+ * lane's next free number (see OutboxStore.enqueue), never from a counter. The `_id` is derived from `(lane, seq)`
+ * (jobIdAt), so the job at a lane's place is found by `_id`, the one lookup FerretDB v1 hands to SQLite's index.
  */
 @Schema({ collection: 'outbox_jobs', timestamps: true, versionKey: false, minimize: false })
 export class OutboxJob {
@@ -65,15 +66,15 @@ export class OutboxJob {
 export const OutboxJobSchema = SchemaFactory.createForClass(OutboxJob);
 OutboxJobSchema.index({ lane: 1, seq: 1 }, { unique: true, name: 'outbox_lane_seq' });
 OutboxJobSchema.index({ key: 1 }, { unique: true, name: 'outbox_key' });
-// "Which lanes have due work" (the fallback poll) and the per-queue gauges.
-OutboxJobSchema.index({ state: 1, nextAttemptAt: 1 }, { name: 'outbox_due' });
+// For listings and ad-hoc queries on MongoDB; no per-job step of the outbox filters on these fields.
 OutboxJobSchema.index({ queue: 1, state: 1, createdAt: 1 }, { name: 'outbox_queue_state' });
 
 /**
  * A lane's two marks, one document each so that writers of one never rewrite the other (FerretDB v1 writes the whole
  * document): `head:<lane>` is the seq of the job the lane works on; `tail:<lane>` is a hint of the last seq taken.
- * Both only move forward, by writes that are harmless to repeat; a stale write that moves one back is corrected by
- * the readers (the head walks over finished jobs, enqueue probes past taken numbers).
+ * Both only move forward (`$max`, filtered by `_id` alone), by writes that are harmless to repeat; a stale write that
+ * moves one back (FerretDB applies `$max` as a read then a write) is corrected by the readers (the head walks over
+ * finished jobs, enqueue probes past taken numbers).
  */
 @Schema({ collection: 'outbox_lanes', versionKey: false })
 export class OutboxLaneMark {
@@ -89,7 +90,8 @@ export const OutboxLaneMarkSchema = SchemaFactory.createForClass(OutboxLaneMark)
 /**
  * One document per claim of a job, `_id` = `<job id>:<claim number>`, the number being the job's latest claim + 1.
  * Inserting it is what makes a claim exclusive, on MongoDB and on FerretDB alike; it is written afterwards only by its
- * holder (renewal, release), so no two writers ever race on one claim document.
+ * holder (renewal, release), so no two writers ever race on one claim document. A job's claims are numbered 1, 2, …
+ * without gaps, so the latest is found by `_id` lookups (see OutboxStore.claim), never by a query on `jobId`.
  */
 @Schema({ collection: 'outbox_claims', versionKey: false })
 export class OutboxClaim {
@@ -117,10 +119,62 @@ export class OutboxClaim {
 }
 
 export const OutboxClaimSchema = SchemaFactory.createForClass(OutboxClaim);
-OutboxClaimSchema.index({ jobId: 1, number: -1 }, { name: 'outbox_claim_latest' });
+
+/**
+ * A lane that may have work, `_id` = the lane, so the poll reads this small collection (one document per lane with
+ * queued jobs) instead of the jobs. Written before and after every enqueue; removed by a worker that found the lane
+ * empty, which then looks at the lane once more (see OutboxStore.headOf). `at`: when the lane's head may next run.
+ */
+@Schema({ collection: 'outbox_due_lanes', versionKey: false })
+export class OutboxDueLane {
+  @Prop({ type: String, required: true })
+  _id!: string;
+
+  @Prop({ type: String, required: true })
+  queue!: string;
+
+  @Prop({ type: Date, required: true })
+  at!: Date;
+}
+
+export const OutboxDueLaneSchema = SchemaFactory.createForClass(OutboxDueLane);
+OutboxDueLaneSchema.index({ at: 1 }, { name: 'outbox_due_lane_at' });
+
+/**
+ * A feature's dedupe key → its job, so a repeated enqueue finds the job by `_id`. Written after the job (whose unique
+ * `key` index is what decides); a job whose key document is missing is found once by its key and the document written.
+ */
+@Schema({ collection: 'outbox_keys', versionKey: false })
+export class OutboxKey {
+  @Prop({ type: String, required: true })
+  _id!: string;
+
+  @Prop({ type: Types.ObjectId, required: true })
+  jobId!: Types.ObjectId;
+}
+
+export const OutboxKeySchema = SchemaFactory.createForClass(OutboxKey);
+
+/** A parked job (`_id` = the job's), for GET /outbox and the parked gauge; removed when the job is sent again. */
+@Schema({ collection: 'outbox_parked', versionKey: false })
+export class OutboxParkedMark {
+  @Prop({ type: Types.ObjectId, required: true })
+  _id!: Types.ObjectId;
+
+  @Prop({ type: String, required: true })
+  queue!: string;
+
+  @Prop({ type: Date, required: true })
+  at!: Date;
+}
+
+export const OutboxParkedMarkSchema = SchemaFactory.createForClass(OutboxParkedMark);
 
 export const OUTBOX_MODELS = [
   { name: OutboxJob.name, schema: OutboxJobSchema },
   { name: OutboxLaneMark.name, schema: OutboxLaneMarkSchema },
   { name: OutboxClaim.name, schema: OutboxClaimSchema },
+  { name: OutboxDueLane.name, schema: OutboxDueLaneSchema },
+  { name: OutboxKey.name, schema: OutboxKeySchema },
+  { name: OutboxParkedMark.name, schema: OutboxParkedMarkSchema },
 ];

@@ -1,9 +1,10 @@
-import { getModelToken, MongooseModule } from '@nestjs/mongoose';
+import { getConnectionToken, getModelToken, MongooseModule } from '@nestjs/mongoose';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { Model, Types } from 'mongoose';
+import type { CommandStartedEvent, Document } from 'mongodb';
+import { Connection, Model, Types } from 'mongoose';
 import { testMongoUri } from '../../test/support/servers';
-import { OutboxClaim, OutboxJob, OutboxLaneMark, OUTBOX_MODELS } from './outbox.schema';
-import { OutboxStore } from './outbox.store';
+import { OutboxClaim, OutboxJob, OutboxKey, OutboxLaneMark, OUTBOX_MODELS } from './outbox.schema';
+import { jobIdAt, OutboxStore } from './outbox.store';
 
 jest.setTimeout(120_000);
 
@@ -21,10 +22,12 @@ describe('OutboxStore on FerretDB', () => {
   let jobs: Model<OutboxJob>;
   let marks: Model<OutboxLaneMark>;
   let claims: Model<OutboxClaim>;
+  let keys: Model<OutboxKey>;
+  let connection: Connection;
 
   beforeAll(async () => {
     moduleRef = await Test.createTestingModule({
-      imports: [MongooseModule.forRoot(testMongoUri(), { autoIndex: true }), MongooseModule.forFeature(OUTBOX_MODELS)],
+      imports: [MongooseModule.forRoot(testMongoUri(), { autoIndex: true, monitorCommands: true }), MongooseModule.forFeature(OUTBOX_MODELS)],
       providers: [OutboxStore],
     }).compile();
     await moduleRef.init();
@@ -32,7 +35,23 @@ describe('OutboxStore on FerretDB', () => {
     jobs = moduleRef.get(getModelToken(OutboxJob.name));
     marks = moduleRef.get(getModelToken(OutboxLaneMark.name));
     claims = moduleRef.get(getModelToken(OutboxClaim.name));
+    keys = moduleRef.get(getModelToken(OutboxKey.name));
+    connection = moduleRef.get(getConnectionToken());
   });
+
+  /** Every command the store sends while `work` runs (the driver's command monitoring). */
+  async function commandsDuring(work: () => Promise<unknown>): Promise<CommandStartedEvent[]> {
+    const seen: CommandStartedEvent[] = [];
+    const listen = (event: CommandStartedEvent) => seen.push(event);
+    const client = connection.getClient();
+    client.on('commandStarted', listen);
+    try {
+      await work();
+    } finally {
+      client.off('commandStarted', listen);
+    }
+    return seen;
+  }
 
   afterAll(async () => {
     await moduleRef?.close();
@@ -148,5 +167,185 @@ describe('OutboxStore on FerretDB', () => {
   it('answers null for an id that is not an ObjectId', async () => {
     expect(await store.find('not-an-id')).toBeNull();
     expect(await store.find(new Types.ObjectId())).toBeNull();
+  });
+
+  it('finds a lane head at any depth by _id: the job ids are derived from lane and seq', async () => {
+    const lane = newLane();
+    const [first, second] = [await enqueue(lane), await enqueue(lane)];
+    expect(first._id.equals(jobIdAt(lane, 1))).toBe(true);
+    expect(second._id.equals(jobIdAt(lane, 2))).toBe(true);
+    expect(jobIdAt(lane, 1).equals(jobIdAt(`${lane}x`, 1))).toBe(false);
+  });
+
+  it('finds the latest of many claims of a job, with or without the job attempts as a hint', async () => {
+    const job = await enqueue(newLane());
+    let at = new Date('2030-01-01T00:00:00Z').getTime();
+    for (let number = 1; number <= 11; number += 1) {
+      at += LEASE + 1; // each claim expired before the next
+      expect((await store.claim(job._id, `w${number}`, LEASE, new Date(at)))?.number).toBe(number);
+    }
+    at += LEASE + 1;
+    // attempts only bounds the number of claims from below: the search goes on past it.
+    expect((await store.claim({ _id: job._id, attempts: 3 }, 'hinted', LEASE, new Date(at)))?.number).toBe(12);
+    expect(await store.claim({ _id: job._id, attempts: 12 }, 'late', LEASE, new Date(at + 1))).toBeNull();
+  });
+
+  it('returns the stored job for a key whose key document was lost, and writes that document again', async () => {
+    const lane = newLane();
+    const key = `lost-key:${lane}`;
+    const first = await enqueue(lane, {}, key);
+    await keys.deleteOne({ _id: key });
+    const again = await enqueue(lane, {}, key);
+    expect(again._id.equals(first._id)).toBe(true);
+    expect(await jobs.countDocuments({ lane })).toBe(1);
+    expect((await keys.findById(key).lean())?.jobId.equals(first._id)).toBe(true);
+  });
+
+  it('keeps a lane in the due set while it has a queued job, even when a worker finds it empty at the same moment', async () => {
+    const lane = newLane();
+    for (let round = 0; round < 15; round += 1) {
+      const [, job] = await Promise.all([store.headOf(lane), enqueue(lane, { round })]);
+      expect(await store.lanesWithDueWork(['spec'])).toContain(lane);
+      const claim = (await store.claim(job, 'w', LEASE))!;
+      await store.recordDone(claim, null);
+      await store.release(claim);
+      await store.advanceHead(lane, job.seq);
+    }
+    expect(await store.headOf(lane)).toEqual({ kind: 'empty' });
+    expect(await store.lanesWithDueWork(['spec'])).not.toContain(lane);
+  });
+
+  it('leaves a backing-off lane out of the poll until its head is due', async () => {
+    const lane = newLane();
+    const job = await enqueue(lane);
+    const claim = (await store.claim(job, 'w', LEASE))!;
+    const retryAt = new Date(Date.now() + 60_000);
+    await store.recordRetry(claim, 'Discord 502', retryAt);
+    await store.release(claim);
+    expect(await store.headOf(lane)).toMatchObject({ kind: 'waiting' });
+    expect(await store.lanesWithDueWork(['spec'])).not.toContain(lane);
+    expect(await store.lanesWithDueWork(['spec'], new Date(retryAt.getTime() + 1))).toContain(lane);
+  });
+
+  it('counts depth, the oldest queued job and parked jobs from the lanes with work', async () => {
+    const queue = `spec-stats-${Date.now()}`;
+    const lane = newLane();
+    const first = await store.enqueue({ queue, lane, payload: {} });
+    for (let n = 0; n < 4; n += 1) await store.enqueue({ queue, lane, payload: {} });
+    // The lane's head has waited an hour (written past mongoose, which keeps createdAt to itself).
+    await jobs.collection.updateOne({ _id: first._id }, { $set: { createdAt: new Date(Date.now() - 3_600_000) } });
+    const parkedLane = newLane();
+    const doomed = await store.enqueue({ queue, lane: parkedLane, payload: {} });
+    const claim = (await store.claim(doomed, 'w', LEASE))!;
+    await store.recordParked(claim, 'Missing Access');
+    await store.release(claim);
+    await store.advanceHead(parkedLane, doomed.seq);
+    expect(await store.headOf(parkedLane)).toEqual({ kind: 'empty' });
+    const stats = await store.stats(queue);
+    expect(stats.depth).toBe(5);
+    expect(stats.parked).toBe(1);
+    expect(stats.oldestAgeSeconds).toBeGreaterThanOrEqual(3_600);
+    expect(stats.oldestAgeSeconds).toBeLessThan(3_600 + 600);
+  });
+
+  /**
+   * The flat-cost guarantee, without a clock: FerretDB v1 hands a filter to SQLite only when it is `_id` equality and
+   * nothing else (any other filter reads every document of the collection). So every command a job's steps send must
+   * filter on `_id` alone, and FerretDB's explain must say it pushed that filter down.
+   */
+  describe('the per-job path reads and writes by _id only', () => {
+    const queued = 60;
+    let lane: string;
+
+    beforeAll(async () => {
+      lane = newLane();
+      await Promise.all(Array.from({ length: queued }, () => enqueue(lane)));
+    });
+
+    const filterOf = (event: CommandStartedEvent): Document[] => {
+      const command = event.command;
+      switch (event.commandName) {
+        case 'find':
+        case 'count':
+        case 'distinct':
+          return [command.filter ?? command.query ?? {}];
+        case 'update':
+          return (command.updates as Document[]).map((update) => update.q as Document);
+        case 'delete':
+          return (command.deletes as Document[]).map((remove) => remove.q as Document);
+        case 'findAndModify':
+          return [command.query ?? {}];
+        case 'aggregate':
+          return [((command.pipeline as Document[])[0]?.$match as Document) ?? {}];
+        default:
+          return [];
+      }
+    };
+    const byIdOnly = (filter: Document) =>
+      Object.keys(filter).length === 1 && (typeof filter._id === 'string' || (filter._id as { _bsontype?: string } | null)?._bsontype === 'ObjectId');
+
+    async function expectIdLookupsOnly(events: CommandStartedEvent[]): Promise<void> {
+      const filtered = events.filter((event) => filterOf(event).length > 0);
+      expect(filtered.length).toBeGreaterThan(0);
+      for (const event of filtered) {
+        for (const filter of filterOf(event)) {
+          expect({ command: event.commandName, collection: event.command[event.commandName], filter, byIdOnly: byIdOnly(filter) }).toMatchObject({
+            byIdOnly: true,
+          });
+        }
+      }
+      // And the database agrees, for each of them: FerretDB reports filterPushdown; MongoDB examines at most one document.
+      for (const event of filtered) {
+        const explained = await connection.db!.command({
+          explain: { find: event.command[event.commandName] as string, filter: filterOf(event)[0] },
+          verbosity: 'executionStats',
+        });
+        expect(explained.filterPushdown ?? (explained.executionStats as Document).totalDocsExamined <= 1).toBe(true);
+      }
+    }
+
+    it('for the head, the claim, renewal, the outcome, the release and the head move', async () => {
+      const events = await commandsDuring(async () => {
+        for (let n = 0; n < 3; n += 1) {
+          const head = await store.headOf(lane);
+          if (head.kind !== 'due') throw new Error(`no due head: ${head.kind}`);
+          const claim = (await store.claim(head.job, 'w', LEASE))!;
+          await store.renew(claim, LEASE);
+          expect(await store.stillHolds(claim)).toBe(true);
+          if (n === 1) await store.recordRetry(claim, 'Discord 502', new Date(Date.now() - 1));
+          else await store.recordDone(claim, { messageId: String(n) });
+          await store.release(claim);
+          if (n !== 1) await store.advanceHead(lane, head.job.seq);
+        }
+      });
+      expect(events.map((event) => event.commandName)).toEqual(expect.arrayContaining(['find', 'insert', 'update']));
+      await expectIdLookupsOnly(events);
+    });
+
+    it('for an enqueue, with and without a key, and a repeated keyed enqueue', async () => {
+      const events = await commandsDuring(async () => {
+        await enqueue(lane);
+        await enqueue(lane, {}, `shape:${lane}`);
+        await enqueue(lane, {}, `shape:${lane}`);
+      });
+      await expectIdLookupsOnly(events);
+    });
+
+    it('for a lane found empty', async () => {
+      const empty = newLane();
+      const events = await commandsDuring(() => store.headOf(empty));
+      await expectIdLookupsOnly(events);
+    });
+
+    it('while the poll and the gauges read only the lanes with work, never the jobs by anything but _id', async () => {
+      const events = await commandsDuring(async () => {
+        await store.lanesWithDueWork(['spec']);
+        await store.stats('spec');
+      });
+      const jobReads = events.filter((event) => event.command[event.commandName] === 'outbox_jobs');
+      await expectIdLookupsOnly(jobReads);
+      const scans = events.filter((event) => filterOf(event).some((filter) => !byIdOnly(filter)));
+      expect(new Set(scans.map((event) => event.command[event.commandName] as string))).toEqual(new Set(['outbox_due_lanes', 'outbox_parked']));
+    });
   });
 });

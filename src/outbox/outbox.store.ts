@@ -1,8 +1,9 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
+import { createHash } from 'node:crypto';
 import { Model, Types } from 'mongoose';
 import { isDuplicateKey } from '../common/duplicate-key';
-import { OutboxClaim, OutboxJob, OutboxJobState, OutboxLaneMark } from './outbox.schema';
+import { OutboxClaim, OutboxDueLane, OutboxJob, OutboxJobState, OutboxKey, OutboxLaneMark, OutboxParkedMark } from './outbox.schema';
 
 export type OutboxJobRecord = OutboxJob;
 
@@ -44,13 +45,25 @@ export type LaneHead = { kind: 'empty' } | { kind: 'waiting'; job: OutboxJobReco
 
 const headId = (lane: string) => `head:${lane}`;
 const tailId = (lane: string) => `tail:${lane}`;
+const claimId = (jobId: Types.ObjectId, number: number) => `${jobId.toHexString()}:${number}`;
 /** Enough for any number of replicas enqueueing into one lane at once; each lost round means another took a number. */
 const MAX_ENQUEUE_ROUNDS = 1000;
+
+/**
+ * The `_id` of the job at `seq` in `lane`: the first 12 bytes of SHA-256 over both, as an ObjectId (so ids look and
+ * validate as before). The head lookup is then `findById`, which FerretDB v1 pushes down to SQLite's primary key; a
+ * filter on any other field (or on `_id` plus another field) is evaluated by reading every document of the collection.
+ */
+export function jobIdAt(lane: string, seq: number): Types.ObjectId {
+  return new Types.ObjectId(createHash('sha256').update(`${lane}\u0000${seq}`).digest().subarray(0, 12));
+}
 
 /**
  * Every MongoDB read and write of the outbox. Nothing here relies on an update being atomic: the two decisions that
  * must be exclusive (a job's place in its lane, a worker's claim on a job) are inserts into unique indexes, and every
  * other write is either done by the one holder of a claim or is a forward-only mark that is harmless to repeat.
+ * Every step a job takes filters on `_id` alone, so it costs the same however many jobs are stored (FerretDB v1 uses
+ * no secondary index for reads); only the poll and the gauges read a whole collection, the small one of lanes with work.
  * See docs/adr/0004-outbox-claims-by-insert.md for each step and what happens if the database goes away after it.
  */
 @Injectable()
@@ -59,29 +72,38 @@ export class OutboxStore implements OnModuleInit {
     @InjectModel(OutboxJob.name) private readonly jobs: Model<OutboxJob>,
     @InjectModel(OutboxLaneMark.name) private readonly marks: Model<OutboxLaneMark>,
     @InjectModel(OutboxClaim.name) private readonly claims: Model<OutboxClaim>,
+    @InjectModel(OutboxDueLane.name) private readonly dueLanes: Model<OutboxDueLane>,
+    @InjectModel(OutboxKey.name) private readonly keys: Model<OutboxKey>,
+    @InjectModel(OutboxParkedMark.name) private readonly parkedMarks: Model<OutboxParkedMark>,
   ) {}
 
   /** Order and exclusivity depend on the unique indexes: they must exist before the first job is stored. */
   async onModuleInit(): Promise<void> {
-    await Promise.all([this.jobs.createIndexes(), this.claims.createIndexes()]);
+    await Promise.all([this.jobs.createIndexes(), this.dueLanes.createIndexes()]);
   }
 
   /**
    * Stores a job at the end of its lane: seq = the lane's last seq + 1, found from the tail hint and then by inserting
-   * under the unique (lane, seq) index until an insert is not a duplicate. Numbers are taken without gaps, so a job
-   * stored after another one's enqueue returned always gets a higher seq (acceptance order), on any database.
+   * under the unique `_id` (derived from lane and seq) until an insert is not a duplicate. Numbers are taken without
+   * gaps, so a job stored after another one's enqueue returned always gets a higher seq (acceptance order), on any
+   * database. The lane is marked as having work before and after the insert (see headOf for why both).
    */
   async enqueue(input: NewOutboxJob, now = new Date()): Promise<OutboxJobRecord> {
-    const _id = new Types.ObjectId();
-    const key = input.key ?? `auto:${_id.toHexString()}`;
     if (input.key !== undefined) {
-      const existing = await this.jobs.findOne({ key }).lean<OutboxJobRecord>();
-      if (existing) return existing;
+      const existing = await this.findByKey(input.key);
+      if (existing) {
+        // A replay after a failure between storing the job and marking its lane: mark it again.
+        if (existing.state === 'queued') await this.markDue(existing.lane, existing.queue, existing.nextAttemptAt);
+        return existing;
+      }
     }
+    const key = input.key ?? `auto:${new Types.ObjectId().toHexString()}`;
+    const nextAttemptAt = input.notBefore ?? now;
+    await this.markDue(input.lane, input.queue, nextAttemptAt);
     const tail = await this.marks.findById(tailId(input.lane)).lean<OutboxLaneMark>();
-    if (!tail) await this.insertMark(headId(input.lane), 1);
     let seq = (tail?.value ?? 0) + 1;
     for (let round = 0; round < MAX_ENQUEUE_ROUNDS; round += 1) {
+      const _id = jobIdAt(input.lane, seq);
       try {
         const created = await this.jobs.create({
           _id,
@@ -92,15 +114,22 @@ export class OutboxStore implements OnModuleInit {
           payload: input.payload,
           state: 'queued',
           attempts: 0,
-          nextAttemptAt: input.notBefore ?? now,
+          nextAttemptAt,
         });
-        await this.moveTail(input.lane, seq, tail === null);
+        await this.marks.updateOne({ _id: tailId(input.lane) }, { $max: { value: seq } }, { upsert: true }).catch(ignoreDuplicate);
+        if (input.key !== undefined) await this.rememberKey(key, _id);
+        await this.markDue(input.lane, input.queue, nextAttemptAt);
         return created.toObject();
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
-        if (input.key !== undefined) {
-          const existing = await this.jobs.findOne({ key }).lean<OutboxJobRecord>();
-          if (existing) return existing;
+        const taken = await this.jobs.findById(_id).lean<OutboxJobRecord>();
+        if (input.key !== undefined && (taken?.key === key || !taken)) {
+          // Our key is stored already: by a concurrent enqueue at this place, or (no job here) elsewhere.
+          const existing = taken ?? (await this.findByKey(key, true));
+          if (existing) {
+            await this.rememberKey(key, existing._id);
+            return existing;
+          }
         }
         // Someone took this number: jump to past the tail they have since written, or to the next number.
         const moved = await this.marks.findById(tailId(input.lane)).lean<OutboxLaneMark>();
@@ -116,44 +145,62 @@ export class OutboxStore implements OnModuleInit {
   }
 
   /**
-   * The job a lane works on: the one at `seq = head`, found by equality on the unique index, so it costs the same
-   * however many jobs wait behind it. A head that points at a finished job (a worker stopped between recording the
-   * outcome and moving the head, or a stale write moved it back) is moved on here.
+   * The job a lane works on: the one at `seq = head`, read by its `_id`, so it costs the same however many jobs wait
+   * behind it. A head that points at a finished job (a worker stopped between recording the outcome and moving the
+   * head, or a stale write moved it back) is moved on here. A lane found empty leaves the due set; it is then read
+   * once more, because an enqueue may have stored its job after the first read and marked the lane before the
+   * removal: either this second read sees that job, or the enqueue's second mark comes after the removal.
    */
-  async headOf(lane: string, now = new Date()): Promise<LaneHead> {
-    const mark = await this.marks.findById(headId(lane)).lean<OutboxLaneMark>();
-    let head = mark?.value ?? 1;
+  async headOf(lane: string, now = new Date(), from?: number): Promise<LaneHead> {
+    // `from`: a worker that just moved the head knows where it is; starting lower only walks over finished jobs.
+    let head = from ?? (await this.marks.findById(headId(lane)).lean<OutboxLaneMark>())?.value ?? 1;
+    let looked = false;
     for (;;) {
-      const job = await this.jobs.findOne({ lane, seq: head }).lean<OutboxJobRecord>();
-      if (!job) return { kind: 'empty' };
+      const job = await this.jobAt(lane, head);
+      if (!job) {
+        if (looked) return { kind: 'empty' };
+        looked = true;
+        await this.dueLanes.deleteOne({ _id: lane });
+        const late = await this.jobAt(lane, head);
+        if (!late) return { kind: 'empty' };
+        await this.markDue(lane, late.queue, late.nextAttemptAt);
+        continue;
+      }
       if (job.state === 'queued') return job.nextAttemptAt <= now ? { kind: 'due', job } : { kind: 'waiting', job };
       await this.advanceHead(lane, head);
       head += 1;
     }
   }
 
-  /** Moves a lane past a finished job: `head: seq → seq + 1`, a write that is harmless to repeat. */
+  /** Moves a lane past a finished job: `head → seq + 1` unless it is there already, a write that is harmless to repeat. */
   async advanceHead(lane: string, seq: number): Promise<void> {
-    const moved = await this.marks.updateOne({ _id: headId(lane), value: seq }, { $set: { value: seq + 1 } });
-    if (moved.matchedCount === 0 && seq === 1) await this.insertMark(headId(lane), 2);
+    await this.marks.updateOne({ _id: headId(lane) }, { $max: { value: seq + 1 } }, { upsert: true }).catch(ignoreDuplicate);
   }
 
-  /** Lanes of the given queues with a job due now (the fallback poll; one distinct over an index, not per job). */
+  /** Lanes of the given queues whose head may be due (the poll): one read of the small collection of lanes with work. */
   async lanesWithDueWork(queues: string[], now = new Date()): Promise<string[]> {
     if (queues.length === 0) return [];
-    return this.jobs.distinct('lane', { state: 'queued', nextAttemptAt: { $lte: now }, queue: { $in: queues } });
+    const lanes = await this.dueLanes.find({ queue: { $in: queues }, at: { $lte: now } }, { _id: 1 }).lean<Pick<OutboxDueLane, '_id'>[]>();
+    return lanes.map((lane) => lane._id);
   }
 
   /**
    * Claims a job unless a live claim holds it: claim number = the job's latest claim + 1, inserted under its unique
    * `_id`. Of all workers that read the same latest claim, exactly one insert succeeds; a claim left behind by a
-   * crash simply expires, and the next claim after it proceeds.
+   * crash simply expires, and the next claim after it proceeds. Given the job (not only its id), the search for the
+   * latest claim starts at its `attempts` (every recorded attempt had its own claim), so it usually takes one read.
    */
-  async claim(jobId: Types.ObjectId, owner: string, leaseMs: number, now = new Date()): Promise<HeldClaim | null> {
-    const latest = await this.latestClaim(jobId);
+  async claim(
+    job: Types.ObjectId | Pick<OutboxJobRecord, '_id' | 'attempts'>,
+    owner: string,
+    leaseMs: number,
+    now = new Date(),
+  ): Promise<HeldClaim | null> {
+    const [jobId, attempts] = 'attempts' in job ? [job._id, job.attempts] : [job, 0];
+    const latest = await this.latestClaim(jobId, attempts);
     if (latest && !latest.released && latest.until > now) return null;
     const number = (latest?.number ?? 0) + 1;
-    const id = `${jobId.toHexString()}:${number}`;
+    const id = claimId(jobId, number);
     try {
       await this.claims.create({ _id: id, jobId, number, owner, until: new Date(now.getTime() + leaseMs), released: false, at: now });
     } catch (error) {
@@ -171,32 +218,42 @@ export class OutboxStore implements OnModuleInit {
     await this.claims.updateOne({ _id: claim.id }, { $set: { released: true } });
   }
 
-  /** Whether `claim` is still the job's latest claim: checked before a holder records an outcome. */
+  /** Whether `claim` is still the job's latest claim and not released: checked before a holder records an outcome. */
   async stillHolds(claim: HeldClaim): Promise<boolean> {
-    const latest = await this.latestClaim(claim.jobId);
-    return latest?._id === claim.id && !latest.released;
+    const [mine, next] = await Promise.all([
+      this.claims.findById(claim.id).lean<OutboxClaim>(),
+      this.claims.findById(claimId(claim.jobId, claim.number + 1)).lean<OutboxClaim>(),
+    ]);
+    return mine !== null && !mine.released && next === null;
   }
 
   async recordDone(claim: HeldClaim, result: unknown, now = new Date()): Promise<void> {
     await this.finish(claim, 'done', { result: result ?? null, lastError: null }, now);
   }
 
+  /** The parked mark goes first: a stop before the job's state is written leaves a mark that the listing skips. */
   async recordParked(claim: HeldClaim, reason: string, now = new Date()): Promise<void> {
+    const job = await this.jobs.findById(claim.jobId, { queue: 1 }).lean<Pick<OutboxJob, 'queue'>>();
+    if (job) await this.parkedMarks.create({ _id: claim.jobId, queue: job.queue, at: now }).catch(ignoreDuplicate);
     await this.finish(claim, 'parked', { lastError: reason }, now);
   }
 
+  /** Also tells the other replicas' polls to leave the lane alone until then (its holder's process sets a timer). */
   async recordRetry(claim: HeldClaim, reason: string, retryAt: Date): Promise<void> {
-    await this.jobs.updateOne({ _id: claim.jobId, state: 'queued' }, { $set: { lastError: reason, nextAttemptAt: retryAt }, $inc: { attempts: 1 } });
+    await this.jobs.updateOne({ _id: claim.jobId }, { $set: { lastError: reason, nextAttemptAt: retryAt }, $inc: { attempts: 1 } });
+    const job = await this.jobs.findById(claim.jobId, { lane: 1, queue: 1 }).lean<Pick<OutboxJob, 'lane' | 'queue'>>();
+    if (job) await this.markDue(job.lane, job.queue, retryAt, '$set');
   }
 
-  /** Parked jobs, newest first, optionally of one queue. */
-  parked(queue?: string, limit = 100): Promise<OutboxJobRecord[]> {
-    return this.jobs
-      .find({ state: 'parked', ...(queue ? { queue } : {}) })
-      .sort({ finishedAt: -1 })
+  /** Parked jobs, newest first, optionally of one queue (read through the parked marks, not the jobs). */
+  async parked(queue?: string, limit = 100): Promise<OutboxJobRecord[]> {
+    const marks = await this.parkedMarks
+      .find(queue ? { queue } : {})
+      .sort({ at: -1 })
       .limit(limit)
-      .lean<OutboxJobRecord[]>()
-      .exec();
+      .lean<OutboxParkedMark[]>();
+    const jobs = await Promise.all(marks.map((mark) => this.jobs.findById(mark._id).lean<OutboxJobRecord>()));
+    return jobs.filter((job): job is OutboxJobRecord => job?.state === 'parked');
   }
 
   /**
@@ -205,18 +262,31 @@ export class OutboxStore implements OnModuleInit {
    */
   async retryParked(job: OutboxJobRecord, now = new Date()): Promise<OutboxJobRecord> {
     const again = await this.enqueue({ queue: job.queue, lane: job.lane, payload: job.payload, key: `retry:${job._id.toHexString()}` }, now);
-    await this.jobs.updateOne({ _id: job._id, state: 'parked' }, { $set: { state: 'retried', retriedAs: again._id } });
+    await this.jobs.updateOne({ _id: job._id }, { $set: { state: 'retried', retriedAs: again._id } });
+    await this.parkedMarks.deleteOne({ _id: job._id });
     return again;
   }
 
-  /** Per-queue numbers for the gauges. */
+  /**
+   * Per-queue numbers for the gauges, from the lanes with work (three `_id` reads each), not from the jobs: depth is
+   * the sum of `tail − head + 1` over those lanes, the oldest job is the oldest lane head, parked counts the marks.
+   */
   async stats(queue: string, now = new Date()): Promise<{ depth: number; parked: number; oldestAgeSeconds: number }> {
-    const [depth, parked, oldest] = await Promise.all([
-      this.jobs.countDocuments({ queue, state: 'queued' }),
-      this.jobs.countDocuments({ queue, state: 'parked' }),
-      this.jobs.findOne({ queue, state: 'queued' }, { createdAt: 1 }).sort({ createdAt: 1 }).lean<Pick<OutboxJob, 'createdAt'>>(),
-    ]);
-    return { depth, parked, oldestAgeSeconds: oldest ? Math.max(0, (now.getTime() - new Date(oldest.createdAt).getTime()) / 1000) : 0 };
+    const lanes = await this.dueLanes.find({ queue }, { _id: 1 }).lean<Pick<OutboxDueLane, '_id'>[]>();
+    let depth = 0;
+    let oldest = now.getTime();
+    for (const { _id: lane } of lanes) {
+      const [head, tail] = await Promise.all([
+        this.marks.findById(headId(lane)).lean<OutboxLaneMark>(),
+        this.marks.findById(tailId(lane)).lean<OutboxLaneMark>(),
+      ]);
+      const first = await this.jobAt(lane, head?.value ?? 1);
+      if (first?.state !== 'queued') continue;
+      depth += Math.max(1, (tail?.value ?? first.seq) - first.seq + 1);
+      oldest = Math.min(oldest, new Date(first.createdAt).getTime());
+    }
+    const parked = await this.parkedMarks.countDocuments({ queue });
+    return { depth, parked, oldestAgeSeconds: Math.max(0, (now.getTime() - oldest) / 1000) };
   }
 
   /**
@@ -232,28 +302,76 @@ export class OutboxStore implements OnModuleInit {
   }
 
   private async finish(claim: HeldClaim, state: OutboxJobState, fields: Partial<OutboxJob>, now: Date): Promise<void> {
-    await this.jobs.updateOne({ _id: claim.jobId, state: 'queued' }, { $set: { ...fields, state, finishedAt: now }, $inc: { attempts: 1 } });
+    await this.jobs.updateOne({ _id: claim.jobId }, { $set: { ...fields, state, finishedAt: now }, $inc: { attempts: 1 } });
   }
 
-  private latestClaim(jobId: Types.ObjectId): Promise<OutboxClaim | null> {
-    // A job has a handful of claims: the sort is over those few, found by the index on jobId.
-    return this.claims.findOne({ jobId }).sort({ number: -1 }).lean<OutboxClaim>().exec();
+  /** The job at a lane's place; a job of another lane under the same `_id` (a 96-bit hash collision) counts as none. */
+  private async jobAt(lane: string, seq: number): Promise<OutboxJobRecord | null> {
+    const job = await this.jobs.findById(jobIdAt(lane, seq)).lean<OutboxJobRecord>();
+    if (job && (job.lane !== lane || job.seq !== seq)) return { ...job, state: 'done' };
+    return job;
   }
 
-  /** The tail hint only ever moves forward; a lost or stale write costs the next enqueue a few duplicate inserts. */
-  private async moveTail(lane: string, seq: number, first: boolean): Promise<void> {
-    if (first && (await this.insertMark(tailId(lane), seq))) return;
-    await this.marks.updateOne({ _id: tailId(lane), value: { $lt: seq } }, { $set: { value: seq } });
+  /**
+   * The job's latest claim, by `_id` lookups: claims are numbered 1, 2, … without gaps and `atLeast` exist, so it
+   * gallops forward from there and halves the last step (1 read for a job never claimed, 2 for one claimed once).
+   */
+  private async latestClaim(jobId: Types.ObjectId, atLeast: number): Promise<OutboxClaim | null> {
+    const read = (number: number) => this.claims.findById(claimId(jobId, number)).lean<OutboxClaim>().exec();
+    let latest = atLeast > 0 ? await read(atLeast) : null;
+    let low = latest ? atLeast : 0;
+    let step = 1;
+    let high: number;
+    for (;;) {
+      const probe = await read(low + step);
+      if (!probe) {
+        high = low + step;
+        break;
+      }
+      [low, latest, step] = [low + step, probe, step * 2];
+    }
+    while (high - low > 1) {
+      const middle = Math.floor((low + high) / 2);
+      const probe = await read(middle);
+      if (probe) [low, latest] = [middle, probe];
+      else high = middle;
+    }
+    return latest;
   }
 
-  /** Inserts a mark if it is missing; false when it already existed. */
-  private async insertMark(id: string, value: number): Promise<boolean> {
+  /**
+   * The job stored under a dedupe key, through its key document; `search` also looks the key up in the jobs (a read
+   * of the whole collection on FerretDB), only after an insert found the key taken but no key document.
+   */
+  private async findByKey(key: string, search = false): Promise<OutboxJobRecord | null> {
+    const known = await this.keys.findById(key).lean<OutboxKey>();
+    const job = known ? await this.jobs.findById(known.jobId).lean<OutboxJobRecord>() : null;
+    if (job || !search) return job;
+    return this.jobs.findOne({ key }).lean<OutboxJobRecord>();
+  }
+
+  private async rememberKey(key: string, jobId: Types.ObjectId): Promise<void> {
+    await this.keys.create({ _id: key, jobId }).catch(ignoreDuplicate);
+  }
+
+  /**
+   * Puts a lane in the due set, due no later than `at` (`$min`), or due at `at` (`$set`, when its head is backing off
+   * until then): a write by `_id` that is harmless to repeat.
+   */
+  private async markDue(lane: string, queue: string, at: Date, how: '$min' | '$set' = '$min'): Promise<void> {
+    const update = how === '$min' ? { $min: { at }, $set: { queue } } : { $set: { at, queue } };
+    const write = () => this.dueLanes.updateOne({ _id: lane }, update, { upsert: true });
     try {
-      await this.marks.create({ _id: id, value });
-      return true;
+      await write();
     } catch (error) {
-      if (isDuplicateKey(error)) return false;
-      throw error;
+      // Two upserts of a missing document can both try the insert; the loser finds the document on its second try.
+      if (!isDuplicateKey(error)) throw error;
+      await write();
     }
   }
+}
+
+/** For writes whose only possible conflict is that another writer did the same thing first. */
+function ignoreDuplicate(error: unknown): void {
+  if (!isDuplicateKey(error)) throw error;
 }

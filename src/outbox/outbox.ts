@@ -203,9 +203,10 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   private async drainLane(lane: string): Promise<void> {
     this.lanesInFlight.add(lane);
     try {
+      let from: number | undefined;
       while (!this.stopping) {
         this.recheck.delete(lane);
-        const head = await this.store.headOf(lane);
+        const head = await this.store.headOf(lane, new Date(), from);
         if (head.kind === 'empty') {
           if (this.recheck.has(lane)) continue;
           return;
@@ -215,9 +216,9 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
           return;
         }
         if (!this.handlers.has(head.job.queue)) return;
-        const claim = await this.store.claim(head.job._id, this.owner, OUTBOX_LEASE_MS);
+        const claim = await this.store.claim(head.job, this.owner, OUTBOX_LEASE_MS);
         if (!claim) return;
-        await this.runClaimed(claim, lane);
+        from = await this.runClaimed(claim, lane);
       }
     } catch (error) {
       this.logger.warn({ err: error, lane }, 'Working on an outbox lane failed; the next poll tries again');
@@ -240,13 +241,14 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     this.laneTimers.set(lane, timer);
   }
 
-  private async runClaimed(claim: HeldClaim, lane: string): Promise<void> {
+  /** Runs the claimed job and records its outcome; answers where the lane's head is now, when this worker moved it. */
+  private async runClaimed(claim: HeldClaim, lane: string): Promise<number | undefined> {
     // Read again under the claim: a worker before us may have finished it after we read the head.
     const job = await this.store.find(claim.jobId);
     if (!job || job.state !== 'queued' || job.nextAttemptAt > new Date()) {
       await this.store.release(claim);
       if (job && job.state !== 'queued') await this.store.advanceHead(lane, job.seq);
-      return;
+      return undefined;
     }
     const handler = this.handlers.get(job.queue) as OutboxHandler<unknown>;
     const jobId = job._id.toHexString();
@@ -261,7 +263,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     }
     if (!(await this.store.stillHolds(claim))) {
       this.logger.warn({ jobId, lane }, 'Lost the claim on an outbox job while it ran; its new holder records the outcome');
-      return;
+      return undefined;
     }
     attemptsTotal.inc({ queue: job.queue, outcome: decided.kind });
     switch (decided.kind) {
@@ -282,11 +284,14 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
         break;
       }
     }
-    await this.store.release(claim);
-    if (decided.kind !== 'retry') {
-      await this.store.advanceHead(lane, job.seq);
-      this.finished.emit(jobId);
+    if (decided.kind === 'retry') {
+      await this.store.release(claim);
+      return undefined;
     }
+    // A finished job is never claimed again (only a lane's head is, and the head moves past it): no release needed.
+    await this.store.advanceHead(lane, job.seq);
+    this.finished.emit(jobId);
+    return job.seq + 1;
   }
 
   /** Renews the claim while the handler runs; `stop` waits for a renewal in flight so none lands after the outcome. */

@@ -2,6 +2,8 @@ import { baseTestEnv, eventually } from '../support/app';
 import { chromiumChildrenOf, startHeraldProcess as startHerald } from '../support/process';
 import { freePort } from '../support/servers';
 
+jest.setTimeout(300_000);
+
 describe('the Herald process', () => {
   it('refuses to start on a malformed variable and names it', async () => {
     const { exited } = startHerald({ ...baseTestEnv(), BROWSER_POOL_SIZE: 'lots' });
@@ -15,7 +17,8 @@ describe('the Herald process', () => {
     const port = await freePort();
     const env: Record<string, string> = { ...baseTestEnv(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
     const { child, exited } = startHerald(env);
-    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 60000, 250);
+    // Chromium's first start takes long on a loaded 2-core machine.
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 180_000, 250);
     await fetch(`http://127.0.0.1:${port}/health/live`, { headers: { authorization: `Bearer ${env.SYSTEM_TOKEN}` } });
     expect(chromiumChildrenOf(child.pid!).length).toBeGreaterThan(0);
 

@@ -14,6 +14,7 @@ import {
 import { StandInGateway, type RecordedPresence } from './gateway';
 import { buildGuild, type GuildModel, type GuildOptions } from './guild-fixture';
 import { MessageStore, type NewAttachment, type StoredMessage } from './message-store';
+import { StandInInteractions, type InteractionRecord } from './interactions';
 import { StandInRest, type FailureRule, type RecordedRequest } from './rest-api';
 
 export interface DiscordStandInOptions {
@@ -107,6 +108,8 @@ export interface DiscordStandIn {
   invalidateSessions(): void;
 
   failNext(rule: FailureRule): void;
+  /** CDN requests whose path matches are answered only after release() (a slow CDN, e.g. for a slow render). */
+  holdCdn(match: RegExp): { release(): void; requested(): number };
   /** REST calls on this channel answer 404 Unknown Channel (10003). */
   unknownChannel(channelId: Snowflake): void;
   /** REST calls on this channel answer 403 Missing Access (50001). */
@@ -115,6 +118,11 @@ export interface DiscordStandIn {
   clearFailures(): void;
   readonly requests: readonly RecordedRequest[];
   requestCount(filter?: { method?: string; path?: string | RegExp; status?: number }): number;
+
+  /** Application commands and interactions: registered commands, members running them, and the answers. */
+  readonly interactions: StandInInteractions;
+  /** A member runs a command / clicks: shorthand for interactions.* that also waits for the record to exist. */
+  interaction(id: string): InteractionRecord | undefined;
 
   /** Polls `probe` until it returns something other than undefined/false. */
   waitFor<T>(probe: () => T | undefined | false, options?: WaitOptions & { what?: string }): Promise<T>;
@@ -143,6 +151,7 @@ class StandIn implements DiscordStandIn {
   private readonly store: MessageStore;
   private readonly gateway: StandInGateway;
   private readonly rest: StandInRest;
+  readonly interactions: StandInInteractions;
   private readonly server: Server;
   private port = 0;
 
@@ -177,7 +186,15 @@ class StandIn implements DiscordStandIn {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
       url: () => this.gatewayUrl,
     });
+    this.interactions = new StandInInteractions({
+      applicationId: APPLICATION_ID,
+      guilds,
+      store: this.store,
+      gateway: this.gateway,
+      cdnUrl: () => this.cdnUrl,
+    });
     this.rest = new StandInRest({
+      interactions: this.interactions,
       token: this.token,
       model: this.model,
       guilds,
@@ -328,6 +345,10 @@ class StandIn implements DiscordStandIn {
     this.rest.failNext(rule);
   }
 
+  holdCdn(match: RegExp): { release(): void; requested(): number } {
+    return this.rest.holdCdn(match);
+  }
+
   unknownChannel(channelId: Snowflake): void {
     this.rest.unknownChannel(channelId);
   }
@@ -355,6 +376,10 @@ class StandIn implements DiscordStandIn {
         (!filter.path || (typeof filter.path === 'string' ? request.path === filter.path : filter.path.test(request.path))) &&
         (filter.status === undefined || request.status === filter.status),
     ).length;
+  }
+
+  interaction(id: string): InteractionRecord | undefined {
+    return this.interactions.records.get(id);
   }
 
   async waitFor<T>(probe: () => T | undefined | false, options: WaitOptions & { what?: string } = {}): Promise<T> {

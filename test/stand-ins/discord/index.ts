@@ -6,3 +6,5 @@ export type { FailureRule, RecordedRequest } from './rest-api';
 export type { StoredMessage, StoredAttachment, NewAttachment } from './message-store';
 export { avatarPng, emojiPng, solidPng, pngSize } from './images';
 export { SnowflakeGenerator, snowflakeTime } from './snowflake';
+export type { InteractionRecord, InteractionOptions, ResponseMessage, ReceivedFile } from './interactions';
+export { permissionsIn } from './interactions';

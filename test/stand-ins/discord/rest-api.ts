@@ -16,6 +16,7 @@ import {
 import { APPLICATION_FLAGS, type StandInGateway } from './gateway';
 import type { GuildModel } from './guild-fixture';
 import { avatarPng, emojiPng } from './images';
+import { InteractionFailure, type StandInInteractions } from './interactions';
 import { restShape, type MessageStore, type NewAttachment, type StoredMessage } from './message-store';
 
 /** A failure the next matching REST requests get instead of their answer. */
@@ -59,6 +60,7 @@ export interface RestOptions {
   store: MessageStore;
   gateway: StandInGateway;
   gatewayUrl: () => string;
+  interactions: StandInInteractions;
 }
 
 interface ParsedBody {
@@ -85,8 +87,23 @@ export class StandInRest {
   private readonly failures: (FailureRule & { remaining: number })[] = [];
   private readonly unknownChannels = new Set<Snowflake>();
   private readonly forbiddenChannels = new Set<Snowflake>();
+  private readonly cdnHolds: { match: RegExp; released: Promise<void>; requested: number }[] = [];
 
   constructor(private readonly options: RestOptions) {}
+
+  /** CDN requests whose path matches wait until release() (a slow CDN); `requested` counts the ones held. */
+  holdCdn(match: RegExp): { release(): void; requested(): number } {
+    let release = (): void => undefined;
+    const hold = { match, released: new Promise<void>((resolve) => (release = resolve)), requested: 0 };
+    this.cdnHolds.push(hold);
+    return {
+      release: () => {
+        this.cdnHolds.splice(this.cdnHolds.indexOf(hold), 1);
+        release();
+      },
+      requested: () => hold.requested,
+    };
+  }
 
   failNext(rule: FailureRule): void {
     this.failures.push({ ...rule, remaining: rule.times ?? 1 });
@@ -115,6 +132,11 @@ export class StandInRest {
     const url = new URL(request.url ?? '/', 'http://stand-in');
     const method = (request.method ?? 'GET').toUpperCase();
     if (method === 'GET' && (url.pathname.startsWith('/cdn/') || url.pathname.startsWith('/media/'))) {
+      const hold = this.cdnHolds.find((candidate) => candidate.match.test(url.pathname));
+      if (hold) {
+        hold.requested++;
+        await hold.released;
+      }
       return this.serveCdn(url.pathname.replace(/^\/(cdn|media)/, ''), response);
     }
     if (!url.pathname.startsWith(`${ROUTE_PREFIX}/`)) {
@@ -132,11 +154,15 @@ export class StandInRest {
         contentType: file.contentType ?? '',
         bytes: file.data.length,
       }));
-      if (path !== '/gateway' && request.headers.authorization !== `Bot ${this.options.token}`) {
+      // Interaction callbacks and their webhooks are authorised by the interaction token in the path, not the bot token.
+      const byInteractionToken = path.startsWith('/interactions/') || path.startsWith('/webhooks/');
+      if (path !== '/gateway' && !byInteractionToken && request.headers.authorization !== `Bot ${this.options.token}`) {
         throw new RestFailure(401, { message: '401: Unauthorized', code: RESTJSONErrorCodes.GeneralError });
       }
       this.injectFailure(method, path);
-      const answer = this.route(method, path, url.searchParams, body);
+      const answer = byInteractionToken
+        ? this.interactionRoute(method, path, url.searchParams, body)
+        : this.route(method, path, url.searchParams, body);
       recorded.status = answer.status;
       reply(response, answer.status, answer.body);
     } catch (error) {
@@ -144,6 +170,41 @@ export class StandInRest {
       recorded.status = error.status;
       reply(response, error.status, error.body, error.headers);
     }
+  }
+
+  private interactionRoute(method: string, path: string, query: URLSearchParams, body: ParsedBody): { status: number; body?: unknown } {
+    const parts = path.split('/').filter(Boolean);
+    try {
+      if (method === 'POST' && parts[0] === 'interactions' && parts.length === 4 && parts[3] === 'callback') {
+        return this.options.interactions.callback(
+          parts[1],
+          parts[2],
+          body.json,
+          withAttachmentMetadata(body.files, attachmentsOf(body.json)),
+          query.get('with_response') === 'true',
+        );
+      }
+      if (parts[0] === 'webhooks') {
+        return this.options.interactions.webhook(method, parts, body.json, withAttachmentMetadata(body.files, attachmentsOf(body.json)));
+      }
+    } catch (error) {
+      if (error instanceof InteractionFailure) throw new RestFailure(error.status, error.body);
+      throw error;
+    }
+    throw new RestFailure(404, { message: '404: Not Found', code: RESTJSONErrorCodes.GeneralError });
+  }
+
+  private commandsRoute(method: string, guildId: string | undefined, body: ParsedBody): { status: number; body?: unknown } {
+    if (method === 'GET') return ok(this.options.interactions.registered(guildId));
+    if (method === 'PUT') {
+      try {
+        return ok(this.options.interactions.bulkOverwrite(guildId, body.json));
+      } catch (error) {
+        if (error instanceof InteractionFailure) throw new RestFailure(error.status, error.body);
+        throw error;
+      }
+    }
+    throw new RestFailure(405, { message: '405: Method Not Allowed', code: RESTJSONErrorCodes.GeneralError });
   }
 
   private injectFailure(method: string, path: string): void {
@@ -189,6 +250,15 @@ export class StandInRest {
     if (method === 'GET' && is('/gateway')) return ok({ url: this.options.gatewayUrl() });
     if (method === 'GET' && is('/gateway/bot')) return ok(this.gatewayBot());
     if (method === 'GET' && (is('/applications/@me') || is('/oauth2/applications/@me'))) return ok(this.application());
+    if (is('/applications/:app/commands') || is('/applications/:app/guilds/:guild/commands')) {
+      if (parts[1] !== this.options.model.applicationId)
+        throw new RestFailure(403, { message: 'Missing Access', code: RESTJSONErrorCodes.MissingAccess });
+      const guildId = parts[2] === 'guilds' ? parts[3] : undefined;
+      if (guildId && !this.options.guilds.some((guild) => guild.guild.id === guildId)) {
+        throw new RestFailure(403, { message: 'Missing Access', code: RESTJSONErrorCodes.MissingAccess });
+      }
+      return this.commandsRoute(method, guildId, body);
+    }
     if (method === 'GET' && is('/users/@me')) return ok(model.bot);
     if (method === 'GET' && is('/users/:id')) {
       const member = model.members.get(parts[1]);
@@ -371,6 +441,11 @@ export class StandInRest {
     // Generated pictures are PNG whatever extension was asked for; browsers sniff the bytes anyway.
     response.writeHead(200, { 'content-type': contentType, 'content-length': image.length }).end(image);
   }
+}
+
+function attachmentsOf(json: unknown): RESTAPIAttachment[] | undefined {
+  const data = (json as { data?: { attachments?: RESTAPIAttachment[] }; attachments?: RESTAPIAttachment[] } | undefined) ?? {};
+  return data.data?.attachments ?? data.attachments;
 }
 
 function ok(body: unknown): { status: number; body: unknown } {

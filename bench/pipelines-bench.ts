@@ -1,0 +1,1197 @@
+// Benchmark (not a test): what a user waits for, end to end, with Herald started as its own process (`node
+// dist/main.js`) on FerretDB, S3 (versitygw) and RabbitMQ from scripts/servers.cjs, and the stand-ins of Discord, the
+// backend, Drone and VK from test/stand-ins/. Herald is driven only through its public surfaces (the Discord gateway,
+// HTTP, the VK long poll) and observed only where a user would see the result (the backend's callbacks, the Discord
+// stand-in's REST log, the RabbitMQ queue), so the figures stay valid when Herald's internals change.
+//
+//   bot     gateway MESSAGE_CREATE/UPDATE/DELETE -> PNG in S3 -> backend callback; a steady 5/s with edits and
+//           deletes mixed in, then a burst of 1,000; beside it, one render's p50 and the render throughput over
+//           POST /render/discord-message on the same process; baseline: a new browser per message, one at a time
+//   notify  POST /notify -> the message created at Discord, 20/s over three channels (order kept per channel), with and
+//           without 429s; a burst; baseline: a new gateway login per message (as Kahuna did)
+//   drone   created -> running -> success deliveries -> the message edited to its final state; 20 deliveries/s, then
+//           50 builds at once
+//   vk      long-poll update -> the event in its RabbitMQ queue; a steady rate and a burst; beside it, bench:vk's
+//           in-process figures (normalise + route, RabbitMQ publishing) from a short run
+// "lost" counts what had not arrived when the wait ended (RUN.drainTimeoutMs after the phase): Herald keeps it durably
+// and may deliver it later, so on a slow host it reads "not delivered in time".
+// For each: p50/p95/p99 latency at the steady rate, the burst's drain rate, whether a steady run at 80% of it kept up
+// (backlog not growing), peak RSS of Herald's Node process and the peak PSS of its Chromium processes.
+//
+// `npm run bench` (all), `npm run bench -- --quick` (about a third of the time), `--only bot,notify`, `--out <path>`.
+// Uses dist/ (`npm run build` after editing src/; built here when missing). Writes bench/results/pipelines.json.
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { connect } from 'amqplib';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Client, Events, GatewayIntentBits, type TextChannel } from 'discord.js';
+import { chromium } from 'playwright';
+import { loadConfig } from '../src/config/config';
+import { CHROMIUM_ARGS } from '../src/browser/browser-pool';
+import { ImageFetcher } from '../src/browser/image-fetcher';
+import { VIEWPORT, screenshotParams } from '../src/browser/template-renderer';
+import { fetchMessageImages } from '../src/render/discord-message.images';
+import { normaliseDiscordMessage } from '../src/render/discord-message.normaliser';
+import { BackendReceiver } from '../test/stand-ins/backend/backend-receiver';
+import { startDiscordStandIn, type DiscordStandIn } from '../test/stand-ins/discord';
+import { droneBuildEvent, newBuildScenario, type BuildScenario } from '../test/stand-ins/drone/drone-payloads';
+import { droneDelivery, postDroneDelivery } from '../test/stand-ins/drone/drone-signer';
+import { VkStandIn } from '../test/stand-ins/vk/vk-stand-in';
+import { chatPeer, messageNew } from '../test/stand-ins/vk/vk-updates';
+
+const ROOT = resolve(__dirname, '..', '..', '..');
+const argv = process.argv.slice(2);
+const flag = (name: string): string | undefined => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : undefined);
+const QUICK = argv.includes('--quick');
+const ONLY = flag('only')?.split(',');
+const OUT = resolve(ROOT, flag('out') ?? 'bench/results/pipelines.json');
+const SYSTEM_TOKEN = `bench-system-${randomBytes(8).toString('hex')}`;
+const BACKEND_TOKEN = `bench-backend-${randomBytes(8).toString('hex')}`;
+const CHROMIUM = '/usr/bin/chromium';
+
+/** Durations and sizes; --quick is shorter and its bursts smaller (the bot's 200, not the 1,000 the targets name). */
+const RUN = QUICK
+  ? {
+      steadySeconds: 8,
+      sustainSeconds: 6,
+      botBurst: 200,
+      notifyBurst: 150,
+      vkBurst: 500,
+      renderSamples: 10,
+      botBaseline: 5,
+      notifyBaseline: 3,
+      drainTimeoutMs: 60_000,
+    }
+  : {
+      steadySeconds: 30,
+      sustainSeconds: 15,
+      botBurst: 1000,
+      notifyBurst: 1000,
+      vkBurst: 3000,
+      renderSamples: 40,
+      botBaseline: 20,
+      notifyBaseline: 15,
+      drainTimeoutMs: 120_000,
+    };
+
+interface ServerHandle {
+  url: string;
+  destroy(): Promise<void>;
+}
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const servers = require(join(ROOT, 'scripts', 'servers.cjs')) as {
+  ensureInstalled(): unknown;
+  startFerretDb(): Promise<ServerHandle>;
+  startS3(): Promise<ServerHandle & { accessKey: string; secretKey: string }>;
+  startRabbitMq(): Promise<ServerHandle>;
+  freePort(): Promise<number>;
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Figures
+
+interface Latency {
+  n: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+function latency(values: number[]): Latency {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (q: number): number => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
+  return { n: sorted.length, p50Ms: at(0.5), p95Ms: at(0.95), p99Ms: at(0.99), maxMs: sorted.at(-1) ?? NaN };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
+
+async function waitUntil(probe: () => boolean, timeoutMs: number, intervalMs = 50): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let said = Date.now();
+  while (!probe()) {
+    if (Date.now() > deadline) {
+      process.stderr.write(`[bench] gave up waiting after ${timeoutMs / 1000} s: the missing ones count as lost\n`);
+      return false;
+    }
+    if (Date.now() - said > 10_000) {
+      said = Date.now();
+      process.stderr.write('[bench] still waiting for the pipeline to catch up…\n');
+    }
+    await sleep(intervalMs);
+  }
+  return true;
+}
+
+/** Calls `tick(i)` at `perSecond` for `seconds`, open loop (a slow tick does not slow the schedule). */
+async function atRate(perSecond: number, seconds: number, tick: (index: number) => void): Promise<number> {
+  const total = Math.round(perSecond * seconds);
+  const started = performance.now();
+  for (let index = 0; index < total; index++) {
+    const due = started + (index * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    tick(index);
+  }
+  return total;
+}
+
+/**
+ * Peak memory of a Herald process while a pipeline runs: its own peak RSS (VmHWM, the kernel's high-water mark) and
+ * the highest sum of PSS (shared pages split between sharers) over its Chromium descendants, sampled every second.
+ */
+class MemoryWatch {
+  private chromiumPeak = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly pid: number) {
+    this.timer = setInterval(() => this.sample(), 1000);
+    this.timer.unref();
+  }
+
+  private descendants(): number[] {
+    const children = new Map<number, number[]>();
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      } catch {
+        // exited between listing and reading
+      }
+    }
+    const found: number[] = [];
+    const queue = [this.pid];
+    while (queue.length > 0) {
+      for (const child of children.get(queue.shift() as number) ?? []) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+    return found;
+  }
+
+  sample(): void {
+    let pss = 0;
+    for (const pid of this.descendants()) {
+      try {
+        const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+        pss += Number(match?.[1] ?? 0) * 1024;
+      } catch {
+        // a helper process that exited
+      }
+    }
+    this.chromiumPeak = Math.max(this.chromiumPeak, pss);
+  }
+
+  /** Peak figures so far, in MiB. */
+  peaks(): { heraldNodeRssMb: number; chromiumPssMb: number } {
+    this.sample();
+    let hwm = NaN;
+    try {
+      hwm = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${this.pid}/status`, 'utf8'))?.[1]) * 1024;
+    } catch {
+      // exited
+    }
+    return { heraldNodeRssMb: mib(hwm), chromiumPssMb: mib(this.chromiumPeak) };
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+const mib = (bytes: number): number => Math.round((bytes / 1048576) * 10) / 10;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Herald as a process
+
+interface Herald {
+  url: string;
+  pid: number;
+  memory: MemoryWatch;
+  stop(): Promise<void>;
+}
+
+const MAIN = join(ROOT, 'dist', 'main.js');
+
+function ensureBuilt(): void {
+  if (existsSync(MAIN)) return;
+  process.stderr.write('[bench] dist/main.js is missing: building it (npx nest build)\n');
+  execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+/** `node dist/main.js` with only this environment (and PATH, HOME), as an operator runs it; resolves once it is ready. */
+async function startHerald(env: Record<string, string>): Promise<Herald> {
+  const port = await servers.freePort();
+  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      SYSTEM_TOKEN,
+      API_RATE_LIMITS: 'off',
+      LOG_LEVEL: 'warn',
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // The last of what it printed, for the error when it does not start.
+  let stderr = '';
+  const keep = (chunk: Buffer): void => {
+    stderr = (stderr + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const url = `http://127.0.0.1:${port}`;
+  const ready = await waitUntilAsync(async () => {
+    if (child.exitCode !== null) throw new Error(`Herald exited with ${child.exitCode}:\n${stderr}`);
+    return (await fetch(`${url}/health/ready`).catch(() => undefined))?.ok === true;
+  }, 180_000);
+  if (!ready) {
+    child.kill('SIGKILL');
+    throw new Error(`Herald was not ready within 180 s:\n${stderr}`);
+  }
+  const pid = child.pid as number;
+  return {
+    url,
+    pid,
+    memory: new MemoryWatch(pid),
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+async function waitUntilAsync(probe: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return true;
+    if (Date.now() > deadline) return false;
+    await sleep(250);
+  }
+}
+
+interface Infra {
+  mongo: string;
+  s3: { url: string; accessKey: string; secretKey: string };
+  amqp?: string;
+}
+
+/** A database of its own. */
+function mongoEnv(infra: Infra): Record<string, string> {
+  return { MONGODB_URI: `${infra.mongo.replace(/\/+$/, '')}/bench${randomBytes(4).toString('hex')}` };
+}
+
+/** A database and a bucket of its own. */
+function storageEnv(infra: Infra): Record<string, string> {
+  return {
+    ...mongoEnv(infra),
+    S3_ENDPOINT: infra.s3.url,
+    S3_BUCKET: `bench-${randomBytes(4).toString('hex')}`,
+    S3_FORCE_PATH_STYLE: 'true',
+    S3_CREATE_BUCKET: 'true',
+    AWS_ACCESS_KEY_ID: infra.s3.accessKey,
+    AWS_SECRET_ACCESS_KEY: infra.s3.secretKey,
+  };
+}
+
+/** No S3 and no Chromium for pipelines that draw nothing (S3 settings would switch the render endpoints on). */
+const NO_BROWSER = { BROWSER_EXECUTABLE_PATH: '/nonexistent/chromium' };
+
+// ---------------------------------------------------------------------------------------------------------------
+// bot
+
+const WORDS = 'deploy finished ok thanks looks good see the **logs** for `build` details and https://example.com/ci/run ~~old~~ *soon*'.split(' ');
+const text = (index: number): string =>
+  `#${index} ${Array.from({ length: 6 + (index % 14) }, (_, i) => WORDS[(index * 7 + i) % WORDS.length]).join(' ')}`;
+
+async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
+  const discord = await startDiscordStandIn({ heartbeatIntervalMs: 15_000 });
+  const backend = await BackendReceiver.start(BACKEND_TOKEN);
+  const storage = storageEnv(infra);
+  const herald = await startHerald({
+    ...storage,
+    HERALD_ROLES: 'api,discord',
+    DISCORD_TOKEN: discord.token,
+    DISCORD_RENDER_MESSAGES: 'true',
+    DISCORD_API_URL: discord.apiUrl,
+    DISCORD_CDN_URL: discord.cdnUrl,
+    RENDER_FETCH_ALLOWLIST: new URL(discord.cdnUrl).host,
+    BACKEND_URL: backend.url,
+    BACKEND_TOKEN,
+  });
+  const channelId = discord.channels.general.id;
+  const people = [discord.users.alice, discord.users.bob, discord.users.carol];
+  try {
+    await discord.waitForIdentify(1);
+    /** When each gateway event went out, by `${messageId}:${event}`. */
+    const sent = new Map<string, number>();
+    const arrived = (): Map<string, number> => {
+      const out = new Map<string, number>();
+      for (const { body, at } of backend.accepted) {
+        const key = `${body.messageId}:${body.event}`;
+        if (!out.has(key)) out.set(key, at.getTime());
+      }
+      return out;
+    };
+    const created: string[] = [];
+    const edited = new Set<string>();
+    const deleted = new Set<string>();
+    let counter = 0;
+    const post = (): void => {
+      const index = counter++;
+      const at = Date.now();
+      const message = discord.messageCreate({ channelId, author: people[index % people.length], content: text(index) });
+      sent.set(`${message.id}:created`, at);
+      created.push(message.id);
+    };
+    const done = (id: string, event: string): boolean => backend.accepted.some(({ body }) => body.messageId === id && body.event === event);
+    const editOne = (): boolean => {
+      const id = created.find((candidate) => !edited.has(candidate) && !deleted.has(candidate) && done(candidate, 'created'));
+      if (!id) return false;
+      edited.add(id);
+      sent.set(`${id}:updated`, Date.now());
+      discord.messageUpdate(channelId, id, { content: `${text(counter++)} (edited)`, editedAt: new Date() });
+      return true;
+    };
+    const deleteOne = (): boolean => {
+      const id = created.find((candidate) => edited.has(candidate) && !deleted.has(candidate) && done(candidate, 'updated'));
+      if (!id) return false;
+      deleted.add(id);
+      sent.set(`${id}:deleted`, Date.now());
+      discord.messageDelete(channelId, id);
+      return true;
+    };
+    const settle = async (keys: string[]): Promise<{ latencies: number[]; missing: number; lastAt: number }> => {
+      await waitUntil(
+        () => {
+          const got = arrived();
+          return keys.every((key) => got.has(key));
+        },
+        RUN.drainTimeoutMs,
+        200,
+      );
+      const got = arrived();
+      const latencies = keys.filter((key) => got.has(key)).map((key) => (got.get(key) as number) - (sent.get(key) as number));
+      return { latencies, missing: keys.filter((key) => !got.has(key)).length, lastAt: Math.max(...keys.map((key) => got.get(key) ?? 0)) };
+    };
+
+    // One render's p50 and the render throughput, over HTTP on the same process (unique content: no cache hit).
+    process.stderr.write('[bench] bot: reference renders over POST /render/discord-message\n');
+    const alice = discord.users.alice;
+    const renderBody = (index: number) => ({
+      author: { name: 'Alice', avatarUrl: `${discord.cdnUrl}/avatars/${alice.id}/${alice.avatar}.png` },
+      content: `${text(index)} r${randomBytes(4).toString('hex')}`,
+      timestamp: new Date().toISOString(),
+    });
+    const renderOnce = async (index: number): Promise<number> => {
+      const t0 = performance.now();
+      const response = await fetch(`${herald.url}/render/discord-message`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${SYSTEM_TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(renderBody(index)),
+      });
+      await response.arrayBuffer();
+      if (!response.ok) throw new Error(`POST /render/discord-message answered ${response.status}`);
+      return performance.now() - t0;
+    };
+    for (let i = 0; i < 6; i++) await renderOnce(i); // warm
+    const renderC1: number[] = [];
+    for (let i = 0; i < RUN.renderSamples; i++) renderC1.push(await renderOnce(100 + i));
+    const renderStarted = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < RUN.renderSamples * 2) await renderOnce(1000 + next++);
+      }),
+    );
+    const renderPerSecond = (RUN.renderSamples * 2 * 1000) / (performance.now() - renderStarted);
+    const render = { c1: latency(renderC1), c4PerSecond: renderPerSecond };
+
+    // Steady 5/s: 8 of 10 new messages, 1 edit, 1 delete (of a message already edited and called back).
+    process.stderr.write(`[bench] bot: steady 5/s for ${RUN.steadySeconds} s\n`);
+    const steadyStart = sent.size;
+    await atRate(5, RUN.steadySeconds, (index) => {
+      if (index % 10 === 4 && editOne()) return;
+      if (index % 10 === 9 && deleteOne()) return;
+      post();
+    });
+    const steadyKeys = [...sent.keys()].slice(steadyStart);
+    const steady = await settle(steadyKeys);
+    const byEvent = (event: string) =>
+      latency(
+        steadyKeys
+          .filter((key) => key.endsWith(`:${event}`))
+          .flatMap((key) => {
+            const at = arrived().get(key);
+            return at === undefined ? [] : [at - (sent.get(key) as number)];
+          }),
+      );
+
+    // A burst: messages dispatched as fast as the gateway takes them, with edits and deletes of earlier messages.
+    process.stderr.write(`[bench] bot: burst of ${RUN.botBurst}\n`);
+    const burstStart = sent.size;
+    const burstBegan = Date.now();
+    for (let index = 0; index < RUN.botBurst; index++) {
+      if (index % 25 === 12 && editOne()) continue;
+      if (index % 25 === 24 && deleteOne()) continue;
+      post();
+    }
+    const burstKeys = [...sent.keys()].slice(burstStart);
+    const burst = await settle(burstKeys);
+    const burstPerSecond = (burstKeys.length * 1000) / (burst.lastAt - burstBegan);
+
+    // Sustained: 80% of the burst's drain rate for a while; kept up when the backlog at the end is under 2 s of work.
+    const sustainRate = Math.max(1, Math.floor(burstPerSecond * 0.8));
+    process.stderr.write(`[bench] bot: sustained ${sustainRate}/s for ${RUN.sustainSeconds} s\n`);
+    const sustainStart = sent.size;
+    await atRate(sustainRate, RUN.sustainSeconds, () => post());
+    const sustainKeys = [...sent.keys()].slice(sustainStart);
+    const backlogAtEnd = sustainKeys.length - sustainKeys.filter((key) => arrived().has(key)).length;
+    const sustain = await settle(sustainKeys);
+    const memory = herald.memory.peaks();
+
+    const duplicates = backend.accepted.length - new Set(backend.accepted.map(({ body }) => body.idempotencyKey)).size;
+    const result = {
+      render,
+      steady: {
+        perSecond: 5,
+        seconds: RUN.steadySeconds,
+        events: steadyKeys.length,
+        latency: latency(steady.latencies),
+        byEvent: { created: byEvent('created'), updated: byEvent('updated'), deleted: byEvent('deleted') },
+        lost: steady.missing,
+      },
+      burst: { events: burstKeys.length, perSecond: burstPerSecond, latency: latency(burst.latencies), lost: burst.missing },
+      sustained: {
+        perSecond: sustainRate,
+        seconds: RUN.sustainSeconds,
+        backlogAtEnd,
+        keptUp: backlogAtEnd <= sustainRate * 2,
+        latency: latency(sustain.latencies),
+        lost: sustain.missing,
+      },
+      duplicateCallbacks: duplicates,
+      memory,
+    };
+    herald.memory.stop();
+    await herald.stop();
+
+    // Baseline: the render service's way: a new browser per message, rendered one at a time under a lock.
+    process.stderr.write(`[bench] bot: baseline (new browser per message, one at a time), ${RUN.botBaseline} messages at 5/s\n`);
+    const baselineBackend = await BackendReceiver.start(BACKEND_TOKEN);
+    const baseline = await botBaseline(discord, infra, baselineBackend, people);
+    await baselineBackend.stop();
+    return {
+      ...result,
+      baseline,
+      ratios: {
+        steadyP50VsOneRenderP50: result.steady.latency.p50Ms / render.c1.p50Ms,
+        burstRateVsRenderThroughput: burstPerSecond / render.c4PerSecond,
+        p50VsBaselineP50: result.steady.latency.p50Ms / baseline.latency.p50Ms,
+        burstRateVsBaselineRate: burstPerSecond / baseline.perSecond,
+      },
+      targets: {
+        'steady 5/s p50 <= 2x one render p50': result.steady.latency.p50Ms <= 2 * render.c1.p50Ms,
+        'burst cleared at >= 0.8x render throughput': burstPerSecond >= 0.8 * render.c4PerSecond,
+        'nothing lost': steady.missing + burst.missing + sustain.missing === 0,
+        'peak RSS of the Node process <= 300 MB': memory.heraldNodeRssMb <= 300,
+      },
+    };
+  } finally {
+    await herald.stop();
+    await backend.stop();
+    await discord.stop();
+  }
+}
+
+/**
+ * The render service's way: the bot hears the message, and under one lock launches Chromium, opens the template,
+ * draws the message, screenshots it, closes the browser, stores the PNG and calls the backend. Same template, same
+ * S3, same backend receiver; latency from dispatch to the callback.
+ */
+async function botBaseline(
+  discord: DiscordStandIn,
+  infra: Infra,
+  backend: BackendReceiver,
+  people: Array<{ id: string; username: string; avatar?: string | null }>,
+): Promise<{ messages: number; perSecond: number; latency: Latency; lost: number }> {
+  const bucket = `bench-baseline-${randomBytes(4).toString('hex')}`;
+  const s3 = new S3Client({
+    endpoint: infra.s3.url,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: infra.s3.accessKey, secretAccessKey: infra.s3.secretKey },
+  });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const fetcher = new ImageFetcher(loadConfig({ SYSTEM_TOKEN, RENDER_FETCH_ALLOWLIST: new URL(discord.cdnUrl).host, LOG_LEVEL: 'error' }));
+  // The built template under static/ (src's STATIC_DIR would resolve from the bundle's folder).
+  const templateUrl = pathToFileURL(join(ROOT, 'static', 'discord-message', 'index.html')).href;
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.MessageContent],
+    rest: { api: discord.apiUrl, cdn: discord.cdnUrl },
+  });
+  const ready = new Promise((done) => client.once(Events.ClientReady, done));
+  await client.login(discord.token);
+  await ready;
+  let lock: Promise<void> = Promise.resolve();
+  client.on(Events.MessageCreate, (message) => {
+    if (message.author.id === client.user?.id) return;
+    lock = lock
+      .then(async () => {
+        const view = await fetchMessageImages(
+          normaliseDiscordMessage(
+            {
+              author: { name: message.author.username, avatarUrl: message.author.displayAvatarURL({ extension: 'png', size: 128 }) },
+              content: message.content,
+              timestamp: message.createdAt.toISOString(),
+            },
+            { now: new Date() },
+          ),
+          (source) => fetcher.fetchInline(source),
+        );
+        const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+        let png: Buffer;
+        try {
+          const context = await browser.newContext({ viewport: VIEWPORT, deviceScaleFactor: 1 });
+          const page = await context.newPage();
+          await page.goto(templateUrl, { waitUntil: 'load' });
+          await page.waitForFunction(() => typeof (window as unknown as { herald?: { render?: unknown } }).herald?.render === 'function');
+          const size = await page.evaluate(
+            (input) => (window as unknown as { herald: { render(v: unknown): Promise<{ width: number; height: number }> } }).herald.render(input),
+            view as unknown,
+          );
+          const session = await context.newCDPSession(page);
+          const { data } = await session.send('Page.captureScreenshot', screenshotParams(size));
+          png = Buffer.from(data, 'base64');
+        } finally {
+          await browser.close();
+        }
+        const key = `discord/${message.guildId}/${message.channelId}/${message.id}.png`;
+        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: png, ContentType: 'image/png' }));
+        await fetch(backend.url, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${BACKEND_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ event: 'created', idempotencyKey: `${message.id}:created`, messageId: message.id, urn: `s3://${bucket}/${key}` }),
+        });
+      })
+      .catch((error: unknown) => {
+        process.stderr.write(`[bench] baseline render failed: ${String(error)}\n`);
+      });
+  });
+  try {
+    const sent = new Map<string, number>();
+    const began = Date.now();
+    await atRate(5, RUN.botBaseline / 5, (index) => {
+      const at = Date.now();
+      const message = discord.messageCreate({
+        channelId: discord.channels.general.id,
+        author: people[index % people.length] as never,
+        content: text(5000 + index),
+      });
+      sent.set(message.id, at);
+    });
+    await waitUntil(() => [...sent.keys()].every((id) => backend.accepted.some(({ body }) => body.messageId === id)), RUN.drainTimeoutMs, 200);
+    const got = new Map(backend.accepted.map(({ body, at }) => [body.messageId, at.getTime()]));
+    const latencies = [...sent].filter(([id]) => got.has(id)).map(([id, at]) => (got.get(id) as number) - at);
+    const lastAt = Math.max(...[...got.values()]);
+    return {
+      messages: sent.size,
+      perSecond: (latencies.length * 1000) / (lastAt - began),
+      latency: latency(latencies),
+      lost: sent.size - latencies.length,
+    };
+  } finally {
+    await client.destroy();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// notify
+
+async function benchNotify(infra: Infra): Promise<Record<string, unknown>> {
+  const discord = await startDiscordStandIn({ heartbeatIntervalMs: 15_000 });
+  const herald = await startHerald({
+    ...mongoEnv(infra),
+    ...NO_BROWSER,
+    HERALD_ROLES: 'api',
+    DISCORD_TOKEN: discord.token,
+    DISCORD_API_URL: discord.apiUrl,
+  });
+  const channels = [discord.channels.general.id, discord.channels.announcements.id, discord.channels.builds.id];
+  const tag = randomBytes(3).toString('hex');
+  let counter = 0;
+  /** Send time and channel of each notification, by its content. */
+  const sent = new Map<string, { at: number; channel: string }>();
+  const sentOrder = new Map<string, string[]>(channels.map((channel) => [channel, []]));
+  const chains = new Map<string, Promise<void>>();
+  let refused = 0;
+  /** One client per channel sending in order: the next POST of a channel goes once the previous one is accepted. */
+  const notify = (channel: string): void => {
+    const content = `n-${tag}-${counter++}`;
+    const previous = chains.get(channel) ?? Promise.resolve();
+    chains.set(
+      channel,
+      previous.then(async () => {
+        sent.set(content, { at: Date.now(), channel });
+        (sentOrder.get(channel) as string[]).push(content);
+        const response = await fetch(`${herald.url}/notify`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${SYSTEM_TOKEN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ channelId: channel, content }),
+        });
+        await response.arrayBuffer();
+        if (response.status !== 202) refused++;
+      }),
+    );
+  };
+  const createdAt = (): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const request of discord.requests) {
+      if (request.method !== 'POST' || request.status !== 200 || !/^\/channels\/\d+\/messages$/.test(request.path)) continue;
+      const content = (request.json as { content?: string } | undefined)?.content;
+      if (content?.startsWith(`n-${tag}-`) && !out.has(content)) out.set(content, request.at.getTime());
+    }
+    return out;
+  };
+  const settle = async (keys: string[]) => {
+    const deadline = Date.now() + RUN.drainTimeoutMs;
+    // The clients' own sending first (each channel in order), bounded by the same wait.
+    await Promise.race([Promise.all(chains.values()), sleep(RUN.drainTimeoutMs)]);
+    await waitUntil(
+      () => {
+        const got = createdAt();
+        return keys.every((key) => got.has(key));
+      },
+      Math.max(0, deadline - Date.now()),
+      100,
+    );
+    const got = createdAt();
+    const latencies = keys.filter((key) => got.has(key)).map((key) => (got.get(key) as number) - (sent.get(key) as { at: number }).at);
+    return { latencies, missing: keys.filter((key) => !got.has(key)).length, lastAt: Math.max(...keys.map((key) => got.get(key) ?? 0)) };
+  };
+  const phase = async (name: string, perSecond: number, seconds: number, with429s: boolean) => {
+    process.stderr.write(`[bench] notify: ${name}, ${perSecond}/s for ${seconds} s${with429s ? ', a 429 every second' : ''}\n`);
+    const first = counter;
+    const failing = with429s
+      ? setInterval(() => discord.failNext({ status: 429, times: 1, retryAfter: 1, method: 'POST', path: /^\/channels\/\d+\/messages$/ }), 1000)
+      : undefined;
+    const began = Date.now();
+    await atRate(perSecond, seconds, (index) => notify(channels[index % channels.length]));
+    const keys = Array.from({ length: counter - first }, (_, i) => `n-${tag}-${first + i}`);
+    const backlogAtEnd = keys.length - keys.filter((key) => createdAt().has(key)).length;
+    const settled = await settle(keys);
+    clearInterval(failing);
+    // What the clients managed to offer: each channel's POSTs wait for the one before (order), so a slow answer slows them.
+    const accepted = keys.filter((key) => sent.has(key)).length;
+    const offeredPerSecond = (accepted * 1000) / (Math.max(...keys.map((key) => sent.get(key)?.at ?? 0)) - began || 1);
+    return {
+      perSecond,
+      offeredPerSecond,
+      seconds,
+      sent: keys.length,
+      latency: latency(settled.latencies),
+      lost: settled.missing,
+      backlogAtEnd,
+      keptUp: backlogAtEnd <= perSecond * 2,
+    };
+  };
+  try {
+    await atRate(20, 1, (index) => notify(channels[index % channels.length])); // warm
+    await settle([...sent.keys()]);
+    const steady = await phase('steady', 20, RUN.steadySeconds, false);
+    const with429s = await phase('steady with 429s', 20, RUN.steadySeconds, true);
+
+    process.stderr.write(`[bench] notify: burst of ${RUN.notifyBurst}\n`);
+    const first = counter;
+    const began = Date.now();
+    for (let index = 0; index < RUN.notifyBurst; index++) notify(channels[index % channels.length]);
+    const burstKeys = Array.from({ length: RUN.notifyBurst }, (_, i) => `n-${tag}-${first + i}`);
+    const burstSettled = await settle(burstKeys);
+    const burstPerSecond = (burstKeys.length * 1000) / (burstSettled.lastAt - began);
+    const sustained = await phase('sustained', Math.max(1, Math.floor(burstPerSecond * 0.8)), RUN.sustainSeconds, false);
+
+    // Order per channel: the messages Discord got, in the order it got them, against the order they were sent.
+    const got = createdAt();
+    const orderKept = channels.every((channel) => {
+      const sentInChannel = (sentOrder.get(channel) as string[]).filter((content) => got.has(content));
+      const arrivedInChannel = [...sentInChannel].sort((a, b) => (got.get(a) as number) - (got.get(b) as number));
+      return sentInChannel.every((content, index) => arrivedInChannel[index] === content);
+    });
+    const memory = herald.memory.peaks();
+    herald.memory.stop();
+    await herald.stop();
+
+    // Baseline: Kahuna's way, a new gateway login per message.
+    process.stderr.write(`[bench] notify: baseline (new gateway login per message), ${RUN.notifyBaseline} messages\n`);
+    const baselineLatencies: number[] = [];
+    const baselineBegan = performance.now();
+    for (let index = 0; index < RUN.notifyBaseline; index++) {
+      const t0 = performance.now();
+      const client = new Client({ intents: [GatewayIntentBits.Guilds], rest: { api: discord.apiUrl } });
+      const ready = new Promise((done) => client.once(Events.ClientReady, done));
+      await client.login(discord.token);
+      await ready;
+      const channel = (await client.channels.fetch(channels[index % channels.length])) as TextChannel;
+      await channel.send({ content: `baseline-${tag}-${index}` });
+      await client.destroy();
+      baselineLatencies.push(performance.now() - t0);
+    }
+    const baseline = {
+      messages: RUN.notifyBaseline,
+      perSecond: (RUN.notifyBaseline * 1000) / (performance.now() - baselineBegan),
+      latency: latency(baselineLatencies),
+    };
+    return {
+      steady,
+      with429s,
+      burst: { sent: burstKeys.length, perSecond: burstPerSecond, latency: latency(burstSettled.latencies), lost: burstSettled.missing },
+      sustained,
+      orderKeptPerChannel: orderKept,
+      refusedRequests: refused,
+      memory,
+      baseline,
+      ratios: { p50VsBaselineP50: steady.latency.p50Ms / baseline.latency.p50Ms, burstRateVsBaselineRate: burstPerSecond / baseline.perSecond },
+      targets: {
+        'p50 <= 100 ms at 20/s': steady.latency.p50Ms <= 100,
+        'p50 <= 100 ms at 20/s with 429s': with429s.latency.p50Ms <= 100,
+        'nothing lost': steady.lost + with429s.lost + burstSettled.missing + sustained.lost === 0 && refused === 0,
+        'order per channel kept': orderKept,
+      },
+    };
+  } finally {
+    await herald.stop();
+    await discord.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// drone
+
+const DRONE_SECRET = 'bench-drone-secret-0123456789';
+const STATUS_EMOJI = { pending: '⏳', running: '🔄', success: '✅' } as const;
+type Stage = keyof typeof STATUS_EMOJI;
+
+async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
+  const discord = await startDiscordStandIn({ heartbeatIntervalMs: 15_000 });
+  const channel = discord.channels.builds.id;
+  const herald = await startHerald({
+    ...mongoEnv(infra),
+    ...NO_BROWSER,
+    HERALD_ROLES: 'api',
+    DISCORD_TOKEN: discord.token,
+    DISCORD_API_URL: discord.apiUrl,
+    DRONE_WEBHOOK_SECRET: DRONE_SECRET,
+    DRONE_CHANNEL_ID: channel,
+  });
+  const webhook = `${herald.url}/drone/webhook`;
+  /** When each delivery went out, by `${slug}#${number} ${stage}`. */
+  const sent = new Map<string, number>();
+  const key = (build: BuildScenario, stage: Stage): string => `${build.slug}#${build.buildNumber} ${stage}`;
+  let failedDeliveries = 0;
+  const deliver = async (build: BuildScenario, stage: Stage): Promise<void> => {
+    const payload = droneBuildEvent(build, stage === 'running' ? { status: 'running', progress: 1 } : { status: stage });
+    sent.set(key(build, stage), Date.now());
+    const answer = await postDroneDelivery(webhook, droneDelivery(payload, { secret: DRONE_SECRET }));
+    if (answer.status !== 200) failedDeliveries++;
+  };
+  /** When Discord first got a message body showing each build in each state. */
+  const shown = (): Map<string, number> => {
+    const out = new Map<string, number>();
+    for (const request of discord.requests) {
+      if (request.status !== 200 || !(request.method === 'POST' || request.method === 'PATCH')) continue;
+      const title = (request.json as { embeds?: Array<{ title?: string }> } | undefined)?.embeds?.[0]?.title;
+      const match = title && /^(\S+) (\S+ #\d+)$/.exec(title);
+      if (!match) continue;
+      const stage = (Object.keys(STATUS_EMOJI) as Stage[]).find((candidate) => STATUS_EMOJI[candidate] === match[1]);
+      if (stage && !out.has(`${match[2].replace(' #', '#')} ${stage}`)) out.set(`${match[2].replace(' #', '#')} ${stage}`, request.at.getTime());
+    }
+    return out;
+  };
+  const settle = async (keys: string[]) => {
+    await waitUntil(
+      () => {
+        const got = shown();
+        return keys.every((k) => got.has(k));
+      },
+      RUN.drainTimeoutMs,
+      100,
+    );
+    const got = shown();
+    return {
+      latencies: keys.filter((k) => got.has(k) && sent.has(k)).map((k) => (got.get(k) as number) - (sent.get(k) as number)),
+      missing: keys.filter((k) => !got.has(k)).length,
+      lastAt: Math.max(...keys.map((k) => got.get(k) ?? 0)),
+    };
+  };
+  /** Each build: created, running a second later, success a second after that; builds start at perSecond / 3. */
+  const steadyRun = async (perSecond: number, seconds: number) => {
+    const builds: BuildScenario[] = [];
+    const flows: Array<Promise<void>> = [];
+    await atRate(perSecond / 3, seconds, () => {
+      const build = newBuildScenario();
+      builds.push(build);
+      flows.push(
+        (async () => {
+          await deliver(build, 'pending');
+          await sleep(1000);
+          await deliver(build, 'running');
+          await sleep(1000);
+          await deliver(build, 'success');
+        })(),
+      );
+    });
+    await Promise.race([Promise.all(flows), sleep(RUN.drainTimeoutMs)]);
+    const keys = builds.flatMap((build) => (['pending', 'running', 'success'] as Stage[]).map((stage) => key(build, stage)));
+    const backlogAtEnd = keys.length - keys.filter((k) => shown().has(k)).length;
+    const settled = await settle(keys);
+    return { builds, deliveries: keys.length, latency: latency(settled.latencies), lost: settled.missing, backlogAtEnd };
+  };
+  try {
+    process.stderr.write('[bench] drone: warm-up\n');
+    await steadyRun(6, 1);
+    process.stderr.write(`[bench] drone: steady 20 deliveries/s for ${RUN.steadySeconds} s\n`);
+    const steady = await steadyRun(20, RUN.steadySeconds);
+
+    process.stderr.write('[bench] drone: 50 builds at once\n');
+    const builds = Array.from({ length: 50 }, () => newBuildScenario());
+    const began = Date.now();
+    await Promise.race([
+      Promise.all(
+        builds.map(async (build) => {
+          await deliver(build, 'pending');
+          await deliver(build, 'running');
+          await deliver(build, 'success');
+        }),
+      ),
+      sleep(RUN.drainTimeoutMs),
+    ]);
+    const finalKeys = builds.map((build) => key(build, 'success'));
+    const burstSettled = await settle(finalKeys);
+    const endToEnd = builds.map((build) => (shown().get(key(build, 'success')) ?? NaN) - (sent.get(key(build, 'pending')) as number));
+    const oneMessagePerBuild = builds.every(
+      (build) =>
+        discord.messages(channel).filter(({ message }) => message.embeds?.[0]?.title?.endsWith(` ${build.slug} #${build.buildNumber}`)).length === 1,
+    );
+    const finalState = builds.every((build) =>
+      discord.messages(channel).some(({ message }) => message.embeds?.[0]?.title === `✅ ${build.slug} #${build.buildNumber}`),
+    );
+    const burstPerSecond = (builds.length * 3 * 1000) / (burstSettled.lastAt - began);
+    const sustainRate = Math.max(3, Math.floor(burstPerSecond * 0.8));
+    process.stderr.write(`[bench] drone: sustained ${sustainRate} deliveries/s for ${RUN.sustainSeconds} s\n`);
+    const sustained = await steadyRun(sustainRate, RUN.sustainSeconds);
+    const memory = herald.memory.peaks();
+    return {
+      steady: { perSecond: 20, seconds: RUN.steadySeconds, deliveries: steady.deliveries, latency: steady.latency, lost: steady.lost },
+      fiftyAtOnce: {
+        builds: 50,
+        createdToFinalMessage: latency(endToEnd),
+        successDeliveryToFinalMessage: latency(burstSettled.latencies),
+        clearedInMs: burstSettled.lastAt - began,
+        deliveriesPerSecond: burstPerSecond,
+        oneMessagePerBuild,
+        finalState,
+      },
+      sustained: {
+        perSecond: sustainRate,
+        seconds: RUN.sustainSeconds,
+        latency: sustained.latency,
+        backlogAtEnd: sustained.backlogAtEnd,
+        keptUp: sustained.backlogAtEnd <= sustainRate * 2,
+        lost: sustained.lost,
+      },
+      failedDeliveries,
+      memory,
+      baseline: null,
+      targets: {
+        'p50 <= 100 ms at 20/s': steady.latency.p50Ms <= 100,
+        'nothing lost': steady.lost + burstSettled.missing + sustained.lost === 0 && failedDeliveries === 0,
+        'one message per build, final state shown': oneMessagePerBuild && finalState,
+      },
+    };
+  } finally {
+    herald.memory.stop();
+    await herald.stop();
+    await discord.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// vk
+
+async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
+  const peers = 20;
+  const vk = await VkStandIn.start({
+    users: [{ id: 1001, first_name: 'Ivan', last_name: 'Petrov', screen_name: 'ipetrov' }],
+    conversations: Array.from({ length: peers }, (_, i) => ({
+      peer: { id: chatPeer(i + 1), type: 'chat' as const, local_id: i + 1 },
+      chat_settings: { title: `Chat ${i + 1}` },
+    })),
+  });
+  const queue = `bench.vk.${randomBytes(3).toString('hex')}`;
+  const routes = join(mkdtempSync(join(tmpdir(), 'herald-bench-vk-')), 'routes.json');
+  writeFileSync(routes, JSON.stringify({ destinations: { bench: { type: 'amqp', queue } }, routes: [{ event_type: 'message', to: 'bench' }] }));
+  const herald = await startHerald({
+    ...mongoEnv(infra),
+    ...NO_BROWSER,
+    HERALD_ROLES: 'api,vk',
+    VK_TOKEN: vk.token,
+    VK_GROUP_ID: String(vk.groupId),
+    VK_API_URL: vk.apiUrl,
+    VK_ROUTES_FILE: routes,
+    AMQP_URL: infra.amqp as string,
+  });
+  const connection = await connect(infra.amqp as string);
+  const channel = await connection.createChannel();
+  await channel.assertQueue(queue, { durable: true });
+  const received = new Map<string, number>();
+  await channel.consume(queue, (message) => {
+    if (!message) return;
+    const event = JSON.parse(message.content.toString('utf8')) as { message?: { text?: string } };
+    if (event.message?.text && !received.has(event.message.text)) received.set(event.message.text, Date.now());
+    channel.ack(message);
+  });
+  const sent = new Map<string, number>();
+  let counter = 0;
+  const push = (count = 1): void => {
+    const updates = Array.from({ length: count }, () => {
+      const index = counter++;
+      sent.set(`vk-${index}`, Date.now());
+      return messageNew({ peerId: chatPeer((index % peers) + 1), fromId: 1001, cmid: index + 1, text: `vk-${index}` });
+    });
+    vk.push(...updates);
+  };
+  const settle = async (keys: string[]) => {
+    await waitUntil(() => keys.every((k) => received.has(k)), RUN.drainTimeoutMs, 50);
+    return {
+      latencies: keys.filter((k) => received.has(k)).map((k) => (received.get(k) as number) - (sent.get(k) as number)),
+      missing: keys.filter((k) => !received.has(k)).length,
+      lastAt: Math.max(...keys.map((k) => received.get(k) ?? 0)),
+    };
+  };
+  const phase = async (perSecond: number, seconds: number) => {
+    const first = counter;
+    await atRate(perSecond, seconds, () => push());
+    const keys = Array.from({ length: counter - first }, (_, i) => `vk-${first + i}`);
+    const backlogAtEnd = keys.length - keys.filter((k) => received.has(k)).length;
+    const settled = await settle(keys);
+    return {
+      perSecond,
+      seconds,
+      events: keys.length,
+      latency: latency(settled.latencies),
+      lost: settled.missing,
+      backlogAtEnd,
+      keptUp: backlogAtEnd <= perSecond * 2,
+    };
+  };
+  try {
+    await phase(20, 1); // warm
+    process.stderr.write(`[bench] vk: steady 20/s for ${RUN.steadySeconds} s\n`);
+    const steady = await phase(20, RUN.steadySeconds);
+    process.stderr.write(`[bench] vk: burst of ${RUN.vkBurst}\n`);
+    const first = counter;
+    const began = Date.now();
+    for (let i = 0; i < RUN.vkBurst; i += 100) push(Math.min(100, RUN.vkBurst - i));
+    const burstKeys = Array.from({ length: RUN.vkBurst }, (_, i) => `vk-${first + i}`);
+    const burst = await settle(burstKeys);
+    const burstPerSecond = (burstKeys.length * 1000) / (burst.lastAt - began);
+    const sustainRate = Math.max(1, Math.floor(burstPerSecond * 0.8));
+    process.stderr.write(`[bench] vk: sustained ${sustainRate}/s for ${RUN.sustainSeconds} s\n`);
+    const sustained = await phase(sustainRate, RUN.sustainSeconds);
+    const memory = herald.memory.peaks();
+    herald.memory.stop();
+    await herald.stop();
+
+    // bench:vk's in-process figures on the same machine, short: the ceiling of the components the pipeline chains.
+    process.stderr.write('[bench] vk: bench:vk (in-process components), short run\n');
+    const componentsOut = join(mkdtempSync(join(tmpdir(), 'herald-bench-vkc-')), 'vk.json');
+    const components = spawnSync(
+      process.execPath,
+      [
+        join(ROOT, 'bench', 'run.mjs'),
+        'vk',
+        '--events',
+        QUICK ? '5000' : '10000',
+        '--rounds',
+        '3',
+        '--deliveries',
+        QUICK ? '1000' : '3000',
+        '--out',
+        componentsOut,
+      ],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    const inProcess =
+      components.status === 0
+        ? (JSON.parse(readFileSync(componentsOut, 'utf8')) as { eventsPerSecond: unknown; deliveries: { eventsPerSecond: unknown } })
+        : undefined;
+    return {
+      steady,
+      burst: { events: burstKeys.length, perSecond: burstPerSecond, latency: latency(burst.latencies), lost: burst.missing },
+      sustained,
+      memory,
+      benchVk: inProcess
+        ? { eventsPerSecond: inProcess.eventsPerSecond, deliveriesPerSecond: inProcess.deliveries.eventsPerSecond }
+        : { failed: `bench:vk exited ${components.status}` },
+      baseline: null,
+      targets: { 'nothing lost': steady.lost + burst.missing + sustained.lost === 0 },
+    };
+  } finally {
+    await connection.close().catch(() => undefined);
+    await herald.stop();
+    await vk.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+const PIPELINES: Record<string, (infra: Infra) => Promise<Record<string, unknown>>> = {
+  bot: benchBot,
+  notify: benchNotify,
+  drone: benchDrone,
+  vk: benchVk,
+};
+
+const r1 = (value: unknown): string => (typeof value === 'number' && Number.isFinite(value) ? (Math.round(value * 10) / 10).toString() : '—');
+
+function printTable(results: Record<string, Record<string, unknown>>): void {
+  const rows: string[][] = [];
+  const lat = (value: unknown): Latency => value as Latency;
+  const get = (result: Record<string, unknown>, path: string): unknown =>
+    path.split('.').reduce<unknown>((at, part) => (at as Record<string, unknown> | undefined)?.[part], result);
+  for (const [name, result] of Object.entries(results)) {
+    const steady = lat(get(result, 'steady.latency'));
+    const steadyRate = get(result, 'steady.perSecond');
+    const burstRate = get(result, name === 'drone' ? 'fiftyAtOnce.deliveriesPerSecond' : 'burst.perSecond');
+    rows.push([
+      name,
+      `${r1(steadyRate)}/s`,
+      r1(steady?.p50Ms),
+      r1(steady?.p95Ms),
+      r1(steady?.p99Ms),
+      r1(burstRate),
+      `${r1(get(result, 'sustained.perSecond'))} ${get(result, 'sustained.keptUp') ? 'yes' : 'NO'}`,
+      r1(get(result, 'memory.heraldNodeRssMb')),
+      r1(get(result, 'memory.chromiumPssMb')),
+    ]);
+    if (name === 'notify') {
+      const with429s = lat(get(result, 'with429s.latency'));
+      rows.push(['notify, 429 every s', '20/s', r1(with429s.p50Ms), r1(with429s.p95Ms), r1(with429s.p99Ms), '', '', '', '']);
+    }
+    const baseline = get(result, 'baseline') as { perSecond: number; latency: Latency } | null;
+    if (baseline)
+      rows.push([
+        `${name} baseline`,
+        '',
+        r1(baseline.latency.p50Ms),
+        r1(baseline.latency.p95Ms),
+        r1(baseline.latency.p99Ms),
+        r1(baseline.perSecond),
+        '',
+        '',
+        '',
+      ]);
+  }
+  const header = [
+    'pipeline',
+    'steady',
+    'p50 ms',
+    'p95 ms',
+    'p99 ms',
+    'burst /s',
+    'sustained (kept up)',
+    'node peak RSS MiB',
+    'chromium peak PSS MiB',
+  ];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ');
+  process.stdout.write(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n${rows.map(line).join('\n')}\n`);
+  for (const [name, result] of Object.entries(results)) {
+    for (const [target, met] of Object.entries((result.targets ?? {}) as Record<string, boolean>))
+      process.stdout.write(`${name}: ${met ? 'met    ' : 'NOT met'}  ${target}\n`);
+    if (result.ratios)
+      process.stdout.write(
+        `${name} ratios: ${JSON.stringify(result.ratios, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v))}\n`,
+      );
+  }
+}
+
+async function main(): Promise<void> {
+  const names = Object.keys(PIPELINES).filter((name) => !ONLY || ONLY.includes(name));
+  ensureBuilt();
+  servers.ensureInstalled();
+  const [ferret, s3, rabbit] = await Promise.all([
+    servers.startFerretDb(),
+    servers.startS3(),
+    names.includes('vk') ? servers.startRabbitMq() : undefined,
+  ]);
+  const infra: Infra = { mongo: ferret.url, s3: { url: s3.url, accessKey: s3.accessKey, secretKey: s3.secretKey }, amqp: rabbit?.url };
+  const started = new Date();
+  const loadBefore = loadavg();
+  const results: Record<string, Record<string, unknown>> = {};
+  /** Written after every pipeline (and when stopped), so a run cut short still leaves the figures it has. */
+  const writeReport = (complete: boolean): void => {
+    const report = {
+      benchmark: 'pipelines',
+      date: started.toISOString(),
+      quick: QUICK,
+      complete,
+      machine: {
+        cpus: cpus().length,
+        model: cpus()[0]?.model ?? 'unknown',
+        memoryGb: Math.round(totalmem() / 1e9),
+        loadAverage1mBefore: Number(loadBefore[0].toFixed(2)),
+        loadAverage1mAfter: Number(loadavg()[0].toFixed(2)),
+        node: process.version,
+        note: 'shared host: other processes ran during the run (see the load averages); figures from a loaded host run slow',
+      },
+      run: RUN,
+      results,
+    };
+    mkdirSync(dirname(OUT), { recursive: true });
+    writeFileSync(OUT, `${JSON.stringify(report, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v), 2)}\n`);
+  };
+  // Stopped from outside (Ctrl-C, a timeout): the figures so far are written and the servers go too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      writeReport(false);
+      void Promise.all([ferret.destroy(), s3.destroy(), rabbit?.destroy()]).finally(() => process.exit(130));
+    });
+  }
+  try {
+    for (const name of names) {
+      const t0 = Date.now();
+      try {
+        results[name] = { ...(await PIPELINES[name](infra)), seconds: Math.round((Date.now() - t0) / 1000) };
+      } catch (error) {
+        process.stderr.write(`[bench] ${name} failed: ${(error as Error).stack ?? String(error)}\n`);
+        results[name] = { failed: String(error) };
+      }
+      writeReport(false);
+    }
+  } finally {
+    await Promise.all([ferret.destroy(), s3.destroy(), rabbit?.destroy()]);
+  }
+  writeReport(true);
+  printTable(Object.fromEntries(Object.entries(results).filter(([, result]) => !('failed' in result))));
+  process.stdout.write(`\nwrote ${OUT}\n`);
+  process.exit(Object.values(results).some((result) => 'failed' in result) ? 1 : 0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,71 @@
+import {
+  ApplicationCommand,
+  ApplicationCommandOptionType,
+  Client,
+  Collection,
+  type APIApplicationCommand,
+  type ApplicationCommandData,
+} from 'discord.js';
+import { differences } from './command-registrar';
+
+/** A command as GET /applications/{id}/commands answers it: Discord fills in what a definition left out. */
+function registered(client: Client, commands: Partial<APIApplicationCommand>[]): Collection<string, ApplicationCommand> {
+  return new Collection(
+    commands.map((command, index) => {
+      const data = {
+        id: String(1000 + index),
+        application_id: '1',
+        version: '1',
+        type: 1,
+        description: '',
+        default_member_permissions: null,
+        dm_permission: true,
+        nsfw: false,
+        integration_types: [0],
+        contexts: [0],
+        ...command,
+      } as APIApplicationCommand;
+      // discord.js builds these from GET's answer; its constructor is private in the typings only.
+      const Command = ApplicationCommand as unknown as new (client: Client, data: APIApplicationCommand) => ApplicationCommand;
+      return [data.id, new Command(client, data)];
+    }),
+  );
+}
+
+describe('differences', () => {
+  const client = new Client({ intents: [] });
+  afterAll(() => client.destroy());
+
+  const herald: ApplicationCommandData = {
+    type: 1,
+    name: 'herald',
+    description: "Herald's state",
+    defaultMemberPermissions: null,
+    contexts: [0],
+    integrationTypes: [0],
+    options: [{ type: ApplicationCommandOptionType.Subcommand, name: 'status', description: 'readiness' }],
+  };
+  const heraldAsRegistered: Partial<APIApplicationCommand> = {
+    name: 'herald',
+    description: "Herald's state",
+    options: [{ type: ApplicationCommandOptionType.Subcommand, name: 'status', description: 'readiness' }],
+  };
+  const render: ApplicationCommandData = { type: 3, name: 'Render as image', defaultMemberPermissions: null, contexts: [0], integrationTypes: [0] };
+
+  it('finds nothing when Discord has exactly the definitions (with its defaults filled in)', () => {
+    expect(differences(registered(client, [heraldAsRegistered, { type: 3, name: 'Render as image' }]), [herald, render])).toEqual([]);
+  });
+
+  it('names a changed, a new and a removed command', () => {
+    const changed = registered(client, [
+      { ...heraldAsRegistered, description: 'old words' },
+      { name: 'ping', description: 'pong' },
+    ]);
+    expect(differences(changed, [herald, render])).toEqual(['herald', 'Render as image', 'ping (removed)']);
+  });
+
+  it('counts a left-out default as a difference only when Discord would fill in another value', () => {
+    const { contexts: _contexts, ...withoutContexts } = herald as ApplicationCommandData & { contexts: number[] };
+    expect(differences(registered(client, [heraldAsRegistered]), [withoutContexts as ApplicationCommandData])).toEqual(['herald']);
+  });
+});

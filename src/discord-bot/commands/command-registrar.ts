@@ -1,0 +1,98 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Client, type ApplicationCommand, type ApplicationCommandData, type Collection } from 'discord.js';
+import { CommandsService } from 'necord';
+import { APP_CONFIG, type AppConfig } from '../../config/config';
+import { describe } from './interaction-replies';
+
+/** What registration found for one scope (global, or one guild). */
+export interface RegistrationOutcome {
+  scope: string;
+  /** Names of the definitions that were new or different, and of registered commands Herald no longer has. */
+  changed: string[];
+  sent: boolean;
+}
+
+/**
+ * Registers the commands necord discovered, once the bot is ready: globally (DISCORD_COMMANDS=global) or in each
+ * guild (DISCORD_COMMANDS=guild: DISCORD_COMMANDS_GUILDS, else every guild the bot is in), where changes show at once.
+ * It reads what Discord has first and sends nothing when every definition is unchanged, so restarts (and every
+ * replica and shard starting) cost no write; when one differs, the whole set goes in one bulk overwrite (PUT), which
+ * also removes commands Herald no longer has. necord's own registration is off (`skipRegistration`): it would PUT on
+ * every start.
+ */
+@Injectable()
+export class CommandRegistrar implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(CommandRegistrar.name);
+  private readonly onReady = (): void => void this.registerAll();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly client: Client,
+    private readonly commands: CommandsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (this.config.discord.commands.registration === 'off') return;
+    if (this.client.isReady()) void this.registerAll();
+    else this.client.once('clientReady', this.onReady);
+  }
+
+  onModuleDestroy(): void {
+    this.client.off('clientReady', this.onReady);
+  }
+
+  /** The definitions necord built from the decorators, in the form discord.js sends them. */
+  definitions(): ApplicationCommandData[] {
+    return this.commands.getCommands().map((command) => command.toJSON() as ApplicationCommandData);
+  }
+
+  async registerAll(): Promise<RegistrationOutcome[]> {
+    const { registration, guildIds } = this.config.discord.commands;
+    const scopes: (string | undefined)[] =
+      registration === 'global' ? [undefined] : guildIds.length ? guildIds : [...this.client.guilds.cache.keys()];
+    const outcomes: RegistrationOutcome[] = [];
+    for (const guildId of scopes) {
+      try {
+        outcomes.push(await this.register(guildId));
+      } catch (error) {
+        // The commands keep working where they were registered before; the next start tries again.
+        this.logger.error(
+          { guildId: guildId ?? null, reason: describe(error) },
+          `Could not register the application commands (${guildId ? `guild ${guildId}` : 'global'})`,
+        );
+      }
+    }
+    return outcomes;
+  }
+
+  private async register(guildId: string | undefined): Promise<RegistrationOutcome> {
+    const application = this.client.application;
+    if (!application) throw new Error('the bot is not logged in');
+    const scope = guildId ? `guild ${guildId}` : 'global';
+    const wanted = this.definitions();
+    const registered = await application.commands.fetch(guildId ? { guildId } : {});
+    const changed = differences(registered, wanted);
+    if (!changed.length) {
+      this.logger.log({ scope, commands: wanted.map((command) => command.name) }, `Application commands unchanged (${scope}); nothing sent`);
+      return { scope, changed, sent: false };
+    }
+    if (guildId) await application.commands.set(wanted, guildId);
+    else await application.commands.set(wanted);
+    this.logger.log({ scope, changed }, `Application commands registered (${scope}): ${changed.join(', ')}`);
+    return { scope, changed, sent: true };
+  }
+}
+
+/** Names of the commands that are new, differ from the registered one, or are registered but no longer wanted. */
+export function differences(registered: Collection<string, ApplicationCommand>, wanted: ApplicationCommandData[]): string[] {
+  const changed: string[] = [];
+  const kept = new Set<string>();
+  for (const definition of wanted) {
+    const type = definition.type ?? 1;
+    const existing = registered.find((command) => command.name === definition.name && command.type === type);
+    if (existing) kept.add(existing.id);
+    if (!existing || !existing.equals(definition)) changed.push(definition.name);
+  }
+  for (const command of registered.values()) if (!kept.has(command.id)) changed.push(`${command.name} (removed)`);
+  return changed;
+}
