@@ -1,7 +1,7 @@
 // Benchmark (not a test): VK normalise + route throughput with enrichment cached, beside what the VK stand-in
 // alone can serve over the long poll; then events per second handed to each destination kind in the same run —
-// RabbitMQ (publisher confirms), Redis PUBLISH and Redis XADD — through the sender the outbox dispatcher calls,
-// with as many lanes (peers) at once as the dispatcher works. Real servers, started here like the tests start them.
+// RabbitMQ (publisher confirms), Redis PUBLISH and Redis XADD — through the sender the `vk` outbox handler calls,
+// with 16 (destination, peer) lanes at once, each in order. Real servers, started here like the tests start them.
 // Run with `npm run bench:vk` (optionally `-- --events 20000 --rounds 5 --deliveries 5000`). Writes bench/results/vk.json.
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -29,7 +29,7 @@ const ROUNDS = Number(args.get('rounds') ?? 5);
 const DELIVERIES = Number(args.get('deliveries') ?? 5000);
 const OUT = args.get('out') ?? join(process.cwd(), 'bench', 'results', 'vk.json');
 const BATCH = 100; // updates per long-poll answer, about what a busy community sees
-const LANES = 16; // the dispatcher's PARALLEL_LANES: (destination, peer) lanes worked at once, each in order
+const LANES = 16; // (destination, peer) lanes worked at once, each in order
 const PEERS = 50;
 const USERS = 300;
 
@@ -89,7 +89,7 @@ const DESTINATION_KINDS = [
 ] as const;
 
 /**
- * Hands every event to one destination kind as the dispatcher does: a lane per peer, each lane in order, LANES lanes
+ * Hands every event to one destination kind as the outbox runs the `vk` jobs: a lane per peer, each lane in order, LANES lanes
  * at once. Returns events per second.
  */
 async function deliverAll(sender: VkDeliverySender, destinationOf: (type: string) => string, events: VkEvent[]): Promise<number> {

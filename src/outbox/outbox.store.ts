@@ -17,6 +17,21 @@ export interface NewOutboxJob {
   notBefore?: Date;
 }
 
+/** Which jobs of a queue a feature lists: by state, by whether a queued job was tried, by payload fields. */
+export interface OutboxJobFilter {
+  states?: readonly OutboxJobState[];
+  attempted?: boolean;
+  payload?: Record<string, string | number>;
+}
+
+function jobQuery(queue: string, filter: OutboxJobFilter): Record<string, unknown> {
+  const query: Record<string, unknown> = { queue };
+  if (filter.states) query.state = { $in: filter.states };
+  if (filter.attempted !== undefined) query.attempts = filter.attempted ? { $gt: 0 } : 0;
+  for (const [field, value] of Object.entries(filter.payload ?? {})) query[`payload.${field}`] = value;
+  return query;
+}
+
 /** A claim this worker holds on one job. */
 export interface HeldClaim {
   id: string;
@@ -272,6 +287,18 @@ export class OutboxStore implements OnModuleInit {
     }
     const parked = await this.parkedMarks.countDocuments({ queue });
     return { depth, parked, oldestAgeSeconds: Math.max(0, (now.getTime() - oldest) / 1000) };
+  }
+
+  /**
+   * A feature's own view of its queue (e.g. GET /vk/deliveries): jobs in these states, oldest first, whose payload has
+   * these field values; `attempted` tells queued jobs that failed at least once from those not tried yet.
+   */
+  list(queue: string, filter: OutboxJobFilter, limit: number): Promise<OutboxJobRecord[]> {
+    return this.jobs.find(jobQuery(queue, filter)).sort({ createdAt: 1 }).limit(limit).lean<OutboxJobRecord[]>().exec();
+  }
+
+  count(queue: string, filter: OutboxJobFilter): Promise<number> {
+    return this.jobs.countDocuments(jobQuery(queue, filter)).exec();
   }
 
   private async finish(claim: HeldClaim, state: OutboxJobState, fields: Partial<OutboxJob>, now: Date): Promise<void> {

@@ -5,7 +5,7 @@ import { backoffDelay } from '../common/backoff';
 import { leaseOwnerId } from '../common/lease-owner';
 import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { HeldClaim, NewOutboxJob, OutboxJobRecord, OutboxStore } from './outbox.store';
+import { HeldClaim, NewOutboxJob, OutboxJobFilter, OutboxJobRecord, OutboxStore } from './outbox.store';
 
 /** What a handler decided about one run of a job. Throwing counts as `retry` with the shared backoff. */
 export type OutboxOutcome =
@@ -120,6 +120,15 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
 
   find(id: string): Promise<OutboxJobRecord | null> {
     return this.store.find(id);
+  }
+
+  /** A feature's listing of its own queue, oldest first (see OutboxStore.list). */
+  list(queue: string, filter: OutboxJobFilter, limit: number): Promise<OutboxJobRecord[]> {
+    return this.store.list(queue, filter, limit);
+  }
+
+  count(queue: string, filter: OutboxJobFilter): Promise<number> {
+    return this.store.count(queue, filter);
   }
 
   async retryParked(job: OutboxJobRecord): Promise<OutboxJobRecord> {

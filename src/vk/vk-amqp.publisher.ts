@@ -77,7 +77,7 @@ export class VkAmqpPublisher implements OnModuleInit, BeforeApplicationShutdown 
     await this.connected();
   }
 
-  /** After every module's onModuleDestroy, i.e. once the dispatcher has stopped publishing. */
+  /** After every module's onModuleDestroy, i.e. once the outbox has drained the deliveries in flight. */
   async beforeApplicationShutdown(): Promise<void> {
     this.closing = true;
     const link = this.link;

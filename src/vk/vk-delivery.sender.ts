@@ -59,7 +59,13 @@ export class VkDeliverySender {
       case 'discord': {
         if (!this.discord.configured) throw new DeliveryFailure('Discord is off (DISCORD_TOKEN is not set)', true);
         try {
-          await this.discord.createMessage(destination.channelId, { content: bridgeLine(event), allowed_mentions: { parse: [] } });
+          // A run cut off after Discord took the message runs again: the nonce makes Discord hand back the first message.
+          await this.discord.createMessage(destination.channelId, {
+            content: bridgeLine(event),
+            allowed_mentions: { parse: [] },
+            nonce: deliveryId.slice(0, 25),
+            enforce_nonce: true,
+          });
         } catch (error) {
           throw new DeliveryFailure(describeDiscordError(error), isPermanentDiscordError(error));
         }

@@ -4,10 +4,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import { isDuplicateKey } from '../common/duplicate-key';
 import { leaseOwnerId } from '../common/lease-owner';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { isDuplicateKey } from '../common/duplicate-key';
-import { NO_LEASE, VkPollerState } from './vk.schemas';
+import { VkPollerLease } from './vk.schemas';
 
 /** The lease runs out this long after its last renewal; a crashed holder is replaced within this time. */
 export const LEASE_TTL_MS = 30_000;
@@ -20,76 +20,103 @@ export class VkLeaseLostError extends Error {
   }
 }
 
+/**
+ * Taking the lease is an insert of holding `n + 1` after reading the latest holding `n` (see VkPollerLease): of all
+ * replicas that read the same `n`, exactly one insert succeeds, with no conditional update that FerretDB v1 would
+ * apply as a read then a write. A holding that is not the latest any more has been taken over.
+ */
 @Injectable()
 export class VkLease {
   /** Who we are in the lease document: host, pid and a random part (two processes in one pod stay distinct). */
   readonly holder = leaseOwnerId();
-  /** True while this process believes it holds the lease; every write that needs the lease re-checks it in MongoDB. */
+  /** True while this process believes it holds the lease; renewals and `ts` saves check it in MongoDB. */
   held = false;
   private readonly groupId: number;
+  private mine: string | null = null;
 
   constructor(
-    @InjectModel(VkPollerState.name) private readonly states: Model<VkPollerState>,
+    @InjectModel(VkPollerLease.name) private readonly leases: Model<VkPollerLease>,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.groupId = config.vk.groupId ?? 0;
   }
 
-  /** Takes the lease when it is free, expired or already ours; the stored state (ts, seq) comes with it. */
-  async acquire(): Promise<VkPollerState | null> {
-    const now = new Date();
+  async onModuleInit(): Promise<void> {
+    await this.leases.createIndexes();
+  }
+
+  /** Takes the lease when it is free, expired or released; answers the `ts` to resume from, or null when another holds it. */
+  async acquire(now = new Date()): Promise<{ ts: string | null } | null> {
+    const latest = await this.latest();
+    if (latest && latest.holder !== this.holder && !latest.released && latest.until > now) return null;
+    const number = (latest?.number ?? 0) + 1;
+    const id = `${this.groupId}:${number}`;
+    const ts = latest?.ts ?? null;
     try {
-      const state = await this.states
-        .findOneAndUpdate(
-          { _id: this.groupId, $or: [{ holder: this.holder }, { holder: null }, { leaseUntil: { $lt: now } }] },
-          {
-            $set: { holder: this.holder, leaseUntil: new Date(now.getTime() + LEASE_TTL_MS) },
-            $setOnInsert: { ts: null, seq: 0, tsSavedAt: null },
-          },
-          { upsert: true, new: true },
-        )
-        .lean<VkPollerState>();
-      this.held = state !== null;
-      return state;
+      await this.leases.create({
+        _id: id,
+        groupId: this.groupId,
+        number,
+        holder: this.holder,
+        until: this.expiry(now),
+        released: false,
+        ts,
+        tsSavedAt: null,
+      });
     } catch (error) {
-      // The document exists and someone else holds a live lease: the upsert's insert collides on _id.
       if (isDuplicateKey(error)) return null;
       throw error;
     }
+    this.mine = id;
+    this.held = true;
+    // Holdings before the previous one are history; keep the previous one to show who handed over and when.
+    await this.leases.deleteMany({ groupId: this.groupId, number: { $lt: number - 1 } }).catch(() => undefined);
+    return { ts };
   }
 
-  /** Extends the lease; throws VkLeaseLostError when another replica has it now. */
+  /** Extends the lease; throws VkLeaseLostError when another replica has taken it since. */
   async renew(): Promise<void> {
-    const result = await this.states.updateOne(
-      { _id: this.groupId, holder: this.holder },
-      { $set: { leaseUntil: new Date(Date.now() + LEASE_TTL_MS) } },
-    );
-    if (result.matchedCount === 0) this.lost();
+    const id = this.requireHeld();
+    await this.leases.updateOne({ _id: id }, { $set: { until: this.expiry(new Date()) } });
+    await this.checkStillLatest(id);
   }
 
   /** Hands the lease back at shutdown so a standby replica takes over at once instead of after the TTL. */
   async release(): Promise<void> {
+    const id = this.mine;
     this.held = false;
-    await this.states.updateOne({ _id: this.groupId, holder: this.holder }, { $set: { holder: null, leaseUntil: NO_LEASE } });
+    this.mine = null;
+    if (id) await this.leases.updateOne({ _id: id }, { $set: { released: true } });
   }
 
-  /** Saves where polling resumes; only the lease holder can. */
+  /** Saves where polling resumes, in our own holding; throws VkLeaseLostError once another replica holds the lease. */
   async saveTs(ts: string): Promise<void> {
-    const result = await this.states.updateOne({ _id: this.groupId, holder: this.holder }, { $set: { ts, tsSavedAt: new Date() } });
-    if (result.matchedCount === 0) this.lost();
+    const id = this.requireHeld();
+    await this.checkStillLatest(id);
+    await this.leases.updateOne({ _id: id }, { $set: { ts, tsSavedAt: new Date() } });
   }
 
-  /** Reserves `count` delivery sequence numbers; returns the first. Only the lease holder can. */
-  async reserveSeq(count: number): Promise<number> {
-    const state = await this.states
-      .findOneAndUpdate({ _id: this.groupId, holder: this.holder }, { $inc: { seq: count } }, { new: true })
-      .lean<VkPollerState>();
-    if (!state) this.lost();
-    return state.seq - count + 1;
+  private latest(): Promise<VkPollerLease | null> {
+    return this.leases.findOne({ groupId: this.groupId }).sort({ number: -1 }).lean<VkPollerLease>().exec();
+  }
+
+  private async checkStillLatest(id: string): Promise<void> {
+    const latest = await this.latest();
+    if (latest?._id !== id) this.lost();
+  }
+
+  private requireHeld(): string {
+    if (!this.mine) this.lost();
+    return this.mine;
+  }
+
+  private expiry(now: Date): Date {
+    return new Date(now.getTime() + LEASE_TTL_MS);
   }
 
   private lost(): never {
     this.held = false;
+    this.mine = null;
     throw new VkLeaseLostError();
   }
 }

@@ -5,15 +5,12 @@ import { telemetry } from '../telemetry/telemetry';
 import { ReadinessService } from '../health/readiness.service';
 import { VkApi, VkApiError } from './vk-api';
 import { VkDirectory } from './vk-directory';
-import { VkDispatcher } from './vk-dispatcher';
+import { type RoutedEvent, VkDeliveries } from './vk-deliveries';
 import { LEASE_RENEW_EVERY_MS, VkLease } from './vk-lease';
 import { namesNeeded, normaliseUpdate } from './vk-normaliser';
-import { VkOutbox, type RoutedEvent } from './vk-outbox';
 import { VK_ROUTES, routeEvent, type VkRouting } from './vk-routes';
 import type { VkLongPollFailure, VkLongPollServer, VkUpdate } from './vk-wire';
 
-const BACKOFF_BASE_MS = 1000;
-const BACKOFF_MAX_MS = 60_000;
 /** How often a standby replica tries to take the lease. */
 const STANDBY_RETRY_MS = 5000;
 
@@ -25,9 +22,10 @@ export type VkPollerStatus = 'starting' | 'standby' | 'polling' | 'backing-off' 
 
 /**
  * The Bots Long Poll loop for one community. It holds the community's lease, polls from the stored `ts`, and for
- * each batch stores the events and their deliveries before saving the batch's `ts`, so a restart resumes where the
- * last stored batch ended and an update is never acknowledged before it is safe. Updates VK repeats are dropped
- * by event_id.
+ * each batch stores the deliveries as outbox jobs before saving the batch's `ts`, so a restart resumes where the
+ * last stored batch ended and an update is never acknowledged before it is safe. Updates VK repeats (or that a
+ * replayed batch brings again) store nothing new: a delivery's job key comes from event_id and destination. Errors
+ * back off with the shared backoff (OUTBOX_BACKOFF_*).
  */
 @Injectable()
 export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
@@ -50,9 +48,8 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
   constructor(
     private readonly api: VkApi,
     private readonly directory: VkDirectory,
-    private readonly outbox: VkOutbox,
+    private readonly deliveries: VkDeliveries,
     private readonly lease: VkLease,
-    private readonly dispatcher: VkDispatcher,
     private readonly readiness: ReadinessService,
     @Inject(VK_ROUTES) private readonly routing: VkRouting,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -77,8 +74,6 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     this.inFlight?.abort();
     this.wakeFromSleep?.();
     await this.loop;
-    // The dispatcher works under the same lease: let it finish what it is sending before another replica may start.
-    await this.dispatcher.stop();
     this.stopRenewing();
     if (this.lease.held) await this.lease.release().catch(() => undefined);
   }
@@ -168,10 +163,9 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
   }
 
   private async takeBatch(updates: VkUpdate[], nextTs: string): Promise<void> {
-    const stored = await this.outbox.alreadyStored(updates.map((update) => update.event_id));
     const seen = new Set<string>();
     const fresh = updates.filter((update) => {
-      if (stored.has(update.event_id) || seen.has(update.event_id)) {
+      if (seen.has(update.event_id)) {
         updatesTotal.inc({ type: update.type, outcome: 'duplicate' });
         return false;
       }
@@ -194,20 +188,16 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
       updatesTotal.inc({ type: update.type, outcome: 'stored' });
     }
 
-    if (routed.length > 0) {
-      const firstSeq = await this.lease.reserveSeq(routed.length);
-      await this.outbox.store(this.config.vk.groupId ?? 0, routed, firstSeq);
-    }
+    await this.deliveries.store(routed);
     // Only now is the batch safe: moving ts earlier could lose it in a crash.
     await this.lease.saveTs(nextTs);
     this.ts = nextTs;
-    if (routed.length > 0) this.dispatcher.kick();
   }
 
   private async backOff(error: unknown): Promise<void> {
     this.failures += 1;
     this.status = 'backing-off';
-    const delayMs = backoffDelay(this.failures, BACKOFF_BASE_MS, BACKOFF_MAX_MS);
+    const delayMs = backoffDelay(this.failures, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs);
     const kind = error instanceof VkApiError ? `vk-${error.code}` : ((error as Error)?.name ?? 'error');
     pollerErrors.inc({ kind });
     // The long-poll key survives network errors and failed users.get calls; only failed:2/3 replace it.
@@ -222,8 +212,8 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     this.status = 'stopped';
     this.authFailure = `VK refused the community token (error ${error.code}); the poller has stopped. Fix VK_TOKEN and restart.`;
     this.logger.error({ code: error.code, groupId: this.config.vk.groupId }, this.authFailure);
-    // The lease stays held (and renewed): the dispatcher still drains what was stored, and a standby replica with the
-    // same token does not take over only to fail the same way.
+    // The lease stays held (and renewed): a standby replica with the same token does not take over only to fail the
+    // same way. What was stored is delivered by the outbox regardless.
   }
 
   private onLeaseLost(): void {

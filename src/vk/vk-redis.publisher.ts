@@ -57,7 +57,7 @@ export class VkRedisPublisher implements OnModuleInit, BeforeApplicationShutdown
     await this.withTimeout().ping();
   }
 
-  /** After every module's onModuleDestroy, i.e. once the dispatcher has stopped publishing. */
+  /** After every module's onModuleDestroy, i.e. once the outbox has drained the deliveries in flight. */
   async beforeApplicationShutdown(): Promise<void> {
     const client = this.client;
     this.client = undefined;

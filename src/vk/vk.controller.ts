@@ -1,7 +1,7 @@
 import { Controller, Get, HttpCode, HttpStatus, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { ApiMongoUnavailableResponse } from '../common/api-responses';
-import { VkDeliveriesService } from './vk-deliveries.service';
+import { VkDeliveriesView } from './vk-deliveries.view';
 import { VK_ROUTES, describeRouting, type VkRouting } from './vk-routes';
 import { VkDeliveriesPageDto, VkDeliveriesQueryDto, VkDeliveryViewDto, VkRoutingViewDto } from './vk.dto';
 import { RequireScope } from '../auth/require-scope.decorator';
@@ -11,7 +11,7 @@ import { RequireScope } from '../auth/require-scope.decorator';
 export class VkController {
   constructor(
     @Inject(VK_ROUTES) private readonly routing: VkRouting,
-    private readonly deliveries: VkDeliveriesService,
+    private readonly deliveries: VkDeliveriesView,
   ) {}
 
   @Get('routes')
@@ -31,10 +31,12 @@ export class VkController {
   @Get('deliveries')
   @RequireScope('read', 'vk-admin')
   @ApiOperation({
-    summary: 'The VK delivery outbox',
+    summary: "VK deliveries: the outbox's `vk` jobs",
     description:
+      'Each delivery of an event to a destination is a job of the shared outbox (queue `vk`, lane `vk:<destination>:<peer>`). ' +
       '`?status=failed` lists deliveries whose last attempt failed: they are retried with backoff (`nextAttemptAt`) unless `parked`. ' +
-      '`?status=pending` lists those not tried yet (e.g. waiting behind an earlier event of the same peer).',
+      '`?status=pending` lists those not tried yet (e.g. waiting behind an earlier event of the same peer). ' +
+      'Parked deliveries are also listed by GET /outbox, with those of the other features.',
   })
   @ApiOkResponse({ type: VkDeliveriesPageDto })
   @ApiBadRequestResponse({ description: 'A query parameter is malformed; `errors[].field` names it.' })
@@ -46,11 +48,16 @@ export class VkController {
   @Post('deliveries/:id/retry')
   @RequireScope('vk-admin')
   @HttpCode(HttpStatus.OK)
-  @ApiOperation({ summary: 'Try an undelivered delivery again now (also un-parks it)' })
-  @ApiParam({ name: 'id', description: 'The delivery id from GET /vk/deliveries.' })
+  @ApiOperation({
+    summary: 'Send a parked delivery again',
+    description:
+      'The same as POST /outbox/{id}/retry for a VK delivery: it is queued again as a new job at the end of its lane, ' +
+      'and the answer is that new job (a new `id`); the parked one becomes `retried`.',
+  })
+  @ApiParam({ name: 'id', description: 'The id of a parked delivery from GET /vk/deliveries or GET /outbox.' })
   @ApiOkResponse({ type: VkDeliveryViewDto })
-  @ApiNotFoundResponse({ description: 'No delivery with this id.' })
-  @ApiConflictResponse({ description: 'The delivery was already delivered.' })
+  @ApiNotFoundResponse({ description: 'No VK delivery with this id.' })
+  @ApiConflictResponse({ description: 'The delivery is not parked: delivered, retried already, or waiting for its automatic retry.' })
   @ApiMongoUnavailableResponse()
   retry(@Param('id') id: string): Promise<VkDeliveryViewDto> {
     return this.deliveries.retry(id);

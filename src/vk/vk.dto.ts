@@ -2,7 +2,9 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { VK_EVENT_TYPES, type VkEvent, type VkEventType } from './vk-event';
-import { VK_DELIVERY_STATUSES, type VkDeliveryStatus } from './vk.schemas';
+
+export const VK_DELIVERY_STATUSES = ['pending', 'failed', 'delivered'] as const;
+export type VkDeliveryStatus = (typeof VK_DELIVERY_STATUSES)[number];
 
 export class VkDeliveriesQueryDto {
   @ApiPropertyOptional({
@@ -35,8 +37,14 @@ export class VkDeliveriesQueryDto {
 }
 
 export class VkDeliveryViewDto {
-  @ApiProperty({ description: 'Delivery id, for POST /vk/deliveries/{id}/retry.', example: '5f0c2a9e8d7b6a5f4e3d2c1b0a998877' })
+  @ApiProperty({
+    description: 'The outbox job id, for POST /vk/deliveries/{id}/retry or POST /outbox/{id}/retry (a retry is a new job with a new id).',
+    example: '665f1c2ab0c4a3e1d2f00a11',
+  })
   id!: string;
+
+  @ApiProperty({ description: 'Stable for an event and destination: X-Herald-Delivery-Id of webhooks.', example: '5f0c2a9e8d7b6a5f4e3d2c1b0a998877' })
+  deliveryId!: string;
 
   @ApiProperty({ description: "VK's event_id." })
   eventId!: string;
@@ -53,7 +61,9 @@ export class VkDeliveryViewDto {
   @ApiProperty({ enum: VK_DELIVERY_STATUSES })
   status!: VkDeliveryStatus;
 
-  @ApiProperty({ description: 'True when retrying cannot help (a permanent error); only POST .../retry sends it again.' })
+  @ApiProperty({
+    description: 'True when retrying cannot help (a permanent error); only POST .../retry sends it again (also listed by GET /outbox).',
+  })
   parked!: boolean;
 
   @ApiProperty()

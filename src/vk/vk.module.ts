@@ -4,25 +4,25 @@ import { AuthModule } from '../auth/auth.module';
 import { enabledFeatures, type AppConfig } from '../config/config';
 import { DiscordApiModule } from '../discord-api/discord-api.module';
 import { HealthModule } from '../health/health.module';
+import { OutboxModule } from '../outbox/outbox.module';
 import { VkAmqpPublisher } from './vk-amqp.publisher';
 import { VkApi } from './vk-api';
-import { VkDeliveriesService } from './vk-deliveries.service';
+import { VkDeliveries } from './vk-deliveries';
+import { VkDeliveriesView } from './vk-deliveries.view';
 import { VkDeliverySender } from './vk-delivery.sender';
 import { VkDirectory } from './vk-directory';
-import { VkDispatcher } from './vk-dispatcher';
 import { VkLease } from './vk-lease';
-import { VkOutbox } from './vk-outbox';
 import { VkPoller } from './vk-poller';
 import { VkRedisPublisher } from './vk-redis.publisher';
 import { VK_ROUTES, loadVkRouting, type VkRouting } from './vk-routes';
 import { VkWebhookClient } from './vk-webhook.client';
-import { VkDelivery, VkDeliverySchema, VkPollerState, VkPollerStateSchema, VkStoredEvent, VkStoredEventSchema } from './vk.schemas';
+import { VkPollerLease, VkPollerLeaseSchema } from './vk.schemas';
 import { VkController } from './vk.controller';
 
 /**
- * VK community events: GET /vk/routes and the delivery outbox endpoints wherever VK is configured; the Bots Long
- * Poll poller and the outbox dispatcher only in processes with the `vk` role, and of those only in the one that
- * holds the community's lease in MongoDB (see VkLease).
+ * VK community events: GET /vk/routes and the delivery endpoints wherever VK is configured; the Bots Long Poll poller
+ * (only in the one replica that holds the community's lease, see VkLease) and the delivery handler of the outbox's
+ * `vk` queue (in every replica) in processes with the `vk` role.
  */
 @Module({})
 export class VkModule {
@@ -45,19 +45,15 @@ export class VkModule {
         AuthModule,
         DiscordApiModule,
         HealthModule,
-        MongooseModule.forFeature([
-          { name: VkPollerState.name, schema: VkPollerStateSchema },
-          { name: VkStoredEvent.name, schema: VkStoredEventSchema },
-          { name: VkDelivery.name, schema: VkDeliverySchema },
-        ]),
+        OutboxModule,
+        MongooseModule.forFeature([{ name: VkPollerLease.name, schema: VkPollerLeaseSchema }]),
       ],
       controllers: [VkController],
       providers: [
         routing,
-        VkOutbox,
-        VkDeliveriesService,
+        VkDeliveriesView,
         ...(poller
-          ? [VkApi, VkDirectory, VkLease, VkAmqpPublisher, VkRedisPublisher, VkWebhookClient, VkDeliverySender, VkDispatcher, VkPoller]
+          ? [VkApi, VkDirectory, VkLease, VkAmqpPublisher, VkRedisPublisher, VkWebhookClient, VkDeliverySender, VkDeliveries, VkPoller]
           : []),
       ],
     };

@@ -53,8 +53,11 @@ export function chromiumChildrenOf(pid: number): number[] {
 export interface HeraldReplica {
   url: string;
   env: Record<string, string>;
+  pid: number;
   /** SIGTERM, and waits for the exit code. */
   stop(): Promise<number | null>;
+  /** Sends `signal` (SIGKILL: no shutdown hook runs, leases and claims stay held) and waits for the exit. */
+  kill(signal: NodeJS.Signals): Promise<Exited>;
 }
 
 /**
@@ -93,9 +96,14 @@ export async function spawnHerald(env: Record<string, string>, options: { fresh?
   return {
     url,
     env: fullEnv,
+    pid: herald.child.pid ?? 0,
     stop: async () => {
       if (herald.child.exitCode === null) herald.child.kill('SIGTERM');
       return (await herald.exited).code;
+    },
+    kill: async (signal) => {
+      if (herald.child.exitCode === null && herald.child.signalCode === null) herald.child.kill(signal);
+      return herald.exited;
     },
   };
 }

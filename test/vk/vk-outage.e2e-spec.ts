@@ -7,7 +7,7 @@ import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
 import { startRabbit, type ManagedServer } from '../support/servers';
 import { QueueTap, VK_USERS, getJson, postJson, requireVmModules, vkEnv, writeRoutesFile } from './vk-support';
 
-jest.setTimeout(240_000);
+jest.setTimeout(600_000);
 
 const SECRET = 'vk-outage-webhook-secret-0123456789';
 const PEERS = [chatPeer(21), chatPeer(22)];
@@ -67,7 +67,11 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
       expect(delivery.nextAttemptAt).not.toBeNull();
       expect(delivery.lastError).toMatch(delivery.destination === 'audit-hook' ? /POST failed/ : /RabbitMQ queue message/);
     }
-    const pending = await deliveries('status=pending&limit=500');
+    // A batch's deliveries are stored lane by lane: wait until the last of them is in.
+    const pending = await eventually(async () => {
+      const page = await deliveries('status=pending&limit=500');
+      return page.items.length >= 2 * during.length - 4 ? page : undefined;
+    }, 60_000);
     expect(pending.items).toHaveLength(2 * during.length - 4);
     expect(pending.counts).toEqual({ pending: 2 * during.length - 4, failed: 4 });
     const waiting = [...failed.items, ...pending.items];
@@ -77,7 +81,7 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     await receiver.up();
     const tap = await QueueTap.open(rabbit.url, ['message']);
     try {
-      await eventually(() => tap.of('message').length >= during.length && hooked().length >= during.length, 90_000);
+      await eventually(() => tap.of('message').length >= during.length && hooked().length >= during.length, 240_000);
       const textsOf = (events: VkEvent[], peer: number) => events.filter((e) => e.peer.bpid === peer).map((e) => e.message?.text);
       for (const [index, peer] of PEERS.entries()) {
         const sentInOrder = Array.from({ length: 12 }, (_, i) => `during outage ${i}`).filter((_, i) => i % 2 === index);
@@ -90,6 +94,7 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     }
     await eventually(
       async () => (await deliveries('status=failed')).counts.failed === 0 && (await deliveries('status=pending')).counts.pending === 0,
+      120_000,
     );
   });
 
@@ -97,30 +102,47 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     receiver.failWith(422);
     const refused = message(PEERS[0], 'refused at first');
     vk.push(refused);
-    const parked = await eventually(async () =>
-      (await deliveries('status=failed&destination=audit-hook')).items.find((d) => d.eventId === refused.event_id && d.parked),
+    const parked = await eventually(
+      async () => (await deliveries('status=failed&destination=audit-hook')).items.find((d) => d.eventId === refused.event_id && d.parked),
+      120_000,
     );
     expect(parked).toMatchObject({ status: 'failed', parked: true, nextAttemptAt: null, lastError: 'receiver answered HTTP 422' });
 
     receiver.recover();
     const later = message(PEERS[0], 'after the refused one');
     vk.push(later);
-    await eventually(() => hooked().some((e) => e.event_id === later.event_id));
+    await eventually(() => hooked().some((e) => e.event_id === later.event_id), 120_000);
     expect(hooked().some((e) => e.event_id === refused.event_id)).toBe(false);
 
+    // The parked delivery is an outbox job: GET /outbox lists it with its reason, beside the other features' ones.
+    const outbox = await getJson<{ parked: { id: string; queue: string; lane: string; lastError: string }[] }>(
+      `${herald.url}/outbox?queue=vk`,
+      herald.token,
+    );
+    expect(outbox.body.parked).toContainEqual(
+      expect.objectContaining({ id: parked.id, queue: 'vk', lane: `vk:audit-hook:${PEERS[0]}`, lastError: 'receiver answered HTTP 422' }),
+    );
+
+    // A retry is a new job at the end of the lane (a new id), carrying the same delivery id.
     const retried = await postJson<VkDeliveryViewDto>(`${herald.url}/vk/deliveries/${parked.id}/retry`, herald.token);
     expect(retried.status).toBe(200);
-    expect(retried.body).toMatchObject({ id: parked.id, parked: false });
-    await eventually(() => hooked().some((e) => e.event_id === refused.event_id));
-    const delivered = await eventually(async () =>
-      (await deliveries(`status=delivered&peer=${PEERS[0]}&destination=audit-hook&limit=500`)).items.find((d) => d.id === parked.id),
+    expect(retried.body).toMatchObject({ eventId: refused.event_id, deliveryId: parked.deliveryId, parked: false, attempts: 0 });
+    expect(retried.body.id).not.toBe(parked.id);
+    await eventually(() => hooked().some((e) => e.event_id === refused.event_id), 120_000);
+    const delivered = await eventually(
+      async () =>
+        (await deliveries(`status=delivered&peer=${PEERS[0]}&destination=audit-hook&limit=500`)).items.find((d) => d.id === retried.body.id),
+      120_000,
     );
     expect(delivered.deliveredAt).not.toBeNull();
+    expect(hooked().filter((e) => e.event_id === refused.event_id)).toHaveLength(1);
 
     const again = await postJson<{ message: string }>(`${herald.url}/vk/deliveries/${parked.id}/retry`, herald.token);
     expect(again.status).toBe(409);
     const unknown = await postJson<{ message: string }>(`${herald.url}/vk/deliveries/0123456789abcdef/retry`, herald.token);
     expect(unknown.status).toBe(404);
+    // The outbox's own retry endpoint answers the same for VK jobs.
+    expect((await postJson(`${herald.url}/outbox/${parked.id}/retry`, herald.token)).status).toBe(409);
   });
 
   it('guards the outbox endpoints and names a bad query field', async () => {

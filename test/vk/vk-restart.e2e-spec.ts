@@ -9,11 +9,15 @@ import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
 import { requireEnv } from '../support/servers';
 import { QueueTap, VK_USERS, requireVmModules, vkEnv, writeRoutesFile } from './vk-support';
 
-jest.setTimeout(180_000);
+// Every delivery is an outbox job (claim, record, move the lane's head): on the shared test FerretDB under load this
+// takes a while, so the waits are long; nothing here measures speed.
+jest.setTimeout(900_000);
 
 const SECRET = 'vk-restart-webhook-secret-0123456789';
 const PEERS = [chatPeer(11), chatPeer(12), chatPeer(13), chatPeer(14)];
-const TOTAL = 200;
+// 200 before VK moved onto the shared outbox; each delivery now costs a dozen database round trips (claim, record,
+// lane head), which the shared, loaded test FerretDB makes slow: 100 still spans many batches and the restart.
+const TOTAL = 100;
 
 /** Per peer, the cmids in the order a destination received them. */
 function cmidsByPeer(events: VkEvent[]): Map<number, number[]> {
@@ -46,7 +50,7 @@ describe('VK poller replaced in the middle of a stream (a standby replica takes 
     await receiver?.close();
   });
 
-  it('delivers every one of 200 events exactly once, in order per peer, to a queue and a webhook', async () => {
+  it('delivers every one of 100 events exactly once, in order per peer, to a queue and a webhook', async () => {
     const routesFile = writeRoutesFile(
       [
         '# Only this suite reads its queue: no default queues shared with other suites.',
@@ -60,7 +64,9 @@ describe('VK poller replaced in the middle of a stream (a standby replica takes 
       ].join('\n'),
       '.yaml',
     );
-    const env = vkEnv(vk, { AMQP_URL: requireEnv('TEST_AMQP_URL'), VK_ROUTES_FILE: routesFile });
+    // A graceful stop records the outcome of every delivery in flight before it exits (the outbox's drain): long enough
+    // for that on a loaded machine, so the handover repeats nothing. (A SIGKILL does: test/vk/vk-takeover.)
+    const env = vkEnv(vk, { AMQP_URL: requireEnv('TEST_AMQP_URL'), VK_ROUTES_FILE: routesFile, SHUTDOWN_TIMEOUT_MS: '30000' });
     first = await bootHerald(env);
     await eventually(() => vk.heldPolls === 1, 30_000);
 
@@ -86,7 +92,7 @@ describe('VK poller replaced in the middle of a stream (a standby replica takes 
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
     })();
-    await eventually(() => tap.messages.length >= 40, 60_000);
+    await eventually(() => tap.messages.length >= 30, 300_000);
     const firstInstance = first;
     first = undefined;
     await firstInstance.close();
@@ -94,12 +100,12 @@ describe('VK poller replaced in the middle of a stream (a standby replica takes 
 
     // The lease was handed back at shutdown; the standby takes it on its next try and resumes from the stored ts.
     await pushing;
-    await eventually(() => tap.messages.length >= TOTAL && receiver.accepted.length >= TOTAL, 120_000);
-    // Anything late would be a duplicate: one more round of the dispatcher must not add more.
+    await eventually(() => tap.messages.length >= TOTAL && receiver.accepted.length >= TOTAL, 600_000);
+    // Anything late would be a duplicate: a marker pushed now arrives behind anything still on its way.
     const marker = messageNew({ peerId: PEERS[0], fromId: 1001, text: 'marker', cmid: (cmids.get(PEERS[0]) ?? 0) + 1 });
     vk.push(marker);
-    await tap.waitFor(marker.event_id);
-    await eventually(() => receiver.accepted.some((r) => (r.body as VkEvent).event_id === marker.event_id));
+    await tap.waitFor(marker.event_id, undefined, 120_000);
+    await eventually(() => receiver.accepted.some((r) => (r.body as VkEvent).event_id === marker.event_id), 120_000);
 
     const queued = tap.messages.map((m) => m.event).filter((event) => event.event_id !== marker.event_id);
     const hooked = receiver.accepted.map((r) => r.body as VkEvent).filter((event) => event.event_id !== marker.event_id);
@@ -114,7 +120,7 @@ describe('VK poller replaced in the middle of a stream (a standby replica takes 
 
     expect(second.app.get(VkPoller).status).toBe('polling');
     // The switch really was in the middle: the first instance got some of the stream through, not all of it.
-    expect(deliveredByFirst).toBeGreaterThanOrEqual(40);
+    expect(deliveredByFirst).toBeGreaterThanOrEqual(30);
     expect(deliveredByFirst).toBeLessThan(TOTAL);
   });
 });

@@ -3,9 +3,9 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VkEvent } from '../../src/vk/vk-event';
-import type { VkConversation, VkUser } from '../../src/vk/vk-wire';
+import type { VkConversation, VkUpdate, VkUser } from '../../src/vk/vk-wire';
 import { eventually } from '../support/app';
-import { chatPeer } from '../stand-ins/vk/vk-updates';
+import { chatPeer, messageNew } from '../stand-ins/vk/vk-updates';
 import type { VkStandIn } from '../stand-ins/vk/vk-stand-in';
 
 /**
@@ -46,7 +46,8 @@ export function vkEnv(vk: VkStandIn, extra: Record<string, string> = {}): Record
     BROWSER_POOL_SIZE: '1',
     OUTBOX_BACKOFF_BASE_MS: '100',
     OUTBOX_BACKOFF_MAX_MS: '1000',
-    OUTBOX_POLL_INTERVAL_MS: '100',
+    // Lanes of this process start on enqueue and on their backoff timer; the poll only finds other replicas' work.
+    OUTBOX_POLL_INTERVAL_MS: '500',
     ...extra,
   };
 }
@@ -123,4 +124,54 @@ export async function getJson<T>(url: string, token?: string): Promise<{ status:
 export async function postJson<T>(url: string, token: string): Promise<{ status: number; body: T }> {
   const response = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
   return { status: response.status, body: (await response.json()) as T };
+}
+
+/**
+ * What a consumer that drops repeats by message id (README: delivery is at least once) makes of a queue: per peer, the
+ * cmids in the order they first arrived, and how many arrivals were repeats of a message id already seen.
+ */
+export function firstArrivals(messages: readonly TappedMessage[]): { cmidsByPeer: Map<number, number[]>; ids: string[]; repeats: number } {
+  const seen = new Set<string>();
+  const cmidsByPeer = new Map<number, number[]>();
+  let repeats = 0;
+  for (const { event, messageId } of messages) {
+    const id = messageId ?? event.event_id;
+    if (seen.has(id)) {
+      repeats += 1;
+      continue;
+    }
+    seen.add(id);
+    cmidsByPeer.set(event.peer.bpid, [...(cmidsByPeer.get(event.peer.bpid) ?? []), event.message?.cmid ?? -1]);
+  }
+  return { cmidsByPeer, ids: [...seen], repeats };
+}
+
+/** `count` message_new updates spread over `peers` in turn, each peer's cmids counting from `firstCmid`. */
+export function messageStream(peers: readonly number[], count: number, label: string, firstCmid = 1): VkUpdate[] {
+  const next = new Map(peers.map((peer) => [peer, firstCmid]));
+  return Array.from({ length: count }, (_, i) => {
+    const peerId = peers[i % peers.length];
+    const cmid = next.get(peerId)!;
+    next.set(peerId, cmid + 1);
+    return messageNew({ peerId, fromId: VK_USERS[i % VK_USERS.length].id, text: `${label} ${i} (cmid ${cmid})`, cmid });
+  });
+}
+
+/** Per peer, the cmids the stream holds, in order: what every destination must receive. */
+export function expectedCmids(stream: readonly VkUpdate[]): Map<number, number[]> {
+  const byPeer = new Map<number, number[]>();
+  for (const update of stream) {
+    const message = (update.object as { message: { peer_id: number; conversation_message_id: number } }).message;
+    byPeer.set(message.peer_id, [...(byPeer.get(message.peer_id) ?? []), message.conversation_message_id]);
+  }
+  return byPeer;
+}
+
+/** Routes every message and command to one queue of its own (no default queues shared with other suites). */
+export function ownQueueRoutes(queue: string): string {
+  return writeRoutesFile({
+    defaultQueues: false,
+    destinations: { 'own-queue': { type: 'amqp', queue } },
+    routes: [{ event_type: ['message', 'command'], to: ['own-queue'] }],
+  });
 }
