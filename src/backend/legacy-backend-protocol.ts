@@ -1,5 +1,5 @@
 import { sendToBackend, type BackendProtocolClient } from './backend-request';
-import type { BackendCallback } from '../discord-bot/message-image.schema';
+import type { BackendCallback } from './backend-callback';
 
 /**
  * The calls the render service made, so a backend written for it works unchanged (BACKEND_PROTOCOL=legacy): paths
