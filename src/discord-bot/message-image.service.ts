@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { GatewayDispatchEvents, type APIMessage, type GatewayDispatchPayload, type Message } from 'discord.js';
 import { backoffDelay } from '../common/backoff';
@@ -36,7 +36,7 @@ export const messageLane = (messageId: string) => `discord:message:${messageId}`
  * lane runs at a time, across all processes, so a message's record is never written by two at once.
  */
 @Injectable()
-export class MessageImageService implements OnModuleInit, OnApplicationShutdown {
+export class MessageImageService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MessageImageService.name);
   private stopping = false;
 
@@ -52,6 +52,16 @@ export class MessageImageService implements OnModuleInit, OnApplicationShutdown 
 
   onModuleInit(): void {
     this.outbox.register<MessageEventJob>(MESSAGE_IMAGES_QUEUE, (job) => this.run(job));
+  }
+
+  /** Callbacks an older Herald queued inside message records move to the outbox; start-up does not wait for it. */
+  onApplicationBootstrap(): void {
+    this.store
+      .adoptOwedCallbacks((callback) => this.callbacks.owe(callback))
+      .then((adopted) => adopted && this.logger.log({ records: adopted }, 'Moved callbacks owed by older records to the outbox'))
+      .catch((error: unknown) =>
+        this.logger.warn({ reason: describe(error) }, "Could not move older records' callbacks yet; next start tries again"),
+      );
   }
 
   onApplicationShutdown(): void {

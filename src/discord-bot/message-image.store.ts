@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
+import type { BackendCallback } from '../backend/backend-callback';
 import { MessageImage } from './message-image.schema';
 
 export type MessageImageRecord = MessageImage;
@@ -16,6 +17,22 @@ export class MessageImageStore implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.images.createIndexes();
+  }
+
+  /**
+   * Callbacks that records written before the outbox kept in an `outbox` array of their own (Herald up to the bot's
+   * move to the outbox): handed to `owe` (keyed by idempotency key, so a repeat after a crash stores nothing new),
+   * then removed from the record.
+   */
+  async adoptOwedCallbacks(owe: (callback: BackendCallback) => Promise<void>): Promise<number> {
+    const legacy = await this.images.collection
+      .find<{ messageId: string; outbox: BackendCallback[] }>({ outboxCount: { $gt: 0 } }, { projection: { messageId: 1, outbox: 1 } })
+      .toArray();
+    for (const record of legacy) {
+      for (const callback of record.outbox) await owe(callback);
+      await this.images.collection.updateOne({ messageId: record.messageId }, { $unset: { outbox: '', outboxCount: '' } });
+    }
+    return legacy.length;
   }
 
   find(messageId: string): Promise<MessageImageRecord | null> {
