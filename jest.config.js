@@ -1,5 +1,5 @@
 /** Two projects: unit specs beside the code, end-to-end specs under test/ against the real servers. */
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, tsconfig: 'tsconfig.json' }] };
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.jest.json' }] };
 
 module.exports = {
   globalSetup: '<rootDir>/test/global-setup.ts',

@@ -9,11 +9,10 @@
 
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
-const os = require('node:os');
 const path = require('node:path');
 
 const ROOT = path.resolve(__dirname, '..');
-const CACHE = process.env.HERALD_CACHE_DIR || path.join(os.homedir(), '.cache', 'herald');
+const { CACHE, withInstallLock } = require('./cache.cjs');
 
 /** The version in the Dockerfile's `ARG NODE_VERSION=x.y.z`: the single place it is written. */
 function nodeVersion() {
@@ -30,10 +29,6 @@ function binaryPackage(version) {
   return `${prefix}-${platform}-${process.arch}@${version}`;
 }
 
-function sleep(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /** Returns the directory whose `node` is the supported release, fetching it once if needed. */
 function ensureNode() {
   const version = nodeVersion();
@@ -42,21 +37,7 @@ function ensureNode() {
   const bin = path.join(dir, 'bin');
   if (answers(path.join(bin, 'node'), version)) return bin;
 
-  fs.mkdirSync(CACHE, { recursive: true });
-  const lock = path.join(CACHE, 'node.lock');
-  const deadline = Date.now() + 10 * 60 * 1000;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break;
-    } catch {
-      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > 15 * 60 * 1000) fs.rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      sleep(1000);
-    }
-  }
-  try {
+  return withInstallLock('node', () => {
     if (answers(path.join(bin, 'node'), version)) return bin;
     const pkg = binaryPackage(version);
     process.stderr.write(`[node] this machine runs ${process.version}; fetching Node ${version} (${pkg}) from the npm registry\n`);
@@ -77,9 +58,7 @@ function ensureNode() {
       fs.rmSync(work, { recursive: true, force: true });
     }
     return bin;
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
-  }
+  });
 }
 
 function answers(binary, version) {

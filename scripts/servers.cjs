@@ -12,8 +12,7 @@ const path = require('node:path');
 const crypto = require('node:crypto');
 
 const ROOT = path.resolve(__dirname, '..');
-const CACHE = process.env.HERALD_CACHE_DIR || path.join(os.homedir(), '.cache', 'herald');
-const BIN = path.join(CACHE, 'bin');
+const { CACHE, BIN, withInstallLock, goInstalled } = require('./cache.cjs');
 
 const FERRETDB_VERSION = 'v1.24.2';
 // The S3 server: versitygw's posix backend, the version docker-compose.yml pins as `versity/versitygw:<version>`
@@ -31,29 +30,6 @@ function log(message) {
 
 function run(command, args, options = {}) {
   execFileSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
-}
-
-/** Serialises installs between concurrent processes (jest workers, several checkouts). */
-function withInstallLock(name, fn) {
-  fs.mkdirSync(CACHE, { recursive: true });
-  const lock = path.join(CACHE, `${name}.lock`);
-  const deadline = Date.now() + 20 * 60 * 1000;
-  for (;;) {
-    try {
-      fs.mkdirSync(lock);
-      break;
-    } catch {
-      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
-      if (age > 30 * 60 * 1000) fs.rmSync(lock, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${lock}`);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000);
-    }
-  }
-  try {
-    return fn();
-  } finally {
-    fs.rmSync(lock, { recursive: true, force: true });
-  }
 }
 
 function missingAptPackages() {
@@ -118,21 +94,7 @@ function ensureFerretDb() {
 }
 
 function ensureVersityGw() {
-  const binary = path.join(BIN, `versitygw-${VERSITYGW_VERSION}`);
-  if (fs.existsSync(binary)) return binary;
-  return withInstallLock('versitygw', () => {
-    if (fs.existsSync(binary)) return binary;
-    log(`building versitygw ${VERSITYGW_VERSION} from its Go module (a few minutes, once)`);
-    const gobin = path.join(CACHE, 'build', 'versitygw-bin');
-    fs.rmSync(gobin, { recursive: true, force: true });
-    run('go', ['install', `${VERSITYGW_MODULE}@${VERSITYGW_VERSION}`], {
-      env: { ...process.env, GOBIN: gobin, GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' },
-    });
-    fs.mkdirSync(BIN, { recursive: true });
-    fs.renameSync(path.join(gobin, 'versitygw'), binary);
-    fs.rmSync(gobin, { recursive: true, force: true });
-    return binary;
-  });
+  return goInstalled('versitygw', VERSITYGW_MODULE, VERSITYGW_VERSION, log);
 }
 
 const SCHEMATHESIS_VERSION = '4.32.5';
@@ -435,7 +397,7 @@ function amqpAnswers(port) {
   });
 }
 
-module.exports = { ensureInstalled, withInstallLock, ensureFerretDb, ensureVersityGw, ensureSchemathesis, startFerretDb, startS3, startRabbitMq, startRedis, freePort, CACHE, VERSITYGW_VERSION };
+module.exports = { ensureInstalled, ensureFerretDb, ensureVersityGw, ensureSchemathesis, startFerretDb, startS3, startRabbitMq, startRedis, freePort, CACHE, VERSITYGW_VERSION };
 
 if (require.main === module) {
   // `node scripts/servers.cjs install`: provision everything (CI's first step, and `npm run setup`).

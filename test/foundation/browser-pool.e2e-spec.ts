@@ -54,7 +54,9 @@ describe('BrowserPool with two templates and two pages', () => {
   const prepared: Record<string, number> = { red: 0, blue: 0 };
 
   beforeAll(async () => {
-    pool = new BrowserPool(loadConfig({ ...baseTestEnv(), BROWSER_POOL_SIZE: '2', RENDER_QUEUE_SIZE: '8', RENDER_TIMEOUT_MS: '5000' }));
+    // Leases here are held across several steps (a page reload among them): a timeout long enough that a loaded
+    // machine never cuts one off, since these specs are about which page a lease gets.
+    pool = new BrowserPool(loadConfig({ ...baseTestEnv(), BROWSER_POOL_SIZE: '2', RENDER_QUEUE_SIZE: '8', RENDER_TIMEOUT_MS: '60000' }));
     for (const name of ['red', 'blue']) {
       pool.registerTemplate({
         name,
