@@ -77,8 +77,9 @@ type CallbackEvent = 'created' | 'updated' | 'deleted';
 export async function sendBotTraffic(
   discord: DiscordStandIn,
   backend: BackendReceiver,
-  options: { messages: number; label: string; tickMs?: number; duringTick?: (tick: number) => Promise<void> },
+  options: { messages: number; label: string; tickMs?: number; duringTick?: (tick: number) => Promise<void>; timeoutMs?: number },
 ): Promise<Map<string, CallbackEvent[]>> {
+  const deadline = Date.now() + (options.timeoutMs ?? 360_000);
   const channels = [discord.channels.general.id, discord.channels.builds.id];
   const authors = [discord.users.alice, discord.users.bob, discord.users.carol];
   const expected = new Map<string, CallbackEvent[]>();
@@ -102,7 +103,13 @@ export async function sendBotTraffic(
       }
     }
     if (tick >= options.messages && plan.every((message) => message.edited === message.edit && message.removed === message.remove)) return expected;
-    if (tick > options.messages + 600) throw new Error('bot traffic: the edits and deletes never became due');
+    if (Date.now() > deadline) {
+      const waiting = plan.filter((message) => message.edited !== message.edit || message.removed !== message.remove);
+      const heardOf = (id: string) => backend.callbacks({ messageId: id }).map((callback) => callback.event);
+      throw new Error(
+        `bot traffic: edits and deletes never became due for ${waiting.map((message) => `${message.id} (heard ${heardOf(message.id).join(',') || 'nothing'})`).join('; ')}`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, options.tickMs ?? 250));
   }
 }
