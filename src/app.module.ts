@@ -38,7 +38,7 @@ const FEATURES: Record<string, Feature> = {
 };
 
 /** The features whose work goes through the durable outbox (and so bring GET /outbox with them). */
-const OUTBOX_USERS = ['drone', 'notify', 'vk', 'metrics'];
+const OUTBOX_USERS = ['drone', 'notify', 'vk', 'metrics', 'message-images'];
 
 /** The one start-up line: which features run, on what, and which setting turned each on or would. */
 export function featureSummary(states: FeatureState[]): string {

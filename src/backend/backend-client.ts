@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import type { BackendCallback } from '../discord-bot/message-image.schema';
+import type { BackendCallback } from './backend-callback';
 import type { BackendProtocolClient } from './backend-request';
 import type { DashboardCallback } from './dashboard-callback';
 import { HeraldBackendProtocol } from './herald-backend-protocol';

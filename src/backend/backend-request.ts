@@ -1,4 +1,4 @@
-import type { BackendCallback } from '../discord-bot/message-image.schema';
+import type { BackendCallback } from './backend-callback';
 import type { DashboardCallback } from './dashboard-callback';
 
 const CALLBACK_TIMEOUT_MS = 10_000;

@@ -1,5 +1,5 @@
 import { sendToBackend, type BackendProtocolClient } from './backend-request';
-import type { BackendCallback } from '../discord-bot/message-image.schema';
+import type { BackendCallback } from './backend-callback';
 import type { DashboardCallback } from './dashboard-callback';
 
 /** Herald's own protocol: the callback as JSON, POSTed to BACKEND_URL with a bearer token and an idempotency key. */

@@ -1,5 +1,5 @@
 import { LegacyBackendProtocol } from './legacy-backend-protocol';
-import type { BackendCallback } from '../discord-bot/message-image.schema';
+import type { BackendCallback } from './backend-callback';
 
 const LINK = 'https://discord.com/channels/111111111111111111/222222222222222222/333333333333333333';
 

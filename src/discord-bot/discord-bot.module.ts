@@ -5,8 +5,8 @@ import { BackendModule } from '../backend/backend.module';
 import { enabledFeatures, type AppConfig } from '../config/config';
 import { HealthModule } from '../health/health.module';
 import { RenderModule } from '../render/render.module';
+import { OutboxModule } from '../outbox/outbox.module';
 import { StorageModule } from '../storage/storage.module';
-import { BackendCallbackWorker } from './backend-callback.worker';
 import { DiscordCommandsModule } from './commands/discord-commands.module';
 import { BOT_INTENTS, BOT_PARTIALS, PRESENCE_INTENTS, clientSharding } from './discord-client-options';
 import { DiscordGateway } from './discord-gateway';
@@ -16,13 +16,13 @@ import { DiscordReadiness, MessageImagesReadiness } from './discord-readiness';
 import { MessageImage, MessageImageSchema } from './message-image.schema';
 import { MessageImageService } from './message-image.service';
 import { MessageImageStore } from './message-image.store';
-import { MessageImageWorker } from './message-image.worker';
 import { PresenceService } from './presence.service';
 
 /**
  * The Discord bot: one gateway session per shard this process holds (DISCORD_SHARDS), showing Herald's health as its presence. With DISCORD_RENDER_MESSAGES (or a
  * channel allowlist) it also keeps every message of the watched channels as an image in S3 and tells the backend;
- * only then does it ask for the Message Content intent, S3 and the browser.
+ * only then does it ask for the Message Content intent, S3 and the browser. Images and callbacks are outbox jobs
+ * (queues `discord-images` and `backend`), one lane per message.
  */
 @Module({})
 export class DiscordBotModule {
@@ -49,17 +49,10 @@ export class DiscordBotModule {
         RenderModule,
         StorageModule,
         BackendModule,
+        OutboxModule,
         MongooseModule.forFeature([{ name: MessageImage.name, schema: MessageImageSchema }]),
       ],
-      providers: [
-        ...presence,
-        MessageImageStore,
-        MessageImageWorker,
-        MessageImageService,
-        BackendCallbackWorker,
-        MessageImagesReadiness,
-        DiscordMessagesUpdate,
-      ],
+      providers: [...presence, MessageImageStore, MessageImageService, MessageImagesReadiness, DiscordMessagesUpdate],
     };
   }
 }

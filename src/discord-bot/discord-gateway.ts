@@ -2,12 +2,16 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import {
   ActivityType,
   Client,
+  DiscordAPIError,
+  Events,
+  Message,
   MessageType,
+  RESTJSONErrorCodes,
   Status,
+  type APIMessage,
   type ClientEvents,
+  type GatewayDispatchPayload,
   type GuildMember,
-  type Message,
-  type PartialMessage,
   type PresenceStatusData,
 } from 'discord.js';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -124,15 +128,49 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
     this.client.user.setPresence({ status, shardId, activities: [{ type: ActivityType.Custom, name: text, state: text }] });
   }
 
-  /** The whole message: an edit of a message sent before the last restart may arrive partial. Null when it is gone. */
-  async complete(message: Message | PartialMessage): Promise<Message | null> {
-    if (!message.partial) return message;
+  /**
+   * Every gateway dispatch, handed over synchronously before discord.js reads it (its handlers then mutate the
+   * payload, and may throw on a shape they do not expect). `handler` must copy what it keeps at once.
+   */
+  onDispatch(handler: (packet: GatewayDispatchPayload) => void): () => void {
+    const listener = (packet: GatewayDispatchPayload): void => {
+      try {
+        handler(packet);
+      } catch (error) {
+        this.logger.error({ event: packet.t, err: error }, `Could not record ${packet.t}`);
+      }
+    };
+    // 'raw' is emitted by discord.js but missing from its ClientEvents typings.
+    const emitter = this.client as unknown as NodeJS.EventEmitter;
+    emitter.on(Events.Raw, listener);
+    return () => void emitter.off(Events.Raw, listener);
+  }
+
+  /** The channel a message was posted in, when it is in this process's cache: used to tell a thread's parent. */
+  cachedParentOf(channelId: string): string | null {
+    const channel = this.client.channels.cache.get(channelId);
+    return channel && 'parentId' in channel ? (channel.parentId ?? null) : null;
+  }
+
+  /**
+   * A discord.js message built from a recorded gateway payload, as discord.js builds it on MESSAGE_CREATE. Guild and
+   * channel are fetched over REST when this process does not hold them (another shard's guild, a thread), so any bot
+   * process can run the job. A payload without an author (an old-style partial update) is fetched whole. Null when
+   * the channel or message no longer exists; other failures (Discord unreachable) throw and are retried.
+   */
+  async messageFrom(data: APIMessage & { guild_id?: string }): Promise<Message | null> {
     try {
-      return await message.fetch();
+      if (data.guild_id) await this.client.guilds.fetch(data.guild_id);
+      const channel = await this.client.channels.fetch(data.channel_id);
+      if (!channel?.isTextBased()) return null;
+      if (!data.author) return await channel.messages.fetch(data.id);
     } catch (error) {
-      this.logger.debug({ messageId: message.id, reason: describe(error) }, 'Could not fetch a partial message');
-      return null;
+      if (isGone(error)) return null;
+      throw error;
     }
+    // The constructor is private in discord.js's typings only; its own gateway handler builds messages with it.
+    const MessageFromData = Message as unknown as new (client: Client, payload: APIMessage) => Message;
+    return new MessageFromData(this.client, data);
   }
 
   /** The author's member and the message a reply answers, fetched over REST when the gateway did not bring them. */
@@ -175,6 +213,12 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
       return null;
     }
   }
+}
+
+const GONE = new Set<number | string>([RESTJSONErrorCodes.UnknownChannel, RESTJSONErrorCodes.UnknownMessage, RESTJSONErrorCodes.UnknownGuild]);
+
+function isGone(error: unknown): boolean {
+  return error instanceof DiscordAPIError && GONE.has(error.code);
 }
 
 function describe(error: unknown): string {

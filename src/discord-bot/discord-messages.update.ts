@@ -3,7 +3,9 @@ import { DiscordGateway } from './discord-gateway';
 import { MessageImageService } from './message-image.service';
 
 /**
- * Gateway message events, handed to MessageImageService.
+ * Gateway message events (MESSAGE_CREATE, _UPDATE, _DELETE, _DELETE_BULK), handed to MessageImageService as the raw
+ * dispatch, before discord.js reads them: whatever discord.js or Herald later fails to read is retried or parked as
+ * an outbox job, never dropped with a log line.
  *
  * Subscribed through DiscordGateway rather than necord's @On: necord keeps the handler of an @On method in the
  * decorator's metadata, which belongs to the class and so to the whole process; a second Nest application in the
@@ -11,7 +13,7 @@ import { MessageImageService } from './message-image.service';
  */
 @Injectable()
 export class DiscordMessagesUpdate implements OnModuleInit, OnModuleDestroy {
-  private readonly unsubscribe: (() => void)[] = [];
+  private unsubscribe: (() => void) | null = null;
 
   constructor(
     private readonly gateway: DiscordGateway,
@@ -19,15 +21,10 @@ export class DiscordMessagesUpdate implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.unsubscribe.push(
-      this.gateway.on('messageCreate', (message) => this.images.messageCreated(message)),
-      this.gateway.on('messageUpdate', (_old, message) => this.images.messageEdited(message)),
-      this.gateway.on('messageDelete', (message) => this.images.messagesDeleted([message.id])),
-      this.gateway.on('messageDeleteBulk', (messages) => this.images.messagesDeleted([...messages.keys()])),
-    );
+    this.unsubscribe = this.gateway.onDispatch((packet) => this.images.recordDispatch(packet));
   }
 
   onModuleDestroy(): void {
-    for (const stop of this.unsubscribe.splice(0)) stop();
+    this.unsubscribe?.();
   }
 }

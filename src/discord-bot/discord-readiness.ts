@@ -1,11 +1,10 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ReadinessService } from '../health/readiness.service';
-import { BackendCallbackWorker } from './backend-callback.worker';
+import { BackendCallbacks } from '../backend/backend-callbacks';
 import { DiscordGateway } from './discord-gateway';
-import { MessageImageStore } from './message-image.store';
 
-/** Consecutive failures of one message's callback after which the backend counts as degraded. */
+/** Callbacks failed in a row (in this process) after which the backend counts as degraded. */
 const FAILING_AFTER = 3;
 
 /**
@@ -45,8 +44,7 @@ export class DiscordReadiness implements OnModuleInit {
 export class MessageImagesReadiness implements OnModuleInit {
   constructor(
     private readonly readiness: ReadinessService,
-    private readonly store: MessageImageStore,
-    private readonly callbacks: BackendCallbackWorker,
+    private readonly callbacks: BackendCallbacks,
   ) {}
 
   onModuleInit(): void {
@@ -54,9 +52,10 @@ export class MessageImagesReadiness implements OnModuleInit {
     this.readiness.register({
       name: 'backend',
       required: false,
-      check: async () => {
-        const failing = await this.store.countFailingDeliveries(FAILING_AFTER);
-        if (failing > 0) throw new Error(`callbacks for ${failing} message(s) failed ${FAILING_AFTER}+ times in a row`);
+      check: () => {
+        const failing = this.callbacks.consecutiveFailures;
+        if (failing >= FAILING_AFTER) return Promise.reject(new Error(`the last ${failing} backend callbacks failed`));
+        return Promise.resolve();
       },
     });
   }

@@ -4,43 +4,15 @@ import type { DiscordMessageInput } from '../render/discord-message.input';
 
 export const MESSAGE_IMAGE_STATES = ['pending', 'rendered', 'deleting', 'deleted'] as const;
 /**
- * pending: the image for `revision` is owed (new message, shown content changed, or storage was down);
- * rendered: S3 holds the image of `revision`; deleting: the message is gone, the object still has to go;
- * deleted: nothing left to do.
+ * pending: the image of `revision` is being made (a job holds it); rendered: S3 holds the image of `revision`;
+ * deleting: the message is gone, the object is being removed; deleted: nothing left to do.
  */
 export type MessageImageState = (typeof MESSAGE_IMAGE_STATES)[number];
 
-export type BackendEventName = 'created' | 'updated' | 'deleted';
-
 /**
- * What the backend receives, exactly as POSTed with BACKEND_PROTOCOL=herald; the legacy protocol sends parts of it
- * as the render service's query parameters. Callbacks queued before names and links were kept lack them.
- */
-export interface BackendCallback {
-  event: BackendEventName;
-  idempotencyKey: string;
-  guildId: string;
-  channelId: string;
-  messageId: string;
-  authorId: string;
-  guildName?: string | null;
-  channelName?: string | null;
-  jumpUrl?: string;
-  urn: string | null;
-  /** The image's public URL, when S3_PUBLIC_URL is set. */
-  url?: string;
-  createdAt: string;
-  editedAt: string | null;
-  deletedAt: string | null;
-}
-
-/** A lease nobody holds: the epoch, so "free or expired" is the single condition `leaseUntil <= now`. */
-export const NO_LEASE = new Date(0);
-
-/**
- * One Discord message and its image. The backend callbacks owed for it live in `outbox`, in this same document:
- * FerretDB has no transactions, and one document is updated atomically, so "the image is stored" and "the backend
- * must hear about it" are recorded together, and the callbacks of one message stay in order without extra locking.
+ * One Discord message and its image. Written only by the outbox job of the message's lane that is running (one at a
+ * time), so no write here needs to be atomic against another; `jobId` says which job a `pending`/`deleting` state
+ * belongs to, so a job that runs again after a crash carries on with the same revision instead of starting another.
  */
 @Schema({ collection: 'discord_message_images', timestamps: true, versionKey: false })
 export class MessageImage {
@@ -83,13 +55,17 @@ export class MessageImage {
   @Prop({ type: String, required: true, enum: MESSAGE_IMAGE_STATES })
   state!: MessageImageState;
 
-  /** Bumped whenever what is shown changes. */
+  /** Bumped whenever what is shown changes; part of the callback's idempotency key. */
   @Prop({ required: true, default: 1 })
   revision!: number;
 
-  /** The revision S3 holds; 0 before the first image. */
+  /** The revision S3 holds and the backend was told of; 0 before the first image. */
   @Prop({ required: true, default: 0 })
   renderedRevision!: number;
+
+  /** The outbox job working on `revision` (or on the delete). */
+  @Prop({ type: String, default: null })
+  jobId!: string | null;
 
   @Prop({ type: String, default: null })
   urn!: string | null;
@@ -97,10 +73,6 @@ export class MessageImage {
   /** The image's public URL (S3_PUBLIC_URL) when it was stored. */
   @Prop({ type: String, default: null })
   url!: string | null;
-
-  /** A `created` callback has been queued; later images are `updated`, and a delete is worth telling. */
-  @Prop({ required: true, default: false })
-  announced!: boolean;
 
   @Prop({ type: Date, required: true })
   messageCreatedAt!: Date;
@@ -110,48 +82,7 @@ export class MessageImage {
 
   @Prop({ type: Date, default: null })
   deletedAt!: Date | null;
-
-  /** Consecutive failed render/delete attempts; drives the backoff. */
-  @Prop({ required: true, default: 0 })
-  attempts!: number;
-
-  @Prop({ type: Date, required: true })
-  nextAttemptAt!: Date;
-
-  @Prop({ type: String, default: null })
-  lastError!: string | null;
-
-  @Prop({ type: String, default: null })
-  leaseOwner!: string | null;
-
-  @Prop({ type: Date, required: true, default: () => NO_LEASE })
-  leaseUntil!: Date;
-
-  /** Callbacks not yet acknowledged by the backend, oldest first. */
-  @Prop({ type: [Object], default: [] })
-  outbox!: BackendCallback[];
-
-  /** outbox.length, kept alongside it because the due-delivery query needs an indexable field. */
-  @Prop({ required: true, default: 0 })
-  outboxCount!: number;
-
-  @Prop({ type: Date, required: true, default: () => NO_LEASE })
-  deliveryDueAt!: Date;
-
-  @Prop({ required: true, default: 0 })
-  deliveryAttempts!: number;
-
-  @Prop({ type: String, default: null })
-  lastDeliveryError!: string | null;
-
-  @Prop({ type: String, default: null })
-  deliveryLeaseOwner!: string | null;
-
-  @Prop({ type: Date, required: true, default: () => NO_LEASE })
-  deliveryLeaseUntil!: Date;
 }
 
 export type MessageImageDocument = HydratedDocument<MessageImage>;
 export const MessageImageSchema = SchemaFactory.createForClass(MessageImage);
-MessageImageSchema.index({ state: 1, nextAttemptAt: 1 });
-MessageImageSchema.index({ outboxCount: 1, deliveryDueAt: 1 });

@@ -2,16 +2,12 @@ import type { Client, Message } from 'discord.js';
 import { startDiscordStandIn, type DiscordStandIn, type UserMessage } from '../../test/stand-ins/discord';
 import { loggedInBotClient, nextMessage } from '../../test/support/discord-client';
 import { loadConfig } from '../config/config';
-import { DiscordGateway } from './discord-gateway';
-import { MessageImageService } from './message-image.service';
-import type { MessageImageStore } from './message-image.store';
-import type { MessageImageWorker } from './message-image.worker';
-import type { MessageSnapshot } from './message-snapshot';
+import { isRendered } from './message-image.service';
 
 jest.setTimeout(60_000);
 
-/** Which messages get an image: checked on real discord.js messages, with MongoDB and the worker swapped out. */
-describe('MessageImageService: which messages are rendered', () => {
+/** Which messages get an image: checked on real discord.js messages from the Discord stand-in. */
+describe('isRendered: which messages get an image', () => {
   let standIn: DiscordStandIn;
   let client: Client;
 
@@ -25,17 +21,15 @@ describe('MessageImageService: which messages are rendered', () => {
     await standIn?.stop();
   });
 
-  function serviceWith(env: Record<string, string> = {}) {
-    const recorded: MessageSnapshot[] = [];
-    const store = {
-      recordNew: async (snapshot: MessageSnapshot) => {
-        recorded.push(snapshot);
-        return true;
-      },
-    } as unknown as MessageImageStore;
-    const worker = { runNow: async () => undefined } as unknown as MessageImageWorker;
+  function filterWith(env: Record<string, string> = {}) {
     const config = loadConfig({ SYSTEM_TOKEN: 'a-long-enough-system-token', DISCORD_TOKEN: standIn.token, S3_BUCKET: 'images', ...env });
-    return { service: new MessageImageService(config, new DiscordGateway(client, config), store, worker), recorded };
+    const rendered: Message[] = [];
+    return {
+      rendered,
+      messageCreated: (message: Message) => {
+        if (isRendered(message, config, client.user?.id ?? null)) rendered.push(message);
+      },
+    };
   }
 
   async function received(message: UserMessage): Promise<Message> {
@@ -49,27 +43,27 @@ describe('MessageImageService: which messages are rendered', () => {
   }
 
   it("renders people's messages and skips the bot's own and, by default, other bots'", async () => {
-    const { service, recorded } = serviceWith();
+    const service = filterWith();
     const general = standIn.channels.general.id;
-    await service.messageCreated(await received({ channelId: general, author: standIn.users.alice, content: 'from a person' }));
-    await service.messageCreated(await received({ channelId: general, author: standIn.bot, content: 'from Herald itself' }));
-    await service.messageCreated(await received({ channelId: general, author: standIn.users.relay, content: 'from another bot' }));
-    expect(recorded.map((snapshot) => snapshot.input.content)).toEqual(['from a person']);
+    service.messageCreated(await received({ channelId: general, author: standIn.users.alice, content: 'from a person' }));
+    service.messageCreated(await received({ channelId: general, author: standIn.bot, content: 'from Herald itself' }));
+    service.messageCreated(await received({ channelId: general, author: standIn.users.relay, content: 'from another bot' }));
+    expect(service.rendered.map((message) => message.content)).toEqual(['from a person']);
   });
 
   it("renders other bots' messages when DISCORD_RENDER_BOT_MESSAGES is on, never its own", async () => {
-    const { service, recorded } = serviceWith({ DISCORD_RENDER_BOT_MESSAGES: 'true' });
+    const service = filterWith({ DISCORD_RENDER_BOT_MESSAGES: 'true' });
     const general = standIn.channels.general.id;
-    await service.messageCreated(await received({ channelId: general, author: standIn.users.relay, content: 'relay again' }));
-    await service.messageCreated(await received({ channelId: general, author: standIn.bot, content: 'Herald again' }));
-    expect(recorded.map((snapshot) => snapshot.input.content)).toEqual(['relay again']);
+    service.messageCreated(await received({ channelId: general, author: standIn.users.relay, content: 'relay again' }));
+    service.messageCreated(await received({ channelId: general, author: standIn.bot, content: 'Herald again' }));
+    expect(service.rendered.map((message) => message.content)).toEqual(['relay again']);
   });
 
   it('renders only the allowlisted channels when DISCORD_CHANNEL_ALLOWLIST is set', async () => {
     const { general, builds } = standIn.channels;
-    const { service, recorded } = serviceWith({ DISCORD_CHANNEL_ALLOWLIST: builds.id });
-    await service.messageCreated(await received({ channelId: general.id, author: standIn.users.bob, content: 'in general' }));
-    await service.messageCreated(await received({ channelId: builds.id, author: standIn.users.bob, content: 'in builds' }));
-    expect(recorded.map((snapshot) => snapshot.channelId)).toEqual([builds.id]);
+    const service = filterWith({ DISCORD_CHANNEL_ALLOWLIST: builds.id });
+    service.messageCreated(await received({ channelId: general.id, author: standIn.users.bob, content: 'in general' }));
+    service.messageCreated(await received({ channelId: builds.id, author: standIn.users.bob, content: 'in builds' }));
+    expect(service.rendered.map((message) => message.channelId)).toEqual([builds.id]);
   });
 });

@@ -1,72 +1,239 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Message, PartialMessage } from 'discord.js';
-import { KeyedSerializer } from '../common/keyed-serializer';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { GatewayDispatchEvents, type APIMessage, type GatewayDispatchPayload, type Message } from 'discord.js';
+import { backoffDelay } from '../common/backoff';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { BackendCallbacks } from '../backend/backend-callbacks';
+import type { BackendCallback, BackendEventName } from '../backend/backend-callback';
+import { Outbox, outcome, type OutboxJobRun, type OutboxOutcome } from '../outbox/outbox';
+import { RenderService } from '../render/render.service';
+import { ObjectStorage } from '../storage/object-storage';
+import { telemetry } from '../telemetry/telemetry';
 import { DiscordGateway } from './discord-gateway';
-import { MessageImageStore } from './message-image.store';
-import { MessageImageWorker } from './message-image.worker';
+import { MessageImageRecord, MessageImageStore } from './message-image.store';
 import { imageKey, snapshotOf, type MessageSnapshot } from './message-snapshot';
 
+export const MESSAGE_IMAGES_QUEUE = 'discord-images';
+
+/** A gateway message event as recorded: the raw payload for a create or an edit, the ids for a delete. */
+export type MessageEventJob =
+  | { event: 'created' | 'edited'; messageId: string; message: APIMessage & { guild_id?: string } }
+  | { event: 'deleted'; messageId: string; channelId: string; guildId: string };
+
+/** Runs whose recorded event could not be read (a throw while deriving what the image shows) before it is parked. */
+const UNREADABLE_RUNS = 3;
+/** Recording a gateway event while MongoDB is away is retried in memory up to this backoff. */
+const RECORD_RETRY_MAX_MS = 5_000;
+
+const imageWork = telemetry.counter('herald_discord_image_work_total', 'Message image renders and deletes, by outcome', ['work', 'outcome']);
+
+export const messageLane = (messageId: string) => `discord:message:${messageId}`;
+
 /**
- * What happens to a message's image when the message is written, edited or deleted in Discord. Events of one
- * message are handled one after another, in gateway order: two quick edits must not land in MongoDB reversed.
+ * A watched channel's messages as images in S3, and the backend told of each. A gateway event is first recorded as
+ * an outbox job in its message's lane (nothing that can throw comes before that); the job then reads the message from
+ * the recorded payload, renders and stores the image (or deletes it), and owes the backend its callback. One job of a
+ * lane runs at a time, across all processes, so a message's record is never written by two at once.
  */
 @Injectable()
-export class MessageImageService {
+export class MessageImageService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(MessageImageService.name);
-  private readonly perMessage = new KeyedSerializer();
+  private stopping = false;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly gateway: DiscordGateway,
     private readonly store: MessageImageStore,
-    private readonly worker: MessageImageWorker,
+    private readonly outbox: Outbox,
+    private readonly render: RenderService,
+    private readonly storage: ObjectStorage,
+    private readonly callbacks: BackendCallbacks,
   ) {}
 
-  messageCreated(message: Message): Promise<void> {
-    return this.perMessage.run(message.id, () => this.recordCreated(message));
+  onModuleInit(): void {
+    this.outbox.register<MessageEventJob>(MESSAGE_IMAGES_QUEUE, (job) => this.run(job));
   }
 
-  messageEdited(edited: Message | PartialMessage): Promise<void> {
-    return this.perMessage.run(edited.id, () => this.recordEdited(edited));
+  /** Callbacks an older Herald queued inside message records move to the outbox; start-up does not wait for it. */
+  onApplicationBootstrap(): void {
+    this.store
+      .adoptOwedCallbacks((callback) => this.callbacks.owe(callback))
+      .then((adopted) => adopted && this.logger.log({ records: adopted }, 'Moved callbacks owed by older records to the outbox'))
+      .catch((error: unknown) =>
+        this.logger.warn({ reason: describe(error) }, "Could not move older records' callbacks yet; next start tries again"),
+      );
   }
 
-  /** Works from the records alone: the messages may be long gone from every cache (sent before a restart). */
-  async messagesDeleted(messageIds: string[]): Promise<void> {
-    await Promise.all(messageIds.map((messageId) => this.perMessage.run(messageId, () => this.recordDeleted(messageId))));
+  onApplicationShutdown(): void {
+    this.stopping = true;
   }
 
-  private async recordCreated(message: Message): Promise<void> {
-    if (!this.isRendered(message)) return;
-    const snapshot = snapshotOf(await this.gateway.observe(message));
-    if (!(await this.store.recordNew(snapshot, this.keyOf(snapshot)))) {
-      this.logger.debug({ messageId: message.id }, 'Message already recorded (gateway replay)');
-      return;
+  /**
+   * Called synchronously for every gateway dispatch. Copies what a message event carries and stores it durably; while
+   * MongoDB is unreachable the copy is kept in memory and stored once it is back (Discord never sends it again).
+   */
+  recordDispatch(packet: GatewayDispatchPayload): void {
+    for (const job of this.jobsOf(packet)) void this.record(job);
+  }
+
+  private jobsOf(packet: GatewayDispatchPayload): MessageEventJob[] {
+    switch (packet.t) {
+      case GatewayDispatchEvents.MessageCreate:
+      case GatewayDispatchEvents.MessageUpdate: {
+        const message = JSON.parse(JSON.stringify(packet.d)) as APIMessage & { guild_id?: string };
+        if (!this.watches(message.guild_id, message.channel_id, message.author)) return [];
+        const event = packet.t === GatewayDispatchEvents.MessageCreate ? 'created' : 'edited';
+        return [{ event, messageId: message.id, message }];
+      }
+      case GatewayDispatchEvents.MessageDelete: {
+        const { id, channel_id: channelId, guild_id: guildId } = packet.d;
+        return guildId && this.watches(guildId, channelId) ? [{ event: 'deleted', messageId: id, channelId, guildId }] : [];
+      }
+      case GatewayDispatchEvents.MessageDeleteBulk: {
+        const { ids, channel_id: channelId, guild_id: guildId } = packet.d;
+        if (!guildId || !this.watches(guildId, channelId)) return [];
+        return ids.map((messageId) => ({ event: 'deleted' as const, messageId, channelId, guildId }));
+      }
+      default:
+        return [];
     }
-    this.logger.log({ messageId: message.id, channelId: message.channelId, authorId: message.author.id }, 'New message');
-    await this.worker.runNow(snapshot.messageId);
   }
 
-  private async recordEdited(edited: Message | PartialMessage): Promise<void> {
-    const message = await this.gateway.complete(edited);
-    if (!message || !this.isRendered(message)) return;
-    const snapshot = snapshotOf(await this.gateway.observe(message));
-    const outcome = await this.store.recordEdit(snapshot);
-    if (outcome === 'unchanged') {
-      this.logger.debug({ messageId: message.id }, 'Edit changes nothing shown; image kept');
-      return;
+  /** A first look on the raw payload, so the bot's own and ignored channels' messages cost no job; `isRendered` decides. */
+  private watches(guildId: string | undefined, channelId: string, author?: { id: string; bot?: boolean }): boolean {
+    if (!guildId) return false;
+    if (author && author.id === this.gateway.botUserId) return false;
+    if (author?.bot && !this.config.discord.renderBotMessages) return false;
+    const allowlist = this.config.discord.channelAllowlist;
+    if (allowlist.length === 0 || allowlist.includes(channelId)) return true;
+    const parentId = this.gateway.cachedParentOf(channelId);
+    return parentId !== null && allowlist.includes(parentId);
+  }
+
+  private async record(job: MessageEventJob): Promise<void> {
+    const ids = { messageId: job.messageId, event: job.event };
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.outbox.enqueue<MessageEventJob>({
+          queue: MESSAGE_IMAGES_QUEUE,
+          lane: messageLane(job.messageId),
+          key: eventKey(job),
+          payload: job,
+        });
+        if (job.event === 'created') {
+          this.logger.log({ messageId: job.messageId, channelId: job.message.channel_id, authorId: job.message.author.id }, 'New message');
+        } else this.logger.log(ids, job.event === 'edited' ? 'Message edited' : 'Message deleted');
+        return;
+      } catch (error) {
+        if (this.stopping) {
+          this.logger.error({ ...ids, reason: describe(error) }, 'Shutting down before a gateway event could be recorded; it is lost');
+          return;
+        }
+        const delayMs = backoffDelay(attempt, this.config.outbox.backoffBaseMs, RECORD_RETRY_MAX_MS);
+        this.logger.warn({ ...ids, attempt, retryInMs: delayMs, reason: describe(error) }, 'Could not record a gateway event; retrying');
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
     }
-    if (outcome === 'gone') return;
-    // A message from before Herald watched this channel gets its first image on its first edit.
-    if (outcome === 'unknown') await this.store.recordNew(snapshot, this.keyOf(snapshot));
-    this.logger.log({ messageId: message.id, channelId: message.channelId, outcome }, 'Message edited');
-    await this.worker.runNow(snapshot.messageId);
   }
 
-  private async recordDeleted(messageId: string): Promise<void> {
-    if (!(await this.store.recordDelete(messageId))) return;
-    this.logger.log({ messageId }, 'Message deleted');
-    await this.worker.runNow(messageId);
+  private async run(job: OutboxJobRun<MessageEventJob>): Promise<OutboxOutcome> {
+    const event = job.payload;
+    if (event.event === 'deleted') return this.removeImage(event, job.id);
+    const message = await this.gateway.messageFrom(event.message);
+    if (!message) return outcome.done();
+    let snapshot: MessageSnapshot | null;
+    try {
+      snapshot = this.isRendered(message) ? snapshotOf(await this.gateway.observe(message)) : null;
+    } catch (error) {
+      // e.g. discord.js meeting a role without the `colors` object it expects: retried, then parked with the reason.
+      const reason = `could not read message ${event.messageId} from its gateway event: ${describe(error)}`;
+      return job.attempts + 1 >= UNREADABLE_RUNS ? outcome.park(reason) : outcome.retry(reason);
+    }
+    return snapshot ? this.showImage(snapshot, event.event, job.id) : outcome.done();
+  }
+
+  /** Renders the message version the event shows, unless the record already shows it or something newer. */
+  private async showImage(snapshot: MessageSnapshot, event: 'created' | 'edited', jobId: string): Promise<OutboxOutcome> {
+    const messageId = snapshot.messageId;
+    let record = await this.store.find(messageId);
+    if (!record) {
+      // An edit of a message from before Herald watched the channel gets its first image here.
+      record = await this.store.create({
+        ...this.fieldsOf(snapshot),
+        key: this.keyOf(snapshot),
+        messageCreatedAt: snapshot.createdAt,
+        ...NEW,
+        jobId,
+      });
+    } else if (!(record.jobId === jobId && record.state === 'pending')) {
+      const skip = whyNotShown(record, snapshot, event);
+      if (skip) {
+        this.logger.debug({ messageId, reason: skip }, 'Image kept');
+        return outcome.done();
+      }
+      const revision = record.revision + 1;
+      await this.store.update(messageId, { ...this.fieldsOf(snapshot), state: 'pending', revision, jobId });
+      record = { ...record, ...this.fieldsOf(snapshot), state: 'pending', revision, jobId };
+    }
+    // From here on a run that stopped half-way and runs again repeats the same revision: same key, same callback.
+    const started = Date.now();
+    try {
+      const png = await this.render.renderDiscordMessage(record.input, { timestampStyle: this.config.discord.renderTimestamps });
+      const { urn, url } = await this.storage.put(record.key, png, 'image/png');
+      const callbackEvent: BackendEventName = record.renderedRevision === 0 ? 'created' : 'updated';
+      await this.callbacks.owe(callbackOf(record, callbackEvent, { urn, url }, `discord:${messageId}:${callbackEvent}:${record.revision}`));
+      await this.store.update(messageId, { state: 'rendered', renderedRevision: record.revision, urn, url: url ?? null, jobId: null });
+      imageWork.inc({ work: 'render', outcome: 'ok' });
+      this.logger.log({ messageId, channelId: record.channelId, revision: record.revision, urn, ms: Date.now() - started }, 'Rendered message image');
+      return outcome.done();
+    } catch (error) {
+      imageWork.inc({ work: 'render', outcome: 'failed' });
+      throw error;
+    }
+  }
+
+  /** Removes the object and tells the backend, if it ever heard of the message. */
+  private async removeImage(event: Extract<MessageEventJob, { event: 'deleted' }>, jobId: string): Promise<OutboxOutcome> {
+    const { messageId } = event;
+    const record = await this.store.find(messageId);
+    if (!record) {
+      // Remembered as deleted, so a create recorded after the delete (out of order) draws nothing.
+      await this.store.create({ ...TOMBSTONE, messageId, guildId: event.guildId, channelId: event.channelId, deletedAt: new Date(), jobId });
+      return outcome.done();
+    }
+    if (record.state === 'deleted') return outcome.done();
+    const deletedAt = record.state === 'deleting' && record.deletedAt ? record.deletedAt : new Date();
+    if (record.state !== 'deleting') await this.store.update(messageId, { state: 'deleting', deletedAt, jobId });
+    try {
+      await this.storage.delete(record.key);
+      if (record.renderedRevision > 0) {
+        await this.callbacks.owe(
+          callbackOf({ ...record, deletedAt }, 'deleted', { urn: record.urn, url: record.url ?? undefined }, `discord:${messageId}:deleted`),
+        );
+      }
+      await this.store.update(messageId, { state: 'deleted', jobId: null });
+      imageWork.inc({ work: 'delete', outcome: 'ok' });
+      this.logger.log({ messageId, channelId: record.channelId, key: record.key }, 'Deleted message image');
+      return outcome.done();
+    } catch (error) {
+      imageWork.inc({ work: 'delete', outcome: 'failed' });
+      throw error;
+    }
+  }
+
+  private fieldsOf(snapshot: MessageSnapshot) {
+    return {
+      messageId: snapshot.messageId,
+      guildId: snapshot.guildId,
+      channelId: snapshot.channelId,
+      authorId: snapshot.authorId,
+      guildName: snapshot.guildName,
+      channelName: snapshot.channelName,
+      jumpUrl: snapshot.jumpUrl,
+      input: snapshot.input,
+      shownHash: snapshot.shownHash,
+      editedAt: snapshot.editedAt,
+    };
   }
 
   private keyOf(snapshot: MessageSnapshot): string {
@@ -74,13 +241,82 @@ export class MessageImageService {
   }
 
   /** Messages people write in guild channels the bot is asked to watch; not its own, not other bots' by default. */
-  private isRendered(message: Message): message is Message<true> {
-    if (!message.inGuild() || message.system) return false;
-    if (message.author.id === this.gateway.botUserId) return false;
-    if (message.author.bot && !this.config.discord.renderBotMessages) return false;
-    const allowlist = this.config.discord.channelAllowlist;
-    if (allowlist.length === 0) return true;
-    const parentId = message.channel.isThread() ? message.channel.parentId : null;
-    return allowlist.includes(message.channelId) || (parentId !== null && allowlist.includes(parentId));
+  isRendered(message: Message): message is Message<true> {
+    return isRendered(message, this.config, this.gateway.botUserId);
   }
+}
+
+export function isRendered(message: Message, config: AppConfig, botUserId: string | null): message is Message<true> {
+  if (!message.inGuild() || message.system) return false;
+  if (message.author.id === botUserId) return false;
+  if (message.author.bot && !config.discord.renderBotMessages) return false;
+  const allowlist = config.discord.channelAllowlist;
+  if (allowlist.length === 0) return true;
+  const parentId = message.channel.isThread() ? message.channel.parentId : null;
+  return allowlist.includes(message.channelId) || (parentId !== null && allowlist.includes(parentId));
+}
+
+const NEW = { state: 'pending', revision: 1, renderedRevision: 0, urn: null, url: null, deletedAt: null } as const;
+
+const TOMBSTONE = {
+  authorId: '',
+  guildName: null,
+  channelName: null,
+  jumpUrl: null,
+  key: '',
+  input: {} as MessageImageRecord['input'],
+  shownHash: '',
+  state: 'deleted',
+  revision: 0,
+  renderedRevision: 0,
+  urn: null,
+  url: null,
+  messageCreatedAt: new Date(0),
+  editedAt: null,
+} as const;
+
+/** Why an event's version is not drawn: the message is gone, the event is a replay, older, or shows nothing new. */
+function whyNotShown(record: MessageImageRecord, snapshot: MessageSnapshot, event: 'created' | 'edited'): string | null {
+  if (record.state === 'deleting' || record.state === 'deleted') return 'the message was deleted';
+  if (event === 'created') return 'already recorded (a gateway replay)';
+  if (record.editedAt && (!snapshot.editedAt || snapshot.editedAt < new Date(record.editedAt))) return 'an older version than the one shown';
+  if (record.shownHash === snapshot.shownHash) return 'the edit changes nothing shown';
+  return null;
+}
+
+/**
+ * The job's key: a gateway event seen twice (two processes connected as the bot, a replay after RESUME) is stored once.
+ * An edit is keyed by its payload, so each distinct edit is one job.
+ */
+function eventKey(job: MessageEventJob): string {
+  if (job.event !== 'edited') return `discord:${job.event}:${job.messageId}`;
+  return `discord:edited:${job.messageId}:${createHash('sha256').update(JSON.stringify(job.message)).digest('hex')}`;
+}
+
+function callbackOf(
+  record: MessageImageRecord,
+  event: BackendEventName,
+  image: { urn: string | null; url?: string },
+  idempotencyKey: string,
+): BackendCallback {
+  return {
+    event,
+    idempotencyKey,
+    guildId: record.guildId,
+    channelId: record.channelId,
+    messageId: record.messageId,
+    authorId: record.authorId,
+    guildName: record.guildName ?? null,
+    channelName: record.channelName ?? null,
+    jumpUrl: record.jumpUrl ?? `https://discord.com/channels/${record.guildId}/${record.channelId}/${record.messageId}`,
+    urn: image.urn,
+    ...(image.url ? { url: image.url } : {}),
+    createdAt: new Date(record.messageCreatedAt).toISOString(),
+    editedAt: record.editedAt ? new Date(record.editedAt).toISOString() : null,
+    deletedAt: record.deletedAt ? new Date(record.deletedAt).toISOString() : null,
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

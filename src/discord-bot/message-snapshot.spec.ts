@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/config';
-import type { Client, Message } from 'discord.js';
+import type { APIMessage, Client, GatewayDispatchPayload, Message } from 'discord.js';
 import { solidPng, startDiscordStandIn, type DiscordStandIn, type UserMessage } from '../../test/stand-ins/discord';
 import { loggedInBotClient, nextMessage } from '../../test/support/discord-client';
 import { DEFAULT_IMAGE_KEY_TEMPLATE } from '../config/config';
@@ -32,6 +32,22 @@ describe('snapshotOf', () => {
     if (!posted.inGuild()) throw new Error('expected a guild message');
     return snapshotOf(await gateway.observe(posted));
   }
+
+  it('reads a message rebuilt from its recorded gateway payload as discord.js shows the message itself', async () => {
+    const recorded: GatewayDispatchPayload[] = [];
+    const stop = gateway.onDispatch((packet) => recorded.push(JSON.parse(JSON.stringify(packet)) as GatewayDispatchPayload));
+    const answer = await snapshotOfPosted({ author: standIn.users.carol, content: 'rebuilt from the record' });
+    const edited = new Promise<Message>((resolve) => client.once('messageUpdate', (_old, message) => resolve(message as Message)));
+    standIn.messageUpdate(standIn.channels.general.id, answer.messageId, { content: 'rebuilt after an edit', editedAt: new Date() });
+    const live = await edited;
+    stop();
+    const payloads = recorded.filter((packet) => packet.t === 'MESSAGE_CREATE' || packet.t === 'MESSAGE_UPDATE');
+    expect(payloads.map((packet) => packet.t)).toEqual(['MESSAGE_CREATE', 'MESSAGE_UPDATE']);
+    const [created, updated] = await Promise.all(payloads.map((packet) => gateway.messageFrom(packet.d as APIMessage)));
+    expect(snapshotOf(await gateway.observe(created as Message<true>))).toEqual(answer);
+    if (!live.inGuild()) throw new Error('expected a guild message');
+    expect(snapshotOf(await gateway.observe(updated as Message<true>))).toEqual(snapshotOf(await gateway.observe(live)));
+  });
 
   it('shows the author as the guild does: nickname, top role colour, avatar from the CDN', async () => {
     const snapshot = await snapshotOfPosted({ author: standIn.users.alice, content: 'hello' });

@@ -63,9 +63,12 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     this.renderer.registerTemplate(DISCORD_MESSAGE_TEMPLATE);
   }
 
-  /** The message as a PNG, the way the Discord client shows it. */
+  /**
+   * The message as a PNG, the way the Discord client shows it, for a caller that stores it under a key of its own (the
+   * bot): the in-process cache is used, the content-addressed S3 copy is neither looked up nor written.
+   */
   async renderDiscordMessage(input: DiscordMessageInput, defaults: { timestampStyle?: TimestampStyle } = {}): Promise<Buffer> {
-    return (await this.discordMessage(input, defaults)).png;
+    return (await this.discordMessage(input, defaults, { s3: false })).png;
   }
 
   /** Renders (or finds) the message and makes sure it is in S3. */
@@ -80,9 +83,10 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
   async discordMessage(
     input: DiscordMessageInput,
     defaults: { timestampStyle?: TimestampStyle } = {},
+    cache: { s3: boolean } = { s3: true },
   ): Promise<CachedRender & { fromStorage: boolean }> {
     const message = normaliseDiscordMessage(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl, ...defaults });
-    return this.cached(DISCORD_MESSAGE_TEMPLATE, message, normaliseScale(input.scale), async () => {
+    return this.cached(DISCORD_MESSAGE_TEMPLATE, message, normaliseScale(input.scale), cache, async () => {
       const started = process.hrtime.bigint();
       const view = await fetchMessageImages(message, this.fetchOncePerRender());
       renderStepSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
@@ -93,7 +97,7 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
   /** Several messages as one picture, grouped as the client lists them (see normaliseDiscordConversation). */
   async discordConversation(input: DiscordConversationInput): Promise<CachedRender & { fromStorage: boolean }> {
     const conversation = normaliseDiscordConversation(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl });
-    return this.cached(DISCORD_MESSAGE_TEMPLATE, conversation, normaliseScale(input.scale), async () => {
+    return this.cached(DISCORD_MESSAGE_TEMPLATE, conversation, normaliseScale(input.scale), { s3: true }, async () => {
       const started = process.hrtime.bigint();
       const fetch = this.fetchOncePerRender();
       const messages = await Promise.all(
@@ -147,7 +151,13 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
       .digest('hex');
   }
 
-  private cached(template: string, identity: unknown, scale: number, view: () => Promise<unknown>): Promise<CachedRender & { fromStorage: boolean }> {
+  private cached(
+    template: string,
+    identity: unknown,
+    scale: number,
+    cache: { s3: boolean },
+    view: () => Promise<unknown>,
+  ): Promise<CachedRender & { fromStorage: boolean }> {
     const hash = this.cacheHash(template, identity, scale);
     const key = `render/${hash}.png`;
     const remembered = this.memory.get(hash);
@@ -157,7 +167,7 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     }
     let pending = this.inFlight.get(hash);
     if (!pending) {
-      pending = this.lookUpOrRender(template, hash, key, scale, view).finally(() => this.inFlight.delete(hash));
+      pending = this.lookUpOrRender(template, hash, key, scale, cache, view).finally(() => this.inFlight.delete(hash));
       this.inFlight.set(hash, pending);
     }
     return pending;
@@ -168,13 +178,16 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     hash: string,
     key: string,
     scale: number,
+    cache: { s3: boolean },
     view: () => Promise<unknown>,
   ): Promise<CachedRender & { fromStorage: boolean }> {
-    const fromStorage = await this.storage.get(key).catch((error: Error) => {
-      // The S3 copy is only a cache: when S3 is down we render anyway.
-      this.logger.warn({ key, reason: error.message }, 'Render cache lookup in S3 failed; rendering');
-      return null;
-    });
+    const fromStorage = !cache.s3
+      ? null
+      : await this.storage.get(key).catch((error: Error) => {
+          // The S3 copy is only a cache: when S3 is down we render anyway.
+          this.logger.warn({ key, reason: error.message }, 'Render cache lookup in S3 failed; rendering');
+          return null;
+        });
     if (fromStorage) {
       cacheLookups.inc({ template, source: 's3' });
       const image = { png: fromStorage, ...pngSize(fromStorage) };
@@ -185,7 +198,8 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     cacheLookups.inc({ template, source: 'rendered' });
     const image = await this.renderer.render(template, await view(), scale);
     this.memory.set(hash, image);
-    this.write(key, image.png).catch((error: Error) => this.logger.warn({ key, reason: error.message }, 'Could not keep a render in S3'));
+    if (cache.s3)
+      this.write(key, image.png).catch((error: Error) => this.logger.warn({ key, reason: error.message }, 'Could not keep a render in S3'));
     return { ...image, hash, key, fromStorage: false };
   }
 

@@ -66,3 +66,80 @@ export async function startBotWorld(extraEnv: Record<string, string> = {}): Prom
   };
   return world;
 }
+
+type CallbackEvent = 'created' | 'updated' | 'deleted';
+
+/**
+ * Bot traffic of `messages` new messages, one per tick: every third is edited once its `created` callback arrived,
+ * every fifth deleted once what it owed before arrived. `duringTick` runs before each tick (a fault test stops and
+ * starts servers there). Answers the callbacks each message must get, in order.
+ */
+export async function sendBotTraffic(
+  discord: DiscordStandIn,
+  backend: BackendReceiver,
+  options: { messages: number; label: string; tickMs?: number; duringTick?: (tick: number) => Promise<void>; timeoutMs?: number },
+): Promise<Map<string, CallbackEvent[]>> {
+  const deadline = Date.now() + (options.timeoutMs ?? 360_000);
+  const channels = [discord.channels.general.id, discord.channels.builds.id];
+  const authors = [discord.users.alice, discord.users.bob, discord.users.carol];
+  const expected = new Map<string, CallbackEvent[]>();
+  const plan: Array<{ id: string; channelId: string; edit: boolean; remove: boolean; edited: boolean; removed: boolean }> = [];
+  const heard = (id: string, event: CallbackEvent) => backend.callbacks({ messageId: id, event }).length > 0;
+  for (let tick = 0; ; tick++) {
+    await options.duringTick?.(tick);
+    if (tick < options.messages) {
+      const channelId = channels[tick % channels.length];
+      const sent = discord.messageCreate({ channelId, author: authors[tick % authors.length], content: `${options.label} ${tick}` });
+      plan.push({ id: sent.id, channelId, edit: tick % 3 === 0, remove: tick % 5 === 0, edited: false, removed: false });
+      expected.set(sent.id, ['created', ...(tick % 3 === 0 ? ['updated' as const] : []), ...(tick % 5 === 0 ? ['deleted' as const] : [])]);
+    }
+    for (const message of plan) {
+      if (message.edit && !message.edited && heard(message.id, 'created')) {
+        discord.messageUpdate(message.channelId, message.id, { content: `${options.label} edited`, editedAt: new Date() });
+        message.edited = true;
+      } else if (message.remove && !message.removed && heard(message.id, message.edit ? 'updated' : 'created')) {
+        discord.messageDelete(message.channelId, message.id);
+        message.removed = true;
+      }
+    }
+    if (tick >= options.messages && plan.every((message) => message.edited === message.edit && message.removed === message.remove)) return expected;
+    if (Date.now() > deadline) {
+      const waiting = plan.filter((message) => message.edited !== message.edit || message.removed !== message.remove);
+      const heardOf = (id: string) => backend.callbacks({ messageId: id }).map((callback) => callback.event);
+      throw new Error(
+        `bot traffic: edits and deletes never became due for ${waiting.map((message) => `${message.id} (heard ${heardOf(message.id).join(',') || 'nothing'})`).join('; ')}`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.tickMs ?? 250));
+  }
+}
+
+/**
+ * Waits until the backend heard every expected callback, lets stray repeats arrive, and counts per message what is
+ * missing and what came twice. A repeat with the same Idempotency-Key (a job that ran again after a fault) is a
+ * delivery the backend dedupes, counted apart from a second callback for one message version.
+ */
+export async function countDelivered(
+  backend: BackendReceiver,
+  expected: Map<string, CallbackEvent[]>,
+  timeoutMs = 180_000,
+): Promise<{ messages: number; callbacks: number; lost: number; duplicated: number; repeatedDeliveries: number; wrong: string[] }> {
+  const owed = [...expected].flatMap(([messageId, events]) => events.map((event) => ({ messageId, event })));
+  await backend
+    .waitUntil(() => owed.every((callback) => backend.callbacks(callback).length > 0), `${owed.length} callbacks`, timeoutMs)
+    .catch(() => undefined);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  let lost = 0;
+  let duplicated = 0;
+  const wrong: string[] = [];
+  for (const [messageId, events] of expected) {
+    const received = backend.callbacks({ messageId });
+    const distinct = [...new Map(received.map((callback) => [callback.idempotencyKey, callback.event])).values()];
+    lost += events.filter((event) => !distinct.includes(event)).length;
+    duplicated += distinct.length - new Set(distinct).size;
+    if (JSON.stringify(distinct) !== JSON.stringify(events)) wrong.push(`${messageId}: expected ${events.join(',')}, got ${distinct.join(',')}`);
+  }
+  const ours = backend.accepted.filter((received) => expected.has(received.body.messageId));
+  const keys = new Set(ours.map((received) => received.body.idempotencyKey));
+  return { messages: expected.size, callbacks: keys.size, lost, duplicated, repeatedDeliveries: ours.length - keys.size, wrong };
+}

@@ -15,6 +15,7 @@ import { StandInGateway, type RecordedPresence } from './gateway';
 import { buildGuild, type GuildModel, type GuildOptions } from './guild-fixture';
 import { MessageStore, type NewAttachment, type StoredMessage } from './message-store';
 import { StandInInteractions, type InteractionRecord } from './interactions';
+import { SnowflakeGenerator } from './snowflake';
 import { StandInRest, type FailureRule, type RecordedRequest } from './rest-api';
 
 export interface DiscordStandInOptions {
@@ -92,6 +93,14 @@ export interface DiscordStandIn {
   messageUpdate(channelId: Snowflake, messageId: Snowflake, change: UserMessageChange): GatewayMessageCreateDispatchData;
   messageDelete(channelId: Snowflake, messageId: Snowflake): void;
   messageDeleteBulk(channelId: Snowflake, messageIds: Snowflake[]): void;
+  /**
+   * A role is made in the first guild and given to people (GUILD_ROLE_CREATE); their next messages carry it.
+   * `withoutColors` sends it as Discord did before role gradients: `color` only, no `colors` object, which
+   * discord.js 14.28 reads as if it were always there (a member's displayColor then throws).
+   */
+  roleCreate(role: { name: string; colour: number; members: APIUser[]; withoutColors?: boolean }): APIRole;
+  /** The role as Discord has it now, with its `colors` object (GUILD_ROLE_UPDATE). */
+  roleRestore(roleId: Snowflake): APIRole;
 
   /** Presences the bot asked for, oldest first (IDENTIFY's initial one and every op 3). */
   readonly presences: readonly RecordedPresence[];
@@ -292,6 +301,36 @@ class StandIn implements DiscordStandIn {
       { t: GatewayDispatchEvents.MessageDeleteBulk, d: { ids: messageIds, channel_id: channelId, guild_id: this.guildIdOf(channelId) } },
       channelId,
     );
+  }
+
+  roleCreate(options: { name: string; colour: number; members: APIUser[]; withoutColors?: boolean }): APIRole {
+    this.requireSession('GUILD_ROLE_CREATE');
+    const template = Object.values(this.model.roles).find((role) => role.id !== this.guild.id) ?? this.model.roles.everyone;
+    const full: APIRole = {
+      ...template,
+      id: new SnowflakeGenerator().next(),
+      name: options.name,
+      color: options.colour,
+      colors: { primary_color: options.colour, secondary_color: null, tertiary_color: null },
+      position: Object.keys(this.model.roles).length,
+      permissions: '0',
+    };
+    const { colors: _colors, ...withoutColors } = full;
+    const sent = (options.withoutColors ? withoutColors : full) as APIRole;
+    this.model.roles[options.name] = sent;
+    this.guild.roles.push(sent);
+    for (const user of options.members) this.model.members.get(user.id)?.roles.push(full.id);
+    this.gateway.dispatch({ t: GatewayDispatchEvents.GuildRoleCreate, d: { guild_id: this.guild.id, role: sent } });
+    return sent;
+  }
+
+  roleRestore(roleId: Snowflake): APIRole {
+    this.requireSession('GUILD_ROLE_UPDATE');
+    const role = Object.values(this.model.roles).find((candidate) => candidate.id === roleId);
+    if (!role) throw new Error(`Discord stand-in: no role ${roleId}`);
+    role.colors = { primary_color: role.color, secondary_color: null, tertiary_color: null };
+    this.gateway.dispatch({ t: GatewayDispatchEvents.GuildRoleUpdate, d: { guild_id: this.guild.id, role } });
+    return role;
   }
 
   get presences(): readonly RecordedPresence[] {

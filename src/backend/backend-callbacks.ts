@@ -1,0 +1,82 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { telemetry } from '../telemetry/telemetry';
+import { Outbox, outcome, type OutboxJobRun, type OutboxOutcome } from '../outbox/outbox';
+import type { BackendCallback } from './backend-callback';
+import { BackendClient } from './backend-client';
+import { BackendRefusedError } from './backend-request';
+
+export const BACKEND_QUEUE = 'backend';
+
+/** Statuses a later attempt can fix: the backend busy, limiting, or its token being rotated. Any other 4xx parks. */
+const RETRYABLE_STATUSES = new Set([401, 403, 408, 425, 429]);
+
+const callbacks = telemetry.counter('herald_discord_backend_callbacks_total', 'Backend callback deliveries, by event and outcome', [
+  'event',
+  'outcome',
+]);
+
+/**
+ * Callbacks to the team's backend as outbox jobs: one lane per message, so a message's callbacks arrive in the order
+ * they were owed, and one job per idempotency key, so a callback owed twice (a job that ran again) is sent once.
+ * A backend that is down delays callbacks (retried with the shared backoff) and loses none.
+ */
+@Injectable()
+export class BackendCallbacks implements OnModuleInit {
+  private readonly logger = new Logger(BackendCallbacks.name);
+  /** Deliveries that failed in a row in this process; any success resets it (readiness shows it). */
+  private failedInARow = 0;
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly backend: BackendClient,
+  ) {}
+
+  /** Without BACKEND_URL nothing is owed. */
+  get enabled(): boolean {
+    return this.backend.configured;
+  }
+
+  get consecutiveFailures(): number {
+    return this.failedInARow;
+  }
+
+  onModuleInit(): void {
+    if (this.enabled) this.outbox.register<BackendCallback>(BACKEND_QUEUE, (job) => this.deliver(job));
+  }
+
+  /** Stores the callback durably; owing it again under the same idempotency key stores nothing new. */
+  async owe(callback: BackendCallback): Promise<void> {
+    if (!this.enabled) return;
+    await this.outbox.enqueue<BackendCallback>({
+      queue: BACKEND_QUEUE,
+      lane: `backend:discord:${callback.messageId}`,
+      key: `backend:${callback.idempotencyKey}`,
+      payload: callback,
+    });
+  }
+
+  private async deliver(job: OutboxJobRun<BackendCallback>): Promise<OutboxOutcome> {
+    const callback = job.payload;
+    const ids = { messageId: callback.messageId, event: callback.event, idempotencyKey: callback.idempotencyKey };
+    try {
+      await this.backend.deliver(callback);
+    } catch (error) {
+      this.failedInARow += 1;
+      callbacks.inc({ event: callback.event, outcome: 'failed' });
+      const reason = describe(error);
+      if (error instanceof BackendRefusedError && error.status < 500 && !RETRYABLE_STATUSES.has(error.status)) {
+        return outcome.park(`the backend refused the ${callback.event} callback: ${reason}`);
+      }
+      return outcome.retry(reason);
+    }
+    this.failedInARow = 0;
+    callbacks.inc({ event: callback.event, outcome: 'delivered' });
+    this.logger.log(ids, 'Backend acknowledged callback');
+    return outcome.done();
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error && error.cause instanceof Error) return `${error.message}: ${error.cause.message}`;
+  return error instanceof Error ? error.message : String(error);
+}
