@@ -3,6 +3,7 @@ import { telemetry } from '../telemetry/telemetry';
 import { Outbox, outcome, type OutboxJobRun, type OutboxOutcome } from '../outbox/outbox';
 import type { BackendCallback } from './backend-callback';
 import { BackendClient } from './backend-client';
+import type { DashboardCallback } from './dashboard-callback';
 import { BackendRefusedError } from './backend-request';
 
 export const BACKEND_QUEUE = 'backend';
@@ -15,9 +16,12 @@ const callbacks = telemetry.counter('herald_discord_backend_callbacks_total', 'B
   'outcome',
 ]);
 
+/** Everything Herald tells the backend: about a Discord message's image, or a rendered metrics dashboard. */
+export type OwedCallback = BackendCallback | DashboardCallback;
+
 /**
- * Callbacks to the team's backend as outbox jobs: one lane per message, so a message's callbacks arrive in the order
- * they were owed, and one job per idempotency key, so a callback owed twice (a job that ran again) is sent once.
+ * Callbacks to the team's backend as outbox jobs: one lane per message (or dashboard), so its callbacks arrive in the
+ * order they were owed, and one job per idempotency key, so a callback owed twice (a job that ran again) is sent once.
  * A backend that is down delays callbacks (retried with the shared backoff) and loses none.
  */
 @Injectable()
@@ -41,25 +45,27 @@ export class BackendCallbacks implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    if (this.enabled) this.outbox.register<BackendCallback>(BACKEND_QUEUE, (job) => this.deliver(job));
+    if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.deliver(job));
   }
 
   /** Stores the callback durably; owing it again under the same idempotency key stores nothing new. */
-  async owe(callback: BackendCallback): Promise<void> {
+  async owe(callback: OwedCallback): Promise<void> {
     if (!this.enabled) return;
-    await this.outbox.enqueue<BackendCallback>({
+    await this.outbox.enqueue<OwedCallback>({
       queue: BACKEND_QUEUE,
-      lane: `backend:discord:${callback.messageId}`,
+      lane: isDashboard(callback) ? `backend:dashboard:${callback.dashboard}` : `backend:discord:${callback.messageId}`,
       key: `backend:${callback.idempotencyKey}`,
       payload: callback,
     });
   }
 
-  private async deliver(job: OutboxJobRun<BackendCallback>): Promise<OutboxOutcome> {
+  private async deliver(job: OutboxJobRun<OwedCallback>): Promise<OutboxOutcome> {
     const callback = job.payload;
-    const ids = { messageId: callback.messageId, event: callback.event, idempotencyKey: callback.idempotencyKey };
+    const about = isDashboard(callback) ? { dashboard: callback.dashboard } : { messageId: callback.messageId };
+    const ids = { ...about, event: callback.event, idempotencyKey: callback.idempotencyKey };
     try {
-      await this.backend.deliver(callback);
+      if (isDashboard(callback)) await this.backend.deliverDashboard(callback);
+      else await this.backend.deliver(callback);
     } catch (error) {
       this.failedInARow += 1;
       callbacks.inc({ event: callback.event, outcome: 'failed' });
@@ -74,6 +80,10 @@ export class BackendCallbacks implements OnModuleInit {
     this.logger.log(ids, 'Backend acknowledged callback');
     return outcome.done();
   }
+}
+
+function isDashboard(callback: OwedCallback): callback is DashboardCallback {
+  return callback.event === 'dashboard.rendered';
 }
 
 function describe(error: unknown): string {

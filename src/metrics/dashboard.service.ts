@@ -1,13 +1,12 @@
-import { BadRequestException, Inject, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { createHash, randomUUID } from 'node:crypto';
-import { BackendClient } from '../backend/backend-client';
+import { BackendCallbacks } from '../backend/backend-callbacks';
 import type { DashboardCallback } from '../backend/dashboard-callback';
 import { isDuplicateKey } from '../common/duplicate-key';
 import { validationFailure } from '../common/validation';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { Outbox, outcome } from '../outbox/outbox';
 import { ObjectStorage } from '../storage/object-storage';
 import { telemetry } from '../telemetry/telemetry';
 import type { ChartInput } from './chart-input';
@@ -23,7 +22,6 @@ const PNG = 'image/png';
 /** S3 user metadata holding the hash of what the picture shows: the same hash means nothing to draw or write. */
 const INPUT_HASH = 'herald-input-sha256';
 const REASON_MAX = 300;
-export const DASHBOARD_CALLBACK_QUEUE = 'metrics-dashboard-callback';
 
 const panelsTotal = telemetry.counter(
   'herald_metrics_dashboard_panels_total',
@@ -57,7 +55,7 @@ export type RenderTrigger = 'api' | 'schedule';
  * the backend is told through the outbox (when BACKEND_URL is set).
  */
 @Injectable()
-export class DashboardService implements OnModuleInit {
+export class DashboardService {
   private readonly logger = new Logger(DashboardService.name);
 
   constructor(
@@ -66,18 +64,9 @@ export class DashboardService implements OnModuleInit {
     private readonly sources: DashboardSources,
     private readonly storage: ObjectStorage,
     private readonly renderer: MetricsChartRenderer,
-    private readonly outbox: Outbox,
-    private readonly backend: BackendClient,
+    private readonly backend: BackendCallbacks,
     @InjectModel(DashboardPanelState.name) private readonly states: Model<DashboardPanelState>,
   ) {}
-
-  onModuleInit(): void {
-    this.outbox.register<DashboardCallback>(DASHBOARD_CALLBACK_QUEUE, async (job) => {
-      if (!this.backend.configured) return outcome.done('BACKEND_URL is no longer set');
-      await this.backend.deliverDashboard(job.payload);
-      return outcome.done();
-    });
-  }
 
   /** The dashboard a request names, or the first one; a 400 naming `dashboard` otherwise. */
   resolve(name: string | undefined): Dashboard {
@@ -111,7 +100,7 @@ export class DashboardService implements OnModuleInit {
       },
       'Rendered metrics dashboard',
     );
-    if (this.backend.configured) await this.tellBackend(dashboard, trigger, renderId, now, answer);
+    if (this.backend.enabled) await this.tellBackend(dashboard, trigger, renderId, now, answer);
     return answer;
   }
 
@@ -178,12 +167,19 @@ export class DashboardService implements OnModuleInit {
       panelsTotal.inc({ dashboard: dashboard.name, outcome: 'unchanged' });
     } else {
       const png = await this.renderer.render(chart);
-      const put = await this.storage.put(key, png, PNG, {
-        cacheControl: `public, max-age=${this.config.metrics.dashboardMaxAgeSeconds}`,
-        metadata: { [INPUT_HASH]: digest },
-      });
-      stored = { bytes: put.bytes, etag: put.etag, updatedAt: now, changed: true };
-      panelsTotal.inc({ dashboard: dashboard.name, outcome: error === undefined ? 'rendered' : 'no-data' });
+      // A stat panel's value is stamped with the time it was read, so its input differs on every render while the
+      // picture may not: the same bytes as stored (S3's ETag of a single-part object is their MD5) are not rewritten.
+      if (head && head.etag?.replaceAll('"', '') === createHash('md5').update(png).digest('hex')) {
+        stored = { bytes: head.bytes, etag: head.etag, updatedAt: head.lastModified ?? now, changed: false };
+        panelsTotal.inc({ dashboard: dashboard.name, outcome: 'unchanged' });
+      } else {
+        const put = await this.storage.put(key, png, PNG, {
+          cacheControl: `public, max-age=${this.config.metrics.dashboardMaxAgeSeconds}`,
+          metadata: { [INPUT_HASH]: digest },
+        });
+        stored = { bytes: put.bytes, etag: put.etag, updatedAt: now, changed: true };
+        panelsTotal.inc({ dashboard: dashboard.name, outcome: error === undefined ? 'rendered' : 'no-data' });
+      }
     }
     await this.record(dashboard, panel, key, now, stored, error);
     const image: PanelImage = {
@@ -263,12 +259,7 @@ export class DashboardService implements OnModuleInit {
       renderedAt: now.toISOString(),
       panels,
     };
-    await this.outbox.enqueue({
-      queue: DASHBOARD_CALLBACK_QUEUE,
-      lane: `${DASHBOARD_CALLBACK_QUEUE}:${dashboard.name}`,
-      key: idempotencyKey,
-      payload,
-    });
+    await this.backend.owe(payload);
   }
 }
 
