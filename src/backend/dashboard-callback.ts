@@ -7,7 +7,7 @@ export interface DashboardPanelCallback {
   height: number;
   bytes: number;
   updatedAt: string;
-  /** False when the data was the same as last time and nothing was rewritten. */
+  /** False when the picture is the same as last time: nothing was rewritten (its URL and ETag stay). */
   changed: boolean;
   error?: string;
 }

@@ -3,7 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { Model } from 'mongoose';
 import { createHash, randomUUID } from 'node:crypto';
 import { BackendCallbacks } from '../backend/backend-callbacks';
-import type { DashboardCallback } from '../backend/dashboard-callback';
+import type { DashboardCallback, DashboardPanelCallback } from '../backend/dashboard-callback';
 import { isDuplicateKey } from '../common/duplicate-key';
 import { validationFailure } from '../common/validation';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -30,21 +30,9 @@ const panelsTotal = telemetry.counter(
 );
 const renderSeconds = telemetry.histogram('herald_metrics_dashboard_render_seconds', 'Time to render a whole dashboard', ['dashboard', 'trigger']);
 
-/** One panel of a rendered dashboard, as POST /metrics/image answers it. */
-export interface PanelImage {
-  urn: string;
-  url?: string;
-  key: string;
-  width: number;
-  height: number;
-  bytes: number;
-  /** When the stored picture last changed. */
-  updatedAt: string;
+/** One panel of a rendered dashboard, as POST /metrics/image answers it: what the backend is told, and the ETag. */
+export interface PanelImage extends DashboardPanelCallback {
   etag?: string;
-  /** False when the data was the same as last time: nothing was drawn or written. */
-  changed: boolean;
-  /** Why the panel shows "no data", when it does. */
-  error?: string;
 }
 
 export type RenderTrigger = 'api' | 'schedule';
