@@ -1,7 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsObject, IsOptional, IsUrl, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsObject, IsOptional, IsUrl, Min, ValidateIf, ValidateNested } from 'class-validator';
 
 type DtoClass = abstract new (...args: never[]) => object;
 
@@ -12,6 +12,14 @@ type FieldDoc = Pick<ApiPropertyOptions, 'description'>;
 // an arrow function gets from the `type:` key it is written at. An arrow handed in as an argument is nameless, so
 // `{ type }` would be documented as a schema named "" (a dangling `#/components/schemas/`). Each decorator below
 // therefore writes its own arrow at the `type:` key.
+
+/**
+ * May be left out, but not sent as null: the field's other rules then refuse a null (class-validator's `IsOptional`
+ * lets null through, for fields whose code reads null as "not given").
+ */
+export function OmittableNotNull() {
+  return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
 
 /** A required nested object: a 400 naming the field when it is missing or not an object, then validated field by field. */
 export function RequiredNested(type: () => DtoClass, doc: FieldDoc = {}) {

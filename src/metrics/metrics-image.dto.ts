@@ -18,7 +18,7 @@ import {
   ValidateNested,
   ValidationOptions,
 } from 'class-validator';
-import { OptionalNestedArray } from '../common/dto';
+import { OmittableNotNull, OptionalNestedArray } from '../common/dto';
 import { CHART_KINDS, CHART_THEMES, THRESHOLD_DIRECTIONS, THRESHOLD_LEVELS } from './chart-input';
 import type { ChartKind, ChartTheme, ThresholdDirection, ThresholdLevel } from './chart-input';
 
@@ -243,7 +243,7 @@ export class MetricsImageRequestDto {
     type: [ChartDto],
     description: 'One image is made per chart, answered in the same order. Without charts (or with no body) a configured dashboard is rendered',
   })
-  @IsOptional()
+  @OmittableNotNull()
   @IsArray()
   @ArrayMinSize(1)
   @IsObject({ each: true, message: 'each item of charts must be an object' })
@@ -256,7 +256,7 @@ export class MetricsImageRequestDto {
     maxLength: 64,
     description: 'Renders this dashboard of METRICS_DASHBOARDS_FILE instead of charts; with neither, the first dashboard is rendered',
   })
-  @IsOptional()
+  @OmittableNotNull()
   @IsString()
   @MaxLength(64)
   dashboard?: string;

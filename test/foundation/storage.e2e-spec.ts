@@ -13,7 +13,12 @@ describe('ObjectStorage against a real S3 server (versitygw)', () => {
   it('puts, finds, reads back and deletes an object, naming it by its URN', async () => {
     const body = Buffer.from('\x89PNG fake but real bytes');
     const stored = await storage.put('tests/a b/ünïcode.png', body, 'image/png');
-    expect(stored).toEqual({ urn: `s3://${env.S3_BUCKET}/tests/a b/ünïcode.png`, key: 'tests/a b/ünïcode.png', bytes: body.length });
+    expect(stored).toEqual({
+      urn: `s3://${env.S3_BUCKET}/tests/a b/ünïcode.png`,
+      key: 'tests/a b/ünïcode.png',
+      bytes: body.length,
+      etag: expect.stringMatching(/^"[0-9a-f]{32}"$/) as string,
+    });
     expect(await storage.exists('tests/a b/ünïcode.png')).toBe(true);
     expect(await storage.size('tests/a b/ünïcode.png')).toBe(body.length);
     expect(await storage.get('tests/a b/ünïcode.png')).toEqual(body);

@@ -169,6 +169,7 @@ describe('POST /metrics/image', () => {
       ['too many series', { charts: [line({ series: [1, 2, 3, 4].map((n) => ({ name: `s${n}`, points: [] })) })] }, 'charts[0].series'],
       ['too many points', { charts: [line({ series: [{ name: 'x', points: manyPoints }] })] }, 'charts[0].series[0].points'],
       ['no charts', { charts: [] }, 'charts'],
+      ['charts sent as null (leave it out to render a dashboard)', { charts: null }, 'charts'],
       ['no title', { charts: [line({ title: undefined })] }, 'charts[0].title'],
       ['an unknown kind', { charts: [line({ kind: 'pie' })] }, 'charts[0].kind'],
       ['a malformed point', { charts: [line({ series: [{ name: 'x', points: [[1736942400, 'high']] }] })] }, 'charts[0].series[0].points'],
