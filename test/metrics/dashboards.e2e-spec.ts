@@ -8,25 +8,13 @@ import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
 import { expectMatchesGolden } from '../support/golden';
 import { freePort, startPrometheus, type ManagedServer } from '../support/servers';
 import { startExporter, startJsonSource, writeDashboardsFile, type TestServer } from './dashboard-support';
+import type { PanelImage } from '../../src/metrics/dashboard.service';
 
 jest.setTimeout(240_000);
 
 const GOLDENS = join(__dirname, 'goldens');
 /** Long enough that the golden panels show one flat line per series once Prometheus holds this much of it. */
 const RANGE_SECONDS = 20;
-
-interface PanelImage {
-  urn: string;
-  url?: string;
-  key: string;
-  width: number;
-  height: number;
-  bytes: number;
-  updatedAt: string;
-  etag?: string;
-  changed: boolean;
-  error?: string;
-}
 
 describe('metrics dashboards', () => {
   let prometheus: ManagedServer & { url: string };
