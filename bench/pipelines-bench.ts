@@ -271,6 +271,28 @@ async function startHerald(env: Record<string, string>): Promise<Herald> {
   };
 }
 
+/** Where a phase's keys stand after waiting (at most timeoutMs) for all of them: latency of each arrived one, how many
+ * are missing, and when the last one arrived. */
+async function settleKeys(
+  keys: string[],
+  arrived: () => Map<string, number>,
+  sentAt: (key: string) => number | undefined,
+  timeoutMs: number,
+  intervalMs: number,
+): Promise<{ latencies: number[]; missing: number; lastAt: number }> {
+  await waitUntil(
+    () => {
+      const got = arrived();
+      return keys.every((key) => got.has(key));
+    },
+    timeoutMs,
+    intervalMs,
+  );
+  const got = arrived();
+  const latencies = keys.filter((key) => got.has(key) && sentAt(key) !== undefined).map((key) => (got.get(key) as number) - (sentAt(key) as number));
+  return { latencies, missing: keys.filter((key) => !got.has(key)).length, lastAt: Math.max(...keys.map((key) => got.get(key) ?? 0)) };
+}
+
 async function waitUntilAsync(probe: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -371,19 +393,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
       discord.messageDelete(channelId, id);
       return true;
     };
-    const settle = async (keys: string[]): Promise<{ latencies: number[]; missing: number; lastAt: number }> => {
-      await waitUntil(
-        () => {
-          const got = arrived();
-          return keys.every((key) => got.has(key));
-        },
-        RUN.drainTimeoutMs,
-        200,
-      );
-      const got = arrived();
-      const latencies = keys.filter((key) => got.has(key)).map((key) => (got.get(key) as number) - (sent.get(key) as number));
-      return { latencies, missing: keys.filter((key) => !got.has(key)).length, lastAt: Math.max(...keys.map((key) => got.get(key) ?? 0)) };
-    };
+    const settle = (keys: string[]) => settleKeys(keys, arrived, (key) => sent.get(key), RUN.drainTimeoutMs, 200);
 
     // One render's p50 and the render throughput, over HTTP on the same process (unique content: no cache hit).
     process.stderr.write('[bench] bot: reference renders over POST /render/discord-message\n');
@@ -667,17 +677,7 @@ async function benchNotify(infra: Infra): Promise<Record<string, unknown>> {
     const deadline = Date.now() + RUN.drainTimeoutMs;
     // The clients' own sending first (each channel in order), bounded by the same wait.
     await Promise.race([Promise.all(chains.values()), sleep(RUN.drainTimeoutMs)]);
-    await waitUntil(
-      () => {
-        const got = createdAt();
-        return keys.every((key) => got.has(key));
-      },
-      Math.max(0, deadline - Date.now()),
-      100,
-    );
-    const got = createdAt();
-    const latencies = keys.filter((key) => got.has(key)).map((key) => (got.get(key) as number) - (sent.get(key) as { at: number }).at);
-    return { latencies, missing: keys.filter((key) => !got.has(key)).length, lastAt: Math.max(...keys.map((key) => got.get(key) ?? 0)) };
+    return settleKeys(keys, createdAt, (key) => sent.get(key)?.at, Math.max(0, deadline - Date.now()), 100);
   };
   const phase = async (name: string, perSecond: number, seconds: number, with429s: boolean) => {
     process.stderr.write(`[bench] notify: ${name}, ${perSecond}/s for ${seconds} s${with429s ? ', a 429 every second' : ''}\n`);
@@ -817,22 +817,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
     }
     return out;
   };
-  const settle = async (keys: string[]) => {
-    await waitUntil(
-      () => {
-        const got = shown();
-        return keys.every((k) => got.has(k));
-      },
-      RUN.drainTimeoutMs,
-      100,
-    );
-    const got = shown();
-    return {
-      latencies: keys.filter((k) => got.has(k) && sent.has(k)).map((k) => (got.get(k) as number) - (sent.get(k) as number)),
-      missing: keys.filter((k) => !got.has(k)).length,
-      lastAt: Math.max(...keys.map((k) => got.get(k) ?? 0)),
-    };
-  };
+  const settle = (keys: string[]) => settleKeys(keys, shown, (key) => sent.get(key), RUN.drainTimeoutMs, 100);
   /** Each build: created, running a second later, success a second after that; builds start at perSecond / 3. */
   const steadyRun = async (perSecond: number, seconds: number) => {
     const builds: BuildScenario[] = [];
@@ -970,14 +955,14 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
     });
     vk.push(...updates);
   };
-  const settle = async (keys: string[]) => {
-    await waitUntil(() => keys.every((k) => received.has(k)), RUN.drainTimeoutMs, 50);
-    return {
-      latencies: keys.filter((k) => received.has(k)).map((k) => (received.get(k) as number) - (sent.get(k) as number)),
-      missing: keys.filter((k) => !received.has(k)).length,
-      lastAt: Math.max(...keys.map((k) => received.get(k) ?? 0)),
-    };
-  };
+  const settle = (keys: string[]) =>
+    settleKeys(
+      keys,
+      () => received,
+      (key) => sent.get(key),
+      RUN.drainTimeoutMs,
+      50,
+    );
   const phase = async (perSecond: number, seconds: number) => {
     const first = counter;
     await atRate(perSecond, seconds, () => push());
