@@ -348,6 +348,7 @@ const envSchema = z.object({
   OUTBOX_BACKOFF_MAX_MS: int(60000, 10, 3600000),
   OUTBOX_POLL_INTERVAL_MS: int(1000, 10, 60000),
   OUTBOX_CONCURRENCY: int(8, 1, 256),
+  OUTBOX_RETENTION_HOURS: int(72, 1, 8760),
 });
 
 export type HeraldEnv = z.input<typeof envSchema>;
@@ -476,6 +477,7 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       backoffMaxMs: env.OUTBOX_BACKOFF_MAX_MS,
       pollIntervalMs: env.OUTBOX_POLL_INTERVAL_MS,
       concurrency: env.OUTBOX_CONCURRENCY,
+      retentionMs: env.OUTBOX_RETENTION_HOURS * 3_600_000,
     },
   };
 }

@@ -1,7 +1,7 @@
 import { DiscordAPIError, HTTPError, RateLimitError } from '@discordjs/rest';
 import { judge } from './notification-sender';
 
-const config = { outbox: { backoffBaseMs: 1000, backoffMaxMs: 60_000, pollIntervalMs: 1000, concurrency: 8 } };
+const config = { outbox: { backoffBaseMs: 1000, backoffMaxMs: 60_000, pollIntervalMs: 1000, concurrency: 8, retentionMs: 72 * 3_600_000 } };
 const request = { body: undefined, files: undefined };
 
 function discordError(status: number, code: number, message = 'x'): DiscordAPIError {

@@ -68,6 +68,8 @@ OutboxJobSchema.index({ lane: 1, seq: 1 }, { unique: true, name: 'outbox_lane_se
 OutboxJobSchema.index({ key: 1 }, { unique: true, name: 'outbox_key' });
 // For listings and ad-hoc queries on MongoDB; no per-job step of the outbox filters on these fields.
 OutboxJobSchema.index({ queue: 1, state: 1, createdAt: 1 }, { name: 'outbox_queue_state' });
+// The retention sweep's query (OutboxStore.sweepFinished).
+OutboxJobSchema.index({ state: 1, finishedAt: 1 }, { name: 'outbox_finished' });
 
 /**
  * A lane's two marks, one document each so that writers of one never rewrite the other (FerretDB v1 writes the whole
@@ -119,6 +121,8 @@ export class OutboxClaim {
 }
 
 export const OutboxClaimSchema = SchemaFactory.createForClass(OutboxClaim);
+// Only for the retention sweep, which deletes the claims of many finished jobs at once.
+OutboxClaimSchema.index({ jobId: 1 }, { name: 'outbox_claim_job' });
 
 /**
  * A lane that may have work, `_id` = the lane, so the poll reads this small collection (one document per lane with

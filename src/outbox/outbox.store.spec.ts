@@ -156,6 +156,58 @@ describe('OutboxStore on FerretDB', () => {
     expect(await store.find(job._id)).toMatchObject({ state: 'retried', retriedAs: again._id });
   });
 
+  it('deletes jobs finished before the cutoff with their claims and keys, and the lane goes on past them', async () => {
+    const queue = `sweep-${Date.now()}`;
+    const lane = newLane();
+    const put = (key?: string) => store.enqueue({ queue, lane, payload: {}, key });
+    const run = async (job: OutboxJob, how: 'done' | 'parked') => {
+      const claim = (await store.claim(job, 'w', LEASE))!;
+      if (how === 'done') await store.recordDone(claim, null);
+      else await store.recordParked(claim, 'refused');
+      await store.release(claim);
+    };
+    const [a, b, c] = [await put('sweep-key-a'), await put(), await put()];
+    await run(a, 'done');
+    await store.advanceHead(lane, 1);
+    await run(b, 'parked');
+    await store.advanceHead(lane, 2);
+    // The worker that finished c stopped before moving the head: the sweep moves it before deleting c.
+    await run(c, 'done');
+    const queued = await put();
+
+    // Nothing finished before a cutoff in the past; another queue's sweep leaves these alone.
+    expect(await store.sweepFinished([queue], new Date(Date.now() - 60_000))).toBe(0);
+    expect(await store.sweepFinished([`${queue}-other`], new Date(Date.now() + 60_000))).toBe(0);
+
+    expect(await store.sweepFinished([queue], new Date(Date.now() + 60_000))).toBe(2);
+    expect(await store.find(a._id)).toBeNull();
+    expect(await store.find(c._id)).toBeNull();
+    expect(await store.find(b._id)).toMatchObject({ state: 'parked' });
+    expect(await store.find(queued._id)).toMatchObject({ state: 'queued', seq: 4 });
+    expect(await claims.countDocuments({ jobId: { $in: [a._id, c._id] } })).toBe(0);
+    expect(await keys.findById('sweep-key-a').lean()).toBeNull();
+    expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { seq: 4 } });
+
+    // The key is free again and the next job takes the next number, never a deleted one's.
+    const again = await put('sweep-key-a');
+    expect(again).toMatchObject({ seq: 5, state: 'queued' });
+    expect(again._id.equals(a._id)).toBe(false);
+    expect(await store.sweepFinished([queue], new Date(Date.now() + 60_000))).toBe(0);
+  });
+
+  it('never gives a deleted job number to a new job when the tail hint was lost', async () => {
+    const queue = `sweep-tail-${Date.now()}`;
+    const lane = newLane();
+    const job = await store.enqueue({ queue, lane, payload: {} });
+    await marks.deleteOne({ _id: `tail:${lane}` });
+    const claim = (await store.claim(job, 'w', LEASE))!;
+    await store.recordDone(claim, null);
+    expect(await store.sweepFinished([queue], new Date(Date.now() + 60_000))).toBe(1);
+    const next = await store.enqueue({ queue, lane, payload: {} });
+    expect(next.seq).toBe(2);
+    expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { seq: 2 } });
+  });
+
   it('lists due lanes of the asked queues only', async () => {
     const lane = newLane();
     await store.enqueue({ queue: 'spec-other', lane, payload: {} });

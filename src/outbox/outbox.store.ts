@@ -46,6 +46,8 @@ export type LaneHead = { kind: 'empty' } | { kind: 'waiting'; job: OutboxJobReco
 const headId = (lane: string) => `head:${lane}`;
 const tailId = (lane: string) => `tail:${lane}`;
 const claimId = (jobId: Types.ObjectId, number: number) => `${jobId.toHexString()}:${number}`;
+/** Finished for good: a done job, or a parked one that was sent again as a new job. */
+const SWEPT_STATES: OutboxJobState[] = ['done', 'retried'];
 /** Enough for any number of replicas enqueueing into one lane at once; each lost round means another took a number. */
 const MAX_ENQUEUE_ROUNDS = 1000;
 
@@ -287,6 +289,38 @@ export class OutboxStore implements OnModuleInit {
     }
     const parked = await this.parkedMarks.countDocuments({ queue });
     return { depth, parked, oldestAgeSeconds: Math.max(0, (now.getTime() - oldest) / 1000) };
+  }
+
+  /**
+   * Deletes up to `limit` jobs of these queues that finished (done, or parked and then sent again) before `cutoff`,
+   * with their claims and key documents; answers how many. The marks stay right for what is left: a job is deleted
+   * only once its lane's head is past it (so headOf never looks for it) and the tail hint has reached it (so an
+   * enqueue never takes its number again); the rare job a stopped worker left behind a mark that did not move gets
+   * the mark moved first. Every step is harmless to repeat, and a stop between two of them leaves the job to the next
+   * sweep. Parked jobs stay until someone sends them again; a key can be used again once its job is deleted.
+   */
+  async sweepFinished(queues: string[], cutoff: Date, limit = 500): Promise<number> {
+    if (queues.length === 0) return 0;
+    const old = await this.jobs
+      .find({ queue: { $in: queues }, state: { $in: SWEPT_STATES }, finishedAt: { $lt: cutoff } }, { lane: 1, seq: 1, key: 1 })
+      .limit(limit)
+      .lean<Pick<OutboxJob, '_id' | 'lane' | 'seq' | 'key'>[]>();
+    if (old.length === 0) return 0;
+    const last = new Map<string, number>();
+    for (const job of old) last.set(job.lane, Math.max(last.get(job.lane) ?? 0, job.seq));
+    const ids = [...last.keys()].flatMap((lane) => [headId(lane), tailId(lane)]);
+    const known = new Map((await this.marks.find({ _id: { $in: ids } }).lean<OutboxLaneMark[]>()).map((mark) => [mark._id, mark.value]));
+    for (const [lane, seq] of last) {
+      if ((known.get(headId(lane)) ?? 0) <= seq) await this.advanceHead(lane, seq);
+      if ((known.get(tailId(lane)) ?? 0) < seq) {
+        await this.marks.updateOne({ _id: tailId(lane) }, { $max: { value: seq } }, { upsert: true }).catch(ignoreDuplicate);
+      }
+    }
+    const jobIds = old.map((job) => job._id);
+    await this.claims.deleteMany({ jobId: { $in: jobIds } });
+    await this.keys.deleteMany({ _id: { $in: old.map((job) => job.key) } });
+    await this.jobs.deleteMany({ _id: { $in: jobIds }, state: { $in: SWEPT_STATES } });
+    return old.length;
   }
 
   /**

@@ -33,12 +33,17 @@ export type OutboxHandler<P> = (job: OutboxJobRun<P>) => Promise<OutboxOutcome>;
 export const OUTBOX_LEASE_MS = 30_000;
 const LEASE_RENEW_MS = OUTBOX_LEASE_MS / 3;
 const STATS_INTERVAL_MS = 15_000;
+/** How often a replica deletes jobs finished more than OUTBOX_RETENTION_HOURS ago, and how many at most per round. */
+const SWEEP_INTERVAL_MS = 10 * 60_000;
+const SWEEP_BATCH = 500;
+const SWEEP_MAX_BATCHES = 20;
 /** How often a waiter looks at a job another replica may be running (one in this process wakes it at once). */
 const FINISHED_POLL_MS = 1_000;
 
 const attemptsTotal = telemetry.counter('herald_outbox_attempts_total', 'Outbox handler runs, by queue and outcome', ['queue', 'outcome']);
 const depthGauge = telemetry.gauge('herald_outbox_depth', 'Queued outbox jobs (due or backing off), by queue', ['queue']);
 const oldestGauge = telemetry.gauge('herald_outbox_oldest_age_seconds', 'Age of the oldest queued outbox job, by queue', ['queue']);
+const sweptTotal = telemetry.counter('herald_outbox_swept_total', 'Finished outbox jobs deleted after OUTBOX_RETENTION_HOURS, by queue', ['queue']);
 const parkedGauge = telemetry.gauge('herald_outbox_parked', 'Parked outbox jobs waiting for POST /outbox/{id}/retry, by queue', ['queue']);
 
 /**
@@ -63,6 +68,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   private started = false;
   private stopping = false;
   private statsAt = 0;
+  private sweptAt = Date.now();
 
   constructor(
     private readonly store: OutboxStore,
@@ -171,11 +177,35 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
         this.statsAt = Date.now();
         await this.refreshGauges();
       }
+      if (Date.now() - this.sweptAt > SWEEP_INTERVAL_MS) {
+        this.sweptAt = Date.now();
+        await this.sweep();
+      }
     } catch (error) {
       this.logger.warn({ err: error }, 'Looking for outbox work failed; trying again');
     } finally {
       this.schedule(this.config.outbox.pollIntervalMs);
     }
+  }
+
+  /**
+   * Deletes this process's queues' jobs that finished more than OUTBOX_RETENTION_HOURS ago (with their claims and key
+   * documents), so the collections hold what is queued plus a window of history, not every job ever run. Replicas
+   * may sweep at once: each deletion is harmless to repeat. Answers how many jobs were deleted.
+   */
+  async sweep(now = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - this.config.outbox.retentionMs);
+    let total = 0;
+    for (const queue of this.handlers.keys()) {
+      for (let batch = 0; batch < SWEEP_MAX_BATCHES && !this.stopping; batch += 1) {
+        const deleted = await this.store.sweepFinished([queue], cutoff, SWEEP_BATCH);
+        sweptTotal.inc({ queue }, deleted);
+        total += deleted;
+        if (deleted < SWEEP_BATCH) break;
+      }
+    }
+    if (total > 0) this.logger.log({ deleted: total, finishedBefore: cutoff.toISOString() }, 'Old finished outbox jobs deleted');
+    return total;
   }
 
   private async refreshGauges(): Promise<void> {
