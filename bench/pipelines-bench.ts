@@ -24,7 +24,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { connect } from 'amqplib';
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -249,6 +249,13 @@ async function startHerald(env: Record<string, string>): Promise<Herald> {
   };
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
+  // BENCH_HERALD_LOG=<file>: everything Herald prints, for finding out why a phase did not drain.
+  const logFile = process.env.BENCH_HERALD_LOG;
+  if (logFile) {
+    const log = createWriteStream(logFile, { flags: 'a' });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+  }
   const exited = new Promise<void>((done) => child.once('exit', () => done()));
   const url = `http://127.0.0.1:${port}`;
   const ready = await waitUntilAsync(async () => {

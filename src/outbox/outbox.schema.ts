@@ -8,7 +8,8 @@ export type OutboxJobState = (typeof OUTBOX_JOB_STATES)[number];
 /**
  * One unit of durable work. `(lane, seq)` is unique: `seq` is the job's place in its lane, taken by inserting at the
  * lane's next free number (see OutboxStore.enqueue), never from a counter. The `_id` is derived from `(lane, seq)`
- * (jobIdAt), so the job at a lane's place is found by `_id`, the one lookup FerretDB v1 hands to SQLite's index.
+ * (jobIdAt), so the job at a lane's place is found by `_id`: the `_id` index on MongoDB, the one filter FerretDB v1
+ * hands to SQLite (which still scans; see ADR 0004).
  */
 @Schema({ collection: 'outbox_jobs', timestamps: true, versionKey: false, minimize: false })
 export class OutboxJob {

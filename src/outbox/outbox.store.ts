@@ -53,8 +53,9 @@ const MAX_ENQUEUE_ROUNDS = 1000;
 
 /**
  * The `_id` of the job at `seq` in `lane`: the first 12 bytes of SHA-256 over both, as an ObjectId (so ids look and
- * validate as before). The head lookup is then `findById`, which FerretDB v1 pushes down to SQLite's primary key; a
- * filter on any other field (or on `_id` plus another field) is evaluated by reading every document of the collection.
+ * validate as before). The head lookup is then `findById`: on MongoDB a point read of the `_id` index; FerretDB v1
+ * hands exactly this filter to SQLite, which still scans the table (its `_id` index is on another expression, see ADR
+ * 0004), and evaluates any other filter in Go after reading every document, several times slower.
  */
 export function jobIdAt(lane: string, seq: number): Types.ObjectId {
   return new Types.ObjectId(createHash('sha256').update(`${lane}\u0000${seq}`).digest().subarray(0, 12));
@@ -64,8 +65,10 @@ export function jobIdAt(lane: string, seq: number): Types.ObjectId {
  * Every MongoDB read and write of the outbox. Nothing here relies on an update being atomic: the two decisions that
  * must be exclusive (a job's place in its lane, a worker's claim on a job) are inserts into unique indexes, and every
  * other write is either done by the one holder of a claim or is a forward-only mark that is harmless to repeat.
- * Every step a job takes filters on `_id` alone, so it costs the same however many jobs are stored (FerretDB v1 uses
- * no secondary index for reads); only the poll and the gauges read a whole collection, the small one of lanes with work.
+ * Every step a job takes filters on `_id` alone, so on MongoDB it costs the same however many jobs are stored; on
+ * FerretDB v1, where every read scans its table, it is the cheapest scan there is, and sweepFinished keeps the tables
+ * to what is queued plus OUTBOX_RETENTION_HOURS of history. The poll and the gauges read the small collection of
+ * lanes with work.
  * See docs/adr/0004-outbox-claims-by-insert.md for each step and what happens if the database goes away after it.
  */
 @Injectable()
@@ -147,7 +150,7 @@ export class OutboxStore implements OnModuleInit {
   }
 
   /**
-   * The job a lane works on: the one at `seq = head`, read by its `_id`, so it costs the same however many jobs wait
+   * The job a lane works on: the one at `seq = head`, read by its `_id`, so (on MongoDB) it costs the same however many jobs wait
    * behind it. A head that points at a finished job (a worker stopped between recording the outcome and moving the
    * head, or a stale write moved it back) is moved on here. A lane found empty leaves the due set; it is then read
    * once more, because an enqueue may have stored its job after the first read and marked the lane before the
