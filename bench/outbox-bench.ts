@@ -38,7 +38,7 @@ interface ServerHandle {
 }
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const servers = require('../scripts/servers.cjs') as {
-  startFerretDb(): Promise<ServerHandle>;
+  startFerretDb(options?: { variant?: string }): Promise<ServerHandle>;
   startS3(): Promise<ServerHandle & { accessKey: string; secretKey: string }>;
   freePort(): Promise<number>;
 };
@@ -256,7 +256,9 @@ async function main(): Promise<void> {
   const depths = arg('depths', '10,1000,10000,100000').split(',').map(Number);
   const take = Number(arg('take', '50'));
   const notifyCount = Number(arg('notify', '2000'));
-  const ferret = await servers.startFerretDb();
+  // `--ferretdb id-index`: FerretDB v1 built so that SQLite uses its `_id` index (scripts/servers.cjs), for comparison.
+  const ferretdb = arg('ferretdb', 'stock');
+  const ferret = await servers.startFerretDb({ variant: ferretdb });
   try {
     const rows: DepthRow[] = [];
     for (const depth of depths) {
@@ -268,7 +270,7 @@ async function main(): Promise<void> {
     const notify = notifyCount > 0 ? await notifyDrain(ferret.url, notifyCount) : null;
     if (notify) process.stdout.write(`${JSON.stringify({ notify })}\n`);
 
-    const machine = { nproc: nproc(), cpuModel: cpus()[0]?.model ?? 'unknown', loadavg1m: round(loadavg()[0]), node: process.version };
+    const machine = { nproc: nproc(), cpuModel: cpus()[0]?.model ?? 'unknown', loadavg1m: round(loadavg()[0]), node: process.version, ferretdb };
     process.stdout.write(`\n${new Date().toISOString()} — ${machine.nproc} × ${machine.cpuModel}, load ${machine.loadavg1m}\n`);
     process.stdout.write(
       '| queued | take median ms | p90 | × vs 10 | enqueue ms | poll ms | gauges ms | previous {lane,seq} ms | old sorted head ms |\n',
@@ -286,7 +288,7 @@ async function main(): Promise<void> {
     }
     mkdirSync(join(process.cwd(), 'bench', 'results'), { recursive: true });
     writeFileSync(
-      join(process.cwd(), 'bench', 'results', 'outbox-lane-depth.json'),
+      join(process.cwd(), 'bench', 'results', ferretdb === 'stock' ? 'outbox-lane-depth.json' : `outbox-lane-depth-${ferretdb}.json`),
       `${JSON.stringify({ at: new Date().toISOString(), machine, take, results: rows, notify }, null, 2)}\n`,
     );
   } finally {

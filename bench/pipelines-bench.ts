@@ -48,6 +48,8 @@ const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : undefined);
 const QUICK = argv.includes('--quick');
 const ONLY = flag('only')?.split(',');
+/** `--ferretdb id-index`: FerretDB v1 built so that SQLite uses its `_id` index (scripts/servers.cjs), for comparison. */
+const FERRETDB = flag('ferretdb') ?? 'stock';
 const OUT = resolve(ROOT, flag('out') ?? 'bench/results/pipelines.json');
 const SYSTEM_TOKEN = `bench-system-${randomBytes(8).toString('hex')}`;
 const BACKEND_TOKEN = `bench-backend-${randomBytes(8).toString('hex')}`;
@@ -85,7 +87,7 @@ interface ServerHandle {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const servers = require(join(ROOT, 'scripts', 'servers.cjs')) as {
   ensureInstalled(): unknown;
-  startFerretDb(): Promise<ServerHandle>;
+  startFerretDb(options?: { variant?: string }): Promise<ServerHandle>;
   startS3(): Promise<ServerHandle & { accessKey: string; secretKey: string }>;
   startRabbitMq(): Promise<ServerHandle>;
   freePort(): Promise<number>;
@@ -1126,7 +1128,7 @@ async function main(): Promise<void> {
   ensureBuilt();
   servers.ensureInstalled();
   const [ferret, s3, rabbit] = await Promise.all([
-    servers.startFerretDb(),
+    servers.startFerretDb({ variant: FERRETDB }),
     servers.startS3(),
     names.includes('vk') ? servers.startRabbitMq() : undefined,
   ]);
@@ -1140,6 +1142,7 @@ async function main(): Promise<void> {
       benchmark: 'pipelines',
       date: started.toISOString(),
       quick: QUICK,
+      ferretdb: FERRETDB,
       complete,
       machine: {
         cpus: cpus().length,

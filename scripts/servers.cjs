@@ -68,22 +68,39 @@ function ensureAptPackages() {
   });
 }
 
-function ensureFerretDb() {
-  const binary = path.join(BIN, `ferretdb-${FERRETDB_VERSION}`);
+/**
+ * FerretDB v1 as pinned. `variant: 'id-index'` builds the same release with one line changed so that SQLite uses the
+ * `_id` index it already has: the stock build pushes `{_id: …}` down as `_ferretdb_sjson->'$._id' = ?` while the
+ * index is on `_ferretdb_sjson->"_id"`, a different expression, so every read (even by `_id`) scans the table (see
+ * docs/adr/0004). Only the benchmarks use the variant, to show what the pipelines cost where `_id` reads are index
+ * reads, as on MongoDB; the tests run on the stock build.
+ */
+function ensureFerretDb(variant = 'stock') {
+  const suffix = variant === 'id-index' ? '-id-index' : '';
+  const binary = path.join(BIN, `ferretdb-${FERRETDB_VERSION}${suffix}`);
   if (fs.existsSync(binary)) return binary;
   return withInstallLock('ferretdb', () => {
     if (fs.existsSync(binary)) return binary;
-    log(`building FerretDB ${FERRETDB_VERSION} from its Go module (a few minutes, once)`);
+    log(`building FerretDB ${FERRETDB_VERSION}${suffix} from its Go module (a few minutes, once)`);
     // FerretDB embeds build/version/version.txt, which its module zip leaves out; vendor the pinned
     // module into the cache, write that one file, and build from the vendor tree.
-    const work = path.join(CACHE, 'build', 'ferretdb');
+    const work = path.join(CACHE, 'build', `ferretdb${suffix}`);
     fs.rmSync(work, { recursive: true, force: true });
     fs.mkdirSync(work, { recursive: true });
     for (const file of ['go.mod', 'go.sum', 'tools.go']) {
       fs.copyFileSync(path.join(ROOT, 'scripts', 'servers', 'ferretdb', file), path.join(work, file));
     }
     run('go', ['mod', 'vendor'], { cwd: work });
-    fs.writeFileSync(path.join(work, 'vendor', 'github.com', 'FerretDB', 'FerretDB', 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    const module = path.join(work, 'vendor', 'github.com', 'FerretDB', 'FerretDB');
+    fs.writeFileSync(path.join(module, 'build', 'version', 'version.txt'), `${FERRETDB_VERSION}\n`);
+    if (variant === 'id-index') {
+      const file = path.join(module, 'internal', 'backends', 'sqlite', 'metadata', 'metadata.go');
+      const stock = `IDColumn = DefaultColumn + "->'$._id'"`;
+      const source = fs.readFileSync(file, 'utf8');
+      if (!source.includes(stock)) throw new Error(`FerretDB ${FERRETDB_VERSION}: ${file} no longer has ${stock}`);
+      fs.chmodSync(file, 0o644);
+      fs.writeFileSync(file, source.replace(stock, `IDColumn = DefaultColumn + "->'_id'"`));
+    }
     fs.mkdirSync(BIN, { recursive: true });
     run('go', ['build', '-mod=vendor', '-trimpath', '-o', `${binary}.tmp`, 'github.com/FerretDB/FerretDB/cmd/ferretdb'], {
       cwd: work,
@@ -232,7 +249,7 @@ function tempDir(name) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `herald-${name}-`));
 }
 
-async function startFerretDb({ binary = ensureFerretDb(), port } = {}) {
+async function startFerretDb({ variant = 'stock', binary = ensureFerretDb(variant), port } = {}) {
   port ??= await freePort();
   const dataDir = tempDir('ferretdb');
   const server = new ManagedServer({

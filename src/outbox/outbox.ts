@@ -246,9 +246,11 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
           return;
         }
         if (!this.handlers.has(head.job.queue)) return;
+        const claimedAt = performance.now();
         const claim = await this.store.claim(head.job, this.owner, OUTBOX_LEASE_MS);
         if (!claim) return;
-        from = await this.runClaimed(claim, lane);
+        // The first claim a job ever got: no worker before us held it, so nobody wrote it since headOf read it.
+        from = await this.runClaimed(claim, lane, claimedAt, claim.number === 1 ? head.job : undefined);
       }
     } catch (error) {
       this.logger.warn({ err: error, lane }, 'Working on an outbox lane failed; the next poll tries again');
@@ -272,9 +274,9 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Runs the claimed job and records its outcome; answers where the lane's head is now, when this worker moved it. */
-  private async runClaimed(claim: HeldClaim, lane: string): Promise<number | undefined> {
+  private async runClaimed(claim: HeldClaim, lane: string, claimedAt: number, unclaimedBefore?: OutboxJobRecord): Promise<number | undefined> {
     // Read again under the claim: a worker before us may have finished it after we read the head.
-    const job = await this.store.find(claim.jobId);
+    const job = unclaimedBefore ?? (await this.store.find(claim.jobId));
     if (!job || job.state !== 'queued' || job.nextAttemptAt > new Date()) {
       await this.store.release(claim);
       if (job && job.state !== 'queued') await this.store.advanceHead(lane, job.seq);
@@ -282,7 +284,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     }
     const handler = this.handlers.get(job.queue) as OutboxHandler<unknown>;
     const jobId = job._id.toHexString();
-    const lease = this.keepLease(claim, jobId);
+    const lease = this.keepLease(claim, jobId, claimedAt);
     let decided: OutboxOutcome;
     try {
       decided = await handler({ id: jobId, queue: job.queue, lane, seq: job.seq, payload: job.payload, attempts: job.attempts });
@@ -291,7 +293,10 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     } finally {
       await lease.stop();
     }
-    if (!(await this.store.stillHolds(claim))) {
+    // Another worker may claim only once our lease has run out. While less than half of it has passed since the claim
+    // or its last renewal began (this process's monotonic clock; replicas' clocks must agree within OUTBOX_LEASE_MS / 2),
+    // the claim is ours without asking; later (a stalled process, failed renewals) the store is asked.
+    if (performance.now() - lease.heldSince() >= OUTBOX_LEASE_MS / 2 && !(await this.store.stillHolds(claim))) {
       this.logger.warn({ jobId, lane }, 'Lost the claim on an outbox job while it ran; its new holder records the outcome');
       return undefined;
     }
@@ -324,21 +329,30 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     return job.seq + 1;
   }
 
-  /** Renews the claim while the handler runs; `stop` waits for a renewal in flight so none lands after the outcome. */
-  private keepLease(claim: HeldClaim, jobId: string): { stop(): Promise<void> } {
+  /**
+   * Renews the claim while the handler runs; `stop` waits for a renewal in flight so none lands after the outcome.
+   * `heldSince` is when the claim's current lease began at the latest (its claim or last successful renewal started).
+   */
+  private keepLease(claim: HeldClaim, jobId: string, claimedAt: number): { stop(): Promise<void>; heldSince(): number } {
     let renewing: Promise<void> = Promise.resolve();
+    let since = claimedAt;
     const timer = setInterval(() => {
-      renewing = renewing.then(() =>
-        this.store
-          .renew(claim, OUTBOX_LEASE_MS)
-          .catch((error: unknown) => this.logger.warn({ err: error, jobId }, 'Could not renew an outbox claim')),
-      );
+      renewing = renewing.then(async () => {
+        const started = performance.now();
+        try {
+          await this.store.renew(claim, OUTBOX_LEASE_MS);
+          since = started;
+        } catch (error) {
+          this.logger.warn({ err: error, jobId }, 'Could not renew an outbox claim');
+        }
+      });
     }, LEASE_RENEW_MS);
     return {
       stop: async () => {
         clearInterval(timer);
         await renewing;
       },
+      heldSince: () => since,
     };
   }
 }
