@@ -40,6 +40,7 @@ import { BackendReceiver } from '../test/stand-ins/backend/backend-receiver';
 import { startDiscordStandIn, type DiscordStandIn } from '../test/stand-ins/discord';
 import { droneBuildEvent, newBuildScenario, type BuildScenario } from '../test/stand-ins/drone/drone-payloads';
 import { droneDelivery, postDroneDelivery } from '../test/stand-ins/drone/drone-signer';
+import { envOf, parseDockerfile } from '../test/deploy/dockerfile';
 import { VkStandIn } from '../test/stand-ins/vk/vk-stand-in';
 import { chatPeer, messageNew } from '../test/stand-ins/vk/vk-updates';
 
@@ -54,6 +55,13 @@ const OUT = resolve(ROOT, flag('out') ?? 'bench/results/pipelines.json');
 const SYSTEM_TOKEN = `bench-system-${randomBytes(8).toString('hex')}`;
 const BACKEND_TOKEN = `bench-backend-${randomBytes(8).toString('hex')}`;
 const CHROMIUM = '/usr/bin/chromium';
+/** NODE_OPTIONS from the Dockerfile's final stage, so the figures are the image's. */
+const IMAGE_NODE_OPTIONS = (() => {
+  const stages = parseDockerfile(resolve(ROOT, 'Dockerfile')).stages;
+  const env = stages[stages.length - 1].instructions.filter((each) => each.keyword === 'ENV').map((each) => envOf(each.args));
+  const merged: Record<string, string> = Object.assign({}, ...env) as Record<string, string>;
+  return merged.NODE_OPTIONS ?? '';
+})();
 
 /** Durations and sizes; --quick is shorter and its bursts smaller (the bot's 200, not the 1,000 the targets name). */
 const RUN = QUICK
@@ -238,6 +246,8 @@ async function startHerald(env: Record<string, string>): Promise<Herald> {
       SYSTEM_TOKEN,
       API_RATE_LIMITS: 'off',
       LOG_LEVEL: 'warn',
+      // The V8 flags the image runs Herald with (its ENV NODE_OPTIONS); BENCH_HERALD_NODE_OPTIONS replaces them.
+      NODE_OPTIONS: process.env.BENCH_HERALD_NODE_OPTIONS ?? IMAGE_NODE_OPTIONS,
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',
