@@ -27,7 +27,7 @@ WORKDIR /app
 # HOME is /tmp: with a read-only root filesystem Chromium's profile, crash reports and font cache go to the one
 # writable place (an emptyDir in Kubernetes, a tmpfs in compose). --max-semi-space-size=16: Node 24's V8 sizes the
 # young generation for throughput; capped at 16 MiB, the bot's peak RSS under a burst fell from 345 to 269 MiB for
-# the same drain rate (npm run bench, README "Speed"). Override NODE_OPTIONS to trade memory back for it.
+# the same drain rate (npm run bench; README, "End to end" under Testing). Override NODE_OPTIONS to trade memory back for it.
 ENV NODE_ENV=production \
     PORT=3000 \
     HOME=/tmp \
