@@ -69,6 +69,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   private stopping = false;
   private statsAt = 0;
   private sweptAt = Date.now();
+  private sweeping = false;
 
   constructor(
     private readonly store: OutboxStore,
@@ -177,9 +178,16 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
         this.statsAt = Date.now();
         await this.refreshGauges();
       }
-      if (Date.now() - this.sweptAt > SWEEP_INTERVAL_MS) {
+      if (!this.sweeping && Date.now() - this.sweptAt > SWEEP_INTERVAL_MS) {
+        // Beside the poll, not in it: a first sweep of a large history on FerretDB may take minutes.
         this.sweptAt = Date.now();
-        await this.sweep();
+        this.sweeping = true;
+        this.track(
+          this.sweep()
+            .then(() => undefined)
+            .catch((error: unknown) => this.logger.warn({ err: error }, 'Deleting old finished outbox jobs failed; the next sweep tries again'))
+            .finally(() => (this.sweeping = false)),
+        );
       }
     } catch (error) {
       this.logger.warn({ err: error }, 'Looking for outbox work failed; trying again');

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
+import { NOTIFY_QUEUE } from '../../src/notify/notification-sender';
+import { Outbox } from '../../src/outbox/outbox';
 import { bootHerald, type HeraldUnderTest } from '../support/app';
 import { notifyClient, notifyEnv, texts, waitForTexts } from './notify-support';
 
@@ -97,6 +99,23 @@ describe('POST /notify → Discord, durably and in order', () => {
     expect(await client.until(hidden, (view) => view.state === 'failed')).toMatchObject({
       lastError: { status: 403, code: 50001 },
     });
+  });
+
+  it('after OUTBOX_RETENTION_HOURS forgets the finished jobs, not the notification: it still reads as sent and a PATCH still edits it', async () => {
+    const outbox = herald.app.get(Outbox);
+    const id = await client.send({ message: 'kept past retention', channelId: announcements });
+    const sent = await client.until(id, (view) => view.state === 'sent');
+    const jobs = () => outbox.list(NOTIFY_QUEUE, { payload: { notificationId: id } }, 10);
+    expect(await jobs()).toHaveLength(1);
+
+    // The sweep as it runs every 10 minutes, at a moment the job finished longer ago than the retention (72 h).
+    expect(await outbox.sweep(new Date(Date.now() + herald.config.outbox.retentionMs + 60_000))).toBeGreaterThan(0);
+    expect(await jobs()).toHaveLength(0);
+    expect(await client.view(id)).toMatchObject({ state: 'sent', messageId: sent.messageId });
+
+    expect((await client.patch(id, { message: 'edited after the sweep' })).status).toBe(202);
+    await client.until(id, (view) => view.pending === null);
+    expect(discord.message(announcements, sent.messageId!)!.message.content).toBe('edited after the sweep');
   });
 
   it('uses the default channel, colours by severity, edits with PATCH and deletes with DELETE', async () => {
