@@ -12,12 +12,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 // Benchmarks run on the Node release Herald ships with (scripts/node.cjs), as `npm test` and `npm start` do: a
 // figure taken on this machine's own Node would measure another runtime (and the Herald it spawns runs on ours).
-const { nodeVersion, nodeEnv } = createRequire(import.meta.url)('../scripts/node.cjs');
-if (process.version !== `v${nodeVersion()}`) {
-  process.stderr.write(`[bench] re-running on Node ${nodeVersion()} (this is ${process.version})\n`);
-  const again = spawnSync('node', [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env: nodeEnv() });
-  process.exit(again.status ?? 1);
-}
+createRequire(import.meta.url)('../scripts/node.cjs').runOnPinnedNode(fileURLToPath(import.meta.url), (line) =>
+  process.stderr.write(`[bench] ${line}\n`),
+);
 const outDir = join(root, 'node_modules', '.cache', 'herald-bench');
 mkdirSync(outDir, { recursive: true });
 const outfile = join(outDir, `${name}-bench.cjs`);

@@ -75,7 +75,19 @@ function nodeEnv(env = process.env) {
   return { ...env, PATH: `${bin}${path.delimiter}${env.PATH ?? ''}` };
 }
 
-module.exports = { nodeVersion, ensureNode, nodeEnv };
+/**
+ * When this process is not on the pinned release, runs `script` again on it with the same arguments (saying so with
+ * `say`) and exits with its status; otherwise returns. `npm test` and the benchmarks start this way.
+ */
+function runOnPinnedNode(script, say) {
+  if (process.version === `v${nodeVersion()}`) return;
+  say(`re-running on Node ${nodeVersion()} (this is ${process.version})`);
+  const { spawnSync } = require('node:child_process');
+  const again = spawnSync('node', [script, ...process.argv.slice(2)], { cwd: ROOT, stdio: 'inherit', env: nodeEnv() });
+  process.exit(again.status ?? 1);
+}
+
+module.exports = { nodeVersion, ensureNode, nodeEnv, runOnPinnedNode };
 
 if (require.main === module) {
   const command = process.argv[2];

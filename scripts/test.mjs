@@ -13,13 +13,7 @@ const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const step = (name) => process.stderr.write(`\n== ${name}\n`);
 
-const { nodeVersion, nodeEnv } = require('./node.cjs');
-if (process.version !== `v${nodeVersion()}`) {
-  step(`re-running on Node ${nodeVersion()} (this is ${process.version})`);
-  const env = nodeEnv();
-  const again = spawnSync('node', [new URL(import.meta.url).pathname, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit', env });
-  process.exit(again.status ?? 1);
-}
+require('./node.cjs').runOnPinnedNode(new URL(import.meta.url).pathname, step);
 process.stderr.write(`node ${process.version}\n`);
 
 step('provisioning servers (cached after the first run)');
