@@ -312,6 +312,17 @@ async function settleKeys(
   return { latencies, missing: keys.filter((key) => !got.has(key)).length, lastAt: Math.max(...keys.map((key) => got.get(key) ?? 0)) };
 }
 
+/** A rate held for `seconds`: its latencies, what had not arrived after the wait, and whether it was kept up (a backlog
+ * at the end of under two seconds of work). */
+function rateResult(
+  perSecond: number,
+  seconds: number,
+  settled: { latencies: number[]; missing: number },
+  backlogAtEnd: number,
+): { perSecond: number; seconds: number; latency: Latency; lost: number; backlogAtEnd: number; keptUp: boolean } {
+  return { perSecond, seconds, latency: latency(settled.latencies), lost: settled.missing, backlogAtEnd, keptUp: backlogAtEnd <= perSecond * 2 };
+}
+
 async function waitUntilAsync(probe: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -501,14 +512,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
         lost: steady.missing,
       },
       burst: { events: burstKeys.length, perSecond: burstPerSecond, latency: latency(burst.latencies), lost: burst.missing },
-      sustained: {
-        perSecond: sustainRate,
-        seconds: RUN.sustainSeconds,
-        backlogAtEnd,
-        keptUp: backlogAtEnd <= sustainRate * 2,
-        latency: latency(sustain.latencies),
-        lost: sustain.missing,
-      },
+      sustained: rateResult(sustainRate, RUN.sustainSeconds, sustain, backlogAtEnd),
       duplicateCallbacks: duplicates,
       memory,
     };
@@ -715,16 +719,7 @@ async function benchNotify(infra: Infra): Promise<Record<string, unknown>> {
     // What the clients managed to offer: each channel's POSTs wait for the one before (order), so a slow answer slows them.
     const accepted = keys.filter((key) => sent.has(key)).length;
     const offeredPerSecond = (accepted * 1000) / (Math.max(...keys.map((key) => sent.get(key)?.at ?? 0)) - began || 1);
-    return {
-      perSecond,
-      offeredPerSecond,
-      seconds,
-      sent: keys.length,
-      latency: latency(settled.latencies),
-      lost: settled.missing,
-      backlogAtEnd,
-      keptUp: backlogAtEnd <= perSecond * 2,
-    };
+    return { ...rateResult(perSecond, seconds, settled, backlogAtEnd), offeredPerSecond, sent: keys.length };
   };
   try {
     await atRate(20, 1, (index) => notify(channels[index % channels.length])); // warm
@@ -863,7 +858,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
     const keys = builds.flatMap((build) => (['pending', 'running', 'success'] as Stage[]).map((stage) => key(build, stage)));
     const backlogAtEnd = keys.length - keys.filter((k) => shown().has(k)).length;
     const settled = await settle(keys);
-    return { builds, deliveries: keys.length, latency: latency(settled.latencies), lost: settled.missing, backlogAtEnd };
+    return { builds, deliveries: keys.length, settled, latency: latency(settled.latencies), lost: settled.missing, backlogAtEnd };
   };
   try {
     process.stderr.write('[bench] drone: warm-up\n');
@@ -910,14 +905,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
         oneMessagePerBuild,
         finalState,
       },
-      sustained: {
-        perSecond: sustainRate,
-        seconds: RUN.sustainSeconds,
-        latency: sustained.latency,
-        backlogAtEnd: sustained.backlogAtEnd,
-        keptUp: sustained.backlogAtEnd <= sustainRate * 2,
-        lost: sustained.lost,
-      },
+      sustained: rateResult(sustainRate, RUN.sustainSeconds, sustained.settled, sustained.backlogAtEnd),
       failedDeliveries,
       queuedDeliveries,
       memory,
@@ -994,15 +982,7 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
     const keys = Array.from({ length: counter - first }, (_, i) => `vk-${first + i}`);
     const backlogAtEnd = keys.length - keys.filter((k) => received.has(k)).length;
     const settled = await settle(keys);
-    return {
-      perSecond,
-      seconds,
-      events: keys.length,
-      latency: latency(settled.latencies),
-      lost: settled.missing,
-      backlogAtEnd,
-      keptUp: backlogAtEnd <= perSecond * 2,
-    };
+    return { ...rateResult(perSecond, seconds, settled, backlogAtEnd), events: keys.length };
   };
   try {
     await phase(20, 1); // warm
