@@ -39,6 +39,11 @@ function runSchemathesis(document: unknown, args: string[]): Promise<{ code: num
   });
 }
 
+/** Schemathesis's output with its `==== TITLE ====` rules turned into `schemathesis: TITLE` lines. */
+function withoutRules(output: string): string {
+  return output.replace(/^=+ (.*?) =+$/gm, 'schemathesis: $1');
+}
+
 describe('fuzzing the documented API', () => {
   let world: EveryEndpointWorld;
 
@@ -76,8 +81,10 @@ describe('fuzzing the documented API', () => {
       '--suppress-health-check',
       'all',
     ]);
-    // The summary (operations, test cases, failures) is worth reading in the test log either way.
-    process.stdout.write(`${output}\n`);
+    // The summary (operations, test cases, failures) is worth reading in the test log either way, without
+    // schemathesis's pytest-style rules: CI reads a closing "=== 3 warnings in 100.13s ===" as a test runner
+    // that ran no test, and judges the whole run by it.
+    process.stdout.write(`${withoutRules(output)}\n`);
     expect(output).toMatch(/test cases/i);
     if (code !== 0) throw new Error(`schemathesis found answers that break the documented API:\n${output.slice(-20_000)}`);
   });
