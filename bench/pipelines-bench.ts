@@ -290,6 +290,24 @@ async function startHerald(env: Record<string, string>): Promise<Herald> {
   };
 }
 
+/** Herald's count of MongoDB commands so far, by command (herald_mongodb_commands_total, both outcomes). */
+async function mongoCommandsSent(herald: Herald): Promise<Map<string, number>> {
+  const response = await fetch(`${herald.url}/metrics`, { headers: { authorization: `Bearer ${SYSTEM_TOKEN}` } });
+  const counts = new Map<string, number>();
+  for (const line of (await response.text()).split('\n')) {
+    const match = /^herald_mongodb_commands_total\{.*command="([^"]+)".*\} (\d+)$/.exec(line);
+    if (match) counts.set(match[1], (counts.get(match[1]) ?? 0) + Number(match[2]));
+  }
+  return counts;
+}
+
+/** MongoDB commands per item of work between two counts: in all, and by command, largest first. */
+function commandsPer(before: Map<string, number>, after: Map<string, number>, items: number): { total: number; byCommand: Record<string, number> } {
+  const spent = [...after].map(([command, count]) => [command, (count - (before.get(command) ?? 0)) / items] as const).filter(([, per]) => per > 0);
+  spent.sort((a, b) => b[1] - a[1]);
+  return { total: spent.reduce((sum, [, per]) => sum + per, 0), byCommand: Object.fromEntries(spent) };
+}
+
 /** Where a phase's keys stand after waiting (at most timeoutMs) for all of them: latency of each arrived one, how many
  * are missing, and when the last one arrived. */
 async function settleKeys(
@@ -480,6 +498,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     // A burst: messages dispatched as fast as the gateway takes them, with edits and deletes of earlier messages.
     process.stderr.write(`[bench] bot: burst of ${RUN.botBurst}\n`);
     const burstStart = sent.size;
+    const commandsBefore = await mongoCommandsSent(herald);
     const burstBegan = Date.now();
     for (let index = 0; index < RUN.botBurst; index++) {
       if (index % 25 === 12 && editOne()) continue;
@@ -489,6 +508,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     const burstKeys = [...sent.keys()].slice(burstStart);
     const burst = await settle(burstKeys);
     const burstPerSecond = (burstKeys.length * 1000) / (burst.lastAt - burstBegan);
+    const burstCommands = await mongoCommandsSent(herald);
 
     // Sustained: 80% of the burst's drain rate for a while; kept up when the backlog at the end is under 2 s of work.
     const sustainRate = Math.max(1, Math.floor(burstPerSecond * 0.8));
@@ -511,7 +531,13 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
         byEvent: { created: byEvent('created'), updated: byEvent('updated'), deleted: byEvent('deleted') },
         lost: steady.missing,
       },
-      burst: { events: burstKeys.length, perSecond: burstPerSecond, latency: latency(burst.latencies), lost: burst.missing },
+      burst: {
+        events: burstKeys.length,
+        perSecond: burstPerSecond,
+        latency: latency(burst.latencies),
+        lost: burst.missing,
+        mongoCommandsPerEvent: commandsPer(commandsBefore, burstCommands, burstKeys.length),
+      },
       sustained: rateResult(sustainRate, RUN.sustainSeconds, sustain, backlogAtEnd),
       duplicateCallbacks: duplicates,
       memory,
@@ -729,11 +755,13 @@ async function benchNotify(infra: Infra): Promise<Record<string, unknown>> {
 
     process.stderr.write(`[bench] notify: burst of ${RUN.notifyBurst}\n`);
     const first = counter;
+    const commandsBefore = await mongoCommandsSent(herald);
     const began = Date.now();
     for (let index = 0; index < RUN.notifyBurst; index++) notify(channels[index % channels.length]);
     const burstKeys = Array.from({ length: RUN.notifyBurst }, (_, i) => `n-${tag}-${first + i}`);
     const burstSettled = await settle(burstKeys);
     const burstPerSecond = (burstKeys.length * 1000) / (burstSettled.lastAt - began);
+    const burstCommands = await mongoCommandsSent(herald);
     const sustained = await phase('sustained', Math.max(1, Math.floor(burstPerSecond * 0.8)), RUN.sustainSeconds, false);
 
     // Order per channel: the messages Discord got, in the order it got them, against the order they were sent.
@@ -770,7 +798,13 @@ async function benchNotify(infra: Infra): Promise<Record<string, unknown>> {
     return {
       steady,
       with429s,
-      burst: { sent: burstKeys.length, perSecond: burstPerSecond, latency: latency(burstSettled.latencies), lost: burstSettled.missing },
+      burst: {
+        sent: burstKeys.length,
+        perSecond: burstPerSecond,
+        latency: latency(burstSettled.latencies),
+        lost: burstSettled.missing,
+        mongoCommandsPerMessage: commandsPer(commandsBefore, burstCommands, burstKeys.length),
+      },
       sustained,
       orderKeptPerChannel: orderKept,
       refusedRequests: refused,
@@ -868,6 +902,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
 
     process.stderr.write('[bench] drone: 50 builds at once\n');
     const builds = Array.from({ length: 50 }, () => newBuildScenario());
+    const commandsBefore = await mongoCommandsSent(herald);
     const began = Date.now();
     await Promise.race([
       Promise.all(
@@ -881,6 +916,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
     ]);
     const finalKeys = builds.map((build) => key(build, 'success'));
     const burstSettled = await settle(finalKeys);
+    const burstCommands = await mongoCommandsSent(herald);
     const endToEnd = builds.map((build) => (shown().get(key(build, 'success')) ?? NaN) - (sent.get(key(build, 'pending')) as number));
     const oneMessagePerBuild = builds.every(
       (build) =>
@@ -902,6 +938,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
         successDeliveryToFinalMessage: latency(burstSettled.latencies),
         clearedInMs: burstSettled.lastAt - began,
         deliveriesPerSecond: burstPerSecond,
+        mongoCommandsPerDelivery: commandsPer(commandsBefore, burstCommands, builds.length * 3),
         oneMessagePerBuild,
         finalState,
       },
@@ -990,11 +1027,13 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
     const steady = await phase(20, RUN.steadySeconds);
     process.stderr.write(`[bench] vk: burst of ${RUN.vkBurst}\n`);
     const first = counter;
+    const commandsBefore = await mongoCommandsSent(herald);
     const began = Date.now();
     for (let i = 0; i < RUN.vkBurst; i += 100) push(Math.min(100, RUN.vkBurst - i));
     const burstKeys = Array.from({ length: RUN.vkBurst }, (_, i) => `vk-${first + i}`);
     const burst = await settle(burstKeys);
     const burstPerSecond = (burstKeys.length * 1000) / (burst.lastAt - began);
+    const burstCommands = await mongoCommandsSent(herald);
     const sustainRate = Math.max(1, Math.floor(burstPerSecond * 0.8));
     process.stderr.write(`[bench] vk: sustained ${sustainRate}/s for ${RUN.sustainSeconds} s\n`);
     const sustained = await phase(sustainRate, RUN.sustainSeconds);
@@ -1030,7 +1069,13 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
         : undefined;
     return {
       steady,
-      burst: { events: burstKeys.length, perSecond: burstPerSecond, latency: latency(burst.latencies), lost: burst.missing },
+      burst: {
+        events: burstKeys.length,
+        perSecond: burstPerSecond,
+        latency: latency(burst.latencies),
+        lost: burst.missing,
+        mongoCommandsPerEvent: commandsPer(commandsBefore, burstCommands, burstKeys.length),
+      },
       sustained,
       memory,
       benchVk: inProcess
