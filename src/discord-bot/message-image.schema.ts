@@ -1,5 +1,5 @@
 import { Prop, Schema, SchemaFactory } from '@nestjs/mongoose';
-import type { HydratedDocument, Types } from 'mongoose';
+import type { HydratedDocument } from 'mongoose';
 import type { DiscordMessageInput } from '../render/discord-message.input';
 
 export const MESSAGE_IMAGE_STATES = ['pending', 'rendered', 'deleting', 'deleted'] as const;
@@ -16,9 +16,15 @@ export type MessageImageState = (typeof MESSAGE_IMAGE_STATES)[number];
  */
 @Schema({ collection: 'discord_message_images', timestamps: true, versionKey: false })
 export class MessageImage {
-  _id!: Types.ObjectId;
+  /**
+   * The message id, so every read and write of a record is an `_id` lookup (a point read on MongoDB; on FerretDB v1
+   * the cheapest scan there is, where a `messageId` filter decoded every record in Go). Records written before had an
+   * ObjectId here; MessageImageStore moves them.
+   */
+  @Prop({ type: String, required: true })
+  _id!: string;
 
-  @Prop({ required: true, unique: true })
+  @Prop({ required: true })
   messageId!: string;
 
   @Prop({ required: true })

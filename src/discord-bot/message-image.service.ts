@@ -62,14 +62,17 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
     this.outbox.register<MessageEventJob>(MESSAGE_IMAGES_QUEUE, (job) => this.run(job));
   }
 
-  /** Callbacks an older Herald queued inside message records move to the outbox; start-up does not wait for it. */
+  /**
+   * Records an older Herald wrote move to their message ids, after the callbacks the oldest queued inside them move to
+   * the outbox; start-up does not wait for it (a record looked for meanwhile is moved on the spot).
+   */
   onApplicationBootstrap(): void {
     this.store
       .adoptOwedCallbacks((callback) => this.callbacks.owe(callback))
       .then((adopted) => adopted && this.logger.log({ records: adopted }, 'Moved callbacks owed by older records to the outbox'))
-      .catch((error: unknown) =>
-        this.logger.warn({ reason: describe(error) }, "Could not move older records' callbacks yet; next start tries again"),
-      );
+      .then(() => this.store.moveLegacyRecords())
+      .then((moved) => moved && this.logger.log({ records: moved }, 'Moved records an older version wrote to their message ids'))
+      .catch((error: unknown) => this.logger.warn({ reason: describe(error) }, 'Could not move older records yet; next start tries again'));
   }
 
   onApplicationShutdown(): void {
