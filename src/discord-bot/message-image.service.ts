@@ -166,17 +166,13 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
   /** Renders the message version the event shows, unless the record already shows it or something newer. */
   private async showImage(snapshot: MessageSnapshot, event: 'created' | 'edited', jobId: string): Promise<OutboxOutcome> {
     const messageId = snapshot.messageId;
-    let record = await this.store.find(messageId);
-    if (!record) {
-      // An edit of a message from before Herald watched the channel gets its first image here.
-      record = await this.store.create({
-        ...this.fieldsOf(snapshot),
-        key: this.keyOf(snapshot),
-        messageCreatedAt: snapshot.createdAt,
-        ...NEW,
-        jobId,
-      });
-    } else if (!(record.jobId === jobId && record.state === 'pending')) {
+    const first = { ...this.fieldsOf(snapshot), key: this.keyOf(snapshot), messageCreatedAt: snapshot.createdAt, ...NEW, jobId };
+    // A new message has no record: stored straight away. An edit usually has one (read first); an edit of a message
+    // from before Herald watched the channel gets its first image here.
+    let { record, created } =
+      event === 'created' ? await this.store.findOrCreate(first) : { record: await this.store.find(messageId), created: false };
+    if (!record) ({ record, created } = await this.store.findOrCreate(first));
+    if (!created && !(record.jobId === jobId && record.state === 'pending')) {
       const skip = whyNotShown(record, snapshot, event);
       if (skip) {
         this.logger.debug({ messageId, reason: skip }, 'Image kept');

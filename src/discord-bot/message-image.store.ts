@@ -97,8 +97,21 @@ export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
 
   /** The first record of a message; answers the stored one if it exists already. */
   async create(record: NewMessageImage): Promise<MessageImageRecord> {
-    await this.images.updateOne({ _id: record.messageId }, { $setOnInsert: record }, { upsert: true });
-    return (await this.images.findById(record.messageId).lean<MessageImageRecord>().exec()) as MessageImageRecord;
+    return (await this.findOrCreate(record)).record;
+  }
+
+  /**
+   * The message's record, stored as given if it has none: one write where the message is new (a gateway create),
+   * instead of a read that finds nothing, then the write. `created` says whether this call stored it.
+   */
+  async findOrCreate(record: NewMessageImage): Promise<{ record: MessageImageRecord; created: boolean }> {
+    if (this.legacyMayRemain) {
+      const found = await this.find(record.messageId);
+      if (found) return { record: found, created: false };
+    }
+    const written = await this.images.updateOne({ _id: record.messageId }, { $setOnInsert: record }, { upsert: true });
+    if (written.upsertedCount === 1) return { record: { ...record, _id: record.messageId }, created: true };
+    return { record: (await this.images.findById(record.messageId).lean<MessageImageRecord>().exec()) as MessageImageRecord, created: false };
   }
 
   async update(messageId: string, fields: Partial<NewMessageImage>): Promise<void> {

@@ -374,6 +374,14 @@ describe('OutboxStore on FerretDB', () => {
       await expectIdLookupsOnly(events);
     });
 
+    it('for a job never run: its claim is one insert, without a read', async () => {
+      const fresh = await enqueue(newLane());
+      const events = await commandsDuring(async () => {
+        expect(await store.claim(fresh, 'w', LEASE)).toMatchObject({ number: 1, owner: 'w' });
+      });
+      expect(events.map((event) => `${event.commandName} ${event.command[event.commandName] as string}`)).toEqual(['insert outbox_claims']);
+    });
+
     it('for an enqueue, with and without a key, and a repeated keyed enqueue', async () => {
       const events = await commandsDuring(async () => {
         await enqueue(lane);

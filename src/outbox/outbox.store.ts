@@ -192,8 +192,9 @@ export class OutboxStore implements OnModuleInit {
   /**
    * Claims a job unless a live claim holds it: claim number = the job's latest claim + 1, inserted under its unique
    * `_id`. Of all workers that read the same latest claim, exactly one insert succeeds; a claim left behind by a
-   * crash simply expires, and the next claim after it proceeds. Given the job (not only its id), the search for the
-   * latest claim starts at its `attempts` (every recorded attempt had its own claim), so it usually takes one read.
+   * crash simply expires, and the next claim after it proceeds. A job never run is claimed by inserting #1 straight
+   * away; otherwise, given the job (not only its id), the search for the latest claim starts at its `attempts` (every
+   * recorded attempt had its own claim), so it usually takes one read.
    */
   async claim(
     job: Types.ObjectId | Pick<OutboxJobRecord, '_id' | 'attempts'>,
@@ -202,9 +203,19 @@ export class OutboxStore implements OnModuleInit {
     now = new Date(),
   ): Promise<HeldClaim | null> {
     const [jobId, attempts] = 'attempts' in job ? [job._id, job.attempts] : [job, 0];
+    if (attempts === 0) {
+      // Claims are numbered without gaps: with no #1 nobody ever claimed the job, so #1 is the claim to take, and
+      // trying it first saves the read. Taken already (a worker ran it, or runs it now): look for the latest below.
+      const first = await this.insertClaim(jobId, 1, owner, leaseMs, now);
+      if (first) return first;
+    }
     const latest = await this.latestClaim(jobId, attempts);
     if (latest && !latest.released && latest.until > now) return null;
-    const number = (latest?.number ?? 0) + 1;
+    return this.insertClaim(jobId, (latest?.number ?? 0) + 1, owner, leaseMs, now);
+  }
+
+  /** Inserts claim `number` of a job; null when that number is taken (another worker's insert won). */
+  private async insertClaim(jobId: Types.ObjectId, number: number, owner: string, leaseMs: number, now: Date): Promise<HeldClaim | null> {
     const id = claimId(jobId, number);
     try {
       await this.claims.create({ _id: id, jobId, number, owner, until: new Date(now.getTime() + leaseMs), released: false, at: now });

@@ -87,15 +87,19 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   /** Stores the job durably and starts its lane in this process. */
   async enqueue<P>(job: NewOutboxJob & { payload: P }): Promise<OutboxJobRecord> {
     const stored = await this.store.enqueue(job);
-    this.wakeLane(job.lane);
+    // The first job of a lane: its head is that job, without reading the head mark.
+    this.wakeLane(job.lane, stored.seq === 1 ? 1 : undefined);
     return stored;
   }
 
-  /** Starts a lane now instead of at the next poll (e.g. after another write its handler will read). */
-  wakeLane(lane: string): void {
+  /**
+   * Starts a lane now instead of at the next poll (e.g. after another write its handler will read). `knownHead`:
+   * where the caller knows the lane's head to be, when it does.
+   */
+  wakeLane(lane: string, knownHead?: number): void {
     if (!this.started || this.stopping) return;
     if (this.lanesInFlight.has(lane)) this.recheck.add(lane);
-    else if (this.lanesInFlight.size < this.config.outbox.concurrency) this.track(this.drainLane(lane));
+    else if (this.lanesInFlight.size < this.config.outbox.concurrency) this.track(this.drainLane(lane, knownHead));
     else this.waiting.add(lane);
   }
 
@@ -238,10 +242,10 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Runs a lane's head job after head job until the lane is empty, waiting on a backoff, or held by another worker. */
-  private async drainLane(lane: string): Promise<void> {
+  private async drainLane(lane: string, knownHead?: number): Promise<void> {
     this.lanesInFlight.add(lane);
     try {
-      let from: number | undefined;
+      let from = knownHead;
       while (!this.stopping) {
         this.recheck.delete(lane);
         const head = await this.store.headOf(lane, new Date(), from);
