@@ -39,6 +39,11 @@ describe('OutboxStore on FerretDB', () => {
     connection = moduleRef.get(getConnectionToken());
   });
 
+  /** The poll's lanes of these queues, by name. */
+  async function dueLanes(queues: string[], now?: Date): Promise<string[]> {
+    return (await store.lanesWithDueWork(queues, now)).map(({ lane }) => lane);
+  }
+
   /** Every command the store sends while `work` runs (the driver's command monitoring). */
   async function commandsDuring(work: () => Promise<unknown>): Promise<CommandStartedEvent[]> {
     const seen: CommandStartedEvent[] = [];
@@ -211,9 +216,9 @@ describe('OutboxStore on FerretDB', () => {
   it('lists due lanes of the asked queues only', async () => {
     const lane = newLane();
     await store.enqueue({ queue: 'spec-other', lane, payload: {} });
-    expect(await store.lanesWithDueWork(['spec-other'])).toContain(lane);
-    expect(await store.lanesWithDueWork(['spec-none'])).not.toContain(lane);
-    expect(await store.lanesWithDueWork([])).toEqual([]);
+    expect(await store.lanesWithDueWork(['spec-other'])).toContainEqual({ lane, queue: 'spec-other' });
+    expect(await dueLanes(['spec-none'])).not.toContain(lane);
+    expect(await dueLanes([])).toEqual([]);
   });
 
   it('answers null for an id that is not an ObjectId', async () => {
@@ -257,14 +262,14 @@ describe('OutboxStore on FerretDB', () => {
     const lane = newLane();
     for (let round = 0; round < 15; round += 1) {
       const [, job] = await Promise.all([store.headOf(lane), enqueue(lane, { round })]);
-      expect(await store.lanesWithDueWork(['spec'])).toContain(lane);
+      expect(await dueLanes(['spec'])).toContain(lane);
       const claim = (await store.claim(job, 'w', LEASE))!;
       await store.recordDone(claim, null);
       await store.release(claim);
       await store.advanceHead(lane, job.seq);
     }
     expect(await store.headOf(lane)).toEqual({ kind: 'empty' });
-    expect(await store.lanesWithDueWork(['spec'])).not.toContain(lane);
+    expect(await dueLanes(['spec'])).not.toContain(lane);
   });
 
   it('leaves a backing-off lane out of the poll until its head is due', async () => {
@@ -275,8 +280,8 @@ describe('OutboxStore on FerretDB', () => {
     await store.recordRetry(claim, 'Discord 502', retryAt);
     await store.release(claim);
     expect(await store.headOf(lane)).toMatchObject({ kind: 'waiting' });
-    expect(await store.lanesWithDueWork(['spec'])).not.toContain(lane);
-    expect(await store.lanesWithDueWork(['spec'], new Date(retryAt.getTime() + 1))).toContain(lane);
+    expect(await dueLanes(['spec'])).not.toContain(lane);
+    expect(await dueLanes(['spec'], new Date(retryAt.getTime() + 1))).toContain(lane);
   });
 
   it('counts depth, the oldest queued job and parked jobs from the lanes with work', async () => {

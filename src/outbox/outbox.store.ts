@@ -183,10 +183,12 @@ export class OutboxStore implements OnModuleInit {
   }
 
   /** Lanes of the given queues whose head may be due (the poll): one read of the small collection of lanes with work. */
-  async lanesWithDueWork(queues: string[], now = new Date()): Promise<string[]> {
+  async lanesWithDueWork(queues: string[], now = new Date()): Promise<{ lane: string; queue: string }[]> {
     if (queues.length === 0) return [];
-    const lanes = await this.dueLanes.find({ queue: { $in: queues }, at: { $lte: now } }, { _id: 1 }).lean<Pick<OutboxDueLane, '_id'>[]>();
-    return lanes.map((lane) => lane._id);
+    const lanes = await this.dueLanes
+      .find({ queue: { $in: queues }, at: { $lte: now } }, { _id: 1, queue: 1 })
+      .lean<Pick<OutboxDueLane, '_id' | 'queue'>[]>();
+    return lanes.map((lane) => ({ lane: lane._id, queue: lane.queue }));
   }
 
   /**

@@ -59,8 +59,11 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly lanesInFlight = new Set<string>();
   /** Lanes that got new work while being drained, so the drain looks once more before it stops. */
   private readonly recheck = new Set<string>();
-  /** Lanes waiting for a slot when all were busy. */
-  private readonly waiting = new Set<string>();
+  /**
+   * Lanes waiting for a slot when all were busy, by queue. A freed slot goes to each queue in turn, so a burst in one
+   * (a thousand messages' images) does not hold back another (their backend callbacks) until it is through.
+   */
+  private readonly waiting = new Map<string, Set<string>>();
   private readonly work = new Set<Promise<void>>();
   private readonly finished = new EventEmitter();
   private readonly laneTimers = new Map<string, NodeJS.Timeout>();
@@ -88,7 +91,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   async enqueue<P>(job: NewOutboxJob & { payload: P }): Promise<OutboxJobRecord> {
     const stored = await this.store.enqueue(job);
     // The first job of a lane: its head is that job, without reading the head mark.
-    this.wakeLane(job.lane, stored.seq === 1 ? 1 : undefined);
+    this.wakeLane(job.lane, job.queue, stored.seq === 1 ? 1 : undefined);
     return stored;
   }
 
@@ -96,11 +99,11 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
    * Starts a lane now instead of at the next poll (e.g. after another write its handler will read). `knownHead`:
    * where the caller knows the lane's head to be, when it does.
    */
-  wakeLane(lane: string, knownHead?: number): void {
+  wakeLane(lane: string, queue: string, knownHead?: number): void {
     if (!this.started || this.stopping) return;
     if (this.lanesInFlight.has(lane)) this.recheck.add(lane);
     else if (this.lanesInFlight.size < this.config.outbox.concurrency) this.track(this.drainLane(lane, knownHead));
-    else this.waiting.add(lane);
+    else this.waiting.set(queue, (this.waiting.get(queue) ?? new Set()).add(lane));
   }
 
   /**
@@ -144,7 +147,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
 
   async retryParked(job: OutboxJobRecord): Promise<OutboxJobRecord> {
     const again = await this.store.retryParked(job);
-    this.wakeLane(again.lane);
+    this.wakeLane(again.lane, again.queue);
     return again;
   }
 
@@ -177,7 +180,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   private async poll(): Promise<void> {
     try {
       const lanes = await this.store.lanesWithDueWork([...this.handlers.keys()]);
-      for (const lane of lanes) this.wakeLane(lane);
+      for (const { lane, queue } of lanes) this.wakeLane(lane, queue);
       if (Date.now() - this.statsAt > STATS_INTERVAL_MS) {
         this.statsAt = Date.now();
         await this.refreshGauges();
@@ -233,12 +236,21 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     this.work.add(task);
     void task.finally(() => {
       this.work.delete(task);
-      const [next] = this.waiting;
-      if (next !== undefined) {
-        this.waiting.delete(next);
-        this.wakeLane(next);
-      }
+      const next = this.nextWaiting();
+      if (next) this.wakeLane(next.lane, next.queue);
     });
+  }
+
+  /** The longest-waiting lane of the queue whose turn it is; that queue then goes to the back of the turn. */
+  private nextWaiting(): { lane: string; queue: string } | undefined {
+    const [entry] = this.waiting;
+    if (!entry) return undefined;
+    const [queue, lanes] = entry;
+    const [lane] = lanes;
+    lanes.delete(lane);
+    this.waiting.delete(queue);
+    if (lanes.size > 0) this.waiting.set(queue, lanes);
+    return { lane, queue };
   }
 
   /** Runs a lane's head job after head job until the lane is empty, waiting on a backoff, or held by another worker. */
@@ -254,7 +266,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
           return;
         }
         if (head.kind === 'waiting') {
-          this.wakeLaneAt(lane, head.job.nextAttemptAt);
+          this.wakeLaneAt(lane, head.job.queue, head.job.nextAttemptAt);
           return;
         }
         if (!this.handlers.has(head.job.queue)) return;
@@ -272,12 +284,12 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  private wakeLaneAt(lane: string, at: Date): void {
+  private wakeLaneAt(lane: string, queue: string, at: Date): void {
     clearTimeout(this.laneTimers.get(lane));
     const timer = setTimeout(
       () => {
         this.laneTimers.delete(lane);
-        this.wakeLane(lane);
+        this.wakeLane(lane, queue);
       },
       Math.max(0, at.getTime() - Date.now()),
     );
