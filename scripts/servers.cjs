@@ -249,7 +249,11 @@ function tempDir(name) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `herald-${name}-`));
 }
 
-async function startFerretDb({ variant = 'stock', binary = ensureFerretDb(variant), port } = {}) {
+/**
+ * FerretDB on a free port. `debugPort`: also serve FerretDB's own metrics (e.g. `ferretdb_client_requests_total`,
+ * every command it was sent) at `server.metricsUrl`; the benchmarks read them.
+ */
+async function startFerretDb({ variant = 'stock', binary = ensureFerretDb(variant), port, debugPort } = {}) {
   port ??= await freePort();
   const dataDir = tempDir('ferretdb');
   const server = new ManagedServer({
@@ -263,7 +267,7 @@ async function startFerretDb({ variant = 'stock', binary = ensureFerretDb(varian
         `--sqlite-url=file:${dataDir}/`,
         `--state-dir=${dataDir}`,
         `--listen-addr=127.0.0.1:${port}`,
-        '--debug-addr=-',
+        debugPort ? `--debug-addr=127.0.0.1:${debugPort}` : '--debug-addr=-',
         '--telemetry=disable',
         '--log-level=warn',
       ],
@@ -273,6 +277,7 @@ async function startFerretDb({ variant = 'stock', binary = ensureFerretDb(varian
   });
   await server.start();
   server.url = `mongodb://127.0.0.1:${port}`;
+  if (debugPort) server.metricsUrl = `http://127.0.0.1:${debugPort}/debug/metrics`;
   return server;
 }
 

@@ -1,4 +1,3 @@
-import { watchMongoCommands } from './telemetry/mongodb-commands';
 import { DynamicModule, Module, type Type } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { LoggerModule } from 'nestjs-pino';
@@ -72,8 +71,6 @@ export class AppModule {
         serverSelectionTimeoutMS: config.mongo.timeoutMs,
         connectTimeoutMS: 5000,
         autoIndex: true,
-        monitorCommands: true,
-        connectionFactory: watchMongoCommands,
       }),
       HealthModule,
       TelemetryModule,
