@@ -91,9 +91,12 @@ export class OutboxStore implements OnModuleInit {
    * Stores a job at the end of its lane: seq = the lane's last seq + 1, found from the tail hint and then by inserting
    * under the unique `_id` (derived from lane and seq) until an insert is not a duplicate. Numbers are taken without
    * gaps, so a job stored after another one's enqueue returned always gets a higher seq (acceptance order), on any
-   * database. The lane is marked as having work before and after the insert (see headOf for why both).
+   * database. The lane is marked as having work before and after the insert (see headOf for why both). `onStored` is
+   * told of the job once it is stored and marked, before the tail hint and the key document are written, so a worker
+   * can start on it meanwhile: a later enqueue that reads the tail hint before it moves takes the next free place
+   * anyway (the insert loop below).
    */
-  async enqueue(input: NewOutboxJob, now = new Date()): Promise<OutboxJobRecord> {
+  async enqueue(input: NewOutboxJob, now = new Date(), onStored?: (job: OutboxJobRecord) => void): Promise<OutboxJobRecord> {
     if (input.key !== undefined) {
       const existing = await this.findByKey(input.key);
       if (existing) {
@@ -121,10 +124,13 @@ export class OutboxStore implements OnModuleInit {
           attempts: 0,
           nextAttemptAt,
         });
+        const stored = created.toObject();
+        await this.markDue(input.lane, input.queue, nextAttemptAt);
+        // The job can run from here on; what follows serves the next enqueue and the dedupe key.
+        onStored?.(stored);
         await this.marks.updateOne({ _id: tailId(input.lane) }, { $max: { value: seq } }, { upsert: true }).catch(ignoreDuplicate);
         if (input.key !== undefined) await this.rememberKey(key, _id);
-        await this.markDue(input.lane, input.queue, nextAttemptAt);
-        return created.toObject();
+        return stored;
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
         const taken = await this.jobs.findById(_id).lean<OutboxJobRecord>();

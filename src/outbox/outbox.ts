@@ -89,9 +89,16 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Stores the job durably and starts its lane in this process. */
   async enqueue<P>(job: NewOutboxJob & { payload: P }): Promise<OutboxJobRecord> {
-    const stored = await this.store.enqueue(job);
-    // The first job of a lane: its head is that job, without reading the head mark.
-    this.wakeLane(job.lane, job.queue, stored.seq === 1 ? 1 : undefined);
+    let woken = false;
+    // Woken as soon as the job is stored (the rest of the enqueue runs beside it). The first job of a lane: its head
+    // is that job, without reading the head mark.
+    const wake = (stored: OutboxJobRecord) => {
+      woken = true;
+      this.wakeLane(job.lane, job.queue, stored.seq === 1 ? 1 : undefined);
+    };
+    const stored = await this.store.enqueue(job, new Date(), wake);
+    // A job stored before (the same key): its lane may still owe it.
+    if (!woken) this.wakeLane(job.lane, job.queue);
     return stored;
   }
 
