@@ -314,6 +314,22 @@ function commandsPer(before: Map<string, number>, after: Map<string, number>, it
   return { total: spent.reduce((sum, [, per]) => sum + per, 0), byCommand: Object.fromEntries(spent) };
 }
 
+/** A burst of events: how many, its drain rate, latency, how many did not arrive, its MongoDB commands per event. */
+function burstResult(
+  keys: string[],
+  perSecond: number,
+  settled: { latencies: number[]; missing: number },
+  commands: { before: Map<string, number>; after: Map<string, number> },
+): Record<string, unknown> {
+  return {
+    events: keys.length,
+    perSecond,
+    latency: latency(settled.latencies),
+    lost: settled.missing,
+    mongoCommandsPerEvent: commandsPer(commands.before, commands.after, keys.length),
+  };
+}
+
 /** Where a phase's keys stand after waiting (at most timeoutMs) for all of them: latency of each arrived one, how many
  * are missing, and when the last one arrived. */
 async function settleKeys(
@@ -539,13 +555,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
         byEvent: { created: byEvent('created'), updated: byEvent('updated'), deleted: byEvent('deleted') },
         lost: steady.missing,
       },
-      burst: {
-        events: burstKeys.length,
-        perSecond: burstPerSecond,
-        latency: latency(burst.latencies),
-        lost: burst.missing,
-        mongoCommandsPerEvent: commandsPer(commandsBefore, burstCommands, burstKeys.length),
-      },
+      burst: burstResult(burstKeys, burstPerSecond, burst, { before: commandsBefore, after: burstCommands }),
       sustained: rateResult(sustainRate, RUN.sustainSeconds, sustain, backlogAtEnd),
       duplicateCallbacks: duplicates,
       memory,
@@ -1077,13 +1087,7 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
         : undefined;
     return {
       steady,
-      burst: {
-        events: burstKeys.length,
-        perSecond: burstPerSecond,
-        latency: latency(burst.latencies),
-        lost: burst.missing,
-        mongoCommandsPerEvent: commandsPer(commandsBefore, burstCommands, burstKeys.length),
-      },
+      burst: burstResult(burstKeys, burstPerSecond, burst, { before: commandsBefore, after: burstCommands }),
       sustained,
       memory,
       benchVk: inProcess
