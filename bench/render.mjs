@@ -27,6 +27,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+// On the Node release Herald ships with (scripts/node.cjs), as the other benchmarks (bench/run.mjs), npm test and
+// npm start run: a figure taken on this machine's own Node would measure another runtime.
+createRequire(import.meta.url)('../scripts/node.cjs').runOnPinnedNode(fileURLToPath(import.meta.url), (line) =>
+  process.stderr.write(`[bench] ${line}\n`),
+);
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
