@@ -307,11 +307,21 @@ async function mongoCommandsSent(infra: Infra): Promise<Map<string, number>> {
 
 const HEARTBEATS = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'buildInfo', 'buildinfo', 'getParameter', 'endSessions']);
 
-/** MongoDB commands per item of work between two counts: in all, and by command, largest first. */
-function commandsPer(before: Map<string, number>, after: Map<string, number>, items: number): { total: number; byCommand: Record<string, number> } {
-  const spent = [...after].map(([command, count]) => [command, (count - (before.get(command) ?? 0)) / items] as const).filter(([, per]) => per > 0);
-  spent.sort((a, b) => b[1] - a[1]);
-  return { total: spent.reduce((sum, [, per]) => sum + per, 0), byCommand: Object.fromEntries(spent) };
+type CommandsPer = { total: number; byCommand: Record<string, number> };
+
+/** Starts counting FerretDB's commands: `per(items)` answers those sent since, per item of work, largest first. */
+async function countCommands(infra: Infra): Promise<{ per(items: number): Promise<CommandsPer> }> {
+  const before = await mongoCommandsSent(infra);
+  return {
+    async per(items) {
+      const after = await mongoCommandsSent(infra);
+      const spent = [...after]
+        .map(([command, count]) => [command, (count - (before.get(command) ?? 0)) / items] as const)
+        .filter(([, per]) => per > 0);
+      spent.sort((a, b) => b[1] - a[1]);
+      return { total: spent.reduce((sum, [, per]) => sum + per, 0), byCommand: Object.fromEntries(spent) };
+    },
+  };
 }
 
 /** A burst of events: how many, its drain rate, latency, how many did not arrive, its MongoDB commands per event. */
@@ -319,15 +329,9 @@ function burstResult(
   keys: string[],
   perSecond: number,
   settled: { latencies: number[]; missing: number },
-  commands: { before: Map<string, number>; after: Map<string, number> },
+  mongoCommandsPerEvent: CommandsPer,
 ): Record<string, unknown> {
-  return {
-    events: keys.length,
-    perSecond,
-    latency: latency(settled.latencies),
-    lost: settled.missing,
-    mongoCommandsPerEvent: commandsPer(commands.before, commands.after, keys.length),
-  };
+  return { events: keys.length, perSecond, latency: latency(settled.latencies), lost: settled.missing, mongoCommandsPerEvent };
 }
 
 /** Where a phase's keys stand after waiting (at most timeoutMs) for all of them: latency of each arrived one, how many
@@ -522,7 +526,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     // A burst: messages dispatched as fast as the gateway takes them, with edits and deletes of earlier messages.
     process.stderr.write(`[bench] bot: burst of ${RUN.botBurst}\n`);
     const burstStart = sent.size;
-    const commandsBefore = await mongoCommandsSent(infra);
+    const commands = await countCommands(infra);
     const burstBegan = Date.now();
     for (let index = 0; index < RUN.botBurst; index++) {
       if (index % 25 === 12 && editOne()) continue;
@@ -532,7 +536,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     const burstKeys = [...sent.keys()].slice(burstStart);
     const burst = await settle(burstKeys);
     const burstPerSecond = (burstKeys.length * 1000) / (burst.lastAt - burstBegan);
-    const burstCommands = await mongoCommandsSent(infra);
+    const burstCommands = await commands.per(burstKeys.length);
 
     // Sustained: 80% of the burst's drain rate for a while; kept up when the backlog at the end is under 2 s of work.
     const sustainRate = Math.max(1, Math.floor(burstPerSecond * 0.8));
@@ -555,7 +559,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
         byEvent: { created: byEvent('created'), updated: byEvent('updated'), deleted: byEvent('deleted') },
         lost: steady.missing,
       },
-      burst: burstResult(burstKeys, burstPerSecond, burst, { before: commandsBefore, after: burstCommands }),
+      burst: burstResult(burstKeys, burstPerSecond, burst, burstCommands),
       sustained: rateResult(sustainRate, RUN.sustainSeconds, sustain, backlogAtEnd),
       duplicateCallbacks: duplicates,
       memory,
@@ -773,13 +777,13 @@ async function benchNotify(infra: Infra): Promise<Record<string, unknown>> {
 
     process.stderr.write(`[bench] notify: burst of ${RUN.notifyBurst}\n`);
     const first = counter;
-    const commandsBefore = await mongoCommandsSent(infra);
+    const commands = await countCommands(infra);
     const began = Date.now();
     for (let index = 0; index < RUN.notifyBurst; index++) notify(channels[index % channels.length]);
     const burstKeys = Array.from({ length: RUN.notifyBurst }, (_, i) => `n-${tag}-${first + i}`);
     const burstSettled = await settle(burstKeys);
     const burstPerSecond = (burstKeys.length * 1000) / (burstSettled.lastAt - began);
-    const burstCommands = await mongoCommandsSent(infra);
+    const burstCommands = await commands.per(burstKeys.length);
     const sustained = await phase('sustained', Math.max(1, Math.floor(burstPerSecond * 0.8)), RUN.sustainSeconds, false);
 
     // Order per channel: the messages Discord got, in the order it got them, against the order they were sent.
@@ -816,13 +820,7 @@ async function benchNotify(infra: Infra): Promise<Record<string, unknown>> {
     return {
       steady,
       with429s,
-      burst: {
-        sent: burstKeys.length,
-        perSecond: burstPerSecond,
-        latency: latency(burstSettled.latencies),
-        lost: burstSettled.missing,
-        mongoCommandsPerMessage: commandsPer(commandsBefore, burstCommands, burstKeys.length),
-      },
+      burst: burstResult(burstKeys, burstPerSecond, burstSettled, burstCommands),
       sustained,
       orderKeptPerChannel: orderKept,
       refusedRequests: refused,
@@ -920,7 +918,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
 
     process.stderr.write('[bench] drone: 50 builds at once\n');
     const builds = Array.from({ length: 50 }, () => newBuildScenario());
-    const commandsBefore = await mongoCommandsSent(infra);
+    const commands = await countCommands(infra);
     const began = Date.now();
     await Promise.race([
       Promise.all(
@@ -934,7 +932,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
     ]);
     const finalKeys = builds.map((build) => key(build, 'success'));
     const burstSettled = await settle(finalKeys);
-    const burstCommands = await mongoCommandsSent(infra);
+    const burstCommands = await commands.per(builds.length * 3);
     const endToEnd = builds.map((build) => (shown().get(key(build, 'success')) ?? NaN) - (sent.get(key(build, 'pending')) as number));
     const oneMessagePerBuild = builds.every(
       (build) =>
@@ -956,7 +954,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
         successDeliveryToFinalMessage: latency(burstSettled.latencies),
         clearedInMs: burstSettled.lastAt - began,
         deliveriesPerSecond: burstPerSecond,
-        mongoCommandsPerDelivery: commandsPer(commandsBefore, burstCommands, builds.length * 3),
+        mongoCommandsPerDelivery: burstCommands,
         oneMessagePerBuild,
         finalState,
       },
@@ -1045,13 +1043,13 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
     const steady = await phase(20, RUN.steadySeconds);
     process.stderr.write(`[bench] vk: burst of ${RUN.vkBurst}\n`);
     const first = counter;
-    const commandsBefore = await mongoCommandsSent(infra);
+    const commands = await countCommands(infra);
     const began = Date.now();
     for (let i = 0; i < RUN.vkBurst; i += 100) push(Math.min(100, RUN.vkBurst - i));
     const burstKeys = Array.from({ length: RUN.vkBurst }, (_, i) => `vk-${first + i}`);
     const burst = await settle(burstKeys);
     const burstPerSecond = (burstKeys.length * 1000) / (burst.lastAt - began);
-    const burstCommands = await mongoCommandsSent(infra);
+    const burstCommands = await commands.per(burstKeys.length);
     const sustainRate = Math.max(1, Math.floor(burstPerSecond * 0.8));
     process.stderr.write(`[bench] vk: sustained ${sustainRate}/s for ${RUN.sustainSeconds} s\n`);
     const sustained = await phase(sustainRate, RUN.sustainSeconds);
@@ -1087,7 +1085,7 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
         : undefined;
     return {
       steady,
-      burst: burstResult(burstKeys, burstPerSecond, burst, { before: commandsBefore, after: burstCommands }),
+      burst: burstResult(burstKeys, burstPerSecond, burst, burstCommands),
       sustained,
       memory,
       benchVk: inProcess

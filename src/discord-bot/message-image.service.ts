@@ -169,9 +169,10 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
     const first = { ...this.fieldsOf(snapshot), key: this.keyOf(snapshot), messageCreatedAt: snapshot.createdAt, ...NEW, jobId };
     // A new message has no record: stored straight away. An edit usually has one (read first); an edit of a message
     // from before Herald watched the channel gets its first image here.
-    let { record, created } =
-      event === 'created' ? await this.store.findOrCreate(first) : { record: await this.store.find(messageId), created: false };
-    if (!record) ({ record, created } = await this.store.findOrCreate(first));
+    const found = event === 'edited' ? await this.store.find(messageId) : null;
+    const stored = found ? { record: found, created: false } : await this.store.findOrCreate(first);
+    const created = stored.created;
+    let record = stored.record;
     if (!created && !(record.jobId === jobId && record.state === 'pending')) {
       const skip = whyNotShown(record, snapshot, event);
       if (skip) {
@@ -205,7 +206,7 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
     const record = await this.store.find(messageId);
     if (!record) {
       // Remembered as deleted, so a create recorded after the delete (out of order) draws nothing.
-      await this.store.create({ ...TOMBSTONE, messageId, guildId: event.guildId, channelId: event.channelId, deletedAt: new Date(), jobId });
+      await this.store.findOrCreate({ ...TOMBSTONE, messageId, guildId: event.guildId, channelId: event.channelId, deletedAt: new Date(), jobId });
       return outcome.done();
     }
     if (record.state === 'deleted') return outcome.done();

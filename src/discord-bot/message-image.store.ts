@@ -29,6 +29,7 @@ const LEGACY_LOOK_MS = 10 * 60_000;
 @Injectable()
 export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(MessageImageStore.name);
+  /** Until the first move finds none left (start-up does not wait for it; a miss meanwhile also looks by messageId). */
   private legacyMayRemain = true;
   private lookTimer: NodeJS.Timeout | undefined;
 
@@ -37,7 +38,6 @@ export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     await this.images.collection.dropIndex(LEGACY_INDEX).catch(() => undefined);
     await this.images.createIndexes();
-    this.legacyMayRemain = (await this.images.collection.findOne(LEGACY, { projection: { _id: 1 } })) !== null;
   }
 
   onModuleDestroy(): void {
@@ -93,11 +93,6 @@ export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
     if (!legacy) return null;
     await this.moveOne(legacy);
     return this.images.findById(messageId).lean<MessageImageRecord>().exec();
-  }
-
-  /** The first record of a message; answers the stored one if it exists already. */
-  async create(record: NewMessageImage): Promise<MessageImageRecord> {
-    return (await this.findOrCreate(record)).record;
   }
 
   /**
