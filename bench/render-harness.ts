@@ -25,6 +25,8 @@ export interface HeraldRenderer {
   render(template: string, input: unknown, scale?: number): Promise<RenderedImage>;
   /** The pool's Chromium processes and their CPU time so far. */
   processes(): Promise<BrowserProcess[]>;
+  /** How many warm pages hold each template (the pool re-prepares pages as the traffic mix changes). */
+  pages(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -51,6 +53,7 @@ export async function startHeraldRenderer(poolSize: number, pngEncoding: 'compac
   return {
     render: (template, input, scale = 1) => renderer.render(template, input, scale),
     processes: () => pool.processes(),
+    pages: () => pool.pagesByTemplate(),
     close: () => pool.beforeApplicationShutdown(),
   };
 }

@@ -54,6 +54,14 @@ export const BLANK_TEMPLATE = 'blank';
  */
 export const ANY_TEMPLATE = '*';
 
+/**
+ * A free page its template has left unused this long is re-prepared for a template whose renders are queueing behind
+ * busy pages. A reload costs about ten renders' worth; keeping a page warm for a template nobody asks for would idle a
+ * share of the pool for as long as the other template's queue lasts (`npm run bench:render` rendered messages on three of
+ * its four pages, the fourth kept for charts). A page used within this time stays: a short queue waits.
+ */
+export const LEND_IDLE_PAGE_AFTER_MS = 5000;
+
 const LOCAL_PROTOCOLS = new Set(['file:', 'data:', 'blob:', 'about:']);
 /** Linux's page size on the machines Herald runs on (x86-64 and arm64 default kernels). */
 const PAGE_SIZE = 4096;
@@ -82,6 +90,8 @@ interface Slot {
   generation: number;
   crashed: boolean;
   busy: boolean;
+  /** When the page was last handed back free (performance.now()). */
+  freedAt: number;
 }
 
 interface Waiter {
@@ -110,6 +120,11 @@ telemetry.collected('herald_browser_resident_bytes', 'Resident memory of the run
   }
 });
 
+telemetry.collected('herald_browser_pages', 'Warm pages by the template they hold', ['template'], async (gauge) => {
+  gauge.reset();
+  for (const pool of livePools) for (const [template, pages] of Object.entries(pool.pagesByTemplate())) gauge.set({ template }, pages);
+});
+
 /**
  * One Chromium per process and a fixed set of warm pages, leased one at a time. A browser is a process
  * that will crash: a dead page or browser is detected, thrown away and replaced on the next lease.
@@ -127,9 +142,11 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
   private inFlight = 0;
   private pid?: number;
   private idle?: () => void;
+  /** Set while renders wait and a free page of another template is not yet idle long enough to lend (see acquire). */
+  private lendTimer?: NodeJS.Timeout;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.slots = Array.from({ length: config.browser.poolSize }, (_, id) => ({ id, generation: -1, crashed: false, busy: false }));
+    this.slots = Array.from({ length: config.browser.poolSize }, (_, id) => ({ id, generation: -1, crashed: false, busy: false, freedAt: 0 }));
     this.registerTemplate({
       name: BLANK_TEMPLATE,
       prepare: async (page) => void (await page.setContent('<!doctype html><html><body></body></html>')),
@@ -147,6 +164,13 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
   /** The pid of the running Chromium, for operators and for tests that kill it. */
   browserPid(): number | undefined {
     return this.browser?.isConnected() ? this.pid : undefined;
+  }
+
+  /** How many live pages hold each template: the page set follows the traffic mix (see acquire). */
+  pagesByTemplate(): Record<string, number> {
+    const pages: Record<string, number> = {};
+    for (const slot of this.slots) if (slot.template && this.isAlive(slot)) pages[slot.template] = (pages[slot.template] ?? 0) + 1;
+    return pages;
   }
 
   /** The running Chromium's processes with the CPU time each has used (for /metrics and the render benchmark). */
@@ -206,6 +230,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
   async beforeApplicationShutdown(): Promise<void> {
     livePools.delete(this);
     this.closing = true;
+    clearTimeout(this.lendTimer);
     for (const waiter of this.waiters.splice(0)) waiter.resolve(undefined as unknown as Slot);
     if (this.inFlight > 0) {
       await Promise.race([
@@ -226,14 +251,14 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
   /**
    * A free page that holds the template is taken at once. Otherwise a request waits for one of the template's own
    * pages rather than reloading another template's page (a new context and a page load, ~10 renders' worth), unless
-   * no page holds the template or the requests for it outnumber its pages: then a free page is re-prepared, so the
-   * page set follows the traffic mix.
+   * no page holds the template, the requests waiting for it outnumber its pages, or a free page has gone unused for
+   * LEND_IDLE_PAGE_AFTER_MS: then a free page is re-prepared, so the page set follows the traffic mix.
    */
   private acquire(templateName: string): Promise<Slot> {
     const free = this.slots.filter((slot) => !slot.busy);
     const warm = free.find((candidate) => (candidate.template === templateName || templateName === ANY_TEMPLATE) && this.isAlive(candidate));
     const queueFull = this.waiters.length >= this.config.browser.queueSize;
-    const slot = warm ?? (free.length && (this.outgrows(templateName, 1) || queueFull) ? this.evictable(free) : undefined);
+    const slot = warm ?? (free.length && (this.outgrows(templateName, 1) || queueFull) ? this.evictable(free) : this.longIdle(free));
     if (slot) {
       slot.busy = true;
       return Promise.resolve(slot);
@@ -245,6 +270,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
         resolve: (handed) => (handed ? resolve(handed) : reject(new BrowserUnavailableError('the service is shutting down'))),
       });
       queueDepth.set(this.waiters.length);
+      this.scheduleLend();
     });
   }
 
@@ -260,6 +286,41 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
       return;
     }
     slot.busy = false;
+    slot.freedAt = performance.now();
+    this.scheduleLend();
+  }
+
+  /**
+   * While renders wait and another template's page is free, the oldest waiter gets that page once it has been idle
+   * LEND_IDLE_PAGE_AFTER_MS: a queue that lasts is served by the whole pool without waiting for a new request to come.
+   */
+  private scheduleLend(): void {
+    if (this.lendTimer || this.closing || !this.waiters.length) return;
+    const idlest = this.idlest(this.slots.filter((slot) => !slot.busy));
+    if (!idlest) return;
+    const delay = Math.max(0, idlest.freedAt + LEND_IDLE_PAGE_AFTER_MS - performance.now());
+    this.lendTimer = setTimeout(() => {
+      this.lendTimer = undefined;
+      const slot = this.longIdle(this.slots.filter((candidate) => !candidate.busy));
+      if (slot && this.waiters.length && !this.closing) {
+        const [waiter] = this.waiters.splice(0, 1);
+        queueDepth.set(this.waiters.length);
+        slot.busy = true;
+        waiter.resolve(slot);
+      }
+      this.scheduleLend();
+    }, delay);
+    this.lendTimer.unref();
+  }
+
+  /** The free page unused longest, if that is at least LEND_IDLE_PAGE_AFTER_MS (see acquire). */
+  private longIdle(free: Slot[]): Slot | undefined {
+    const idlest = this.idlest(free);
+    return idlest && performance.now() - idlest.freedAt >= LEND_IDLE_PAGE_AFTER_MS ? idlest : undefined;
+  }
+
+  private idlest(free: Slot[]): Slot | undefined {
+    return free.reduce<Slot | undefined>((best, slot) => (!best || slot.freedAt < best.freedAt ? slot : best), undefined);
   }
 
   /** Whether the requests for a template (those waiting plus `arriving`) outnumber the live pages holding it. */

@@ -1,4 +1,4 @@
-import { ANY_TEMPLATE, BrowserPool, PoolSaturatedError, RenderTimeoutError } from '../../src/browser/browser-pool';
+import { ANY_TEMPLATE, BrowserPool, LEND_IDLE_PAGE_AFTER_MS, PoolSaturatedError, RenderTimeoutError } from '../../src/browser/browser-pool';
 import { loadConfig } from '../../src/config/config';
 import { baseTestEnv } from '../support/app';
 
@@ -125,4 +125,26 @@ describe('BrowserPool with two templates and two pages', () => {
     await expect(blue.held).resolves.toBe('blue');
     expect(prepared).toEqual({ red: 2, blue: 2 });
   });
+
+  it('lends a page its template has left unused to renders that keep queueing for the other template', async () => {
+    // One page each now; blue's was just used. A red render waits behind red's busy page while blue's stays free.
+    const first = hold('red');
+    await first.started;
+    const second = hold('red');
+    let secondStarted = false;
+    void second.started.then(() => (secondStarted = true));
+    await tick();
+    expect(secondStarted).toBe(false);
+    expect(prepared).toEqual({ red: 2, blue: 2 });
+    // Once blue's page has been idle long enough, the queued red render gets it, though red's page is still busy
+    // and no other request came.
+    const waitedFrom = Date.now();
+    await second.started;
+    expect(Date.now() - waitedFrom).toBeLessThan(LEND_IDLE_PAGE_AFTER_MS + 5_000);
+    expect(prepared).toEqual({ red: 3, blue: 2 });
+    expect(pool.pagesByTemplate()).toEqual({ red: 2 });
+    await second.release();
+    await first.release();
+    await expect(Promise.all([first.held, second.held])).resolves.toEqual(['red', 'red']);
+  }, 30_000);
 });
