@@ -150,6 +150,101 @@ async function atRate(perSecond: number, seconds: number, tick: (index: number) 
   return total;
 }
 
+/** The pids below `root` in the process tree (children, their children, …), from /proc. */
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited between listing and reading
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift() as number) ?? []) {
+      found.push(child);
+      queue.push(child);
+    }
+  }
+  return found;
+}
+
+/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+const TICK_MS = 10;
+
+interface CpuSnapshot {
+  /** CPU ms used so far by each part of the run. */
+  byPart: Map<string, number>;
+  /** The host's busy and total CPU ms so far, over all cores (other tenants of a shared host included). */
+  hostBusyMs: number;
+  hostTotalMs: number;
+}
+
+/** Which part of the run a process is: Herald's Node process, its Chromium, or a server by name. */
+function partOf(pid: number, comm: string, heraldPid: number, heraldTree: Set<number>): string {
+  if (pid === heraldPid) return 'herald';
+  if (heraldTree.has(pid)) return 'chromium';
+  if (/ferret/i.test(comm)) return 'ferretdb';
+  if (/versitygw|minio/i.test(comm)) return 's3';
+  if (/beam|erl|epmd|rabbit/i.test(comm)) return 'rabbitmq';
+  return comm;
+}
+
+function cpuSnapshot(heraldPid: number): CpuSnapshot {
+  const byPart = new Map<string, number>();
+  const heraldTree = new Set(descendantsOf(heraldPid));
+  for (const pid of descendantsOf(process.pid)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const part = partOf(pid, comm, heraldPid, heraldTree);
+      byPart.set(part, (byPart.get(part) ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MS);
+    } catch {
+      // exited between listing and reading
+    }
+  }
+  const own = process.cpuUsage();
+  byPart.set('bench (stand-ins)', (own.user + own.system) / 1000);
+  const host = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const total = host.reduce((sum, value) => sum + value, 0);
+  return { byPart, hostBusyMs: (total - host[3] - host[4]) * TICK_MS, hostTotalMs: total * TICK_MS };
+}
+
+interface CpuPer {
+  /** CPU ms per item by part of the run, and their sum. */
+  msPerItem: Record<string, number>;
+  /** How busy the host's cores were meanwhile (1 = every core busy, whoever used it). */
+  hostBusyShare: number;
+}
+
+/**
+ * CPU spent from now until `per` is called, per item: where a phase's cost goes on the host (Herald, Chromium, each
+ * server, the stand-ins), and whether the host had any CPU left while it ran.
+ */
+function cpuWatch(heraldPid: number): { per(items: number): CpuPer } {
+  const before = cpuSnapshot(heraldPid);
+  return {
+    per(items) {
+      const after = cpuSnapshot(heraldPid);
+      const msPerItem: Record<string, number> = {};
+      for (const [part, ms] of after.byPart) {
+        const spent = (ms - (before.byPart.get(part) ?? 0)) / items;
+        if (spent > 0.05) msPerItem[part] = Math.round(spent * 10) / 10;
+      }
+      msPerItem.total = Math.round(Object.values(msPerItem).reduce((sum, ms) => sum + ms, 0) * 10) / 10;
+      const busy = after.hostBusyMs - before.hostBusyMs;
+      const total = after.hostTotalMs - before.hostTotalMs;
+      return { msPerItem, hostBusyShare: total > 0 ? Math.round((busy / total) * 100) / 100 : NaN };
+    },
+  };
+}
+
 /**
  * Peak memory of a Herald process while a pipeline runs: its own peak RSS (VmHWM, the kernel's high-water mark) and
  * the highest sum of PSS (shared pages split between sharers) over its Chromium descendants, sampled every second.
@@ -163,32 +258,9 @@ class MemoryWatch {
     this.timer.unref();
   }
 
-  private descendants(): number[] {
-    const children = new Map<number, number[]>();
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-      } catch {
-        // exited between listing and reading
-      }
-    }
-    const found: number[] = [];
-    const queue = [this.pid];
-    while (queue.length > 0) {
-      for (const child of children.get(queue.shift() as number) ?? []) {
-        found.push(child);
-        queue.push(child);
-      }
-    }
-    return found;
-  }
-
   sample(): void {
     let pss = 0;
-    for (const pid of this.descendants()) {
+    for (const pid of descendantsOf(this.pid)) {
       try {
         const match = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
         pss += Number(match?.[1] ?? 0) * 1024;
@@ -309,29 +381,41 @@ const HEARTBEATS = new Set(['hello', 'isMaster', 'ismaster', 'ping', 'buildInfo'
 
 type CommandsPer = { total: number; byCommand: Record<string, number> };
 
-/** Starts counting FerretDB's commands: `per(items)` answers those sent since, per item of work, largest first. */
-async function countCommands(infra: Infra): Promise<{ per(items: number): Promise<CommandsPer> }> {
+interface CostPer {
+  mongoCommands: CommandsPer;
+  cpu: CpuPer;
+}
+
+/**
+ * Starts counting what a phase costs: `per(items)` answers FerretDB's commands sent since, largest first, and the CPU
+ * used since by each part of the run, both per item of work.
+ */
+async function watchCost(infra: Infra, heraldPid: number): Promise<{ per(items: number): Promise<CostPer> }> {
   const before = await mongoCommandsSent(infra);
+  const cpu = cpuWatch(heraldPid);
   return {
     async per(items) {
+      const used = cpu.per(items);
       const after = await mongoCommandsSent(infra);
       const spent = [...after]
         .map(([command, count]) => [command, (count - (before.get(command) ?? 0)) / items] as const)
         .filter(([, per]) => per > 0);
       spent.sort((a, b) => b[1] - a[1]);
-      return { total: spent.reduce((sum, [, per]) => sum + per, 0), byCommand: Object.fromEntries(spent) };
+      return { mongoCommands: { total: spent.reduce((sum, [, per]) => sum + per, 0), byCommand: Object.fromEntries(spent) }, cpu: used };
     },
   };
 }
 
-/** A burst of events: how many, its drain rate, latency, how many did not arrive, its MongoDB commands per event. */
-function burstResult(
-  keys: string[],
-  perSecond: number,
-  settled: { latencies: number[]; missing: number },
-  mongoCommandsPerEvent: CommandsPer,
-): Record<string, unknown> {
-  return { events: keys.length, perSecond, latency: latency(settled.latencies), lost: settled.missing, mongoCommandsPerEvent };
+/** A burst of events: how many, its drain rate, latency, how many did not arrive, its MongoDB commands and CPU per event. */
+function burstResult(keys: string[], perSecond: number, settled: { latencies: number[]; missing: number }, cost: CostPer): Record<string, unknown> {
+  return {
+    events: keys.length,
+    perSecond,
+    latency: latency(settled.latencies),
+    lost: settled.missing,
+    mongoCommandsPerEvent: cost.mongoCommands,
+    cpu: cost.cpu,
+  };
 }
 
 /** Where a phase's keys stand after waiting (at most timeoutMs) for all of them: latency of each arrived one, how many
@@ -494,6 +578,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     const renderC1: number[] = [];
     for (let i = 0; i < RUN.renderSamples; i++) renderC1.push(await renderOnce(100 + i));
     const renderStarted = performance.now();
+    const renderCpu = cpuWatch(herald.pid);
     let next = 0;
     await Promise.all(
       Array.from({ length: 4 }, async () => {
@@ -501,7 +586,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
       }),
     );
     const renderPerSecond = (RUN.renderSamples * 2 * 1000) / (performance.now() - renderStarted);
-    const render = { c1: latency(renderC1), c4PerSecond: renderPerSecond };
+    const render = { c1: latency(renderC1), c4PerSecond: renderPerSecond, cpu: renderCpu.per(RUN.renderSamples * 2) };
 
     // Steady 5/s: 8 of 10 new messages, 1 edit, 1 delete (of a message already edited and called back).
     process.stderr.write(`[bench] bot: steady 5/s for ${RUN.steadySeconds} s\n`);
@@ -526,7 +611,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     // A burst: messages dispatched as fast as the gateway takes them, with edits and deletes of earlier messages.
     process.stderr.write(`[bench] bot: burst of ${RUN.botBurst}\n`);
     const burstStart = sent.size;
-    const commands = await countCommands(infra);
+    const cost = await watchCost(infra, herald.pid);
     const burstBegan = Date.now();
     for (let index = 0; index < RUN.botBurst; index++) {
       if (index % 25 === 12 && editOne()) continue;
@@ -536,7 +621,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     const burstKeys = [...sent.keys()].slice(burstStart);
     const burst = await settle(burstKeys);
     const burstPerSecond = (burstKeys.length * 1000) / (burst.lastAt - burstBegan);
-    const burstCommands = await commands.per(burstKeys.length);
+    const burstCost = await cost.per(burstKeys.length);
 
     // Sustained: 80% of the burst's drain rate for a while; kept up when the backlog at the end is under 2 s of work.
     const sustainRate = Math.max(1, Math.floor(burstPerSecond * 0.8));
@@ -559,7 +644,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
         byEvent: { created: byEvent('created'), updated: byEvent('updated'), deleted: byEvent('deleted') },
         lost: steady.missing,
       },
-      burst: burstResult(burstKeys, burstPerSecond, burst, burstCommands),
+      burst: burstResult(burstKeys, burstPerSecond, burst, burstCost),
       sustained: rateResult(sustainRate, RUN.sustainSeconds, sustain, backlogAtEnd),
       duplicateCallbacks: duplicates,
       memory,
@@ -580,6 +665,10 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
         burstRateVsRenderThroughput: burstPerSecond / render.c4PerSecond,
         p50VsBaselineP50: result.steady.latency.p50Ms / baseline.latency.p50Ms,
         burstRateVsBaselineRate: burstPerSecond / baseline.perSecond,
+        // CPU a message costs in the burst against what one reference render costs, on the whole run (Herald, its
+        // Chromium, the servers, the stand-ins): where the host's cores are all busy in both, this bounds the burst's
+        // rate against the render throughput whatever the pipeline does around the render.
+        burstCpuPerEventVsRenderCpu: burstCost.cpu.msPerItem.total / render.cpu.msPerItem.total,
       },
       targets: {
         'steady 5/s p50 <= 2x one render p50': result.steady.latency.p50Ms <= 2 * render.c1.p50Ms,
@@ -777,13 +866,13 @@ async function benchNotify(infra: Infra): Promise<Record<string, unknown>> {
 
     process.stderr.write(`[bench] notify: burst of ${RUN.notifyBurst}\n`);
     const first = counter;
-    const commands = await countCommands(infra);
+    const cost = await watchCost(infra, herald.pid);
     const began = Date.now();
     for (let index = 0; index < RUN.notifyBurst; index++) notify(channels[index % channels.length]);
     const burstKeys = Array.from({ length: RUN.notifyBurst }, (_, i) => `n-${tag}-${first + i}`);
     const burstSettled = await settle(burstKeys);
     const burstPerSecond = (burstKeys.length * 1000) / (burstSettled.lastAt - began);
-    const burstCommands = await commands.per(burstKeys.length);
+    const burstCost = await cost.per(burstKeys.length);
     const sustained = await phase('sustained', Math.max(1, Math.floor(burstPerSecond * 0.8)), RUN.sustainSeconds, false);
 
     // Order per channel: the messages Discord got, in the order it got them, against the order they were sent.
@@ -820,7 +909,7 @@ async function benchNotify(infra: Infra): Promise<Record<string, unknown>> {
     return {
       steady,
       with429s,
-      burst: burstResult(burstKeys, burstPerSecond, burstSettled, burstCommands),
+      burst: burstResult(burstKeys, burstPerSecond, burstSettled, burstCost),
       sustained,
       orderKeptPerChannel: orderKept,
       refusedRequests: refused,
@@ -918,7 +1007,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
 
     process.stderr.write('[bench] drone: 50 builds at once\n');
     const builds = Array.from({ length: 50 }, () => newBuildScenario());
-    const commands = await countCommands(infra);
+    const cost = await watchCost(infra, herald.pid);
     const began = Date.now();
     await Promise.race([
       Promise.all(
@@ -932,7 +1021,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
     ]);
     const finalKeys = builds.map((build) => key(build, 'success'));
     const burstSettled = await settle(finalKeys);
-    const burstCommands = await commands.per(builds.length * 3);
+    const burstCost = await cost.per(builds.length * 3);
     const endToEnd = builds.map((build) => (shown().get(key(build, 'success')) ?? NaN) - (sent.get(key(build, 'pending')) as number));
     const oneMessagePerBuild = builds.every(
       (build) =>
@@ -954,7 +1043,8 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
         successDeliveryToFinalMessage: latency(burstSettled.latencies),
         clearedInMs: burstSettled.lastAt - began,
         deliveriesPerSecond: burstPerSecond,
-        mongoCommandsPerDelivery: burstCommands,
+        mongoCommandsPerDelivery: burstCost.mongoCommands,
+        cpu: burstCost.cpu,
         oneMessagePerBuild,
         finalState,
       },
@@ -1043,13 +1133,13 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
     const steady = await phase(20, RUN.steadySeconds);
     process.stderr.write(`[bench] vk: burst of ${RUN.vkBurst}\n`);
     const first = counter;
-    const commands = await countCommands(infra);
+    const cost = await watchCost(infra, herald.pid);
     const began = Date.now();
     for (let i = 0; i < RUN.vkBurst; i += 100) push(Math.min(100, RUN.vkBurst - i));
     const burstKeys = Array.from({ length: RUN.vkBurst }, (_, i) => `vk-${first + i}`);
     const burst = await settle(burstKeys);
     const burstPerSecond = (burstKeys.length * 1000) / (burst.lastAt - began);
-    const burstCommands = await commands.per(burstKeys.length);
+    const burstCost = await cost.per(burstKeys.length);
     const sustainRate = Math.max(1, Math.floor(burstPerSecond * 0.8));
     process.stderr.write(`[bench] vk: sustained ${sustainRate}/s for ${RUN.sustainSeconds} s\n`);
     const sustained = await phase(sustainRate, RUN.sustainSeconds);
@@ -1085,7 +1175,7 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
         : undefined;
     return {
       steady,
-      burst: burstResult(burstKeys, burstPerSecond, burst, burstCommands),
+      burst: burstResult(burstKeys, burstPerSecond, burst, burstCost),
       sustained,
       memory,
       benchVk: inProcess
@@ -1171,6 +1261,15 @@ function printTable(results: Record<string, Record<string, unknown>>): void {
       process.stdout.write(
         `${name} ratios: ${JSON.stringify(result.ratios, (_, v: unknown) => (typeof v === 'number' ? Math.round(v * 1000) / 1000 : v))}\n`,
       );
+    const cpu = (phase: unknown): CpuPer | undefined => (phase as { cpu?: CpuPer } | undefined)?.cpu;
+    for (const [phase, label] of [
+      [result.render, 'per reference render'],
+      [result.burst, 'per event in the burst'],
+      [result.fiftyAtOnce, 'per delivery of the fifty builds'],
+    ] as const) {
+      const figures = cpu(phase);
+      if (figures) process.stdout.write(`${name} CPU ms ${label}: ${JSON.stringify(figures.msPerItem)}, host busy ${figures.hostBusyShare}\n`);
+    }
   }
 }
 
