@@ -1,5 +1,6 @@
 import { DynamicModule, Module, type Type } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
+import mongoose from 'mongoose';
 import { LoggerModule } from 'nestjs-pino';
 import { FeatureOffModule } from './common/feature-off.module';
 import { loggerParams } from './common/logging';
@@ -61,6 +62,9 @@ export function startupWarnings(config: AppConfig): string[] {
 @Module({})
 export class AppModule {
   static register(config: AppConfig): DynamicModule {
+    // Mongoose captures a stack trace at every query it runs, only to name the first caller should the same query
+    // object run twice (Herald never reruns one): 1.5% of Herald's CPU in a burst of bot messages (a bench profile).
+    mongoose.set('skipOriginalStackTraces', true);
     const imports: DynamicModule['imports'] = [
       ConfigModule.forRoot(config),
       LoggerModule.forRoot(loggerParams(config)),
