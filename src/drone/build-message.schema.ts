@@ -12,6 +12,14 @@ export type BuildMessageDelivery = 'pending' | 'sent' | 'failed';
  */
 @Schema({ collection: 'drone_build_messages', timestamps: true, minimize: false })
 export class BuildMessage {
+  /**
+   * `repoId/buildId/droneHost` (buildRecordId), so every read and write of a record is an `_id` lookup: a point read on
+   * MongoDB, and on FerretDB v1 the cheapest scan there is, where a filter on the three fields decoded every record in
+   * Go. Records written before had an ObjectId here; BuildMessageStore moves them.
+   */
+  @Prop({ type: String, required: true })
+  _id!: string;
+
   /** Drone server host (`system.host`), so two Drone servers never share a record. */
   @Prop({ required: true })
   droneHost!: string;
@@ -65,7 +73,6 @@ export class BuildMessage {
 export type BuildMessageDocument = HydratedDocument<BuildMessage>;
 
 export const BuildMessageSchema = SchemaFactory.createForClass(BuildMessage);
-BuildMessageSchema.index({ droneHost: 1, repoId: 1, buildId: 1 }, { unique: true, name: 'drone_build_unique' });
 BuildMessageSchema.index({ delivery: 1, updatedAt: 1 }, { name: 'drone_build_delivery' });
 /** The bot's /herald build: a repository's newest build, and its repositories for autocompletion. */
 BuildMessageSchema.index({ repoSlug: 1, buildNumber: -1 }, { name: 'drone_build_by_repo' });

@@ -1,7 +1,8 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { isDuplicateKey } from '../common/duplicate-key';
+import { LegacyRecordMover } from '../common/legacy-records';
 import { BuildMessage } from './build-message.schema';
 import type { DroneStatus } from './drone-webhook.types';
 
@@ -27,21 +28,56 @@ export interface ShownSnapshot {
   buildUpdatedAt: Date;
 }
 
+/** The record's `_id`: the numbers first, so no host can make two keys meet. */
+export function buildRecordId(key: BuildKey): string {
+  return `${key.repoId}/${key.buildId}/${key.droneHost}`;
+}
+
+/** The unique index older versions kept on the key; `_id` is unique now, and a moved copy must sit beside its original. */
+const LEGACY_INDEX = 'drone_build_unique';
+
 /**
- * MongoDB side of the build ↔ message records. The record is inserted once (the unique index makes concurrent first
- * deliveries share it) and then written only by the build's outbox handler, one job at a time.
+ * MongoDB side of the build ↔ message records, each read and written by `_id` (buildRecordId). The record is inserted
+ * once (the unique `_id` makes concurrent first deliveries share it) and then written only by the build's outbox
+ * handler, one job at a time.
+ *
+ * Records written by versions before this one are keyed by an ObjectId; `LegacyRecordMover` moves each under its
+ * buildRecordId. While any may remain, a record not found by `_id` is looked for by its key and moved on the spot, so
+ * a build that was running during the upgrade keeps its message.
  */
 @Injectable()
-export class BuildMessageStore implements OnModuleInit {
-  constructor(@InjectModel(BuildMessage.name) private readonly model: Model<BuildMessage>) {}
+export class BuildMessageStore implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(BuildMessageStore.name);
+  private readonly legacy: LegacyRecordMover<BuildMessage>;
 
-  /** The unique index is what makes concurrent first deliveries share one record; it must exist before any. */
-  async onModuleInit(): Promise<void> {
-    await this.model.init();
+  constructor(@InjectModel(BuildMessage.name) private readonly model: Model<BuildMessage>) {
+    this.legacy = new LegacyRecordMover<BuildMessage>(() => this.model.collection, buildRecordId, 'drone_build_messages');
   }
 
-  find(key: BuildKey): Promise<BuildMessage | null> {
-    return this.model.findOne(key).lean<BuildMessage>().exec();
+  async onModuleInit(): Promise<void> {
+    await this.model.collection.dropIndex(LEGACY_INDEX).catch(() => undefined);
+    await this.model.createIndexes();
+  }
+
+  /** Start-up does not wait for the move: until it is done, a miss also looks by the key. */
+  onApplicationBootstrap(): void {
+    this.legacy
+      .moveAll()
+      .then((moved) => moved && this.logger.log({ records: moved }, 'Moved build records an older version wrote to their new ids'))
+      .catch((error: unknown) => this.logger.warn({ err: error }, 'Could not move older build records yet; a miss still looks them up by key'));
+  }
+
+  onModuleDestroy(): void {
+    this.legacy.stop();
+  }
+
+  async find(key: BuildKey): Promise<BuildMessage | null> {
+    const id = buildRecordId(key);
+    const record = await this.model.findById(id).lean<BuildMessage>().exec();
+    if (record || !this.legacy.mayRemain) return record;
+    const { droneHost, repoId, buildId } = key;
+    if (!(await this.legacy.moveMatching({ droneHost, repoId, buildId }))) return null;
+    return this.model.findById(id).lean<BuildMessage>().exec();
   }
 
   /** The build's record, inserted by the first delivery (which picks the channel); later deliveries find it. */
@@ -49,37 +85,52 @@ export class BuildMessageStore implements OnModuleInit {
     const existing = await this.find(key);
     if (existing) return existing;
     try {
-      return (await this.model.create({ ...key, ...seed, syncedOrder: '', syncedStatus: null, messageId: null, delivery: 'pending' })).toObject();
+      const created = await this.model.create({
+        _id: buildRecordId(key),
+        ...key,
+        ...seed,
+        syncedOrder: '',
+        syncedStatus: null,
+        messageId: null,
+        delivery: 'pending',
+      });
+      return created.toObject();
     } catch (error) {
       if (!isDuplicateKey(error)) throw error;
     }
     const raced = await this.find(key);
-    if (!raced) throw new Error(`build message record ${key.droneHost}/${key.repoId}/${key.buildId} vanished`);
+    if (!raced) throw new Error(`build message record ${buildRecordId(key)} vanished`);
     return raced;
   }
 
   /** Discord now shows this snapshot. */
   async recordShown(key: BuildKey, shown: ShownSnapshot): Promise<void> {
-    await this.model.updateOne(key, {
-      $set: {
-        messageId: shown.messageId,
-        syncedOrder: shown.order,
-        syncedStatus: shown.status,
-        status: shown.status,
-        buildUpdatedAt: shown.buildUpdatedAt,
-        delivery: 'sent',
-        lastError: null,
+    await this.model.updateOne(
+      { _id: buildRecordId(key) },
+      {
+        $set: {
+          messageId: shown.messageId,
+          syncedOrder: shown.order,
+          syncedStatus: shown.status,
+          status: shown.status,
+          buildUpdatedAt: shown.buildUpdatedAt,
+          delivery: 'sent',
+          lastError: null,
+        },
       },
-    });
+    );
   }
 
   /** The message was deleted in Discord; the handler posts a new one. */
   async forgetMessage(key: BuildKey): Promise<void> {
-    await this.model.updateOne(key, { $set: { messageId: null, syncedOrder: '', syncedStatus: null } });
+    await this.model.updateOne({ _id: buildRecordId(key) }, { $set: { messageId: null, syncedOrder: '', syncedStatus: null } });
   }
 
   /** Discord did not take the snapshot: `refused` (parked) marks the record failed; a transient failure only notes why. */
   async recordFailure(key: BuildKey, reason: string, refused: boolean): Promise<void> {
-    await this.model.updateOne(key, { $set: { lastError: reason, ...(refused ? { delivery: 'failed' } : {}) }, $inc: { failedAttempts: 1 } });
+    await this.model.updateOne(
+      { _id: buildRecordId(key) },
+      { $set: { lastError: reason, ...(refused ? { delivery: 'failed' } : {}) }, $inc: { failedAttempts: 1 } },
+    );
   }
 }
