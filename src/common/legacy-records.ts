@@ -2,6 +2,10 @@ import { Logger } from '@nestjs/common';
 import type { mongo } from 'mongoose';
 import { isDuplicateKey } from './duplicate-key';
 
+type Collection = mongo.Collection;
+type Document = mongo.Document;
+type Filter<T> = mongo.Filter<T>;
+
 /** Records from before a collection's `_id` was derived from its fields have an ObjectId there. */
 const LEGACY = { _id: { $type: 'objectId' as const } };
 const MOVE_BATCH = 100;
@@ -19,14 +23,11 @@ const LEGACY_LOOK_MS = 10 * 60_000;
  * again every 10 minutes, for records a replica of an older version writes during a rolling upgrade. Until a look finds
  * none, `mayRemain` is true, and a store that misses a record by `_id` asks `moveMatching` to look by its old key.
  */
-type Collection = mongo.Collection;
-type Document = mongo.Document;
-type Filter<T> = mongo.Filter<T>;
-
 export class LegacyRecordMover<T extends Document> {
   private readonly logger: Logger;
   private remaining = true;
   private lookTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   constructor(
     private readonly collection: () => Collection,
@@ -41,27 +42,24 @@ export class LegacyRecordMover<T extends Document> {
     return this.remaining;
   }
 
-  /** Moves every legacy record, in batches, then schedules the next look. Answers how many it moved now. */
+  /**
+   * Moves every legacy record, in batches, then schedules the next look (also after a failed one, so a database that
+   * was away at start-up is looked at again). Answers how many it moved now.
+   */
   async moveAll(): Promise<number> {
-    let moved = 0;
-    for (;;) {
-      const batch = await this.collection().find<T & { _id: unknown }>(LEGACY).limit(MOVE_BATCH).toArray();
-      for (const record of batch) await this.moveOne(record);
-      moved += batch.length;
-      if (batch.length < MOVE_BATCH) break;
+    try {
+      let moved = 0;
+      for (;;) {
+        const batch = await this.collection().find<T & { _id: unknown }>(LEGACY).limit(MOVE_BATCH).toArray();
+        for (const record of batch) await this.moveOne(record);
+        moved += batch.length;
+        if (batch.length < MOVE_BATCH) break;
+      }
+      this.remaining = false;
+      return moved;
+    } finally {
+      this.scheduleLook();
     }
-    this.remaining = false;
-    clearTimeout(this.lookTimer);
-    this.lookTimer = setTimeout(() => {
-      this.moveAll()
-        .then((count) => count && this.logger.log({ records: count, collection: this.what }, 'Moved records an older version wrote'))
-        .catch((error: unknown) => {
-          this.remaining = true;
-          this.logger.warn({ err: error, collection: this.what }, 'Could not look for records an older version wrote; trying again in 10 minutes');
-        });
-    }, LEGACY_LOOK_MS);
-    this.lookTimer.unref();
-    return moved;
   }
 
   /** Moves the legacy record matching `filter` (its old key), if any; answers whether one was found. */
@@ -73,7 +71,22 @@ export class LegacyRecordMover<T extends Document> {
   }
 
   stop(): void {
+    this.stopped = true;
     clearTimeout(this.lookTimer);
+  }
+
+  private scheduleLook(): void {
+    clearTimeout(this.lookTimer);
+    if (this.stopped) return;
+    this.lookTimer = setTimeout(() => {
+      this.moveAll()
+        .then((count) => count && this.logger.log({ records: count, collection: this.what }, 'Moved records an older version wrote'))
+        .catch((error: unknown) => {
+          this.remaining = true;
+          this.logger.warn({ err: error, collection: this.what }, 'Could not look for records an older version wrote; trying again in 10 minutes');
+        });
+    }, LEGACY_LOOK_MS);
+    this.lookTimer.unref();
   }
 
   private async moveOne(record: T & { _id: unknown }): Promise<void> {

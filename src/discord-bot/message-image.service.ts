@@ -72,7 +72,7 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
       .then((adopted) => adopted && this.logger.log({ records: adopted }, 'Moved callbacks owed by older records to the outbox'))
       .then(() => this.store.moveLegacyRecords())
       .then((moved) => moved && this.logger.log({ records: moved }, 'Moved records an older version wrote to their message ids'))
-      .catch((error: unknown) => this.logger.warn({ reason: describe(error) }, 'Could not move older records yet; next start tries again'));
+      .catch((error: unknown) => this.logger.warn({ reason: describe(error) }, 'Could not move older records yet; trying again in 10 minutes'));
   }
 
   onApplicationShutdown(): void {

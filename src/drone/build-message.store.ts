@@ -64,7 +64,12 @@ export class BuildMessageStore implements OnModuleInit, OnApplicationBootstrap, 
     this.legacy
       .moveAll()
       .then((moved) => moved && this.logger.log({ records: moved }, 'Moved build records an older version wrote to their new ids'))
-      .catch((error: unknown) => this.logger.warn({ err: error }, 'Could not move older build records yet; a miss still looks them up by key'));
+      .catch((error: unknown) =>
+        this.logger.warn(
+          { err: error },
+          'Could not move older build records yet; trying again in 10 minutes, and a miss meanwhile looks them up by key',
+        ),
+      );
   }
 
   onModuleDestroy(): void {
