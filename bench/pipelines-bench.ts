@@ -150,19 +150,40 @@ async function atRate(perSecond: number, seconds: number, tick: (index: number) 
   return total;
 }
 
-/** The pids below `root` in the process tree (children, their children, …), from /proc. */
-function descendantsOf(root: number): number[] {
-  const children = new Map<number, number[]>();
+/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
+const TICK_MS = 10;
+
+interface ProcessEntry {
+  ppid: number;
+  comm: string;
+  /** CPU ms used so far (user + system). */
+  cpuMs: number;
+}
+
+/** Every process on the host, from one pass over /proc. */
+function processTable(): Map<number, ProcessEntry> {
+  const table = new Map<number, ProcessEntry>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      table.set(Number(entry), {
+        ppid: Number(fields[1]),
+        comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+        cpuMs: (Number(fields[11]) + Number(fields[12])) * TICK_MS,
+      });
     } catch {
       // exited between listing and reading
     }
   }
+  return table;
+}
+
+/** The pids below `root` in the process tree (children, their children, …). */
+function descendantsOf(root: number, table = processTable()): number[] {
+  const children = new Map<number, number[]>();
+  for (const [pid, { ppid }] of table) children.set(ppid, [...(children.get(ppid) ?? []), pid]);
   const found: number[] = [];
   const queue = [root];
   while (queue.length > 0) {
@@ -173,9 +194,6 @@ function descendantsOf(root: number): number[] {
   }
   return found;
 }
-
-/** Linux's USER_HZ: /proc reports CPU time in these ticks. */
-const TICK_MS = 10;
 
 interface CpuSnapshot {
   /** CPU ms used so far by each part of the run. */
@@ -197,17 +215,12 @@ function partOf(pid: number, comm: string, heraldPid: number, heraldTree: Set<nu
 
 function cpuSnapshot(heraldPid: number): CpuSnapshot {
   const byPart = new Map<string, number>();
-  const heraldTree = new Set(descendantsOf(heraldPid));
-  for (const pid of descendantsOf(process.pid)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const part = partOf(pid, comm, heraldPid, heraldTree);
-      byPart.set(part, (byPart.get(part) ?? 0) + (Number(fields[11]) + Number(fields[12])) * TICK_MS);
-    } catch {
-      // exited between listing and reading
-    }
+  const table = processTable();
+  const heraldTree = new Set(descendantsOf(heraldPid, table));
+  for (const pid of descendantsOf(process.pid, table)) {
+    const { comm, cpuMs } = table.get(pid) as ProcessEntry;
+    const part = partOf(pid, comm, heraldPid, heraldTree);
+    byPart.set(part, (byPart.get(part) ?? 0) + cpuMs);
   }
   const own = process.cpuUsage();
   byPart.set('bench (stand-ins)', (own.user + own.system) / 1000);

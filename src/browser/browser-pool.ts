@@ -251,14 +251,15 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
   /**
    * A free page that holds the template is taken at once. Otherwise a request waits for one of the template's own
    * pages rather than reloading another template's page (a new context and a page load, ~10 renders' worth), unless
-   * no page holds the template, the requests waiting for it outnumber its pages, or a free page has gone unused for
-   * LEND_IDLE_PAGE_AFTER_MS: then a free page is re-prepared, so the page set follows the traffic mix.
+   * no page holds the template or the requests waiting for it outnumber its pages: then a free page is re-prepared.
+   * A request that waits while another template's page is free gets that page once it has gone unused for
+   * LEND_IDLE_PAGE_AFTER_MS (scheduleLend). So the page set follows the traffic mix.
    */
   private acquire(templateName: string): Promise<Slot> {
     const free = this.slots.filter((slot) => !slot.busy);
     const warm = free.find((candidate) => (candidate.template === templateName || templateName === ANY_TEMPLATE) && this.isAlive(candidate));
     const queueFull = this.waiters.length >= this.config.browser.queueSize;
-    const slot = warm ?? (free.length && (this.outgrows(templateName, 1) || queueFull) ? this.evictable(free) : this.longIdle(free));
+    const slot = warm ?? (free.length && (this.outgrows(templateName, 1) || queueFull) ? this.evictable(free) : undefined);
     if (slot) {
       slot.busy = true;
       return Promise.resolve(slot);
@@ -313,7 +314,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     this.lendTimer.unref();
   }
 
-  /** The free page unused longest, if that is at least LEND_IDLE_PAGE_AFTER_MS (see acquire). */
+  /** The free page unused longest, if that is at least LEND_IDLE_PAGE_AFTER_MS. */
   private longIdle(free: Slot[]): Slot | undefined {
     const idlest = this.idlest(free);
     return idlest && performance.now() - idlest.freedAt >= LEND_IDLE_PAGE_AFTER_MS ? idlest : undefined;

@@ -21,7 +21,7 @@ const LEGACY_LOOK_MS = 10 * 60_000;
  * original deleted; a stop between the two leaves both, and the next move deletes the original. So no unique index may
  * cover the fields the copy shares with its original. `moveAll` runs after start-up (start-up does not wait for it) and
  * again every 10 minutes, for records a replica of an older version writes during a rolling upgrade. Until a look finds
- * none, `mayRemain` is true, and a store that misses a record by `_id` asks `moveMatching` to look by its old key.
+ * none, `mayRemain` is true, and `find` looks a record missed by `_id` up by its old key.
  */
 export class LegacyRecordMover<T extends Document> {
   private readonly logger: Logger;
@@ -29,12 +29,34 @@ export class LegacyRecordMover<T extends Document> {
   private lookTimer: NodeJS.Timeout | undefined;
   private stopped = false;
 
+  /**
+   * @param legacyIndex the unique index older versions kept on the fields `_id` is now derived from: it is dropped
+   * (dropLegacyIndex), since a copy must sit beside its original until the original goes.
+   */
   constructor(
     private readonly collection: () => Collection,
     private readonly idOf: (record: T) => string,
     private readonly what: string,
+    private readonly legacyIndex: string,
   ) {
     this.logger = new Logger(`LegacyRecordMover(${what})`);
+  }
+
+  /** Drops the older versions' unique index, if it is there; before the store creates its own indexes. */
+  async dropLegacyIndex(): Promise<void> {
+    await this.collection()
+      .dropIndex(this.legacyIndex)
+      .catch(() => undefined);
+  }
+
+  /**
+   * A store's read by `_id` (`read`), with the fallback for records not yet moved: on a miss while any may remain, the
+   * record an older version stored under `oldKey` is moved and read again.
+   */
+  async find<R>(read: () => Promise<R | null>, oldKey: Filter<T>): Promise<R | null> {
+    const record = await read();
+    if (record || !this.remaining || !(await this.moveMatching(oldKey))) return record;
+    return read();
   }
 
   /** Whether records an older version wrote may remain (until the first look finds none). */
@@ -63,7 +85,7 @@ export class LegacyRecordMover<T extends Document> {
   }
 
   /** Moves the legacy record matching `filter` (its old key), if any; answers whether one was found. */
-  async moveMatching(filter: Filter<T>): Promise<boolean> {
+  private async moveMatching(filter: Filter<T>): Promise<boolean> {
     const legacy = await this.collection().findOne<T & { _id: unknown }>({ ...LEGACY, ...filter } as Filter<Document>);
     if (!legacy) return false;
     await this.moveOne(legacy);

@@ -8,9 +8,6 @@ import { MessageImage } from './message-image.schema';
 export type MessageImageRecord = MessageImage;
 export type NewMessageImage = Omit<MessageImage, '_id'>;
 
-/** The unique index older versions kept on `messageId`; `_id` is unique now, and a copy must sit beside its original. */
-const LEGACY_INDEX = 'messageId_1';
-
 /**
  * Every MongoDB read and write of message records, each by `_id` (the message id). A record is written only by the
  * running job of its message's outbox lane, so plain reads and writes suffice on MongoDB 7 and FerretDB v1 alike
@@ -29,11 +26,12 @@ export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
       () => this.images.collection,
       (record) => record.messageId,
       'discord_message_images',
+      'messageId_1', // older versions' unique index on messageId
     );
   }
 
   async onModuleInit(): Promise<void> {
-    await this.images.collection.dropIndex(LEGACY_INDEX).catch(() => undefined);
+    await this.legacy.dropLegacyIndex();
     await this.images.createIndexes();
   }
 
@@ -62,10 +60,8 @@ export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
     return legacy.length;
   }
 
-  async find(messageId: string): Promise<MessageImageRecord | null> {
-    const record = await this.images.findById(messageId).lean<MessageImageRecord>().exec();
-    if (record || !this.legacy.mayRemain || !(await this.legacy.moveMatching({ messageId }))) return record;
-    return this.images.findById(messageId).lean<MessageImageRecord>().exec();
+  find(messageId: string): Promise<MessageImageRecord | null> {
+    return this.legacy.find(() => this.images.findById(messageId).lean<MessageImageRecord>().exec(), { messageId });
   }
 
   /**

@@ -33,9 +33,6 @@ export function buildRecordId(key: BuildKey): string {
   return `${key.repoId}/${key.buildId}/${key.droneHost}`;
 }
 
-/** The unique index older versions kept on the key; `_id` is unique now, and a moved copy must sit beside its original. */
-const LEGACY_INDEX = 'drone_build_unique';
-
 /**
  * MongoDB side of the build ↔ message records, each read and written by `_id` (buildRecordId). The record is inserted
  * once (the unique `_id` makes concurrent first deliveries share it) and then written only by the build's outbox
@@ -51,11 +48,12 @@ export class BuildMessageStore implements OnModuleInit, OnApplicationBootstrap, 
   private readonly legacy: LegacyRecordMover<BuildMessage>;
 
   constructor(@InjectModel(BuildMessage.name) private readonly model: Model<BuildMessage>) {
-    this.legacy = new LegacyRecordMover<BuildMessage>(() => this.model.collection, buildRecordId, 'drone_build_messages');
+    // 'drone_build_unique': older versions' unique index on the key's three fields.
+    this.legacy = new LegacyRecordMover<BuildMessage>(() => this.model.collection, buildRecordId, 'drone_build_messages', 'drone_build_unique');
   }
 
   async onModuleInit(): Promise<void> {
-    await this.model.collection.dropIndex(LEGACY_INDEX).catch(() => undefined);
+    await this.legacy.dropLegacyIndex();
     await this.model.createIndexes();
   }
 
@@ -76,13 +74,9 @@ export class BuildMessageStore implements OnModuleInit, OnApplicationBootstrap, 
     this.legacy.stop();
   }
 
-  async find(key: BuildKey): Promise<BuildMessage | null> {
-    const id = buildRecordId(key);
-    const record = await this.model.findById(id).lean<BuildMessage>().exec();
-    if (record || !this.legacy.mayRemain) return record;
+  find(key: BuildKey): Promise<BuildMessage | null> {
     const { droneHost, repoId, buildId } = key;
-    if (!(await this.legacy.moveMatching({ droneHost, repoId, buildId }))) return null;
-    return this.model.findById(id).lean<BuildMessage>().exec();
+    return this.legacy.find(() => this.model.findById(buildRecordId(key)).lean<BuildMessage>().exec(), { droneHost, repoId, buildId });
   }
 
   /** The build's record, inserted by the first delivery (which picks the channel); later deliveries find it. */
