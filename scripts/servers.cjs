@@ -155,15 +155,89 @@ function ensureInstalled({ rabbitmq = true } = {}) {
   };
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
+/**
+ * A free loopback port that no other caller of freePort on this machine holds, and that the OS will not hand out
+ * meanwhile. Ports come from below the kernel's ephemeral range (`listen(0)` and outgoing connections take theirs
+ * from inside it), each reserved by a file naming the reserving process in a shared directory, created exclusively.
+ * A port released by the OS stays reserved while its owner lives: a test that stops a server and starts it again on
+ * its port (the fault tests) can no longer find it taken by another Jest worker's server meanwhile, which a port from
+ * `listen(0)` could be: the likeliest reading of a CI run where a FerretDB restart "came up" and MongoDB then stayed
+ * unreachable for two minutes (the probe only opened a TCP connection, to whatever held the port).
+ * Reservations of processes that have exited are removed after ten minutes.
+ */
+async function freePort() {
+  const [low] = ephemeralRange();
+  const first = Math.max(1024, low - 12_000);
+  const span = low - first;
+  for (let tries = 0; tries < 200; tries += 1) {
+    const port = first + crypto.randomInt(span);
+    if (!reservePort(port)) continue;
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port found between ${first} and ${low - 1}`);
+}
+
+const PORTS_DIR = path.join(os.tmpdir(), 'herald-ports');
+
+function ephemeralRange() {
+  try {
+    const [low, high] = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low > 2048 && high >= low) return [low, high];
+  } catch {
+    /* not Linux: the IANA range */
+  }
+  return [49152, 65535];
+}
+
+/** Takes a port's reservation file; false if another caller holds it (or held it, until the sweep removes it). */
+function reservePort(port) {
+  sweepStaleReservations();
+  try {
+    fs.writeFileSync(path.join(PORTS_DIR, String(port)), String(process.pid), { flag: 'wx' });
+    return true;
+  } catch (error) {
+    if (error.code !== 'EEXIST') throw error;
+    return false;
+  }
+}
+
+let swept = false;
+
+/**
+ * Once per process: removes reservations whose process has exited and that are older than ten minutes (so that no
+ * caller can be reserving the same port again while this runs).
+ */
+function sweepStaleReservations() {
+  if (swept) return;
+  swept = true;
+  fs.mkdirSync(PORTS_DIR, { recursive: true });
+  const before = Date.now() - 10 * 60_000;
+  for (const name of fs.readdirSync(PORTS_DIR)) {
+    const file = path.join(PORTS_DIR, name);
+    try {
+      if (fs.statSync(file).mtimeMs < before && !alive(Number(fs.readFileSync(file, 'utf8')))) fs.unlinkSync(file);
+    } catch {
+      /* another process removed it first */
+    }
+  }
+}
+
+function alive(pid) {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+function canListen(port) {
+  return new Promise((resolve) => {
     const server = net.createServer();
     server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
 }
 
@@ -178,15 +252,53 @@ function tcpOpen(port) {
   });
 }
 
-async function waitFor(what, probe, child, timeoutMs, logFile) {
+async function waitFor(what, probe, child, timeoutMs, logFile, port) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) break;
-    if (await probe()) return;
+    // An answer counts only from our own process: another one holding the port means ours cannot bind it.
+    if ((await probe()) && (!child || port === undefined || groupListensOn(child.pid, port))) return;
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
   const tail = logFile && fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
   throw new Error(`${what} did not come up within ${timeoutMs} ms${child?.exitCode !== null && child ? ` (exited ${child.exitCode})` : ''}\n${tail}`);
+}
+
+/**
+ * Whether a process in the group `pgid` (a server started detached leads its own group) listens on the loopback
+ * `port`, from /proc; true where /proc cannot tell (not Linux).
+ */
+function groupListensOn(pgid, port) {
+  const inodes = new Set();
+  let readable = false;
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text;
+    try {
+      text = fs.readFileSync(table, 'utf8');
+      readable = true;
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      if (fields.length < 10 || fields[3] !== '0A') continue; // 0A: LISTEN
+      if (parseInt(fields[1].split(':')[1], 16) === port) inodes.add(`socket:[${fields[9]}]`);
+    }
+  }
+  if (!readable) return true;
+  for (const pid of fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+      if (pgrp !== pgid) continue;
+      for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+        if (inodes.has(fs.readlinkSync(`/proc/${pid}/fd/${fd}`))) return true;
+      }
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
+  }
+  return false;
 }
 
 /**
@@ -212,7 +324,7 @@ class ManagedServer {
     this.child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', out, out], detached: true });
     fs.closeSync(out);
     this.child.unref();
-    await waitFor(this.name, () => this.probe(), this.child, this.startTimeoutMs, this.logFile);
+    await waitFor(this.name, () => this.probe(), this.child, this.startTimeoutMs, this.logFile, this.port);
     return this;
   }
 
