@@ -44,7 +44,8 @@ import { envOf, parseDockerfile } from '../test/deploy/dockerfile';
 import { VkStandIn } from '../test/stand-ins/vk/vk-stand-in';
 import { chatPeer, messageNew } from '../test/stand-ins/vk/vk-updates';
 
-const ROOT = resolve(__dirname, '..', '..', '..');
+// The checkout under test, from bench/run.mjs (the bundle's own place is the repo only when node_modules is not shared).
+const ROOT = process.env.HERALD_BENCH_ROOT ?? resolve(__dirname, '..', '..', '..');
 const argv = process.argv.slice(2);
 const flag = (name: string): string | undefined => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : undefined);
 const QUICK = argv.includes('--quick');

@@ -29,5 +29,7 @@ await build({
   outfile,
   logLevel: 'warning',
 });
-const run = spawnSync(process.execPath, [outfile, ...args], { stdio: 'inherit', cwd: root });
+// The bundle lives under node_modules, which a second worktree may share through a symlink: the checkout it benchmarks
+// (its dist/main.js, its templates) is told, not derived from where the bundle is.
+const run = spawnSync(process.execPath, [outfile, ...args], { stdio: 'inherit', cwd: root, env: { ...process.env, HERALD_BENCH_ROOT: root } });
 process.exit(run.status ?? 1);
