@@ -45,7 +45,8 @@ export class BackendCallbacks implements OnModuleInit {
   }
 
   onModuleInit(): void {
-    if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.deliver(job));
+    // A lane per message or dashboard: it holds a callback only until the backend acknowledges it.
+    if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.deliver(job), { shortLanes: true });
   }
 
   /** Stores the callback durably; owing it again under the same idempotency key stores nothing new. */

@@ -59,7 +59,8 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
   ) {}
 
   onModuleInit(): void {
-    this.outbox.register<MessageEventJob>(MESSAGE_IMAGES_QUEUE, (job) => this.run(job));
+    // A lane per message: it holds a job only while an event of that message is being drawn.
+    this.outbox.register<MessageEventJob>(MESSAGE_IMAGES_QUEUE, (job) => this.run(job), { shortLanes: true });
   }
 
   /**

@@ -37,12 +37,17 @@ export class DashboardScheduler implements OnModuleInit, OnApplicationBootstrap,
   ) {}
 
   onModuleInit(): void {
-    this.outbox.register<ScheduledRender>(DASHBOARD_RENDER_QUEUE, async (job) => {
-      const dashboard = this.catalog.find(job.payload.dashboard);
-      if (!dashboard) return outcome.done(`dashboard ${job.payload.dashboard} is no longer configured`);
-      await this.dashboards.render(dashboard, 'schedule', job.payload.tick);
-      return outcome.done();
-    });
+    this.outbox.register<ScheduledRender>(
+      DASHBOARD_RENDER_QUEUE,
+      async (job) => {
+        const dashboard = this.catalog.find(job.payload.dashboard);
+        if (!dashboard) return outcome.done(`dashboard ${job.payload.dashboard} is no longer configured`);
+        await this.dashboards.render(dashboard, 'schedule', job.payload.tick);
+        return outcome.done();
+      },
+      // A lane per dashboard, a render per schedule tick: the lane is empty between ticks.
+      { shortLanes: true },
+    );
   }
 
   onApplicationBootstrap(): void {

@@ -272,6 +272,28 @@ describe('OutboxStore on FerretDB', () => {
     expect(await dueLanes(['spec'])).not.toContain(lane);
   });
 
+  it('finds a lane it expects empty with one read after leaving the due set, and puts a lane that is not back', async () => {
+    const shape = (events: CommandStartedEvent[]) => events.map((event) => `${event.commandName} ${event.command[event.commandName] as string}`);
+    const empty = newLane();
+    const done = await enqueue(empty);
+    const claim = (await store.claim(done, 'w', LEASE))!;
+    await store.recordDone(claim, null);
+    await store.advanceHead(empty, done.seq);
+    const looked = await commandsDuring(async () => expect(await store.headOf(empty, new Date(), done.seq + 1, true)).toEqual({ kind: 'empty' }));
+    expect(shape(looked)).toEqual(['delete outbox_due_lanes', 'find outbox_jobs']);
+    expect(await dueLanes(['spec'])).not.toContain(empty);
+
+    // Not empty after all (another replica enqueued meanwhile): the job is found and its lane is due again.
+    const busy = newLane();
+    const first = await enqueue(busy);
+    await enqueue(busy);
+    const held = (await store.claim(first, 'w', LEASE))!;
+    await store.recordDone(held, null);
+    await store.advanceHead(busy, first.seq);
+    expect(await store.headOf(busy, new Date(), first.seq + 1, true)).toMatchObject({ kind: 'due', job: { seq: 2 } });
+    expect(await dueLanes(['spec'])).toContain(busy);
+  });
+
   it('leaves a backing-off lane out of the poll until its head is due', async () => {
     const lane = newLane();
     const job = await enqueue(lane);
@@ -394,6 +416,19 @@ describe('OutboxStore on FerretDB', () => {
         await enqueue(lane, {}, `shape:${lane}`);
       });
       await expectIdLookupsOnly(events);
+    });
+
+    it('for an enqueue with a new key: no read before the insert (the unique key index refuses a repeat)', async () => {
+      const fresh = newLane();
+      const events = await commandsDuring(() => enqueue(fresh, {}, `new:${fresh}`));
+      expect(events.map((event) => `${event.commandName} ${event.command[event.commandName] as string}`)).toEqual([
+        'update outbox_due_lanes',
+        'find outbox_lanes',
+        'insert outbox_jobs',
+        'update outbox_due_lanes',
+        'update outbox_lanes',
+        'insert outbox_keys',
+      ]);
     });
 
     it('for a lane found empty', async () => {

@@ -1,6 +1,7 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { createHash } from 'node:crypto';
+import type { Collection } from 'mongodb';
 import { Model, Types } from 'mongoose';
 import { isDuplicateKey } from '../common/duplicate-key';
 import { OutboxClaim, OutboxDueLane, OutboxJob, OutboxJobState, OutboxKey, OutboxLaneMark, OutboxParkedMark } from './outbox.schema';
@@ -82,6 +83,27 @@ export class OutboxStore implements OnModuleInit {
     @InjectModel(OutboxParkedMark.name) private readonly parkedMarks: Model<OutboxParkedMark>,
   ) {}
 
+  // The steps every job takes go to the driver's collections (through Mongoose's connection, so they wait for it as
+  // the models do). In a bench profile of a burst of bot messages, Mongoose's query and document machinery (building a
+  // Query or a Document, casting, hooks, cloning) cost Herald more CPU than the driver under it, for steps that need
+  // none of it: each reads or writes one document by `_id`, with values already of their stored types. The models
+  // keep the schemas, the indexes and the rarer reads (listings, counts, the sweep, the gauges).
+  private get jobRows(): Collection<OutboxJob> {
+    return this.jobs.collection as unknown as Collection<OutboxJob>;
+  }
+  private get markRows(): Collection<OutboxLaneMark> {
+    return this.marks.collection as unknown as Collection<OutboxLaneMark>;
+  }
+  private get claimRows(): Collection<OutboxClaim> {
+    return this.claims.collection as unknown as Collection<OutboxClaim>;
+  }
+  private get dueLaneRows(): Collection<OutboxDueLane> {
+    return this.dueLanes.collection as unknown as Collection<OutboxDueLane>;
+  }
+  private get keyRows(): Collection<OutboxKey> {
+    return this.keys.collection as unknown as Collection<OutboxKey>;
+  }
+
   /** Order and exclusivity depend on the unique indexes: they must exist before the first job is stored. */
   async onModuleInit(): Promise<void> {
     await Promise.all([this.jobs.createIndexes(), this.dueLanes.createIndexes()]);
@@ -95,25 +117,23 @@ export class OutboxStore implements OnModuleInit {
    * told of the job once it is stored and marked, before the tail hint and the key document are written, so a worker
    * can start on it meanwhile: a later enqueue that reads the tail hint before it moves takes the next free place
    * anyway (the insert loop below).
+   *
+   * A key already taken is found by the insert itself (the unique `key` index refuses it), not by a read before it:
+   * almost every enqueue carries a new key, and the read cost each of them a command. A repeat then pays a few more
+   * (it marks the lane, reads the tail and the key document), and gets the first job back; if that job is still
+   * queued (a repeat after a failure between storing the job and its second mark), its lane is marked again.
    */
   async enqueue(input: NewOutboxJob, now = new Date(), onStored?: (job: OutboxJobRecord) => void): Promise<OutboxJobRecord> {
-    if (input.key !== undefined) {
-      const existing = await this.findByKey(input.key);
-      if (existing) {
-        // A replay after a failure between storing the job and marking its lane: mark it again.
-        if (existing.state === 'queued') await this.markDue(existing.lane, existing.queue, existing.nextAttemptAt);
-        return existing;
-      }
-    }
     const key = input.key ?? `auto:${new Types.ObjectId().toHexString()}`;
     const nextAttemptAt = input.notBefore ?? now;
     await this.markDue(input.lane, input.queue, nextAttemptAt);
-    const tail = await this.marks.findById(tailId(input.lane)).lean<OutboxLaneMark>();
-    let seq = (tail?.value ?? 0) + 1;
+    let seq = (await this.markValue(tailId(input.lane))) + 1;
     for (let round = 0; round < MAX_ENQUEUE_ROUNDS; round += 1) {
       const _id = jobIdAt(input.lane, seq);
       try {
-        const created = await this.jobs.create({
+        // Every field the schema declares, with its default: the document a Mongoose `create` would have written.
+        const at = new Date();
+        const stored: OutboxJobRecord = {
           _id,
           queue: input.queue,
           lane: input.lane,
@@ -123,28 +143,35 @@ export class OutboxStore implements OnModuleInit {
           state: 'queued',
           attempts: 0,
           nextAttemptAt,
-        });
-        const stored = created.toObject();
+          lastError: null,
+          result: null,
+          finishedAt: null,
+          retriedAs: null,
+          createdAt: at,
+          updatedAt: at,
+        };
+        await this.jobRows.insertOne({ ...stored }, KEEP_UNDEFINED_OUT);
         await this.markDue(input.lane, input.queue, nextAttemptAt);
         // The job can run from here on; what follows serves the next enqueue and the dedupe key.
         onStored?.(stored);
-        await this.marks.updateOne({ _id: tailId(input.lane) }, { $max: { value: seq } }, { upsert: true }).catch(ignoreDuplicate);
+        await this.raiseMark(tailId(input.lane), seq);
         if (input.key !== undefined) await this.rememberKey(key, _id);
         return stored;
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
-        const taken = await this.jobs.findById(_id).lean<OutboxJobRecord>();
+        const taken = await this.jobRows.findOne({ _id });
         if (input.key !== undefined && (taken?.key === key || !taken)) {
           // Our key is stored already: by a concurrent enqueue at this place, or (no job here) elsewhere.
-          const existing = taken ?? (await this.findByKey(key, true));
+          const existing = taken ?? (await this.findByKey(key));
           if (existing) {
             await this.rememberKey(key, existing._id);
+            if (existing.state === 'queued' && existing.lane !== input.lane)
+              await this.markDue(existing.lane, existing.queue, existing.nextAttemptAt);
             return existing;
           }
         }
         // Someone took this number: jump to past the tail they have since written, or to the next number.
-        const moved = await this.marks.findById(tailId(input.lane)).lean<OutboxLaneMark>();
-        seq = Math.max(seq + 1, (moved?.value ?? 0) + 1);
+        seq = Math.max(seq + 1, (await this.markValue(tailId(input.lane))) + 1);
       }
     }
     throw new Error(`Could not find a free place in outbox lane ${input.lane}`);
@@ -152,7 +179,7 @@ export class OutboxStore implements OnModuleInit {
 
   find(id: string | Types.ObjectId): Promise<OutboxJobRecord | null> {
     if (typeof id === 'string' && !/^[0-9a-f]{24}$/i.test(id)) return Promise.resolve(null);
-    return this.jobs.findById(id).lean<OutboxJobRecord>().exec();
+    return this.jobRows.findOne({ _id: typeof id === 'string' ? new Types.ObjectId(id) : id });
   }
 
   /**
@@ -160,22 +187,30 @@ export class OutboxStore implements OnModuleInit {
    * behind it. A head that points at a finished job (a worker stopped between recording the outcome and moving the
    * head, or a stale write moved it back) is moved on here. A lane found empty leaves the due set; it is then read
    * once more, because an enqueue may have stored its job after the first read and marked the lane before the
-   * removal: either this second read sees that job, or the enqueue's second mark comes after the removal.
+   * removal: either this second read sees that job (the lane is marked again), or the enqueue's second mark comes
+   * after the removal. `likelyEmpty` (a worker that just finished a job of a lane that seldom holds two): remove the
+   * lane first and read once, which is the same argument without the first read.
    */
-  async headOf(lane: string, now = new Date(), from?: number): Promise<LaneHead> {
+  async headOf(lane: string, now = new Date(), from?: number, likelyEmpty = false): Promise<LaneHead> {
     // `from`: a worker that just moved the head knows where it is; starting lower only walks over finished jobs.
-    let head = from ?? (await this.marks.findById(headId(lane)).lean<OutboxLaneMark>())?.value ?? 1;
-    let looked = false;
+    let head = from ?? Math.max(1, await this.markValue(headId(lane)));
+    let removed = false;
+    let markedAgain = false;
+    if (likelyEmpty) {
+      await this.dueLaneRows.deleteOne({ _id: lane });
+      removed = true;
+    }
     for (;;) {
       const job = await this.jobAt(lane, head);
       if (!job) {
-        if (looked) return { kind: 'empty' };
-        looked = true;
-        await this.dueLanes.deleteOne({ _id: lane });
-        const late = await this.jobAt(lane, head);
-        if (!late) return { kind: 'empty' };
-        await this.markDue(lane, late.queue, late.nextAttemptAt);
+        if (removed) return { kind: 'empty' };
+        await this.dueLaneRows.deleteOne({ _id: lane });
+        removed = true;
         continue;
+      }
+      if (removed && !markedAgain) {
+        await this.markDue(lane, job.queue, job.nextAttemptAt);
+        markedAgain = true;
       }
       if (job.state === 'queued') return job.nextAttemptAt <= now ? { kind: 'due', job } : { kind: 'waiting', job };
       await this.advanceHead(lane, head);
@@ -185,7 +220,7 @@ export class OutboxStore implements OnModuleInit {
 
   /** Moves a lane past a finished job: `head → seq + 1` unless it is there already, a write that is harmless to repeat. */
   async advanceHead(lane: string, seq: number): Promise<void> {
-    await this.marks.updateOne({ _id: headId(lane) }, { $max: { value: seq + 1 } }, { upsert: true }).catch(ignoreDuplicate);
+    await this.raiseMark(headId(lane), seq + 1);
   }
 
   /** Lanes of the given queues whose head may be due (the poll): one read of the small collection of lanes with work. */
@@ -226,7 +261,7 @@ export class OutboxStore implements OnModuleInit {
   private async insertClaim(jobId: Types.ObjectId, number: number, owner: string, leaseMs: number, now: Date): Promise<HeldClaim | null> {
     const id = claimId(jobId, number);
     try {
-      await this.claims.create({ _id: id, jobId, number, owner, until: new Date(now.getTime() + leaseMs), released: false, at: now });
+      await this.claimRows.insertOne({ _id: id, jobId, number, owner, until: new Date(now.getTime() + leaseMs), released: false, at: now });
     } catch (error) {
       if (isDuplicateKey(error)) return null;
       throw error;
@@ -235,18 +270,18 @@ export class OutboxStore implements OnModuleInit {
   }
 
   async renew(claim: HeldClaim, leaseMs: number, now = new Date()): Promise<void> {
-    await this.claims.updateOne({ _id: claim.id }, { $set: { until: new Date(now.getTime() + leaseMs) } });
+    await this.claimRows.updateOne({ _id: claim.id }, { $set: { until: new Date(now.getTime() + leaseMs) } });
   }
 
   async release(claim: HeldClaim): Promise<void> {
-    await this.claims.updateOne({ _id: claim.id }, { $set: { released: true } });
+    await this.claimRows.updateOne({ _id: claim.id }, { $set: { released: true } });
   }
 
   /** Whether `claim` is still the job's latest claim and not released: checked before a holder records an outcome. */
   async stillHolds(claim: HeldClaim): Promise<boolean> {
     const [mine, next] = await Promise.all([
-      this.claims.findById(claim.id).lean<OutboxClaim>(),
-      this.claims.findById(claimId(claim.jobId, claim.number + 1)).lean<OutboxClaim>(),
+      this.claimRows.findOne({ _id: claim.id }),
+      this.claimRows.findOne({ _id: claimId(claim.jobId, claim.number + 1) }),
     ]);
     return mine !== null && !mine.released && next === null;
   }
@@ -264,8 +299,11 @@ export class OutboxStore implements OnModuleInit {
 
   /** Also tells the other replicas' polls to leave the lane alone until then (its holder's process sets a timer). */
   async recordRetry(claim: HeldClaim, reason: string, retryAt: Date): Promise<void> {
-    await this.jobs.updateOne({ _id: claim.jobId }, { $set: { lastError: reason, nextAttemptAt: retryAt }, $inc: { attempts: 1 } });
-    const job = await this.jobs.findById(claim.jobId, { lane: 1, queue: 1 }).lean<Pick<OutboxJob, 'lane' | 'queue'>>();
+    await this.jobRows.updateOne(
+      { _id: claim.jobId },
+      { $set: { lastError: reason, nextAttemptAt: retryAt, updatedAt: new Date() }, $inc: { attempts: 1 } },
+    );
+    const job = await this.jobRows.findOne({ _id: claim.jobId }, { projection: { lane: 1, queue: 1 } });
     if (job) await this.markDue(job.lane, job.queue, retryAt, '$set');
   }
 
@@ -335,7 +373,7 @@ export class OutboxStore implements OnModuleInit {
     for (const [lane, seq] of last) {
       if ((known.get(headId(lane)) ?? 0) <= seq) await this.advanceHead(lane, seq);
       if ((known.get(tailId(lane)) ?? 0) < seq) {
-        await this.marks.updateOne({ _id: tailId(lane) }, { $max: { value: seq } }, { upsert: true }).catch(ignoreDuplicate);
+        await this.raiseMark(tailId(lane), seq);
       }
     }
     const jobIds = old.map((job) => job._id);
@@ -358,12 +396,16 @@ export class OutboxStore implements OnModuleInit {
   }
 
   private async finish(claim: HeldClaim, state: OutboxJobState, fields: Partial<OutboxJob>, now: Date): Promise<void> {
-    await this.jobs.updateOne({ _id: claim.jobId }, { $set: { ...fields, state, finishedAt: now }, $inc: { attempts: 1 } });
+    await this.jobRows.updateOne(
+      { _id: claim.jobId },
+      { $set: { ...fields, state, finishedAt: now, updatedAt: new Date() }, $inc: { attempts: 1 } },
+      KEEP_UNDEFINED_OUT,
+    );
   }
 
   /** The job at a lane's place; a job of another lane under the same `_id` (a 96-bit hash collision) counts as none. */
   private async jobAt(lane: string, seq: number): Promise<OutboxJobRecord | null> {
-    const job = await this.jobs.findById(jobIdAt(lane, seq)).lean<OutboxJobRecord>();
+    const job = await this.jobRows.findOne({ _id: jobIdAt(lane, seq) });
     if (job && (job.lane !== lane || job.seq !== seq)) return { ...job, state: 'done' };
     return job;
   }
@@ -373,7 +415,7 @@ export class OutboxStore implements OnModuleInit {
    * gallops forward from there and halves the last step (1 read for a job never claimed, 2 for one claimed once).
    */
   private async latestClaim(jobId: Types.ObjectId, atLeast: number): Promise<OutboxClaim | null> {
-    const read = (number: number) => this.claims.findById(claimId(jobId, number)).lean<OutboxClaim>().exec();
+    const read = (number: number) => this.claimRows.findOne({ _id: claimId(jobId, number) });
     let latest = atLeast > 0 ? await read(atLeast) : null;
     let low = latest ? atLeast : 0;
     let step = 1;
@@ -396,18 +438,27 @@ export class OutboxStore implements OnModuleInit {
   }
 
   /**
-   * The job stored under a dedupe key, through its key document; `search` also looks the key up in the jobs (a read
-   * of the whole collection on FerretDB), only after an insert found the key taken but no key document.
+   * The job stored under a dedupe key, through its key document, else by looking the key up in the jobs (a read of the
+   * whole collection on FerretDB): only after an insert found the key taken.
    */
-  private async findByKey(key: string, search = false): Promise<OutboxJobRecord | null> {
-    const known = await this.keys.findById(key).lean<OutboxKey>();
-    const job = known ? await this.jobs.findById(known.jobId).lean<OutboxJobRecord>() : null;
-    if (job || !search) return job;
-    return this.jobs.findOne({ key }).lean<OutboxJobRecord>();
+  private async findByKey(key: string): Promise<OutboxJobRecord | null> {
+    const known = await this.keyRows.findOne({ _id: key });
+    const job = known ? await this.jobRows.findOne({ _id: known.jobId }) : null;
+    return job ?? this.jobs.findOne({ key }).lean<OutboxJobRecord>();
   }
 
   private async rememberKey(key: string, jobId: Types.ObjectId): Promise<void> {
-    await this.keys.create({ _id: key, jobId }).catch(ignoreDuplicate);
+    await this.keyRows.insertOne({ _id: key, jobId }).catch(ignoreDuplicate);
+  }
+
+  /** A lane mark's value (0 when it was never written). */
+  private async markValue(id: string): Promise<number> {
+    return (await this.markRows.findOne({ _id: id }))?.value ?? 0;
+  }
+
+  /** Moves a lane mark forward to `value` (never back): a write that is harmless to repeat. */
+  private async raiseMark(id: string, value: number): Promise<void> {
+    await this.markRows.updateOne({ _id: id }, { $max: { value } }, { upsert: true }).catch(ignoreDuplicate);
   }
 
   /**
@@ -416,7 +467,7 @@ export class OutboxStore implements OnModuleInit {
    */
   private async markDue(lane: string, queue: string, at: Date, how: '$min' | '$set' = '$min'): Promise<void> {
     const update = how === '$min' ? { $min: { at }, $set: { queue } } : { $set: { at, queue } };
-    const write = () => this.dueLanes.updateOne({ _id: lane }, update, { upsert: true });
+    const write = () => this.dueLaneRows.updateOne({ _id: lane }, update, { upsert: true });
     try {
       await write();
     } catch (error) {
@@ -426,6 +477,12 @@ export class OutboxStore implements OnModuleInit {
     }
   }
 }
+
+/**
+ * A field the caller left undefined is not stored (as Mongoose leaves it out), rather than stored as null: a payload
+ * reads back as it was given.
+ */
+const KEEP_UNDEFINED_OUT = { ignoreUndefined: true } as const;
 
 /** For writes whose only possible conflict is that another writer did the same thing first. */
 function ignoreDuplicate(error: unknown): void {

@@ -29,6 +29,15 @@ export interface OutboxJobRun<P> {
 
 export type OutboxHandler<P> = (job: OutboxJobRun<P>) => Promise<OutboxOutcome>;
 
+export interface OutboxQueueOptions {
+  /**
+   * The queue's lanes seldom hold two jobs at once (a lane per message): a worker that finished a job takes the lane
+   * out of the due set before it looks for the next job, which saves a read where the lane is empty and costs a write
+   * where it is not (it marks the lane again).
+   */
+  shortLanes?: boolean;
+}
+
 /** Long enough for a slow Discord call; renewed while a handler runs, so it only runs out when a worker dies. */
 export const OUTBOX_LEASE_MS = 30_000;
 const LEASE_RENEW_MS = OUTBOX_LEASE_MS / 3;
@@ -56,6 +65,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(Outbox.name);
   private readonly owner = leaseOwnerId();
   private readonly handlers = new Map<string, OutboxHandler<never>>();
+  private readonly shortLaneQueues = new Set<string>();
   private readonly lanesInFlight = new Set<string>();
   /** Lanes that got new work while being drained, so the drain looks once more before it stops. */
   private readonly recheck = new Set<string>();
@@ -82,9 +92,10 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Called by a feature (from its onModuleInit) for the queue it owns. */
-  register<P>(queue: string, handler: OutboxHandler<P>): void {
+  register<P>(queue: string, handler: OutboxHandler<P>, options: OutboxQueueOptions = {}): void {
     if (this.handlers.has(queue)) throw new Error(`Outbox queue ${queue} has a handler already`);
     this.handlers.set(queue, handler);
+    if (options.shortLanes) this.shortLaneQueues.add(queue);
   }
 
   /** Stores the job durably and starts its lane in this process. */
@@ -265,9 +276,13 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     this.lanesInFlight.add(lane);
     try {
       let from = knownHead;
+      /** The queue of the job this drain just finished, whose lane it then expects empty if that queue's lanes are short. */
+      let finishedOf: string | undefined;
       while (!this.stopping) {
-        this.recheck.delete(lane);
-        const head = await this.store.headOf(lane, new Date(), from);
+        // Work enqueued in this process while the last job ran: the lane is not empty, whatever its queue's habit.
+        const arrived = this.recheck.delete(lane);
+        const likelyEmpty = finishedOf !== undefined && this.shortLaneQueues.has(finishedOf) && !arrived;
+        const head = await this.store.headOf(lane, new Date(), from, likelyEmpty);
         if (head.kind === 'empty') {
           if (this.recheck.has(lane)) continue;
           return;
@@ -282,6 +297,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
         if (!claim) return;
         // The first claim a job ever got: no worker before us held it, so nobody wrote it since headOf read it.
         from = await this.runClaimed(claim, lane, claimedAt, claim.number === 1 ? head.job : undefined);
+        finishedOf = from === undefined ? undefined : head.job.queue;
       }
     } catch (error) {
       this.logger.warn({ err: error, lane }, 'Working on an outbox lane failed; the next poll tries again');
