@@ -44,6 +44,11 @@ export interface HeldClaim {
 /** A lane's work item: the job at its head, or why there is none to run now. */
 export type LaneHead = { kind: 'empty' } | { kind: 'waiting'; job: OutboxJobRecord } | { kind: 'due'; job: OutboxJobRecord };
 
+/** A queued job at its lane's head: due now, or waiting for its next attempt. */
+export function queuedHead(job: OutboxJobRecord, now: Date): LaneHead {
+  return job.nextAttemptAt <= now ? { kind: 'due', job } : { kind: 'waiting', job };
+}
+
 const headId = (lane: string) => `head:${lane}`;
 const tailId = (lane: string) => `tail:${lane}`;
 const claimId = (jobId: Types.ObjectId, number: number) => `${jobId.toHexString()}:${number}`;
@@ -212,7 +217,7 @@ export class OutboxStore implements OnModuleInit {
         await this.markDue(lane, job.queue, job.nextAttemptAt);
         markedAgain = true;
       }
-      if (job.state === 'queued') return job.nextAttemptAt <= now ? { kind: 'due', job } : { kind: 'waiting', job };
+      if (job.state === 'queued') return queuedHead(job, now);
       await this.advanceHead(lane, head);
       head += 1;
     }

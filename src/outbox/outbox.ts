@@ -5,7 +5,7 @@ import { backoffDelay } from '../common/backoff';
 import { leaseOwnerId } from '../common/lease-owner';
 import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { HeldClaim, NewOutboxJob, OutboxJobFilter, OutboxJobRecord, OutboxStore } from './outbox.store';
+import { HeldClaim, NewOutboxJob, OutboxJobFilter, OutboxJobRecord, OutboxStore, queuedHead } from './outbox.store';
 
 /** What a handler decided about one run of a job. Throwing counts as `retry` with the shared backoff. */
 export type OutboxOutcome =
@@ -101,11 +101,12 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   /** Stores the job durably and starts its lane in this process. */
   async enqueue<P>(job: NewOutboxJob & { payload: P }): Promise<OutboxJobRecord> {
     let woken = false;
-    // Woken as soon as the job is stored (the rest of the enqueue runs beside it). The first job of a lane: its head
-    // is that job, without reading the head mark.
+    // Woken as soon as the job is stored (the rest of the enqueue runs beside it). The first job of a lane is its head,
+    // and as stored here it is what the database holds until someone claims it: the drain starts with it, reading
+    // neither the head mark nor the job.
     const wake = (stored: OutboxJobRecord) => {
       woken = true;
-      this.wakeLane(job.lane, job.queue, stored.seq === 1 ? 1 : undefined);
+      this.wakeLane(job.lane, job.queue, stored.seq === 1 ? stored : undefined);
     };
     const stored = await this.store.enqueue(job, new Date(), wake);
     // A job stored before (the same key): its lane may still owe it.
@@ -114,13 +115,13 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * Starts a lane now instead of at the next poll (e.g. after another write its handler will read). `knownHead`:
-   * where the caller knows the lane's head to be, when it does.
+   * Starts a lane now instead of at the next poll. `first`: the lane's first job (place 1), just stored by this
+   * process, when the caller has it.
    */
-  wakeLane(lane: string, queue: string, knownHead?: number): void {
+  private wakeLane(lane: string, queue: string, first?: OutboxJobRecord): void {
     if (!this.started || this.stopping) return;
     if (this.lanesInFlight.has(lane)) this.recheck.add(lane);
-    else if (this.lanesInFlight.size < this.config.outbox.concurrency) this.track(this.drainLane(lane, knownHead));
+    else if (this.lanesInFlight.size < this.config.outbox.concurrency) this.track(this.drainLane(lane, first));
     else this.waiting.set(queue, (this.waiting.get(queue) ?? new Set()).add(lane));
   }
 
@@ -272,17 +273,19 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Runs a lane's head job after head job until the lane is empty, waiting on a backoff, or held by another worker. */
-  private async drainLane(lane: string, knownHead?: number): Promise<void> {
+  private async drainLane(lane: string, first?: OutboxJobRecord): Promise<void> {
     this.lanesInFlight.add(lane);
     try {
-      let from = knownHead;
+      let from: number | undefined;
+      let known = first;
       /** The queue of the job this drain just finished, whose lane it then expects empty if that queue's lanes are short. */
       let finishedOf: string | undefined;
       while (!this.stopping) {
         // Work enqueued in this process while the last job ran: the lane is not empty, whatever its queue's habit.
         const arrived = this.recheck.delete(lane);
         const likelyEmpty = finishedOf !== undefined && this.shortLaneQueues.has(finishedOf) && !arrived;
-        const head = await this.store.headOf(lane, new Date(), from, likelyEmpty);
+        const head = known ? queuedHead(known, new Date()) : await this.store.headOf(lane, new Date(), from, likelyEmpty);
+        known = undefined;
         if (head.kind === 'empty') {
           if (this.recheck.has(lane)) continue;
           return;
