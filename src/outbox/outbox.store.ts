@@ -131,8 +131,9 @@ export class OutboxStore implements OnModuleInit {
   async enqueue(input: NewOutboxJob, now = new Date(), onStored?: (job: OutboxJobRecord) => void): Promise<OutboxJobRecord> {
     const key = input.key ?? `auto:${new Types.ObjectId().toHexString()}`;
     const nextAttemptAt = input.notBefore ?? now;
-    await this.markDue(input.lane, input.queue, nextAttemptAt);
-    let seq = (await this.markValue(tailId(input.lane))) + 1;
+    // The mark must land before the insert; the tail hint is read beside it.
+    const [, tail] = await Promise.all([this.markDue(input.lane, input.queue, nextAttemptAt), this.markValue(tailId(input.lane))]);
+    let seq = tail + 1;
     for (let round = 0; round < MAX_ENQUEUE_ROUNDS; round += 1) {
       const _id = jobIdAt(input.lane, seq);
       try {
@@ -159,8 +160,7 @@ export class OutboxStore implements OnModuleInit {
         await this.markDue(input.lane, input.queue, nextAttemptAt);
         // The job can run from here on; what follows serves the next enqueue and the dedupe key.
         onStored?.(stored);
-        await this.raiseMark(tailId(input.lane), seq);
-        if (input.key !== undefined) await this.rememberKey(key, _id);
+        await Promise.all([this.raiseMark(tailId(input.lane), seq), input.key !== undefined && this.rememberKey(key, _id)]);
         return stored;
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
