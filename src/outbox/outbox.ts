@@ -71,9 +71,10 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly recheck = new Set<string>();
   /**
    * Lanes waiting for a slot when all were busy, by queue. A freed slot goes to each queue in turn, so a burst in one
-   * (a thousand messages' images) does not hold back another (their backend callbacks) until it is through.
+   * (a thousand messages' images) does not hold back another (their backend callbacks) until it is through. A lane's
+   * first job, stored by this process, waits with it (see wakeLane).
    */
-  private readonly waiting = new Map<string, Set<string>>();
+  private readonly waiting = new Map<string, Map<string, OutboxJobRecord | undefined>>();
   private readonly work = new Set<Promise<void>>();
   private readonly finished = new EventEmitter();
   private readonly laneTimers = new Map<string, NodeJS.Timeout>();
@@ -116,13 +117,18 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Starts a lane now instead of at the next poll. `first`: the lane's first job (place 1), just stored by this
-   * process, when the caller has it.
+   * process, when the caller has it; it waits with the lane for a slot (if another replica ran the job meanwhile, the
+   * insert of claim 1 finds that out, as it would after a read).
    */
   private wakeLane(lane: string, queue: string, first?: OutboxJobRecord): void {
     if (!this.started || this.stopping) return;
     if (this.lanesInFlight.has(lane)) this.recheck.add(lane);
     else if (this.lanesInFlight.size < this.config.outbox.concurrency) this.track(this.drainLane(lane, first));
-    else this.waiting.set(queue, (this.waiting.get(queue) ?? new Set()).add(lane));
+    else {
+      const lanes = this.waiting.get(queue) ?? new Map<string, OutboxJobRecord | undefined>();
+      lanes.set(lane, first ?? lanes.get(lane));
+      this.waiting.set(queue, lanes);
+    }
   }
 
   /**
@@ -256,20 +262,20 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     void task.finally(() => {
       this.work.delete(task);
       const next = this.nextWaiting();
-      if (next) this.wakeLane(next.lane, next.queue);
+      if (next) this.wakeLane(next.lane, next.queue, next.first);
     });
   }
 
   /** The longest-waiting lane of the queue whose turn it is; that queue then goes to the back of the turn. */
-  private nextWaiting(): { lane: string; queue: string } | undefined {
+  private nextWaiting(): { lane: string; queue: string; first?: OutboxJobRecord } | undefined {
     const [entry] = this.waiting;
     if (!entry) return undefined;
     const [queue, lanes] = entry;
-    const [lane] = lanes;
+    const [[lane, first]] = lanes;
     lanes.delete(lane);
     this.waiting.delete(queue);
     if (lanes.size > 0) this.waiting.set(queue, lanes);
-    return { lane, queue };
+    return { lane, queue, first };
   }
 
   /** Runs a lane's head job after head job until the lane is empty, waiting on a backoff, or held by another worker. */
