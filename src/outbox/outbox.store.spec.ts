@@ -306,6 +306,19 @@ describe('OutboxStore on FerretDB', () => {
     expect(await dueLanes(['spec'], new Date(retryAt.getTime() + 1))).toContain(lane);
   });
 
+  it('reads only the lanes due longest for the gauges, and counts any further lane with work as one job', async () => {
+    const queue = `spec-stats-capped-${Date.now()}`;
+    const [oldest, single, deep] = [newLane(), newLane(), newLane()];
+    for (let n = 0; n < 3; n += 1) await store.enqueue({ queue, lane: oldest, payload: {} });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await store.enqueue({ queue, lane: single, payload: {} });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let n = 0; n < 4; n += 1) await store.enqueue({ queue, lane: deep, payload: {} });
+    expect((await store.stats(queue)).depth).toBe(8);
+    // Only the lane due longest is read: its 3 jobs, then one for each of the other two lanes.
+    expect((await store.stats(queue, new Date(), 1)).depth).toBe(5);
+  });
+
   it('counts depth, the oldest queued job and parked jobs from the lanes with work', async () => {
     const queue = `spec-stats-${Date.now()}`;
     const lane = newLane();

@@ -54,6 +54,8 @@ const tailId = (lane: string) => `tail:${lane}`;
 const claimId = (jobId: Types.ObjectId, number: number) => `${jobId.toHexString()}:${number}`;
 /** Finished for good: a done job, or a parked one that was sent again as a new job. */
 const SWEPT_STATES: OutboxJobState[] = ['done', 'retried'];
+/** Lanes whose depth and oldest job the gauges read exactly, per queue and refresh (see stats). */
+const STATS_EXACT_LANES = 100;
 /** Enough for any number of replicas enqueueing into one lane at once; each lost round means another took a number. */
 const MAX_ENQUEUE_ROUNDS = 1000;
 
@@ -337,19 +339,20 @@ export class OutboxStore implements OnModuleInit {
   /**
    * Per-queue numbers for the gauges, from the lanes with work (three `_id` reads each), not from the jobs: depth is
    * the sum of `tail − head + 1` over those lanes, the oldest job is the oldest lane head, parked counts the marks.
+   * Only the `exactLanes` lanes due longest are read; any further lane with work counts as one job (a burst of the
+   * bot's messages is a thousand lanes of one job each, and reading them all every 15 s on every replica cost more
+   * reads than the burst's own work). The oldest job is among the lanes due longest, unless a retry moved its lane's
+   * due time past theirs.
    */
-  async stats(queue: string, now = new Date()): Promise<{ depth: number; parked: number; oldestAgeSeconds: number }> {
-    const lanes = await this.dueLanes.find({ queue }, { _id: 1 }).lean<Pick<OutboxDueLane, '_id'>[]>();
-    let depth = 0;
+  async stats(queue: string, now = new Date(), exactLanes = STATS_EXACT_LANES): Promise<{ depth: number; parked: number; oldestAgeSeconds: number }> {
+    const lanes = await this.dueLanes.find({ queue }, { _id: 1 }).sort({ at: 1 }).lean<Pick<OutboxDueLane, '_id'>[]>();
+    let depth = Math.max(0, lanes.length - exactLanes);
     let oldest = now.getTime();
-    for (const { _id: lane } of lanes) {
-      const [head, tail] = await Promise.all([
-        this.marks.findById(headId(lane)).lean<OutboxLaneMark>(),
-        this.marks.findById(tailId(lane)).lean<OutboxLaneMark>(),
-      ]);
-      const first = await this.jobAt(lane, head?.value ?? 1);
+    for (const { _id: lane } of lanes.slice(0, exactLanes)) {
+      const [head, tail] = await Promise.all([this.markValue(headId(lane)), this.markValue(tailId(lane))]);
+      const first = await this.jobAt(lane, Math.max(1, head));
       if (first?.state !== 'queued') continue;
-      depth += Math.max(1, (tail?.value ?? first.seq) - first.seq + 1);
+      depth += Math.max(1, (tail || first.seq) - first.seq + 1);
       oldest = Math.min(oldest, new Date(first.createdAt).getTime());
     }
     const parked = await this.parkedMarks.countDocuments({ queue });

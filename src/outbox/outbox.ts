@@ -82,6 +82,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   private started = false;
   private stopping = false;
   private statsAt = 0;
+  private refreshing = false;
   private sweptAt = Date.now();
   private sweeping = false;
 
@@ -206,9 +207,15 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     try {
       const lanes = await this.store.lanesWithDueWork([...this.handlers.keys()]);
       for (const { lane, queue } of lanes) this.wakeLane(lane, queue);
-      if (Date.now() - this.statsAt > STATS_INTERVAL_MS) {
+      if (!this.refreshing && Date.now() - this.statsAt > STATS_INTERVAL_MS) {
+        // Beside the poll too: with many lanes holding work it takes a few hundred reads, and the poll must not wait.
         this.statsAt = Date.now();
-        await this.refreshGauges();
+        this.refreshing = true;
+        this.track(
+          this.refreshGauges()
+            .catch((error: unknown) => this.logger.warn({ err: error }, 'Refreshing the outbox gauges failed; the next poll tries again'))
+            .finally(() => (this.refreshing = false)),
+        );
       }
       if (!this.sweeping && Date.now() - this.sweptAt > SWEEP_INTERVAL_MS) {
         // Beside the poll, not in it: a first sweep of a large history on FerretDB may take minutes.
