@@ -24,7 +24,7 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { connect } from 'amqplib';
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -311,6 +311,8 @@ interface Herald {
   url: string;
   pid: number;
   memory: MemoryWatch;
+  /** With --memory-limit: the peak memory of Herald and its Chromium together, as the cgroup (the pod) counts it. */
+  cgroupPeakMb?: () => number;
   stop(): Promise<void>;
 }
 
@@ -322,10 +324,48 @@ function ensureBuilt(): void {
   execFileSync('npx', ['nest', 'build'], { cwd: ROOT, stdio: 'inherit' });
 }
 
+/**
+ * `--memory-limit 1Gi`: Herald (and the Chromium it starts) run in a memory cgroup with that limit, as in a pod whose
+ * container has it (deploy/kubernetes/base/discord.yaml: 1Gi). Node sizes V8's heap from the limit it finds (on this
+ * 24 GB host without one, V8 lets the heap grow to 4 GiB before it must collect), so Herald's peak RSS is then the
+ * deployment's. Needs a writable cgroup hierarchy (v2, or v1's memory controller), as root has here.
+ */
+const MEMORY_LIMIT = (() => {
+  const given = flag('memory-limit');
+  if (!given) return undefined;
+  const match = /^(\d+)(Mi|Gi)?$/.exec(given);
+  if (!match) throw new Error(`--memory-limit ${given}: give bytes, or a number with Mi or Gi`);
+  return Number(match[1]) * (match[2] === 'Gi' ? 2 ** 30 : match[2] === 'Mi' ? 2 ** 20 : 1);
+})();
+
+/** A memory cgroup with MEMORY_LIMIT: the file a process writes its pid to join it, its peak usage, and its removal. */
+function memoryCgroup(limit: number): { procs: string; peakBytes(): number; remove(): void } {
+  const name = `herald-bench-${process.pid}-${Date.now()}`;
+  const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
+  const dir = v2 ? join('/sys/fs/cgroup', name) : join('/sys/fs/cgroup/memory', name);
+  mkdirSync(dir);
+  writeFileSync(join(dir, v2 ? 'memory.max' : 'memory.limit_in_bytes'), String(limit));
+  return {
+    procs: join(dir, 'cgroup.procs'),
+    peakBytes: () => Number(readFileSync(join(dir, v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'), 'utf8').trim()),
+    remove: () => rmdirSync(dir),
+  };
+}
+
+/** Herald's memory peaks; with --memory-limit also the cgroup's (Herald with its Chromium, as the pod counts them). */
+function memoryOf(herald: Herald): { heraldNodeRssMb: number; chromiumPssMb: number; cgroupPeakMb?: number } {
+  return { ...herald.memory.peaks(), ...(herald.cgroupPeakMb ? { cgroupPeakMb: herald.cgroupPeakMb() } : {}) };
+}
+
 /** `node dist/main.js` with only this environment (and PATH, HOME), as an operator runs it; resolves once it is ready. */
 async function startHerald(env: Record<string, string>): Promise<Herald> {
   const port = await servers.freePort();
-  const child: ChildProcess = spawn(process.execPath, [MAIN], {
+  const cgroup = MEMORY_LIMIT === undefined ? undefined : memoryCgroup(MEMORY_LIMIT);
+  // In a cgroup, a shell joins it and then becomes Node (same pid), so V8 is sized inside the limit from its start.
+  const [command, args] = cgroup
+    ? ['/bin/sh', ['-c', `echo $$ > ${cgroup.procs} && exec "$0" "$@"`, process.execPath, MAIN]]
+    : [process.execPath, [MAIN]];
+  const child: ChildProcess = spawn(command, args, {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -369,9 +409,19 @@ async function startHerald(env: Record<string, string>): Promise<Herald> {
     url,
     pid,
     memory: new MemoryWatch(pid),
+    cgroupPeakMb: cgroup ? () => mib(cgroup.peakBytes()) : undefined,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
+      // Chromium's last processes may take a moment to leave the group.
+      for (let tries = 0; cgroup && tries < 50; tries += 1) {
+        try {
+          cgroup.remove();
+          break;
+        } catch {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      }
     },
   };
 }
@@ -645,7 +695,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     const sustainKeys = [...sent.keys()].slice(sustainStart);
     const backlogAtEnd = sustainKeys.length - sustainKeys.filter((key) => arrived().has(key)).length;
     const sustain = await settle(sustainKeys);
-    const memory = herald.memory.peaks();
+    const memory = memoryOf(herald);
 
     const duplicates = backend.accepted.length - new Set(backend.accepted.map(({ body }) => body.idempotencyKey)).size;
     const result = {
@@ -896,7 +946,7 @@ async function benchNotify(infra: Infra): Promise<Record<string, unknown>> {
       const arrivedInChannel = [...sentInChannel].sort((a, b) => (got.get(a) as number) - (got.get(b) as number));
       return sentInChannel.every((content, index) => arrivedInChannel[index] === content);
     });
-    const memory = herald.memory.peaks();
+    const memory = memoryOf(herald);
     herald.memory.stop();
     await herald.stop();
 
@@ -1048,7 +1098,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
     const sustainRate = Math.max(3, Math.floor(burstPerSecond * 0.8));
     process.stderr.write(`[bench] drone: sustained ${sustainRate} deliveries/s for ${RUN.sustainSeconds} s\n`);
     const sustained = await steadyRun(sustainRate, RUN.sustainSeconds);
-    const memory = herald.memory.peaks();
+    const memory = memoryOf(herald);
     return {
       steady: { perSecond: 20, seconds: RUN.steadySeconds, deliveries: steady.deliveries, latency: steady.latency, lost: steady.lost },
       fiftyAtOnce: {
@@ -1157,7 +1207,7 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
     const sustainRate = Math.max(1, Math.floor(burstPerSecond * 0.8));
     process.stderr.write(`[bench] vk: sustained ${sustainRate}/s for ${RUN.sustainSeconds} s\n`);
     const sustained = await phase(sustainRate, RUN.sustainSeconds);
-    const memory = herald.memory.peaks();
+    const memory = memoryOf(herald);
     herald.memory.stop();
     await herald.stop();
 
@@ -1320,6 +1370,7 @@ async function main(): Promise<void> {
         loadAverage1mBefore: Number(loadBefore[0].toFixed(2)),
         loadAverage1mAfter: Number(loadavg()[0].toFixed(2)),
         node: process.version,
+        ...(MEMORY_LIMIT === undefined ? {} : { heraldMemoryLimitMb: mib(MEMORY_LIMIT) }),
         note: 'shared host: other processes ran during the run (see the load averages); figures from a loaded host run slow',
       },
       run: RUN,
