@@ -340,9 +340,8 @@ export class OutboxStore implements OnModuleInit {
    * Per-queue numbers for the gauges, from the lanes with work (three `_id` reads each), not from the jobs: depth is
    * the sum of `tail − head + 1` over those lanes, the oldest job is the oldest lane head, parked counts the marks.
    * Only the `exactLanes` lanes due longest are read; any further lane with work counts as one job (a burst of the
-   * bot's messages is a thousand lanes of one job each, and reading them all every 15 s on every replica cost more
-   * reads than the burst's own work). The oldest job is among the lanes due longest, unless a retry moved its lane's
-   * due time past theirs.
+   * bot's messages is a thousand lanes of one job each: reading them all every 15 s on every replica was 3,000 reads
+   * per refresh). The oldest job is among the lanes due longest, unless a retry moved its lane's due time past theirs.
    */
   async stats(queue: string, now = new Date(), exactLanes = STATS_EXACT_LANES): Promise<{ depth: number; parked: number; oldestAgeSeconds: number }> {
     const lanes = await this.dueLanes.find({ queue }, { _id: 1 }).sort({ at: 1 }).lean<Pick<OutboxDueLane, '_id'>[]>();
