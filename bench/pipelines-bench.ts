@@ -267,7 +267,11 @@ class MemoryWatch {
   private chromiumPeak = 0;
   private readonly timer: NodeJS.Timeout;
 
-  constructor(private readonly pid: number) {
+  /** `cgroupPeakBytes`: with --memory-limit, the peak of Herald and its Chromium together, as the cgroup counts them. */
+  constructor(
+    private readonly pid: number,
+    private readonly cgroupPeakBytes?: () => number,
+  ) {
     this.timer = setInterval(() => this.sample(), 1000);
     this.timer.unref();
   }
@@ -286,7 +290,7 @@ class MemoryWatch {
   }
 
   /** Peak figures so far, in MiB. */
-  peaks(): { heraldNodeRssMb: number; chromiumPssMb: number } {
+  peaks(): { heraldNodeRssMb: number; chromiumPssMb: number; cgroupPeakMb?: number } {
     this.sample();
     let hwm = NaN;
     try {
@@ -294,7 +298,8 @@ class MemoryWatch {
     } catch {
       // exited
     }
-    return { heraldNodeRssMb: mib(hwm), chromiumPssMb: mib(this.chromiumPeak) };
+    const cgroup = this.cgroupPeakBytes ? { cgroupPeakMb: mib(this.cgroupPeakBytes()) } : {};
+    return { heraldNodeRssMb: mib(hwm), chromiumPssMb: mib(this.chromiumPeak), ...cgroup };
   }
 
   stop(): void {
@@ -311,8 +316,6 @@ interface Herald {
   url: string;
   pid: number;
   memory: MemoryWatch;
-  /** With --memory-limit: the peak memory of Herald and its Chromium together, as the cgroup (the pod) counts it. */
-  cgroupPeakMb?: () => number;
   stop(): Promise<void>;
 }
 
@@ -339,7 +342,7 @@ const MEMORY_LIMIT = (() => {
 })();
 
 /** A memory cgroup with MEMORY_LIMIT: the file a process writes its pid to join it, its peak usage, and its removal. */
-function memoryCgroup(limit: number): { procs: string; peakBytes(): number; remove(): void } {
+function memoryCgroup(limit: number): { procs: string; peakBytes: () => number; remove: () => void } {
   const name = `herald-bench-${process.pid}-${Date.now()}`;
   const v2 = existsSync('/sys/fs/cgroup/cgroup.controllers');
   const dir = v2 ? join('/sys/fs/cgroup', name) : join('/sys/fs/cgroup/memory', name);
@@ -350,11 +353,6 @@ function memoryCgroup(limit: number): { procs: string; peakBytes(): number; remo
     peakBytes: () => Number(readFileSync(join(dir, v2 ? 'memory.peak' : 'memory.max_usage_in_bytes'), 'utf8').trim()),
     remove: () => rmdirSync(dir),
   };
-}
-
-/** Herald's memory peaks; with --memory-limit also the cgroup's (Herald with its Chromium, as the pod counts them). */
-function memoryOf(herald: Herald): { heraldNodeRssMb: number; chromiumPssMb: number; cgroupPeakMb?: number } {
-  return { ...herald.memory.peaks(), ...(herald.cgroupPeakMb ? { cgroupPeakMb: herald.cgroupPeakMb() } : {}) };
 }
 
 /** `node dist/main.js` with only this environment (and PATH, HOME), as an operator runs it; resolves once it is ready. */
@@ -408,8 +406,7 @@ async function startHerald(env: Record<string, string>): Promise<Herald> {
   return {
     url,
     pid,
-    memory: new MemoryWatch(pid),
-    cgroupPeakMb: cgroup ? () => mib(cgroup.peakBytes()) : undefined,
+    memory: new MemoryWatch(pid, cgroup?.peakBytes),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
@@ -695,7 +692,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     const sustainKeys = [...sent.keys()].slice(sustainStart);
     const backlogAtEnd = sustainKeys.length - sustainKeys.filter((key) => arrived().has(key)).length;
     const sustain = await settle(sustainKeys);
-    const memory = memoryOf(herald);
+    const memory = herald.memory.peaks();
 
     const duplicates = backend.accepted.length - new Set(backend.accepted.map(({ body }) => body.idempotencyKey)).size;
     const result = {
@@ -946,7 +943,7 @@ async function benchNotify(infra: Infra): Promise<Record<string, unknown>> {
       const arrivedInChannel = [...sentInChannel].sort((a, b) => (got.get(a) as number) - (got.get(b) as number));
       return sentInChannel.every((content, index) => arrivedInChannel[index] === content);
     });
-    const memory = memoryOf(herald);
+    const memory = herald.memory.peaks();
     herald.memory.stop();
     await herald.stop();
 
@@ -1098,7 +1095,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
     const sustainRate = Math.max(3, Math.floor(burstPerSecond * 0.8));
     process.stderr.write(`[bench] drone: sustained ${sustainRate} deliveries/s for ${RUN.sustainSeconds} s\n`);
     const sustained = await steadyRun(sustainRate, RUN.sustainSeconds);
-    const memory = memoryOf(herald);
+    const memory = herald.memory.peaks();
     return {
       steady: { perSecond: 20, seconds: RUN.steadySeconds, deliveries: steady.deliveries, latency: steady.latency, lost: steady.lost },
       fiftyAtOnce: {
@@ -1207,7 +1204,7 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
     const sustainRate = Math.max(1, Math.floor(burstPerSecond * 0.8));
     process.stderr.write(`[bench] vk: sustained ${sustainRate}/s for ${RUN.sustainSeconds} s\n`);
     const sustained = await phase(sustainRate, RUN.sustainSeconds);
-    const memory = memoryOf(herald);
+    const memory = herald.memory.peaks();
     herald.memory.stop();
     await herald.stop();
 

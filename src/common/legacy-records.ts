@@ -19,7 +19,7 @@ const LEGACY_LOOK_MS = 10 * 60_000;
  *
  * Each record is moved once: copied under its new `_id` (an insert; a copy that exists already is left alone), then the
  * original deleted; a stop between the two leaves both, and the next move deletes the original. So no unique index may
- * cover the fields the copy shares with its original. `moveAll` runs after start-up (start-up does not wait for it) and
+ * cover the fields the copy shares with its original. `look` runs after start-up (start-up does not wait for it) and
  * again every 10 minutes, for records a replica of an older version writes during a rolling upgrade. Until a look finds
  * none, `mayRemain` is true, and `find` looks a record missed by `_id` up by its old key.
  */
@@ -65,10 +65,10 @@ export class LegacyRecordMover<T extends Document> {
   }
 
   /**
-   * Moves every legacy record, in batches, then schedules the next look (also after a failed one, so a database that
-   * was away at start-up is looked at again). Answers how many it moved now.
+   * Moves every legacy record, in batches, and says what it did; then schedules the next look (also after a failed
+   * one, so a database that was away at start-up is looked at again). Never throws.
    */
-  async moveAll(): Promise<number> {
+  async look(): Promise<void> {
     try {
       let moved = 0;
       for (;;) {
@@ -78,7 +78,14 @@ export class LegacyRecordMover<T extends Document> {
         if (batch.length < MOVE_BATCH) break;
       }
       this.remaining = false;
-      return moved;
+      if (moved) this.logger.log({ records: moved, collection: this.what }, 'Moved records an older version wrote to their new ids');
+    } catch (error) {
+      // Not confirmed gone: misses keep looking records up by their old key.
+      this.remaining = true;
+      this.logger.warn(
+        { err: error, collection: this.what },
+        'Could not look for records an older version wrote; trying again in 10 minutes, and a miss meanwhile looks by the old key',
+      );
     } finally {
       this.scheduleLook();
     }
@@ -100,14 +107,7 @@ export class LegacyRecordMover<T extends Document> {
   private scheduleLook(): void {
     clearTimeout(this.lookTimer);
     if (this.stopped) return;
-    this.lookTimer = setTimeout(() => {
-      this.moveAll()
-        .then((count) => count && this.logger.log({ records: count, collection: this.what }, 'Moved records an older version wrote'))
-        .catch((error: unknown) => {
-          this.remaining = true;
-          this.logger.warn({ err: error, collection: this.what }, 'Could not look for records an older version wrote; trying again in 10 minutes');
-        });
-    }, LEGACY_LOOK_MS);
+    this.lookTimer = setTimeout(() => void this.look(), LEGACY_LOOK_MS);
     this.lookTimer.unref();
   }
 

@@ -71,9 +71,11 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
     this.store
       .adoptOwedCallbacks((callback) => this.callbacks.owe(callback))
       .then((adopted) => adopted && this.logger.log({ records: adopted }, 'Moved callbacks owed by older records to the outbox'))
+      // The record move says what it did itself, and never throws; this catch is for the callbacks.
       .then(() => this.store.moveLegacyRecords())
-      .then((moved) => moved && this.logger.log({ records: moved }, 'Moved records an older version wrote to their message ids'))
-      .catch((error: unknown) => this.logger.warn({ reason: describe(error) }, 'Could not move older records yet; trying again in 10 minutes'));
+      .catch((error: unknown) =>
+        this.logger.warn({ reason: describe(error) }, 'Could not move callbacks owed by older records yet; next start tries again'),
+      );
   }
 
   onApplicationShutdown(): void {

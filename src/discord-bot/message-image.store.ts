@@ -39,9 +39,9 @@ export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
     this.legacy.stop();
   }
 
-  /** Moves every record an older version wrote (see the class); afterwards looks again every 10 minutes. */
-  moveLegacyRecords(): Promise<number> {
-    return this.legacy.moveAll();
+  /** Moves every record an older version wrote (see the class), saying so; afterwards looks again every 10 minutes. */
+  moveLegacyRecords(): Promise<void> {
+    return this.legacy.look();
   }
 
   /**

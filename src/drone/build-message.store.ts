@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { InjectModel } from '@nestjs/mongoose';
 import { Model } from 'mongoose';
 import { isDuplicateKey } from '../common/duplicate-key';
@@ -44,7 +44,6 @@ export function buildRecordId(key: BuildKey): string {
  */
 @Injectable()
 export class BuildMessageStore implements OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
-  private readonly logger = new Logger(BuildMessageStore.name);
   private readonly legacy: LegacyRecordMover<BuildMessage>;
 
   constructor(@InjectModel(BuildMessage.name) private readonly model: Model<BuildMessage>) {
@@ -59,15 +58,7 @@ export class BuildMessageStore implements OnModuleInit, OnApplicationBootstrap, 
 
   /** Start-up does not wait for the move: until it is done, a miss also looks by the key. */
   onApplicationBootstrap(): void {
-    this.legacy
-      .moveAll()
-      .then((moved) => moved && this.logger.log({ records: moved }, 'Moved build records an older version wrote to their new ids'))
-      .catch((error: unknown) =>
-        this.logger.warn(
-          { err: error },
-          'Could not move older build records yet; trying again in 10 minutes, and a miss meanwhile looks them up by key',
-        ),
-      );
+    void this.legacy.look();
   }
 
   onModuleDestroy(): void {
