@@ -2,16 +2,18 @@ import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { CoreChecks } from './core-checks';
 import { HealthController } from './health.controller';
+import { MongoMonitorWatch } from './mongodb-monitor-watch';
 import { ReadinessService } from './readiness.service';
 
 /**
  * The readiness registry and the Kubernetes probes. Every module that contributes a check imports this one; the
- * checks of a process are exactly those of the modules it runs.
+ * checks of a process are exactly those of the modules it runs. Every process also gets the MongoDB check and the watch
+ * that restarts the MongoDB client when the driver stops monitoring (MongoMonitorWatch).
  */
 @Module({
   imports: [TerminusModule],
   controllers: [HealthController],
-  providers: [ReadinessService, CoreChecks],
+  providers: [ReadinessService, CoreChecks, MongoMonitorWatch],
   exports: [ReadinessService],
 })
 export class HealthModule {}
