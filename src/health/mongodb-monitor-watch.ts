@@ -45,6 +45,8 @@ export class MongoMonitorWatch implements OnApplicationBootstrap, OnModuleDestro
   private timer: NodeJS.Timeout | undefined;
   private client: MongoClient | undefined;
   private restarting = false;
+  /** The last restart could not connect (MongoDB away): the next one is a retry, logged as such. */
+  private retrying = false;
 
   constructor(@InjectConnection() private readonly connection: Connection) {}
 
@@ -86,20 +88,24 @@ export class MongoMonitorWatch implements OnApplicationBootstrap, OnModuleDestro
     const stalled = [...this.beats].filter(([, at]) => now - at >= MONITOR_STALL_MS).map(([address]) => address);
     if (stalled.length === 0) return [];
     this.restarting = true;
-    restartsTotal.inc();
-    this.logger.error(
-      { servers: stalled, silentForMs: Math.max(...stalled.map((address) => now - (this.beats.get(address) ?? now))) },
-      'The MongoDB driver stopped monitoring a server (a driver fault after the server closed its connections); restarting the client',
-    );
+    if (!this.retrying) {
+      restartsTotal.inc();
+      this.logger.error(
+        { servers: stalled, silentForMs: Math.max(...stalled.map((address) => now - (this.beats.get(address) ?? now))) },
+        'The MongoDB driver stopped monitoring a server (a driver fault after the server closed its connections); restarting the client',
+      );
+    }
     try {
       await client.close();
       await client.connect();
       for (const address of this.beats.keys()) this.beats.set(address, Date.now());
+      this.retrying = false;
       this.logger.log('MongoDB client restarted');
     } catch (error) {
-      // Not connected again (MongoDB is away now): the next look tries again.
+      // Not connected again (MongoDB is away now; the closed attempt reports no heartbeats): the next look tries again.
       for (const address of stalled) this.beats.set(address, Date.now() - MONITOR_STALL_MS + WATCH_INTERVAL_MS);
-      this.logger.warn({ err: error }, 'Restarting the MongoDB client failed; trying again shortly');
+      if (!this.retrying) this.logger.warn({ err: error }, 'Restarting the MongoDB client failed (MongoDB unreachable); trying again every few seconds');
+      this.retrying = true;
     } finally {
       this.restarting = false;
     }
