@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Connection } from 'mongoose';
 import { MONITOR_STALL_MS, MongoMonitorWatch } from './mongodb-monitor-watch';
 
-/** The client's side the watch uses: its events, close and connect (the real driver is in test/foundation/mongodb-monitor-stall). */
+/** The client's side the watch uses: its events, close and connect (the real driver is in test/foundation/mongodb-outage). */
 class ClientStandIn extends EventEmitter {
   closes = 0;
   connects = 0;
