@@ -104,7 +104,8 @@ export class MongoMonitorWatch implements OnApplicationBootstrap, OnModuleDestro
     } catch (error) {
       // Not connected again (MongoDB is away now; the closed attempt reports no heartbeats): the next look tries again.
       for (const address of stalled) this.beats.set(address, Date.now() - MONITOR_STALL_MS + WATCH_INTERVAL_MS);
-      if (!this.retrying) this.logger.warn({ err: error }, 'Restarting the MongoDB client failed (MongoDB unreachable); trying again every few seconds');
+      if (!this.retrying)
+        this.logger.warn({ err: error }, 'Restarting the MongoDB client failed (MongoDB unreachable); trying again every few seconds');
       this.retrying = true;
     } finally {
       this.restarting = false;

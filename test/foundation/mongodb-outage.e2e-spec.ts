@@ -132,6 +132,11 @@ describe('MongoDB outage', () => {
     expect(Date.now() - restartedAt).toBeLessThan(MONITOR_STALL_MS + 30_000);
 
     expect(await restarts()).toBe(restartsBefore + 1);
-    expect(discord.messages(discord.channels.general.id).slice(sent).map((stored) => stored.message.content)).toEqual(['after the restart']);
+    expect(
+      discord
+        .messages(discord.channels.general.id)
+        .slice(sent)
+        .map((stored) => stored.message.content),
+    ).toEqual(['after the restart']);
   });
 });
