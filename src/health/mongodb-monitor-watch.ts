@@ -25,8 +25,8 @@ const restartsTotal = telemetry.counter(
  * connections, as at a restart: a heartbeat that starts on a connection whose socket is already destroyed (its `close`
  * not yet delivered) waits for a `drain` that never comes, the monitor stays "monitoring" and checks no more, and the
  * server stays Unknown: every operation then fails server selection until the process restarts. Restarting FerretDB
- * under load left the driver so in about one restart in ten (README, "Reliability"); the bot-fault and Drone fault
- * suites failed in CI that way, MongoDB "unreachable" for minutes while it answered.
+ * under load left the driver so in about one restart in ten (README, "Reliability"); the bot fault suite failed in
+ * CI that way (and, by the same symptom, the Drone one): MongoDB "unreachable" for minutes while it answered.
  *
  * The watch listens to the client's public heartbeat and topology events. When a server the topology knows has
  * reported no heartbeat for MONITOR_STALL_MS, it closes the client and connects it again: a new topology with new
