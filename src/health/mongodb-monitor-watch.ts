@@ -12,6 +12,8 @@ import { telemetry } from '../telemetry/telemetry';
 export const MONITOR_STALL_MS = 30_000;
 /** How often the watch looks, and how soon it tries again when connecting after a restart failed. */
 const WATCH_INTERVAL_MS = 5_000;
+/** Each names the server in `connectionId` (its address). */
+const HEARTBEAT_EVENTS = ['serverHeartbeatStarted', 'serverHeartbeatSucceeded', 'serverHeartbeatFailed'] as const;
 
 const restartsTotal = telemetry.counter(
   'herald_mongodb_client_restarts_total',
@@ -53,9 +55,7 @@ export class MongoMonitorWatch implements OnApplicationBootstrap, OnModuleDestro
   onApplicationBootstrap(): void {
     const client = this.connection.getClient();
     this.client = client;
-    client.on('serverHeartbeatStarted', this.beat);
-    client.on('serverHeartbeatSucceeded', this.beat);
-    client.on('serverHeartbeatFailed', this.beat);
+    for (const event of HEARTBEAT_EVENTS) client.on(event, this.beat);
     client.on('topologyDescriptionChanged', this.servers);
     this.timer = setInterval(() => void this.look(), WATCH_INTERVAL_MS);
     this.timer.unref();
@@ -64,13 +64,11 @@ export class MongoMonitorWatch implements OnApplicationBootstrap, OnModuleDestro
   /** Before Mongoose closes the client at shutdown, so a closed client is never taken for a stalled one. */
   onModuleDestroy(): void {
     clearInterval(this.timer);
-    this.client?.off('serverHeartbeatStarted', this.beat);
-    this.client?.off('serverHeartbeatSucceeded', this.beat);
-    this.client?.off('serverHeartbeatFailed', this.beat);
+    for (const event of HEARTBEAT_EVENTS) this.client?.off(event, this.beat);
     this.client?.off('topologyDescriptionChanged', this.servers);
   }
 
-  /** Any heartbeat event: started, succeeded or failed all name the server in `connectionId` (its address). */
+  /** Any of HEARTBEAT_EVENTS. */
   private readonly beat = (event: { connectionId: string }) => {
     this.beats.set(event.connectionId, Date.now());
   };

@@ -264,13 +264,10 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
+  /** Work that shutdown waits for: lane drains, the gauges' refresh, the sweep. */
   private track(task: Promise<void>): void {
     this.work.add(task);
-    void task.finally(() => {
-      this.work.delete(task);
-      const next = this.nextWaiting();
-      if (next) this.wakeLane(next.lane, next.queue, next.first);
-    });
+    void task.finally(() => this.work.delete(task));
   }
 
   /** The longest-waiting lane of the queue whose turn it is; that queue then goes to the back of the turn. */
@@ -320,6 +317,9 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     } finally {
       this.lanesInFlight.delete(lane);
       this.recheck.delete(lane);
+      // The slot this drain held goes to the lane whose turn it is (the gauges and the sweep hold no slot).
+      const next = this.nextWaiting();
+      if (next) this.wakeLane(next.lane, next.queue, next.first);
     }
   }
 
