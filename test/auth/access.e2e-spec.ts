@@ -1,5 +1,6 @@
 import request from 'supertest';
 import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
+import { metric } from '../support/metrics';
 import { requireEnv } from '../support/servers';
 import { issue, TokensFile } from './tokens-file';
 
@@ -117,13 +118,10 @@ describe('Rotating a client token', () => {
   });
 
   it('keeps the tokens in force when the changed file is invalid', async () => {
-    const metric = async () => {
-      const text = (await request(herald.url).get('/metrics')).text;
-      return Number(/herald_api_token_reloads_total\{outcome="invalid"\} (\d+)/.exec(text)?.[1] ?? 0);
-    };
-    const before = await metric();
+    const invalidReloads = () => metric(herald.url, 'herald_api_token_reloads_total', { outcome: 'invalid' });
+    const before = await invalidReloads();
     file.writeRaw('tokens:\n  - name: grafana\n    sha256: not-a-hash\n    scopes: [metrics]\n');
-    await eventually(async () => (await metric()) > before, 30_000, 200);
+    await eventually(async () => (await invalidReloads()) > before, 30_000, 200);
     expect((await postMetrics(herald, next.token)).status).toBe(400);
   });
 });

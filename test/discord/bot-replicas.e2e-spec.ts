@@ -1,5 +1,6 @@
 import { BackendReceiver } from '../stand-ins/backend/backend-receiver';
 import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
+import { metric } from '../support/metrics';
 import { ensureBuilt, spawnHerald, type HeraldReplica } from '../support/process';
 import { requireEnv } from '../support/servers';
 import { botEnv, countDelivered, sendBotTraffic } from './discord-support';
@@ -8,9 +9,8 @@ jest.setTimeout(420_000);
 
 /** Renders (and deletes) one Herald process did, from its /metrics. */
 async function imageWork(replica: HeraldReplica): Promise<{ renders: number; deletes: number }> {
-  const text = await (await fetch(`${replica.url}/metrics`)).text();
-  const count = (work: string) => Number(new RegExp(`herald_discord_image_work_total\\{work="${work}",outcome="ok"\\} (\\d+)`).exec(text)?.[1] ?? 0);
-  return { renders: count('render'), deletes: count('delete') };
+  const count = (work: string) => metric(replica.url, 'herald_discord_image_work_total', { work, outcome: 'ok' });
+  return { renders: await count('render'), deletes: await count('delete') };
 }
 
 /**

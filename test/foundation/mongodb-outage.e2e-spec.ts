@@ -4,6 +4,7 @@ import request from 'supertest';
 import { MONITOR_STALL_MS } from '../../src/health/mongodb-monitor-watch';
 import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
 import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
+import { metric } from '../support/metrics';
 import { startFerret, type ManagedServer } from '../support/servers';
 import { notifyClient, notifyEnv } from '../notify/notify-support';
 
@@ -97,7 +98,7 @@ describe('MongoDB outage', () => {
    */
   it('restarts its MongoDB client when the driver stopped monitoring, and serves again within the stall bound', async () => {
     const sent = discord.messages(discord.channels.general.id).length;
-    const restarts = async () => Number(/^herald_mongodb_client_restarts_total (\d+)$/m.exec((await request(herald.url).get('/metrics')).text)?.[1]);
+    const restarts = () => metric(herald.url, 'herald_mongodb_client_restarts_total');
     // The outage of the test before may have met the same fault by chance (then the count is 1 already).
     const restartsBefore = await restarts();
     const mongo = herald.app.get<Connection>(getConnectionToken()).getClient() as unknown as {

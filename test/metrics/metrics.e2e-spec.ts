@@ -5,6 +5,7 @@ import request from 'supertest';
 import { METRICS_IMAGE_EXAMPLE } from '../../src/metrics/metrics-image.dto';
 import { bootHerald } from '../support/app';
 import { expectMatchesGolden } from '../support/golden';
+import { metric } from '../support/metrics';
 import { areaChart, barChart, lineChart, statPanel } from './chart-fixtures';
 
 jest.setTimeout(180_000);
@@ -68,14 +69,8 @@ describe('POST /metrics/image', () => {
     return (listed.Contents ?? []).map((item) => item.Key!).sort();
   }
 
-  async function counter(name: string, labels: string): Promise<number> {
-    const text = (await request(herald.url).get('/metrics')).text;
-    const line = text.split('\n').find((row) => row.startsWith(`${name}{${labels}}`));
-    return line ? Number(line.split(' ').pop()) : 0;
-  }
-
   it('stores one PNG per chart with the requested size, in request order, at the URNs it answers', async () => {
-    const blockedBefore = await counter('herald_browser_blocked_requests_total', '');
+    const blockedBefore = await metric(herald.url, 'herald_browser_blocked_requests_total');
     const charts = [
       // Larger than the page's viewport both ways: captured beyond it, not cut to it.
       { ...lineChart, width: 1500, height: 1050 },
@@ -103,7 +98,7 @@ describe('POST /metrics/image', () => {
     }
     expect(new Set(images.map((image) => image.key)).size).toBe(3);
     // The template loads nothing from the network: the pool would have blocked and counted it.
-    expect(await counter('herald_browser_blocked_requests_total', '')).toBe(blockedBefore);
+    expect(await metric(herald.url, 'herald_browser_blocked_requests_total')).toBe(blockedBefore);
   });
 
   it('draws at scale 1.5 and 2: the PNG has that many pixels per chart pixel, under its own key', async () => {
@@ -122,7 +117,7 @@ describe('POST /metrics/image', () => {
 
   it('answers a repeated chart with the same key without drawing it again', async () => {
     const first = (await post({ charts: [areaChart] }).expect(200)).body.images as ChartImage[];
-    const rendered = await counter('herald_metrics_charts_total', 'outcome="rendered"');
+    const rendered = await metric(herald.url, 'herald_metrics_charts_total', { outcome: 'rendered' });
 
     // The same chart spelled differently (timestamps in ms, defaults written out) is the same chart.
     const respelled = {
@@ -133,7 +128,7 @@ describe('POST /metrics/image', () => {
     const again = (await post({ charts: [areaChart, respelled] }).expect(200)).body.images as ChartImage[];
     expect(again.map((image) => image.key)).toEqual([first[0].key, first[0].key]);
     expect(again[0].bytes).toBe(first[0].bytes);
-    expect(await counter('herald_metrics_charts_total', 'outcome="rendered"')).toBe(rendered);
+    expect(await metric(herald.url, 'herald_metrics_charts_total', { outcome: 'rendered' })).toBe(rendered);
 
     const changed = (await post({ charts: [{ ...areaChart, theme: 'light' }] }).expect(200)).body.images as ChartImage[];
     expect(changed[0].key).not.toBe(first[0].key);

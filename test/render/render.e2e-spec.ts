@@ -7,6 +7,7 @@ import { normaliseDiscordMessage } from '../../src/render/discord-message.normal
 import { ObjectStorage } from '../../src/storage/object-storage';
 import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
 import { expectMatchesGolden } from '../support/golden';
+import { metric } from '../support/metrics';
 import { startImageServer, type ImageServer } from './image-server';
 import { goldenConversations, goldenMediaMessages, goldenMessages } from './messages';
 
@@ -19,16 +20,6 @@ function binary(response: request.Response, callback: (error: Error | null, body
   const stream = response as unknown as NodeJS.ReadableStream;
   stream.on('data', (chunk: Buffer) => chunks.push(chunk));
   stream.on('end', () => callback(null, Buffer.concat(chunks)));
-}
-
-/** Sum of a Prometheus counter's samples (all label sets) as GET /metrics shows it. */
-async function counter(herald: HeraldUnderTest, name: string, labels = ''): Promise<number> {
-  const { text } = await request(herald.url).get('/metrics');
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name} `))
-    .filter((line) => line.includes(labels))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
 }
 
 describe('POST /render/discord-message', () => {
@@ -313,7 +304,7 @@ describe('POST /render/discord-message', () => {
     setTimeout(release, 500);
     const blockedByPolicy = (await Promise.all(inspections)).flat();
     expect(blockedByPolicy).toEqual([]);
-    expect(await counter(herald, 'herald_browser_blocked_requests_total')).toBe(0);
+    expect(await metric(herald.url, 'herald_browser_blocked_requests_total')).toBe(0);
 
     // The check above can fail: a page that does reach out is caught and counted.
     await pool.lease('blank', (page) =>
@@ -324,12 +315,12 @@ describe('POST /render/discord-message', () => {
         ),
       ),
     );
-    expect(await counter(herald, 'herald_browser_blocked_requests_total')).toBe(1);
+    expect(await metric(herald.url, 'herald_browser_blocked_requests_total')).toBe(1);
   });
 
   it('renders identical input once: the repeat comes from the cache and fetches nothing', async () => {
     const message = { ...messages()['markdown-inline'], content: 'cache me once' };
-    const rendersBefore = await counter(herald, 'herald_renders_total', 'template="discord-message"');
+    const rendersBefore = await metric(herald.url, 'herald_renders_total', { template: 'discord-message' });
     const first = await post(message);
     const fetchesAfterFirst = cdn.requests.length;
     const second = await post(message);
@@ -337,13 +328,13 @@ describe('POST /render/discord-message', () => {
     expect(second.status).toBe(200);
     expect(second.headers.etag).toBe(first.headers.etag);
     expect((second.body as Buffer).equals(first.body as Buffer)).toBe(true);
-    expect(await counter(herald, 'herald_renders_total', 'template="discord-message"')).toBe(rendersBefore + 1);
+    expect(await metric(herald.url, 'herald_renders_total', { template: 'discord-message' })).toBe(rendersBefore + 1);
     expect(cdn.requests.length).toBe(fetchesAfterFirst);
   });
 
   it('records how long each step of a render took on /metrics: lease, images, patch and screenshot', async () => {
     const steps = ['lease', 'images', 'patch', 'screenshot'];
-    const count = (step: string) => counter(herald, 'herald_render_step_seconds_count', `template="discord-message",step="${step}"`);
+    const count = (step: string) => metric(herald.url, 'herald_render_step_seconds_count', { template: 'discord-message', step });
     const before = await Promise.all(steps.map(count));
     expect((await post({ ...messages()['markdown-inline'], content: 'time every step of me' })).status).toBe(200);
     expect(await Promise.all(steps.map(count))).toEqual(before.map((value) => value + 1));
@@ -372,11 +363,11 @@ describe('POST /render/discord-message', () => {
     const first = await request(herald.url).post('/render/discord-message?store=true').set('authorization', `Bearer ${herald.token}`).send(message);
     const second = await bootHerald(herald.env, { fresh: false });
     try {
-      const rendersBefore = await counter(second, 'herald_renders_total', 'template="discord-message"');
+      const rendersBefore = await metric(second.url, 'herald_renders_total', { template: 'discord-message' });
       const again = await request(second.url).post('/render/discord-message?store=true').set('authorization', `Bearer ${second.token}`).send(message);
       expect(again.body).toEqual(first.body);
-      expect(await counter(second, 'herald_render_cache_total', 'source="s3"')).toBeGreaterThanOrEqual(1);
-      expect(await counter(second, 'herald_renders_total', 'template="discord-message"')).toBe(rendersBefore);
+      expect(await metric(second.url, 'herald_render_cache_total', { source: 's3' })).toBeGreaterThanOrEqual(1);
+      expect(await metric(second.url, 'herald_renders_total', { template: 'discord-message' })).toBe(rendersBefore);
     } finally {
       await second.close();
     }
