@@ -213,6 +213,31 @@ describe('OutboxStore on FerretDB', () => {
     expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { seq: 2 } });
   });
 
+  it('runs the queued jobs of a lane whose marks were lost, also when its first places were swept', async () => {
+    const queue = `lost-marks-${Date.now()}`;
+    const lane = newLane();
+    const put = () => store.enqueue({ queue, lane, payload: {} });
+    const [first, second] = [await put(), await put()];
+    for (const job of [first, second]) {
+      const claim = (await store.claim(job, 'w', LEASE))!;
+      await store.recordDone(claim, null);
+      await store.advanceHead(lane, job.seq);
+    }
+    const [third, fourth] = [await put(), await put()];
+    expect(await store.sweepFinished([queue], new Date(Date.now() + 60_000))).toBe(2);
+    // The lane's marks go (a dropped collection, a partial restore): places 1 and 2 are empty, 3 and 4 queued.
+    await marks.deleteMany({ _id: { $in: [`head:${lane}`, `tail:${lane}`] } });
+
+    const events = await commandsDuring(async () => expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { seq: 3 } }));
+    // One query on the lane found place 3; the lane stays in the due set.
+    expect(events.filter((event) => event.commandName === 'find' && !('_id' in (event.command.filter as object)))).toHaveLength(1);
+    expect(await dueLanes([queue])).toEqual([lane]);
+    const claim = (await store.claim(third, 'w', LEASE))!;
+    await store.recordDone(claim, null);
+    await store.advanceHead(lane, third.seq);
+    expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { _id: fourth._id } });
+  });
+
   it('lists due lanes of the asked queues only', async () => {
     const lane = newLane();
     await store.enqueue({ queue: 'spec-other', lane, payload: {} });
@@ -446,7 +471,10 @@ describe('OutboxStore on FerretDB', () => {
 
     it('for a lane found empty', async () => {
       const empty = newLane();
-      const events = await commandsDuring(() => store.headOf(empty));
+      const claim = (await store.claim(await enqueue(empty), 'w', LEASE))!;
+      await store.recordDone(claim, null);
+      await store.advanceHead(empty, 1);
+      const events = await commandsDuring(async () => expect(await store.headOf(empty)).toEqual({ kind: 'empty' }));
       await expectIdLookupsOnly(events);
     });
 

@@ -197,10 +197,18 @@ export class OutboxStore implements OnModuleInit {
    * removal: either this second read sees that job (the lane is marked again), or the enqueue's second mark comes
    * after the removal. `likelyEmpty` (a worker that just finished a job of a lane that seldom holds two): remove the
    * lane first and read once, which is the same argument without the first read.
+   *
+   * A lane with no head mark is read from place 1. If a place it reaches is missing, the lane is not called empty
+   * before one query for its lowest queued job from there on: without the mark, the missing place may be a swept job
+   * (its mark lost: a dropped `outbox_lanes`, a partial restore) with queued work above it. This query filters on
+   * `lane` (an index read on MongoDB, a scan on FerretDB); a lane whose head mark exists never makes it, and one
+   * without meets it only while its first job is not stored yet (ADR 0004, *Open*: rule 3 of sweeping the marks).
    */
   async headOf(lane: string, now = new Date(), from?: number, likelyEmpty = false): Promise<LaneHead> {
     // `from`: a worker that just moved the head knows where it is; starting lower only walks over finished jobs.
-    let head = from ?? Math.max(1, await this.markValue(headId(lane)));
+    const mark = from ?? (await this.markValue(headId(lane)));
+    let head = Math.max(1, mark);
+    let unmarked = from === undefined && mark === 0;
     let removed = false;
     let markedAgain = false;
     if (likelyEmpty) {
@@ -209,6 +217,14 @@ export class OutboxStore implements OnModuleInit {
     }
     for (;;) {
       const job = await this.jobAt(lane, head);
+      if (!job && unmarked) {
+        unmarked = false;
+        const above = await this.lowestQueued(lane, head);
+        if (above !== undefined) {
+          head = above;
+          continue;
+        }
+      }
       if (!job) {
         if (removed) return { kind: 'empty' };
         await this.dueLaneRows.deleteOne({ _id: lane });
@@ -459,6 +475,16 @@ export class OutboxStore implements OnModuleInit {
   }
 
   /** A lane mark's value (0 when it was never written). */
+  /** The lowest place at or above `from` that holds a queued job of the lane, by a query on `lane` (see headOf). */
+  private async lowestQueued(lane: string, from: number): Promise<number | undefined> {
+    const [job] = await this.jobRows
+      .find({ lane, seq: { $gte: from }, state: 'queued' }, { projection: { seq: 1 } })
+      .sort({ seq: 1 })
+      .limit(1)
+      .toArray();
+    return job?.seq;
+  }
+
   private async markValue(id: string): Promise<number> {
     return (await this.markRows.findOne({ _id: id }))?.value ?? 0;
   }
