@@ -39,9 +39,10 @@ const restartsTotal = telemetry.counter(
 export class MongoMonitorWatch implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(MongoMonitorWatch.name);
   /**
-   * Each server whose monitor has reported, and when it last did. A server enters with its first heartbeat (a running
-   * monitor reports within heartbeatFrequencyMS) and leaves when the topology drops it; seeding from the connection
-   * string instead would watch names a replica set's discovery replaced, whose monitors never report.
+   * Each server the topology lists or whose monitor has reported, and when it last reported (or was first listed). A
+   * server enters with the topology description that lists it or with its first heartbeat, and leaves when the
+   * topology drops it; seeding from the connection string instead would watch names a replica set's discovery
+   * replaced, whose monitors never report.
    */
   private readonly beats = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;

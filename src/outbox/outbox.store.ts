@@ -474,7 +474,6 @@ export class OutboxStore implements OnModuleInit {
     await this.keyRows.insertOne({ _id: key, jobId }).catch(ignoreDuplicate);
   }
 
-  /** A lane mark's value (0 when it was never written). */
   /** The lowest place at or above `from` that holds a queued job of the lane, by a query on `lane` (see headOf). */
   private async lowestQueued(lane: string, from: number): Promise<number | undefined> {
     const [job] = await this.jobRows
@@ -485,6 +484,7 @@ export class OutboxStore implements OnModuleInit {
     return job?.seq;
   }
 
+  /** A lane mark's value (0 when it was never written). */
   private async markValue(id: string): Promise<number> {
     return (await this.markRows.findOne({ _id: id }))?.value ?? 0;
   }

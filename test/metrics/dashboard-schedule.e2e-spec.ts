@@ -1,18 +1,15 @@
 import type { DashboardCallback } from '../../src/backend/dashboard-callback';
 import { BackendReceiver } from '../stand-ins/backend/backend-receiver';
 import { baseTestEnv, eventually } from '../support/app';
+import { metric } from '../support/metrics';
 import { spawnHerald, type HeraldReplica } from '../support/process';
 import { startJsonSource, writeDashboardsFile, type TestServer } from './dashboard-support';
 
 jest.setTimeout(300_000);
 
 /** Renders of the dashboard this replica ran on schedule (its Prometheus counter). */
-async function scheduledRenders(replica: HeraldReplica): Promise<number> {
-  const text = await (await fetch(`${replica.url}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find((row) => row.startsWith('herald_metrics_dashboard_render_seconds_count{dashboard="ticking",trigger="schedule"}'));
-  return line ? Number(line.split(' ').pop()) : 0;
+function scheduledRenders(replica: HeraldReplica): Promise<number> {
+  return metric(replica.url, 'herald_metrics_dashboard_render_seconds_count', { dashboard: 'ticking', trigger: 'schedule' });
 }
 
 describe('a dashboard schedule with two replicas', () => {
