@@ -10,9 +10,10 @@
 //   notify  POST /notify -> the message created at Discord, 20/s over three channels (order kept per channel), with and
 //           without 429s; a burst; baseline: a new gateway login per message (as Kahuna did)
 //   drone   created -> running -> success deliveries -> the message edited to its final state; 20 deliveries/s, then
-//           50 builds at once
+//           50 builds at once; baseline: the record and the Discord call inside each request (as drone-discord did)
 //   vk      long-poll update -> the event in its RabbitMQ queue; a steady rate and a burst; beside it, bench:vk's
-//           in-process figures (normalise + route, RabbitMQ publishing) from a short run
+//           in-process figures (normalise + route, RabbitMQ publishing) from a short run; baseline: VK lookups and
+//           a publish per update straight from the long poll (as the toaster router did)
 // "lost" counts what had not arrived when the wait ended (RUN.drainTimeoutMs after the phase): Herald keeps it durably
 // and may deliver it later, so on a slow host it reads "not delivered in time".
 // For each: p50/p95/p99 latency at the steady rate, the burst's drain rate, whether a steady run at 80% of it kept up
@@ -22,6 +23,7 @@
 // Uses dist/ (`npm run build` after editing src/; built here when missing). Writes bench/results/pipelines.json.
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { connect } from 'amqplib';
+import { MongoClient } from 'mongodb';
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
@@ -1097,6 +1099,10 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
     process.stderr.write(`[bench] drone: sustained ${sustainRate} deliveries/s for ${RUN.sustainSeconds} s\n`);
     const sustained = await steadyRun(sustainRate, RUN.sustainSeconds);
     const memory = herald.memory.peaks();
+    process.stderr.write(
+      `[bench] drone: baseline (drone-discord's way: the record and Discord inside each request), 20/s for ${RUN.steadySeconds} s\n`,
+    );
+    const baseline = await droneBaseline(infra, discord, channel);
     return {
       steady: { perSecond: 20, seconds: RUN.steadySeconds, deliveries: steady.deliveries, latency: steady.latency, lost: steady.lost },
       fiftyAtOnce: {
@@ -1114,7 +1120,8 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
       failedDeliveries,
       queuedDeliveries,
       memory,
-      baseline: null,
+      baseline,
+      ratios: { p50VsBaselineP50: steady.latency.p50Ms / baseline.latency.p50Ms },
       targets: {
         'p50 <= 100 ms at 20/s': steady.latency.p50Ms <= 100,
         'nothing lost': steady.lost + burstSettled.missing + sustained.lost === 0 && failedDeliveries === 0,
@@ -1125,6 +1132,61 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
     herald.memory.stop();
     await herald.stop();
     await discord.stop();
+  }
+}
+
+/**
+ * The system Herald replaces, drone-discord (docs/migrating/drone-discord.md): a Flask service that handled each
+ * delivery inside its request: read the build's record in MongoDB (by repository and number), post the build's
+ * message to Discord or edit it, store the record, answer. Same builds and rate as Herald's steady phase, against the
+ * same Discord stand-in and FerretDB; timed from the delivery to Discord's answer (the request's own answer). No
+ * queue, no retry: a Discord or MongoDB failure in the request loses that update, which is what Herald's outbox adds.
+ */
+async function droneBaseline(
+  infra: Infra,
+  discord: DiscordStandIn,
+  channel: string,
+): Promise<{ perSecond: number; seconds: number; deliveries: number; latency: Latency; failed: number }> {
+  const client = await MongoClient.connect(mongoEnv(infra).MONGODB_URI);
+  const records = client.db().collection<{ repo: string; build: number; messageId: string }>('builds');
+  const latencies: number[] = [];
+  let failed = 0;
+  const handle = async (build: BuildScenario, stage: Stage): Promise<void> => {
+    const began = Date.now();
+    try {
+      const record = await records.findOne({ repo: build.slug, build: build.buildNumber });
+      const messages = `${discord.apiUrl}/v10/channels/${channel}/messages`;
+      const answer = await fetch(record ? `${messages}/${record.messageId}` : messages, {
+        method: record ? 'PATCH' : 'POST',
+        headers: { authorization: `Bot ${discord.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ embeds: [{ title: `${STATUS_EMOJI[stage]} ${build.slug} #${build.buildNumber} (baseline)` }] }),
+      });
+      if (!answer.ok) throw new Error(`Discord answered ${answer.status}`);
+      const message = (await answer.json()) as { id: string };
+      if (!record) await records.insertOne({ repo: build.slug, build: build.buildNumber, messageId: message.id });
+      latencies.push(Date.now() - began);
+    } catch {
+      failed++;
+    }
+  };
+  try {
+    const flows: Array<Promise<void>> = [];
+    await atRate(20 / 3, RUN.steadySeconds, () => {
+      const build = newBuildScenario();
+      flows.push(
+        (async () => {
+          await handle(build, 'pending');
+          await sleep(1000);
+          await handle(build, 'running');
+          await sleep(1000);
+          await handle(build, 'success');
+        })(),
+      );
+    });
+    await Promise.all(flows);
+    return { perSecond: 20, seconds: RUN.steadySeconds, deliveries: latencies.length + failed, latency: latency(latencies), failed };
+  } finally {
+    await client.close();
   }
 }
 
@@ -1209,6 +1271,12 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
     herald.memory.stop();
     await herald.stop();
 
+    process.stderr.write(
+      `[bench] vk: baseline (the toaster router's way: two VK lookups and a publish per update), 20/s for ${RUN.steadySeconds} s\n`,
+    );
+    const router = await routerBaseline(vk, infra.amqp as string, queue);
+    const baseline = await phase(20, RUN.steadySeconds).finally(() => router.stop());
+
     // bench:vk's in-process figures on the same machine, short: the ceiling of the components the pipeline chains.
     process.stderr.write('[bench] vk: bench:vk (in-process components), short run\n');
     const componentsOut = join(mkdtempSync(join(tmpdir(), 'herald-bench-vkc-')), 'vk.json');
@@ -1243,7 +1311,8 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
       benchVk: inProcess
         ? { eventsPerSecond: inProcess.eventsPerSecond, deliveriesPerSecond: inProcess.deliveries.eventsPerSecond }
         : { failed: `bench:vk exited ${components.status}` },
-      baseline: null,
+      baseline: { ...baseline, lookupsFailed: router.failed() },
+      ratios: { p50VsBaselineP50: steady.latency.p50Ms / baseline.latency.p50Ms },
       targets: { 'nothing lost': steady.lost + burst.missing + sustained.lost === 0 },
     };
   } finally {
@@ -1251,6 +1320,73 @@ async function benchVk(infra: Infra): Promise<Record<string, unknown>> {
     await herald.stop();
     await vk.close();
   }
+}
+
+/**
+ * The system Herald replaces, the toaster event router (docs/migrating/toaster-router.md), in its RabbitMQ version:
+ * one long poll, and for each update in turn the user (`users.get`) and the conversation
+ * (`messages.getConversationsById`) looked up in VK, the event published to its queue, the next update. It also read
+ * each message back (`messages.getByConversationMessageId`), which the stand-in does not serve, so this baseline is
+ * one VK call per event cheaper than the router was. Nothing is stored: an update whose publish fails is gone.
+ */
+async function routerBaseline(vk: VkStandIn, amqpUrl: string, queue: string): Promise<{ stop(): Promise<void>; failed(): number }> {
+  const connection = await connect(amqpUrl);
+  const channel = await connection.createConfirmChannel();
+  const stopped = new AbortController();
+  let failed = 0;
+  const api = async <T>(method: string, params: Record<string, string>): Promise<T> => {
+    const body = new URLSearchParams({ ...params, access_token: vk.token, v: '5.199' });
+    const answer = (await (await fetch(`${vk.apiUrl}/${method}`, { method: 'POST', body })).json()) as { response?: T; error?: unknown };
+    if (answer.response === undefined) throw new Error(`${method}: ${JSON.stringify(answer.error)}`);
+    return answer.response;
+  };
+  const server = () => api<{ server: string; key: string; ts: string | number }>('groups.getLongPollServer', { group_id: String(vk.groupId) });
+  let poll = await server();
+  const loop = (async () => {
+    while (!stopped.signal.aborted) {
+      const url = `${poll.server}?act=a_check&key=${poll.key}&ts=${poll.ts}&wait=10`;
+      const answer = (await fetch(url, { signal: stopped.signal })
+        .then((response) => response.json())
+        .catch(() => null)) as { ts?: string; failed?: number; updates?: Array<{ type: string; object: { message?: VkMessage } }> } | null;
+      if (!answer) continue;
+      if (answer.failed) {
+        poll = answer.failed === 1 ? { ...poll, ts: answer.ts as string } : await server();
+        continue;
+      }
+      poll.ts = answer.ts as string;
+      for (const update of answer.updates ?? []) {
+        const message = update.object.message;
+        if (update.type !== 'message_new' || !message) continue;
+        try {
+          const [user] = await api<unknown[]>('users.get', { user_ids: String(message.from_id), fields: 'domain' });
+          const peer = await api<{ items: unknown[] }>('messages.getConversationsById', {
+            peer_ids: String(message.peer_id),
+            group_id: String(vk.groupId),
+          });
+          const event = { event_type: 'message', peer: peer.items[0], user, message: { text: message.text, cmid: message.conversation_message_id } };
+          channel.sendToQueue(queue, Buffer.from(JSON.stringify(event)), { persistent: true });
+          await channel.waitForConfirms();
+        } catch {
+          failed++;
+        }
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped.abort();
+      await loop;
+      await connection.close().catch(() => undefined);
+    },
+    failed: () => failed,
+  };
+}
+
+interface VkMessage {
+  from_id: number;
+  peer_id: number;
+  text: string;
+  conversation_message_id: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
