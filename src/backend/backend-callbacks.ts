@@ -1,4 +1,6 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { backoffDelay } from '../common/backoff';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { telemetry } from '../telemetry/telemetry';
 import { Outbox, outcome, type OutboxJobRun, type OutboxOutcome } from '../outbox/outbox';
 import type { BackendCallback } from './backend-callback';
@@ -20,9 +22,10 @@ const callbacks = telemetry.counter('herald_discord_backend_callbacks_total', 'B
 export type OwedCallback = BackendCallback | DashboardCallback;
 
 /**
- * Callbacks to the team's backend as outbox jobs: one lane per message (or dashboard), so its callbacks arrive in the
- * order they were owed, and one job per idempotency key, so a callback owed twice (a job that ran again) is sent once.
- * A backend that is down delays callbacks (retried with the shared backoff) and loses none.
+ * Callbacks to the team's backend. A message's callback is first tried from the job that owes it (`deliverNow`); what
+ * that does not deliver, and every dashboard's, becomes an outbox job: one lane per message (or dashboard), so its
+ * callbacks arrive in the order they were owed, and one job per idempotency key, so a callback owed twice (a job that
+ * ran again) is stored once. A backend that is down delays callbacks (retried with the shared backoff) and loses none.
  */
 @Injectable()
 export class BackendCallbacks implements OnModuleInit {
@@ -33,6 +36,7 @@ export class BackendCallbacks implements OnModuleInit {
   constructor(
     private readonly outbox: Outbox,
     private readonly backend: BackendClient,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Without BACKEND_URL nothing is owed. */
@@ -49,19 +53,43 @@ export class BackendCallbacks implements OnModuleInit {
     if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.deliver(job), { shortLanes: true });
   }
 
-  /** Stores the callback durably; owing it again under the same idempotency key stores nothing new. */
-  async owe(callback: OwedCallback): Promise<void> {
+  /**
+   * Stores the callback durably; owing it again under the same idempotency key stores nothing new. `notBefore`: when
+   * its first run is due (a caller that has just tried it waits the first backoff step).
+   */
+  async owe(callback: OwedCallback, notBefore?: Date): Promise<void> {
     if (!this.enabled) return;
     await this.outbox.enqueue<OwedCallback>({
       queue: BACKEND_QUEUE,
       lane: isDashboard(callback) ? `backend:dashboard:${callback.dashboard}` : `backend:discord:${callback.messageId}`,
       key: `backend:${callback.idempotencyKey}`,
       payload: callback,
+      notBefore,
     });
   }
 
-  private async deliver(job: OutboxJobRun<OwedCallback>): Promise<OutboxOutcome> {
-    const callback = job.payload;
+  /**
+   * Delivers a message's callback now, in the caller's job, instead of as a job of its own: a third of the database
+   * commands a message costs. Skipped while the last delivery in this process failed, so a backend that is down does
+   * not hold every image job for its timeout. On anything but `delivered` the caller owes it (`owe`), behind any
+   * callback of the message still queued: only the caller knows whether one is (MessageImageService keeps that on the
+   * message's record; see docs/adr/0006).
+   */
+  async deliverNow(callback: BackendCallback): Promise<'delivered' | 'failed' | 'skipped'> {
+    if (!this.enabled || this.failedInARow > 0) return 'skipped';
+    return (await this.attempt(callback)).kind === 'done' ? 'delivered' : 'failed';
+  }
+
+  /** The first backoff step, for a callback owed after `deliverNow` failed. */
+  retryAfterFailedDelivery(): Date {
+    return new Date(Date.now() + backoffDelay(1, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs));
+  }
+
+  private deliver(job: OutboxJobRun<OwedCallback>): Promise<OutboxOutcome> {
+    return this.attempt(job.payload);
+  }
+
+  private async attempt(callback: OwedCallback): Promise<OutboxOutcome> {
     const about = isDashboard(callback) ? { dashboard: callback.dashboard } : { messageId: callback.messageId };
     const ids = { ...about, event: callback.event, idempotencyKey: callback.idempotencyKey };
     try {

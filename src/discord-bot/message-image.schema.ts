@@ -69,6 +69,14 @@ export class MessageImage {
   @Prop({ required: true, default: 0 })
   renderedRevision!: number;
 
+  /**
+   * Whether a callback of this message was ever queued in the outbox (the backend down or refusing when it was owed):
+   * the message's later callbacks then queue behind it instead of being delivered from the job that owes them. Set
+   * before the callback is queued; absent on records written before callbacks were delivered in the job (read as true).
+   */
+  @Prop({ type: Boolean })
+  callbacksQueued?: boolean;
+
   /** The outbox job working on `revision` (or on the delete). */
   @Prop({ type: String, default: null })
   jobId!: string | null;

@@ -192,7 +192,7 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
       const png = await this.render.renderDiscordMessage(record.input, { timestampStyle: this.config.discord.renderTimestamps });
       const { urn, url } = await this.storage.put(record.key, png, 'image/png');
       const callbackEvent: BackendEventName = record.renderedRevision === 0 ? 'created' : 'updated';
-      await this.callbacks.owe(callbackOf(record, callbackEvent, { urn, url }, `discord:${messageId}:${callbackEvent}:${record.revision}`));
+      await this.tellBackend(record, callbackOf(record, callbackEvent, { urn, url }, `discord:${messageId}:${callbackEvent}:${record.revision}`));
       await this.store.update(messageId, { state: 'rendered', renderedRevision: record.revision, urn, url: url ?? null, jobId: null });
       imageWork.inc({ work: 'render', outcome: 'ok' });
       this.logger.log({ messageId, channelId: record.channelId, revision: record.revision, urn, ms: Date.now() - started }, 'Rendered message image');
@@ -218,7 +218,8 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
     try {
       await this.storage.delete(record.key);
       if (record.renderedRevision > 0) {
-        await this.callbacks.owe(
+        await this.tellBackend(
+          record,
           callbackOf({ ...record, deletedAt }, 'deleted', { urn: record.urn, url: record.url ?? undefined }, `discord:${messageId}:deleted`),
         );
       }
@@ -230,6 +231,21 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
       imageWork.inc({ work: 'delete', outcome: 'failed' });
       throw error;
     }
+  }
+
+  /**
+   * Tells the backend from this job when none of the message's callbacks can be waiting in the outbox; otherwise, or
+   * when the backend does not acknowledge it, queues it behind them. The record says so before the job is stored, so
+   * a run that stops in between still queues the message's next callback, and no callback overtakes a queued one.
+   */
+  private async tellBackend(record: MessageImageRecord, callback: BackendCallback): Promise<void> {
+    if (!this.callbacks.enabled) return;
+    const now = record.callbacksQueued === false ? await this.callbacks.deliverNow(callback) : 'skipped';
+    if (now === 'delivered') return;
+    if (record.callbacksQueued !== true) await this.store.update(record.messageId, { callbacksQueued: true });
+    await this.callbacks.owe(callback, now === 'failed' ? this.callbacks.retryAfterFailedDelivery() : undefined);
+    if (now === 'failed')
+      this.logger.warn({ messageId: record.messageId, event: callback.event }, 'Backend callback not acknowledged; queued for retry');
   }
 
   private fieldsOf(snapshot: MessageSnapshot) {
@@ -267,7 +283,7 @@ export function isRendered(message: Message, config: AppConfig, botUserId: strin
   return allowlist.includes(message.channelId) || (parentId !== null && allowlist.includes(parentId));
 }
 
-const NEW = { state: 'pending', revision: 1, renderedRevision: 0, urn: null, url: null, deletedAt: null } as const;
+const NEW = { state: 'pending', revision: 1, renderedRevision: 0, urn: null, url: null, deletedAt: null, callbacksQueued: false } as const;
 
 const TOMBSTONE = {
   authorId: '',
@@ -284,6 +300,7 @@ const TOMBSTONE = {
   url: null,
   messageCreatedAt: new Date(0),
   editedAt: null,
+  callbacksQueued: false,
 } as const;
 
 /** Why an event's version is not drawn: the message is gone, the event is a replay, older, or shows nothing new. */

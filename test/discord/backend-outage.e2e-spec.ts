@@ -1,4 +1,5 @@
 import { eventually } from '../support/app';
+import { metric } from '../support/metrics';
 import { startBotWorld, type BotWorld } from './discord-support';
 
 jest.setTimeout(240_000);
@@ -45,5 +46,33 @@ describe('Backend callbacks while the backend is down', () => {
     const keys = backend.accepted.map((received) => received.body.idempotencyKey);
     expect(new Set(keys).size).toBe(keys.length);
     expect(backend.accepted.every((received) => received.headers['idempotency-key'] === received.body.idempotencyKey)).toBe(true);
+  });
+
+  it("keeps a message's callbacks in order when its first is queued and the backend takes the others at once", async () => {
+    const { discord, backend } = world;
+    const general = discord.channels.general;
+    const url = world.herald.url;
+    const refusedBefore = backend.refused;
+    backend.refuse({ event: 'created' });
+    const first = discord.messageCreate({ channelId: general.id, author: discord.users.alice, content: 'deploy to staging finished' });
+    // Its callback, tried from the image job, is refused: it waits in the outbox. Its retries now get no answer.
+    await backend.waitUntil(() => backend.refused > refusedBefore, "the first message's created callback refused");
+    backend.hold({ messageId: first.id, event: 'created' });
+    backend.refuse(null);
+    // Another message's callback goes through, so the backend counts as up again.
+    await world.post({ author: discord.users.bob, content: 'tests are green' });
+    const failedBefore = await metric(url, 'herald_discord_backend_callbacks_total', { outcome: 'failed' });
+    const rendersBefore = await metric(url, 'herald_discord_image_work_total', { work: 'render', outcome: 'ok' });
+
+    discord.messageUpdate(general.id, first.id, { content: 'deploy to production finished' });
+    await eventually(async () => (await metric(url, 'herald_discord_image_work_total', { work: 'render', outcome: 'ok' })) > rendersBefore, 60_000);
+    // The edit was drawn while the last delivery had succeeded: only the message's queued callback kept its own waiting.
+    expect(await metric(url, 'herald_discord_backend_callbacks_total', { outcome: 'failed' })).toBe(failedBefore);
+    expect(backend.callbacks({ messageId: first.id })).toEqual([]);
+
+    backend.release();
+    await backend.waitUntil(() => backend.callbacks({ messageId: first.id }).length >= 2, "the first message's two callbacks", 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(backend.callbacks({ messageId: first.id }).map((callback) => callback.event)).toEqual(['created', 'updated']);
   });
 });

@@ -1,6 +1,6 @@
 // The team's backend as Herald's Discord bot sees it: an HTTP endpoint that takes message-image callbacks with
 // `Authorization: Bearer <SYSTEM_TOKEN>`, records what it accepted, and can be switched down and up again.
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { RestartableServer } from '../http-receiver/restartable-server';
 
 /** The callback contract, declared here on the receiving side so the test checks Herald against it. */
@@ -29,22 +29,46 @@ export interface ReceivedCallback {
   at: Date;
 }
 
+/** Which callbacks: those of one message, of one event, or both. */
+export interface CallbackFilter {
+  messageId?: string;
+  event?: MessageImageCallback['event'];
+}
+
+function matching(filter: CallbackFilter): (callback: MessageImageCallback) => boolean {
+  return (callback) => (!filter.messageId || callback.messageId === filter.messageId) && (!filter.event || callback.event === filter.event);
+}
+
 export type DownMode = 'refuse-connections' | 'answer-503';
 
 export class BackendReceiver {
   /** Callbacks answered 204, in arrival order. */
   readonly accepted: ReceivedCallback[] = [];
-  /** Requests refused (401 for a wrong token, 503 while down). */
+  /** Requests refused (401 for a wrong token, 503 while down or `refuse`d). */
   refused = 0;
   private answer503 = false;
+  /** Callbacks answered 503 while up (see `refuse`). */
+  private refusing: ((callback: MessageImageCallback) => boolean) | null = null;
+  /** Callbacks answered only on `release()` (see `hold`). */
+  private holding: ((callback: MessageImageCallback) => boolean) | null = null;
+  private readonly held: Array<() => void> = [];
   private readonly server = new RestartableServer((request, body, response) => {
     if (request.headers.authorization !== `Bearer ${this.token}` || this.answer503) {
       this.refused++;
       response.writeHead(this.answer503 ? 503 : 401).end();
       return;
     }
-    this.accepted.push({ headers: request.headers, body: JSON.parse(body.toString('utf8')) as MessageImageCallback, at: new Date() });
-    response.writeHead(204).end();
+    const callback = JSON.parse(body.toString('utf8')) as MessageImageCallback;
+    if (this.refusing?.(callback)) {
+      this.refused++;
+      response.writeHead(503).end();
+      return;
+    }
+    if (this.holding?.(callback)) {
+      this.held.push(() => this.accept(request.headers, callback, response));
+      return;
+    }
+    this.accept(request.headers, callback, response);
   });
 
   private constructor(private readonly token: string) {}
@@ -60,14 +84,12 @@ export class BackendReceiver {
   }
 
   /** Accepted callbacks, optionally only those of one message or one event. */
-  callbacks(filter: { messageId?: string; event?: MessageImageCallback['event'] } = {}): MessageImageCallback[] {
-    return this.accepted
-      .map((received) => received.body)
-      .filter((body) => (!filter.messageId || body.messageId === filter.messageId) && (!filter.event || body.event === filter.event));
+  callbacks(filter: CallbackFilter = {}): MessageImageCallback[] {
+    return this.accepted.map((received) => received.body).filter(matching(filter));
   }
 
   /** Waits for an accepted callback matching `filter`; resolves with it. */
-  async waitFor(filter: { messageId?: string; event?: MessageImageCallback['event'] }, timeoutMs = 60_000): Promise<MessageImageCallback> {
+  async waitFor(filter: CallbackFilter, timeoutMs = 60_000): Promise<MessageImageCallback> {
     return this.waitUntil(() => this.callbacks(filter)[0], `a ${filter.event ?? ''} callback for ${filter.messageId ?? 'any message'}`, timeoutMs);
   }
 
@@ -79,6 +101,34 @@ export class BackendReceiver {
       if (Date.now() > deadline) throw new Error(`backend receiver: gave up waiting for ${what}`);
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /**
+   * Answers 503 to the callbacks matching `filter` and takes the rest, as a backend does when one message's handling
+   * fails (a lock held, a row being migrated); `null` takes everything again.
+   */
+  refuse(filter: CallbackFilter | null): void {
+    this.refusing = filter ? matching(filter) : null;
+  }
+
+  /**
+   * Leaves the callbacks matching `filter` unanswered until `release()`, as a backend does when one request is stuck
+   * (the rest are taken as usual). One Herald gave up on meanwhile (its timeout) is not recorded on release.
+   */
+  hold(filter: CallbackFilter): void {
+    this.holding = matching(filter);
+  }
+
+  /** Answers every held callback (204) and holds no more. */
+  release(): void {
+    this.holding = null;
+    for (const answer of this.held.splice(0)) answer();
+  }
+
+  private accept(headers: IncomingHttpHeaders, body: MessageImageCallback, response: ServerResponse): void {
+    if (response.destroyed) return;
+    this.accepted.push({ headers, body, at: new Date() });
+    response.writeHead(204).end();
   }
 
   /** Goes down: connections refused (the process is gone) or 503 answers (it is up but failing). */
