@@ -25,13 +25,14 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 # HOME is /tmp: with a read-only root filesystem Chromium's profile, crash reports and font cache go to the one
-# writable place (an emptyDir in Kubernetes, a tmpfs in compose). --max-semi-space-size=16: Node 24's V8 sizes the
-# young generation for throughput; capped at 16 MiB, the bot's peak RSS under a burst fell from 345 to 269 MiB for
-# the same drain rate (npm run bench; README, "End to end" under Testing). Override NODE_OPTIONS to trade memory back for it.
+# writable place (an emptyDir in Kubernetes, a tmpfs in compose). --max-semi-space-size=8: Node 24's V8 sizes the
+# young generation for throughput; capped at 16 MiB the bot's peak RSS under a burst fell from 345 to 269 MiB, and at
+# 8 MiB to 266-274 MiB against 273-301 at 16 in runs interleaved on 2026-11-29, at the same drain rate (npm run bench;
+# README, "End to end" under Testing). Override NODE_OPTIONS to trade memory back for it.
 ENV NODE_ENV=production \
     PORT=3000 \
     HOME=/tmp \
-    NODE_OPTIONS=--max-semi-space-size=16 \
+    NODE_OPTIONS=--max-semi-space-size=8 \
     BROWSER_EXECUTABLE_PATH=/usr/bin/chromium
 # The files stay root's and read-only to Herald, which runs as a numeric user with no entry in /etc/passwd
 # (runAsNonRoot needs a numeric USER). Nothing reads templates/ at run time, so it is not copied.
