@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { connect, type ChannelModel, type ConfirmChannel } from 'amqplib';
+import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ReadinessService } from '../health/readiness.service';
 import { VK_ROUTES, type VkRouting } from './vk-routes';
@@ -103,6 +103,9 @@ export class VkAmqpPublisher implements OnModuleInit, BeforeApplicationShutdown 
   private async open(): Promise<Link> {
     const url = this.config.amqp.url;
     if (!url) throw new Error('AMQP_URL is not set');
+    // Loaded on first use (as @redis/client in VkRedisPublisher): a process with no RabbitMQ route never loads it.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { connect } = require('amqplib') as typeof import('amqplib');
     const connection = await connect(url, { timeout: CONNECT_TIMEOUT_MS, clientProperties: { connection_name: 'herald-vk' } });
     const forget = (reason: string) => (error?: Error) => {
       if (this.closing || this.current !== connection) return;

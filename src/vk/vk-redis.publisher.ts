@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
-import { createClient } from '@redis/client';
+import type { createClient } from '@redis/client';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ReadinessService } from '../health/readiness.service';
 import { VK_ROUTES, type VkRouting } from './vk-routes';
@@ -82,7 +82,11 @@ export class VkRedisPublisher implements OnModuleInit, BeforeApplicationShutdown
     if (this.client) return this.client;
     const url = this.config.redis.url;
     if (!url) throw new Error('REDIS_URL is not set');
-    const client: RedisClient = createClient({
+    // Loaded on first use: @redis/client costs ~5 MiB of heap (amqplib ~2.5) in every process that imports the VK
+    // module, whether it routes to Redis or not (a bot pod holds the VK code too, its role being off).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const redis = require('@redis/client') as typeof import('@redis/client');
+    const client: RedisClient = redis.createClient({
       url,
       name: 'herald-vk',
       disableOfflineQueue: true,
