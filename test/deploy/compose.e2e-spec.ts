@@ -30,6 +30,7 @@ type Service = {
   read_only?: boolean;
   volumes?: string[];
   tmpfs?: string[];
+  mem_limit?: string;
 };
 type Compose = { services: Record<string, Service> };
 
@@ -118,6 +119,16 @@ describe('docker-compose.yml', () => {
     expect(herald.tmpfs?.some((mount) => mount.startsWith('/tmp'))).toBe(true);
   });
 
+  it("limits Herald's memory as the discord pod's limit does, so V8 sizes its heap the same way", () => {
+    const manifests = yaml.loadAll(readFileSync(path.resolve(__dirname, '../../deploy/kubernetes/base/discord.yaml'), 'utf8')) as Array<{
+      kind: string;
+      spec: { template: { spec: { containers: Array<{ resources: { limits: { memory: string } } }> } } };
+    }>;
+    const bot = manifests.find((manifest) => manifest.kind === 'StatefulSet');
+    const podLimit = bot!.spec.template.spec.containers[0].resources.limits.memory;
+    expect(bytes(compose.services.herald.mem_limit ?? 'none')).toBe(bytes(podLimit));
+  });
+
   it('checks each dependency with a command that can fail: Mongo only as a writable primary', () => {
     for (const name of ['mongo', 's3', 'rabbitmq']) expect(compose.services[name].healthcheck!.test[0]).toBe('CMD');
     const mongo = compose.services.mongo.healthcheck!.test.join(' ');
@@ -156,3 +167,11 @@ describe('docker-compose.yml', () => {
     }
   });
 });
+
+/** A memory quantity as Compose (`1g`, `512m`) or Kubernetes (`1Gi`, `512Mi`) writes it, in bytes; both units are binary. */
+function bytes(quantity: string): number {
+  const match = /^(\d+)\s*(k|m|g|Ki|Mi|Gi)?b?$/i.exec(quantity);
+  if (!match) throw new Error(`not a memory quantity: ${quantity}`);
+  const power = { k: 1, m: 2, g: 3 }[(match[2] ?? '').charAt(0).toLowerCase() as 'k' | 'm' | 'g'] ?? 0;
+  return Number(match[1]) * 1024 ** power;
+}
