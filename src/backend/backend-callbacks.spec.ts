@@ -1,0 +1,101 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AppConfig } from '../config/config';
+import type { Outbox, OutboxHandler } from '../outbox/outbox';
+import type { BackendCallback } from './backend-callback';
+import { BackendCallbacks, type OwedCallback } from './backend-callbacks';
+import { BackendClient } from './backend-client';
+
+const TOKEN = 'system-token-of-16';
+
+function callback(messageId: string): BackendCallback {
+  return {
+    event: 'created',
+    idempotencyKey: `discord:${messageId}:created:1`,
+    guildId: '111111111111111111',
+    channelId: '222222222222222222',
+    messageId,
+    authorId: '444444444444444444',
+    urn: `s3://herald/discord/${messageId}.png`,
+    createdAt: '2026-11-29T20:00:00.000Z',
+    editedAt: null,
+    deletedAt: null,
+  };
+}
+
+/** The outbox as BackendCallbacks uses it: the handler it registers, and what it owes. */
+class RecordingOutbox {
+  handler?: OutboxHandler<OwedCallback>;
+  readonly owed: Array<{ lane: string; key?: string; notBefore?: Date }> = [];
+  register(_queue: string, handler: OutboxHandler<OwedCallback>): void {
+    this.handler = handler;
+  }
+  enqueue(job: { lane: string; key?: string; notBefore?: Date }): Promise<void> {
+    this.owed.push({ lane: job.lane, key: job.key, notBefore: job.notBefore });
+    return Promise.resolve();
+  }
+}
+
+describe('BackendCallbacks', () => {
+  let server: Server;
+  /** What the backend answers next; every request is counted. */
+  let status = 204;
+  let requests = 0;
+  let outbox: RecordingOutbox;
+  let callbacks: BackendCallbacks;
+
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      requests += 1;
+      request.resume().on('end', () => response.writeHead(status).end());
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  });
+
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  beforeEach(() => {
+    status = 204;
+    requests = 0;
+    const config = {
+      backend: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callbacks`, protocol: 'herald', token: TOKEN },
+      outbox: { backoffBaseMs: 1000, backoffMaxMs: 60_000 },
+    } as unknown as AppConfig;
+    outbox = new RecordingOutbox();
+    callbacks = new BackendCallbacks(outbox as unknown as Outbox, new BackendClient(config), config);
+    callbacks.onModuleInit();
+  });
+
+  const runQueued = (owed: OwedCallback) => outbox.handler!({ id: 'job', queue: 'backend', lane: 'lane', seq: 1, payload: owed, attempts: 0 });
+
+  it('delivers from the caller while the backend answers, and answers what became of it', async () => {
+    expect(await callbacks.deliverNow(callback('1'))).toBe('delivered');
+    status = 503;
+    expect(await callbacks.deliverNow(callback('2'))).toBe('failed');
+    expect(requests).toBe(2);
+    expect(callbacks.consecutiveFailures).toBe(1);
+  });
+
+  it('skips the call after a failure until a queued callback gets through, so a down backend holds no job', async () => {
+    status = 503;
+    expect(await callbacks.deliverNow(callback('1'))).toBe('failed');
+    status = 204;
+    expect(await callbacks.deliverNow(callback('2'))).toBe('skipped');
+    expect(requests).toBe(1);
+
+    expect((await runQueued(callback('1'))).kind).toBe('done');
+    expect(await callbacks.deliverNow(callback('3'))).toBe('delivered');
+    expect(requests).toBe(3);
+  });
+
+  it('owes a callback in its message lane, under its idempotency key, one backoff step later after a failed call', async () => {
+    const before = Date.now();
+    await callbacks.owe(callback('7'), callbacks.retryAfterFailedDelivery());
+    expect(outbox.owed).toHaveLength(1);
+    expect(outbox.owed[0].lane).toBe('backend:discord:7');
+    expect(outbox.owed[0].key).toBe('backend:discord:7:created:1');
+    // backoffDelay(1) with a 1 s base: 0.5–1 s (full jitter, never under half the base).
+    expect(outbox.owed[0].notBefore!.getTime() - before).toBeGreaterThanOrEqual(500);
+    expect(outbox.owed[0].notBefore!.getTime() - before).toBeLessThanOrEqual(1100);
+  });
+});
