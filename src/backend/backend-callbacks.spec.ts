@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config/config';
@@ -45,6 +46,8 @@ describe('BackendCallbacks', () => {
   let callbacks: BackendCallbacks;
 
   beforeAll(async () => {
+    // What BackendCallbacks logs belongs to an operator, not to CI's log.
+    Logger.overrideLogger(false);
     server = createServer((request, response) => {
       requests += 1;
       request.resume().on('end', () => response.writeHead(status).end());
