@@ -1000,6 +1000,15 @@ const DRONE_SECRET = 'bench-drone-secret-0123456789';
 const STATUS_EMOJI = { pending: '⏳', running: '🔄', success: '✅' } as const;
 type Stage = keyof typeof STATUS_EMOJI;
 
+/** One build as Drone reports it: created, running a second later, success a second after that. */
+async function buildFlow(build: BuildScenario, deliver: (build: BuildScenario, stage: Stage) => Promise<void>): Promise<void> {
+  await deliver(build, 'pending');
+  await sleep(1000);
+  await deliver(build, 'running');
+  await sleep(1000);
+  await deliver(build, 'success');
+}
+
 async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
   const discord = await startDiscordStandIn({ heartbeatIntervalMs: 15_000 });
   const channel = discord.channels.builds.id;
@@ -1047,15 +1056,7 @@ async function benchDrone(infra: Infra): Promise<Record<string, unknown>> {
     await atRate(perSecond / 3, seconds, () => {
       const build = newBuildScenario();
       builds.push(build);
-      flows.push(
-        (async () => {
-          await deliver(build, 'pending');
-          await sleep(1000);
-          await deliver(build, 'running');
-          await sleep(1000);
-          await deliver(build, 'success');
-        })(),
-      );
+      flows.push(buildFlow(build, deliver));
     });
     await Promise.race([Promise.all(flows), sleep(RUN.drainTimeoutMs)]);
     const keys = builds.flatMap((build) => (['pending', 'running', 'success'] as Stage[]).map((stage) => key(build, stage)));
@@ -1173,15 +1174,7 @@ async function droneBaseline(
     const flows: Array<Promise<void>> = [];
     await atRate(20 / 3, RUN.steadySeconds, () => {
       const build = newBuildScenario();
-      flows.push(
-        (async () => {
-          await handle(build, 'pending');
-          await sleep(1000);
-          await handle(build, 'running');
-          await sleep(1000);
-          await handle(build, 'success');
-        })(),
-      );
+      flows.push(buildFlow(build, handle));
     });
     await Promise.all(flows);
     return { perSecond: 20, seconds: RUN.steadySeconds, deliveries: latencies.length + failed, latency: latency(latencies), failed };

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { backoffDelay } from '../common/backoff';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { telemetry } from '../telemetry/telemetry';
-import { Outbox, outcome, type OutboxJobRun, type OutboxOutcome } from '../outbox/outbox';
+import { Outbox, outcome, type OutboxOutcome } from '../outbox/outbox';
 import type { BackendCallback } from './backend-callback';
 import { BackendClient } from './backend-client';
 import type { DashboardCallback } from './dashboard-callback';
@@ -50,7 +50,7 @@ export class BackendCallbacks implements OnModuleInit {
 
   onModuleInit(): void {
     // A lane per message or dashboard: it holds a callback only until the backend acknowledges it.
-    if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.deliver(job), { shortLanes: true });
+    if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.attempt(job.payload), { shortLanes: true });
   }
 
   /**
@@ -83,10 +83,6 @@ export class BackendCallbacks implements OnModuleInit {
   /** The first backoff step, for a callback owed after `deliverNow` failed. */
   retryAfterFailedDelivery(): Date {
     return new Date(Date.now() + backoffDelay(1, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs));
-  }
-
-  private deliver(job: OutboxJobRun<OwedCallback>): Promise<OutboxOutcome> {
-    return this.attempt(job.payload);
   }
 
   private async attempt(callback: OwedCallback): Promise<OutboxOutcome> {
