@@ -60,6 +60,21 @@ export class OutboxJob {
   @Prop({ type: Types.ObjectId, default: null })
   retriedAs!: Types.ObjectId | null;
 
+  /**
+   * Set on every job of a short, finished lane when the sweep drops the lane's tail mark (phase 1 of sweeping its
+   * marks); the jobs and the head mark go at a sweep at least an hour later unless the lane took work meanwhile
+   * (OutboxStore.sweepFinished, ADR 0004).
+   */
+  @Prop({ type: Date, required: false })
+  laneSweepAt?: Date;
+
+  /**
+   * Set by the sweep on an old finished job of a short lane whose other jobs finished later: the lane is swept with
+   * its marks once they are old too, not job by job (which would leave its marks for ever).
+   */
+  @Prop({ type: Date, required: false })
+  sweepAfter?: Date;
+
   createdAt!: Date;
   updatedAt!: Date;
 }
@@ -71,6 +86,8 @@ OutboxJobSchema.index({ key: 1 }, { unique: true, name: 'outbox_key' });
 OutboxJobSchema.index({ queue: 1, state: 1, createdAt: 1 }, { name: 'outbox_queue_state' });
 // The retention sweep's query (OutboxStore.sweepFinished).
 OutboxJobSchema.index({ state: 1, finishedAt: 1 }, { name: 'outbox_finished' });
+// Phase 2 of sweeping a lane's marks: the jobs whose lane lost its tail mark an hour ago.
+OutboxJobSchema.index({ laneSweepAt: 1 }, { name: 'outbox_lane_sweep' });
 
 /**
  * A lane's two marks, one document each so that writers of one never rewrite the other (FerretDB v1 writes the whole

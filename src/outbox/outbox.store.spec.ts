@@ -4,7 +4,7 @@ import type { CommandStartedEvent, Document } from 'mongodb';
 import { Connection, Model, Types } from 'mongoose';
 import { testMongoUri } from '../../test/support/servers';
 import { OutboxClaim, OutboxJob, OutboxKey, OutboxLaneMark, OUTBOX_MODELS } from './outbox.schema';
-import { jobIdAt, OutboxStore } from './outbox.store';
+import { jobIdAt, LANE_SWEEP_GRACE_MS, OutboxStore } from './outbox.store';
 
 jest.setTimeout(120_000);
 
@@ -181,10 +181,10 @@ describe('OutboxStore on FerretDB', () => {
     const queued = await put();
 
     // Nothing finished before a cutoff in the past; another queue's sweep leaves these alone.
-    expect(await store.sweepFinished([queue], new Date(Date.now() - 60_000))).toBe(0);
-    expect(await store.sweepFinished([`${queue}-other`], new Date(Date.now() + 60_000))).toBe(0);
+    expect((await store.sweepFinished([queue], new Date(Date.now() - 60_000))).deleted).toBe(0);
+    expect((await store.sweepFinished([`${queue}-other`], new Date(Date.now() + 60_000))).deleted).toBe(0);
 
-    expect(await store.sweepFinished([queue], new Date(Date.now() + 60_000))).toBe(2);
+    expect((await store.sweepFinished([queue], new Date(Date.now() + 60_000))).deleted).toBe(2);
     expect(await store.find(a._id)).toBeNull();
     expect(await store.find(c._id)).toBeNull();
     expect(await store.find(b._id)).toMatchObject({ state: 'parked' });
@@ -197,7 +197,7 @@ describe('OutboxStore on FerretDB', () => {
     const again = await put('sweep-key-a');
     expect(again).toMatchObject({ seq: 5, state: 'queued' });
     expect(again._id.equals(a._id)).toBe(false);
-    expect(await store.sweepFinished([queue], new Date(Date.now() + 60_000))).toBe(0);
+    expect((await store.sweepFinished([queue], new Date(Date.now() + 60_000))).deleted).toBe(0);
   });
 
   it('never gives a deleted job number to a new job when the tail hint was lost', async () => {
@@ -207,7 +207,7 @@ describe('OutboxStore on FerretDB', () => {
     await marks.deleteOne({ _id: `tail:${lane}` });
     const claim = (await store.claim(job, 'w', LEASE))!;
     await store.recordDone(claim, null);
-    expect(await store.sweepFinished([queue], new Date(Date.now() + 60_000))).toBe(1);
+    expect((await store.sweepFinished([queue], new Date(Date.now() + 60_000))).deleted).toBe(1);
     const next = await store.enqueue({ queue, lane, payload: {} });
     expect(next.seq).toBe(2);
     expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { seq: 2 } });
@@ -224,7 +224,7 @@ describe('OutboxStore on FerretDB', () => {
       await store.advanceHead(lane, job.seq);
     }
     const [third, fourth] = [await put(), await put()];
-    expect(await store.sweepFinished([queue], new Date(Date.now() + 60_000))).toBe(2);
+    expect((await store.sweepFinished([queue], new Date(Date.now() + 60_000))).deleted).toBe(2);
     // The lane's marks go (a dropped collection, a partial restore): places 1 and 2 are empty, 3 and 4 queued.
     await marks.deleteMany({ _id: { $in: [`head:${lane}`, `tail:${lane}`] } });
 
@@ -236,6 +236,165 @@ describe('OutboxStore on FerretDB', () => {
     await store.recordDone(claim, null);
     await store.advanceHead(lane, third.seq);
     expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { _id: fourth._id } });
+  });
+
+  describe('sweeping the lane marks (ADR 0004)', () => {
+    const HOUR = LANE_SWEEP_GRACE_MS;
+    /** `count` jobs stored in a lane and run to the end, each finished at `finishedAt` (default now), with a key each. */
+    async function finishedLane(queue: string, count: number, finishedAt: (seq: number) => Date = () => new Date()) {
+      const lane = newLane();
+      const stored: OutboxJob[] = [];
+      for (let seq = 1; seq <= count; seq += 1) {
+        const job = await store.enqueue({ queue, lane, payload: { seq }, key: `${lane}:key:${seq}` });
+        const claim = (await store.claim(job, 'w', LEASE))!;
+        await store.recordDone(claim, null, finishedAt(seq));
+        await store.advanceHead(lane, job.seq);
+        stored.push(job);
+      }
+      return { lane, jobs: stored };
+    }
+    const markOf = async (id: string) => (await marks.findById(id).lean())?.value;
+    const storedJobs = (lane: string) => jobs.countDocuments({ lane });
+
+    it('deletes a short finished lane with its marks in two phases an hour apart, and the lane starts again at place 1', async () => {
+      const queue = `lanes-${Date.now()}`;
+      const { lane, jobs: run } = await finishedLane(queue, 2);
+      const cutoff = new Date(Date.now() + 60_000);
+      const start = new Date(Date.now() + 120_000);
+
+      // Phase 1: the tail mark goes; the jobs and the head stay, so an enqueue could still probe past them.
+      expect(await store.sweepFinished([queue], cutoff, 500, start)).toEqual({ deleted: 0, examined: 2 });
+      expect(await markOf(`tail:${lane}`)).toBeUndefined();
+      expect(await markOf(`head:${lane}`)).toBe(3);
+      expect(await storedJobs(lane)).toBe(2);
+      // Within the hour nothing more happens, and the noted jobs are not looked at again.
+      expect(await store.sweepFinished([queue], cutoff, 500, new Date(start.getTime() + HOUR - 60_000))).toEqual({ deleted: 0, examined: 0 });
+      expect(await storedJobs(lane)).toBe(2);
+
+      // Phase 2: the head mark, the jobs, their claims and their keys.
+      expect((await store.sweepFinished([queue], cutoff, 500, new Date(start.getTime() + HOUR + 60_000))).deleted).toBe(2);
+      expect(await markOf(`head:${lane}`)).toBeUndefined();
+      expect(await storedJobs(lane)).toBe(0);
+      expect(await claims.countDocuments({ jobId: { $in: run.map((job) => job._id) } })).toBe(0);
+      expect(await keys.countDocuments({ _id: { $in: [`${lane}:key:1`, `${lane}:key:2`] } })).toBe(0);
+
+      const next = await store.enqueue({ queue, lane, payload: {}, key: `${lane}:key:1` });
+      expect(next).toMatchObject({ seq: 1, state: 'queued' });
+      expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { seq: 1 } });
+    });
+
+    it('keeps the lane when work arrives between the phases: the enqueue probes past the finished jobs, phase 2 hands them to the ordinary sweep', async () => {
+      const queue = `lanes-back-${Date.now()}`;
+      const { lane } = await finishedLane(queue, 2);
+      const cutoff = new Date(Date.now() + 60_000);
+      const start = new Date(Date.now() + 120_000);
+      await store.sweepFinished([queue], cutoff, 500, start);
+      expect(await markOf(`tail:${lane}`)).toBeUndefined();
+
+      const arrived = await enqueue(lane);
+      expect(arrived.seq).toBe(3);
+      expect(await markOf(`tail:${lane}`)).toBe(3);
+      expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { seq: 3 } });
+
+      expect(await store.sweepFinished([queue], cutoff, 500, new Date(start.getTime() + HOUR + 60_000))).toEqual({ deleted: 2, examined: 2 });
+      // The ordinary sweep took the two finished jobs back and deleted them; the lane keeps its marks.
+      expect(await storedJobs(lane)).toBe(1);
+      expect(await markOf(`head:${lane}`)).toBe(3);
+      expect(await jobs.countDocuments({ lane, laneSweepAt: { $exists: true } })).toBe(0);
+      expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { _id: arrived._id } });
+    });
+
+    it('hands a lane back when its next place holds a job whose enqueue has not written the tail yet', async () => {
+      const queue = `lanes-next-${Date.now()}`;
+      const { lane } = await finishedLane(queue, 1);
+      const cutoff = new Date(Date.now() + 60_000);
+      const start = new Date(Date.now() + 120_000);
+      await store.sweepFinished([queue], cutoff, 500, start);
+      // An enqueue that read the tail before phase 1 inserted at place 2 and stopped before writing the tail.
+      const late = await enqueue(lane);
+      await marks.deleteOne({ _id: `tail:${lane}` });
+      expect(late.seq).toBe(2);
+
+      // Handed back: the ordinary sweep deletes the finished job and keeps the marks.
+      expect((await store.sweepFinished([queue], cutoff, 500, new Date(start.getTime() + HOUR + 60_000))).deleted).toBe(1);
+      expect(await markOf(`head:${lane}`)).toBe(2);
+      expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { _id: late._id } });
+    });
+
+    it('runs a job enqueued while phase 2 deletes: the head mark is gone, the reader finds it', async () => {
+      const queue = `lanes-during-${Date.now()}`;
+      const { lane } = await finishedLane(queue, 2);
+      await store.sweepFinished([queue], new Date(Date.now() + 60_000), 500, new Date(Date.now() + 120_000));
+      // Phase 2 has deleted the head mark and place 1, not yet place 2, when an enqueue finds no tail.
+      await marks.deleteOne({ _id: `head:${lane}` });
+      await jobs.deleteOne({ _id: jobIdAt(lane, 1) });
+      const arrived = await enqueue(lane);
+      expect(arrived.seq).toBe(1);
+      await jobs.deleteOne({ _id: jobIdAt(lane, 2) });
+      expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { _id: arrived._id } });
+
+      // Or it lands above a place still there, which is then deleted: the reader's one query for the lowest queued job.
+      const other = await finishedLane(queue, 2);
+      await store.sweepFinished([queue], new Date(Date.now() + 60_000), 500, new Date(Date.now() + 120_000));
+      await marks.deleteOne({ _id: `head:${other.lane}` });
+      const above = await enqueue(other.lane);
+      expect(above.seq).toBe(3);
+      await jobs.deleteMany({ _id: { $in: [jobIdAt(other.lane, 1), jobIdAt(other.lane, 2)] } });
+      expect(await store.headOf(other.lane)).toMatchObject({ kind: 'due', job: { _id: above._id } });
+    });
+
+    it('keeps the marks of a long lane and of a lane with a parked job, and waits for a lane whose later job is not old yet', async () => {
+      const queue = `lanes-kept-${Date.now()}`;
+      const long = await finishedLane(queue, 17);
+      const parked = newLane();
+      const done = await store.enqueue({ queue, lane: parked, payload: {} });
+      await store.recordDone((await store.claim(done, 'w', LEASE))!, null);
+      await store.advanceHead(parked, 1);
+      const refused = await store.enqueue({ queue, lane: parked, payload: {} });
+      await store.recordParked((await store.claim(refused, 'w', LEASE))!, 'refused');
+      await store.advanceHead(parked, 2);
+      const old = new Date(Date.now() - 10 * 60_000);
+      const spread = await finishedLane(queue, 2, (seq) => (seq === 1 ? old : new Date()));
+
+      const cutoff = new Date(Date.now() - 60_000);
+      const first = await store.sweepFinished([queue], cutoff, 500, new Date());
+      expect(first.deleted).toBe(0);
+      // The spread lane: its first job is old, its second is not; both stay, with the tail, until both are old.
+      expect(await storedJobs(spread.lane)).toBe(2);
+      expect(await markOf(`tail:${spread.lane}`)).toBe(2);
+      expect((await store.sweepFinished([queue], cutoff, 500, new Date())).examined).toBe(0);
+
+      const later = new Date(Date.now() + 60_000);
+      expect((await store.sweepFinished([queue], later, 500, new Date())).deleted).toBe(18);
+      expect(await storedJobs(long.lane)).toBe(0);
+      expect([await markOf(`head:${long.lane}`), await markOf(`tail:${long.lane}`)]).toEqual([18, 17]);
+      expect(await store.find(refused._id)).toMatchObject({ state: 'parked' });
+      expect([await markOf(`head:${parked}`), await markOf(`tail:${parked}`)]).toEqual([3, 2]);
+      expect(await markOf(`tail:${spread.lane}`)).toBeUndefined();
+      expect(await storedJobs(spread.lane)).toBe(2);
+      expect((await store.sweepFinished([queue], later, 500, new Date(Date.now() + HOUR + 60_000))).deleted).toBe(2);
+      expect(await markOf(`head:${spread.lane}`)).toBeUndefined();
+    });
+
+    it('reads the tail again before inserting when its read is older than a minute (a stalled process)', async () => {
+      const lane = newLane();
+      await enqueue(lane);
+      const tailReads = (events: CommandStartedEvent[]) =>
+        events.filter((event) => event.commandName === 'find' && (event.command.filter as { _id?: unknown })._id === `tail:${lane}`).length;
+      expect(tailReads(await commandsDuring(() => enqueue(lane)))).toBe(1);
+
+      const realNow = performance.now.bind(performance);
+      let calls = 0;
+      // The first clock reading (when the tail is asked for) is a minute and a second behind every later one.
+      const clock = jest.spyOn(performance, 'now').mockImplementation(() => (calls++ === 0 ? realNow() - 61_000 : realNow()));
+      try {
+        let stored: OutboxJob | undefined;
+        expect(tailReads(await commandsDuring(async () => (stored = await enqueue(lane))))).toBe(2);
+        expect(stored).toMatchObject({ seq: 3 });
+      } finally {
+        clock.mockRestore();
+      }
+    });
   });
 
   it('lists due lanes of the asked queues only', async () => {

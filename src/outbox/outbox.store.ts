@@ -56,6 +56,14 @@ const claimId = (jobId: Types.ObjectId, number: number) => `${jobId.toHexString(
 const SWEPT_STATES: OutboxJobState[] = ['done', 'retried'];
 /** Lanes whose depth and oldest job the gauges read exactly, per queue and refresh (see stats). */
 const STATS_EXACT_LANES = 100;
+/** A lane of at most this many jobs, all finished, is swept with its marks (see sweepFinished). */
+const SHORT_LANE = 16;
+/** Between phase 1 and phase 2 of sweeping a lane's marks: far longer than an enqueue may use a tail it read. */
+export const LANE_SWEEP_GRACE_MS = 60 * 60_000;
+/** An enqueue reads the tail again before inserting on a read older than this (see enqueue). */
+const MAX_TAIL_AGE_MS = 60_000;
+/** What the sweep reads of a job. */
+type SweptJob = Pick<OutboxJob, '_id' | 'lane' | 'seq' | 'key' | 'state' | 'finishedAt'>;
 /** Enough for any number of replicas enqueueing into one lane at once; each lost round means another took a number. */
 const MAX_ENQUEUE_ROUNDS = 1000;
 
@@ -133,10 +141,17 @@ export class OutboxStore implements OnModuleInit {
   async enqueue(input: NewOutboxJob, now = new Date(), onStored?: (job: OutboxJobRecord) => void): Promise<OutboxJobRecord> {
     const key = input.key ?? `auto:${new Types.ObjectId().toHexString()}`;
     const nextAttemptAt = input.notBefore ?? now;
-    // The mark must land before the insert; the tail hint is read beside it.
+    // The mark must land before the insert; the tail hint is read beside it. Its age counts from when it was asked for.
+    let tailAskedAt = performance.now();
     const [, tail] = await Promise.all([this.markDue(input.lane, input.queue, nextAttemptAt), this.markValue(tailId(input.lane))]);
     let seq = tail + 1;
     for (let round = 0; round < MAX_ENQUEUE_ROUNDS; round += 1) {
+      // Never insert on a tail hint older than a minute (a stalled process or connection): the sweep may have dropped
+      // the lane's tail since, and its finished jobs with it an hour later (ADR 0004, *Sweeping the lane marks*).
+      while (performance.now() - tailAskedAt > MAX_TAIL_AGE_MS) {
+        tailAskedAt = performance.now();
+        seq = (await this.markValue(tailId(input.lane))) + 1;
+      }
       const _id = jobIdAt(input.lane, seq);
       try {
         // Every field the schema declares, with its default: the document a Mongoose `create` would have written.
@@ -178,6 +193,7 @@ export class OutboxStore implements OnModuleInit {
           }
         }
         // Someone took this number: jump to past the tail they have since written, or to the next number.
+        tailAskedAt = performance.now();
         seq = Math.max(seq + 1, (await this.markValue(tailId(input.lane))) + 1);
       }
     }
@@ -375,35 +391,142 @@ export class OutboxStore implements OnModuleInit {
   }
 
   /**
-   * Deletes up to `limit` jobs of these queues that finished (done, or parked and then sent again) before `cutoff`,
-   * with their claims and key documents; answers how many. The marks stay right for what is left: a job is deleted
-   * only once its lane's head is past it (so headOf never looks for it) and the tail hint has reached it (so an
-   * enqueue never takes its number again); the rare job a stopped worker left behind a mark that did not move gets
-   * the mark moved first. Every step is harmless to repeat, and a stop between two of them leaves the job to the next
-   * sweep. Parked jobs stay until someone sends them again; a key can be used again once its job is deleted.
+   * Deletes jobs of these queues that finished (done, or parked and then sent again) before `cutoff`, with their claims
+   * and key documents, up to `limit` per step; answers how many it deleted and how many the larger step looked at (a
+   * full step means there may be more). Two kinds of lane are swept differently:
+   *
+   * - **A short lane whose every job is finished and old** (at most SHORT_LANE jobs, none swept before, none parked:
+   *   most lanes, e.g. one per message or notification) loses its marks with its jobs, in two phases (ADR 0004,
+   *   *Sweeping the lane marks*). Phase 1 notes the time on its jobs (`laneSweepAt`) and deletes its tail mark; an
+   *   enqueue from then on probes from place 1 over the finished jobs, which stay for that, and its insert recreates
+   *   the tail. Phase 2, at a sweep at least LANE_SWEEP_GRACE_MS later, finds the tail still missing and the place
+   *   after the head still empty, and deletes the head mark, then the jobs; otherwise it hands the jobs back to the
+   *   ordinary sweep. Such a lane whose later jobs are not old yet is left whole until they are (`sweepAfter`).
+   * - **Any other lane** keeps its marks and loses its old jobs: a job is deleted only once its lane's head is past it
+   *   (so headOf never looks for it) and the tail hint has reached it (so an enqueue never takes its number again);
+   *   the rare job a stopped worker left behind a mark that did not move gets the mark moved first.
+   *
+   * Every step is harmless to repeat and to run on two replicas at once, and a stop between two of them leaves the
+   * rest to the next sweep. Parked jobs stay until someone sends them again; a key can be used again once its job is
+   * deleted.
    */
-  async sweepFinished(queues: string[], cutoff: Date, limit = 500): Promise<number> {
-    if (queues.length === 0) return 0;
+  async sweepFinished(queues: string[], cutoff: Date, limit = 500, now = new Date()): Promise<{ deleted: number; examined: number }> {
+    if (queues.length === 0) return { deleted: 0, examined: 0 };
+    const marked = await this.sweepMarkedLanes(queues, now, limit);
     const old = await this.jobs
-      .find({ queue: { $in: queues }, state: { $in: SWEPT_STATES }, finishedAt: { $lt: cutoff } }, { lane: 1, seq: 1, key: 1 })
+      .find(
+        {
+          queue: { $in: queues },
+          state: { $in: SWEPT_STATES },
+          finishedAt: { $lt: cutoff },
+          laneSweepAt: { $exists: false },
+          $or: [{ sweepAfter: { $exists: false } }, { sweepAfter: { $lt: cutoff } }],
+        },
+        { lane: 1, seq: 1, key: 1, state: 1, finishedAt: 1 },
+      )
       .limit(limit)
-      .lean<Pick<OutboxJob, '_id' | 'lane' | 'seq' | 'key'>[]>();
-    if (old.length === 0) return 0;
+      .lean<SweptJob[]>();
+    if (old.length === 0) return { deleted: marked.deleted, examined: marked.examined };
     const last = new Map<string, number>();
     for (const job of old) last.set(job.lane, Math.max(last.get(job.lane) ?? 0, job.seq));
     const ids = [...last.keys()].flatMap((lane) => [headId(lane), tailId(lane)]);
     const known = new Map((await this.marks.find({ _id: { $in: ids } }).lean<OutboxLaneMark[]>()).map((mark) => [mark._id, mark.value]));
-    for (const [lane, seq] of last) {
-      if ((known.get(headId(lane)) ?? 0) <= seq) await this.advanceHead(lane, seq);
-      if ((known.get(tailId(lane)) ?? 0) < seq) {
-        await this.raiseMark(tailId(lane), seq);
+
+    const whole = await this.shortFinishedLanes(old, known);
+    const dropTails: string[] = [];
+    const laneJobs: Types.ObjectId[] = [];
+    const later: { ids: Types.ObjectId[]; after: Date }[] = [];
+    for (const [lane, jobs] of whole) {
+      const newest = Math.max(...jobs.map((job) => new Date(job.finishedAt as Date).getTime()));
+      if (newest < cutoff.getTime()) {
+        dropTails.push(lane);
+        laneJobs.push(...jobs.map((job) => job._id));
+      } else {
+        later.push({ ids: jobs.map((job) => job._id), after: new Date(newest) });
       }
     }
-    const jobIds = old.map((job) => job._id);
+    // Phase 1: the note on the jobs first, so a stop before the tail is deleted leaves a lane phase 2 hands back.
+    if (laneJobs.length > 0) await this.jobRows.updateMany({ _id: { $in: laneJobs } }, { $set: { laneSweepAt: now } });
+    for (const lane of dropTails) await this.markRows.deleteOne({ _id: tailId(lane) });
+    for (const { ids: waiting, after } of later) await this.jobRows.updateMany({ _id: { $in: waiting } }, { $set: { sweepAfter: after } });
+
+    const ordinary = old.filter((job) => !whole.has(job.lane));
+    for (const [lane, seq] of last) {
+      if (whole.has(lane)) continue;
+      if ((known.get(headId(lane)) ?? 0) <= seq) await this.advanceHead(lane, seq);
+      if ((known.get(tailId(lane)) ?? 0) < seq) await this.raiseMark(tailId(lane), seq);
+    }
+    await this.deleteJobs(ordinary);
+    return { deleted: marked.deleted + ordinary.length, examined: Math.max(marked.examined, old.length) };
+  }
+
+  /**
+   * Of the lanes of these old jobs, those swept whole with their marks (see sweepFinished), with every job of each:
+   * a head mark past at most SHORT_LANE places and past the tail hint, a finished (done or retried) job of the lane at
+   * every place it passed, and none at the head. The places not among `old` are read in one query by `_id`.
+   */
+  private async shortFinishedLanes(old: SweptJob[], known: Map<string, number>): Promise<Map<string, SweptJob[]>> {
+    const byId = new Map(old.map((job) => [job._id.toHexString(), job]));
+    const candidates = new Map<string, number>();
+    for (const lane of new Set(old.map((job) => job.lane))) {
+      // The head has passed places 1..head-1, so each holds a finished job (the tail is only a hint and may lag).
+      const [head, tail] = [known.get(headId(lane)), known.get(tailId(lane)) ?? 0];
+      if (head !== undefined && head - 1 <= SHORT_LANE && tail <= head - 1) candidates.set(lane, head);
+    }
+    // Every place up to the head, which must be empty: a job there is work the tail hint has not caught up with.
+    const places = (lane: string, head: number) => Array.from({ length: head }, (_, index) => jobIdAt(lane, index + 1));
+    const missing = [...candidates].flatMap(([lane, head]) => places(lane, head)).filter((id) => !byId.has(id.toHexString()));
+    if (missing.length > 0) {
+      const more = await this.jobs.find({ _id: { $in: missing } }, { lane: 1, seq: 1, key: 1, state: 1, finishedAt: 1 }).lean<SweptJob[]>();
+      for (const job of more) byId.set(job._id.toHexString(), job);
+    }
+    const whole = new Map<string, SweptJob[]>();
+    for (const [lane, head] of candidates) {
+      const found = places(lane, head).map((id) => byId.get(id.toHexString()));
+      const passed = found.slice(0, head - 1);
+      const complete = passed.every(
+        (job, index) => job !== undefined && job.lane === lane && job.seq === index + 1 && SWEPT_STATES.includes(job.state) && job.finishedAt,
+      );
+      if (complete && found[head - 1] === undefined) whole.set(lane, passed as SweptJob[]);
+    }
+    return whole;
+  }
+
+  /**
+   * Phase 2 of sweeping short lanes with their marks: the jobs noted at least LANE_SWEEP_GRACE_MS ago. A lane whose
+   * tail mark is back, or whose next place holds a job, took work since phase 1: its jobs go back to the ordinary
+   * sweep. Otherwise its head mark goes, then its jobs (an enqueue meanwhile finds no tail and probes from place 1;
+   * where it lands above deleted places, headOf finds it by its one query for a lane without a head mark).
+   */
+  private async sweepMarkedLanes(queues: string[], now: Date, limit: number): Promise<{ deleted: number; examined: number }> {
+    const ready = await this.jobs
+      .find({ queue: { $in: queues }, laneSweepAt: { $lte: new Date(now.getTime() - LANE_SWEEP_GRACE_MS) } }, { lane: 1, seq: 1, key: 1, state: 1 })
+      .limit(limit)
+      .lean<SweptJob[]>();
+    const byLane = new Map<string, SweptJob[]>();
+    for (const job of ready) byLane.set(job.lane, [...(byLane.get(job.lane) ?? []), job]);
+    let deleted = 0;
+    for (const [lane, jobs] of byLane) {
+      const [head, tail] = await Promise.all([this.markRows.findOne({ _id: headId(lane) }), this.markRows.findOne({ _id: tailId(lane) })]);
+      const next = Math.max(head?.value ?? 0, ...jobs.map((job) => job.seq + 1));
+      if (tail || (head && (await this.jobAt(lane, next)))) {
+        await this.jobRows.updateMany({ _id: { $in: jobs.map((job) => job._id) } }, { $unset: { laneSweepAt: '' } });
+        continue;
+      }
+      if (head) await this.markRows.deleteOne({ _id: headId(lane) });
+      await this.deleteJobs(jobs);
+      deleted += jobs.length;
+    }
+    return { deleted, examined: ready.length };
+  }
+
+  /** Finished jobs with their claims and key documents (a job that is not finished, by any chance, stays). */
+  private async deleteJobs(jobs: Pick<OutboxJob, '_id' | 'key'>[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const jobIds = jobs.map((job) => job._id);
     await this.claims.deleteMany({ jobId: { $in: jobIds } });
-    await this.keys.deleteMany({ _id: { $in: old.map((job) => job.key) } });
+    await this.keys.deleteMany({ _id: { $in: jobs.map((job) => job.key) } });
     await this.jobs.deleteMany({ _id: { $in: jobIds }, state: { $in: SWEPT_STATES } });
-    return old.length;
   }
 
   /**

@@ -237,7 +237,8 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Deletes this process's queues' jobs that finished more than OUTBOX_RETENTION_HOURS ago (with their claims and key
-   * documents), so the collections hold what is queued plus a window of history, not every job ever run. Replicas
+   * documents), so the collections hold what is queued plus a window of history, not every job ever run; a short lane
+   * whose jobs all finished loses its marks too, an hour after its jobs were due (OutboxStore.sweepFinished). Replicas
    * may sweep at once: each deletion is harmless to repeat. Answers how many jobs were deleted.
    */
   async sweep(now = new Date()): Promise<number> {
@@ -245,10 +246,10 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     let total = 0;
     for (const queue of this.handlers.keys()) {
       for (let batch = 0; batch < SWEEP_MAX_BATCHES && !this.stopping; batch += 1) {
-        const deleted = await this.store.sweepFinished([queue], cutoff, SWEEP_BATCH);
+        const { deleted, examined } = await this.store.sweepFinished([queue], cutoff, SWEEP_BATCH, now);
         sweptTotal.inc({ queue }, deleted);
         total += deleted;
-        if (deleted < SWEEP_BATCH) break;
+        if (examined < SWEEP_BATCH) break;
       }
     }
     if (total > 0) this.logger.log({ deleted: total, finishedBefore: cutoff.toISOString() }, 'Old finished outbox jobs deleted');
