@@ -66,6 +66,16 @@ const IMAGE_NODE_OPTIONS = (() => {
   return merged.NODE_OPTIONS ?? '';
 })();
 
+/** BENCH_HERALD_NODE_ARGS: flags for Herald's `node` before its script, e.g. V8 flags NODE_OPTIONS does not allow. */
+const NODE_ARGS = (process.env.BENCH_HERALD_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** BENCH_HERALD_ENV: `NAME=value` pairs (space-separated) added to Herald's environment, e.g. an allocator's settings. */
+const EXTRA_ENV: Record<string, string> = Object.fromEntries(
+  (process.env.BENCH_HERALD_ENV ?? '')
+    .split(' ')
+    .filter((pair) => pair.includes('='))
+    .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+);
+
 /** Durations and sizes; --quick is shorter and its bursts smaller (the bot's 200, not the 1,000 the targets name). */
 const RUN = QUICK
   ? {
@@ -261,21 +271,84 @@ function cpuWatch(heraldPid: number): { per(items: number): CpuPer } {
   };
 }
 
+/** Herald's memory as its /metrics states it (prom-client's process figures), and where its resident pages are, in MiB. */
+interface HeraldMemory {
+  rssMb: number;
+  heapTotalMb: number;
+  heapUsedMb: number;
+  externalMb: number;
+  resident?: ResidentByKind;
+}
+
+/** A process's resident memory by kind of mapping, in MiB (from /proc/<pid>/smaps). */
+interface ResidentByKind {
+  /** Mapped from files: the Node binary, shared libraries, ICU data. */
+  files: number;
+  /** glibc malloc's arenas: the main one (`[heap]`) and the threads' (anonymous mappings at 64 MiB boundaries). */
+  mallocArenas: number;
+  /** Every other anonymous mapping: V8's heap pages and code, malloc's large blocks (mmapped alone), thread stacks. */
+  otherAnonymous: number;
+}
+
+function residentByKind(pid: number): { resident?: ResidentByKind } {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/smaps`, 'utf8');
+  } catch {
+    return {};
+  }
+  const kinds: ResidentByKind = { files: 0, mallocArenas: 0, otherAnonymous: 0 };
+  let kind: keyof ResidentByKind = 'otherAnonymous';
+  for (const line of text.split('\n')) {
+    const mapping = /^([0-9a-f]+)-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/.exec(line);
+    if (mapping) {
+      const start = BigInt(`0x${mapping[1]}`);
+      const [inode, name] = [mapping[2], mapping[3]];
+      kind = inode !== '0' ? 'files' : name === '[heap]' || start % 2n ** 26n === 0n ? 'mallocArenas' : 'otherAnonymous';
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (rss) kinds[kind] += Number(rss[1]) / 1024;
+  }
+  for (const key of Object.keys(kinds) as (keyof ResidentByKind)[]) kinds[key] = Math.round(kinds[key] * 10) / 10;
+  return { resident: kinds };
+}
+
 /**
  * Peak memory of a Herald process while a pipeline runs: its own peak RSS (VmHWM, the kernel's high-water mark) and
  * the highest sum of PSS (shared pages split between sharers) over its Chromium descendants, sampled every second.
  */
 class MemoryWatch {
   private chromiumPeak = 0;
+  /** Herald's own figures (its /metrics) at the highest RSS they reported: what the peak was made of. */
+  private atRssPeak: HeraldMemory | undefined;
   private readonly timer: NodeJS.Timeout;
 
   /** `cgroupPeakBytes`: with --memory-limit, the peak of Herald and its Chromium together, as the cgroup counts them. */
   constructor(
     private readonly pid: number,
+    private readonly metricsUrl: string,
     private readonly cgroupPeakBytes?: () => number,
   ) {
-    this.timer = setInterval(() => this.sample(), 1000);
+    this.timer = setInterval(() => {
+      this.sample();
+      void this.sampleHerald();
+    }, 1000);
     this.timer.unref();
+  }
+
+  private async sampleHerald(): Promise<void> {
+    const text = await fetch(this.metricsUrl)
+      .then((response) => response.text())
+      .catch(() => '');
+    const read = (name: string) => mib(Number(new RegExp(`^herald_process_${name} (\\S+)$`, 'm').exec(text)?.[1]));
+    const now: HeraldMemory = {
+      rssMb: read('process_resident_memory_bytes'),
+      heapTotalMb: read('nodejs_heap_size_total_bytes'),
+      heapUsedMb: read('nodejs_heap_size_used_bytes'),
+      externalMb: read('nodejs_external_memory_bytes'),
+    };
+    if (Number.isFinite(now.rssMb) && now.rssMb > (this.atRssPeak?.rssMb ?? 0)) this.atRssPeak = { ...now, ...residentByKind(this.pid) };
   }
 
   sample(): void {
@@ -292,7 +365,7 @@ class MemoryWatch {
   }
 
   /** Peak figures so far, in MiB. */
-  peaks(): { heraldNodeRssMb: number; chromiumPssMb: number; cgroupPeakMb?: number } {
+  peaks(): { heraldNodeRssMb: number; chromiumPssMb: number; cgroupPeakMb?: number; heraldAtRssPeak?: HeraldMemory } {
     this.sample();
     let hwm = NaN;
     try {
@@ -301,7 +374,7 @@ class MemoryWatch {
       // exited
     }
     const cgroup = this.cgroupPeakBytes ? { cgroupPeakMb: mib(this.cgroupPeakBytes()) } : {};
-    return { heraldNodeRssMb: mib(hwm), chromiumPssMb: mib(this.chromiumPeak), ...cgroup };
+    return { heraldNodeRssMb: mib(hwm), chromiumPssMb: mib(this.chromiumPeak), ...cgroup, heraldAtRssPeak: this.atRssPeak };
   }
 
   stop(): void {
@@ -363,8 +436,8 @@ async function startHerald(env: Record<string, string>): Promise<Herald> {
   const cgroup = MEMORY_LIMIT === undefined ? undefined : memoryCgroup(MEMORY_LIMIT);
   // In a cgroup, a shell joins it and then becomes Node (same pid), so V8 is sized inside the limit from its start.
   const [command, args] = cgroup
-    ? ['/bin/sh', ['-c', `echo $$ > ${cgroup.procs} && exec "$0" "$@"`, process.execPath, MAIN]]
-    : [process.execPath, [MAIN]];
+    ? ['/bin/sh', ['-c', `echo $$ > ${cgroup.procs} && exec "$0" "$@"`, process.execPath, ...NODE_ARGS, MAIN]]
+    : [process.execPath, [...NODE_ARGS, MAIN]];
   const child: ChildProcess = spawn(command, args, {
     env: {
       PATH: process.env.PATH ?? '',
@@ -374,6 +447,7 @@ async function startHerald(env: Record<string, string>): Promise<Herald> {
       LOG_LEVEL: 'warn',
       // The V8 flags the image runs Herald with (its ENV NODE_OPTIONS); BENCH_HERALD_NODE_OPTIONS replaces them.
       NODE_OPTIONS: process.env.BENCH_HERALD_NODE_OPTIONS ?? IMAGE_NODE_OPTIONS,
+      ...EXTRA_ENV,
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',
@@ -408,7 +482,7 @@ async function startHerald(env: Record<string, string>): Promise<Herald> {
   return {
     url,
     pid,
-    memory: new MemoryWatch(pid, cgroup?.peakBytes),
+    memory: new MemoryWatch(pid, `${url}/metrics`, cgroup?.peakBytes),
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
       await exited;
@@ -695,6 +769,13 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     const backlogAtEnd = sustainKeys.length - sustainKeys.filter((key) => arrived().has(key)).length;
     const sustain = await settle(sustainKeys);
     const memory = herald.memory.peaks();
+    const parts = memory.heraldAtRssPeak;
+    if (parts) {
+      process.stderr.write(
+        `[bench] bot: at Herald's highest RSS it reported (${parts.rssMb} MiB): V8 heap ${parts.heapTotalMb} MiB committed, ` +
+          `${parts.heapUsedMb} used; external (buffers) ${parts.externalMb} MiB\n`,
+      );
+    }
 
     const duplicates = backend.accepted.length - new Set(backend.accepted.map(({ body }) => body.idempotencyKey)).size;
     const result = {
