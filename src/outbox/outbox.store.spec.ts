@@ -254,6 +254,16 @@ describe('OutboxStore on FerretDB', () => {
       return { lane, jobs: stored };
     }
     const markOf = async (id: string) => (await marks.findById(id).lean())?.value;
+    /** A finished lane of `count` jobs after phase 1 (its tail mark dropped), and the times to sweep it again with. */
+    async function afterPhase1(name: string, count: number) {
+      const queue = `${name}-${Date.now()}`;
+      const { lane } = await finishedLane(queue, count);
+      const cutoff = new Date(Date.now() + 60_000);
+      const start = new Date(Date.now() + 120_000);
+      await store.sweepFinished([queue], cutoff, 500, start);
+      expect(await markOf(`tail:${lane}`)).toBeUndefined();
+      return { queue, lane, cutoff, phase2: new Date(start.getTime() + HOUR + 60_000) };
+    }
     const storedJobs = (lane: string) => jobs.countDocuments({ lane });
 
     it('deletes a short finished lane with its marks in two phases an hour apart, and the lane starts again at place 1', async () => {
@@ -284,19 +294,14 @@ describe('OutboxStore on FerretDB', () => {
     });
 
     it('keeps the lane when work arrives between the phases: the enqueue probes past the finished jobs, phase 2 hands them to the ordinary sweep', async () => {
-      const queue = `lanes-back-${Date.now()}`;
-      const { lane } = await finishedLane(queue, 2);
-      const cutoff = new Date(Date.now() + 60_000);
-      const start = new Date(Date.now() + 120_000);
-      await store.sweepFinished([queue], cutoff, 500, start);
-      expect(await markOf(`tail:${lane}`)).toBeUndefined();
+      const { queue, lane, cutoff, phase2 } = await afterPhase1('lanes-back', 2);
 
       const arrived = await enqueue(lane);
       expect(arrived.seq).toBe(3);
       expect(await markOf(`tail:${lane}`)).toBe(3);
       expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { seq: 3 } });
 
-      expect(await store.sweepFinished([queue], cutoff, 500, new Date(start.getTime() + HOUR + 60_000))).toEqual({ deleted: 2, examined: 2 });
+      expect(await store.sweepFinished([queue], cutoff, 500, phase2)).toEqual({ deleted: 2, examined: 2 });
       // The ordinary sweep took the two finished jobs back and deleted them; the lane keeps its marks.
       expect(await storedJobs(lane)).toBe(1);
       expect(await markOf(`head:${lane}`)).toBe(3);
@@ -305,18 +310,14 @@ describe('OutboxStore on FerretDB', () => {
     });
 
     it('hands a lane back when its next place holds a job whose enqueue has not written the tail yet', async () => {
-      const queue = `lanes-next-${Date.now()}`;
-      const { lane } = await finishedLane(queue, 1);
-      const cutoff = new Date(Date.now() + 60_000);
-      const start = new Date(Date.now() + 120_000);
-      await store.sweepFinished([queue], cutoff, 500, start);
+      const { queue, lane, cutoff, phase2 } = await afterPhase1('lanes-next', 1);
       // An enqueue that read the tail before phase 1 inserted at place 2 and stopped before writing the tail.
       const late = await enqueue(lane);
       await marks.deleteOne({ _id: `tail:${lane}` });
       expect(late.seq).toBe(2);
 
       // Handed back: the ordinary sweep deletes the finished job and keeps the marks.
-      expect((await store.sweepFinished([queue], cutoff, 500, new Date(start.getTime() + HOUR + 60_000))).deleted).toBe(1);
+      expect((await store.sweepFinished([queue], cutoff, 500, phase2)).deleted).toBe(1);
       expect(await markOf(`head:${lane}`)).toBe(2);
       expect(await store.headOf(lane)).toMatchObject({ kind: 'due', job: { _id: late._id } });
     });
