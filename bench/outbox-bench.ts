@@ -7,7 +7,8 @@
 // Then Notify end to end, with Herald as its own process (`node dist/main.js`: run `npm run build` after editing src/):
 // N notifications accepted through POST /notify while the Discord stand-in fails every send, so they queue up in one
 // channel's lane; then Discord recovers and the messages per second that reach it are timed.
-// Run with `npm run bench:outbox` (optionally `-- --depths 10,1000,10000,100000 --take 50 --notify 2000`).
+// Then the lane-mark sweep on a history of finished one-job lanes (`--sweep`, 0 to skip): see laneSweep.
+// Run with `npm run bench:outbox` (optionally `-- --depths 10,1000,10000,100000 --take 50 --sweep 10000 --notify 2000`).
 // Writes bench/results/outbox-lane-depth.json.
 import 'reflect-metadata';
 import mongoose, { type Connection } from 'mongoose';
@@ -158,6 +159,74 @@ async function laneDepth(ferretUrl: string, depth: number, take: number): Promis
   }
 }
 
+/**
+ * The lane-mark sweep (ADR 0004) on a history of `lanes` finished one-job lanes, as the bot leaves one per message: what
+ * an enqueue into a new lane costs with their marks stored, what each phase of the sweep takes (every batch until the
+ * history is through, as Outbox.sweep runs them), and what the enqueue costs once the marks are gone: its baseline is
+ * the same enqueue before the sweep, in the same database.
+ */
+async function laneSweep(ferretUrl: string, lanes: number) {
+  const connection = await mongoose.createConnection(`${ferretUrl.replace(/\/+$/, '')}/outboxbenchsweep`).asPromise();
+  try {
+    await connection.dropDatabase();
+    const { store, ready } = storeOn(connection);
+    await ready;
+    const finishedAt = new Date(Date.now() - 80 * 3_600_000);
+    for (let from = 0; from < lanes; from += SEED_BATCH) {
+      const count = Math.min(SEED_BATCH, lanes - from);
+      const lane = (index: number) => `bench:history:${from + index}`;
+      const jobs = Array.from({ length: count }, (_, index) => ({
+        _id: jobIdAt(lane(index), 1),
+        queue: 'bench',
+        lane: lane(index),
+        seq: 1,
+        key: `bench:history:${from + index}`,
+        payload: {},
+        state: 'done',
+        attempts: 1,
+        nextAttemptAt: finishedAt,
+        finishedAt,
+      }));
+      await connection.collection('outbox_jobs').insertMany(jobs, { ordered: false });
+      const marks = Array.from({ length: count }, (_, index) => [
+        { _id: `head:${lane(index)}`, value: 2 },
+        { _id: `tail:${lane(index)}`, value: 1 },
+      ]).flat();
+      await connection.collection('outbox_lanes').insertMany(marks as never[], { ordered: false });
+    }
+    let fresh = 0;
+    const enqueue = () => timed(10, () => store.enqueue({ queue: 'bench', lane: `bench:new:${(fresh += 1)}`, payload: {} }));
+    const before = await enqueue();
+    const marksBefore = await connection.collection('outbox_lanes').countDocuments();
+    const cutoff = new Date(Date.now() - 72 * 3_600_000);
+    const sweepAll = async (now: Date) => {
+      const started = Date.now();
+      for (;;) {
+        const { examined } = await store.sweepFinished(['bench'], cutoff, 500, now);
+        if (examined < 500) break;
+      }
+      return (Date.now() - started) / 1000;
+    };
+    const phase1Seconds = await sweepAll(new Date());
+    const phase2Seconds = await sweepAll(new Date(Date.now() + 3_700_000));
+    const after = await enqueue();
+    return {
+      lanes,
+      marksBefore,
+      marksAfter: await connection.collection('outbox_lanes').countDocuments(),
+      jobsAfter: await connection.collection('outbox_jobs').countDocuments({ lane: { $regex: '^bench:history:' } }),
+      enqueueBeforeMedianMs: percentile(before, 0.5),
+      phase1Seconds: round(phase1Seconds),
+      phase2Seconds: round(phase2Seconds),
+      enqueueAfterMedianMs: percentile(after, 0.5),
+      enqueueAfterVsBefore: round(percentile(after, 0.5) / percentile(before, 0.5)),
+    };
+  } finally {
+    await connection.dropDatabase().catch(() => undefined);
+    await connection.close();
+  }
+}
+
 /** N notifications queued in one channel while Discord fails, then timed out to the stand-in once it recovers. */
 async function notifyDrain(ferretUrl: string, count: number) {
   const [s3, discord] = await Promise.all([servers.startS3(), startDiscordStandIn()]);
@@ -256,6 +325,7 @@ async function main(): Promise<void> {
   const depths = arg('depths', '10,1000,10000,100000').split(',').map(Number);
   const take = Number(arg('take', '50'));
   const notifyCount = Number(arg('notify', '2000'));
+  const sweepLanes = Number(arg('sweep', '10000'));
   // `--ferretdb id-index`: FerretDB v1 built so that SQLite uses its `_id` index (scripts/servers.cjs), for comparison.
   const ferretdb = arg('ferretdb', 'stock');
   const ferret = await servers.startFerretDb({ variant: ferretdb });
@@ -267,6 +337,8 @@ async function main(): Promise<void> {
       rows.push({ ...row, takeRatio: round(row.takeMedianMs / baseline) });
       process.stdout.write(`${JSON.stringify(rows[rows.length - 1])}\n`);
     }
+    const sweep = sweepLanes > 0 ? await laneSweep(ferret.url, sweepLanes) : null;
+    if (sweep) process.stdout.write(`${JSON.stringify({ sweep })}\n`);
     const notify = notifyCount > 0 ? await notifyDrain(ferret.url, notifyCount) : null;
     if (notify) process.stdout.write(`${JSON.stringify({ notify })}\n`);
 
@@ -281,6 +353,11 @@ async function main(): Promise<void> {
         `| ${row.depth.toLocaleString('en')} | ${row.takeMedianMs} | ${row.takeP90Ms} | ${row.takeRatio} | ${row.enqueueMedianMs} | ${row.pollMedianMs} | ${row.statsMedianMs} | ${row.previousLaneSeqLookupMs} | ${row.oldSortedHeadMs} |\n`,
       );
     }
+    if (sweep) {
+      process.stdout.write(
+        `Lane-mark sweep: ${sweep.lanes} finished lanes (${sweep.marksBefore} marks): phase 1 ${sweep.phase1Seconds} s, phase 2 ${sweep.phase2Seconds} s, ${sweep.marksAfter} marks and ${sweep.jobsAfter} of their jobs left; an enqueue ${sweep.enqueueBeforeMedianMs} ms before, ${sweep.enqueueAfterMedianMs} ms after (${sweep.enqueueAfterVsBefore}×)\n`,
+      );
+    }
     if (notify) {
       process.stdout.write(
         `Notify: ${notify.notifications} accepted at ${notify.acceptPerSecond}/s, then drained at ${notify.messagesPerSecond} messages/s (${notify.drainSeconds} s), ${notify.duplicates} duplicates\n`,
@@ -289,7 +366,7 @@ async function main(): Promise<void> {
     mkdirSync(join(process.cwd(), 'bench', 'results'), { recursive: true });
     writeFileSync(
       join(process.cwd(), 'bench', 'results', ferretdb === 'stock' ? 'outbox-lane-depth.json' : `outbox-lane-depth-${ferretdb}.json`),
-      `${JSON.stringify({ at: new Date().toISOString(), machine, take, results: rows, notify }, null, 2)}\n`,
+      `${JSON.stringify({ at: new Date().toISOString(), machine, take, results: rows, sweep, notify }, null, 2)}\n`,
     );
   } finally {
     await ferret.destroy();
