@@ -64,6 +64,7 @@ export const LANE_SWEEP_GRACE_MS = 60 * 60_000;
 const MAX_TAIL_AGE_MS = 60_000;
 /** What the sweep reads of a job. */
 type SweptJob = Pick<OutboxJob, '_id' | 'lane' | 'seq' | 'key' | 'state' | 'finishedAt'>;
+const SWEPT_FIELDS = { lane: 1, seq: 1, key: 1, state: 1, finishedAt: 1 } as const;
 /** Enough for any number of replicas enqueueing into one lane at once; each lost round means another took a number. */
 const MAX_ENQUEUE_ROUNDS = 1000;
 
@@ -422,7 +423,7 @@ export class OutboxStore implements OnModuleInit {
           laneSweepAt: { $exists: false },
           $or: [{ sweepAfter: { $exists: false } }, { sweepAfter: { $lt: cutoff } }],
         },
-        { lane: 1, seq: 1, key: 1, state: 1, finishedAt: 1 },
+        SWEPT_FIELDS,
       )
       .limit(limit)
       .lean<SweptJob[]>();
@@ -430,7 +431,7 @@ export class OutboxStore implements OnModuleInit {
     const last = new Map<string, number>();
     for (const job of old) last.set(job.lane, Math.max(last.get(job.lane) ?? 0, job.seq));
     const ids = [...last.keys()].flatMap((lane) => [headId(lane), tailId(lane)]);
-    const known = new Map((await this.marks.find({ _id: { $in: ids } }).lean<OutboxLaneMark[]>()).map((mark) => [mark._id, mark.value]));
+    const known = await this.markValues(ids);
 
     const whole = await this.shortFinishedLanes(old, known);
     const dropTails: string[] = [];
@@ -477,7 +478,7 @@ export class OutboxStore implements OnModuleInit {
     const places = (lane: string, head: number) => Array.from({ length: head }, (_, index) => jobIdAt(lane, index + 1));
     const missing = [...candidates].flatMap(([lane, head]) => places(lane, head)).filter((id) => !byId.has(id.toHexString()));
     if (missing.length > 0) {
-      const more = await this.jobs.find({ _id: { $in: missing } }, { lane: 1, seq: 1, key: 1, state: 1, finishedAt: 1 }).lean<SweptJob[]>();
+      const more = await this.jobs.find({ _id: { $in: missing } }, SWEPT_FIELDS).lean<SweptJob[]>();
       for (const job of more) byId.set(job._id.toHexString(), job);
     }
     const whole = new Map<string, SweptJob[]>();
@@ -500,7 +501,7 @@ export class OutboxStore implements OnModuleInit {
    */
   private async sweepMarkedLanes(queues: string[], now: Date, limit: number): Promise<{ deleted: number; examined: number }> {
     const ready = await this.jobs
-      .find({ queue: { $in: queues }, laneSweepAt: { $lte: new Date(now.getTime() - LANE_SWEEP_GRACE_MS) } }, { lane: 1, seq: 1, key: 1, state: 1 })
+      .find({ queue: { $in: queues }, laneSweepAt: { $lte: new Date(now.getTime() - LANE_SWEEP_GRACE_MS) } }, SWEPT_FIELDS)
       .limit(limit)
       .lean<SweptJob[]>();
     if (ready.length === 0) return { deleted: 0, examined: 0 };
@@ -508,12 +509,7 @@ export class OutboxStore implements OnModuleInit {
     for (const job of ready) byLane.set(job.lane, [...(byLane.get(job.lane) ?? []), job]);
     // One read of the lanes' marks and one of the places after them, not three reads per lane (each a scan on FerretDB).
     const lanes = [...byLane.keys()];
-    const marks = new Map(
-      (await this.marks.find({ _id: { $in: lanes.flatMap((lane) => [headId(lane), tailId(lane)]) } }).lean<OutboxLaneMark[]>()).map((mark) => [
-        mark._id,
-        mark.value,
-      ]),
-    );
+    const marks = await this.markValues(lanes.flatMap((lane) => [headId(lane), tailId(lane)]));
     const next = new Map(
       lanes.map((lane) => [lane, jobIdAt(lane, Math.max(marks.get(headId(lane)) ?? 0, ...(byLane.get(lane) ?? []).map((job) => job.seq + 1)))]),
     );
@@ -626,6 +622,11 @@ export class OutboxStore implements OnModuleInit {
       .limit(1)
       .toArray();
     return job?.seq;
+  }
+
+  /** The values of the lane marks among `ids` that exist, in one read. */
+  private async markValues(ids: string[]): Promise<Map<string, number>> {
+    return new Map((await this.marks.find({ _id: { $in: ids } }).lean<OutboxLaneMark[]>()).map((mark) => [mark._id, mark.value]));
   }
 
   /** A lane mark's value (0 when it was never written). */
