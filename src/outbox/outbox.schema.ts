@@ -163,8 +163,9 @@ export const OutboxDueLaneSchema = SchemaFactory.createForClass(OutboxDueLane);
 OutboxDueLaneSchema.index({ at: 1 }, { name: 'outbox_due_lane_at' });
 
 /**
- * A feature's dedupe key → its job, so a repeated enqueue finds the job by `_id`. Written after the job (whose unique
- * `key` index is what decides); a job whose key document is missing is found once by its key and the document written.
+ * A feature's dedupe key → its job, written beside every keyed job by versions up to 2026-11-30 so that a repeated
+ * enqueue found the job by `_id`. Nothing writes or reads it now (a repeat reads the job by its unique `key` index);
+ * the sweep deletes these documents with their jobs, so the collection empties within OUTBOX_RETENTION_HOURS.
  */
 @Schema({ collection: 'outbox_keys', versionKey: false })
 export class OutboxKey {

@@ -116,9 +116,6 @@ export class OutboxStore implements OnModuleInit {
   private get dueLaneRows(): Collection<OutboxDueLane> {
     return this.dueLanes.collection as unknown as Collection<OutboxDueLane>;
   }
-  private get keyRows(): Collection<OutboxKey> {
-    return this.keys.collection as unknown as Collection<OutboxKey>;
-  }
 
   /** Order and exclusivity depend on the unique indexes: they must exist before the first job is stored. */
   async onModuleInit(): Promise<void> {
@@ -130,14 +127,16 @@ export class OutboxStore implements OnModuleInit {
    * under the unique `_id` (derived from lane and seq) until an insert is not a duplicate. Numbers are taken without
    * gaps, so a job stored after another one's enqueue returned always gets a higher seq (acceptance order), on any
    * database. The lane is marked as having work before and after the insert (see headOf for why both). `onStored` is
-   * told of the job once it is stored and marked, before the tail hint and the key document are written, so a worker
+   * told of the job once it is stored and marked, before the tail hint is written, so a worker
    * can start on it meanwhile: a later enqueue that reads the tail hint before it moves takes the next free place
    * anyway (the insert loop below).
    *
    * A key already taken is found by the insert itself (the unique `key` index refuses it), not by a read before it:
    * almost every enqueue carries a new key, and the read cost each of them a command. A repeat then pays a few more
-   * (it marks the lane, reads the tail and the key document), and gets the first job back; if that job is still
-   * queued (a repeat after a failure between storing the job and its second mark), its lane is marked again.
+   * (it marks the lane, reads the tail, then the job by its key: the `key` index on MongoDB, a scan on FerretDB v1),
+   * and gets the first job back; if that job is still queued (a repeat after a failure between storing the job and
+   * its second mark), its lane is marked again. Nothing else is written for the key: a key document beside each job
+   * (versions up to 2026-11-30) cost every keyed enqueue an insert to spare the rare repeat that one read.
    */
   async enqueue(input: NewOutboxJob, now = new Date(), onStored?: (job: OutboxJobRecord) => void): Promise<OutboxJobRecord> {
     const key = input.key ?? `auto:${new Types.ObjectId().toHexString()}`;
@@ -178,16 +177,15 @@ export class OutboxStore implements OnModuleInit {
         await this.markDue(input.lane, input.queue, nextAttemptAt);
         // The job can run from here on; what follows serves the next enqueue and the dedupe key.
         onStored?.(stored);
-        await Promise.all([this.raiseMark(tailId(input.lane), seq), input.key !== undefined && this.rememberKey(key, _id)]);
+        await this.raiseMark(tailId(input.lane), seq);
         return stored;
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
         const taken = await this.jobRows.findOne({ _id });
         if (input.key !== undefined && (taken?.key === key || !taken)) {
           // Our key is stored already: by a concurrent enqueue at this place, or (no job here) elsewhere.
-          const existing = taken ?? (await this.findByKey(key));
+          const existing = taken ?? (await this.jobRows.findOne({ key }));
           if (existing) {
-            await this.rememberKey(key, existing._id);
             if (existing.state === 'queued' && existing.lane !== input.lane)
               await this.markDue(existing.lane, existing.queue, existing.nextAttemptAt);
             return existing;
@@ -393,7 +391,7 @@ export class OutboxStore implements OnModuleInit {
 
   /**
    * Deletes jobs of these queues that finished (done, or parked and then sent again) before `cutoff`, with their claims
-   * and key documents, up to `limit` per step; answers how many it deleted and how many the larger step looked at (a
+   * (and older versions' key documents), up to `limit` per step; answers how many it deleted and how many the larger step looked at (a
    * full step means there may be more). Two kinds of lane are swept differently:
    *
    * - **A short lane whose every job is finished and old** (at most SHORT_LANE jobs, none swept before, none parked:
@@ -537,7 +535,10 @@ export class OutboxStore implements OnModuleInit {
     return { deleted: gone.length, examined: ready.length };
   }
 
-  /** Finished jobs with their claims and key documents (a job that is not finished, by any chance, stays). */
+  /**
+   * Finished jobs with their claims and any key documents versions up to 2026-11-30 wrote for them (a job that is not
+   * finished, by any chance, stays).
+   */
   private async deleteJobs(jobs: Pick<OutboxJob, '_id' | 'key'>[]): Promise<void> {
     if (jobs.length === 0) return;
     const jobIds = jobs.map((job) => job._id);
@@ -598,20 +599,6 @@ export class OutboxStore implements OnModuleInit {
       else high = middle;
     }
     return latest;
-  }
-
-  /**
-   * The job stored under a dedupe key, through its key document, else by looking the key up in the jobs (a read of the
-   * whole collection on FerretDB): only after an insert found the key taken.
-   */
-  private async findByKey(key: string): Promise<OutboxJobRecord | null> {
-    const known = await this.keyRows.findOne({ _id: key });
-    const job = known ? await this.jobRows.findOne({ _id: known.jobId }) : null;
-    return job ?? this.jobs.findOne({ key }).lean<OutboxJobRecord>();
-  }
-
-  private async rememberKey(key: string, jobId: Types.ObjectId): Promise<void> {
-    await this.keyRows.insertOne({ _id: key, jobId }).catch(ignoreDuplicate);
   }
 
   /** The lowest place at or above `from` that holds a queued job of the lane, by a query on `lane` (see headOf). */
