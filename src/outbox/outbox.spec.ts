@@ -112,3 +112,110 @@ describe('Outbox worker on FerretDB', () => {
     );
   });
 });
+
+/**
+ * How a process shares its OUTBOX_CONCURRENCY slots between queues when one queue's jobs hang (a backend that takes
+ * every callback until its timeout): the other queues keep moving.
+ */
+describe('Outbox slots shared between queues', () => {
+  let moduleRef: TestingModule;
+  let outbox: Outbox;
+  const ran: string[] = [];
+  let slowRunning = 0;
+  /** Slow jobs run until this opens; fast jobs wait for `go`, then take a moment. */
+  let openSlow!: () => void;
+  let slowGate = new Promise<void>((resolve) => (openSlow = resolve));
+  let go!: () => void;
+  let started = new Promise<void>((resolve) => (go = resolve));
+  /** How many slow jobs were running as each fast job started. */
+  const slowAtFastStart: number[] = [];
+
+  beforeAll(async () => {
+    moduleRef = await Test.createTestingModule({
+      imports: [MongooseModule.forRoot(testMongoUri(), { autoIndex: true }), MongooseModule.forFeature(OUTBOX_MODELS)],
+      providers: [
+        OutboxStore,
+        Outbox,
+        {
+          provide: APP_CONFIG,
+          useValue: loadConfig({ SYSTEM_TOKEN: 'spec-token-spec-token', OUTBOX_POLL_INTERVAL_MS: '60000', OUTBOX_CONCURRENCY: '4' }),
+        },
+      ],
+    }).compile();
+    outbox = moduleRef.get(Outbox);
+    outbox.register<{ name: string }>('spec-slow', async (job) => {
+      slowRunning += 1;
+      await slowGate;
+      slowRunning -= 1;
+      ran.push(job.payload.name);
+      return outcome.done();
+    });
+    outbox.register<{ name: string }>('spec-fast', async (job) => {
+      await started;
+      slowAtFastStart.push(slowRunning);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      ran.push(job.payload.name);
+      return outcome.done();
+    });
+    await moduleRef.init();
+  });
+
+  afterAll(async () => {
+    await moduleRef?.close();
+  });
+
+  beforeEach(() => {
+    slowGate = new Promise<void>((resolve) => (openSlow = resolve));
+    started = new Promise<void>((resolve) => (go = resolve));
+    slowAtFastStart.length = 0;
+  });
+
+  // A failed case leaves no job waiting on its gates, so the module can close.
+  afterEach(() => {
+    openSlow();
+    go();
+  });
+
+  async function until(done: () => boolean, what: string): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+
+  const lanesOf = (kind: string, count: number) => Array.from({ length: count }, (_, n) => `spec:${kind}:${Date.now()}:${n}`);
+
+  it('leaves one slot to the other queues while every job of one queue hangs', async () => {
+    go();
+    const slow = lanesOf('hanging', 6);
+    for (const lane of slow) await outbox.enqueue({ queue: 'spec-slow', lane, payload: { name: lane } });
+    await until(() => slowRunning >= 3, 'three slow jobs');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(slowRunning).toBe(3);
+
+    const [fast] = lanesOf('meanwhile', 1);
+    await outbox.enqueue({ queue: 'spec-fast', lane: fast, payload: { name: fast } });
+    await until(() => ran.includes(fast), 'the fast job while the slow ones hang');
+    expect(slowRunning).toBe(3);
+
+    openSlow();
+    await until(() => slow.every((lane) => ran.includes(lane)), 'the slow jobs once they answer');
+  });
+
+  it('gives a freed slot to the waiting queue that holds the fewest, so hanging jobs never take more than their share', async () => {
+    // Everything is queued while the first fast jobs wait for `go`: three fast lanes hold slots, the fourth slot takes
+    // a slow lane, and the rest wait. Taking turns would hand the slow queue every other freed slot up to three.
+    const fast = lanesOf('fast', 20);
+    const slow = lanesOf('slow', 6);
+    for (const lane of fast) await outbox.enqueue({ queue: 'spec-fast', lane, payload: { name: lane } });
+    for (const lane of slow) await outbox.enqueue({ queue: 'spec-slow', lane, payload: { name: lane } });
+    go();
+    await until(() => fast.every((lane) => ran.includes(lane)), 'the fast jobs beside the hanging ones');
+    expect(slowAtFastStart).toHaveLength(20);
+    expect(Math.max(...slowAtFastStart)).toBe(2);
+
+    openSlow();
+    await until(() => slow.every((lane) => ran.includes(lane)), 'the slow jobs once they answer');
+  });
+});

@@ -67,12 +67,15 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly handlers = new Map<string, OutboxHandler<never>>();
   private readonly shortLaneQueues = new Set<string>();
   private readonly lanesInFlight = new Set<string>();
+  /** How many of the lanes in flight each queue holds (see mayStart and nextWaiting). */
+  private readonly held = new Map<string, number>();
   /** Lanes that got new work while being drained, so the drain looks once more before it stops. */
   private readonly recheck = new Set<string>();
   /**
-   * Lanes waiting for a slot when all were busy, by queue. A freed slot goes to each queue in turn, so a burst in one
-   * (a thousand messages' images) does not hold back another (their backend callbacks) until it is through. A lane's
-   * first job, stored by this process, waits with it (see wakeLane).
+   * Lanes waiting for a slot when all were busy (or their queue held all it may), by queue. A freed slot goes to the
+   * waiting queue that holds the fewest slots, in turn among equals, so neither a burst in one queue (a thousand
+   * messages' images) nor a queue whose jobs hang (callbacks to a backend that does not answer, each for its timeout)
+   * holds back another. A lane's first job, stored by this process, waits with it (see wakeLane).
    */
   private readonly waiting = new Map<string, Map<string, OutboxJobRecord | undefined>>();
   private readonly work = new Set<Promise<void>>();
@@ -124,7 +127,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   private wakeLane(lane: string, queue: string, first?: OutboxJobRecord): void {
     if (!this.started || this.stopping) return;
     if (this.lanesInFlight.has(lane)) this.recheck.add(lane);
-    else if (this.lanesInFlight.size < this.config.outbox.concurrency) this.track(this.drainLane(lane, first));
+    else if (this.mayStart(queue)) this.track(this.drainLane(lane, queue, first));
     else {
       const lanes = this.waiting.get(queue) ?? new Map<string, OutboxJobRecord | undefined>();
       lanes.set(lane, first ?? lanes.get(lane));
@@ -272,9 +275,28 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     void task.finally(() => this.work.delete(task));
   }
 
-  /** The longest-waiting lane of the queue whose turn it is; that queue then goes to the back of the turn. */
+  /**
+   * Whether a lane of this queue may take a slot now: one is free, and, where this process runs other queues too, the
+   * queue holds fewer than all but one. So one slot is always left to the other queues: a queue whose jobs all hang
+   * (each until its call times out) cannot make a notification or a build wait for one of them to end.
+   */
+  private mayStart(queue: string): boolean {
+    const concurrency = this.config.outbox.concurrency;
+    if (this.lanesInFlight.size >= concurrency) return false;
+    return this.handlers.size < 2 || (this.held.get(queue) ?? 0) < Math.max(1, concurrency - 1);
+  }
+
+  /**
+   * The longest-waiting lane of the waiting queue that holds the fewest slots (the first in turn among equals) and may
+   * take one; that queue then goes to the back of the turn. Taking turns alone would hand a slow queue every other
+   * freed slot until it held all it may, since the fast queue's slots free far more often.
+   */
   private nextWaiting(): { lane: string; queue: string; first?: OutboxJobRecord } | undefined {
-    const [entry] = this.waiting;
+    let entry: [string, Map<string, OutboxJobRecord | undefined>] | undefined;
+    for (const candidate of this.waiting) {
+      if (!this.mayStart(candidate[0])) continue;
+      if (!entry || (this.held.get(candidate[0]) ?? 0) < (this.held.get(entry[0]) ?? 0)) entry = candidate;
+    }
     if (!entry) return undefined;
     const [queue, lanes] = entry;
     const [[lane, first]] = lanes;
@@ -285,8 +307,9 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /** Runs a lane's head job after head job until the lane is empty, waiting on a backoff, or held by another worker. */
-  private async drainLane(lane: string, first?: OutboxJobRecord): Promise<void> {
+  private async drainLane(lane: string, queue: string, first?: OutboxJobRecord): Promise<void> {
     this.lanesInFlight.add(lane);
+    this.held.set(queue, (this.held.get(queue) ?? 0) + 1);
     try {
       let from: number | undefined;
       let known = first;
@@ -318,8 +341,9 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn({ err: error, lane }, 'Working on an outbox lane failed; the next poll tries again');
     } finally {
       this.lanesInFlight.delete(lane);
+      this.held.set(queue, (this.held.get(queue) ?? 1) - 1);
       this.recheck.delete(lane);
-      // The slot this drain held goes to the lane whose turn it is (the gauges and the sweep hold no slot).
+      // The slot this drain held goes to a waiting lane, if one may take it (the gauges and the sweep hold no slot).
       const next = this.nextWaiting();
       if (next) this.wakeLane(next.lane, next.queue, next.first);
     }
