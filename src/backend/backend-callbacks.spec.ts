@@ -41,6 +41,8 @@ describe('BackendCallbacks', () => {
   let server: Server;
   /** What the backend answers next; every request is counted. */
   let status = 204;
+  /** How long the backend takes to answer the requests it gets from now on. */
+  let answerAfterMs = 0;
   let requests = 0;
   let outbox: RecordingOutbox;
   let callbacks: BackendCallbacks;
@@ -50,7 +52,8 @@ describe('BackendCallbacks', () => {
     Logger.overrideLogger(false);
     server = createServer((request, response) => {
       requests += 1;
-      request.resume().on('end', () => response.writeHead(status).end());
+      const [answer, after] = [status, answerAfterMs];
+      request.resume().on('end', () => setTimeout(() => response.writeHead(answer).end(), after));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   });
@@ -59,6 +62,7 @@ describe('BackendCallbacks', () => {
 
   beforeEach(() => {
     status = 204;
+    answerAfterMs = 0;
     requests = 0;
     const config = {
       backend: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/callbacks`, protocol: 'herald', token: TOKEN },
@@ -88,6 +92,22 @@ describe('BackendCallbacks', () => {
 
     expect((await runQueued(callback('1'))).kind).toBe('done');
     expect(await callbacks.deliverNow(callback('3'))).toBe('delivered');
+    expect(requests).toBe(3);
+  });
+
+  it('skips the call while another has waited over a second for its answer, and calls again once none has', async () => {
+    answerAfterMs = 1500;
+    const slow = callbacks.deliverNow(callback('1'));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    answerAfterMs = 0;
+    // A call in flight for less than a second is a backend at work: this one is made.
+    expect(await callbacks.deliverNow(callback('2'))).toBe('delivered');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(await callbacks.deliverNow(callback('3'))).toBe('skipped');
+    expect(requests).toBe(2);
+
+    expect(await slow).toBe('delivered');
+    expect(await callbacks.deliverNow(callback('4'))).toBe('delivered');
     expect(requests).toBe(3);
   });
 

@@ -10,6 +10,12 @@ import { BackendRefusedError } from './backend-request';
 
 export const BACKEND_QUEUE = 'backend';
 
+/**
+ * A delivery still unanswered after this long marks the backend as slow: deliverNow leaves callbacks to the outbox
+ * until no delivery in flight is that old. The backend answers a callback in milliseconds when it is well.
+ */
+const SLOW_DELIVERY_MS = 1_000;
+
 /** Statuses a later attempt can fix: the backend busy, limiting, or its token being rotated. Any other 4xx parks. */
 const RETRYABLE_STATUSES = new Set([401, 403, 408, 425, 429]);
 
@@ -32,6 +38,8 @@ export class BackendCallbacks implements OnModuleInit {
   private readonly logger = new Logger(BackendCallbacks.name);
   /** Deliveries that failed in a row in this process; any success resets it (readiness shows it). */
   private failedInARow = 0;
+  /** When each delivery in flight in this process began (`performance.now()`), by delivery. */
+  private readonly inFlight = new Map<symbol, number>();
 
   constructor(
     private readonly outbox: Outbox,
@@ -70,14 +78,21 @@ export class BackendCallbacks implements OnModuleInit {
 
   /**
    * Delivers a message's callback now, in the caller's job, instead of as a job of its own: a third of the database
-   * commands a message costs. Skipped while the last delivery in this process failed, so a backend that is down does
-   * not hold every image job for its timeout. On anything but `delivered` the caller owes it (`owe`), behind any
-   * callback of the message still queued: only the caller knows whether one is (MessageImageService keeps that on the
-   * message's record; see docs/adr/0006).
+   * commands a message costs. Skipped while the last delivery in this process failed, or while one in flight has
+   * waited more than SLOW_DELIVERY_MS, so a backend that is down, hangs or is slow does not hold every image job for
+   * its answer or its timeout: the callbacks wait in the outbox's slots instead, which a queue never holds all of.
+   * On anything but `delivered` the caller owes it (`owe`), behind any callback of the message still queued: only the
+   * caller knows whether one is (MessageImageService keeps that on the message's record; see docs/adr/0006).
    */
   async deliverNow(callback: BackendCallback): Promise<'delivered' | 'failed' | 'skipped'> {
-    if (!this.enabled || this.failedInARow > 0) return 'skipped';
+    if (!this.enabled || this.failedInARow > 0 || this.slowDeliveryInFlight()) return 'skipped';
     return (await this.attempt(callback)).kind === 'done' ? 'delivered' : 'failed';
+  }
+
+  private slowDeliveryInFlight(): boolean {
+    const now = performance.now();
+    for (const since of this.inFlight.values()) if (now - since > SLOW_DELIVERY_MS) return true;
+    return false;
   }
 
   /** The first backoff step, for a callback owed after `deliverNow` failed. */
@@ -89,8 +104,7 @@ export class BackendCallbacks implements OnModuleInit {
     const about = isDashboard(callback) ? { dashboard: callback.dashboard } : { messageId: callback.messageId };
     const ids = { ...about, event: callback.event, idempotencyKey: callback.idempotencyKey };
     try {
-      if (isDashboard(callback)) await this.backend.deliverDashboard(callback);
-      else await this.backend.deliver(callback);
+      await this.send(callback);
     } catch (error) {
       this.failedInARow += 1;
       callbacks.inc({ event: callback.event, outcome: 'failed' });
@@ -104,6 +118,18 @@ export class BackendCallbacks implements OnModuleInit {
     callbacks.inc({ event: callback.event, outcome: 'delivered' });
     this.logger.log(ids, 'Backend acknowledged callback');
     return outcome.done();
+  }
+
+  /** One call to the backend, counted in flight while it runs (see slowDeliveryInFlight). */
+  private async send(callback: OwedCallback): Promise<void> {
+    const delivery = Symbol();
+    this.inFlight.set(delivery, performance.now());
+    try {
+      if (isDashboard(callback)) await this.backend.deliverDashboard(callback);
+      else await this.backend.deliver(callback);
+    } finally {
+      this.inFlight.delete(delivery);
+    }
   }
 }
 

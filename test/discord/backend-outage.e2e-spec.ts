@@ -75,4 +75,30 @@ describe('Backend callbacks while the backend is down', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(backend.callbacks({ messageId: first.id }).map((callback) => callback.event)).toEqual(['created', 'updated']);
   });
+
+  it('draws the next messages while a callback gets no answer, instead of each waiting for its own timeout', async () => {
+    const { discord, backend } = world;
+    const general = discord.channels.general;
+    const url = world.herald.url;
+    const imagesDone = () => metric(url, 'herald_outbox_attempts_total', { queue: 'discord-images', outcome: 'done' });
+    const callsFailed = () => metric(url, 'herald_discord_backend_callbacks_total', { outcome: 'failed' });
+    // The backend takes connections and answers nothing (Herald gives up on a call after 10 s).
+    backend.hold({});
+    const heldBefore = backend.held.length;
+    const failedBefore = await callsFailed();
+    const first = discord.messageCreate({ channelId: general.id, author: discord.users.alice, content: 'nightly backup started' });
+    await backend.waitUntil(() => backend.held.length > heldBefore, "the first message's callback, unanswered");
+    // Longer than a well backend ever takes: the next image jobs leave their callbacks to the outbox and finish.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const doneBefore = await imagesDone();
+    const next = ['backup 40% done', 'backup 80% done', 'backup finished'].map((content) =>
+      discord.messageCreate({ channelId: general.id, author: discord.users.bob, content }),
+    );
+    await eventually(async () => (await imagesDone()) >= doneBefore + next.length, 60_000);
+    // All three finished before Herald gave up on any call (the first one's included), not after their own timeouts.
+    expect(await callsFailed()).toBe(failedBefore);
+
+    backend.release();
+    for (const message of [first, ...next]) await backend.waitFor({ messageId: message.id, event: 'created' }, 120_000);
+  });
 });

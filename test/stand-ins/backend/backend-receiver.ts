@@ -51,7 +51,8 @@ export class BackendReceiver {
   private refusing: ((callback: MessageImageCallback) => boolean) | null = null;
   /** Callbacks answered only on `release()` (see `hold`). */
   private holding: ((callback: MessageImageCallback) => boolean) | null = null;
-  private readonly held: Array<() => void> = [];
+  /** Callbacks held unanswered (see `hold`), in arrival order; answered on `release()`. */
+  readonly held: Array<() => void> = [];
   private readonly server = new RestartableServer((request, body, response) => {
     if (request.headers.authorization !== `Bearer ${this.token}` || this.answer503) {
       this.refused++;
