@@ -111,24 +111,6 @@ describe('BackendCallbacks', () => {
     expect(requests).toBe(3);
   });
 
-  it('lets one queued delivery at a time call a failing backend; the others wait their backoff without a call', async () => {
-    status = 503;
-    expect(await callbacks.deliverNow(callback('1'))).toBe('failed');
-    answerAfterMs = 500;
-    const probe = runQueued(callback('1'));
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await runQueued(callback('2'))).toMatchObject({ kind: 'retry' });
-    expect(requests).toBe(2);
-    expect(await probe).toMatchObject({ kind: 'retry' });
-
-    // Nothing in flight: the next one finds out, and once it got through the others call at once again.
-    [status, answerAfterMs] = [204, 0];
-    expect(await runQueued(callback('2'))).toMatchObject({ kind: 'done' });
-    const both = await Promise.all([runQueued(callback('3')), runQueued(callback('4'))]);
-    expect(both.map((each) => each.kind)).toEqual(['done', 'done']);
-    expect(requests).toBe(5);
-  });
-
   it('owes a callback in its message lane, under its idempotency key, one backoff step later after a failed call', async () => {
     const before = Date.now();
     await callbacks.owe(callback('7'), callbacks.retryAfterFailedDelivery());

@@ -58,7 +58,7 @@ export class BackendCallbacks implements OnModuleInit {
 
   onModuleInit(): void {
     // A lane per message or dashboard: it holds a callback only until the backend acknowledges it.
-    if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.deliverQueued(job.payload), { shortLanes: true });
+    if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.attempt(job.payload), { shortLanes: true });
   }
 
   /**
@@ -98,19 +98,6 @@ export class BackendCallbacks implements OnModuleInit {
   /** The first backoff step, for a callback owed after `deliverNow` failed. */
   retryAfterFailedDelivery(): Date {
     return new Date(Date.now() + backoffDelay(1, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs));
-  }
-
-  /**
-   * A queued callback's run. While the backend is failing (the last delivery failed, or one in flight has waited more
-   * than SLOW_DELIVERY_MS) and a delivery is in flight, this one waits its backoff without a call: one delivery at a
-   * time finds out whether the backend is back, instead of every queued callback holding an outbox slot for its
-   * timeout (the slots images and dashboards need meanwhile) and a recovering backend meeting them all at once.
-   */
-  private async deliverQueued(callback: OwedCallback): Promise<OutboxOutcome> {
-    if ((this.failedInARow > 0 || this.slowDeliveryInFlight()) && this.inFlight.size > 0) {
-      return outcome.retry('the backend is not answering; another delivery is finding out whether it is back');
-    }
-    return this.attempt(callback);
   }
 
   private async attempt(callback: OwedCallback): Promise<OutboxOutcome> {
