@@ -47,6 +47,8 @@ export class BackendReceiver {
   /** Requests refused (401 for a wrong token, 503 while down or `refuse`d). */
   refused = 0;
   private answer503 = false;
+  /** Every answer waits this long (see `answerAfter`). */
+  private answerDelayMs = 0;
   /** Callbacks answered 503 while up (see `refuse`). */
   private refusing: ((callback: MessageImageCallback) => boolean) | null = null;
   /** Callbacks answered only on `release()` (see `hold`). */
@@ -69,7 +71,8 @@ export class BackendReceiver {
       this.held.push(() => this.accept(request.headers, callback, response));
       return;
     }
-    this.accept(request.headers, callback, response);
+    if (this.answerDelayMs > 0) setTimeout(() => this.accept(request.headers, callback, response), this.answerDelayMs);
+    else this.accept(request.headers, callback, response);
   });
 
   private constructor(private readonly token: string) {}
@@ -118,6 +121,11 @@ export class BackendReceiver {
    */
   hold(filter: CallbackFilter): void {
     this.holding = matching(filter);
+  }
+
+  /** Takes every callback, answering each only after `ms` (a backend that is slow but well); 0 answers at once. */
+  answerAfter(ms: number): void {
+    this.answerDelayMs = ms;
   }
 
   /** Answers every held callback (204) and holds no more. */
