@@ -38,6 +38,8 @@ export class BackendCallbacks implements OnModuleInit {
   private readonly logger = new Logger(BackendCallbacks.name);
   /** Deliveries that failed in a row in this process; any success resets it (readiness shows it). */
   private failedInARow = 0;
+  /** Whether the last delivery answered took more than SLOW_DELIVERY_MS (see deliverNow). */
+  private lastDeliverySlow = false;
   /** When each delivery in flight in this process began (`performance.now()`), by delivery. */
   private readonly inFlight = new Map<symbol, number>();
 
@@ -78,14 +80,17 @@ export class BackendCallbacks implements OnModuleInit {
 
   /**
    * Delivers a message's callback now, in the caller's job, instead of as a job of its own: a third of the database
-   * commands a message costs. Skipped while the last delivery in this process failed, or while one in flight has
-   * waited more than SLOW_DELIVERY_MS, so a backend that is down, hangs or is slow does not hold every image job for
-   * its answer or its timeout: the callbacks wait in the outbox's slots instead, which a queue never holds all of.
+   * commands a message costs. Skipped while the last delivery in this process failed or took more than
+   * SLOW_DELIVERY_MS, or one in flight has waited longer than that, so a backend that is down, hangs or is slow does
+   * not hold every image job for its answer or its timeout: the callbacks wait in the outbox's slots instead, which a
+   * queue never holds all of, and the first of them answered in time opens the way again.
+   * (Calls in flight alone would not do: image jobs of a burst call together, and each batch is young when the next
+   * starts.)
    * On anything but `delivered` the caller owes it (`owe`), behind any callback of the message still queued: only the
    * caller knows whether one is (MessageImageService keeps that on the message's record; see docs/adr/0006).
    */
   async deliverNow(callback: BackendCallback): Promise<'delivered' | 'failed' | 'skipped'> {
-    if (!this.enabled || this.failedInARow > 0 || this.slowDeliveryInFlight()) return 'skipped';
+    if (!this.enabled || this.failedInARow > 0 || this.lastDeliverySlow || this.slowDeliveryInFlight()) return 'skipped';
     return (await this.attempt(callback)).kind === 'done' ? 'delivered' : 'failed';
   }
 
@@ -103,8 +108,9 @@ export class BackendCallbacks implements OnModuleInit {
   private async attempt(callback: OwedCallback): Promise<OutboxOutcome> {
     const about = isDashboard(callback) ? { dashboard: callback.dashboard } : { messageId: callback.messageId };
     const ids = { ...about, event: callback.event, idempotencyKey: callback.idempotencyKey };
+    let took: number;
     try {
-      await this.send(callback);
+      took = await this.send(callback);
     } catch (error) {
       this.failedInARow += 1;
       callbacks.inc({ event: callback.event, outcome: 'failed' });
@@ -115,18 +121,21 @@ export class BackendCallbacks implements OnModuleInit {
       return outcome.retry(reason);
     }
     this.failedInARow = 0;
+    this.lastDeliverySlow = took > SLOW_DELIVERY_MS;
     callbacks.inc({ event: callback.event, outcome: 'delivered' });
     this.logger.log(ids, 'Backend acknowledged callback');
     return outcome.done();
   }
 
-  /** One call to the backend, counted in flight while it runs (see slowDeliveryInFlight). */
-  private async send(callback: OwedCallback): Promise<void> {
+  /** One call to the backend, counted in flight while it runs (see slowDeliveryInFlight); answers how long it took. */
+  private async send(callback: OwedCallback): Promise<number> {
     const delivery = Symbol();
-    this.inFlight.set(delivery, performance.now());
+    const started = performance.now();
+    this.inFlight.set(delivery, started);
     try {
       if (isDashboard(callback)) await this.backend.deliverDashboard(callback);
       else await this.backend.deliver(callback);
+      return performance.now() - started;
     } finally {
       this.inFlight.delete(delivery);
     }
