@@ -796,67 +796,54 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
       );
     }
 
-    // The backend answering nothing (each call waits for Herald's 10 s timeout): the images go on beside the callbacks
-    // that wait for it, and once it answers again every callback arrives. Images are counted from Herald's /metrics.
-    process.stderr.write(`[bench] bot: ${RUN.botHanging} messages while the backend answers nothing (at most ${HANGING_WINDOW_MS / 1000} s)\n`);
+    // The backend misbehaving while messages arrive: images stored (counted from Herald's /metrics) beside the
+    // callbacks that wait for it, and every callback delivered once it is well again.
     const imagesDone = async (): Promise<number> => {
       const text = await (await fetch(`${herald.url}/metrics`)).text();
       const match = /^herald_outbox_attempts_total\{[^}]*queue="discord-images"[^}]*outcome="done"[^}]*\} (\d+)/m.exec(text);
       return match ? Number(match[1]) : 0;
     };
-    backend.hold({});
-    const imagesBefore = await imagesDone();
-    const hangingStart = sent.size;
-    const hangingBegan = Date.now();
-    for (let index = 0; index < RUN.botHanging; index++) post();
-    const hangingKeys = [...sent.keys()].slice(hangingStart);
-    let imagesAt = 0;
-    await waitUntilAsync(async () => {
-      imagesAt = Date.now();
-      return (await imagesDone()) - imagesBefore >= hangingKeys.length;
-    }, HANGING_WINDOW_MS);
-    const drawn = (await imagesDone()) - imagesBefore;
-    backend.release();
-    // A callback that failed waits its backoff (up to OUTBOX_BACKOFF_MAX_MS, 60 s) before it is tried again.
-    const hangingSettled = await settleKeys(hangingKeys, arrived, (key) => sent.get(key), RUN.drainTimeoutMs + 60_000, 500);
-    const hanging = {
-      messages: hangingKeys.length,
-      imagesStored: drawn,
-      seconds: (imagesAt - hangingBegan) / 1000,
-      imagesPerSecond: (drawn * 1000) / (imagesAt - hangingBegan),
-      callbacksLostAfterRecovery: hangingSettled.missing,
+    const whileBackend = async (how: string, misbehave: () => void, recover: () => void) => {
+      process.stderr.write(`[bench] bot: ${RUN.botHanging} messages while the backend ${how} (at most ${HANGING_WINDOW_MS / 1000} s)\n`);
+      misbehave();
+      const before = await imagesDone();
+      const start = sent.size;
+      const began = Date.now();
+      for (let index = 0; index < RUN.botHanging; index++) post();
+      const keys = [...sent.keys()].slice(start);
+      let at = 0;
+      await waitUntilAsync(async () => {
+        at = Date.now();
+        return (await imagesDone()) - before >= keys.length;
+      }, HANGING_WINDOW_MS);
+      const stored = (await imagesDone()) - before;
+      recover();
+      // A callback that failed waits its backoff (up to OUTBOX_BACKOFF_MAX_MS, 60 s) before it is tried again.
+      const settled = await settleKeys(keys, arrived, (key) => sent.get(key), RUN.drainTimeoutMs + 60_000, 500);
+      const figures = {
+        messages: keys.length,
+        imagesStored: stored,
+        seconds: (at - began) / 1000,
+        imagesPerSecond: (stored * 1000) / (at - began),
+        callbacksLost: settled.missing,
+      };
+      process.stderr.write(
+        `[bench] bot: backend ${how}: ${stored} of ${keys.length} images in ${figures.seconds.toFixed(1)} s ` +
+          `(${figures.imagesPerSecond.toFixed(1)}/s); once it was well, ${settled.missing} callbacks missing\n`,
+      );
+      return figures;
     };
-    process.stderr.write(
-      `[bench] bot: backend answering nothing: ${drawn} of ${hangingKeys.length} images in ${hanging.seconds.toFixed(1)} s ` +
-        `(${hanging.imagesPerSecond.toFixed(1)}/s); after it answered again ${hangingSettled.missing} callbacks missing\n`,
+    // Each call waits for Herald's 10 s timeout.
+    const hanging = await whileBackend(
+      'answers nothing',
+      () => backend.hold({}),
+      () => backend.release(),
     );
-
-    // The backend answering every callback, but only after 2 s (well, and slow): the same count of messages.
-    process.stderr.write(`[bench] bot: ${RUN.botHanging} messages while the backend answers each callback after 2 s\n`);
-    backend.answerAfter(2000);
-    const slowBefore = await imagesDone();
-    const slowStart = sent.size;
-    const slowBegan = Date.now();
-    for (let index = 0; index < RUN.botHanging; index++) post();
-    const slowKeys = [...sent.keys()].slice(slowStart);
-    let slowAt = 0;
-    await waitUntilAsync(async () => {
-      slowAt = Date.now();
-      return (await imagesDone()) - slowBefore >= slowKeys.length;
-    }, HANGING_WINDOW_MS);
-    const slowDrawn = (await imagesDone()) - slowBefore;
-    const slowSettled = await settleKeys(slowKeys, arrived, (key) => sent.get(key), RUN.drainTimeoutMs + 60_000, 500);
-    backend.answerAfter(0);
-    const slowBackend = {
-      messages: slowKeys.length,
-      imagesStored: slowDrawn,
-      seconds: (slowAt - slowBegan) / 1000,
-      imagesPerSecond: (slowDrawn * 1000) / (slowAt - slowBegan),
-      callbacksLost: slowSettled.missing,
-    };
-    process.stderr.write(
-      `[bench] bot: backend answering after 2 s: ${slowDrawn} of ${slowKeys.length} images in ${slowBackend.seconds.toFixed(1)} s ` +
-        `(${slowBackend.imagesPerSecond.toFixed(1)}/s); ${slowSettled.missing} callbacks missing\n`,
+    // Every callback taken, but answered only after 2 s.
+    const slowBackend = await whileBackend(
+      'answers each callback after 2 s',
+      () => backend.answerAfter(2000),
+      () => backend.answerAfter(0),
     );
 
     const duplicates = backend.accepted.length - new Set(backend.accepted.map(({ body }) => body.idempotencyKey)).size;
@@ -901,7 +888,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
       targets: {
         'steady 5/s p50 <= 2x one render p50': result.steady.latency.p50Ms <= 2 * render.c1.p50Ms,
         'burst cleared at >= 0.8x render throughput': burstPerSecond >= 0.8 * render.c4PerSecond,
-        'nothing lost': steady.missing + burst.missing + sustain.missing + hangingSettled.missing + slowSettled.missing === 0,
+        'nothing lost': steady.missing + burst.missing + sustain.missing + hanging.callbacksLost + slowBackend.callbacksLost === 0,
         // The issue's 300 MB, in bytes (286.1 MiB; the figures are printed in MiB).
         'peak RSS of the Node process <= 300 MB': memory.heraldNodeRssMb * 1048576 <= 300e6,
       },

@@ -11,8 +11,8 @@ import { BackendRefusedError } from './backend-request';
 export const BACKEND_QUEUE = 'backend';
 
 /**
- * A delivery still unanswered after this long marks the backend as slow: deliverNow leaves callbacks to the outbox
- * until no delivery in flight is that old. The backend answers a callback in milliseconds when it is well.
+ * A delivery unanswered after this long marks the backend as slow: deliverNow leaves callbacks to the outbox while one
+ * in flight is that old or the last one answered took that long. A well backend answers in milliseconds.
  */
 const SLOW_DELIVERY_MS = 1_000;
 

@@ -127,9 +127,9 @@ export class OutboxStore implements OnModuleInit {
    * under the unique `_id` (derived from lane and seq) until an insert is not a duplicate. Numbers are taken without
    * gaps, so a job stored after another one's enqueue returned always gets a higher seq (acceptance order), on any
    * database. The lane is marked as having work before and after the insert (see headOf for why both). `onStored` is
-   * told of the job once it is stored and marked, before the tail hint is written, so a worker
-   * can start on it meanwhile: a later enqueue that reads the tail hint before it moves takes the next free place
-   * anyway (the insert loop below).
+   * told of the job once it is stored and marked, before the tail hint is written, so a worker can start on it
+   * meanwhile: a later enqueue that reads the tail hint before it moves takes the next free place anyway (the insert
+   * loop below).
    *
    * A key already taken is found by the insert itself (the unique `key` index refuses it), not by a read before it:
    * almost every enqueue carries a new key, and the read cost each of them a command. A repeat then pays a few more
@@ -175,7 +175,7 @@ export class OutboxStore implements OnModuleInit {
         };
         await this.jobRows.insertOne({ ...stored }, KEEP_UNDEFINED_OUT);
         await this.markDue(input.lane, input.queue, nextAttemptAt);
-        // The job can run from here on; what follows serves the next enqueue and the dedupe key.
+        // The job can run from here on; what follows serves the next enqueue.
         onStored?.(stored);
         await this.raiseMark(tailId(input.lane), seq);
         return stored;
@@ -391,8 +391,8 @@ export class OutboxStore implements OnModuleInit {
 
   /**
    * Deletes jobs of these queues that finished (done, or parked and then sent again) before `cutoff`, with their claims
-   * (and older versions' key documents), up to `limit` per step; answers how many it deleted and how many the larger step looked at (a
-   * full step means there may be more). Two kinds of lane are swept differently:
+   * (and older versions' key documents), up to `limit` per step; answers how many it deleted and how many the larger
+   * step looked at (a full step means there may be more). Two kinds of lane are swept differently:
    *
    * - **A short lane whose every job is finished and old** (at most SHORT_LANE jobs, none swept before, none parked:
    *   most lanes, e.g. one per message or notification) loses its marks with its jobs, in two phases (ADR 0004,

@@ -240,8 +240,8 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
 
   /**
    * Deletes this process's queues' jobs that finished more than OUTBOX_RETENTION_HOURS ago (with their claims and older
-   * versions' key documents), so the collections hold what is queued plus a window of history, not every job ever run; a short lane
-   * whose jobs all finished loses its marks too, at a sweep an hour after the one that found them all old
+   * versions' key documents), so the collections hold what is queued plus a window of history, not every job ever run;
+   * a short lane whose jobs all finished loses its marks too, at a sweep an hour after the one that found them all old
    * (OutboxStore.sweepFinished). Replicas may sweep at once: each deletion is harmless to repeat. Answers how many jobs
    * were deleted.
    */
