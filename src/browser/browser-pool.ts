@@ -352,16 +352,14 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     await this.discardPage(slot);
     const browser = await this.ensureBrowser();
     const generation = this.generation;
-    const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, deviceScaleFactor: 1 });
-    slot.context = context;
-    await context.route('**/*', (route) => {
-      const url = route.request().url();
-      if (LOCAL_PROTOCOLS.has(protocolOf(url))) return route.continue();
-      blockedRequests.inc();
-      this.logger.warn({ url: url.slice(0, 200) }, 'Blocked a page request to a non-local URL');
-      return route.abort('blockedbyclient');
+    // Bounded like the render: a Chromium killed at the wrong moment can leave one of these calls unanswered, and a
+    // lease that never ends holds its slot for good. A page that opens after all is closed, not leaked.
+    const opening = this.openPage(browser);
+    const { context, page } = await withTimeout(opening, timeoutMs, () => new RenderTimeoutError(timeoutMs)).catch((error: unknown) => {
+      void opening.then(({ context: late }) => late.close()).catch(() => undefined);
+      throw error;
     });
-    const page = await context.newPage();
+    slot.context = context;
     page.on('crash', () => {
       slot.crashed = true;
       crashes.inc({ kind: 'page' });
@@ -380,6 +378,24 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     }
     slot.template = templateName;
     return page;
+  }
+
+  /** A fresh context (requests to anything but local protocols blocked) and its page; the context is closed on failure. */
+  private async openPage(browser: Browser): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({ viewport: { width: 1024, height: 768 }, deviceScaleFactor: 1 });
+    try {
+      await context.route('**/*', (route) => {
+        const url = route.request().url();
+        if (LOCAL_PROTOCOLS.has(protocolOf(url))) return route.continue();
+        blockedRequests.inc();
+        this.logger.warn({ url: url.slice(0, 200) }, 'Blocked a page request to a non-local URL');
+        return route.abort('blockedbyclient');
+      });
+      return { context, page: await context.newPage() };
+    } catch (error) {
+      await withTimeout(context.close(), 2000, () => new Error('context close timed out')).catch(() => undefined);
+      throw error;
+    }
   }
 
   private async runWithTimeout<T>(slot: Slot, page: Page, work: (page: Page) => Promise<T>, timeoutMs: number): Promise<T> {
@@ -439,7 +455,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     }
     this.generation++;
     this.browser = browser;
-    this.pid = await browserProcessId(browser);
+    this.pid = await withTimeout(browserProcessId(browser), 5000, () => new Error('no answer')).catch(() => undefined);
     browser.on('disconnected', () => {
       if (this.browser !== browser) return;
       this.browser = undefined;
