@@ -356,7 +356,10 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     // lease that never ends holds its slot for good. A page that opens after all is closed, not leaked.
     const opening = this.openPage(browser);
     const { context, page } = await withTimeout(opening, timeoutMs, () => new RenderTimeoutError(timeoutMs)).catch((error: unknown) => {
-      void opening.then(({ context: late }) => late.close()).catch(() => undefined);
+      void opening.then(
+        ({ context: late }) => closeContext(late),
+        () => undefined,
+      );
       throw error;
     });
     slot.context = context;
@@ -393,7 +396,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
       });
       return { context, page: await context.newPage() };
     } catch (error) {
-      await withTimeout(context.close(), 2000, () => new Error('context close timed out')).catch(() => undefined);
+      await closeContext(context);
       throw error;
     }
   }
@@ -427,7 +430,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     slot.context = undefined;
     slot.template = undefined;
     slot.crashed = false;
-    if (context) await withTimeout(context.close(), 2000, () => new Error('context close timed out')).catch(() => undefined);
+    if (context) await closeContext(context);
   }
 
   private async ensureBrowser(): Promise<Browser> {
@@ -509,6 +512,11 @@ async function browserProcessId(browser: Browser): Promise<number | undefined> {
 function protocolOf(url: string): string {
   const colon = url.indexOf(':');
   return colon > 0 ? url.slice(0, colon + 1).toLowerCase() : '';
+}
+
+/** Closes a context, giving up after 2 s (a dead browser may never answer); never throws. */
+function closeContext(context: BrowserContext): Promise<void> {
+  return withTimeout(context.close(), 2000, () => new Error('context close timed out')).catch(() => undefined);
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {

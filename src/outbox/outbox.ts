@@ -66,9 +66,8 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly owner = leaseOwnerId();
   private readonly handlers = new Map<string, OutboxHandler<never>>();
   private readonly shortLaneQueues = new Set<string>();
-  private readonly lanesInFlight = new Set<string>();
-  /** How many of the lanes in flight each queue holds (see mayStart and nextWaiting). */
-  private readonly held = new Map<string, number>();
+  /** The lanes this process is draining, each with the queue it was woken for (see mayStart and nextWaiting). */
+  private readonly lanesInFlight = new Map<string, string>();
   /** Lanes that got new work while being drained, so the drain looks once more before it stops. */
   private readonly recheck = new Set<string>();
   /**
@@ -280,10 +279,17 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
    * queue holds fewer than all but one. So one slot is always left to the other queues: a queue whose jobs all hang
    * (each until its call times out) cannot make a notification or a build wait for one of them to end.
    */
+  /** How many of the slots (lanes in flight, at most OUTBOX_CONCURRENCY) this queue holds. */
+  private held(queue: string): number {
+    let count = 0;
+    for (const holder of this.lanesInFlight.values()) if (holder === queue) count += 1;
+    return count;
+  }
+
   private mayStart(queue: string): boolean {
     const concurrency = this.config.outbox.concurrency;
     if (this.lanesInFlight.size >= concurrency) return false;
-    return this.handlers.size < 2 || (this.held.get(queue) ?? 0) < Math.max(1, concurrency - 1);
+    return this.handlers.size < 2 || this.held(queue) < Math.max(1, concurrency - 1);
   }
 
   /**
@@ -295,7 +301,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     let entry: [string, Map<string, OutboxJobRecord | undefined>] | undefined;
     for (const candidate of this.waiting) {
       if (!this.mayStart(candidate[0])) continue;
-      if (!entry || (this.held.get(candidate[0]) ?? 0) < (this.held.get(entry[0]) ?? 0)) entry = candidate;
+      if (!entry || this.held(candidate[0]) < this.held(entry[0])) entry = candidate;
     }
     if (!entry) return undefined;
     const [queue, lanes] = entry;
@@ -308,8 +314,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
 
   /** Runs a lane's head job after head job until the lane is empty, waiting on a backoff, or held by another worker. */
   private async drainLane(lane: string, queue: string, first?: OutboxJobRecord): Promise<void> {
-    this.lanesInFlight.add(lane);
-    this.held.set(queue, (this.held.get(queue) ?? 0) + 1);
+    this.lanesInFlight.set(lane, queue);
     try {
       let from: number | undefined;
       let known = first;
@@ -341,7 +346,6 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.warn({ err: error, lane }, 'Working on an outbox lane failed; the next poll tries again');
     } finally {
       this.lanesInFlight.delete(lane);
-      this.held.set(queue, (this.held.get(queue) ?? 1) - 1);
       this.recheck.delete(lane);
       // The slot this drain held goes to a waiting lane, if one may take it (the gauges and the sweep hold no slot).
       const next = this.nextWaiting();
