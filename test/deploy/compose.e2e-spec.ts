@@ -10,6 +10,7 @@ import yaml from 'js-yaml';
 import { loadConfig } from '../../src/config/config';
 import { ObjectStorage } from '../../src/storage/object-storage';
 import { eventually } from '../support/app';
+import { countConnections, type ConnectionCounter } from '../support/connection-counter';
 import { freePort } from '../support/servers';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -151,17 +152,23 @@ describe('docker-compose.yml', () => {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     const [command, ...args] = s3.healthcheck!.test.slice(1).map((arg) => arg.replace('127.0.0.1:7070', `127.0.0.1:${port}`));
     const healthcheck = () => spawnSync(command, args, { timeout: 5000 }).status;
+    let relay: ConnectionCounter | undefined;
     try {
       await eventually(() => healthcheck() === 0, 30000, 200);
-      const storage = new ObjectStorage(loadConfig({ ...compose.services.herald.environment, S3_ENDPOINT: `http://127.0.0.1:${port}` }));
+      relay = await countConnections(`http://127.0.0.1:${port}`);
+      const storage = new ObjectStorage(loadConfig({ ...compose.services.herald.environment, S3_ENDPOINT: relay.url }));
       await storage.ensureBucket();
       await storage.put('compose/check.txt', Buffer.from('stored'), 'text/plain');
       expect((await storage.get('compose/check.txt'))?.toString()).toBe('stored');
+      // The service keeps connections open: Herald's requests share one.
+      expect(relay.connections).toBe(1);
       storage.onModuleDestroy();
+      await relay.close();
       child.kill('SIGTERM');
       await exited;
       expect(healthcheck()).not.toBe(0);
     } finally {
+      await relay?.close();
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }

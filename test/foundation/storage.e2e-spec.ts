@@ -1,6 +1,7 @@
 import { ObjectStorage, StorageAccessError } from '../../src/storage/object-storage';
 import { loadConfig } from '../../src/config/config';
 import { baseTestEnv } from '../support/app';
+import { countConnections } from '../support/connection-counter';
 import { makeBucketPublic, publicBaseOf } from '../support/public-bucket';
 
 describe('ObjectStorage against a real S3 server (versitygw)', () => {
@@ -47,6 +48,20 @@ describe('ObjectStorage against a real S3 server (versitygw)', () => {
     expect(response.status).toBe(200);
     expect(Buffer.from(await response.arrayBuffer())).toEqual(body);
     publicStorage.onModuleDestroy();
+  });
+
+  it('keeps one connection to the S3 server open across requests instead of opening one per request', async () => {
+    const relay = await countConnections(env.S3_ENDPOINT);
+    const relayed = new ObjectStorage(loadConfig({ ...env, S3_ENDPOINT: relay.url }));
+    try {
+      for (let i = 0; i < 5; i++) await relayed.put(`tests/keep-alive/${i}.png`, Buffer.from(`image ${i}`), 'image/png');
+      expect((await relayed.get('tests/keep-alive/4.png'))?.toString()).toBe('image 4');
+      await relayed.delete('tests/keep-alive/0.png');
+      expect(relay.connections).toBe(1);
+    } finally {
+      relayed.onModuleDestroy();
+      await relay.close();
+    }
   });
 
   it('says which credentials to check when they are wrong', async () => {
