@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Browser, BrowserContext, Page, chromium } from 'playwright';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ServiceBusyError } from '../common/errors';
+import { settleWithin } from '../common/settle-within';
 import { telemetry } from '../telemetry/telemetry';
 
 /** A page kind the pool keeps warm: `prepare` loads it into a fresh page once, renders then reuse the page. */
@@ -232,12 +233,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     this.closing = true;
     clearTimeout(this.lendTimer);
     for (const waiter of this.waiters.splice(0)) waiter.resolve(undefined as unknown as Slot);
-    if (this.inFlight > 0) {
-      await Promise.race([
-        new Promise<void>((resolve) => (this.idle = resolve)),
-        new Promise((resolve) => setTimeout(resolve, this.config.shutdownTimeoutMs / 2)),
-      ]);
-    }
+    if (this.inFlight > 0) await settleWithin(new Promise<void>((resolve) => (this.idle = resolve)), this.config.shutdownTimeoutMs / 2);
     const browser = this.browser;
     this.browser = undefined;
     await browser?.close().catch(() => undefined);

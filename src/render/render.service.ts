@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ObjectStorage } from '../storage/object-storage';
+import { settleWithin } from '../common/settle-within';
 import type { DiscordConversationInput, DiscordMessageInput, TimestampStyle } from './discord-message.input';
 import { fetchMessageImages } from './discord-message.images';
 import { normaliseDiscordConversation, normaliseDiscordMessage, normaliseScale } from './discord-message.normaliser';
@@ -140,7 +141,7 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
 
   async onModuleDestroy(): Promise<void> {
     // Let background cache writes finish so a restart doesn't lose them.
-    await Promise.race([Promise.allSettled([...this.writes.values()]), new Promise((resolve) => setTimeout(resolve, 5000))]);
+    await settleWithin(Promise.allSettled([...this.writes.values()]), 5000);
   }
 
   private cacheHash(template: string, input: unknown, scale: number): string {
