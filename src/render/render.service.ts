@@ -14,6 +14,14 @@ import { type RenderedImage, TemplateRenderer, renderStepSeconds } from '../brow
 
 export const DISCORD_MESSAGE_TEMPLATE = 'discord-message';
 
+/** Where a render may be found or kept: the in-process LRU of recent images, and S3 under its content hash. */
+interface RenderCaches {
+  memory: boolean;
+  s3: boolean;
+}
+const ALL_CACHES: RenderCaches = { memory: true, s3: true };
+const NO_CACHE: RenderCaches = { memory: false, s3: false };
+
 export interface CachedRender extends RenderedImage {
   /** Content address: sha256 of template, template version and normalised input. */
   hash: string;
@@ -32,6 +40,7 @@ export interface StoredRender {
 }
 
 const cacheLookups = telemetry.counter('herald_render_cache_total', 'Render cache lookups by where the image came from', ['template', 'source']);
+const cacheBytes = telemetry.gauge('herald_render_cache_bytes', 'Bytes of PNG held by the in-process render cache (at most 64 MiB)');
 
 /** Width and height from a PNG's IHDR chunk (bytes 16–23), for images that come back from the cache. */
 function pngSize(png: Buffer): { width: number; height: number } {
@@ -66,10 +75,11 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
 
   /**
    * The message as a PNG, the way the Discord client shows it, for a caller that stores it under a key of its own (the
-   * bot): the in-process cache is used, the content-addressed S3 copy is neither looked up nor written.
+   * bot): no cache is looked up or written. The bot draws each message version once, so its images would only fill
+   * the in-process cache (up to 64 MiB of PNGs no one reads again) and push out the HTTP API's.
    */
   async renderDiscordMessage(input: DiscordMessageInput, defaults: { timestampStyle?: TimestampStyle } = {}): Promise<Buffer> {
-    return (await this.discordMessage(input, defaults, { s3: false })).png;
+    return (await this.discordMessage(input, defaults, NO_CACHE)).png;
   }
 
   /** Renders (or finds) the message and makes sure it is in S3. */
@@ -84,7 +94,7 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
   async discordMessage(
     input: DiscordMessageInput,
     defaults: { timestampStyle?: TimestampStyle } = {},
-    cache: { s3: boolean } = { s3: true },
+    cache: RenderCaches = ALL_CACHES,
   ): Promise<CachedRender & { fromStorage: boolean }> {
     const message = normaliseDiscordMessage(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl, ...defaults });
     return this.cached(DISCORD_MESSAGE_TEMPLATE, message, normaliseScale(input.scale), cache, async () => {
@@ -98,7 +108,7 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
   /** Several messages as one picture, grouped as the client lists them (see normaliseDiscordConversation). */
   async discordConversation(input: DiscordConversationInput): Promise<CachedRender & { fromStorage: boolean }> {
     const conversation = normaliseDiscordConversation(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl });
-    return this.cached(DISCORD_MESSAGE_TEMPLATE, conversation, normaliseScale(input.scale), { s3: true }, async () => {
+    return this.cached(DISCORD_MESSAGE_TEMPLATE, conversation, normaliseScale(input.scale), ALL_CACHES, async () => {
       const started = process.hrtime.bigint();
       const fetch = this.fetchOncePerRender();
       const messages = await Promise.all(
@@ -156,20 +166,22 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     template: string,
     identity: unknown,
     scale: number,
-    cache: { s3: boolean },
+    cache: RenderCaches,
     view: () => Promise<unknown>,
   ): Promise<CachedRender & { fromStorage: boolean }> {
     const hash = this.cacheHash(template, identity, scale);
     const key = `render/${hash}.png`;
-    const remembered = this.memory.get(hash);
+    const remembered = cache.memory ? this.memory.get(hash) : undefined;
     if (remembered) {
       cacheLookups.inc({ template, source: 'memory' });
       return Promise.resolve({ ...remembered, hash, key, fromStorage: false });
     }
-    let pending = this.inFlight.get(hash);
+    // A render shared only with callers that use the same caches (one that skips them stores nothing for the others).
+    const flight = cache.memory && cache.s3 ? hash : `${hash}:${cache.memory ? 'memory' : ''}:${cache.s3 ? 's3' : ''}`;
+    let pending = this.inFlight.get(flight);
     if (!pending) {
-      pending = this.lookUpOrRender(template, hash, key, scale, cache, view).finally(() => this.inFlight.delete(hash));
-      this.inFlight.set(hash, pending);
+      pending = this.lookUpOrRender(template, hash, key, scale, cache, view).finally(() => this.inFlight.delete(flight));
+      this.inFlight.set(flight, pending);
     }
     return pending;
   }
@@ -179,7 +191,7 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     hash: string,
     key: string,
     scale: number,
-    cache: { s3: boolean },
+    cache: RenderCaches,
     view: () => Promise<unknown>,
   ): Promise<CachedRender & { fromStorage: boolean }> {
     const fromStorage = !cache.s3
@@ -192,16 +204,21 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     if (fromStorage) {
       cacheLookups.inc({ template, source: 's3' });
       const image = { png: fromStorage, ...pngSize(fromStorage) };
-      this.memory.set(hash, image);
+      if (cache.memory) this.remember(hash, image);
       this.stored.set(key, true);
       return { ...image, hash, key, fromStorage: true };
     }
     cacheLookups.inc({ template, source: 'rendered' });
     const image = await this.renderer.render(template, await view(), scale);
-    this.memory.set(hash, image);
+    if (cache.memory) this.remember(hash, image);
     if (cache.s3)
       this.write(key, image.png).catch((error: Error) => this.logger.warn({ key, reason: error.message }, 'Could not keep a render in S3'));
     return { ...image, hash, key, fromStorage: false };
+  }
+
+  private remember(hash: string, image: RenderedImage): void {
+    this.memory.set(hash, image);
+    cacheBytes.set(this.memory.bytes);
   }
 
   private write(key: string, png: Buffer): Promise<unknown> {

@@ -1,3 +1,5 @@
+import request from 'supertest';
+import { metric } from '../support/metrics';
 import { startBotWorld, type BotWorld } from './discord-support';
 
 jest.setTimeout(180_000);
@@ -34,5 +36,19 @@ describe('A burst of messages', () => {
 
     for (const { id } of sent) await backend.waitFor({ messageId: id, event: 'created' });
     expect(backend.callbacks({ event: 'created' })).toHaveLength(BURST);
+  });
+
+  it("keeps none of the bot's images in the render cache: each is drawn once and stored, so memory stays for the HTTP API's", async () => {
+    const { discord, backend } = world;
+    const before = await metric(world.herald.url, 'herald_render_cache_bytes');
+    await world.post({ author: discord.users.alice, content: 'drawn once, kept in S3 only' });
+    expect(backend.callbacks({ event: 'created' }).length).toBeGreaterThan(BURST);
+    expect(await metric(world.herald.url, 'herald_render_cache_bytes')).toBe(before);
+    const rendered = await request(world.herald.url)
+      .post('/render/discord-message')
+      .set('authorization', `Bearer ${world.herald.token}`)
+      .send({ author: { name: 'Alice' }, content: 'an HTTP render is kept', timestamp: '2026-11-30T06:00:00Z' });
+    expect(rendered.status).toBe(200);
+    expect(await metric(world.herald.url, 'herald_render_cache_bytes')).toBeGreaterThan(before);
   });
 });
