@@ -6,21 +6,13 @@ import { ObjectStorage } from '../storage/object-storage';
 import { settleWithin } from '../common/settle-within';
 import type { DiscordConversationInput, DiscordMessageInput, TimestampStyle } from './discord-message.input';
 import { fetchMessageImages } from './discord-message.images';
-import { normaliseDiscordConversation, normaliseDiscordMessage, normaliseScale } from './discord-message.normaliser';
-import type { ImageUrl, InlineImage } from './discord-message.view';
+import { type NormalisedDiscordMessage, normaliseDiscordConversation, normaliseDiscordMessage, normaliseScale } from './discord-message.normaliser';
+import type { DiscordMessageView, ImageUrl, InlineImage } from './discord-message.view';
 import { ImageFetcher } from '../browser/image-fetcher';
 import { LruCache } from '../browser/lru-cache';
 import { type RenderedImage, TemplateRenderer, renderStepSeconds } from '../browser/template-renderer';
 
 export const DISCORD_MESSAGE_TEMPLATE = 'discord-message';
-
-/** Where a render may be found or kept: the in-process LRU of recent images, and S3 under its content hash. */
-interface RenderCaches {
-  memory: boolean;
-  s3: boolean;
-}
-const ALL_CACHES: RenderCaches = { memory: true, s3: true };
-const NO_CACHE: RenderCaches = { memory: false, s3: false };
 
 export interface CachedRender extends RenderedImage {
   /** Content address: sha256 of template, template version and normalised input. */
@@ -79,7 +71,9 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
    * the in-process cache (up to 64 MiB of PNGs no one reads again) and push out the HTTP API's.
    */
   async renderDiscordMessage(input: DiscordMessageInput, defaults: { timestampStyle?: TimestampStyle } = {}): Promise<Buffer> {
-    return (await this.discordMessage(input, defaults, NO_CACHE)).png;
+    const message = normaliseDiscordMessage(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl, ...defaults });
+    cacheLookups.inc({ template: DISCORD_MESSAGE_TEMPLATE, source: 'uncached' });
+    return (await this.renderer.render(DISCORD_MESSAGE_TEMPLATE, await this.messageView(message), normaliseScale(input.scale))).png;
   }
 
   /** Renders (or finds) the message and makes sure it is in S3. */
@@ -94,21 +88,23 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
   async discordMessage(
     input: DiscordMessageInput,
     defaults: { timestampStyle?: TimestampStyle } = {},
-    cache: RenderCaches = ALL_CACHES,
   ): Promise<CachedRender & { fromStorage: boolean }> {
     const message = normaliseDiscordMessage(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl, ...defaults });
-    return this.cached(DISCORD_MESSAGE_TEMPLATE, message, normaliseScale(input.scale), cache, async () => {
-      const started = process.hrtime.bigint();
-      const view = await fetchMessageImages(message, this.fetchOncePerRender());
-      renderStepSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
-      return view;
-    });
+    return this.cached(DISCORD_MESSAGE_TEMPLATE, message, normaliseScale(input.scale), () => this.messageView(message));
+  }
+
+  /** The message with its pictures fetched, as the template takes it. */
+  private async messageView(message: NormalisedDiscordMessage): Promise<DiscordMessageView> {
+    const started = process.hrtime.bigint();
+    const view = await fetchMessageImages(message, this.fetchOncePerRender());
+    renderStepSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
+    return view;
   }
 
   /** Several messages as one picture, grouped as the client lists them (see normaliseDiscordConversation). */
   async discordConversation(input: DiscordConversationInput): Promise<CachedRender & { fromStorage: boolean }> {
     const conversation = normaliseDiscordConversation(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl });
-    return this.cached(DISCORD_MESSAGE_TEMPLATE, conversation, normaliseScale(input.scale), ALL_CACHES, async () => {
+    return this.cached(DISCORD_MESSAGE_TEMPLATE, conversation, normaliseScale(input.scale), async () => {
       const started = process.hrtime.bigint();
       const fetch = this.fetchOncePerRender();
       const messages = await Promise.all(
@@ -162,26 +158,18 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
       .digest('hex');
   }
 
-  private cached(
-    template: string,
-    identity: unknown,
-    scale: number,
-    cache: RenderCaches,
-    view: () => Promise<unknown>,
-  ): Promise<CachedRender & { fromStorage: boolean }> {
+  private cached(template: string, identity: unknown, scale: number, view: () => Promise<unknown>): Promise<CachedRender & { fromStorage: boolean }> {
     const hash = this.cacheHash(template, identity, scale);
     const key = `render/${hash}.png`;
-    const remembered = cache.memory ? this.memory.get(hash) : undefined;
+    const remembered = this.memory.get(hash);
     if (remembered) {
       cacheLookups.inc({ template, source: 'memory' });
       return Promise.resolve({ ...remembered, hash, key, fromStorage: false });
     }
-    // A render shared only with callers that use the same caches (one that skips them stores nothing for the others).
-    const flight = cache.memory && cache.s3 ? hash : `${hash}:${cache.memory ? 'memory' : ''}:${cache.s3 ? 's3' : ''}`;
-    let pending = this.inFlight.get(flight);
+    let pending = this.inFlight.get(hash);
     if (!pending) {
-      pending = this.lookUpOrRender(template, hash, key, scale, cache, view).finally(() => this.inFlight.delete(flight));
-      this.inFlight.set(flight, pending);
+      pending = this.lookUpOrRender(template, hash, key, scale, view).finally(() => this.inFlight.delete(hash));
+      this.inFlight.set(hash, pending);
     }
     return pending;
   }
@@ -191,28 +179,24 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     hash: string,
     key: string,
     scale: number,
-    cache: RenderCaches,
     view: () => Promise<unknown>,
   ): Promise<CachedRender & { fromStorage: boolean }> {
-    const fromStorage = !cache.s3
-      ? null
-      : await this.storage.get(key).catch((error: Error) => {
-          // The S3 copy is only a cache: when S3 is down we render anyway.
-          this.logger.warn({ key, reason: error.message }, 'Render cache lookup in S3 failed; rendering');
-          return null;
-        });
+    const fromStorage = await this.storage.get(key).catch((error: Error) => {
+      // The S3 copy is only a cache: when S3 is down we render anyway.
+      this.logger.warn({ key, reason: error.message }, 'Render cache lookup in S3 failed; rendering');
+      return null;
+    });
     if (fromStorage) {
       cacheLookups.inc({ template, source: 's3' });
       const image = { png: fromStorage, ...pngSize(fromStorage) };
-      if (cache.memory) this.remember(hash, image);
+      this.remember(hash, image);
       this.stored.set(key, true);
       return { ...image, hash, key, fromStorage: true };
     }
     cacheLookups.inc({ template, source: 'rendered' });
     const image = await this.renderer.render(template, await view(), scale);
-    if (cache.memory) this.remember(hash, image);
-    if (cache.s3)
-      this.write(key, image.png).catch((error: Error) => this.logger.warn({ key, reason: error.message }, 'Could not keep a render in S3'));
+    this.remember(hash, image);
+    this.write(key, image.png).catch((error: Error) => this.logger.warn({ key, reason: error.message }, 'Could not keep a render in S3'));
     return { ...image, hash, key, fromStorage: false };
   }
 
