@@ -730,19 +730,26 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
       if (!response.ok) throw new Error(`POST /render/discord-message answered ${response.status}`);
       return performance.now() - t0;
     };
-    for (let i = 0; i < 6; i++) await renderOnce(i); // warm
+    // The render throughput: RUN.renderSamples * 2 renders, four at a time.
+    const renderThroughput = async (first: number): Promise<number> => {
+      const started = performance.now();
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          while (next < RUN.renderSamples * 2) await renderOnce(first + next++);
+        }),
+      );
+      return (RUN.renderSamples * 2 * 1000) / (performance.now() - started);
+    };
+    // Warm-up, timed but not the reference: the first pass after start-up ran ~25% slower than the next one in
+    // 2026-11-30's runs (start-up work, every page's first renders, JIT), and until then it was the reference.
+    for (let i = 0; i < 6; i++) await renderOnce(i);
+    const coldPerSecond = await renderThroughput(500);
     const renderC1: number[] = [];
     for (let i = 0; i < RUN.renderSamples; i++) renderC1.push(await renderOnce(100 + i));
-    const renderStarted = performance.now();
     const renderCpu = cpuWatch(herald.pid);
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 4 }, async () => {
-        while (next < RUN.renderSamples * 2) await renderOnce(1000 + next++);
-      }),
-    );
-    const renderPerSecond = (RUN.renderSamples * 2 * 1000) / (performance.now() - renderStarted);
-    const render = { c1: latency(renderC1), c4PerSecond: renderPerSecond, cpu: renderCpu.per(RUN.renderSamples * 2) };
+    const renderPerSecond = await renderThroughput(1000);
+    const render = { c1: latency(renderC1), c4PerSecond: renderPerSecond, c4PerSecondCold: coldPerSecond, cpu: renderCpu.per(RUN.renderSamples * 2) };
 
     // Steady 5/s: 8 of 10 new messages, 1 edit, 1 delete (of a message already edited and called back).
     process.stderr.write(`[bench] bot: steady 5/s for ${RUN.steadySeconds} s\n`);
@@ -778,6 +785,10 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     const burst = await settle(burstKeys);
     const burstPerSecond = (burstKeys.length * 1000) / (burst.lastAt - burstBegan);
     const burstCost = await cost.per(burstKeys.length);
+    // The reference again, right after the burst, on a process as warm as the burst's: the burst is judged against
+    // the faster of the two (the host is shared; the faster is the nearer to what it can render).
+    const renderAfterBurst = await renderThroughput(5000);
+    const referencePerSecond = Math.max(render.c4PerSecond, renderAfterBurst);
 
     // Sustained: 80% of the burst's drain rate for a while; kept up when the backlog at the end is under 2 s of work.
     const sustainRate = Math.max(1, Math.floor(burstPerSecond * 0.8));
@@ -848,7 +859,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
 
     const duplicates = backend.accepted.length - new Set(backend.accepted.map(({ body }) => body.idempotencyKey)).size;
     const result = {
-      render,
+      render: { ...render, c4PerSecondAfterBurst: renderAfterBurst, referencePerSecond },
       steady: {
         perSecond: 5,
         seconds: RUN.steadySeconds,
@@ -877,7 +888,12 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
       baseline,
       ratios: {
         steadyP50VsOneRenderP50: result.steady.latency.p50Ms / render.c1.p50Ms,
-        burstRateVsRenderThroughput: burstPerSecond / render.c4PerSecond,
+        // Against the faster of the two warm references (before and after the burst): the host is shared, and the
+        // faster one is the nearer to what it can render.
+        burstRateVsRenderThroughput: burstPerSecond / referencePerSecond,
+        burstRateVsRenderThroughputBefore: burstPerSecond / render.c4PerSecond,
+        burstRateVsRenderThroughputAfter: burstPerSecond / renderAfterBurst,
+        burstRateVsColdRenderThroughput: burstPerSecond / coldPerSecond,
         p50VsBaselineP50: result.steady.latency.p50Ms / baseline.latency.p50Ms,
         burstRateVsBaselineRate: burstPerSecond / baseline.perSecond,
         // CPU a message costs in the burst against what one reference render costs, on the whole run (Herald, its
@@ -887,7 +903,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
       },
       targets: {
         'steady 5/s p50 <= 2x one render p50': result.steady.latency.p50Ms <= 2 * render.c1.p50Ms,
-        'burst cleared at >= 0.8x render throughput': burstPerSecond >= 0.8 * render.c4PerSecond,
+        'burst cleared at >= 0.8x render throughput': burstPerSecond >= 0.8 * referencePerSecond,
         'nothing lost': steady.missing + burst.missing + sustain.missing + hanging.callbacksLost + slowBackend.callbacksLost === 0,
         // The issue's 300 MB, in bytes (286.1 MiB; the figures are printed in MiB).
         'peak RSS of the Node process <= 300 MB': memory.heraldNodeRssMb * 1048576 <= 300e6,
