@@ -32,7 +32,12 @@ export interface StoredRender {
 }
 
 const cacheLookups = telemetry.counter('herald_render_cache_total', 'Render cache lookups by where the image came from', ['template', 'source']);
-const cacheBytes = telemetry.gauge('herald_render_cache_bytes', 'Bytes of PNG held by the in-process render cache (at most 64 MiB)');
+/** Render services whose cache the scrape reports (one per process in production; tests may run several). */
+const liveServices = new Set<RenderService>();
+telemetry.collected('herald_render_cache_bytes', 'Bytes of PNG held by the in-process render cache (at most 64 MiB)', [], (gauge) => {
+  gauge.set([...liveServices].reduce((bytes, service) => bytes + service.cachedBytes, 0));
+  return Promise.resolve();
+});
 
 /** Width and height from a PNG's IHDR chunk (bytes 16–23), for images that come back from the cache. */
 function pngSize(png: Buffer): { width: number; height: number } {
@@ -63,6 +68,12 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
   /** Registered while modules initialise, so the pool's pages are warm with it from the start. */
   onModuleInit(): void {
     this.renderer.registerTemplate(DISCORD_MESSAGE_TEMPLATE);
+    liveServices.add(this);
+  }
+
+  /** What the in-process cache holds, in bytes of PNG. */
+  get cachedBytes(): number {
+    return this.memory.bytes;
   }
 
   /**
@@ -146,6 +157,7 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
   }
 
   async onModuleDestroy(): Promise<void> {
+    liveServices.delete(this);
     // Let background cache writes finish so a restart doesn't lose them.
     await settleWithin(Promise.allSettled([...this.writes.values()]), 5000);
   }
@@ -189,20 +201,15 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
     if (fromStorage) {
       cacheLookups.inc({ template, source: 's3' });
       const image = { png: fromStorage, ...pngSize(fromStorage) };
-      this.remember(hash, image);
+      this.memory.set(hash, image);
       this.stored.set(key, true);
       return { ...image, hash, key, fromStorage: true };
     }
     cacheLookups.inc({ template, source: 'rendered' });
     const image = await this.renderer.render(template, await view(), scale);
-    this.remember(hash, image);
+    this.memory.set(hash, image);
     this.write(key, image.png).catch((error: Error) => this.logger.warn({ key, reason: error.message }, 'Could not keep a render in S3'));
     return { ...image, hash, key, fromStorage: false };
-  }
-
-  private remember(hash: string, image: RenderedImage): void {
-    this.memory.set(hash, image);
-    cacheBytes.set(this.memory.bytes);
   }
 
   private write(key: string, png: Buffer): Promise<unknown> {
