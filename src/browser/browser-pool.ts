@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { Browser, BrowserContext, Page, chromium } from 'playwright';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ServiceBusyError } from '../common/errors';
-import { settleWithin } from '../common/settle-within';
+import { settleWithin, withTimeout } from '../common/timeouts';
 import { telemetry } from '../telemetry/telemetry';
 
 /** A page kind the pool keeps warm: `prepare` loads it into a fresh page once, renders then reuse the page. */
@@ -512,15 +512,5 @@ function protocolOf(url: string): string {
 
 /** Closes a context, giving up after 2 s (a dead browser may never answer); never throws. */
 function closeContext(context: BrowserContext): Promise<void> {
-  return withTimeout(context.close(), 2000, () => new Error('context close timed out')).catch(() => undefined);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(onTimeout()), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
+  return settleWithin(context.close(), 2000);
 }

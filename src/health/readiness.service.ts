@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { withTimeout } from '../common/timeouts';
 
 /** One readiness check. A required check that fails makes the service unready (503, presence dnd); an optional one degrades it (presence idle). */
 export interface ReadinessCheck {
@@ -67,20 +68,12 @@ export class ReadinessService {
 
   private async runOne(check: ReadinessCheck): Promise<CheckOutcome> {
     const started = Date.now();
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        check.check(),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
-        }),
-      ]);
+      await withTimeout(check.check(), CHECK_TIMEOUT_MS, () => new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
       return { name: check.name, required: check.required, up: true, ms: Date.now() - started };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return { name: check.name, required: check.required, up: false, message, ms: Date.now() - started };
-    } finally {
-      clearTimeout(timer);
     }
   }
 }

@@ -274,11 +274,6 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     void task.finally(() => this.work.delete(task));
   }
 
-  /**
-   * Whether a lane of this queue may take a slot now: one is free, and, where this process runs other queues too, the
-   * queue holds fewer than all but one. So one slot is always left to the other queues: a queue whose jobs all hang
-   * (each until its call times out) cannot make a notification or a build wait for one of them to end.
-   */
   /** How many of the slots (lanes in flight, at most OUTBOX_CONCURRENCY) this queue holds. */
   private held(queue: string): number {
     let count = 0;
@@ -286,6 +281,11 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     return count;
   }
 
+  /**
+   * Whether a lane of this queue may take a slot now: one is free, and, where this process runs other queues too, the
+   * queue holds fewer than all but one. So one slot is always left to the other queues: a queue whose jobs all hang
+   * (each until its call times out) cannot make a notification or a build wait for one of them to end.
+   */
   private mayStart(queue: string): boolean {
     const concurrency = this.config.outbox.concurrency;
     if (this.lanesInFlight.size >= concurrency) return false;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ObjectStorage } from '../storage/object-storage';
-import { settleWithin } from '../common/settle-within';
+import { settleWithin } from '../common/timeouts';
 import type { DiscordConversationInput, DiscordMessageInput, TimestampStyle } from './discord-message.input';
 import { fetchMessageImages } from './discord-message.images';
 import { type NormalisedDiscordMessage, normaliseDiscordConversation, normaliseDiscordMessage, normaliseScale } from './discord-message.normaliser';

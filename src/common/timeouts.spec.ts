@@ -1,4 +1,4 @@
-import { settleWithin } from './settle-within';
+import { settleWithin } from './timeouts';
 
 const pendingTimers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
 
