@@ -5,6 +5,7 @@ import { backoffDelay } from '../common/backoff';
 import { leaseOwnerId } from '../common/lease-owner';
 import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { withTimeout } from '../common/timeouts';
 import { HeldClaim, NewOutboxJob, OutboxJobFilter, OutboxJobRecord, OutboxStore, queuedHead } from './outbox.store';
 
 /** What a handler decided about one run of a job. Throwing counts as `retry` with the shared backoff. */
@@ -192,11 +193,11 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopping = true;
     clearTimeout(this.timer);
     for (const timer of this.laneTimers.values()) clearTimeout(timer);
-    let timeout: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => (timeout = setTimeout(() => resolve('timeout'), this.config.shutdownTimeoutMs)));
-    const result = await Promise.race([Promise.allSettled([...this.work]).then(() => 'drained' as const), deadline]);
-    clearTimeout(timeout);
-    if (result === 'timeout') this.logger.warn({ inFlight: this.work.size }, 'Shut down with outbox jobs still running; their claims will expire');
+    const drained = await withTimeout(Promise.allSettled([...this.work]), this.config.shutdownTimeoutMs, () => new Error('timeout')).then(
+      () => true,
+      () => false,
+    );
+    if (!drained) this.logger.warn({ inFlight: this.work.size }, 'Shut down with outbox jobs still running; their claims will expire');
   }
 
   private schedule(delayMs: number): void {
