@@ -19,7 +19,8 @@
 // For each: p50/p95/p99 latency at the steady rate, the burst's drain rate, whether a steady run at 80% of it kept up
 // (backlog not growing), peak RSS of Herald's Node process and the peak PSS of its Chromium processes.
 //
-// `npm run bench` (all), `npm run bench -- --quick` (about a third of the time), `--only bot,notify`, `--out <path>`.
+// `npm run bench` (all), `npm run bench -- --quick` (about a third of the time), `--only bot,notify`, `--out <path>`,
+// `--memory-limit 1Gi` (Herald in a memory cgroup), `--herald-cpus 0` (Herald on its own CPUs, the rest on the others).
 // Uses dist/ (`npm run build` after editing src/; built here when missing). Writes bench/results/pipelines.json.
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { connect } from 'amqplib';
@@ -216,6 +217,9 @@ interface CpuSnapshot {
   /** The host's busy and total CPU ms so far, over all cores (other tenants of a shared host included). */
   hostBusyMs: number;
   hostTotalMs: number;
+  /** With --herald-cpus: the same over Herald's CPUs only. */
+  heraldCpusBusyMs: number;
+  heraldCpusTotalMs: number;
 }
 
 /** Which part of the run a process is: Herald's Node process, its Chromium, or a server by name. */
@@ -239,9 +243,22 @@ function cpuSnapshot(heraldPid: number): CpuSnapshot {
   }
   const own = process.cpuUsage();
   byPart.set('bench (stand-ins)', (own.user + own.system) / 1000);
-  const host = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
-  const total = host.reduce((sum, value) => sum + value, 0);
-  return { byPart, hostBusyMs: (total - host[3] - host[4]) * TICK_MS, hostTotalMs: total * TICK_MS };
+  // /proc/stat: "cpu" sums every core, "cpuN" is one; user nice system idle iowait irq softirq steal, in ticks.
+  const lines = readFileSync('/proc/stat', 'utf8').split('\n');
+  const ticks = (line: string): { busy: number; total: number } => {
+    const fields = line.trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = fields.reduce((sum, value) => sum + value, 0);
+    return { busy: total - fields[3] - fields[4], total };
+  };
+  const host = ticks(lines[0]);
+  const pinned = (HERALD_CPUS?.herald ?? []).map((cpu) => ticks(lines.find((line) => line.startsWith(`cpu${cpu} `)) ?? 'cpu 0'));
+  return {
+    byPart,
+    hostBusyMs: host.busy * TICK_MS,
+    hostTotalMs: host.total * TICK_MS,
+    heraldCpusBusyMs: pinned.reduce((sum, each) => sum + each.busy, 0) * TICK_MS,
+    heraldCpusTotalMs: pinned.reduce((sum, each) => sum + each.total, 0) * TICK_MS,
+  };
 }
 
 interface CpuPer {
@@ -249,6 +266,8 @@ interface CpuPer {
   msPerItem: Record<string, number>;
   /** How busy the host's cores were meanwhile (1 = every core busy, whoever used it). */
   hostBusyShare: number;
+  /** With --herald-cpus: how busy Herald's own CPUs were. */
+  heraldCpusBusyShare?: number;
 }
 
 /**
@@ -266,9 +285,11 @@ function cpuWatch(heraldPid: number): { per(items: number): CpuPer } {
         if (spent > 0.05) msPerItem[part] = Math.round(spent * 10) / 10;
       }
       msPerItem.total = Math.round(Object.values(msPerItem).reduce((sum, ms) => sum + ms, 0) * 10) / 10;
-      const busy = after.hostBusyMs - before.hostBusyMs;
-      const total = after.hostTotalMs - before.hostTotalMs;
-      return { msPerItem, hostBusyShare: total > 0 ? Math.round((busy / total) * 100) / 100 : NaN };
+      const share = (busy: number, total: number): number => (total > 0 ? Math.round((busy / total) * 100) / 100 : NaN);
+      const hostBusyShare = share(after.hostBusyMs - before.hostBusyMs, after.hostTotalMs - before.hostTotalMs);
+      if (!HERALD_CPUS) return { msPerItem, hostBusyShare };
+      const heraldCpusBusyShare = share(after.heraldCpusBusyMs - before.heraldCpusBusyMs, after.heraldCpusTotalMs - before.heraldCpusTotalMs);
+      return { msPerItem, hostBusyShare, heraldCpusBusyShare };
     },
   };
 }
@@ -432,6 +453,42 @@ const MEMORY_LIMIT = (() => {
   return Number(match[1]) * (match[2] === 'Gi' ? 2 ** 30 : match[2] === 'Mi' ? 2 ** 20 : 1);
 })();
 
+/**
+ * `--herald-cpus 0`: Herald and the Chromium it starts run on these CPUs only, and this process (the stand-ins, the
+ * load) with FerretDB, S3 and RabbitMQ on the rest (`taskset`; children inherit it): a replica with cores of its own and
+ * its dependencies on other machines' cores, as deployed. Without it everything shares the host, the database's CPU
+ * included. The bot's baseline (the old render service, run inside this process; its cost is its browsers) moves to
+ * Herald's CPUs while it runs; the other baselines (HTTP and gateway clients) stay beside the stand-ins.
+ */
+const HERALD_CPUS = (() => {
+  const given = flag('herald-cpus');
+  if (!given) return undefined;
+  const expand = (list: string): number[] =>
+    list.split(',').flatMap((part) => {
+      const [from, to = from] = part.split('-').map(Number);
+      if (!Number.isInteger(from) || !Number.isInteger(to) || to < from) throw new Error(`--herald-cpus ${given}: give CPUs as 0 or 0,2 or 0-1`);
+      return Array.from({ length: to - from + 1 }, (_, index) => from + index);
+    });
+  // "pid 123's current affinity list: 0,1"
+  const allowed = expand(
+    execFileSync('taskset', ['-pc', String(process.pid)], { encoding: 'utf8' })
+      .split(':')
+      .pop()
+      ?.trim() ?? '',
+  );
+  const herald = expand(given);
+  const rest = allowed.filter((cpu) => !herald.includes(cpu));
+  if (herald.some((cpu) => !allowed.includes(cpu)) || rest.length === 0) {
+    throw new Error(`--herald-cpus ${given}: give some of the CPUs this process may use (${allowed.join(',')}), not all of them`);
+  }
+  return { herald, rest };
+})();
+
+/** Moves every thread of this process (and what it starts from now on) to these CPUs. */
+function pinSelf(cpus: number[]): void {
+  execFileSync('taskset', ['-a', '-p', '-c', cpus.join(','), String(process.pid)], { stdio: 'ignore' });
+}
+
 /** A memory cgroup with MEMORY_LIMIT: the file a process writes its pid to join it, its peak usage, and its removal. */
 function memoryCgroup(limit: number): { procs: string; peakBytes: () => number; remove: () => void } {
   const name = `herald-bench-${process.pid}-${Date.now()}`;
@@ -454,7 +511,9 @@ async function startHerald(env: Record<string, string>): Promise<Herald> {
   const [command, args] = cgroup
     ? ['/bin/sh', ['-c', `echo $$ > ${cgroup.procs} && exec "$0" "$@"`, process.execPath, ...NODE_ARGS, MAIN]]
     : [process.execPath, [...NODE_ARGS, MAIN]];
-  const child: ChildProcess = spawn(command, args, {
+  // taskset execs the command: the same pid, and Chromium inherits the CPUs.
+  const [pinnedCommand, pinnedArgs] = HERALD_CPUS ? ['taskset', ['-c', HERALD_CPUS.herald.join(','), command, ...args]] : [command, args];
+  const child: ChildProcess = spawn(pinnedCommand, pinnedArgs, {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '',
@@ -881,7 +940,9 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
     // Baseline: the render service's way: a new browser per message, rendered one at a time under a lock.
     process.stderr.write(`[bench] bot: baseline (new browser per message, one at a time), ${RUN.botBaseline} messages at 5/s\n`);
     const baselineBackend = await BackendReceiver.start(BACKEND_TOKEN);
-    const baseline = await botBaseline(discord, infra, baselineBackend, people);
+    // With --herald-cpus the old service gets Herald's CPUs (its browsers inherit them), its stand-ins with it.
+    if (HERALD_CPUS) pinSelf(HERALD_CPUS.herald);
+    const baseline = await botBaseline(discord, infra, baselineBackend, people).finally(() => HERALD_CPUS && pinSelf(HERALD_CPUS.rest));
     await baselineBackend.stop();
     return {
       ...result,
@@ -1627,7 +1688,12 @@ function printTable(results: Record<string, Record<string, unknown>>): void {
       [result.fiftyAtOnce, 'per delivery of the fifty builds'],
     ] as const) {
       const figures = cpu(phase);
-      if (figures) process.stdout.write(`${name} CPU ms ${label}: ${JSON.stringify(figures.msPerItem)}, host busy ${figures.hostBusyShare}\n`);
+      if (figures)
+        process.stdout.write(
+          `${name} CPU ms ${label}: ${JSON.stringify(figures.msPerItem)}, host busy ${figures.hostBusyShare}${
+            figures.heraldCpusBusyShare === undefined ? '' : `, Herald's CPUs busy ${figures.heraldCpusBusyShare}`
+          }\n`,
+        );
     }
   }
 }
@@ -1636,6 +1702,7 @@ async function main(): Promise<void> {
   const names = Object.keys(PIPELINES).filter((name) => !ONLY || ONLY.includes(name));
   ensureBuilt();
   servers.ensureInstalled();
+  if (HERALD_CPUS) pinSelf(HERALD_CPUS.rest);
   const [ferret, s3, rabbit] = await Promise.all([
     servers.startFerretDb({ variant: FERRETDB, debugPort: await servers.freePort() }),
     servers.startS3(),
@@ -1666,6 +1733,7 @@ async function main(): Promise<void> {
         loadAverage1mAfter: Number(loadavg()[0].toFixed(2)),
         node: process.version,
         ...(MEMORY_LIMIT === undefined ? {} : { heraldMemoryLimitMb: mib(MEMORY_LIMIT) }),
+        ...(HERALD_CPUS ? { heraldCpus: HERALD_CPUS.herald, othersCpus: HERALD_CPUS.rest } : {}),
         note: 'shared host: other processes ran during the run (see the load averages); figures from a loaded host run slow',
       },
       run: RUN,
