@@ -792,7 +792,7 @@ async function benchBot(infra: Infra): Promise<Record<string, unknown>> {
       return performance.now() - t0;
     };
     // The render throughput: four at a time for RUN.referenceSeconds (renders begun by then are counted). Until
-    // 2026-11-30 09:00 UTC a pass was 80 renders, about 2 s: on this shared host two passes of one run differed by up
+    // 2026-11-30 08:44 UTC a pass was 80 renders, about 2 s: on this shared host two passes of one run differed by up
     // to 49% (39.7 and 26.7/s with Herald on one CPU), where the burst it is compared with lasts ~30 s.
     const renderThroughput = async (first: number): Promise<{ perSecond: number; renders: number }> => {
       const started = performance.now();
