@@ -472,12 +472,14 @@ const HERALD_CPUS = (() => {
       return Array.from({ length: to - from + 1 }, (_, index) => from + index);
     });
   // "pid 123's current affinity list: 0,1"
-  const allowed = expand(
-    execFileSync('taskset', ['-pc', String(process.pid)], { encoding: 'utf8' })
-      .split(':')
-      .pop()
-      ?.trim() ?? '',
-  );
+  const affinity = (() => {
+    try {
+      return execFileSync('taskset', ['-pc', String(process.pid)], { encoding: 'utf8' });
+    } catch (error) {
+      throw new Error(`--herald-cpus needs taskset (util-linux) and a kernel that lets it pin: ${(error as Error).message}`, { cause: error });
+    }
+  })();
+  const allowed = expand(affinity.split(':').pop()?.trim() ?? '');
   const herald = expand(given);
   const rest = allowed.filter((cpu) => !herald.includes(cpu));
   if (herald.some((cpu) => !allowed.includes(cpu)) || rest.length === 0) {
