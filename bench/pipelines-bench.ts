@@ -253,7 +253,7 @@ function cpuSnapshot(heraldPid: number): CpuSnapshot {
     return { busy: total - fields[3] - fields[4], total };
   };
   const host = ticks(lines[0]);
-  const pinned = (HERALD_CPUS?.herald ?? []).map((cpu) => ticks(lines.find((line) => line.startsWith(`cpu${cpu} `)) ?? 'cpu 0'));
+  const pinned = lines.filter((line) => HERALD_CPUS?.herald.some((cpu) => line.startsWith(`cpu${cpu} `))).map(ticks);
   return {
     byPart,
     hostBusyMs: host.busy * TICK_MS,

@@ -511,6 +511,6 @@ function protocolOf(url: string): string {
 }
 
 /** Closes a context, giving up after 2 s (a dead browser may never answer); never throws. */
-function closeContext(context: BrowserContext): Promise<void> {
-  return settleWithin(context.close(), 2000);
+async function closeContext(context: BrowserContext): Promise<void> {
+  await settleWithin(context.close(), 2000);
 }

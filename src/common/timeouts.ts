@@ -12,10 +12,14 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () =>
   ]).finally(() => clearTimeout(timer));
 }
 
-/** Waits until `work` settles (fulfilled or rejected alike) or `ms` pass, whichever comes first; never throws. */
-export function settleWithin(work: Promise<unknown>, ms: number): Promise<void> {
-  return withTimeout(work, ms, () => new Error(`not settled within ${ms} ms`)).then(
-    () => undefined,
-    () => undefined,
+/**
+ * Waits until `work` settles (fulfilled or rejected alike) or `ms` pass, whichever comes first; never throws. Answers
+ * whether `work` settled in time.
+ */
+export function settleWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  const settled = work.then(
+    () => true,
+    () => true,
   );
+  return withTimeout(settled, ms, () => new Error(`not settled within ${ms} ms`)).catch(() => false);
 }

@@ -5,7 +5,7 @@ import { backoffDelay } from '../common/backoff';
 import { leaseOwnerId } from '../common/lease-owner';
 import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { withTimeout } from '../common/timeouts';
+import { settleWithin } from '../common/timeouts';
 import { HeldClaim, NewOutboxJob, OutboxJobFilter, OutboxJobRecord, OutboxStore, queuedHead } from './outbox.store';
 
 /** What a handler decided about one run of a job. Throwing counts as `retry` with the shared backoff. */
@@ -193,10 +193,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     this.stopping = true;
     clearTimeout(this.timer);
     for (const timer of this.laneTimers.values()) clearTimeout(timer);
-    const drained = await withTimeout(Promise.allSettled([...this.work]), this.config.shutdownTimeoutMs, () => new Error('timeout')).then(
-      () => true,
-      () => false,
-    );
+    const drained = await settleWithin(Promise.allSettled([...this.work]), this.config.shutdownTimeoutMs);
     if (!drained) this.logger.warn({ inFlight: this.work.size }, 'Shut down with outbox jobs still running; their claims will expire');
   }
 

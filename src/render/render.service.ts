@@ -39,6 +39,14 @@ telemetry.collected('herald_render_cache_bytes', 'Bytes of PNG held by the in-pr
   return Promise.resolve();
 });
 
+/** Fetching a render's pictures, timed as the `images` step of herald_render_step_seconds. */
+async function timedImages<T>(fetch: () => Promise<T>): Promise<T> {
+  const started = process.hrtime.bigint();
+  const fetched = await fetch();
+  renderStepSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
+  return fetched;
+}
+
 /** Width and height from a PNG's IHDR chunk (bytes 16–23), for images that come back from the cache. */
 function pngSize(png: Buffer): { width: number; height: number } {
   return png.length >= 24 ? { width: png.readUInt32BE(16), height: png.readUInt32BE(20) } : { width: 0, height: 0 };
@@ -105,31 +113,28 @@ export class RenderService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** The message with its pictures fetched, as the template takes it. */
-  private async messageView(message: NormalisedDiscordMessage): Promise<DiscordMessageView> {
-    const started = process.hrtime.bigint();
-    const view = await fetchMessageImages(message, this.fetchOncePerRender());
-    renderStepSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
-    return view;
+  private messageView(message: NormalisedDiscordMessage): Promise<DiscordMessageView> {
+    return timedImages(() => fetchMessageImages(message, this.fetchOncePerRender()));
   }
 
   /** Several messages as one picture, grouped as the client lists them (see normaliseDiscordConversation). */
   async discordConversation(input: DiscordConversationInput): Promise<CachedRender & { fromStorage: boolean }> {
     const conversation = normaliseDiscordConversation(input, { now: new Date(), cdnUrl: this.config.discord.cdnUrl });
-    return this.cached(DISCORD_MESSAGE_TEMPLATE, conversation, normaliseScale(input.scale), async () => {
-      const started = process.hrtime.bigint();
-      const fetch = this.fetchOncePerRender();
-      const messages = await Promise.all(
-        conversation.messages.map(async (item) => {
-          // Each message is fetched as a single one (the look fields only ride along), then put back in the list.
-          const { grouped, dateSeparator, newMessages, ...message } = item;
-          const look = { width: conversation.width, theme: conversation.theme, locale: conversation.locale, timeZone: conversation.timeZone };
-          const { width: _w, theme: _t, locale: _l, timeZone: _z, ...view } = await fetchMessageImages({ ...message, ...look }, fetch);
-          return { ...view, grouped, dateSeparator, newMessages };
-        }),
-      );
-      renderStepSeconds.observe({ template: DISCORD_MESSAGE_TEMPLATE, step: 'images' }, Number(process.hrtime.bigint() - started) / 1e9);
-      return { ...conversation, messages };
-    });
+    return this.cached(DISCORD_MESSAGE_TEMPLATE, conversation, normaliseScale(input.scale), () =>
+      timedImages(async () => {
+        const fetch = this.fetchOncePerRender();
+        const messages = await Promise.all(
+          conversation.messages.map(async (item) => {
+            // Each message is fetched as a single one (the look fields only ride along), then put back in the list.
+            const { grouped, dateSeparator, newMessages, ...message } = item;
+            const look = { width: conversation.width, theme: conversation.theme, locale: conversation.locale, timeZone: conversation.timeZone };
+            const { width: _w, theme: _t, locale: _l, timeZone: _z, ...view } = await fetchMessageImages({ ...message, ...look }, fetch);
+            return { ...view, grouped, dateSeparator, newMessages };
+          }),
+        );
+        return { ...conversation, messages };
+      }),
+    );
   }
 
   async storeDiscordConversation(input: DiscordConversationInput): Promise<StoredRender> {
