@@ -27,12 +27,12 @@ function callback(messageId: string): BackendCallback {
 /** The outbox as BackendCallbacks uses it: the handler it registers, and what it owes. */
 class RecordingOutbox {
   handler?: OutboxHandler<OwedCallback>;
-  readonly owed: Array<{ lane: string; key?: string; notBefore?: Date }> = [];
+  readonly owed: Array<{ lane: string; key?: string; notBefore?: Date; parkOnFirstRun?: string }> = [];
   register(_queue: string, handler: OutboxHandler<OwedCallback>): void {
     this.handler = handler;
   }
-  enqueue(job: { lane: string; key?: string; notBefore?: Date }): Promise<void> {
-    this.owed.push({ lane: job.lane, key: job.key, notBefore: job.notBefore });
+  enqueue(job: { lane: string; key?: string; notBefore?: Date; parkOnFirstRun?: string }): Promise<void> {
+    this.owed.push({ lane: job.lane, key: job.key, notBefore: job.notBefore, parkOnFirstRun: job.parkOnFirstRun });
     return Promise.resolve();
   }
 }
@@ -76,22 +76,22 @@ describe('BackendCallbacks', () => {
   const runQueued = (owed: OwedCallback) => outbox.handler!({ id: 'job', queue: 'backend', lane: 'lane', seq: 1, payload: owed, attempts: 0 });
 
   it('delivers from the caller while the backend answers, and answers what became of it', async () => {
-    expect(await callbacks.deliverNow(callback('1'))).toBe('delivered');
+    expect((await callbacks.deliverNow(callback('1'))).kind).toBe('delivered');
     status = 503;
-    expect(await callbacks.deliverNow(callback('2'))).toBe('failed');
+    expect((await callbacks.deliverNow(callback('2'))).kind).toBe('failed');
     expect(requests).toBe(2);
     expect(callbacks.consecutiveFailures).toBe(1);
   });
 
   it('skips the call after a failure until a queued callback gets through, so a down backend holds no job', async () => {
     status = 503;
-    expect(await callbacks.deliverNow(callback('1'))).toBe('failed');
+    expect((await callbacks.deliverNow(callback('1'))).kind).toBe('failed');
     status = 204;
-    expect(await callbacks.deliverNow(callback('2'))).toBe('skipped');
+    expect((await callbacks.deliverNow(callback('2'))).kind).toBe('skipped');
     expect(requests).toBe(1);
 
     expect((await runQueued(callback('1'))).kind).toBe('done');
-    expect(await callbacks.deliverNow(callback('3'))).toBe('delivered');
+    expect((await callbacks.deliverNow(callback('3'))).kind).toBe('delivered');
     expect(requests).toBe(3);
   });
 
@@ -101,28 +101,38 @@ describe('BackendCallbacks', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     answerAfterMs = 0;
     // A call in flight for less than a second is a backend at work: this one is made.
-    expect(await callbacks.deliverNow(callback('2'))).toBe('delivered');
+    expect((await callbacks.deliverNow(callback('2'))).kind).toBe('delivered');
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    expect(await callbacks.deliverNow(callback('3'))).toBe('skipped');
+    expect((await callbacks.deliverNow(callback('3'))).kind).toBe('skipped');
     expect(requests).toBe(2);
 
     // Answered, but slowly: the calls are still left to the outbox, until a queued one is answered in time.
-    expect(await slow).toBe('delivered');
-    expect(await callbacks.deliverNow(callback('4'))).toBe('skipped');
+    expect((await slow).kind).toBe('delivered');
+    expect((await callbacks.deliverNow(callback('4'))).kind).toBe('skipped');
     expect(requests).toBe(2);
     expect((await runQueued(callback('3'))).kind).toBe('done');
-    expect(await callbacks.deliverNow(callback('5'))).toBe('delivered');
+    expect((await callbacks.deliverNow(callback('5'))).kind).toBe('delivered');
     expect(requests).toBe(4);
   });
 
   it('owes a callback in its message lane, under its idempotency key, one backoff step later after a failed call', async () => {
     const before = Date.now();
-    await callbacks.owe(callback('7'), callbacks.retryAfterFailedDelivery());
+    await callbacks.owe(callback('7'), { kind: 'failed' });
     expect(outbox.owed).toHaveLength(1);
     expect(outbox.owed[0].lane).toBe('backend:discord:7');
     expect(outbox.owed[0].key).toBe('backend:discord:7:created:1');
     // backoffDelay(1) with a 1 s base: 0.5–1 s (full jitter, never under half the base).
     expect(outbox.owed[0].notBefore!.getTime() - before).toBeGreaterThanOrEqual(500);
     expect(outbox.owed[0].notBefore!.getTime() - before).toBeLessThanOrEqual(1100);
+  });
+
+  it('answers a refusal for good with its reason, and owes it to be parked with that reason instead of sent again', async () => {
+    status = 422;
+    const tried = await callbacks.deliverNow(callback('8'));
+    expect(tried).toEqual({ kind: 'refused', reason: expect.stringContaining('422') as string });
+    await callbacks.owe(callback('8'), tried);
+    expect(outbox.owed[0].parkOnFirstRun).toBe(tried.kind === 'refused' ? tried.reason : 'not refused');
+    expect(outbox.owed[0].notBefore).toBeUndefined();
+    expect(requests).toBe(1);
   });
 });

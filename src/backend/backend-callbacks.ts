@@ -28,6 +28,12 @@ const callbacks = telemetry.counter('herald_discord_backend_callbacks_total', 'B
 export type OwedCallback = BackendCallback | DashboardCallback;
 
 /**
+ * How `deliverNow` went: acknowledged; not tried (see there); failed in a way a later attempt may fix; or refused
+ * for good (a 4xx no retry changes), with the reason the job that carries it is parked with.
+ */
+export type DeliveryNow = { kind: 'delivered' } | { kind: 'skipped' } | { kind: 'failed' } | { kind: 'refused'; reason: string };
+
+/**
  * Callbacks to the team's backend. A message's callback is first tried from the job that owes it (`deliverNow`); what
  * that does not deliver, and every dashboard's, becomes an outbox job: one lane per message (or dashboard), so its
  * callbacks arrive in the order they were owed, and one job per idempotency key, so a callback owed twice (a job that
@@ -64,17 +70,19 @@ export class BackendCallbacks implements OnModuleInit {
   }
 
   /**
-   * Stores the callback durably; owing it again under the same idempotency key stores nothing new. `notBefore`: when
-   * its first run is due (a caller that has just tried it waits the first backoff step).
+   * Stores the callback durably; owing it again under the same idempotency key stores nothing new. `tried`: how the
+   * caller's own `deliverNow` went. After a failure the first run waits the first backoff step; after a refusal the job
+   * is parked with its reason when it first runs, without calling the backend again (POST /outbox/{id}/retry sends it).
    */
-  async owe(callback: OwedCallback, notBefore?: Date): Promise<void> {
+  async owe(callback: OwedCallback, tried?: DeliveryNow): Promise<void> {
     if (!this.enabled) return;
     await this.outbox.enqueue<OwedCallback>({
       queue: BACKEND_QUEUE,
       lane: isDashboard(callback) ? `backend:dashboard:${callback.dashboard}` : `backend:discord:${callback.messageId}`,
       key: `backend:${callback.idempotencyKey}`,
       payload: callback,
-      notBefore,
+      notBefore: tried?.kind === 'failed' ? this.retryAfterFailedDelivery() : undefined,
+      parkOnFirstRun: tried?.kind === 'refused' ? tried.reason : undefined,
     });
   }
 
@@ -89,9 +97,11 @@ export class BackendCallbacks implements OnModuleInit {
    * On anything but `delivered` the caller owes it (`owe`), behind any callback of the message still queued: only the
    * caller knows whether one is (MessageImageService keeps that on the message's record; see docs/adr/0006).
    */
-  async deliverNow(callback: BackendCallback): Promise<'delivered' | 'failed' | 'skipped'> {
-    if (!this.enabled || this.failedInARow > 0 || this.lastDeliverySlow || this.slowDeliveryInFlight()) return 'skipped';
-    return (await this.attempt(callback)).kind === 'done' ? 'delivered' : 'failed';
+  async deliverNow(callback: BackendCallback): Promise<DeliveryNow> {
+    if (!this.enabled || this.failedInARow > 0 || this.lastDeliverySlow || this.slowDeliveryInFlight()) return { kind: 'skipped' };
+    const answer = await this.attempt(callback);
+    if (answer.kind === 'done') return { kind: 'delivered' };
+    return answer.kind === 'park' ? { kind: 'refused', reason: answer.reason } : { kind: 'failed' };
   }
 
   private slowDeliveryInFlight(): boolean {
@@ -101,7 +111,7 @@ export class BackendCallbacks implements OnModuleInit {
   }
 
   /** The first backoff step, for a callback owed after `deliverNow` failed. */
-  retryAfterFailedDelivery(): Date {
+  private retryAfterFailedDelivery(): Date {
     return new Date(Date.now() + backoffDelay(1, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs));
   }
 

@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { GatewayDispatchEvents, type APIMessage, type GatewayDispatchPayload, type Message } from 'discord.js';
 import { backoffDelay } from '../common/backoff';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { BackendCallbacks } from '../backend/backend-callbacks';
+import { BackendCallbacks, type DeliveryNow } from '../backend/backend-callbacks';
 import type { BackendCallback, BackendEventName } from '../backend/backend-callback';
 import { Outbox, outcome, type OutboxJobRun, type OutboxOutcome } from '../outbox/outbox';
 import { RenderService } from '../render/render.service';
@@ -240,12 +240,13 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
    */
   private async tellBackend(record: MessageImageRecord, callback: BackendCallback): Promise<void> {
     if (!this.callbacks.enabled) return;
-    const now = record.callbacksQueued === false ? await this.callbacks.deliverNow(callback) : 'skipped';
-    if (now === 'delivered') return;
+    const now: DeliveryNow = record.callbacksQueued === false ? await this.callbacks.deliverNow(callback) : { kind: 'skipped' };
+    if (now.kind === 'delivered') return;
     if (record.callbacksQueued !== true) await this.store.update(record.messageId, { callbacksQueued: true });
-    await this.callbacks.owe(callback, now === 'failed' ? this.callbacks.retryAfterFailedDelivery() : undefined);
-    if (now === 'failed')
-      this.logger.warn({ messageId: record.messageId, event: callback.event }, 'Backend callback not acknowledged; queued for retry');
+    await this.callbacks.owe(callback, now);
+    const ids = { messageId: record.messageId, event: callback.event };
+    if (now.kind === 'failed') this.logger.warn(ids, 'Backend callback not acknowledged; queued for retry');
+    if (now.kind === 'refused') this.logger.warn({ ...ids, reason: now.reason }, 'Backend refused the callback; parked in the outbox');
   }
 
   private fieldsOf(snapshot: MessageSnapshot) {

@@ -56,6 +56,14 @@ export class OutboxJob {
   @Prop({ type: Date, default: null })
   finishedAt!: Date | null;
 
+  /**
+   * Set when the caller made the job's one attempt itself before storing it and the answer was final (the backend
+   * refusing a callback for good): the job is parked with this reason when first claimed, its handler not run, so the
+   * attempt is not repeated and an operator still finds it in GET /outbox and can send it again.
+   */
+  @Prop({ type: String, required: false })
+  parkOnFirstRun?: string;
+
   /** A parked job sent again: the id of the job that carries it now. */
   @Prop({ type: Types.ObjectId, default: null })
   retriedAs!: Types.ObjectId | null;

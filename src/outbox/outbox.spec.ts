@@ -111,6 +111,19 @@ describe('Outbox worker on FerretDB', () => {
         .sort(),
     );
   });
+
+  it('parks a job its caller already tried for good without running it, and runs it when it is sent again', async () => {
+    const lane = `spec:refused:${Date.now()}`;
+    const stored = await outbox.enqueue({ queue: 'spec-short', lane, payload: { name: lane }, parkOnFirstRun: 'refused: 422 Unprocessable' });
+    const parked = await outbox.whenFinished(stored._id, 10_000);
+    expect(parked).toMatchObject({ state: 'parked', attempts: 1, lastError: 'refused: 422 Unprocessable' });
+    expect(ran).not.toContain(lane);
+    expect((await outbox.parked('spec-short')).map((job) => job.lane)).toContain(lane);
+
+    const again = await outbox.retryParked(parked!);
+    expect(await outbox.whenFinished(again._id, 10_000)).toMatchObject({ state: 'done', attempts: 1 });
+    expect(ran.filter((name) => name === lane)).toHaveLength(1);
+  });
 });
 
 /**

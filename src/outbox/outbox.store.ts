@@ -16,6 +16,8 @@ export interface NewOutboxJob {
   key?: string;
   /** Not before this time (default: now). */
   notBefore?: Date;
+  /** The caller's own attempt was final: park the job with this reason when it first runs (see OutboxJob.parkOnFirstRun). */
+  parkOnFirstRun?: string;
 }
 
 /** Which jobs of a queue a feature lists: by state, by whether a queued job was tried, by payload fields. */
@@ -170,6 +172,7 @@ export class OutboxStore implements OnModuleInit {
           result: null,
           finishedAt: null,
           retriedAs: null,
+          ...(input.parkOnFirstRun === undefined ? {} : { parkOnFirstRun: input.parkOnFirstRun }),
           createdAt: at,
           updatedAt: at,
         };

@@ -376,9 +376,14 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     const handler = this.handlers.get(job.queue) as OutboxHandler<unknown>;
     const jobId = job._id.toHexString();
     const lease = this.keepLease(claim, jobId, claimedAt);
+    // A job whose one attempt its caller made, with a final answer, is parked without running again.
+    const parkNow = job.attempts === 0 ? job.parkOnFirstRun : undefined;
     let decided: OutboxOutcome;
     try {
-      decided = await handler({ id: jobId, queue: job.queue, lane, seq: job.seq, payload: job.payload, attempts: job.attempts });
+      decided =
+        parkNow !== undefined
+          ? outcome.park(parkNow)
+          : await handler({ id: jobId, queue: job.queue, lane, seq: job.seq, payload: job.payload, attempts: job.attempts });
     } catch (error) {
       decided = outcome.retry(error instanceof Error ? error.message : String(error));
     } finally {

@@ -1,3 +1,4 @@
+import request from 'supertest';
 import { eventually } from '../support/app';
 import { metric } from '../support/metrics';
 import { startBotWorld, type BotWorld } from './discord-support';
@@ -100,5 +101,38 @@ describe('Backend callbacks while the backend is down', () => {
 
     backend.release();
     for (const message of [first, ...next]) await backend.waitFor({ messageId: message.id, event: 'created' }, 120_000);
+  });
+
+  it('parks a callback the backend refuses for good after its one call, and delivers it once sent again', async () => {
+    const { discord, backend, herald } = world;
+    const auth = { authorization: `Bearer ${herald.token}` };
+    // A 422: the backend will never take it as it is, so calling again changes nothing.
+    backend.refuse({ event: 'created' }, 422);
+    const refused = discord.messageCreate({ channelId: discord.channels.general.id, author: discord.users.carol, content: 'release notes v2.4' });
+    await backend.waitUntil(() => backend.refusedCallbacks.some((callback) => callback.messageId === refused.id), 'the refusal');
+    backend.refuse(null);
+
+    const parked = await eventually(
+      async () => {
+        const response = await request(herald.url).get('/outbox?queue=backend').set(auth);
+        expect(response.status).toBe(200);
+        return (response.body as { parked: Array<{ id: string; lane: string; lastError: string | null }> }).parked.find(
+          (job) => job.lane === `backend:discord:${refused.id}`,
+        );
+      },
+      60_000,
+      250,
+    );
+    expect(parked.lastError).toContain('the backend refused the created callback');
+    expect(parked.lastError).toContain('422');
+    // Told once: by the image job. The outbox job that carries it was parked without calling again.
+    expect(backend.refusedCallbacks.filter((callback) => callback.messageId === refused.id)).toHaveLength(1);
+    expect(backend.callbacks({ messageId: refused.id })).toEqual([]);
+
+    const retried = await request(herald.url).post(`/outbox/${parked.id}/retry`).set(auth);
+    expect(retried.status).toBe(200);
+    const created = await backend.waitFor({ messageId: refused.id, event: 'created' });
+    expect(created.idempotencyKey).toBe(`discord:${refused.id}:created:1`);
+    expect(backend.refusedCallbacks.filter((callback) => callback.messageId === refused.id)).toHaveLength(1);
   });
 });

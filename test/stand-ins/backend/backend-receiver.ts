@@ -49,8 +49,11 @@ export class BackendReceiver {
   private answer503 = false;
   /** Every answer waits this long (see `answerAfter`). */
   private answerDelayMs = 0;
-  /** Callbacks answered 503 while up (see `refuse`). */
+  /** Callbacks refused while up (see `refuse`), and the status they get. */
   private refusing: ((callback: MessageImageCallback) => boolean) | null = null;
+  private refusalStatus = 503;
+  /** Callbacks refused while up (see `refuse`), in arrival order. */
+  readonly refusedCallbacks: MessageImageCallback[] = [];
   /** Callbacks answered only on `release()` (see `hold`). */
   private holding: ((callback: MessageImageCallback) => boolean) | null = null;
   /** Callbacks held unanswered (see `hold`), in arrival order; answered on `release()`. */
@@ -64,7 +67,9 @@ export class BackendReceiver {
     const callback = JSON.parse(body.toString('utf8')) as MessageImageCallback;
     if (this.refusing?.(callback)) {
       this.refused++;
-      response.writeHead(503).end();
+      this.refusedCallbacks.push(callback);
+      response.writeHead(this.refusalStatus, { 'content-type': 'application/json' });
+      response.end(this.refusalStatus === 503 ? undefined : JSON.stringify({ error: `cannot take a ${callback.event} callback for this message` }));
       return;
     }
     if (this.holding?.(callback)) {
@@ -108,11 +113,13 @@ export class BackendReceiver {
   }
 
   /**
-   * Answers 503 to the callbacks matching `filter` and takes the rest, as a backend does when one message's handling
-   * fails (a lock held, a row being migrated); `null` takes everything again.
+   * Answers `status` to the callbacks matching `filter` and takes the rest: 503 as a backend does when one message's
+   * handling fails for now (a lock held, a row being migrated), a 4xx such as 422 when it will never take it (a
+   * message it does not know, a field it rejects). `null` takes everything again.
    */
-  refuse(filter: CallbackFilter | null): void {
+  refuse(filter: CallbackFilter | null, status = 503): void {
     this.refusing = filter ? matching(filter) : null;
+    this.refusalStatus = status;
   }
 
   /**
