@@ -28,7 +28,7 @@ WORKDIR /app
 # writable place (an emptyDir in Kubernetes, a tmpfs in compose). --max-semi-space-size=8: Node 24's V8 sizes the
 # young generation for throughput; capped at 16 MiB the bot's peak RSS under a burst fell from 345 to 269 MiB, and at
 # 8 MiB to 266-274 MiB against 273-301 at 16 in three runs each, interleaved on 2026-11-29, at the same drain rate
-# (npm run bench; README, Performance, "End to end"). The old generation is sized from the container's memory limit
+# (npm run bench; docs/performance.md, "End to end"). The old generation is sized from the container's memory limit
 # (set one: the manifests and compose do). Override NODE_OPTIONS to trade memory back for speed.
 ENV NODE_ENV=production \
     PORT=3000 \

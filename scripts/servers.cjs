@@ -414,7 +414,7 @@ async function startS3({ binary = ensureVersityGw(), port } = {}) {
         '--port', `127.0.0.1:${port}`,
         '--health', '/health',
         // Keep-alive as AWS S3 and MinIO do: without it every response says `Connection: close` and each request pays
-        // for a new connection on both sides (the figures in the README's Performance section).
+        // for a new connection on both sides (the figures in docs/performance.md).
         '--keep-alive',
         '--iam-dir', path.join(dataDir, 'iam'),
         '--quiet',
