@@ -8,7 +8,7 @@ import { RenderModule } from '../render/render.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { StorageModule } from '../storage/storage.module';
 import { DiscordCommandsModule } from './commands/discord-commands.module';
-import { BOT_INTENTS, BOT_PARTIALS, PRESENCE_INTENTS, clientSharding } from './discord-client-options';
+import { BOT_INTENTS, BOT_MESSAGE_CACHE, BOT_PARTIALS, PRESENCE_INTENTS, clientSharding } from './discord-client-options';
 import { DiscordGateway } from './discord-gateway';
 import { DiscordMessagesUpdate } from './discord-messages.update';
 import { DiscordPresenceUpdate } from './discord-presence.update';
@@ -32,6 +32,7 @@ export class DiscordBotModule {
       token: config.discord.token ?? '',
       intents: messageImages ? BOT_INTENTS : PRESENCE_INTENTS,
       partials: BOT_PARTIALS,
+      ...BOT_MESSAGE_CACHE,
       rest: { api: config.discord.apiUrl, cdn: config.discord.cdnUrl },
       ...clientSharding(config.discord.sharding),
       // DiscordCommandsModule registers the commands itself, sending only what changed (necord would PUT every start).

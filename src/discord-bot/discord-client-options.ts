@@ -1,4 +1,4 @@
-import { GatewayIntentBits, Partials, type ClientOptions } from 'discord.js';
+import { GatewayIntentBits, Options, Partials, type ClientOptions } from 'discord.js';
 import type { DiscordSharding } from './discord-shards';
 
 /** A bot that only shows presence (Drone, Notify): guilds, and nothing it would have to read. */
@@ -12,6 +12,23 @@ export const BOT_INTENTS = [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMes
  * discord.js would drop those events.
  */
 export const BOT_PARTIALS = [Partials.Message, Partials.Channel];
+
+/** Messages discord.js keeps per channel, and for how long (see BOT_MESSAGE_CACHE). */
+export const MESSAGE_CACHE_PER_CHANNEL = 50;
+export const MESSAGE_CACHE_LIFETIME_S = 30 * 60;
+const MESSAGE_SWEEP_INTERVAL_S = 10 * 60;
+
+/**
+ * What discord.js keeps of the messages it sees. Herald draws from the recorded gateway payloads, not from this cache;
+ * it is only where a reply's referenced message (which Discord sends inside the reply, and discord.js caches from it)
+ * is found before asking REST. discord.js's default keeps 200 messages a channel for ever: about 2 KiB each, 40 MiB
+ * for 100 busy channels, growing with every channel the bot watches until the process is restarted. Now at most
+ * MESSAGE_CACHE_PER_CHANNEL a channel, and none older than MESSAGE_CACHE_LIFETIME_S (swept every 10 minutes).
+ */
+export const BOT_MESSAGE_CACHE: Pick<ClientOptions, 'makeCache' | 'sweepers'> = {
+  makeCache: Options.cacheWithLimits({ ...Options.DefaultMakeCacheSettings, MessageManager: MESSAGE_CACHE_PER_CHANNEL }),
+  sweepers: { ...Options.DefaultSweeperSettings, messages: { interval: MESSAGE_SWEEP_INTERVAL_S, lifetime: MESSAGE_CACHE_LIFETIME_S } },
+};
 
 /**
  * discord.js's shard options. With "auto" it asks GET /gateway/bot for the count; @discordjs/ws then identifies the

@@ -1,10 +1,15 @@
 import { Client, Events, type Message } from 'discord.js';
-import { BOT_INTENTS, BOT_PARTIALS } from '../../src/discord-bot/discord-client-options';
+import { BOT_INTENTS, BOT_MESSAGE_CACHE, BOT_PARTIALS } from '../../src/discord-bot/discord-client-options';
 import type { DiscordStandIn } from '../stand-ins/discord';
 
-/** A discord.js client configured as Herald's bot (same intents and partials), logged in to the stand-in and ready. */
+/** A discord.js client configured as Herald's bot (same intents, partials and message cache), logged in to the stand-in and ready. */
 export async function loggedInBotClient(standIn: DiscordStandIn): Promise<Client> {
-  const client = new Client({ intents: BOT_INTENTS, partials: BOT_PARTIALS, rest: { api: standIn.apiUrl, cdn: standIn.cdnUrl } });
+  const client = new Client({
+    intents: BOT_INTENTS,
+    partials: BOT_PARTIALS,
+    ...BOT_MESSAGE_CACHE,
+    rest: { api: standIn.apiUrl, cdn: standIn.cdnUrl },
+  });
   const ready = new Promise((resolve) => client.once(Events.ClientReady, resolve));
   await client.login(standIn.token);
   await ready;

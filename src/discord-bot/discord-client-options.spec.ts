@@ -1,0 +1,63 @@
+import { Sweepers, type Client, type TextChannel } from 'discord.js';
+import { startDiscordStandIn, type DiscordStandIn } from '../../test/stand-ins/discord';
+import { loggedInBotClient, nextMessage } from '../../test/support/discord-client';
+import { MESSAGE_CACHE_LIFETIME_S, MESSAGE_CACHE_PER_CHANNEL } from './discord-client-options';
+
+jest.setTimeout(60_000);
+
+// A real discord.js client with the bot's options, fed by the Discord stand-in's gateway.
+describe("the bot's message cache", () => {
+  let standIn: DiscordStandIn;
+  let client: Client;
+
+  beforeAll(async () => {
+    standIn = await startDiscordStandIn();
+    client = await loggedInBotClient(standIn);
+  });
+
+  afterAll(async () => {
+    await client?.destroy();
+    await standIn?.stop();
+  });
+
+  const general = () => client.channels.cache.get(standIn.channels.general.id) as TextChannel;
+
+  it('keeps at most MESSAGE_CACHE_PER_CHANNEL messages of a channel, the latest, however many it sees', async () => {
+    const count = MESSAGE_CACHE_PER_CHANNEL + 30;
+    const last = nextMessage(client, (message) => message.content === `status ${count}`);
+    const sent = Array.from({ length: count }, (_, index) =>
+      standIn.messageCreate({ channelId: standIn.channels.general.id, author: standIn.users.alice, content: `status ${index + 1}` }),
+    );
+    await last;
+    const cached = general().messages.cache;
+    expect(cached.size).toBe(MESSAGE_CACHE_PER_CHANNEL);
+    expect(cached.has(sent[count - 1].id)).toBe(true);
+    expect(cached.has(sent[0].id)).toBe(false);
+  });
+
+  it('has a sweep scheduled that drops messages older than MESSAGE_CACHE_LIFETIME_S, and keeps younger ones', async () => {
+    expect(client.sweepers.intervals.messages).not.toBeNull();
+    const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
+    const old = standIn.messageCreate({
+      channelId: standIn.channels.announcements.id,
+      author: standIn.users.bob,
+      content: 'from before lunch',
+      timestamp: minutesAgo(45),
+    });
+    const young = nextMessage(client, (message) => message.content === 'just now');
+    const recent = standIn.messageCreate({
+      channelId: standIn.channels.announcements.id,
+      author: standIn.users.bob,
+      content: 'just now',
+      timestamp: minutesAgo(5),
+    });
+    await young;
+    // What the scheduled sweep runs (discord.js's filter with the lifetime the bot is given), run now.
+    const outdated = Sweepers.outdatedMessageSweepFilter(MESSAGE_CACHE_LIFETIME_S)();
+    expect(outdated).not.toBeNull();
+    client.sweepers.sweepMessages(outdated!);
+    const cached = (client.channels.cache.get(standIn.channels.announcements.id) as TextChannel).messages.cache;
+    expect(cached.has(old.id)).toBe(false);
+    expect(cached.has(recent.id)).toBe(true);
+  });
+});
