@@ -1,32 +1,20 @@
-import { Sweepers, type Client, type TextChannel } from 'discord.js';
-import { startDiscordStandIn, type DiscordStandIn } from '../../test/stand-ins/discord';
-import { loggedInBotClient, nextMessage } from '../../test/support/discord-client';
+import { Sweepers, type TextChannel } from 'discord.js';
+import { botClientPerSuite, nextMessage } from '../../test/support/discord-client';
 import { MESSAGE_CACHE_LIFETIME_S, MESSAGE_CACHE_PER_CHANNEL } from './discord-client-options';
 
 jest.setTimeout(60_000);
 
 // A real discord.js client with the bot's options, fed by the Discord stand-in's gateway.
 describe("the bot's message cache", () => {
-  let standIn: DiscordStandIn;
-  let client: Client;
+  const bot = botClientPerSuite();
 
-  beforeAll(async () => {
-    standIn = await startDiscordStandIn();
-    client = await loggedInBotClient(standIn);
-  });
-
-  afterAll(async () => {
-    await client?.destroy();
-    await standIn?.stop();
-  });
-
-  const general = () => client.channels.cache.get(standIn.channels.general.id) as TextChannel;
+  const general = () => bot.client.channels.cache.get(bot.standIn.channels.general.id) as TextChannel;
 
   it('keeps at most MESSAGE_CACHE_PER_CHANNEL messages of a channel, the latest, however many it sees', async () => {
     const count = MESSAGE_CACHE_PER_CHANNEL + 30;
-    const last = nextMessage(client, (message) => message.content === `status ${count}`);
+    const last = nextMessage(bot.client, (message) => message.content === `status ${count}`);
     const sent = Array.from({ length: count }, (_, index) =>
-      standIn.messageCreate({ channelId: standIn.channels.general.id, author: standIn.users.alice, content: `status ${index + 1}` }),
+      bot.standIn.messageCreate({ channelId: bot.standIn.channels.general.id, author: bot.standIn.users.alice, content: `status ${index + 1}` }),
     );
     await last;
     const cached = general().messages.cache;
@@ -36,18 +24,18 @@ describe("the bot's message cache", () => {
   });
 
   it('has a sweep scheduled that drops messages older than MESSAGE_CACHE_LIFETIME_S, and keeps younger ones', async () => {
-    expect(client.sweepers.intervals.messages).not.toBeNull();
+    expect(bot.client.sweepers.intervals.messages).not.toBeNull();
     const minutesAgo = (minutes: number) => new Date(Date.now() - minutes * 60_000);
-    const old = standIn.messageCreate({
-      channelId: standIn.channels.announcements.id,
-      author: standIn.users.bob,
+    const old = bot.standIn.messageCreate({
+      channelId: bot.standIn.channels.announcements.id,
+      author: bot.standIn.users.bob,
       content: 'from before lunch',
       timestamp: minutesAgo(45),
     });
-    const young = nextMessage(client, (message) => message.content === 'just now');
-    const recent = standIn.messageCreate({
-      channelId: standIn.channels.announcements.id,
-      author: standIn.users.bob,
+    const young = nextMessage(bot.client, (message) => message.content === 'just now');
+    const recent = bot.standIn.messageCreate({
+      channelId: bot.standIn.channels.announcements.id,
+      author: bot.standIn.users.bob,
       content: 'just now',
       timestamp: minutesAgo(5),
     });
@@ -55,8 +43,8 @@ describe("the bot's message cache", () => {
     // What the scheduled sweep runs (discord.js's filter with the lifetime the bot is given), run now.
     const outdated = Sweepers.outdatedMessageSweepFilter(MESSAGE_CACHE_LIFETIME_S)();
     expect(outdated).not.toBeNull();
-    client.sweepers.sweepMessages(outdated!);
-    const cached = (client.channels.cache.get(standIn.channels.announcements.id) as TextChannel).messages.cache;
+    bot.client.sweepers.sweepMessages(outdated!);
+    const cached = (bot.client.channels.cache.get(bot.standIn.channels.announcements.id) as TextChannel).messages.cache;
     expect(cached.has(old.id)).toBe(false);
     expect(cached.has(recent.id)).toBe(true);
   });

@@ -1,6 +1,6 @@
 import { Client, Events, type Message } from 'discord.js';
 import { BOT_INTENTS, BOT_MESSAGE_CACHE, BOT_PARTIALS } from '../../src/discord-bot/discord-client-options';
-import type { DiscordStandIn } from '../stand-ins/discord';
+import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
 
 /** A discord.js client configured as Herald's bot (same intents, partials and message cache), logged in to the stand-in and ready. */
 export async function loggedInBotClient(standIn: DiscordStandIn): Promise<Client> {
@@ -26,4 +26,21 @@ export function nextMessage(client: Client, matches: (message: Message) => boole
     };
     client.on(Events.MessageCreate, listener);
   });
+}
+
+/**
+ * For a spec file: the Discord stand-in and a bot client logged in to it, started before the file's tests and stopped
+ * after them. Read `standIn` and `client` inside tests and hooks (they are set in `beforeAll`).
+ */
+export function botClientPerSuite(): { readonly standIn: DiscordStandIn; readonly client: Client } {
+  const suite = {} as { standIn: DiscordStandIn; client: Client };
+  beforeAll(async () => {
+    suite.standIn = await startDiscordStandIn();
+    suite.client = await loggedInBotClient(suite.standIn);
+  });
+  afterAll(async () => {
+    await suite.client?.destroy();
+    await suite.standIn?.stop();
+  });
+  return suite;
 }
