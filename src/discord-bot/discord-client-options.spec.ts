@@ -40,10 +40,11 @@ describe("the bot's message cache", () => {
       timestamp: minutesAgo(5),
     });
     await young;
-    // What the scheduled sweep runs (discord.js's filter with the lifetime the bot is given), run now.
-    const outdated = Sweepers.outdatedMessageSweepFilter(MESSAGE_CACHE_LIFETIME_S)();
-    expect(outdated).not.toBeNull();
-    bot.client.sweepers.sweepMessages(outdated!);
+    // What the scheduled sweep runs (discord.js's filter with the lifetime the bot's client was given), run now.
+    const scheduled = bot.client.options.sweepers?.messages;
+    const lifetime = scheduled && 'lifetime' in scheduled ? scheduled.lifetime : undefined;
+    expect(lifetime).toBe(MESSAGE_CACHE_LIFETIME_S);
+    bot.client.sweepers.sweepMessages(Sweepers.outdatedMessageSweepFilter(lifetime)()!);
     const cached = (bot.client.channels.cache.get(bot.standIn.channels.announcements.id) as TextChannel).messages.cache;
     expect(cached.has(old.id)).toBe(false);
     expect(cached.has(recent.id)).toBe(true);
