@@ -112,17 +112,7 @@ describe('Backend callbacks while the backend is down', () => {
     await backend.waitUntil(() => backend.refusedCallbacks.some((callback) => callback.messageId === refused.id), 'the refusal');
     backend.refuse(null);
 
-    const parked = await eventually(
-      async () => {
-        const response = await request(herald.url).get('/outbox?queue=backend').set(auth);
-        expect(response.status).toBe(200);
-        return (response.body as { parked: Array<{ id: string; lane: string; lastError: string | null }> }).parked.find(
-          (job) => job.lane === `backend:discord:${refused.id}`,
-        );
-      },
-      60_000,
-      250,
-    );
+    const parked = await world.parkedJob('backend', `backend:discord:${refused.id}`);
     expect(parked.lastError).toContain('the backend refused the created callback');
     expect(parked.lastError).toContain('422');
     // Told once: by the image job. The outbox job that carries it was parked without calling again.

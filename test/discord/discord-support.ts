@@ -1,7 +1,8 @@
+import request from 'supertest';
 import { ObjectStorage } from '../../src/storage/object-storage';
 import { BackendReceiver } from '../stand-ins/backend/backend-receiver';
 import { startDiscordStandIn, type DiscordStandIn, type UserMessage } from '../stand-ins/discord';
-import { bootHerald, type HeraldUnderTest } from '../support/app';
+import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
 import { requireEnv } from '../support/servers';
 
 /** Herald with its Discord bot on, connected to the Discord stand-in, calling back a recording backend. */
@@ -12,9 +13,20 @@ export interface BotWorld {
   storage(): ObjectStorage;
   /** Posts as a person and waits until the backend has heard `created` for it. */
   post(message: Omit<UserMessage, 'channelId'> & { channelId?: string }): Promise<{ id: string; urn: string }>;
+  /** Waits until `GET /outbox?queue=<queue>` lists a parked job of `lane`; answers it. */
+  parkedJob(queue: string, lane: string, timeoutMs?: number): Promise<ParkedJob>;
   /** Stops Herald and starts it again on the same database and bucket; waits until the new bot is connected. */
   restart(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A parked job as GET /outbox lists it (the fields the tests read). */
+export interface ParkedJob {
+  id: string;
+  queue: string;
+  lane: string;
+  attempts: number;
+  lastError: string | null;
 }
 
 export function botEnv(discord: DiscordStandIn, backend: { url: string }, extra: Record<string, string> = {}): Record<string, string> {
@@ -51,6 +63,19 @@ export async function startBotWorld(extraEnv: Record<string, string> = {}): Prom
       const sent = discord.messageCreate({ channelId: discord.channels.general.id, ...message });
       const created = await backend.waitFor({ messageId: sent.id, event: 'created' });
       return { id: sent.id, urn: created.urn ?? '' };
+    },
+    parkedJob(queue, lane, timeoutMs = 60_000) {
+      return eventually(
+        async () => {
+          const response = await request(herald.url)
+            .get(`/outbox?queue=${queue}`)
+            .set({ authorization: `Bearer ${herald.token}` });
+          expect(response.status).toBe(200);
+          return (response.body as { parked: ParkedJob[] }).parked.find((job) => job.lane === lane);
+        },
+        timeoutMs,
+        250,
+      );
     },
     async restart() {
       const identified = discord.identifyCount;

@@ -1,16 +1,7 @@
 import request from 'supertest';
-import { eventually } from '../support/app';
 import { startBotWorld, type BotWorld } from './discord-support';
 
 jest.setTimeout(240_000);
-
-interface ParkedJob {
-  id: string;
-  queue: string;
-  lane: string;
-  attempts: number;
-  lastError: string | null;
-}
 
 /**
  * Issue 16 item 8: a gateway event that Herald cannot read (discord.js 14.28 throws on a role without the `colors`
@@ -36,15 +27,7 @@ describe('A gateway event that cannot be read', () => {
     const legacy = discord.roleCreate({ name: 'legacy', colour: 0x11aa22, members: [discord.users.carol], withoutColors: true });
     const sent = discord.messageCreate({ channelId: general.id, author: discord.users.carol, content: 'written with a role from before gradients' });
 
-    const parked = await eventually(
-      async () => {
-        const response = await request(herald.url).get('/outbox?queue=discord-images').set(auth());
-        expect(response.status).toBe(200);
-        return (response.body as { parked: ParkedJob[] }).parked.find((job) => job.lane === `discord:message:${sent.id}`);
-      },
-      90_000,
-      250,
-    );
+    const parked = await world.parkedJob('discord-images', `discord:message:${sent.id}`, 90_000);
     expect(parked.attempts).toBeGreaterThanOrEqual(3);
     expect(parked.lastError).toContain(`could not read message ${sent.id} from its gateway event`);
     expect(parked.lastError).toContain('primaryColor');

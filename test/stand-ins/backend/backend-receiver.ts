@@ -49,9 +49,8 @@ export class BackendReceiver {
   private answer503 = false;
   /** Every answer waits this long (see `answerAfter`). */
   private answerDelayMs = 0;
-  /** Callbacks refused while up (see `refuse`), and the status they get. */
-  private refusing: ((callback: MessageImageCallback) => boolean) | null = null;
-  private refusalStatus = 503;
+  /** Which callbacks are refused while up, and with what status (see `refuse`). */
+  private refusing: { matches: (callback: MessageImageCallback) => boolean; status: number } | null = null;
   /** Callbacks refused while up (see `refuse`), in arrival order. */
   readonly refusedCallbacks: MessageImageCallback[] = [];
   /** Callbacks answered only on `release()` (see `hold`). */
@@ -65,11 +64,12 @@ export class BackendReceiver {
       return;
     }
     const callback = JSON.parse(body.toString('utf8')) as MessageImageCallback;
-    if (this.refusing?.(callback)) {
+    if (this.refusing?.matches(callback)) {
+      const { status } = this.refusing;
       this.refused++;
       this.refusedCallbacks.push(callback);
-      response.writeHead(this.refusalStatus, { 'content-type': 'application/json' });
-      response.end(this.refusalStatus === 503 ? undefined : JSON.stringify({ error: `cannot take a ${callback.event} callback for this message` }));
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(status === 503 ? undefined : JSON.stringify({ error: `cannot take a ${callback.event} callback for this message` }));
       return;
     }
     if (this.holding?.(callback)) {
@@ -118,8 +118,7 @@ export class BackendReceiver {
    * message it does not know, a field it rejects). `null` takes everything again.
    */
   refuse(filter: CallbackFilter | null, status = 503): void {
-    this.refusing = filter ? matching(filter) : null;
-    this.refusalStatus = status;
+    this.refusing = filter ? { matches: matching(filter), status } : null;
   }
 
   /**
