@@ -151,6 +151,22 @@ describe('Discord stand-in, driven by a plain discord.js client', () => {
     expect([...messages.keys()].sort()).toEqual([first.id, second.id].sort());
   });
 
+  it("pages a channel's history as Discord does: after an id the oldest messages above it, newest first", async () => {
+    const announcements = client.channels.cache.get(standIn.channels.announcements.id) as TextChannel;
+    const ids = Array.from(
+      { length: 5 },
+      (_, index) => standIn.seedMessage({ channelId: announcements.id, author: standIn.users.bob, content: `m${index}` }).id,
+    );
+
+    const after = await announcements.messages.fetch({ after: ids[0], limit: 2, cache: false });
+    expect([...after.keys()]).toEqual([ids[2], ids[1]]);
+    const before = await announcements.messages.fetch({ before: ids[4], limit: 2, cache: false });
+    expect([...before.keys()]).toEqual([ids[3], ids[2]]);
+    const latest = await announcements.messages.fetch({ limit: 2, cache: false });
+    expect([...latest.keys()]).toEqual([ids[4], ids[3]]);
+    expect(standIn.requests.find((request) => request.query.after === ids[0])?.query).toEqual({ after: ids[0], limit: '2' });
+  });
+
   it('records the presence the bot sets', async () => {
     client.user!.setPresence({ status: 'dnd', activities: [{ name: 'storage down', type: ActivityType.Custom, state: 'storage down' }] });
     const presence = await standIn.waitForPresence((candidate) => candidate.status === 'dnd');

@@ -42,6 +42,8 @@ export interface RecordedRequest {
   method: string;
   /** Path after /api/v10, without the query string. */
   path: string;
+  /** The query string's parameters (e.g. a message page's `after` and `limit`). */
+  query: Record<string, string>;
   status: number;
   at: Date;
   /** The JSON body or the multipart payload_json, when there was one. */
@@ -143,7 +145,7 @@ export class StandInRest {
       return reply(response, 404, { message: '404: Not Found', code: RESTJSONErrorCodes.GeneralError });
     }
     const path = url.pathname.slice(ROUTE_PREFIX.length);
-    const recorded: RecordedRequest = { method, path, status: 0, at: new Date(), files: [] };
+    const recorded: RecordedRequest = { method, path, query: Object.fromEntries(url.searchParams), status: 0, at: new Date(), files: [] };
     this.requests.push(recorded);
     try {
       const body = await readBody(request);
@@ -309,14 +311,15 @@ export class StandInRest {
     if (method === 'GET' && is('/channels/:id')) return ok(channel);
     if (method === 'POST' && is('/channels/:id/typing')) return { status: 204 };
     if (method === 'GET' && is('/channels/:id/messages')) {
+      // As Discord pages a channel: `before` the newest messages below an id, `after` the oldest above one (the page
+      // right after it), neither the newest of all; every page is sent newest first.
       const limit = Math.min(100, Number(query.get('limit') ?? 50));
-      return ok(
-        store
-          .list(channelId)
-          .reverse()
-          .slice(0, limit)
-          .map((stored) => restShape(store.current(stored))),
-      );
+      const [after, before] = [query.get('after'), query.get('before')];
+      const all = store.list(channelId);
+      const page = after
+        ? all.filter((stored) => BigInt(stored.message.id) > BigInt(after)).slice(0, limit)
+        : all.filter((stored) => !before || BigInt(stored.message.id) < BigInt(before)).slice(-limit);
+      return ok(page.reverse().map((stored) => restShape(store.current(stored))));
     }
     if (method === 'POST' && is('/channels/:id/messages')) return ok(this.createMessage(channelId, body));
 
