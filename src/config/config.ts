@@ -253,6 +253,7 @@ const envSchema = z.object({
   // The bot's images are kept and shown later: "Today at …" would stop being true, so the date is the default.
   DISCORD_RENDER_TIMESTAMPS: z.enum(['absolute', 'calendar'], { error: 'must be absolute or calendar' }).default('absolute'),
   DISCORD_PRESENCE_INTERVAL_MS: int(10000, 1000, 600000),
+  DISCORD_CATCH_UP_LIMIT: int(200, 0, 10000),
   DISCORD_IMAGE_KEY_TEMPLATE: z
     .string()
     .optional()
@@ -393,6 +394,8 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       renderBotMessages: env.DISCORD_RENDER_BOT_MESSAGES,
       renderTimestamps: env.DISCORD_RENDER_TIMESTAMPS,
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
+      /** Messages per channel read back over REST when a shard starts a new session (MessageCatchUp); 0: none. */
+      catchUpLimit: env.DISCORD_CATCH_UP_LIMIT,
       imageKeyTemplate: env.DISCORD_IMAGE_KEY_TEMPLATE,
       commands: {
         /** Where the application commands are registered: everywhere (global), in guilds (instant; development), or not at all. */

@@ -13,6 +13,7 @@ import { DiscordGateway } from './discord-gateway';
 import { DiscordMessagesUpdate } from './discord-messages.update';
 import { DiscordPresenceUpdate } from './discord-presence.update';
 import { DiscordReadiness, MessageImagesReadiness } from './discord-readiness';
+import { MessageCatchUp } from './message-catch-up';
 import { MessageImage, MessageImageSchema } from './message-image.schema';
 import { MessageImageService } from './message-image.service';
 import { MessageImageStore } from './message-image.store';
@@ -53,7 +54,7 @@ export class DiscordBotModule {
         OutboxModule,
         MongooseModule.forFeature([{ name: MessageImage.name, schema: MessageImageSchema }]),
       ],
-      providers: [...presence, MessageImageStore, MessageImageService, MessageImagesReadiness, DiscordMessagesUpdate],
+      providers: [...presence, MessageImageStore, MessageImageService, MessageCatchUp, MessageImagesReadiness, DiscordMessagesUpdate],
     };
   }
 }

@@ -6,7 +6,9 @@ import {
   Events,
   Message,
   MessageType,
+  PermissionFlagsBits,
   RESTJSONErrorCodes,
+  Routes,
   Status,
   type APIMessage,
   type ClientEvents,
@@ -153,6 +155,36 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
+   * The channels of this shard's guilds whose history the bot may read (View Channel and Read Message History), with
+   * the guild and, for a thread, its parent: text, announcement and voice channels and the threads the gateway said are
+   * active. From discord.js's cache, filled by the guilds' GUILD_CREATE before the shard is ready.
+   */
+  async readableChannels(shardId: number): Promise<ReadableChannel[]> {
+    const found: ReadableChannel[] = [];
+    for (const guild of this.client.guilds.cache.values()) {
+      if (guild.shardId !== shardId) continue;
+      const me = guild.members.me ?? (await guild.members.fetchMe().catch(() => null));
+      if (!me) continue;
+      for (const channel of guild.channels.cache.values()) {
+        if (!channel.isTextBased()) continue;
+        if (!channel.permissionsFor(me).has(HISTORY_PERMISSIONS)) continue;
+        found.push({ guildId: guild.id, channelId: channel.id, parentId: channel.isThread() ? channel.parentId : null });
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Up to `limit` (at most 100) messages posted after `afterId` in a channel, oldest first, as REST sends them (no
+   * `guild_id`, no `member`). Discord answers the messages right after `afterId`; the order of its page is not relied on.
+   */
+  async messagesAfter(channelId: string, afterId: string, limit: number): Promise<APIMessage[]> {
+    const query = new URLSearchParams({ after: afterId, limit: String(Math.min(100, limit)) });
+    const page = (await this.client.rest.get(Routes.channelMessages(channelId), { query })) as APIMessage[];
+    return page.sort((a, b) => compareSnowflakes(a.id, b.id));
+  }
+
+  /**
    * A discord.js message built from a recorded gateway payload, as discord.js builds it on MESSAGE_CREATE. Guild and
    * channel are fetched over REST when this process does not hold them (another shard's guild, a thread), so any bot
    * process can run the job. A payload without an author (an old-style partial update) is fetched whole. Null when
@@ -213,6 +245,22 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
       return null;
     }
   }
+}
+
+/** A channel whose messages the bot may read back (see readableChannels). */
+export interface ReadableChannel {
+  guildId: string;
+  channelId: string;
+  /** A thread's parent channel; null for any other channel. */
+  parentId: string | null;
+}
+
+const HISTORY_PERMISSIONS = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.ReadMessageHistory;
+
+/** Snowflakes by value: as strings they sort wrongly once their lengths differ. */
+export function compareSnowflakes(a: string, b: string): number {
+  const [x, y] = [BigInt(a), BigInt(b)];
+  return x < y ? -1 : x > y ? 1 : 0;
 }
 
 const GONE = new Set<number | string>([RESTJSONErrorCodes.UnknownChannel, RESTJSONErrorCodes.UnknownMessage, RESTJSONErrorCodes.UnknownGuild]);

@@ -100,3 +100,5 @@ export class MessageImage {
 
 export type MessageImageDocument = HydratedDocument<MessageImage>;
 export const MessageImageSchema = SchemaFactory.createForClass(MessageImage);
+// Where catching up on a channel starts: its latest recorded message (MessageImageStore.newestIn).
+MessageImageSchema.index({ channelId: 1, messageCreatedAt: -1, _id: -1 });

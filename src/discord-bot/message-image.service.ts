@@ -90,6 +90,15 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
     for (const job of this.jobsOf(packet)) void this.recording(() => this.record(job));
   }
 
+  /**
+   * A message the gateway never delivered, read back over REST (MessageCatchUp): recorded as its create event, under
+   * the same key, so a message the gateway did deliver is stored once. Resolves once it is stored (or skipped).
+   */
+  async recordMissed(message: APIMessage, guildId: string): Promise<void> {
+    const packet = { t: GatewayDispatchEvents.MessageCreate, d: { ...message, guild_id: guildId } } as GatewayDispatchPayload;
+    await Promise.all(this.jobsOf(packet).map((job) => this.recording(() => this.record(job))));
+  }
+
   private jobsOf(packet: GatewayDispatchPayload): MessageEventJob[] {
     switch (packet.t) {
       case GatewayDispatchEvents.MessageCreate:

@@ -78,6 +78,20 @@ export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
     return { record: (await this.images.findById(record.messageId).lean<MessageImageRecord>().exec()) as MessageImageRecord, created: false };
   }
 
+  /**
+   * The id of the channel's latest message that has a record, or null when none has: where catching up on the channel
+   * starts (see MessageCatchUp). By when it was posted, then by id (messages of one millisecond; their ids have the
+   * same length, so they compare as strings), on the index that holds both.
+   */
+  async newestIn(channelId: string): Promise<string | null> {
+    const newest = await this.images
+      .findOne({ channelId }, { messageId: 1 })
+      .sort({ messageCreatedAt: -1, _id: -1 })
+      .lean<Pick<MessageImage, 'messageId'>>()
+      .exec();
+    return newest?.messageId ?? null;
+  }
+
   async update(messageId: string, fields: Partial<NewMessageImage>): Promise<void> {
     await this.images.updateOne({ _id: messageId }, { $set: fields });
   }

@@ -15,8 +15,11 @@ export interface BotWorld {
   post(message: Omit<UserMessage, 'channelId'> & { channelId?: string }): Promise<{ id: string; urn: string }>;
   /** Waits until `GET /outbox?queue=<queue>` lists a parked job of `lane`; answers it. */
   parkedJob(queue: string, lane: string, timeoutMs?: number): Promise<ParkedJob>;
-  /** Stops Herald and starts it again on the same database and bucket; waits until the new bot is connected. */
-  restart(): Promise<void>;
+  /**
+   * Stops Herald and starts it again on the same database and bucket; waits until the new bot is connected.
+   * `whileStopped` runs in between (e.g. people posting while no bot is connected).
+   */
+  restart(whileStopped?: () => void | Promise<void>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -77,9 +80,10 @@ export async function startBotWorld(extraEnv: Record<string, string> = {}): Prom
         250,
       );
     },
-    async restart() {
+    async restart(whileStopped) {
       const identified = discord.identifyCount;
       await herald.close();
+      await whileStopped?.();
       herald = await bootHerald(herald.env, { fresh: false });
       await discord.waitForIdentify(identified + 1);
     },
