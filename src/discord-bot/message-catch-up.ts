@@ -89,9 +89,14 @@ export class MessageCatchUp implements OnApplicationShutdown {
     // A channel with no recorded message: nothing Herald saw there, so nothing it missed after it.
     if (after === null) return 0;
     let read = 0;
-    while (!this.stopping) {
-      // One more than may still be read: a full page then says there is more than the limit leaves room for.
-      const wanted = Math.min(100, limit - read + 1);
+    let more = false;
+    /** Whether the last page asked for one message past the limit (and so answered whether there are more). */
+    let lookedPast = false;
+    while (read < limit && !this.stopping) {
+      const room = limit - read;
+      // One more than there is room for, where a page allows: when it comes, more were missed than the limit reads.
+      const wanted = Math.min(100, room + 1);
+      lookedPast = wanted > room;
       let page;
       try {
         page = await this.gateway.messagesAfter(channel.channelId, after, wanted);
@@ -102,17 +107,21 @@ export class MessageCatchUp implements OnApplicationShutdown {
         );
         return read;
       }
-      const taken = page.slice(0, limit - read);
+      const taken = page.slice(0, room);
       for (const message of taken) {
         await this.images.recordMissed(message, channel.guildId);
         readBack.inc();
       }
       read += taken.length;
-      if (page.length < wanted) return read;
-      after = page[taken.length - 1]?.id ?? after;
-      if (read >= limit) break;
+      after = taken.at(-1)?.id ?? after;
+      more = page.length > taken.length;
+      if (more || page.length < wanted) break;
     }
-    if (read >= limit) {
+    // The limit filled by a page that had no room to look further: one message more tells.
+    if (read >= limit && !lookedPast && !this.stopping) {
+      more = (await this.gateway.messagesAfter(channel.channelId, after, 1).catch(() => [])).length > 0;
+    }
+    if (more) {
       this.logger.warn(
         { ...ids, limit, lastReadBack: after },
         'More messages were posted in a channel while the bot was away than DISCORD_CATCH_UP_LIMIT; the later ones are not read back',
