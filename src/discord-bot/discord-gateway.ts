@@ -175,11 +175,12 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Up to `limit` (at most 100) messages posted after `afterId` in a channel, oldest first, as REST sends them (no
-   * `guild_id`, no `member`). Discord answers the messages right after `afterId`; the order of its page is not relied on.
+   * A page of a channel's messages, oldest first, as REST sends them (no `guild_id`, no `member`): up to `limit` (at
+   * most 100) posted right after `after`, or the latest up to `limit` posted before `before`. The order of Discord's
+   * page is not relied on.
    */
-  async messagesAfter(channelId: string, afterId: string, limit: number): Promise<APIMessage[]> {
-    const query = new URLSearchParams({ after: afterId, limit: String(Math.min(100, limit)) });
+  async messagesPage(channelId: string, from: { after: string } | { before: string }, limit: number): Promise<APIMessage[]> {
+    const query = new URLSearchParams({ ...from, limit: String(Math.min(100, limit)) });
     const page = (await this.client.rest.get(Routes.channelMessages(channelId), { query })) as APIMessage[];
     return page.sort((a, b) => compareSnowflakes(a.id, b.id));
   }

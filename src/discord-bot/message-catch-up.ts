@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { GatewayDispatchEvents, SnowflakeUtil, type APIMessage, type GatewayDispatchPayload } from 'discord.js';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { telemetry } from '../telemetry/telemetry';
 import { DiscordGateway, type ReadableChannel } from './discord-gateway';
@@ -6,17 +7,23 @@ import { MessageImageService } from './message-image.service';
 import { MessageImageStore } from './message-image.store';
 
 const readBack = telemetry.counter(
-  'herald_discord_catch_up_messages_total',
-  "Messages read back over REST after a shard started a new gateway session (each recorded as its create event, or skipped as the gateway's would be)",
+  'herald_discord_catch_up_events_total',
+  "Events the gateway never delivered, read back over REST after a shard started a new session, by event (each recorded as the gateway's would be)",
+  ['event'],
 );
 
+/** How many of a channel's latest messages, up to its latest record, are compared with their records. */
+export const LOOK_BACK = 100;
+
 /**
- * Messages posted while no process of this shard was connected (Herald stopped or restarting, a gateway session
- * Discord could not resume, events held in memory while MongoDB was away when the process was killed): Discord does not
- * send them again, so when a shard starts a new session each watched channel's messages after its latest recorded
- * one are read back over REST, DISCORD_CATCH_UP_LIMIT at most, oldest first, and recorded as the gateway's create
- * events would have been (same key: one that also arrived over the gateway is stored once). A resumed session needs
- * none of this: Discord replays what it missed. Edits and deletes of older messages made meanwhile are not seen.
+ * What happened while no process of this shard was connected (Herald stopped or restarting, a gateway session Discord
+ * could not resume, events held in memory while MongoDB was away when the process was killed): Discord does not send
+ * it again, so when a shard starts a new session each watched channel is read back over REST from its latest recorded
+ * message. The messages posted after it (DISCORD_CATCH_UP_LIMIT at most, oldest first) are recorded as creates; the
+ * LOOK_BACK messages up to it are compared with their records, and a recorded message missing from them is recorded
+ * as deleted, one edited later than its record shows as edited. Each event is recorded as the gateway's would have
+ * been, under the same key where the gateway's has one. A resumed session needs none of this: Discord replays what it
+ * missed. See docs/adr/0007-catch-up-after-a-new-gateway-session.md.
  */
 @Injectable()
 export class MessageCatchUp implements OnApplicationShutdown {
@@ -68,7 +75,7 @@ export class MessageCatchUp implements OnApplicationShutdown {
       channels += 1;
       read += await this.catchUpChannel(channel, limit);
     }
-    if (read > 0) this.logger.log({ shardId, channels, messages: read }, 'Caught up on messages posted while the bot was away');
+    if (read > 0) this.logger.log({ shardId, channels, events: read }, 'Caught up on what happened while the bot was away');
   }
 
   private watches(channel: ReadableChannel): boolean {
@@ -76,7 +83,7 @@ export class MessageCatchUp implements OnApplicationShutdown {
     return allowlist.length === 0 || allowlist.includes(channel.channelId) || (channel.parentId !== null && allowlist.includes(channel.parentId));
   }
 
-  /** Answers how many messages it read back; a channel Discord will not read to us is left for the next session. */
+  /** Answers how many events it recorded; a channel Discord will not read to us is left for the next session. */
   private async catchUpChannel(channel: ReadableChannel, limit: number): Promise<number> {
     const ids = { guildId: channel.guildId, channelId: channel.channelId };
     let after: string | null;
@@ -88,6 +95,16 @@ export class MessageCatchUp implements OnApplicationShutdown {
     }
     // A channel with no recorded message: nothing Herald saw there, so nothing it missed after it.
     if (after === null) return 0;
+    let changed: number;
+    try {
+      changed = await this.lookBack(channel, after);
+    } catch (error) {
+      this.logger.warn(
+        { ...ids, upTo: after, reason: describe(error) },
+        "Could not compare a channel's latest messages with their records; skipped until the next session",
+      );
+      return 0;
+    }
     let read = 0;
     let more = false;
     /** Whether the last page asked for one message past the limit (and so answered whether there are more). */
@@ -99,19 +116,16 @@ export class MessageCatchUp implements OnApplicationShutdown {
       lookedPast = wanted > room;
       let page;
       try {
-        page = await this.gateway.messagesAfter(channel.channelId, after, wanted);
+        page = await this.gateway.messagesPage(channel.channelId, { after }, wanted);
       } catch (error) {
         this.logger.warn(
           { ...ids, after, reason: describe(error) },
           "Could not read back a channel's missed messages; skipped until the next session",
         );
-        return read;
+        return changed + read;
       }
       const taken = page.slice(0, room);
-      for (const message of taken) {
-        await this.images.recordMissed(message, channel.guildId);
-        readBack.inc();
-      }
+      for (const message of taken) await this.record(GatewayDispatchEvents.MessageCreate, channel, message);
       read += taken.length;
       after = taken.at(-1)?.id ?? after;
       more = page.length > taken.length;
@@ -119,7 +133,7 @@ export class MessageCatchUp implements OnApplicationShutdown {
     }
     // The limit filled by a page that had no room to look further: one message more tells.
     if (read >= limit && !lookedPast && !this.stopping) {
-      more = (await this.gateway.messagesAfter(channel.channelId, after, 1).catch(() => [])).length > 0;
+      more = (await this.gateway.messagesPage(channel.channelId, { after }, 1).catch(() => [])).length > 0;
     }
     if (more) {
       this.logger.warn(
@@ -127,7 +141,52 @@ export class MessageCatchUp implements OnApplicationShutdown {
         'More messages were posted in a channel while the bot was away than DISCORD_CATCH_UP_LIMIT; the later ones are not read back',
       );
     }
-    return read;
+    return changed + read;
+  }
+
+  /**
+   * The channel's latest LOOK_BACK messages up to `newest` (its latest record) against their records: a record whose
+   * message is gone was deleted meanwhile; a message edited after what its record shows was edited. Answers how many
+   * events it recorded.
+   */
+  private async lookBack(channel: ReadableChannel, newest: string): Promise<number> {
+    const page = await this.gateway.messagesPage(channel.channelId, { before: (BigInt(newest) + 1n).toString() }, LOOK_BACK);
+    // A full page covers from its oldest message on; a shorter one is the channel's whole history up to `newest`.
+    const oldest = page.length === LOOK_BACK ? BigInt(page[0].id) : 0n;
+    const from = new Date(SnowflakeUtil.timestampFrom(oldest.toString()));
+    const to = new Date(SnowflakeUtil.timestampFrom(newest));
+    const shown = (await this.store.shownBetween(channel.channelId, from, to)).filter((record) => {
+      const id = BigInt(record.messageId);
+      return id >= oldest && id <= BigInt(newest);
+    });
+    const present = new Map(page.map((message) => [message.id, message]));
+    let recorded = 0;
+    for (const record of shown) {
+      const message = present.get(record.messageId);
+      if (!message) {
+        const d = { id: record.messageId, channel_id: channel.channelId, guild_id: channel.guildId };
+        await this.recordEvent({ t: GatewayDispatchEvents.MessageDelete, d } as GatewayDispatchPayload, 'deleted');
+        recorded += 1;
+      } else if (message.edited_timestamp && (!record.editedAt || new Date(message.edited_timestamp) > new Date(record.editedAt))) {
+        await this.record(GatewayDispatchEvents.MessageUpdate, channel, message);
+        recorded += 1;
+      }
+    }
+    return recorded;
+  }
+
+  private record(
+    type: GatewayDispatchEvents.MessageCreate | GatewayDispatchEvents.MessageUpdate,
+    channel: ReadableChannel,
+    message: APIMessage,
+  ): Promise<void> {
+    const packet = { t: type, d: { ...message, guild_id: channel.guildId } } as GatewayDispatchPayload;
+    return this.recordEvent(packet, type === GatewayDispatchEvents.MessageCreate ? 'created' : 'edited');
+  }
+
+  private async recordEvent(packet: GatewayDispatchPayload, event: 'created' | 'edited' | 'deleted'): Promise<void> {
+    await this.images.recordMissed(packet);
+    readBack.inc({ event });
   }
 }
 

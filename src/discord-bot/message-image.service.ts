@@ -91,11 +91,11 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
   }
 
   /**
-   * A message the gateway never delivered, read back over REST (MessageCatchUp): recorded as its create event, under
-   * the same key, so a message the gateway did deliver is stored once. Resolves once it is stored (or skipped).
+   * An event the gateway never delivered, made from what was read back over REST (MessageCatchUp): recorded as the
+   * gateway's would be, under the same key (a create or a delete the gateway did deliver is stored once). Resolves once
+   * it is stored (or skipped).
    */
-  async recordMissed(message: APIMessage, guildId: string): Promise<void> {
-    const packet = { t: GatewayDispatchEvents.MessageCreate, d: { ...message, guild_id: guildId } } as GatewayDispatchPayload;
+  async recordMissed(packet: GatewayDispatchPayload): Promise<void> {
     await Promise.all(this.jobsOf(packet).map((job) => this.recording(() => this.record(job))));
   }
 

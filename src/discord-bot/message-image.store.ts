@@ -92,6 +92,17 @@ export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
     return newest?.messageId ?? null;
   }
 
+  /**
+   * The records of a channel's messages posted between two times (inclusive) that still show an image or are being
+   * drawn: what a look back over the channel's latest messages compares with (MessageCatchUp).
+   */
+  async shownBetween(channelId: string, from: Date, to: Date): Promise<Pick<MessageImageRecord, 'messageId' | 'editedAt'>[]> {
+    return this.images
+      .find({ channelId, messageCreatedAt: { $gte: from, $lte: to }, state: { $in: ['pending', 'rendered'] } }, { messageId: 1, editedAt: 1 })
+      .lean<Pick<MessageImageRecord, 'messageId' | 'editedAt'>[]>()
+      .exec();
+  }
+
   async update(messageId: string, fields: Partial<NewMessageImage>): Promise<void> {
     await this.images.updateOne({ _id: messageId }, { $set: fields });
   }

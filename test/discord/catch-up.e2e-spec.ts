@@ -18,10 +18,14 @@ describe('Messages posted while the bot was away get their images when it connec
     await world?.close();
   });
 
-  /** The pages of a channel's history Herald asked the stand-in for since `since`. */
-  function pagesOf(channelId: string, since: Date) {
+  /** The pages of a channel's history Herald asked the stand-in for since `since`: forward (`after`) or back (`before`). */
+  function pagesOf(channelId: string, since: Date, direction: 'after' | 'before' = 'after') {
     return world.discord.requests.filter(
-      (request) => request.method === 'GET' && request.path === `/channels/${channelId}/messages` && request.at >= since,
+      (request) =>
+        request.method === 'GET' &&
+        request.path === `/channels/${channelId}/messages` &&
+        request.at >= since &&
+        request.query[direction] !== undefined,
     );
   }
 
@@ -49,6 +53,10 @@ describe('Messages posted while the bot was away get their images when it connec
       expect(created.urn).toContain(id);
     }
     expect(pagesOf(general.id, stoppedAt).map((request) => request.query.after)).toEqual([seen.id]);
+    // The latest 100 up to that message, compared with their records (nothing changed there).
+    expect(pagesOf(general.id, stoppedAt, 'before').map((request) => request.query)).toEqual([
+      { before: (BigInt(seen.id) + 1n).toString(), limit: '100' },
+    ]);
     // Not asked at all: Discord counts a refused read (403) against the bot's invalid-request limit.
     expect(pagesOf(secret.id, stoppedAt)).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
@@ -77,6 +85,27 @@ describe('Messages posted while the bot was away get their images when it connec
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     expect(backend.callbacks({ messageId: missed[3] })).toEqual([]);
     expect(backend.callbacks({ messageId: missed[4] })).toEqual([]);
+  });
+
+  it('removes the image of a message deleted while Herald was stopped, and redraws one edited meanwhile', async () => {
+    const { discord, backend } = world;
+    const { announcements } = discord.channels;
+    const edited = await world.post({ channelId: announcements.id, author: discord.users.alice, content: 'to be edited while away' });
+    const removed = await world.post({ channelId: announcements.id, author: discord.users.bob, content: 'to be deleted while away' });
+    const kept = await world.post({ channelId: announcements.id, author: discord.users.carol, content: 'left alone' });
+    await world.restart(() => {
+      discord.seedEdit(announcements.id, edited.id, { content: 'edited while Herald was down' });
+      discord.seedDelete(announcements.id, removed.id);
+    });
+
+    const updated = await backend.waitFor({ messageId: edited.id, event: 'updated' });
+    expect(updated).toMatchObject({ urn: edited.urn, editedAt: expect.any(String) });
+    const deleted = await backend.waitFor({ messageId: removed.id, event: 'deleted' });
+    expect(deleted.urn).toBe(removed.urn);
+    expect(await world.storage().exists(`discord/${discord.guild.id}/${announcements.id}/${removed.id}.png`)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+    expect(backend.callbacks({ messageId: kept.id }).map((callback) => callback.event)).toEqual(['created']);
+    expect(backend.callbacks({ messageId: edited.id }).map((callback) => callback.event)).toEqual(['created', 'updated']);
   });
 
   it('also after a gateway session Discord could not resume', async () => {

@@ -88,6 +88,10 @@ export interface DiscordStandIn {
 
   /** Stores a message without telling the gateway, e.g. history that existed before the bot connected. */
   seedMessage(message: UserMessage): GatewayMessageCreateDispatchData;
+  /** Edits a message without telling the gateway (an edit made while no bot was connected). */
+  seedEdit(channelId: Snowflake, messageId: Snowflake, change: UserMessageChange): GatewayMessageCreateDispatchData;
+  /** Deletes a message without telling the gateway (a delete made while no bot was connected). */
+  seedDelete(channelId: Snowflake, messageId: Snowflake): void;
   /** Someone posts: stores it and dispatches MESSAGE_CREATE. Throws when no bot session is there to receive it. */
   messageCreate(message: UserMessage): GatewayMessageCreateDispatchData;
   messageUpdate(channelId: Snowflake, messageId: Snowflake, change: UserMessageChange): GatewayMessageCreateDispatchData;
@@ -270,6 +274,14 @@ class StandIn implements DiscordStandIn {
     }).message;
   }
 
+  seedEdit(channelId: Snowflake, messageId: Snowflake, change: UserMessageChange): GatewayMessageCreateDispatchData {
+    return this.store.current(this.store.edit(this.requireMessage(channelId, messageId), change));
+  }
+
+  seedDelete(channelId: Snowflake, messageId: Snowflake): void {
+    this.store.markDeleted(this.requireMessage(channelId, messageId));
+  }
+
   messageCreate(message: UserMessage): GatewayMessageCreateDispatchData {
     this.requireSession('MESSAGE_CREATE');
     const created = this.seedMessage(message);
@@ -279,15 +291,14 @@ class StandIn implements DiscordStandIn {
 
   messageUpdate(channelId: Snowflake, messageId: Snowflake, change: UserMessageChange): GatewayMessageCreateDispatchData {
     this.requireSession('MESSAGE_UPDATE');
-    const stored = this.requireMessage(channelId, messageId);
-    const message = this.store.current(this.store.edit(stored, change));
+    const message = this.seedEdit(channelId, messageId, change);
     this.gateway.dispatch({ t: GatewayDispatchEvents.MessageUpdate, d: message }, channelId);
     return message;
   }
 
   messageDelete(channelId: Snowflake, messageId: Snowflake): void {
     this.requireSession('MESSAGE_DELETE');
-    this.store.markDeleted(this.requireMessage(channelId, messageId));
+    this.seedDelete(channelId, messageId);
     this.gateway.dispatch(
       { t: GatewayDispatchEvents.MessageDelete, d: { id: messageId, channel_id: channelId, guild_id: this.guildIdOf(channelId) } },
       channelId,
