@@ -13,7 +13,7 @@ const readBack = telemetry.counter(
 );
 
 /** How many of a channel's latest messages, up to its latest record, are compared with their records. */
-export const LOOK_BACK = 100;
+const LOOK_BACK = 100;
 
 /**
  * What happened while no process of this shard was connected (Herald stopped or restarting, a gateway session Discord
