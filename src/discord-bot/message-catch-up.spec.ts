@@ -18,6 +18,8 @@ function world(options: {
   limit: number;
   hold?: Promise<void>;
   recorded?: Array<{ id: bigint; editedAt?: Date; gone?: boolean; editedSince?: Date }>;
+  /** Discord answers the look back with nothing (as it does to a bot without Read Message History). */
+  emptyLookBack?: boolean;
 }) {
   const before = (options.recorded ?? []).map((entry) => ({
     id: entry.id.toString(),
@@ -42,6 +44,7 @@ function world(options: {
     },
     messagesPage: async (_channelId: string, from: { after: string } | { before: string }, limit: number) => {
       pages.push({ ...from, limit });
+      if ('before' in from && options.emptyLookBack) return [];
       const page =
         'after' in from
           ? channel.filter((message) => BigInt(message.id) > BigInt(from.after)).slice(0, limit)
@@ -134,6 +137,13 @@ describe('MessageCatchUp', () => {
     const recordedBefore = Array.from({ length: 120 }, (_, index) => ({ id: LAST_RECORDED - 120n + BigInt(index) }));
     // The oldest twenty are not in the page (it holds the latest 100 up to the last record), though they still exist.
     const { catchUp, recorded } = world({ missed: 0, limit: 200, recorded: recordedBefore });
+    await catchUp.shardReady(0);
+    expect(recorded).toEqual([]);
+  });
+
+  it('deletes nothing when Discord answers the look back with an empty page', async () => {
+    // As Discord answers a bot that lost Read Message History: every message gone, to all appearances.
+    const { catchUp, recorded } = world({ missed: 0, limit: 200, recorded: [{ id: LAST_RECORDED - 1n }], emptyLookBack: true });
     await catchUp.shardReady(0);
     expect(recorded).toEqual([]);
   });

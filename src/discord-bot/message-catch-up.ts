@@ -151,6 +151,10 @@ export class MessageCatchUp implements OnApplicationShutdown {
    */
   private async lookBack(channel: ReadableChannel, newest: string): Promise<number> {
     const page = await this.gateway.messagesPage(channel.channelId, { before: (BigInt(newest) + 1n).toString() }, LOOK_BACK);
+    // Discord answers an empty page to a bot without Read Message History, whatever the channel holds: taken for the
+    // channel's history it would delete every image there. A channel whose every message up to the latest record was
+    // deleted (a purge) keeps its images until the gateway's deletes or a later session say otherwise.
+    if (page.length === 0) return 0;
     // A full page covers from its oldest message on; a shorter one is the channel's whole history up to `newest`.
     const oldest = page.length === LOOK_BACK ? BigInt(page[0].id) : 0n;
     const from = new Date(SnowflakeUtil.timestampFrom(oldest.toString()));
