@@ -259,7 +259,7 @@ export interface ReadableChannel {
 const HISTORY_PERMISSIONS = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.ReadMessageHistory;
 
 /** Snowflakes by value: as strings they sort wrongly once their lengths differ. */
-export function compareSnowflakes(a: string, b: string): number {
+function compareSnowflakes(a: string, b: string): number {
   const [x, y] = [BigInt(a), BigInt(b)];
   return x < y ? -1 : x > y ? 1 : 0;
 }
