@@ -69,6 +69,8 @@ describe('Discord stand-in, driven by a plain discord.js client', () => {
     expect(client.user?.id).toBe(standIn.bot.id);
     const guild = client.guilds.cache.get(standIn.guild.id);
     expect(guild?.name).toBe('Herald Test Guild');
+    // Listed unavailable in READY, then sent whole with `unavailable: false`, as Discord does at start-up.
+    expect(guild?.available).toBe(true);
     expect(general.name).toBe('general');
     // Without the Guild Members intent only the bot is listed; others come with their messages or over REST.
     expect([...(guild?.members.cache.keys() ?? [])]).toEqual([standIn.bot.id]);

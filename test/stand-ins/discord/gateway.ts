@@ -266,7 +266,8 @@ export class StandInGateway {
       // Without the privileged Guild Members intent, GUILD_CREATE lists only the bot itself.
       const members =
         session.intents & GatewayIntentBits.GuildMembers ? guild.members : guild.members.filter((member) => member.user.id === model.bot.id);
-      this.send(session, { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.GuildCreate, s: 0, d: { ...guild, members } });
+      // The guilds READY listed as unavailable arrive with `unavailable: false` (a guild the bot joins later has none).
+      this.send(session, { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.GuildCreate, s: 0, d: { ...guild, members, unavailable: false } });
     }
   }
 
