@@ -182,7 +182,8 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
   async messagesPage(channelId: string, from: { after: string } | { before: string }, limit: number): Promise<APIMessage[]> {
     const query = new URLSearchParams({ ...from, limit: String(Math.min(100, limit)) });
     const page = (await this.client.rest.get(Routes.channelMessages(channelId), { query })) as APIMessage[];
-    return page.sort((a, b) => compareSnowflakes(a.id, b.id));
+    // By value: as strings, snowflakes sort wrongly once their lengths differ.
+    return page.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
   }
 
   /**
@@ -257,12 +258,6 @@ export interface ReadableChannel {
 }
 
 const HISTORY_PERMISSIONS = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.ReadMessageHistory;
-
-/** Snowflakes by value: as strings they sort wrongly once their lengths differ. */
-function compareSnowflakes(a: string, b: string): number {
-  const [x, y] = [BigInt(a), BigInt(b)];
-  return x < y ? -1 : x > y ? 1 : 0;
-}
 
 const GONE = new Set<number | string>([RESTJSONErrorCodes.UnknownChannel, RESTJSONErrorCodes.UnknownMessage, RESTJSONErrorCodes.UnknownGuild]);
 

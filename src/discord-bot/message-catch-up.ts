@@ -3,7 +3,7 @@ import { GatewayDispatchEvents, SnowflakeUtil, type APIMessage, type GatewayDisp
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { telemetry } from '../telemetry/telemetry';
 import { DiscordGateway, type ReadableChannel } from './discord-gateway';
-import { MessageImageService } from './message-image.service';
+import { allowlistAdmits, MessageImageService } from './message-image.service';
 import { MessageImageStore } from './message-image.store';
 
 const readBack = telemetry.counter(
@@ -79,8 +79,7 @@ export class MessageCatchUp implements OnApplicationShutdown {
   }
 
   private watches(channel: ReadableChannel): boolean {
-    const allowlist = this.config.discord.channelAllowlist;
-    return allowlist.length === 0 || allowlist.includes(channel.channelId) || (channel.parentId !== null && allowlist.includes(channel.parentId));
+    return allowlistAdmits(this.config, channel.channelId, () => channel.parentId);
   }
 
   /** Answers how many events it recorded; a channel Discord will not read to us is left for the next session. */

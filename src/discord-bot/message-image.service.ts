@@ -87,13 +87,13 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
    * MongoDB is unreachable the copy is kept in memory and stored once it is back (Discord never sends it again).
    */
   recordDispatch(packet: GatewayDispatchPayload): void {
-    for (const job of this.jobsOf(packet)) void this.recording(() => this.record(job));
+    void this.recordMissed(packet);
   }
 
   /**
    * An event the gateway never delivered, made from what was read back over REST (MessageCatchUp): recorded as the
    * gateway's would be, under the same key (a create or a delete the gateway did deliver is stored once). Resolves once
-   * it is stored (or skipped).
+   * it is stored (or skipped); never rejects (recording retries until it is stored or Herald stops).
    */
   async recordMissed(packet: GatewayDispatchPayload): Promise<void> {
     await Promise.all(this.jobsOf(packet).map((job) => this.recording(() => this.record(job))));
@@ -127,10 +127,7 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
     if (!guildId) return false;
     if (author && author.id === this.gateway.botUserId) return false;
     if (author?.bot && !this.config.discord.renderBotMessages) return false;
-    const allowlist = this.config.discord.channelAllowlist;
-    if (allowlist.length === 0 || allowlist.includes(channelId)) return true;
-    const parentId = this.gateway.cachedParentOf(channelId);
-    return parentId !== null && allowlist.includes(parentId);
+    return allowlistAdmits(this.config, channelId, () => this.gateway.cachedParentOf(channelId));
   }
 
   private async record(job: MessageEventJob): Promise<void> {
@@ -287,10 +284,18 @@ export function isRendered(message: Message, config: AppConfig, botUserId: strin
   if (!message.inGuild() || message.system) return false;
   if (message.author.id === botUserId) return false;
   if (message.author.bot && !config.discord.renderBotMessages) return false;
+  return allowlistAdmits(config, message.channelId, () => (message.channel.isThread() ? message.channel.parentId : null));
+}
+
+/**
+ * Whether DISCORD_CHANNEL_ALLOWLIST admits a channel: any channel while it is empty, else the channel or, for a thread,
+ * its parent (asked for only when the channel itself is not listed).
+ */
+export function allowlistAdmits(config: AppConfig, channelId: string, parentOf: () => string | null): boolean {
   const allowlist = config.discord.channelAllowlist;
-  if (allowlist.length === 0) return true;
-  const parentId = message.channel.isThread() ? message.channel.parentId : null;
-  return allowlist.includes(message.channelId) || (parentId !== null && allowlist.includes(parentId));
+  if (allowlist.length === 0 || allowlist.includes(channelId)) return true;
+  const parentId = parentOf();
+  return parentId !== null && allowlist.includes(parentId);
 }
 
 const NEW = { state: 'pending', revision: 1, renderedRevision: 0, urn: null, url: null, deletedAt: null, callbacksQueued: false } as const;
