@@ -57,7 +57,7 @@ function world(options: {
     shownBetween: async () => records,
   } as unknown as MessageImageStore;
   const images = {
-    recordMissed: async (packet: GatewayDispatchPayload) => void recorded.push(`${packet.t} ${(packet.d as { id: string }).id}`),
+    recordEvent: async (packet: GatewayDispatchPayload) => void recorded.push(`${packet.t} ${(packet.d as { id: string }).id}`),
   } as unknown as MessageImageService;
   const config = loadConfig({ SYSTEM_TOKEN: 'a-long-enough-system-token', DISCORD_CATCH_UP_LIMIT: String(options.limit) });
   const created = (list: string[]) => list.map((id) => `MESSAGE_CREATE ${id}`);

@@ -168,7 +168,7 @@ export class MessageCatchUp implements OnApplicationShutdown {
       const message = present.get(record.messageId);
       if (!message) {
         const d = { id: record.messageId, channel_id: channel.channelId, guild_id: channel.guildId };
-        await this.recordEvent({ t: GatewayDispatchEvents.MessageDelete, d } as GatewayDispatchPayload, 'deleted');
+        await this.recordReadBack({ t: GatewayDispatchEvents.MessageDelete, d } as GatewayDispatchPayload, 'deleted');
         recorded += 1;
       } else if (message.edited_timestamp && (!record.editedAt || new Date(message.edited_timestamp) > new Date(record.editedAt))) {
         await this.record(GatewayDispatchEvents.MessageUpdate, channel, message);
@@ -184,11 +184,11 @@ export class MessageCatchUp implements OnApplicationShutdown {
     message: APIMessage,
   ): Promise<void> {
     const packet = { t: type, d: { ...message, guild_id: channel.guildId } } as GatewayDispatchPayload;
-    return this.recordEvent(packet, type === GatewayDispatchEvents.MessageCreate ? 'created' : 'edited');
+    return this.recordReadBack(packet, type === GatewayDispatchEvents.MessageCreate ? 'created' : 'edited');
   }
 
-  private async recordEvent(packet: GatewayDispatchPayload, event: 'created' | 'edited' | 'deleted'): Promise<void> {
-    await this.images.recordMissed(packet);
+  private async recordReadBack(packet: GatewayDispatchPayload, event: 'created' | 'edited' | 'deleted'): Promise<void> {
+    await this.images.recordEvent(packet);
     readBack.inc({ event });
   }
 }

@@ -87,15 +87,15 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
    * MongoDB is unreachable the copy is kept in memory and stored once it is back (Discord never sends it again).
    */
   recordDispatch(packet: GatewayDispatchPayload): void {
-    void this.recordMissed(packet);
+    void this.recordEvent(packet);
   }
 
   /**
-   * An event the gateway never delivered, made from what was read back over REST (MessageCatchUp): recorded as the
-   * gateway's would be, under the same key (a create or a delete the gateway did deliver is stored once). Resolves once
-   * it is stored (or skipped); never rejects (recording retries until it is stored or Herald stops).
+   * Records a message event: a gateway dispatch, or one the gateway never delivered, made from what was read back over
+   * REST (MessageCatchUp), under the same key as the gateway's (a create or a delete the gateway did deliver is stored
+   * once). Resolves once it is stored (or skipped); never rejects (recording retries until it is stored or Herald stops).
    */
-  async recordMissed(packet: GatewayDispatchPayload): Promise<void> {
+  async recordEvent(packet: GatewayDispatchPayload): Promise<void> {
     await Promise.all(this.jobsOf(packet).map((job) => this.recording(() => this.record(job))));
   }
 
