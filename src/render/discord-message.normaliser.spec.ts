@@ -184,6 +184,12 @@ describe('what the client draws differently since issue 20', () => {
     expect(calendarDay('2024-05-01T23:30:00Z', at, 'UTC')).toBe('yesterday');
     expect(calendarDay('2024-05-01T23:30:00Z', at, 'Europe/Berlin')).toBe('today');
     expect(calendarDay('2024-04-29T12:00:00Z', at, 'UTC')).toBeNull();
+    // Each zone's formatter is kept: another zone, or the same one spelt otherwise, still counts days in its own zone.
+    expect(['America/New_York', 'europe/berlin', 'UTC'].map((zone) => calendarDay('2024-05-01T23:30:00Z', at, zone))).toEqual([
+      'today',
+      'today',
+      'yesterday',
+    ]);
     const calendar = normaliseDiscordMessage({ author: { name: 'a' }, timestamp: '2024-05-01T09:00:00Z', now: '2024-05-01T20:00:00Z' }, { now });
     const absolute = normaliseDiscordMessage({ author: { name: 'a' }, timestamp: '2024-05-01T09:00:00Z', timestampStyle: 'absolute' }, { now });
     const bot = normaliseDiscordMessage({ author: { name: 'a' }, timestamp: '2024-05-01T09:00:00Z' }, { now, timestampStyle: 'absolute' });
