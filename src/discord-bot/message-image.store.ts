@@ -86,7 +86,7 @@ export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
     const now = new Date();
     const written = await this.rows.updateOne(
       { _id: record.messageId },
-      { $setOnInsert: { ...record, _id: record.messageId, createdAt: now, updatedAt: now } },
+      { $setOnInsert: { ...record, createdAt: now, updatedAt: now } },
       { upsert: true, ...KEEP_UNDEFINED_OUT },
     );
     if (written.upsertedCount === 1) return { record: { ...record, _id: record.messageId }, created: true };
