@@ -146,7 +146,13 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
         return;
       } catch (error) {
         if (this.stopping) {
-          this.logger.error({ ...ids, reason: describe(error) }, 'Shutting down before a gateway event could be recorded; it is lost');
+          // Not lost for good: the next new gateway session reads the channel back from its latest record
+          // (MessageCatchUp), which finds a create unless a later message of the channel was recorded meanwhile, and an
+          // edit or a delete among the channel's latest 100 (docs/adr/0007).
+          this.logger.warn(
+            { ...ids, reason: describe(error) },
+            'Shutting down before a gateway event could be recorded; the next gateway session reads its channel back',
+          );
           return;
         }
         const delayMs = backoffDelay(attempt, this.config.outbox.backoffBaseMs, RECORD_RETRY_MAX_MS);
