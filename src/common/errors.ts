@@ -20,3 +20,8 @@ export class DependencyUnavailableError extends Error {
     this.name = 'DependencyUnavailableError';
   }
 }
+
+/** An error's message for a log line or a job's reason; whatever else was thrown, as a string. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -18,6 +18,7 @@ import {
 } from 'discord.js';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { backoffDelay } from '../common/backoff';
+import { errorMessage } from '../common/errors';
 import type { ObservedMessage, ReferencedMessage } from './message-snapshot';
 
 /** Login retries back off up to this; Discord being unreachable for long is an outage, not a reason to hammer it. */
@@ -77,8 +78,8 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
       (error: unknown) => {
         if (this.shuttingDown) return;
         const delayMs = backoffDelay(this.loginAttempt, LOGIN_RETRY_BASE_MS, LOGIN_RETRY_MAX_MS);
-        this.loginProblem = `cannot log in to Discord at ${this.config.discord.apiUrl}: ${describe(error)} (attempt ${this.loginAttempt}, retrying)`;
-        this.logger.warn({ attempt: this.loginAttempt, retryInMs: delayMs, reason: describe(error) }, 'Could not log in to Discord; retrying');
+        this.loginProblem = `cannot log in to Discord at ${this.config.discord.apiUrl}: ${errorMessage(error)} (attempt ${this.loginAttempt}, retrying)`;
+        this.logger.warn({ attempt: this.loginAttempt, retryInMs: delayMs, reason: errorMessage(error) }, 'Could not log in to Discord; retrying');
         this.loginTimer = setTimeout(() => this.attemptLogin(login, token), delayMs);
         this.loginTimer.unref();
       },
@@ -231,7 +232,7 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
       referenced = await message.fetchReference();
     } catch (error) {
       // Deleted (or never visible to the bot): Discord shows "Original message was deleted".
-      this.logger.debug({ messageId: message.id, reason: describe(error) }, 'Referenced message not available');
+      this.logger.debug({ messageId: message.id, reason: errorMessage(error) }, 'Referenced message not available');
       return null;
     }
     const member = referenced.inGuild() ? (referenced.member ?? (await this.fetchMember(message, referenced.author.id))) : null;
@@ -243,7 +244,7 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
       return await message.guild.members.fetch(userId);
     } catch (error) {
       // Left the guild: the message is still shown, with the user's own name and no role colour.
-      this.logger.debug({ guildId: message.guildId, userId, reason: describe(error) }, 'Member not available');
+      this.logger.debug({ guildId: message.guildId, userId, reason: errorMessage(error) }, 'Member not available');
       return null;
     }
   }
@@ -263,8 +264,4 @@ const GONE = new Set<number | string>([RESTJSONErrorCodes.UnknownChannel, RESTJS
 
 function isGone(error: unknown): boolean {
   return error instanceof DiscordAPIError && GONE.has(error.code);
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { GatewayDispatchEvents, SnowflakeUtil, type APIMessage, type GatewayDispatchPayload } from 'discord.js';
+import { errorMessage } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { telemetry } from '../telemetry/telemetry';
 import { DiscordGateway, type ReadableChannel } from './discord-gateway';
@@ -89,7 +90,7 @@ export class MessageCatchUp implements OnApplicationShutdown {
     try {
       after = await this.store.newestIn(channel.channelId);
     } catch (error) {
-      this.logger.warn({ ...ids, reason: describe(error) }, 'Could not look up where to catch up on a channel; skipped until the next session');
+      this.logger.warn({ ...ids, reason: errorMessage(error) }, 'Could not look up where to catch up on a channel; skipped until the next session');
       return 0;
     }
     // A channel with no recorded message: nothing Herald saw there, so nothing it missed after it.
@@ -99,7 +100,7 @@ export class MessageCatchUp implements OnApplicationShutdown {
       changed = await this.lookBack(channel, after);
     } catch (error) {
       this.logger.warn(
-        { ...ids, upTo: after, reason: describe(error) },
+        { ...ids, upTo: after, reason: errorMessage(error) },
         "Could not compare a channel's latest messages with their records; skipped until the next session",
       );
       return 0;
@@ -118,7 +119,7 @@ export class MessageCatchUp implements OnApplicationShutdown {
         page = await this.gateway.messagesPage(channel.channelId, { after }, wanted);
       } catch (error) {
         this.logger.warn(
-          { ...ids, after, reason: describe(error) },
+          { ...ids, after, reason: errorMessage(error) },
           "Could not read back a channel's missed messages; skipped until the next session",
         );
         return changed + read;
@@ -191,8 +192,4 @@ export class MessageCatchUp implements OnApplicationShutdown {
     await this.images.recordEvent(packet);
     readBack.inc({ event });
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import pLimit from 'p-limit';
 import { GatewayDispatchEvents, type APIMessage, type GatewayDispatchPayload, type Message } from 'discord.js';
 import { backoffDelay } from '../common/backoff';
+import { errorMessage } from '../common/errors';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { BackendCallbacks, type DeliveryNow } from '../backend/backend-callbacks';
 import type { BackendCallback, BackendEventName } from '../backend/backend-callback';
@@ -74,7 +75,7 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
       // The record move says what it did itself, and never throws; this catch is for the callbacks.
       .then(() => this.store.moveLegacyRecords())
       .catch((error: unknown) =>
-        this.logger.warn({ reason: describe(error) }, 'Could not move callbacks owed by older records yet; next start tries again'),
+        this.logger.warn({ reason: errorMessage(error) }, 'Could not move callbacks owed by older records yet; next start tries again'),
       );
   }
 
@@ -150,13 +151,13 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
           // (MessageCatchUp), which finds a create unless a later message of the channel was recorded meanwhile, and an
           // edit or a delete among the channel's latest 100 (docs/adr/0007).
           this.logger.warn(
-            { ...ids, reason: describe(error) },
+            { ...ids, reason: errorMessage(error) },
             'Shutting down before a gateway event could be recorded; the next gateway session reads its channel back',
           );
           return;
         }
         const delayMs = backoffDelay(attempt, this.config.outbox.backoffBaseMs, RECORD_RETRY_MAX_MS);
-        this.logger.warn({ ...ids, attempt, retryInMs: delayMs, reason: describe(error) }, 'Could not record a gateway event; retrying');
+        this.logger.warn({ ...ids, attempt, retryInMs: delayMs, reason: errorMessage(error) }, 'Could not record a gateway event; retrying');
         await new Promise((resolve) => setTimeout(resolve, delayMs));
       }
     }
@@ -172,7 +173,7 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
       snapshot = this.isRendered(message) ? snapshotOf(await this.gateway.observe(message)) : null;
     } catch (error) {
       // e.g. discord.js meeting a role without the `colors` object it expects: retried, then parked with the reason.
-      const reason = `could not read message ${event.messageId} from its gateway event: ${describe(error)}`;
+      const reason = `could not read message ${event.messageId} from its gateway event: ${errorMessage(error)}`;
       return job.attempts + 1 >= UNREADABLE_RUNS ? outcome.park(reason) : outcome.retry(reason);
     }
     return snapshot ? this.showImage(snapshot, event.event, job.id) : outcome.done();
@@ -364,8 +365,4 @@ function callbackOf(
     editedAt: record.editedAt ? new Date(record.editedAt).toISOString() : null,
     deletedAt: record.deletedAt ? new Date(record.deletedAt).toISOString() : null,
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

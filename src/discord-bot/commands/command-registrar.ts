@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { Client, type ApplicationCommand, type ApplicationCommandData, type Collection } from 'discord.js';
 import { CommandsService } from 'necord';
+import { errorMessage } from '../../common/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
-import { describe } from './interaction-replies';
 
 /** What registration found for one scope (global, or one guild). */
 export interface RegistrationOutcome {
@@ -57,7 +57,7 @@ export class CommandRegistrar implements OnApplicationBootstrap, OnModuleDestroy
       } catch (error) {
         // The commands keep working where they were registered before; the next start tries again.
         this.logger.error(
-          { guildId: guildId ?? null, reason: describe(error) },
+          { guildId: guildId ?? null, reason: errorMessage(error) },
           `Could not register the application commands (${guildId ? `guild ${guildId}` : 'global'})`,
         );
       }

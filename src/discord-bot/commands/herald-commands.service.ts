@@ -9,13 +9,14 @@ import {
   type AutocompleteInteraction,
   type ChatInputCommandInteraction,
 } from 'discord.js';
+import { errorMessage } from '../../common/errors';
 import { ReadinessService, type ReadinessReport } from '../../health/readiness.service';
 import { NotificationStore } from '../../notify/notification.store';
 import { toView } from '../../notify/notify.service';
 import { presenceFor } from '../presence.service';
 import { BuildRecords } from './build-records';
 import { CommandAccess } from './command-access';
-import { CommandRefusal, InteractionReplies, describe, type CommandAnswer } from './interaction-replies';
+import { CommandRefusal, InteractionReplies, type CommandAnswer } from './interaction-replies';
 
 const STATUS_LOOK = {
   up: { colour: 0x2ecc71, title: 'Herald is up' },
@@ -139,7 +140,7 @@ export class HeraldCommandsService {
         if (message.embeds.length) embeds = message.embeds.map((embed) => embed.toJSON());
       }
     } catch (error) {
-      summary.fields?.push({ name: 'Message', value: clip(`could not be read: ${describe(error)}`) });
+      summary.fields?.push({ name: 'Message', value: clip(`could not be read: ${errorMessage(error)}`) });
     }
     return {
       content: link ? `${title}: ${link}` : title,

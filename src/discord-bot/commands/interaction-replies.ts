@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { MessageFlags, type AutocompleteInteraction, type BaseMessageOptions, type Interaction, type RepliableInteraction } from 'discord.js';
-import { ServiceBusyError } from '../../common/errors';
+import { ServiceBusyError, errorMessage } from '../../common/errors';
 
 /**
  * Discord drops an interaction that is not answered within 3 s of its creation. Answers that take longer than this
@@ -64,7 +64,7 @@ export class InteractionReplies {
     try {
       choices = await list();
     } catch (error) {
-      this.logger.warn({ interactionId: interaction.id, reason: describe(error) }, 'Could not list autocomplete choices');
+      this.logger.warn({ interactionId: interaction.id, reason: errorMessage(error) }, 'Could not list autocomplete choices');
     }
     await this.call(interaction, 'autocomplete', () => interaction.respond(choices));
   }
@@ -75,7 +75,7 @@ export class InteractionReplies {
       return { content: `Herald's renderer is full right now (${error.message}). Try again in ${error.retryAfterSeconds} s.` };
     }
     this.logger.error({ interactionId: interaction.id, command: commandName(interaction), err: error }, 'A command failed');
-    return { content: `Herald could not do that: ${describe(error)}` };
+    return { content: `Herald could not do that: ${errorMessage(error)}` };
   }
 
   /** One call to Discord; a failure is logged with the interaction id and reported as false. */
@@ -85,7 +85,7 @@ export class InteractionReplies {
       return true;
     } catch (error) {
       this.logger.error(
-        { interactionId: interaction.id, command: commandName(interaction), step, reason: describe(error) },
+        { interactionId: interaction.id, command: commandName(interaction), step, reason: errorMessage(error) },
         `Could not answer interaction ${interaction.id} (${step})`,
       );
       return false;
@@ -97,8 +97,4 @@ function commandName(interaction: Interaction): string {
   if (interaction.isCommand() || interaction.isAutocomplete()) return interaction.commandName;
   if (interaction.isMessageComponent()) return interaction.customId;
   return String(interaction.type);
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -12,13 +12,14 @@ import {
   type Message,
   type MessageContextMenuCommandInteraction,
 } from 'discord.js';
+import { errorMessage } from '../../common/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import type { DiscordMessageInput } from '../../render/discord-message.input';
 import { RenderService } from '../../render/render.service';
 import { ObjectStorage } from '../../storage/object-storage';
 import { renderInputOf, type ReferencedMessage } from '../message-snapshot';
 import { CommandAccess } from './command-access';
-import { CommandRefusal, InteractionReplies, describe, type CommandAnswer } from './interaction-replies';
+import { CommandRefusal, InteractionReplies, type CommandAnswer } from './interaction-replies';
 
 /** The button under a rendered picture; `:hash` is the render's content address (its S3 key is render/<hash>.png). */
 export const POST_IMAGE_BUTTON = 'herald/post-image/:hash';
@@ -109,7 +110,7 @@ export class MessageImageCommandService {
       const referenced = await message.fetchReference();
       return { message: referenced, member: referenced.inGuild() ? await this.memberOf(referenced) : null };
     } catch (error) {
-      this.logger.debug({ messageId: message.id, reason: describe(error) }, 'Referenced message not available');
+      this.logger.debug({ messageId: message.id, reason: errorMessage(error) }, 'Referenced message not available');
       return null;
     }
   }
