@@ -157,11 +157,12 @@ export class MessageCatchUp implements OnApplicationShutdown {
     if (page.length === 0) return 0;
     // A full page covers from its oldest message on; a shorter one is the channel's whole history up to `newest`.
     const oldest = page.length === LOOK_BACK ? BigInt(page[0].id) : 0n;
-    const from = new Date(SnowflakeUtil.timestampFrom(oldest.toString()));
-    const to = new Date(SnowflakeUtil.timestampFrom(newest));
+    const latest = BigInt(newest);
+    const from = new Date(SnowflakeUtil.timestampFrom(oldest));
+    const to = new Date(SnowflakeUtil.timestampFrom(latest));
     const shown = (await this.store.shownBetween(channel.channelId, from, to)).filter((record) => {
       const id = BigInt(record.messageId);
-      return id >= oldest && id <= BigInt(newest);
+      return id >= oldest && id <= latest;
     });
     const present = new Map(page.map((message) => [message.id, message]));
     let recorded = 0;

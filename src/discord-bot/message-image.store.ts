@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import type { Collection } from 'mongodb';
 import type { Model } from 'mongoose';
 import type { BackendCallback } from '../backend/backend-callback';
+import { driverCollection, KEEP_UNDEFINED_OUT } from '../common/driver-collection';
 import { LegacyRecordMover } from '../common/legacy-records';
 import { MessageImage } from './message-image.schema';
 
@@ -40,13 +41,11 @@ export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
     this.legacy.stop();
   }
 
-  // A message's job reads and writes its record by `_id` with values already of their stored types: through the
-  // driver's collection, as the outbox's steps are, since Mongoose's query machinery (building a Query, casting,
-  // hooks, cloning) cost Herald ~0.9 ms of CPU a message in a bench profile of the bot's burst (2026-11-30), for work
-  // these writes do not need. The model keeps the schema, the indexes and the catch-up's reads. The timestamps the
-  // schema declares are written here as Mongoose wrote them.
+  // A message's job reads and writes its record by `_id` through the driver, as the outbox's steps do: Mongoose's
+  // query machinery cost Herald ~0.9 ms of CPU a message in a bench profile of the bot's burst (2026-11-30). The model
+  // keeps the schema, the indexes and the catch-up's reads; the schema's timestamps are written here as Mongoose did.
   private get rows(): Collection<MessageImage> {
-    return this.images.collection as unknown as Collection<MessageImage>;
+    return driverCollection(this.images);
   }
 
   /** Moves every record an older version wrote (see the class), saying so; afterwards looks again every 10 minutes. */
@@ -122,6 +121,3 @@ export class MessageImageStore implements OnModuleInit, OnModuleDestroy {
     await this.rows.updateOne({ _id: messageId }, { $set: { ...fields, updatedAt: new Date() } }, KEEP_UNDEFINED_OUT);
   }
 }
-
-/** A field left undefined is not written (Mongoose strips undefined from updates; the driver would store null). */
-const KEEP_UNDEFINED_OUT = { ignoreUndefined: true } as const;

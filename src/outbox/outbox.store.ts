@@ -3,6 +3,7 @@ import { InjectModel } from '@nestjs/mongoose';
 import { createHash } from 'node:crypto';
 import type { Collection } from 'mongodb';
 import { Model, Types } from 'mongoose';
+import { driverCollection, KEEP_UNDEFINED_OUT } from '../common/driver-collection';
 import { isDuplicateKey } from '../common/duplicate-key';
 import { OutboxClaim, OutboxDueLane, OutboxJob, OutboxJobState, OutboxKey, OutboxLaneMark, OutboxParkedMark } from './outbox.schema';
 
@@ -107,16 +108,16 @@ export class OutboxStore implements OnModuleInit {
   // none of it: each reads or writes one document by `_id`, with values already of their stored types. The models
   // keep the schemas, the indexes and the rarer reads (listings, counts, the sweep, the gauges).
   private get jobRows(): Collection<OutboxJob> {
-    return this.jobs.collection as unknown as Collection<OutboxJob>;
+    return driverCollection(this.jobs);
   }
   private get markRows(): Collection<OutboxLaneMark> {
-    return this.marks.collection as unknown as Collection<OutboxLaneMark>;
+    return driverCollection(this.marks);
   }
   private get claimRows(): Collection<OutboxClaim> {
-    return this.claims.collection as unknown as Collection<OutboxClaim>;
+    return driverCollection(this.claims);
   }
   private get dueLaneRows(): Collection<OutboxDueLane> {
-    return this.dueLanes.collection as unknown as Collection<OutboxDueLane>;
+    return driverCollection(this.dueLanes);
   }
 
   /** Order and exclusivity depend on the unique indexes: they must exist before the first job is stored. */
@@ -645,12 +646,6 @@ export class OutboxStore implements OnModuleInit {
     }
   }
 }
-
-/**
- * A field the caller left undefined is not stored (as Mongoose leaves it out), rather than stored as null: a payload
- * reads back as it was given.
- */
-const KEEP_UNDEFINED_OUT = { ignoreUndefined: true } as const;
 
 /** For writes whose only possible conflict is that another writer did the same thing first. */
 function ignoreDuplicate(error: unknown): void {
