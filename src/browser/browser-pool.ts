@@ -464,7 +464,8 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
         this.logger.warn('Chromium disconnected; a new one starts on the next render');
       }
     });
-    this.logger.log({ pid: this.browserPid(), ms: Date.now() - started, version: browser.version() }, 'Chromium started');
+    // Not `pid`: pino's own field names this process on every line, and a second `pid` key would hide it.
+    this.logger.log({ chromiumPid: this.browserPid(), ms: Date.now() - started, version: browser.version() }, 'Chromium started');
     return browser;
   }
 }
