@@ -1,7 +1,8 @@
 // `npm start`: runs Herald on this machine with embedded defaults. Where MONGODB_URI / S3_ENDPOINT are not set it
 // starts FerretDB / an S3 server (versitygw) of its own (data in a temporary directory, gone when it stops). It listens on 127.0.0.1
 // unless HOST is set, and without SYSTEM_TOKEN or API_TOKENS_FILE it makes up a random SYSTEM_TOKEN for this run and
-// prints it once. Everything you set in the environment wins. Production runs `node dist/main.js`, where a missing
+// prints it once. Its output in a terminal is pino-pretty's readable lines (LOG_PRETTY), elsewhere JSON lines. Everything
+// you set in the environment wins. Production runs `node dist/main.js`, where a missing
 // token is a configuration error instead.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -51,6 +52,12 @@ if (!env.S3_ENDPOINT) {
     AWS_SECRET_ACCESS_KEY: s3.secretKey,
   });
   note(`S3_ENDPOINT not set: started versitygw (S3) at ${s3.url}`);
+}
+// In a terminal, one readable line per log entry (pino-pretty) instead of JSON lines, unless LOG_PRETTY says otherwise;
+// piped or redirected output (a log collector, the test suite) stays JSON.
+if (env.LOG_PRETTY === undefined && process.stdout.isTTY) {
+  env.LOG_PRETTY = 'true';
+  note('Logs: one readable line each, as the output is a terminal (LOG_PRETTY=false for JSON lines)');
 }
 if (!env.HOST) env.HOST = '127.0.0.1';
 const port = env.PORT || '3000';

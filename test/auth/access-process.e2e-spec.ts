@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { baseTestEnv, eventually } from '../support/app';
 import { freePort } from '../support/servers';
 import { issue, TokensFile } from './tokens-file';
@@ -42,12 +43,22 @@ const postMetrics = (url: string, token?: string) =>
     body: '{}',
   }).then((response) => response.status);
 
-const accessLines = (stdout: string) =>
+interface LogLine {
+  msg: string;
+  pid?: number;
+  chromiumPid?: number;
+  req?: { url: string };
+  res?: { statusCode: number };
+  tokenName?: string | null;
+}
+
+const jsonLines = (stdout: string): LogLine[] =>
   stdout
     .split('\n')
     .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { req?: { url: string }; res?: { statusCode: number }; tokenName?: string | null; msg: string })
-    .filter((line) => line.req?.url === '/metrics/image' && line.res);
+    .map((line) => JSON.parse(line) as LogLine);
+
+const accessLines = (stdout: string) => jsonLines(stdout).filter((line) => line.req?.url === '/metrics/image' && line.res);
 
 describe('npm start', () => {
   it('listens on loopback only and generates a token, printed once, that works; the published one does not', async () => {
@@ -72,6 +83,10 @@ describe('npm start', () => {
       const all = start.output.stdout + start.output.stderr;
       expect(all.split(token!).length - 1).toBe(1);
       expect(start.output.stdout).toContain('BACKEND_TOKEN is the same as SYSTEM_TOKEN');
+      // Herald's pid stays on every line: Chromium's has a name of its own (a second `pid` key would replace it).
+      const chromium = jsonLines(start.output.stdout).find((line) => line.msg === 'Chromium started');
+      expect(chromium).toEqual(expect.objectContaining({ chromiumPid: expect.any(Number), pid: expect.any(Number) }));
+      expect(chromium!.chromiumPid).not.toBe(chromium!.pid);
       expect(accessLines(start.output.stdout).map((line) => [line.res!.statusCode, line.tokenName])).toEqual([
         [400, 'system'],
         [401, null],
@@ -81,7 +96,52 @@ describe('npm start', () => {
       start.child.kill('SIGKILL');
     }
   });
+
+  it('in a terminal, logs one readable line per entry instead of JSON lines', async () => {
+    const port = await freePort();
+    // `script` gives npm start a terminal as its output, as a developer's shell does; its own stdout is piped to us.
+    const start = spawnInTerminal(`${process.execPath} scripts/run.mjs`, { ...serversOnly(), PORT: String(port), SYSTEM_TOKEN: 'a'.repeat(32) });
+    try {
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 360_000, 500);
+      await eventually(async () => start.output.stdout.includes('Nest application successfully started'), 10_000, 100);
+      const lines = start.output.stdout.split(/\r?\n/).map((line) => stripVTControlCharacters(line));
+      expect(lines).toContainEqual(expect.stringMatching(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(\d+\): Nest application successfully started/));
+      expect(lines).toContainEqual(
+        expect.stringContaining('Logs: one readable line each, as the output is a terminal (LOG_PRETTY=false for JSON lines)'),
+      );
+      expect(lines.filter((line) => line.startsWith('{'))).toEqual([]);
+      process.kill(-start.child.pid!, 'SIGTERM');
+      expect((await start.exited).code).toBe(0);
+    } finally {
+      killGroup(start.child);
+    }
+  });
 });
+
+/** Runs a command with a pseudo-terminal as its stdin and output (util-linux `script`), in a process group of its own. */
+function spawnInTerminal(command: string, env: Record<string, string>): Run {
+  const child = spawn('script', ['-qfec', command, '/dev/null'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk) => (output.stdout += chunk));
+  child.stderr.on('data', (chunk) => (output.stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, output, exited };
+}
+
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    // gone already
+  }
+}
 
 describe('node dist/main.js (production)', () => {
   it('refuses to start without any token, even where npm start would generate one', async () => {
