@@ -114,13 +114,21 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
 }
 
 /**
+ * The signals that stop Herald gracefully: SIGTERM (Kubernetes, compose), SIGINT (Ctrl-C) and SIGHUP (a closed
+ * terminal), except where SIGHUP re-reads API_TOKENS_FILE instead (TokenRegistry).
+ */
+export function shutdownSignals(config: AppConfig): NodeJS.Signals[] {
+  return config.auth.tokensFile ? ['SIGTERM', 'SIGINT'] : ['SIGTERM', 'SIGINT', 'SIGHUP'];
+}
+
+/**
  * SIGTERM: readiness answers 503 at once, the server stops accepting connections and in-flight requests get the
  * whole SHUTDOWN_TIMEOUT_MS to finish; then Nest's shutdown hooks (browser, Discord, workers, MongoDB) get up to
  * SHUTDOWN_TIMEOUT_MS more. Kubernetes keeps sending new requests for a moment after SIGTERM (endpoints update
  * asynchronously): a preStop delay covers that (see README, Deploying). Nest's own signal handling re-raises the
- * signal (exit 143); Kubernetes and our tests expect a clean 0.
+ * signal (exit 143); Kubernetes and our tests expect a clean 0. The same for each of `signals`.
  */
-export function exitGracefullyOn(app: INestApplication, config: AppConfig, signals: NodeJS.Signals[] = ['SIGTERM', 'SIGINT']): void {
+export function exitGracefullyOn(app: INestApplication, config: AppConfig, signals: NodeJS.Signals[] = shutdownSignals(config)): void {
   const logger = new NestLogger('Shutdown');
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -146,7 +154,9 @@ export function exitGracefullyOn(app: INestApplication, config: AppConfig, signa
       process.exit(1);
     }
   };
-  for (const signal of signals) process.once(signal, (received) => void stop(received));
+  // Kept for the whole shutdown, repeats ignored: a terminal's Ctrl-C reaches both npm start and Herald, and npm start
+  // forwards its own, so Herald gets the signal twice; with no listener left the second would kill it on the spot.
+  for (const signal of signals) process.on(signal, (received) => void stop(received));
 }
 
 function closeHttp(server: Server, timeoutMs: number): Promise<void> {

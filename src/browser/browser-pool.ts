@@ -446,6 +446,12 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
         headless: true,
         args: CHROMIUM_ARGS,
         timeout: 30000,
+        // Herald's shutdown closes the browser once HTTP requests and jobs have drained (beforeApplicationShutdown).
+        // Playwright's own handlers would close it the moment a signal arrives, under renders still running, and on
+        // SIGINT exit the process (code 130) before the drain; on SIGHUP theirs kept Herald running past a closed terminal.
+        handleSIGINT: false,
+        handleSIGTERM: false,
+        handleSIGHUP: false,
       });
     } catch (error) {
       throw new BrowserUnavailableError(
