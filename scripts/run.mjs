@@ -75,8 +75,11 @@ const herald = spawn('node', [path.join(root, 'dist', 'main.js')], { env, stdio:
 const forward = (signal) => herald.kill(signal);
 process.on('SIGINT', forward);
 process.on('SIGTERM', forward);
-// Herald re-reads API_TOKENS_FILE on SIGHUP; without one, SIGHUP (a closed terminal) stops both as before.
-if (env.API_TOKENS_FILE) process.on('SIGHUP', forward);
+// SIGHUP too: Herald re-reads API_TOKENS_FILE on it, or without one (a closed terminal) stops as on SIGTERM; either way
+// this script stays until Herald exits and then stops the servers it started, which would otherwise outlive it.
+process.on('SIGHUP', forward);
+// After a terminal closes, writing to it fails (EIO): that must not stop this script before it has stopped the servers.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
 herald.on('exit', async (code, signal) => {
   await Promise.all(started.map((server) => server.destroy()));
   process.exit(code ?? (signal ? 1 : 0));

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { baseTestEnv, eventually } from '../support/app';
@@ -116,7 +117,38 @@ describe('npm start', () => {
       killGroup(start.child);
     }
   });
+
+  it('stops Herald and the servers it started when its terminal closes', async () => {
+    const port = await freePort();
+    // No MONGODB_URI or S3_ENDPOINT: npm start starts FerretDB and the S3 server itself, as on a fresh machine.
+    const { MONGODB_URI: _mongo, S3_ENDPOINT: _s3, ...env } = serversOnly();
+    const start = spawnInTerminal(`${process.execPath} scripts/run.mjs`, { ...env, PORT: String(port), SYSTEM_TOKEN: 'a'.repeat(32) });
+    try {
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 360_000, 500);
+      const text = stripVTControlCharacters(start.output.stdout);
+      const ferretPort = Number(/started FerretDB at mongodb:\/\/127\.0\.0\.1:(\d+)/.exec(text)?.[1]);
+      const s3Port = Number(/started versitygw \(S3\) at http:\/\/127\.0\.0\.1:(\d+)/.exec(text)?.[1]);
+      expect([await listening(ferretPort), await listening(s3Port)]).toEqual([true, true]);
+      // The terminal goes away (its window closed): the kernel hangs up on npm start and Herald.
+      start.child.kill('SIGKILL');
+      await eventually(async () => !(await listening(port)) && !(await listening(ferretPort)) && !(await listening(s3Port)), 60_000, 250);
+    } finally {
+      killGroup(start.child);
+    }
+  });
 });
+
+/** Whether something accepts connections on this loopback port. */
+function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 /** Runs a command with a pseudo-terminal as its stdin and output (util-linux `script`), in a process group of its own. */
 function spawnInTerminal(command: string, env: Record<string, string>): Run {
