@@ -34,16 +34,46 @@ if (existsSync(main) && statSync(main).mtimeMs >= Math.max(newest(path.join(root
 }
 
 const env = { ...nodeEnv };
+/** The servers this script started, stopped when it ends; Herald once it runs, which then gets the signals. */
 const started = [];
+let herald;
+let signalled;
+let starting = false;
+const EXIT_ON = { SIGINT: 130, SIGTERM: 143, SIGHUP: 129 };
+const stopServersAndExit = async (code) => {
+  await Promise.all(started.map((server) => server.destroy()));
+  process.exit(code);
+};
+// SIGHUP too: Herald re-reads API_TOKENS_FILE on it, or without one (a closed terminal) stops as on SIGTERM; either way
+// this script stays until Herald exits and then stops the servers it started, which would otherwise outlive it (they
+// run in process groups of their own). A signal before Herald runs stops the servers started so far, once any server
+// still starting is up.
+const onSignal = (signal) => {
+  if (herald) herald.kill(signal);
+  else if (!signalled) {
+    signalled = signal;
+    if (!starting) void stopServersAndExit(EXIT_ON[signal]);
+  }
+};
+for (const signal of Object.keys(EXIT_ON)) process.on(signal, onSignal);
+// After a terminal closes, writing to it fails (EIO): that must not stop this script before it has stopped the servers.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+const startServer = async (start) => {
+  starting = true;
+  const server = await start();
+  started.push(server);
+  starting = false;
+  if (signalled) await stopServersAndExit(EXIT_ON[signalled]);
+  return server;
+};
+
 if (!env.MONGODB_URI) {
-  const ferret = await servers.startFerretDb();
-  started.push(ferret);
+  const ferret = await startServer(() => servers.startFerretDb());
   env.MONGODB_URI = `${ferret.url}/herald`;
   note(`MONGODB_URI not set: started FerretDB at ${ferret.url}`);
 }
 if (!env.S3_ENDPOINT) {
-  const s3 = await servers.startS3();
-  started.push(s3);
+  const s3 = await startServer(() => servers.startS3());
   Object.assign(env, {
     S3_ENDPOINT: s3.url,
     S3_FORCE_PATH_STYLE: 'true',
@@ -71,16 +101,5 @@ if (!env.SYSTEM_TOKEN && !env.API_TOKENS_FILE && env.NODE_ENV !== 'production') 
 }
 note(`Listening on ${env.HOST}:${port}${env.HOST === '127.0.0.1' ? ' (this machine only; set HOST=0.0.0.0 to open it to the network)' : ''}`);
 
-const herald = spawn('node', [path.join(root, 'dist', 'main.js')], { env, stdio: 'inherit' });
-const forward = (signal) => herald.kill(signal);
-process.on('SIGINT', forward);
-process.on('SIGTERM', forward);
-// SIGHUP too: Herald re-reads API_TOKENS_FILE on it, or without one (a closed terminal) stops as on SIGTERM; either way
-// this script stays until Herald exits and then stops the servers it started, which would otherwise outlive it.
-process.on('SIGHUP', forward);
-// After a terminal closes, writing to it fails (EIO): that must not stop this script before it has stopped the servers.
-for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
-herald.on('exit', async (code, signal) => {
-  await Promise.all(started.map((server) => server.destroy()));
-  process.exit(code ?? (signal ? 1 : 0));
-});
+herald = spawn('node', [path.join(root, 'dist', 'main.js')], { env, stdio: 'inherit' });
+herald.on('exit', (code, signal) => void stopServersAndExit(code ?? (signal ? 1 : 0)));
