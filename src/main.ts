@@ -31,8 +31,17 @@ async function bootstrap(): Promise<void> {
   await app.listen(config.http.port, config.http.host);
 }
 
-void bootstrap().catch((error: unknown) => {
+/** Why start-up failed, in words that say what to change where the cause is a setting. */
+function failureReason(error: unknown): string {
   const reason = error instanceof Error ? error.message : String(error);
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'EADDRINUSE') return `${reason} (another process listens there, perhaps another Herald: stop it or set PORT)`;
+  if (code === 'EADDRNOTAVAIL') return `${reason} (HOST is not an address of this machine)`;
+  return reason;
+}
+
+void bootstrap().catch((error: unknown) => {
+  const reason = failureReason(error);
   process.stderr.write(
     `${JSON.stringify({ level: 'fatal', msg: `Herald failed to start: ${reason}`, err: String((error as Error)?.stack ?? error) })}\n`,
   );

@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { AddressInfo, connect, createServer } from 'node:net';
 import { baseTestEnv, eventually } from '../support/app';
 import { chromiumChildrenOf, startHeraldProcess as startHerald } from '../support/process';
 import { freePort } from '../support/servers';
@@ -14,6 +14,28 @@ describe('the Herald process', () => {
     expect(result.stderr).not.toContain(baseTestEnv().SYSTEM_TOKEN);
   });
 
+  it('exits 1 on a port another process holds, saying to set PORT', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const { exited } = startHerald({ ...baseTestEnv(), PORT: String(port), HOST: '127.0.0.1' });
+      const result = await exited;
+      expect(result.code).toBe(1);
+      const fatal = result.stderr
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: string; msg: string })
+        .find((line) => line.level === 'fatal');
+      expect(fatal?.msg).toBe(
+        `Herald failed to start: listen EADDRINUSE: address already in use 127.0.0.1:${port} ` +
+          '(another process listens there, perhaps another Herald: stop it or set PORT)',
+      );
+    } finally {
+      taken.close();
+    }
+  });
+
   it('on SIGTERM stops serving, closes the browser and exits 0 within 10 s, printing no secret', async () => {
     const port = await freePort();
     const env: Record<string, string> = { ...baseTestEnv(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
@@ -21,14 +43,16 @@ describe('the Herald process', () => {
     // Chromium's first start takes long on a loaded 2-core machine.
     await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 180_000, 250);
     await fetch(`http://127.0.0.1:${port}/health/live`, { headers: { authorization: `Bearer ${env.SYSTEM_TOKEN}` } });
-    expect(chromiumChildrenOf(child.pid!).length).toBeGreaterThan(0);
+    const browsers = chromiumChildrenOf(child.pid!);
+    expect(browsers.length).toBeGreaterThan(0);
 
     const signalled = Date.now();
     child.kill('SIGTERM');
     const result = await exited;
     expect(result.code).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(10000);
-    expect(chromiumChildrenOf(child.pid!)).toEqual([]);
+    // By pid: once Herald has exited, a Chromium it left would no longer be its child.
+    await eventually(() => browsers.every((pid) => !alive(pid)), 5000, 100);
     await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
 
     const lines = result.stdout.trim().split('\n');
@@ -86,10 +110,19 @@ describe('the Herald process', () => {
 
       const result = await exited;
       expect(result.code).toBe(0);
-      expect(chromiumChildrenOf(child.pid!)).toEqual([]);
+      await eventually(() => browsers.every((pid) => !alive(pid)), 5000, 100);
       expect(result.stdout).toContain(`"signal":"${signals[0]}"`);
       expect(result.stdout).toContain('"msg":"Stopped"');
       expect(result.stdout).not.toContain('Chromium disconnected');
     },
   );
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
