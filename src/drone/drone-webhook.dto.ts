@@ -77,9 +77,19 @@ export class DroneWebhookResultDoc {
   @ApiPropertyOptional({ example: 'repo:enabled' }) event?: string;
   @ApiPropertyOptional({ example: 1001 }) buildId?: number;
   @ApiPropertyOptional({ enum: DRONE_STATUSES, description: 'Status in this delivery' }) status?: string;
-  @ApiPropertyOptional({ enum: DRONE_STATUSES, description: 'Status the message shows (a late `running` never replaces a final one)' })
+  @ApiPropertyOptional({
+    enum: DRONE_STATUSES,
+    nullable: true,
+    description: 'Status the message shows (a late `running` never replaces a final one); null before it was first drawn',
+  })
   shownStatus?: string | null;
-  @ApiPropertyOptional({ example: '1240000000000000000' }) messageId?: string | null;
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    example: '1240000000000000000',
+    description: "The message's Discord id; null before it was posted",
+  })
+  messageId?: string | null;
   @ApiPropertyOptional({ example: 'event build:deleted is not one Herald shows' }) reason?: string;
 }
 

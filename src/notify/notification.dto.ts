@@ -164,7 +164,7 @@ export class NotificationViewDto {
   @ApiProperty({ example: '123456789012345678' })
   channelId!: string;
 
-  @ApiPropertyOptional({ nullable: true, description: "Discord's message id once sent." })
+  @ApiPropertyOptional({ type: String, nullable: true, description: "Discord's message id once sent." })
   messageId!: string | null;
 
   @ApiProperty({ description: 'Calls made to Discord for this notification so far (each may include @discordjs/rest retries).' })
@@ -173,13 +173,13 @@ export class NotificationViewDto {
   @ApiPropertyOptional({ type: DeliveryErrorDto, nullable: true, description: 'The most recent failure, also kept after a later success.' })
   lastError!: DeliveryErrorDto | null;
 
-  @ApiPropertyOptional({ format: 'date-time', nullable: true, description: 'When the pending Discord call is (next) due.' })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When the pending Discord call is (next) due.' })
   nextAttemptAt!: string | null;
 
   @ApiProperty({ format: 'date-time' })
   createdAt!: string;
 
-  @ApiPropertyOptional({ format: 'date-time', nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   sentAt!: string | null;
 
   @ApiProperty({ format: 'date-time' })

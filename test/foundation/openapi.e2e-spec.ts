@@ -56,6 +56,24 @@ describe('the OpenAPI document at /docs-json', () => {
     expect(dangling).toEqual([]);
   });
 
+  // A property typed `string | null` (or any union) in TypeScript reaches the document as `type: object` unless its
+  // decorator names the type: valid OpenAPI, but it tells clients the wrong shape, and a fuzzer then flags every real
+  // answer (schemathesis did, for GET /notify/{id}'s messageId and sentAt, on 2026-11-30).
+  it('types every property: an object without properties is only one that is free-form on purpose', () => {
+    const freeForm = new Set(['DroneStageDoc.steps[]', 'VkDeliveryViewDto.event']);
+    const shapeless: string[] = [];
+    for (const [name, schema] of Object.entries(document.components.schemas)) {
+      for (const [property, raw] of Object.entries(schema.properties ?? {})) {
+        const field = raw as { type?: string; properties?: unknown; additionalProperties?: unknown; allOf?: unknown; items?: typeof raw };
+        const bare = (node: typeof field) => node.type === 'object' && !node.properties && !node.additionalProperties && !node.allOf;
+        if (bare(field)) shapeless.push(`${name}.${property}`);
+        if (field.type === 'array' && field.items && bare(field.items)) shapeless.push(`${name}.${property}[]`);
+      }
+    }
+    expect(shapeless.filter((where) => !freeForm.has(where))).toEqual([]);
+    expect(shapeless.filter((where) => freeForm.has(where)).sort()).toEqual([...freeForm].sort());
+  });
+
   it('is a valid OpenAPI 3 document whose references all resolve', () => {
     expect(validateWithSwaggerParser(document)).toBe('valid');
   });
