@@ -581,7 +581,7 @@ function amqpAnswers(port) {
   });
 }
 
-module.exports = { ensureInstalled, ensureFerretDb, ensureVersityGw, ensureSchemathesis, startFerretDb, startS3, startRabbitMq, startRedis, startPrometheus, freePort, CACHE, VERSITYGW_VERSION };
+module.exports = { ensureInstalled, ensureFerretDb, ensureVersityGw, ensureSchemathesis, startFerretDb, startS3, startRabbitMq, startRedis, startPrometheus, freePort, tcpOpen, alive, CACHE, VERSITYGW_VERSION };
 
 if (require.main === module) {
   // `node scripts/servers.cjs install`: provision everything (CI's first step, and `npm run setup`).

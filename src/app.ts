@@ -14,6 +14,7 @@ import { createStartupLogger } from './common/logging';
 import { ReadinessService } from './health/readiness.service';
 import { createValidationPipe } from './common/validation';
 import { AppConfig, describeFeatures } from './config/config';
+import { errorMessage } from './common/errors';
 
 /** Each connection attempt waits this long for a server before it counts as failed. */
 const MONGODB_ATTEMPT_MS = 5000;
@@ -39,7 +40,7 @@ export async function waitForMongoDb(config: AppConfig, logger: LoggerService): 
       if (attempt > 1) logger.log({ mongodb: where, attempt }, `MongoDB at ${where} answered`, 'Startup');
       return;
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = errorMessage(error);
       const elapsedMs = Date.now() - started;
       if (elapsedMs + MONGODB_RETRY_DELAY_MS >= config.mongo.startupTimeoutMs) {
         throw new Error(
@@ -117,7 +118,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
  * The signals that stop Herald gracefully: SIGTERM (Kubernetes, compose), SIGINT (Ctrl-C) and SIGHUP (a closed
  * terminal), except where SIGHUP re-reads API_TOKENS_FILE instead (TokenRegistry).
  */
-export function shutdownSignals(config: AppConfig): NodeJS.Signals[] {
+function shutdownSignals(config: AppConfig): NodeJS.Signals[] {
   return config.auth.tokensFile ? ['SIGTERM', 'SIGINT'] : ['SIGTERM', 'SIGINT', 'SIGHUP'];
 }
 
@@ -126,9 +127,9 @@ export function shutdownSignals(config: AppConfig): NodeJS.Signals[] {
  * whole SHUTDOWN_TIMEOUT_MS to finish; then Nest's shutdown hooks (browser, Discord, workers, MongoDB) get up to
  * SHUTDOWN_TIMEOUT_MS more. Kubernetes keeps sending new requests for a moment after SIGTERM (endpoints update
  * asynchronously): a preStop delay covers that (see README, Deploying). Nest's own signal handling re-raises the
- * signal (exit 143); Kubernetes and our tests expect a clean 0. The same for each of `signals`.
+ * signal (exit 143); Kubernetes and our tests expect a clean 0. The same for each of shutdownSignals.
  */
-export function exitGracefullyOn(app: INestApplication, config: AppConfig, signals: NodeJS.Signals[] = shutdownSignals(config)): void {
+export function exitGracefullyOn(app: INestApplication, config: AppConfig): void {
   const logger = new NestLogger('Shutdown');
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -156,7 +157,7 @@ export function exitGracefullyOn(app: INestApplication, config: AppConfig, signa
   };
   // Kept for the whole shutdown, repeats ignored: a terminal's Ctrl-C reaches both npm start and Herald, and npm start
   // forwards its own, so Herald gets the signal twice; with no listener left the second would kill it on the spot.
-  for (const signal of signals) process.on(signal, (received) => void stop(received));
+  for (const signal of shutdownSignals(config)) process.on(signal, (received) => void stop(received));
 }
 
 function closeHttp(server: Server, timeoutMs: number): Promise<void> {

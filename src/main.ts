@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createApp, exitGracefullyOn, waitForMongoDb } from './app';
 import { createStartupLogger } from './common/logging';
 import { ConfigError, loadConfig } from './config/config';
+import { errorMessage } from './common/errors';
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -33,7 +34,7 @@ async function bootstrap(): Promise<void> {
 
 /** Why start-up failed, in words that say what to change where the cause is a setting. */
 function failureReason(error: unknown): string {
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = errorMessage(error);
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'EADDRINUSE') return `${reason} (another process listens there, perhaps another Herald: stop it or set PORT)`;
   if (code === 'EADDRNOTAVAIL') return `${reason} (HOST is not an address of this machine)`;

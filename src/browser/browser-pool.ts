@@ -2,7 +2,7 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { readFileSync } from 'node:fs';
 import { Browser, BrowserContext, Page, chromium } from 'playwright';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { ServiceBusyError } from '../common/errors';
+import { ServiceBusyError, errorMessage } from '../common/errors';
 import { settleWithin, withTimeout } from '../common/timeouts';
 import { telemetry } from '../telemetry/telemetry';
 
@@ -413,7 +413,7 @@ export class BrowserPool implements OnApplicationBootstrap, BeforeApplicationShu
     if (error instanceof RenderTimeoutError || error instanceof BrowserCrashedError || error instanceof ServiceBusyError) return error;
     const browserGone = generation !== this.generation || !this.browser?.isConnected();
     const pageGone = slot.crashed || slot.page?.isClosed();
-    const message = error instanceof Error ? error.message : String(error);
+    const message = errorMessage(error);
     if (browserGone || pageGone || /Target (page, context or browser )?(has been )?closed|crash/i.test(message)) {
       return new BrowserCrashedError(browserGone ? 'browser disconnected' : 'page crashed');
     }

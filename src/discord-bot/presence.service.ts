@@ -3,6 +3,7 @@ import type { PresenceStatusData } from 'discord.js';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ReadinessService, type ReadinessReport } from '../health/readiness.service';
 import { DiscordGateway } from './discord-gateway';
+import { errorMessage } from '../common/errors';
 
 export interface BotPresence {
   status: PresenceStatusData;
@@ -70,7 +71,7 @@ export class PresenceService implements OnApplicationBootstrap, OnModuleDestroy 
         );
       }
     } catch (error) {
-      this.logger.warn({ reason: error instanceof Error ? error.message : String(error) }, 'Could not update presence');
+      this.logger.warn({ reason: errorMessage(error) }, 'Could not update presence');
     }
   }
 }

@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { withTimeout } from '../common/timeouts';
+import { errorMessage } from '../common/errors';
 
 /** One readiness check. A required check that fails makes the service unready (503, presence dnd); an optional one degrades it (presence idle). */
 export interface ReadinessCheck {
@@ -72,7 +73,7 @@ export class ReadinessService {
       await withTimeout(check.check(), CHECK_TIMEOUT_MS, () => new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
       return { name: check.name, required: check.required, up: true, ms: Date.now() - started };
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       return { name: check.name, required: check.required, up: false, message, ms: Date.now() - started };
     }
   }

@@ -7,6 +7,7 @@ import { telemetry } from '../telemetry/telemetry';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { settleWithin } from '../common/timeouts';
 import { HeldClaim, NewOutboxJob, OutboxJobFilter, OutboxJobRecord, OutboxStore, queuedHead } from './outbox.store';
+import { errorMessage } from '../common/errors';
 
 /** What a handler decided about one run of a job. Throwing counts as `retry` with the shared backoff. */
 export type OutboxOutcome =
@@ -385,7 +386,7 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
           ? outcome.park(parkNow)
           : await handler({ id: jobId, queue: job.queue, lane, seq: job.seq, payload: job.payload, attempts: job.attempts });
     } catch (error) {
-      decided = outcome.retry(error instanceof Error ? error.message : String(error));
+      decided = outcome.retry(errorMessage(error));
     } finally {
       await lease.stop();
     }

@@ -11,7 +11,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { DependencyUnavailableError } from '../common/errors';
+import { DependencyUnavailableError, errorMessage } from '../common/errors';
 
 export interface StoredObject {
   urn: string;
@@ -215,7 +215,7 @@ function describe(error: unknown, operation: string, target: string): Error {
     }
     return new DependencyUnavailableError('storage', `S3 ${operation} on ${target} failed: ${error.name} (HTTP ${status ?? '?'})`);
   }
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = errorMessage(error);
   return new DependencyUnavailableError('storage', `S3 ${operation} on ${target} failed: ${reason}`);
 }
 

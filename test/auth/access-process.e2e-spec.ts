@@ -1,10 +1,9 @@
 import { ChildProcess, ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { baseTestEnv, eventually } from '../support/app';
-import { freePort } from '../support/servers';
+import { freePort, tcpOpen } from '../support/servers';
 import { issue, TokensFile } from './tokens-file';
 
 jest.setTimeout(420_000);
@@ -147,27 +146,15 @@ describe('npm start', () => {
       const text = stripVTControlCharacters(start.output.stdout);
       const ferretPort = Number(/started FerretDB at mongodb:\/\/127\.0\.0\.1:(\d+)/.exec(text)?.[1]);
       const s3Port = Number(/started versitygw \(S3\) at http:\/\/127\.0\.0\.1:(\d+)/.exec(text)?.[1]);
-      expect([await listening(ferretPort), await listening(s3Port)]).toEqual([true, true]);
+      expect([await tcpOpen(ferretPort), await tcpOpen(s3Port)]).toEqual([true, true]);
       // The terminal goes away (its window closed): the kernel hangs up on npm start and Herald.
       start.child.kill('SIGKILL');
-      await eventually(async () => !(await listening(port)) && !(await listening(ferretPort)) && !(await listening(s3Port)), 60_000, 250);
+      await eventually(async () => !(await tcpOpen(port)) && !(await tcpOpen(ferretPort)) && !(await tcpOpen(s3Port)), 60_000, 250);
     } finally {
       killGroup(start.child);
     }
   });
 });
-
-/** Whether something accepts connections on this loopback port. */
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 function killGroup(child: ChildProcess): void {
   try {

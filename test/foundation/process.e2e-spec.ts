@@ -1,7 +1,7 @@
 import { AddressInfo, connect, createServer } from 'node:net';
 import { baseTestEnv, eventually } from '../support/app';
 import { chromiumChildrenOf, startHeraldProcess as startHerald } from '../support/process';
-import { freePort } from '../support/servers';
+import { freePort, processAlive } from '../support/servers';
 
 jest.setTimeout(300_000);
 
@@ -52,7 +52,7 @@ describe('the Herald process', () => {
     expect(result.code).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(10000);
     // By pid: once Herald has exited, a Chromium it left would no longer be its child.
-    await eventually(() => browsers.every((pid) => !alive(pid)), 5000, 100);
+    await eventually(() => browsers.every((pid) => !processAlive(pid)), 5000, 100);
     await expect(fetch(`http://127.0.0.1:${port}/health/live`)).rejects.toThrow();
 
     const lines = result.stdout.trim().split('\n');
@@ -110,19 +110,10 @@ describe('the Herald process', () => {
 
       const result = await exited;
       expect(result.code).toBe(0);
-      await eventually(() => browsers.every((pid) => !alive(pid)), 5000, 100);
+      await eventually(() => browsers.every((pid) => !processAlive(pid)), 5000, 100);
       expect(result.stdout).toContain(`"signal":"${signals[0]}"`);
       expect(result.stdout).toContain('"msg":"Stopped"');
       expect(result.stdout).not.toContain('Chromium disconnected');
     },
   );
 });
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -11,6 +11,8 @@ const servers = require('../../scripts/servers.cjs') as {
   ensureInstalled(): unknown;
   ensureSchemathesis(): string;
   freePort(): Promise<number>;
+  tcpOpen(port: number): Promise<boolean>;
+  alive(pid: number): boolean;
 };
 
 /** A real server process a test owns: it can take it down and bring it back on the same port and data. */
@@ -28,6 +30,10 @@ export const startRedis = () => servers.startRedis();
 /** A real Prometheus scraping `targets` (host:port serving /metrics); each test that needs one starts its own. */
 export const startPrometheus = (targets: string[], port?: number) => servers.startPrometheus({ targets, scrapeIntervalSeconds: 1, port });
 export const freePort = () => servers.freePort();
+/** Whether something accepts connections on this loopback port. */
+export const tcpOpen = (port: number) => servers.tcpOpen(port);
+/** Whether a process with this pid exists (a signal 0 reaches it). */
+export const processAlive = (pid: number) => servers.alive(pid);
 export const ensureInstalled = () => servers.ensureInstalled();
 /** The `st` command of schemathesis, installed into a cached virtual environment on first use. */
 export const ensureSchemathesis = () => servers.ensureSchemathesis();
