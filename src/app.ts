@@ -10,6 +10,7 @@ import { AppModule, featureSummary, startupWarnings } from './app.module';
 import { API_TOKEN_SCHEME } from './auth/require-scope.decorator';
 import { describeScopes } from './auth/swagger-scopes';
 import { HttpExceptionFilter } from './common/http-exception.filter';
+import { describeUnreadableJson, JSON_BODY_TYPES, refuseUnreadBodies } from './common/json-body';
 import { createStartupLogger } from './common/logging';
 import { ReadinessService } from './health/readiness.service';
 import { createValidationPipe } from './common/validation';
@@ -84,8 +85,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
       verify: (request, _response, buffer) => void ((request as RawBodyRequest<express.Request>).rawBody = buffer),
     }),
   );
-  app.useBodyParser('json', { limit: '10mb' });
+  app.useBodyParser('json', { limit: '10mb', type: JSON_BODY_TYPES });
   app.useBodyParser('urlencoded', { extended: true, limit: '1mb' });
+  app.use(describeUnreadableJson(), refuseUnreadBodies());
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpExceptionFilter());
   app.disable('x-powered-by');

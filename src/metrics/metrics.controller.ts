@@ -13,7 +13,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiBodyTooLargeResponse } from '../common/api-responses';
+import { ApiJsonBodyResponses } from '../common/api-responses';
 import { validationFailure } from '../common/validation';
 import { ObjectStorage } from '../storage/object-storage';
 import {
@@ -72,7 +72,7 @@ export class MetricsController {
   @ApiBadRequestResponse({
     description: 'Malformed, over a configured limit, or an unknown dashboard; `errors[].field` names the field. Nothing is stored',
   })
-  @ApiBodyTooLargeResponse()
+  @ApiJsonBodyResponses()
   @ApiServiceUnavailableResponse({ description: 'The renderer is at capacity or object storage is down; see Retry-After' })
   async image(@Body() body: MetricsImageRequestDto): Promise<MetricsImageResponseDto | Record<string, PanelImage>> {
     if (body.charts !== undefined && body.dashboard !== undefined) {

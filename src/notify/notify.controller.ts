@@ -29,7 +29,7 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiBodyTooLargeResponse, ApiMongoUnavailableResponse } from '../common/api-responses';
+import { ApiJsonBodyResponses, ApiMongoUnavailableResponse } from '../common/api-responses';
 import {
   CreateNotificationDto,
   EditNotificationDto,
@@ -85,7 +85,7 @@ export class NotifyController {
   @ApiBadRequestResponse({
     description: "A field breaks Discord's limits or no channel is known; `errors[].field` names it, e.g. `embeds[0].title`.",
   })
-  @ApiBodyTooLargeResponse()
+  @ApiJsonBodyResponses()
   async send(
     @Body() request: CreateNotificationDto,
     @Query() query: NotifyQueryDto,
@@ -144,7 +144,7 @@ export class NotifyController {
   @ApiParam(ID_PARAM)
   @ApiAcceptedResponse({ type: NotificationViewDto })
   @ApiBadRequestResponse({ description: "A field breaks Discord's limits; `errors[].field` names it." })
-  @ApiBodyTooLargeResponse()
+  @ApiJsonBodyResponses()
   @ApiNotFoundResponse({ description: 'No notification with this id.' })
   @ApiConflictResponse({ description: 'The notification failed (never reached Discord) or was deleted.' })
   edit(@Param('id') id: string, @Body() request: EditNotificationDto): Promise<NotificationViewDto> {

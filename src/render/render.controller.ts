@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiBody, ApiExtraModels, ApiOperation, ApiProduces, ApiResponse, ApiTags, getSchemaPath } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { ApiBodyTooLargeResponse } from '../common/api-responses';
+import { ApiJsonBodyResponses } from '../common/api-responses';
 import {
   DISCORD_CONVERSATION_EXAMPLE,
   DISCORD_MESSAGE_EXAMPLE,
@@ -46,7 +46,7 @@ export class RenderController {
   @ApiProduces('image/png', 'application/json')
   @ApiRenderedImage()
   @ApiResponse({ status: 400, description: 'The body is malformed; `errors` names each field' })
-  @ApiBodyTooLargeResponse()
+  @ApiJsonBodyResponses()
   @ApiResponse({
     status: 503,
     description: 'The renderer is at capacity, its browser is being replaced, or (with ?store=true) object storage is down; see Retry-After',
@@ -75,6 +75,7 @@ export class RenderController {
   @ApiProduces('image/png', 'application/json')
   @ApiRenderedImage()
   @ApiResponse({ status: 400, description: 'The body is malformed; `errors` names each field (e.g. messages[2].timestamp)' })
+  @ApiJsonBodyResponses()
   @ApiResponse({ status: 503, description: 'The renderer is at capacity or its browser is being replaced; see Retry-After' })
   async renderDiscordConversation(
     @Body() conversation: RenderDiscordConversationDto,

@@ -56,7 +56,59 @@ describe('bad input at the door', () => {
     it('and malformed JSON answers 400 saying so', async () => {
       const response = await request(herald.url).post('/notify').set(auth).set('Content-Type', 'application/json').send('{"message": ');
       expect(response.status).toBe(400);
-      expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/JSON/) });
+      expect(response.body).toEqual({ statusCode: 400, error: 'Bad Request', message: expect.stringMatching(/^The body is not valid JSON: /) });
+    });
+  });
+
+  describe('a body Herald cannot read as JSON says so, and nothing is sent', () => {
+    const json = JSON.stringify({ message: 'should never reach Discord' });
+
+    it.each([
+      // What `curl -d '{...}'` sends without -H 'Content-Type: application/json'.
+      [
+        'JSON sent as a form',
+        'application/x-www-form-urlencoded',
+        json,
+        /JSON but its Content-Type says application\/x-www-form-urlencoded.*curl -d/,
+      ],
+      ['JSON sent as text', 'text/plain', json, /Content-Type text\/plain is not read here/],
+      ['XML', 'application/xml; charset=utf-8', '<message>hi</message>', /Content-Type application\/xml is not read here/],
+    ])('%s answers 415', async (_case, type, body, message) => {
+      const response = await request(herald.url).post('/notify').set(auth).set('Content-Type', type).send(body);
+      expect(response.status).toBe(415);
+      expect(response.body).toEqual({ statusCode: 415, error: 'Unsupported Media Type', message: expect.stringMatching(message) });
+      expect(response.body.message).toContain('Content-Type: application/json');
+    });
+
+    it('a body without a Content-Type answers 415', async () => {
+      // supertest sets no type for a Buffer body.
+      const response = await request(herald.url).post('/notify').set(auth).send(Buffer.from(json));
+      expect(response.status).toBe(415);
+      expect(response.body.message).toBe('The body has no Content-Type: send the body as JSON with Content-Type: application/json');
+    });
+
+    it.each([
+      ['null', 'null'],
+      ['a number', ' 12'],
+      ['a string', '"hello"'],
+    ])('JSON that is %s answers 400 asking for an object', async (what, body) => {
+      const response = await request(herald.url).post('/notify').set(auth).set('Content-Type', 'application/json').send(body);
+      expect(response.status).toBe(400);
+      expect(response.body.message).toBe(`The body must be a JSON object; this one is ${what}`);
+    });
+
+    it('a form that is a form, and JSON of a +json type, are read', async () => {
+      const form = await request(herald.url).post('/notify').set(auth).type('form').send('message=sent%20as%20a%20form');
+      expect(form.status).toBe(202);
+      const patchType = await request(herald.url)
+        .post('/notify?wait=true')
+        .set(auth)
+        .set('Content-Type', 'application/merge-patch+json')
+        .send(JSON.stringify({ message: 'sent as +json' }));
+      expect(patchType.status).toBe(200);
+      // One lane per channel, in order: anything a refused request had stored would have been sent before these.
+      const contents = discord.messages(discord.channels.general.id).map((message) => message.message.content);
+      expect(contents).toEqual(['sent as a form', 'sent as +json']);
     });
   });
 
