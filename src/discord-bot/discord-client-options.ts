@@ -1,4 +1,5 @@
-import { GatewayIntentBits, Options, Partials, type ClientOptions } from 'discord.js';
+import { GatewayIntentBits, Options, Partials, type ClientOptions, type IntentsBitField } from 'discord.js';
+import { errorMessage } from '../common/errors';
 import type { DiscordSharding } from './discord-shards';
 
 /** A bot that only shows presence (Drone, Notify): guilds, and nothing it would have to read. */
@@ -38,4 +39,39 @@ export function clientSharding(sharding: DiscordSharding): Pick<ClientOptions, '
   if (sharding.count === 'auto') return { shards: 'auto' };
   const ids = sharding.ids === 'all' ? Array.from({ length: sharding.count }, (_, id) => id) : sharding.ids;
   return { shards: ids, shardCount: sharding.count };
+}
+
+/** The privileged intents, as the Developer Portal labels their switches (your application → Bot). */
+const PRIVILEGED_INTENTS: ReadonlyArray<[GatewayIntentBits, string]> = [
+  [GatewayIntentBits.MessageContent, 'Message Content Intent'],
+  [GatewayIntentBits.GuildMembers, 'Server Members Intent'],
+  [GatewayIntentBits.GuildPresences, 'Presence Intent'],
+];
+
+/**
+ * Why a login failed, in words an operator can act on. Two failures never pass by themselves: Discord refusing the
+ * token, and refusing a privileged intent (gateway close 4014) the portal has not switched on; discord.js reports
+ * them as "An invalid token was provided." / "Authentication failed" and "Used disallowed intents", which say
+ * neither what to change nor where. `yours` is true for those two.
+ */
+export function loginFailure(error: unknown, intents: IntentsBitField): { reason: string; yours: boolean } {
+  const said = errorMessage(error);
+  if ((error as { code?: unknown }).code === 'TokenInvalid' || said === 'Authentication failed') {
+    return {
+      reason: `Discord refused DISCORD_TOKEN (${said}): set it to the bot's token from the Discord Developer Portal (your application → Bot → Reset Token)`,
+      yours: true,
+    };
+  }
+  if (said === 'Used disallowed intents') {
+    const asked = PRIVILEGED_INTENTS.filter(([bit]) => intents.has(bit)).map(([, label]) => label);
+    const switches = asked.length > 0 ? asked.join(' and ') : 'a privileged intent';
+    return {
+      reason:
+        `Discord refused the ${switches} (gateway close 4014): switch it on in the Discord Developer Portal (your ` +
+        'application → Bot → Privileged Gateway Intents); Herald keeps trying and connects once it is on. Message ' +
+        'images (DISCORD_RENDER_MESSAGES, DISCORD_CHANNEL_ALLOWLIST) need the Message Content Intent',
+      yours: true,
+    };
+  }
+  return { reason: said, yours: false };
 }

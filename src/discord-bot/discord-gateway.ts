@@ -19,6 +19,7 @@ import {
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { backoffDelay } from '../common/backoff';
 import { errorMessage } from '../common/errors';
+import { loginFailure } from './discord-client-options';
 import type { ObservedMessage, ReferencedMessage } from './message-snapshot';
 
 /** Login retries back off up to this; Discord being unreachable for long is an outage, not a reason to hammer it. */
@@ -78,8 +79,10 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
       (error: unknown) => {
         if (this.shuttingDown) return;
         const delayMs = backoffDelay(this.loginAttempt, LOGIN_RETRY_BASE_MS, LOGIN_RETRY_MAX_MS);
-        this.loginProblem = `cannot log in to Discord at ${this.config.discord.apiUrl}: ${errorMessage(error)} (attempt ${this.loginAttempt}, retrying)`;
-        this.logger.warn({ attempt: this.loginAttempt, retryInMs: delayMs, reason: errorMessage(error) }, 'Could not log in to Discord; retrying');
+        // A refused token or intent is the operator's to fix (an error); anything else may pass by itself (a warning).
+        const { reason, yours } = loginFailure(error, this.client.options.intents);
+        this.loginProblem = `cannot log in to Discord at ${this.config.discord.apiUrl}: ${reason} (attempt ${this.loginAttempt}, retrying)`;
+        this.logger[yours ? 'error' : 'warn']({ attempt: this.loginAttempt, retryInMs: delayMs, reason }, 'Could not log in to Discord; retrying');
         this.loginTimer = setTimeout(() => this.attemptLogin(login, token), delayMs);
         this.loginTimer.unref();
       },

@@ -1,3 +1,4 @@
+import { GatewayIntentBits } from 'discord.js';
 import { connect, type Socket } from 'node:net';
 import { METRICS_IMAGE_EXAMPLE } from '../../src/metrics/metrics-image.dto';
 import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
@@ -96,6 +97,85 @@ describe('starting Herald as an operator would', () => {
           60_000,
           250,
         );
+      } finally {
+        expect((await herald.stop()).code).toBe(0);
+      }
+    });
+  });
+
+  describe('with a bot whose Developer Portal settings refuse what Herald asks', () => {
+    let discord: DiscordStandIn | undefined;
+    afterEach(async () => discord?.stop());
+
+    /** Herald's readiness entry for Discord once it is degraded for a reason that matches. */
+    const discordDegraded = (port: number, reason: RegExp) =>
+      eventually(
+        async () => {
+          const body = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as {
+            info?: Record<string, { degraded?: boolean; message?: string }>;
+          };
+          const entry = body.info?.discord;
+          return entry?.degraded && reason.test(entry.message ?? '') ? entry : undefined;
+        },
+        90_000,
+        250,
+      );
+
+    it('names the privileged intent to switch on and where, and connects once it is on, without a restart', async () => {
+      // The Message Content Intent left off, as it is for every new application: Discord closes IDENTIFY with 4014.
+      discord = await startDiscordStandIn({ privilegedIntents: { messageContent: false } });
+      const port = await freePort();
+      const herald = startHeraldProcess({
+        ...baseTestEnv(),
+        HERALD_ROLES: 'api,discord',
+        DISCORD_TOKEN: discord.token,
+        DISCORD_API_URL: discord.apiUrl,
+        DISCORD_CDN_URL: discord.cdnUrl,
+        DISCORD_RENDER_MESSAGES: 'true',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      });
+      try {
+        const degraded = await discordDegraded(port, /4014/);
+        expect(degraded.message).toContain('Discord refused the Message Content Intent (gateway close 4014)');
+        expect(degraded.message).toContain('Bot → Privileged Gateway Intents');
+        const logged = herald.lines().find((line) => line.msg === 'Could not log in to Discord; retrying');
+        expect(logged).toMatchObject({ level: 50, reason: expect.stringContaining('Message Content Intent') });
+        expect(discord.connectedSessions).toBe(0);
+
+        discord.switchPrivilegedIntents({ messageContent: true });
+        await eventually(
+          async () => {
+            const body = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as { info?: Record<string, { degraded?: boolean }> };
+            return body.info?.discord && !body.info.discord.degraded;
+          },
+          60_000,
+          250,
+        );
+        expect(discord.connectedIntents).toEqual([expect.any(Number)]);
+        expect(discord.connectedIntents[0] & GatewayIntentBits.MessageContent).toBeTruthy();
+      } finally {
+        expect((await herald.stop()).code).toBe(0);
+      }
+    });
+
+    it('says a refused token is DISCORD_TOKEN and where to get the right one', async () => {
+      discord = await startDiscordStandIn();
+      const port = await freePort();
+      const herald = startHeraldProcess({
+        ...baseTestEnv(),
+        HERALD_ROLES: 'api,discord',
+        DISCORD_TOKEN: 'not-the-bot-token',
+        DISCORD_API_URL: discord.apiUrl,
+        DISCORD_CDN_URL: discord.cdnUrl,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+      });
+      try {
+        const degraded = await discordDegraded(port, /DISCORD_TOKEN/);
+        expect(degraded.message).toContain('Discord refused DISCORD_TOKEN (An invalid token was provided.)');
+        expect(degraded.message).toContain('Bot → Reset Token');
+        expect(herald.lines().find((line) => line.msg === 'Could not log in to Discord; retrying')).toMatchObject({ level: 50 });
       } finally {
         expect((await herald.stop()).code).toBe(0);
       }

@@ -11,7 +11,7 @@ import {
   type GatewayMessageCreateDispatchData,
   type Snowflake,
 } from 'discord-api-types/v10';
-import { StandInGateway, type RecordedPresence } from './gateway';
+import { StandInGateway, type PrivilegedIntents, type RecordedPresence } from './gateway';
 import { buildGuild, type GuildModel, type GuildOptions } from './guild-fixture';
 import { MessageStore, type NewAttachment, type StoredMessage } from './message-store';
 import { StandInInteractions, type InteractionRecord } from './interactions';
@@ -31,6 +31,11 @@ export interface DiscordStandInOptions {
   maxConcurrency?: number;
   /** HELLO's heartbeat_interval; Discord's is 41250 ms. */
   heartbeatIntervalMs?: number;
+  /**
+   * The privileged intents the developer portal has switched on (default: Message Content and Server Members, not
+   * Presence). IDENTIFY asking for one that is off is closed with 4014, as Discord does.
+   */
+  privilegedIntents?: Partial<PrivilegedIntents>;
   /** 0 (default) picks a free port. */
   port?: number;
 }
@@ -119,6 +124,8 @@ export interface DiscordStandIn {
   /** Closes gateway connections as a network drop would (the client resumes). */
   dropConnections(code?: number): void;
   invalidateSessions(): void;
+  /** Flips privileged intents' switches in the "developer portal": later IDENTIFYs are judged by them. */
+  switchPrivilegedIntents(change: Partial<PrivilegedIntents>): void;
 
   failNext(rule: FailureRule): void;
   /** CDN requests whose path matches are answered only after release() (a slow CDN, e.g. for a slow render). */
@@ -197,6 +204,7 @@ class StandIn implements DiscordStandIn {
       model: this.model,
       guilds,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
+      privilegedIntents: { messageContent: true, guildMembers: true, ...options.privilegedIntents },
       url: () => this.gatewayUrl,
     });
     this.interactions = new StandInInteractions({
@@ -405,6 +413,10 @@ class StandIn implements DiscordStandIn {
 
   missingAccess(channelId: Snowflake): void {
     this.rest.missingAccess(channelId);
+  }
+
+  switchPrivilegedIntents(change: Partial<PrivilegedIntents>): void {
+    this.gateway.switchPrivilegedIntents(change);
   }
 
   restoreChannel(channelId: Snowflake): void {

@@ -29,6 +29,7 @@ export interface GatewayOptions {
   /** Every guild the bot is in, the first included; each shard is told only of its own. */
   guilds: GuildModel[];
   heartbeatIntervalMs: number;
+  privilegedIntents: PrivilegedIntents;
   /** ws://host:port/gateway — also sent as resume_gateway_url. */
   url: () => string;
 }
@@ -50,8 +51,28 @@ const REPLAY_LIMIT = 1000;
 export function shardOfGuild(guildId: string, numShards: number): number {
   return Number((BigInt(guildId) >> 22n) % BigInt(numShards));
 }
-/** A verified-less bot with the Message Content and Guild Members intents switched on in the developer portal. */
-export const APPLICATION_FLAGS = ApplicationFlags.GatewayMessageContentLimited | ApplicationFlags.GatewayGuildMembersLimited;
+/** The privileged intents switched on for the bot in the developer portal (Bot → Privileged Gateway Intents). */
+export interface PrivilegedIntents {
+  messageContent: boolean;
+  guildMembers: boolean;
+}
+
+/** A verified-less bot's application flags: the "limited" flag of each privileged intent switched on. */
+export function applicationFlags(enabled: PrivilegedIntents): number {
+  return (
+    (enabled.messageContent ? ApplicationFlags.GatewayMessageContentLimited : 0) |
+    (enabled.guildMembers ? ApplicationFlags.GatewayGuildMembersLimited : 0)
+  );
+}
+
+/** What IDENTIFY may ask for: Discord closes with 4014 for a privileged intent the portal has not switched on. */
+function disallowedIntents(intents: number, enabled: PrivilegedIntents): boolean {
+  return (
+    (intents & GatewayIntentBits.MessageContent && !enabled.messageContent) ||
+    (intents & GatewayIntentBits.GuildMembers && !enabled.guildMembers) ||
+    (intents & GatewayIntentBits.GuildPresences) !== 0
+  );
+}
 const SUPPORTED_VERSION = '10';
 
 /**
@@ -71,6 +92,14 @@ export class StandInGateway {
 
   constructor(private readonly options: GatewayOptions) {
     this.server.on('connection', (socket: WebSocket, request: IncomingMessage) => this.accept(socket, request));
+  }
+
+  switchPrivilegedIntents(change: Partial<PrivilegedIntents>): void {
+    Object.assign(this.options.privilegedIntents, change);
+  }
+
+  get applicationFlags(): number {
+    return applicationFlags(this.options.privilegedIntents);
   }
 
   upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -176,6 +205,9 @@ export class StandInGateway {
           if (payload.d.token !== this.options.token) {
             return socket.close(GatewayCloseCodes.AuthenticationFailed, 'Authentication failed');
           }
+          if (disallowedIntents(Number(payload.d.intents), this.options.privilegedIntents)) {
+            return socket.close(GatewayCloseCodes.DisallowedIntents, 'Disallowed intent(s).');
+          }
           const shard = payload.d.shard ?? [0, 1];
           if (!Number.isInteger(shard[0]) || !Number.isInteger(shard[1]) || shard[1] < 1 || shard[0] < 0 || shard[0] >= shard[1]) {
             return socket.close(GatewayCloseCodes.InvalidShard, 'Invalid shard');
@@ -258,7 +290,7 @@ export class StandInGateway {
         session_id: session.id,
         resume_gateway_url: this.options.url(),
         shard: session.shard,
-        application: { id: model.applicationId, flags: APPLICATION_FLAGS, flags_new: String(APPLICATION_FLAGS) },
+        application: { id: model.applicationId, flags: this.applicationFlags, flags_new: String(this.applicationFlags) },
       },
     });
     if (!(session.intents & GatewayIntentBits.Guilds)) return;

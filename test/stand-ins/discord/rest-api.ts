@@ -13,7 +13,7 @@ import {
   type RESTRateLimit,
   type Snowflake,
 } from 'discord-api-types/v10';
-import { APPLICATION_FLAGS, type StandInGateway } from './gateway';
+import type { StandInGateway } from './gateway';
 import type { GuildModel } from './guild-fixture';
 import { avatarPng, emojiPng } from './images';
 import { InteractionFailure, type StandInInteractions } from './interactions';
@@ -415,8 +415,8 @@ export class StandInRest {
       summary: '',
       verify_key: '0'.repeat(64),
       team: null,
-      flags: APPLICATION_FLAGS,
-      flags_new: String(APPLICATION_FLAGS),
+      flags: this.options.gateway.applicationFlags,
+      flags_new: String(this.options.gateway.applicationFlags),
       approximate_guild_count: this.options.guilds.length,
     };
   }
