@@ -16,10 +16,10 @@ import {
   type GuildMember,
   type PresenceStatusData,
 } from 'discord.js';
-import { APP_CONFIG, type AppConfig } from '../config/config';
+import { APP_CONFIG, enabledFeatures, type AppConfig } from '../config/config';
 import { backoffDelay } from '../common/backoff';
 import { errorMessage } from '../common/errors';
-import { loginFailure } from './discord-client-options';
+import { botPermissions, inviteUrl, loginFailure } from './discord-client-options';
 import type { ObservedMessage, ReferencedMessage } from './message-snapshot';
 
 /** Login retries back off up to this; Discord being unreachable for long is an outage, not a reason to hammer it. */
@@ -57,6 +57,8 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
    * necord's call starts it, and failures are retried with backoff in the background while readiness says why.
    */
   onModuleInit(): void {
+    // Once per successful login (a failed one destroys the client, and the next emits it again).
+    this.client.on(Events.ClientReady, () => this.reportServers());
     const login = this.client.login.bind(this.client);
     this.client.login = async (token?: string) => {
       this.attemptLogin(login, token);
@@ -87,6 +89,22 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
         this.loginTimer.unref();
       },
     );
+  }
+
+  /**
+   * How many servers the bot is in, with the link that adds it to one: a new bot is in none, and until it is added
+   * it reads and posts nowhere while everything else looks healthy.
+   */
+  private reportServers(): void {
+    const applicationId = this.client.application?.id ?? this.client.user?.id;
+    if (!applicationId) return;
+    const features = enabledFeatures(this.config);
+    const invite = inviteUrl(applicationId, botPermissions(features.messageImages), features.discordCommands);
+    const servers = this.client.guilds.cache.size;
+    // A process holding some shards only sees their servers; none there says nothing about the others.
+    if (servers === 0 && this.client.ws.shards.size === (this.client.options.shardCount ?? 1)) {
+      this.logger.warn({ servers, invite }, `The bot is in no Discord server yet; add it to yours with ${invite}`);
+    } else this.logger.log({ servers, invite }, 'Discord servers the bot is in (the invite link adds it to another)');
   }
 
   get botUserId(): string | null {

@@ -134,6 +134,7 @@ describe('starting Herald as an operator would', () => {
         DISCORD_RENDER_MESSAGES: 'true',
         PORT: String(port),
         HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
       });
       try {
         const degraded = await discordDegraded(port, /4014/);
@@ -154,6 +155,37 @@ describe('starting Herald as an operator would', () => {
         );
         expect(discord.connectedIntents).toEqual([expect.any(Number)]);
         expect(discord.connectedIntents[0] & GatewayIntentBits.MessageContent).toBeTruthy();
+        const servers = await eventually(() => herald.lines().find((line) => String(line.msg).startsWith('Discord servers the bot is in')));
+        expect(servers).toMatchObject({ level: 30, servers: 1, invite: expect.stringContaining(`client_id=${discord.applicationId}`) });
+      } finally {
+        expect((await herald.stop()).code).toBe(0);
+      }
+    });
+
+    it('logs the link that adds a bot in no server yet, asking for the permissions its features use', async () => {
+      discord = await startDiscordStandIn({ botInNoServer: true });
+      const port = await freePort();
+      const herald = startHeraldProcess({
+        ...baseTestEnv(),
+        HERALD_ROLES: 'api,discord',
+        DISCORD_TOKEN: discord.token,
+        DISCORD_API_URL: discord.apiUrl,
+        DISCORD_CDN_URL: discord.cdnUrl,
+        DISCORD_RENDER_MESSAGES: 'true',
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+      });
+      try {
+        const warned = await eventually(
+          () => herald.lines().find((line) => String(line.msg).startsWith('The bot is in no Discord server yet')),
+          90_000,
+          250,
+        );
+        // View Channels 1024 + Send Messages 2048 + Embed Links 16384 + Read Message History 65536; commands' scope.
+        const invite = `https://discord.com/oauth2/authorize?client_id=${discord.applicationId}&scope=bot%20applications.commands&permissions=84992`;
+        expect(warned).toMatchObject({ level: 40, servers: 0, invite });
+        expect(warned.msg).toContain(invite);
       } finally {
         expect((await herald.stop()).code).toBe(0);
       }

@@ -36,6 +36,8 @@ export interface DiscordStandInOptions {
    * Presence). IDENTIFY asking for one that is off is closed with 4014, as Discord does.
    */
   privilegedIntents?: Partial<PrivilegedIntents>;
+  /** A bot nobody has added to a server yet: READY lists no guild and no GUILD_CREATE follows. */
+  botInNoServer?: boolean;
   /** 0 (default) picks a free port. */
   port?: number;
 }
@@ -76,6 +78,8 @@ export interface DiscordStandIn {
   readonly guild: GatewayGuildCreateDispatchData;
   /** The bot's own user. */
   readonly bot: APIUser;
+  /** The bot's application (READY's `application.id`; the invite link's `client_id`). */
+  readonly applicationId: string;
   readonly users: Readonly<Record<string, APIUser>>;
   readonly roles: Readonly<Record<string, APIRole>>;
   readonly channels: Readonly<Record<string, APITextChannel>>;
@@ -162,6 +166,7 @@ class StandIn implements DiscordStandIn {
   readonly token: string;
   readonly guild: GatewayGuildCreateDispatchData;
   readonly bot: APIUser;
+  readonly applicationId = APPLICATION_ID;
   readonly users: Readonly<Record<string, APIUser>>;
   readonly roles: Readonly<Record<string, APIRole>>;
   readonly channels: Readonly<Record<string, APITextChannel>>;
@@ -202,7 +207,7 @@ class StandIn implements DiscordStandIn {
     this.gateway = new StandInGateway({
       token: this.token,
       model: this.model,
-      guilds,
+      guilds: options.botInNoServer ? [] : guilds,
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 41_250,
       privilegedIntents: { messageContent: true, guildMembers: true, ...options.privilegedIntents },
       url: () => this.gatewayUrl,
