@@ -50,9 +50,10 @@ function looksLikeJson(request: Request): boolean {
  * refuses but reports as "not valid JSON", wrongly.
  */
 export function describeUnreadableJson(): ErrorRequestHandler {
-  return (error: unknown, _request, _response, next) => {
+  return (error: unknown, request, _response, next) => {
     const { type, body } = (error ?? {}) as { type?: unknown; body?: unknown };
-    if (!(error instanceof SyntaxError) || type !== 'entity.parse.failed' || typeof body !== 'string') return next(error);
+    const jsonRefused = error instanceof SyntaxError && type === 'entity.parse.failed' && typeof body === 'string';
+    if (!jsonRefused || !request.is(JSON_BODY_TYPES)) return next(error);
     const value = parsedOrNothing(body);
     next(
       new BadRequestException(

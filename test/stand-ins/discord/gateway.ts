@@ -67,10 +67,11 @@ export function applicationFlags(enabled: PrivilegedIntents): number {
 
 /** What IDENTIFY may ask for: Discord closes with 4014 for a privileged intent the portal has not switched on. */
 function disallowedIntents(intents: number, enabled: PrivilegedIntents): boolean {
+  const asks = (intent: GatewayIntentBits) => (intents & intent) !== 0;
   return (
-    (intents & GatewayIntentBits.MessageContent && !enabled.messageContent) ||
-    (intents & GatewayIntentBits.GuildMembers && !enabled.guildMembers) ||
-    (intents & GatewayIntentBits.GuildPresences) !== 0
+    (asks(GatewayIntentBits.MessageContent) && !enabled.messageContent) ||
+    (asks(GatewayIntentBits.GuildMembers) && !enabled.guildMembers) ||
+    asks(GatewayIntentBits.GuildPresences)
   );
 }
 const SUPPORTED_VERSION = '10';
