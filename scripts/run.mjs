@@ -99,7 +99,7 @@ if (!env.SYSTEM_TOKEN && !env.API_TOKENS_FILE && env.NODE_ENV !== 'production') 
 } else {
   note(`Swagger will be at ${swagger}`);
 }
-note(`Listening on ${env.HOST}:${port}${env.HOST === '127.0.0.1' ? ' (this machine only; set HOST=0.0.0.0 to open it to the network)' : ''}`);
+note(`Starting Herald on ${env.HOST}:${port}${env.HOST === '127.0.0.1' ? ' (this machine only; set HOST=0.0.0.0 to open it to the network)' : ''}`);
 
 herald = spawn('node', [path.join(root, 'dist', 'main.js')], { env, stdio: 'inherit' });
 herald.on('exit', (code, signal) => void stopServersAndExit(code ?? (signal ? 1 : 0)));

@@ -1,4 +1,6 @@
 import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import type { AddressInfo } from 'node:net';
 import { createApp, exitGracefullyOn, waitForMongoDb } from './app';
 import { createStartupLogger } from './common/logging';
 import { ConfigError, loadConfig } from './config/config';
@@ -30,6 +32,8 @@ async function bootstrap(): Promise<void> {
   });
   exitGracefullyOn(app, config);
   await app.listen(config.http.port, config.http.host);
+  const { address, port } = app.getHttpServer().address() as AddressInfo;
+  new Logger('Herald').log({ host: address, port }, `Listening on ${address.includes(':') ? `[${address}]` : address}:${port}`);
 }
 
 /** Why start-up failed, in words that say what to change where the cause is a setting. */

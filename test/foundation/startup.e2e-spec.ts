@@ -186,6 +186,13 @@ describe('starting Herald as an operator would', () => {
         const invite = `https://discord.com/oauth2/authorize?client_id=${discord.applicationId}&scope=bot%20applications.commands&permissions=84992`;
         expect(warned).toMatchObject({ level: 40, servers: 0, invite });
         expect(warned.msg).toContain(invite);
+
+        // Someone follows the link: the bot says so, and draws the server's messages from then on.
+        discord.addBotToServer();
+        const added = await eventually(() => herald.lines().find((line) => line.msg === 'The bot was added to a Discord server'));
+        expect(added).toMatchObject({ level: 30, guildId: discord.guild.id, name: discord.guild.name });
+        const message = discord.messageCreate({ channelId: discord.channels.general.id, author: discord.users.alice, content: 'first words' });
+        await eventually(() => herald.lines().find((line) => line.msg === 'Rendered message image' && line.messageId === message.id), 60_000, 250);
       } finally {
         expect((await herald.stop()).code).toBe(0);
       }
@@ -227,6 +234,7 @@ describe('starting Herald as an operator would', () => {
     const herald = startHeraldProcess(env);
     // The browser warms its pages before readiness: give a loaded CI host room.
     await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 180_000, 250);
+    expect(herald.lines().find((line) => line.msg === `Listening on 127.0.0.1:${port}`)).toMatchObject({ host: '127.0.0.1', port });
 
     // A client still uploading its request when the signal comes, and a probe whose request has begun.
     const body = JSON.stringify(METRICS_IMAGE_EXAMPLE);

@@ -130,6 +130,8 @@ export interface DiscordStandIn {
   invalidateSessions(): void;
   /** Flips privileged intents' switches in the "developer portal": later IDENTIFYs are judged by them. */
   switchPrivilegedIntents(change: Partial<PrivilegedIntents>): void;
+  /** Someone adds a `botInNoServer` bot to the stand-in's guild: GUILD_CREATE, and its messages reach the bot. */
+  addBotToServer(): void;
 
   failNext(rule: FailureRule): void;
   /** CDN requests whose path matches are answered only after release() (a slow CDN, e.g. for a slow render). */
@@ -422,6 +424,10 @@ class StandIn implements DiscordStandIn {
 
   switchPrivilegedIntents(change: Partial<PrivilegedIntents>): void {
     this.gateway.switchPrivilegedIntents(change);
+  }
+
+  addBotToServer(): void {
+    this.gateway.joinGuild(this.model);
   }
 
   restoreChannel(channelId: Snowflake): void {

@@ -294,14 +294,26 @@ export class StandInGateway {
         application: { id: model.applicationId, flags: this.applicationFlags, flags_new: String(this.applicationFlags) },
       },
     });
-    if (!(session.intents & GatewayIntentBits.Guilds)) return;
-    for (const { guild } of guilds) {
-      // Without the privileged Guild Members intent, GUILD_CREATE lists only the bot itself.
-      const members =
-        session.intents & GatewayIntentBits.GuildMembers ? guild.members : guild.members.filter((member) => member.user.id === model.bot.id);
-      // The guilds READY listed as unavailable arrive with `unavailable: false` (a guild the bot joins later has none).
-      this.send(session, { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.GuildCreate, s: 0, d: { ...guild, members, unavailable: false } });
+    for (const guild of guilds) this.sendGuildCreate(session, guild, 'listed in READY');
+  }
+
+  /** Someone adds the bot to a guild: from now on it is one of the bot's, and its shard's sessions are told. */
+  joinGuild(guild: GuildModel): void {
+    if (this.options.guilds.includes(guild)) return;
+    this.options.guilds.push(guild);
+    for (const session of this.sessions.values()) {
+      if (shardOfGuild(guild.guild.id, session.shard[1]) === session.shard[0]) this.sendGuildCreate(session, guild, 'joined');
     }
+  }
+
+  private sendGuildCreate(session: Session, { guild }: GuildModel, why: 'listed in READY' | 'joined'): void {
+    if (!(session.intents & GatewayIntentBits.Guilds)) return;
+    // Without the privileged Guild Members intent, GUILD_CREATE lists only the bot itself.
+    const bot = this.options.model.bot.id;
+    const members = session.intents & GatewayIntentBits.GuildMembers ? guild.members : guild.members.filter((member) => member.user.id === bot);
+    // The guilds READY listed as unavailable arrive with `unavailable: false` (a guild the bot joins later has none).
+    const d = why === 'joined' ? { ...guild, members } : { ...guild, members, unavailable: false };
+    this.send(session, { op: GatewayOpcodes.Dispatch, t: GatewayDispatchEvents.GuildCreate, s: 0, d });
   }
 
   private sendMembersChunk(session: Session, request: GatewayRequestGuildMembersData): void {
