@@ -27,6 +27,15 @@ export class VkApiError extends Error {
     return this.code === VkErrorCode.AuthFailed || this.code === VkErrorCode.GroupAuthFailed || this.code === VkErrorCode.AppAuthFailed;
   }
 
+  /**
+   * The community's Long Poll API is switched off in its settings: groups.getLongPollServer answers error 100, "One of
+   * the parameters specified was missing or invalid: longpoll for this group is not enabled". Not temporary, but
+   * switching it on needs no restart.
+   */
+  get isLongPollOff(): boolean {
+    return this.code === VkErrorCode.InvalidParameter && /longpoll for this group is not enabled/i.test(this.message);
+  }
+
   /** Errors VK documents as temporary: too many requests, flood control, internal error. */
   get isTransient(): boolean {
     return this.code === VkErrorCode.TooManyRequests || this.code === VkErrorCode.Flood || this.code === VkErrorCode.Internal;

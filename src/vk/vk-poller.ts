@@ -33,6 +33,8 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
   status: VkPollerStatus = 'starting';
   /** Set when VK refused the token; the poller has stopped and readiness reports this. */
   authFailure: string | null = null;
+  /** Set while the community's settings keep the poller from starting (Long Poll API off); it retries meanwhile. */
+  settingsProblem: string | null = null;
 
   private stopping = false;
   private loop?: Promise<void>;
@@ -63,6 +65,14 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
         if (this.authFailure) throw new Error(this.authFailure);
       },
     });
+    // Optional: a setting the poller waits on degrades the service without taking the HTTP API out of rotation.
+    this.readiness.register({
+      name: 'vk-long-poll',
+      required: false,
+      check: async () => {
+        if (this.settingsProblem) throw new Error(this.settingsProblem);
+      },
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -87,6 +97,7 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
         }
         await this.pollOnce();
         this.failures = 0;
+        this.settingsProblem = null;
         this.status = 'polling';
       } catch (error) {
         if (this.stopping) break;
@@ -200,11 +211,20 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     const delayMs = backoffDelay(this.failures, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs);
     const kind = error instanceof VkApiError ? `vk-${error.code}` : ((error as Error)?.name ?? 'error');
     pollerErrors.inc({ kind });
-    // The long-poll key survives network errors and failed users.get calls; only failed:2/3 replace it.
-    this.logger.warn(
-      { attempt: this.failures, delayMs, err: (error as Error)?.message ?? String(error) },
-      'VK poller hit an error; backing off before retrying',
-    );
+    if (error instanceof VkApiError && error.isLongPollOff) {
+      // Switching it on needs no restart: the retries find it on.
+      this.settingsProblem =
+        `VK's Long Poll API is off for community ${this.config.vk.groupId}: switch it on in the community's settings ` +
+        `(Manage → API usage → Long Poll API: Enabled, API version ${this.config.vk.apiVersion}) and tick the event types ` +
+        'to route on its "Event types" tab; the poller retries (at least every OUTBOX_BACKOFF_MAX_MS) and starts once it is on';
+      this.logger.error({ attempt: this.failures, delayMs, code: error.code }, this.settingsProblem);
+    } else {
+      // The long-poll key survives network errors and failed users.get calls; only failed:2/3 replace it.
+      this.logger.warn(
+        { attempt: this.failures, delayMs, err: (error as Error)?.message ?? String(error) },
+        'VK poller hit an error; backing off before retrying',
+      );
+    }
     await this.sleep(delayMs);
   }
 

@@ -162,6 +162,7 @@ export const VkErrorCode = {
   TooManyRequests: 6,
   Flood: 9,
   Internal: 10,
+  InvalidParameter: 100,
   GroupAuthFailed: 27,
   AppAuthFailed: 28,
 } as const;

@@ -326,6 +326,26 @@ describe('VK events → normalised, routed to RabbitMQ queues, a signed webhook 
     });
   });
 
+  it("names the community's Long Poll API switch while it is off, and polls once it is on, without a restart", async () => {
+    type Ready = { status: string; info?: Record<string, { status: string; degraded?: boolean; message?: string }> };
+    const probe = () => getJson<Ready>(`${herald.url}/health/ready`);
+    vk.switchLongPoll(false);
+    const off = await eventually(async () => {
+      const ready = await probe();
+      return ready.body.info?.['vk-long-poll']?.degraded ? ready : undefined;
+    }, 30_000);
+    // Degraded, not unready: the HTTP API stays in rotation.
+    expect(off.status).toBe(200);
+    expect(off.body.info?.['vk-long-poll'].message).toContain(`VK's Long Poll API is off for community ${vk.groupId}`);
+    expect(off.body.info?.['vk-long-poll'].message).toContain('Manage → API usage → Long Poll API: Enabled');
+
+    vk.switchLongPoll(true);
+    const update = messageNew({ peerId: OFFTOPIC_CHAT, fromId: 1002, text: 'after the switch', cmid: nextCmid() });
+    vk.push(update);
+    await tap.waitFor(update.event_id, 'message');
+    expect((await probe()).body.info?.['vk-long-poll']).toEqual({ status: 'up' });
+  });
+
   it('stops polling on an auth error, once, and reports it at /health/ready', async () => {
     vk.revokeToken();
     const keysBefore = vk.callsOf('groups.getLongPollServer');

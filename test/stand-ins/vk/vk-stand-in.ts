@@ -68,6 +68,7 @@ export class VkStandIn {
   private pendingDrops = 0;
   private readonly methodErrors = new Map<string, { code: number; times: number }[]>();
   private tokenRevoked = false;
+  private longPollOn = true;
   private readonly batchLimit: number;
   private readonly rateLimit: number | undefined;
   private callTimes: number[] = [];
@@ -167,6 +168,15 @@ export class VkStandIn {
     this.tokenRevoked = false;
   }
 
+  /**
+   * The community's Long Poll API switch (Manage → API usage → Long Poll API). Off, getLongPollServer answers error
+   * 100 "…: longpoll for this group is not enabled", as VK does, and the key in use stops working (failed:2).
+   */
+  switchLongPoll(on: boolean): void {
+    this.longPollOn = on;
+    if (!on) this.failNextPoll(2);
+  }
+
   async close(): Promise<void> {
     if (this.held) {
       clearTimeout(this.held.timer);
@@ -222,6 +232,9 @@ export class VkStandIn {
 
   private getLongPollServer(params: URLSearchParams, res: ServerResponse): void {
     if (Number(params.get('group_id')) !== this.groupId) return apiError(res, 100, 'groups.getLongPollServer', params);
+    if (!this.longPollOn) {
+      return apiError(res, 100, 'groups.getLongPollServer', params, `${ERROR_MESSAGES[100]}: longpoll for this group is not enabled`);
+    }
     // Each call hands out a new key and invalidates the previous one: a second poller steals the first one's key.
     this.validKey = randomBytes(20).toString('hex');
     json(res, 200, {
@@ -340,11 +353,11 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-function apiError(res: ServerResponse, code: number, method: string, params: URLSearchParams): void {
+function apiError(res: ServerResponse, code: number, method: string, params: URLSearchParams, message?: string): void {
   json(res, 200, {
     error: {
       error_code: code,
-      error_msg: ERROR_MESSAGES[code] ?? 'Error',
+      error_msg: message ?? ERROR_MESSAGES[code] ?? 'Error',
       request_params: [
         { key: 'method', value: method },
         { key: 'oauth', value: '1' },
