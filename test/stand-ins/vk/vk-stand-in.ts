@@ -1,7 +1,8 @@
 // A local stand-in for api.vk.com and its Bots Long Poll server, answering as VK documents for API 5.199:
 // groups.getLongPollServer, the a_check long-poll endpoint (held up to `wait` seconds), users.get and
 // messages.getConversationsById. Tests drive it: push updates, make the next poll fail with failed:1/2/3,
-// make a method answer a VK error (5, 6, 9, 10, ...), drop connections, and read request counters.
+// make a method answer a VK error (5, 6, 9, 10, ...), switch the community's Long Poll API off (error 100, as VK
+// answers then), drop connections, and read request counters.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
