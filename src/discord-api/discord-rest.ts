@@ -62,9 +62,25 @@ export function isPermanentDiscordError(error: unknown): boolean {
   return false;
 }
 
+/**
+ * What to do about the refusals a new setup meets first: Discord's words say what is wrong, not that the cause is
+ * usually a bot not yet added to the channel's server, or added without the permissions it posts with.
+ */
+const WHAT_TO_DO: Record<number, string> = {
+  10003:
+    "no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (the bot process logs the link that adds it)",
+  50001:
+    "the bot cannot see this channel: add it to the channel's server (the bot process logs the link that adds it) or give it View Channels there",
+  50013: 'the bot lacks a permission in this channel: it posts with Send Messages and Embed Links',
+};
+
 /** A short, secret-free description of a Discord failure for records and logs. */
 export function describeDiscordError(error: unknown): string {
-  if (error instanceof DiscordAPIError) return `Discord ${error.status} (code ${error.code}): ${error.message}`;
+  if (error instanceof DiscordAPIError) {
+    const todo =
+      (typeof error.code === 'number' ? WHAT_TO_DO[error.code] : undefined) ?? (error.status === 401 ? 'Discord refused DISCORD_TOKEN' : undefined);
+    return `Discord ${error.status} (code ${error.code}): ${error.message}${todo ? ` (${todo})` : ''}`;
+  }
   if (error instanceof HTTPError) return `Discord HTTP ${error.status}: ${error.message}`;
   if (error instanceof RateLimitError) return `Discord rate limited ${error.route} for ${error.timeToReset} ms`;
   return error instanceof Error ? error.message : String(error);

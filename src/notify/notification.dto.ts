@@ -89,7 +89,10 @@ export class NotificationAcceptedDto {
 }
 
 export class DeliveryErrorDto {
-  @ApiProperty({ example: 'Discord 404 (code 10003): Unknown Channel' })
+  @ApiProperty({
+    example:
+      "Discord 404 (code 10003): Unknown Channel (no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (the bot process logs the link that adds it))",
+  })
   message!: string;
 
   @ApiPropertyOptional({ description: 'HTTP status Discord answered with, when it answered.', example: 404 })
@@ -132,7 +135,11 @@ export class NotifyQueryDto {
 export class NotifyWaitErrorDto {
   @ApiProperty({ example: 422 }) statusCode!: number;
   @ApiProperty({ example: 'Unprocessable Entity' }) error!: string;
-  @ApiProperty({ example: 'Discord refused the message: Discord 404 (code 10003): Unknown Channel' }) message!: string;
+  @ApiProperty({
+    example:
+      "Discord refused the message: Discord 404 (code 10003): Unknown Channel (no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (the bot process logs the link that adds it))",
+  })
+  message!: string;
   @ApiProperty({ example: '665f1c2e8b3e4a0012345678', description: 'The stored notification (GET /notify/{id})' }) id!: string;
   @ApiProperty({
     enum: NOTIFICATION_STATES,

@@ -95,10 +95,16 @@ describe('POST /notify → Discord, durably and in order', () => {
     expect(await client.until(unknown, (view) => view.state === 'failed')).toMatchObject({
       pending: null,
       messageId: null,
-      lastError: { status: 404, code: 10003, message: expect.stringContaining('Unknown Channel') },
+      lastError: {
+        status: 404,
+        code: 10003,
+        message: expect.stringContaining(
+          "Unknown Channel (no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server",
+        ),
+      },
     });
     expect(await client.until(hidden, (view) => view.state === 'failed')).toMatchObject({
-      lastError: { status: 403, code: 50001 },
+      lastError: { status: 403, code: 50001, message: expect.stringContaining('Missing Access (the bot cannot see this channel: add it to') },
     });
   });
 
