@@ -19,6 +19,21 @@ function rawConnection(port: number): Promise<{ socket: Socket; received: () => 
   });
 }
 
+/** Readiness's entry for the Discord gateway once `matches` holds for it (a degraded entry carries the reason). */
+function discordReadiness(port: number, matches: (entry: { degraded?: boolean; message?: string }) => boolean) {
+  return eventually(
+    async () => {
+      const body = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as {
+        info?: Record<string, { degraded?: boolean; message?: string }>;
+      };
+      const entry = body.info?.discord;
+      return entry && matches(entry) ? entry : undefined;
+    },
+    90_000,
+    250,
+  );
+}
+
 describe('starting Herald as an operator would', () => {
   it('names an unreachable MongoDB on one JSON line per attempt and exits non-zero within MONGODB_STARTUP_TIMEOUT_MS', async () => {
     const deadPort = await freePort();
@@ -89,14 +104,7 @@ describe('starting Herald as an operator would', () => {
 
         discord = await startDiscordStandIn({ port: discordPort });
         await discord.waitForIdentify(1, { timeoutMs: 90_000 });
-        await eventually(
-          async () => {
-            const body = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as { info?: Record<string, { degraded?: boolean }> };
-            return body.info?.discord && !body.info.discord.degraded;
-          },
-          60_000,
-          250,
-        );
+        await discordReadiness(port, (entry) => !entry.degraded);
       } finally {
         expect((await herald.stop()).code).toBe(0);
       }
@@ -107,37 +115,30 @@ describe('starting Herald as an operator would', () => {
     let discord: DiscordStandIn | undefined;
     afterEach(async () => discord?.stop());
 
-    /** Herald's readiness entry for Discord once it is degraded for a reason that matches. */
-    const discordDegraded = (port: number, reason: RegExp) =>
-      eventually(
-        async () => {
-          const body = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as {
-            info?: Record<string, { degraded?: boolean; message?: string }>;
-          };
-          const entry = body.info?.discord;
-          return entry?.degraded && reason.test(entry.message ?? '') ? entry : undefined;
-        },
-        90_000,
-        250,
-      );
-
-    it('names the privileged intent to switch on and where, and connects once it is on, without a restart', async () => {
-      // The Message Content Intent left off, as it is for every new application: Discord closes IDENTIFY with 4014.
-      discord = await startDiscordStandIn({ privilegedIntents: { messageContent: false } });
+    /** Herald with the bot and message images against `standIn`, logging what an operator reads at start-up. */
+    const startBot = async (standIn: DiscordStandIn, env: Record<string, string> = {}) => {
       const port = await freePort();
       const herald = startHeraldProcess({
         ...baseTestEnv(),
         HERALD_ROLES: 'api,discord',
-        DISCORD_TOKEN: discord.token,
-        DISCORD_API_URL: discord.apiUrl,
-        DISCORD_CDN_URL: discord.cdnUrl,
+        DISCORD_TOKEN: standIn.token,
+        DISCORD_API_URL: standIn.apiUrl,
+        DISCORD_CDN_URL: standIn.cdnUrl,
         DISCORD_RENDER_MESSAGES: 'true',
         PORT: String(port),
         HOST: '127.0.0.1',
         LOG_LEVEL: 'info',
+        ...env,
       });
+      return { herald, port };
+    };
+
+    it('names the privileged intent to switch on and where, and connects once it is on, without a restart', async () => {
+      // The Message Content Intent left off, as it is for every new application: Discord closes IDENTIFY with 4014.
+      discord = await startDiscordStandIn({ privilegedIntents: { messageContent: false } });
+      const { herald, port } = await startBot(discord);
       try {
-        const degraded = await discordDegraded(port, /4014/);
+        const degraded = await discordReadiness(port, (entry) => /4014/.test(entry.message ?? ''));
         expect(degraded.message).toContain('Discord refused the Message Content Intent (gateway close 4014)');
         expect(degraded.message).toContain('Bot → Privileged Gateway Intents');
         const logged = herald.lines().find((line) => line.msg === 'Could not log in to Discord; retrying');
@@ -145,14 +146,7 @@ describe('starting Herald as an operator would', () => {
         expect(discord.connectedSessions).toBe(0);
 
         discord.switchPrivilegedIntents({ messageContent: true });
-        await eventually(
-          async () => {
-            const body = (await (await fetch(`http://127.0.0.1:${port}/health/ready`)).json()) as { info?: Record<string, { degraded?: boolean }> };
-            return body.info?.discord && !body.info.discord.degraded;
-          },
-          60_000,
-          250,
-        );
+        await discordReadiness(port, (entry) => !entry.degraded);
         expect(discord.connectedIntents).toEqual([expect.any(Number)]);
         expect(discord.connectedIntents[0] & GatewayIntentBits.MessageContent).toBeTruthy();
         const servers = await eventually(() => herald.lines().find((line) => String(line.msg).startsWith('Discord servers the bot is in')));
@@ -164,18 +158,7 @@ describe('starting Herald as an operator would', () => {
 
     it('logs the link that adds a bot in no server yet, asking for the permissions its features use', async () => {
       discord = await startDiscordStandIn({ botInNoServer: true });
-      const port = await freePort();
-      const herald = startHeraldProcess({
-        ...baseTestEnv(),
-        HERALD_ROLES: 'api,discord',
-        DISCORD_TOKEN: discord.token,
-        DISCORD_API_URL: discord.apiUrl,
-        DISCORD_CDN_URL: discord.cdnUrl,
-        DISCORD_RENDER_MESSAGES: 'true',
-        PORT: String(port),
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'info',
-      });
+      const { herald } = await startBot(discord);
       try {
         const warned = await eventually(
           () => herald.lines().find((line) => String(line.msg).startsWith('The bot is in no Discord server yet')),
@@ -200,18 +183,9 @@ describe('starting Herald as an operator would', () => {
 
     it('says a refused token is DISCORD_TOKEN and where to get the right one', async () => {
       discord = await startDiscordStandIn();
-      const port = await freePort();
-      const herald = startHeraldProcess({
-        ...baseTestEnv(),
-        HERALD_ROLES: 'api,discord',
-        DISCORD_TOKEN: 'not-the-bot-token',
-        DISCORD_API_URL: discord.apiUrl,
-        DISCORD_CDN_URL: discord.cdnUrl,
-        PORT: String(port),
-        HOST: '127.0.0.1',
-      });
+      const { herald, port } = await startBot(discord, { DISCORD_TOKEN: 'not-the-bot-token', DISCORD_RENDER_MESSAGES: 'false' });
       try {
-        const degraded = await discordDegraded(port, /DISCORD_TOKEN/);
+        const degraded = await discordReadiness(port, (entry) => /DISCORD_TOKEN/.test(entry.message ?? ''));
         expect(degraded.message).toContain('Discord refused DISCORD_TOKEN (An invalid token was provided.)');
         expect(degraded.message).toContain('Bot → Reset Token');
         expect(herald.lines().find((line) => line.msg === 'Could not log in to Discord; retrying')).toMatchObject({ level: 50 });
