@@ -1,24 +1,54 @@
 import { DiscordAPIError, HTTPError, REST, RateLimitError } from '@discordjs/rest';
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { APIMessage, RESTPatchAPIChannelMessageJSONBody, RESTPostAPIChannelMessageJSONBody, Routes } from 'discord-api-types/v10';
-import { APP_CONFIG, AppConfig } from '../config/config';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { APIApplication, APIMessage, RESTPatchAPIChannelMessageJSONBody, RESTPostAPIChannelMessageJSONBody, Routes } from 'discord-api-types/v10';
+import { APP_CONFIG, AppConfig, enabledFeatures } from '../config/config';
+import { botPermissions, inviteUrl } from './discord-invite';
 
 /**
  * Discord's REST API for everyone who posts without a gateway connection (Drone, Notify, VK bridge).
  * @discordjs/rest waits out 429s (per-route buckets and the global limit) and retries 5xx and network errors.
  */
 @Injectable()
-export class DiscordRest implements OnModuleDestroy {
+export class DiscordRest implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(DiscordRest.name);
   readonly rest: REST;
   /** False without DISCORD_TOKEN: features that post only where it is set check this first. */
   readonly configured: boolean;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.configured = Boolean(config.discord.token);
     this.rest = new REST({ version: '10', api: config.discord.apiUrl, retries: 3, timeout: 15_000 }).setToken(config.discord.token ?? '');
     this.rest.on('rateLimited', (info) =>
       this.logger.warn({ route: info.route, retryAfterMs: info.retryAfter, global: info.global }, 'Discord rate limit hit; waiting'),
+    );
+  }
+
+  /**
+   * A process that posts without the bot's gateway (Notify, Drone, the VK bridge in an `api` replica) says once, at
+   * start, which application's bot it posts as and the link that adds that bot to a server, and whether Discord takes
+   * the token: otherwise a wrong token or a bot in no server shows only when the first message is refused. Where this
+   * process also runs the bot, its gateway says so (DiscordGateway). Start-up does not wait for Discord.
+   */
+  onApplicationBootstrap(): void {
+    if (!this.configured || enabledFeatures(this.config).discordBot) return;
+    (this.rest.get(Routes.currentApplication()) as Promise<APIApplication>).then(
+      (application) => {
+        const invite = inviteUrl(application.id, botPermissions(false), false);
+        this.logger.log(
+          { applicationId: application.id, application: application.name, invite },
+          "Posting to Discord as this application's bot (the invite link adds it to a server)",
+        );
+      },
+      (error: unknown) => {
+        const refused = error instanceof DiscordAPIError && error.status === 401;
+        const reason = describeDiscordError(error);
+        if (refused)
+          this.logger.error(
+            { reason },
+            'Discord refused DISCORD_TOKEN: nothing can be posted until it is the bot token (Developer Portal → your application → Bot → Reset Token)',
+          );
+        else this.logger.warn({ reason }, 'Could not read the Discord application at start-up; posting will be tried as messages come');
+      },
     );
   }
 
@@ -68,9 +98,9 @@ export function isPermanentDiscordError(error: unknown): boolean {
  */
 const WHAT_TO_DO: Record<number, string> = {
   10003:
-    "no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (the bot process logs the link that adds it)",
+    "no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (Herald logs the link that adds it at start-up)",
   50001:
-    "the bot cannot see this channel: add it to the channel's server (the bot process logs the link that adds it) or give it View Channels there",
+    "the bot cannot see this channel: add it to the channel's server (Herald logs the link that adds it at start-up) or give it View Channels there",
   50013: 'the bot lacks a permission in this channel: it posts with Send Messages and Embed Links',
 };
 

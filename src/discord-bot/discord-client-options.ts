@@ -1,4 +1,4 @@
-import { GatewayIntentBits, Options, Partials, PermissionFlagsBits, type ClientOptions, type IntentsBitField } from 'discord.js';
+import { GatewayIntentBits, Options, Partials, type ClientOptions, type IntentsBitField } from 'discord.js';
 import { errorMessage } from '../common/errors';
 import type { DiscordSharding } from './discord-shards';
 
@@ -74,21 +74,4 @@ export function loginFailure(error: unknown, intents: IntentsBitField): { reason
     };
   }
   return { reason: said, yours: false };
-}
-
-/**
- * The channel permissions the bot's features use: see channels and post in them (Notify, Drone, VK's Discord
- * destination post text and embeds), and with message images read their history (the catch-up after a new session).
- * Answers to commands go through the interaction, which needs none.
- */
-export function botPermissions(messageImages: boolean): bigint {
-  const posting = PermissionFlagsBits.ViewChannel | PermissionFlagsBits.SendMessages | PermissionFlagsBits.EmbedLinks;
-  return messageImages ? posting | PermissionFlagsBits.ReadMessageHistory : posting;
-}
-
-/** The link that adds the bot to a server with those permissions (and its commands, when it registers any). */
-export function inviteUrl(applicationId: string, permissions: bigint, commands: boolean): string {
-  const scope = commands ? 'bot applications.commands' : 'bot';
-  const query = new URLSearchParams({ client_id: applicationId, scope, permissions: permissions.toString() });
-  return `https://discord.com/oauth2/authorize?${query.toString().replace(/\+/g, '%20')}`;
 }

@@ -19,7 +19,8 @@ import {
 import { APP_CONFIG, enabledFeatures, type AppConfig } from '../config/config';
 import { backoffDelay } from '../common/backoff';
 import { errorMessage } from '../common/errors';
-import { botPermissions, inviteUrl, loginFailure } from './discord-client-options';
+import { botPermissions, inviteUrl } from '../discord-api/discord-invite';
+import { loginFailure } from './discord-client-options';
 import type { ObservedMessage, ReferencedMessage } from './message-snapshot';
 
 /** Login retries back off up to this; Discord being unreachable for long is an outage, not a reason to hammer it. */

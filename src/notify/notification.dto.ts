@@ -91,7 +91,7 @@ export class NotificationAcceptedDto {
 export class DeliveryErrorDto {
   @ApiProperty({
     example:
-      "Discord 404 (code 10003): Unknown Channel (no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (the bot process logs the link that adds it))",
+      "Discord 404 (code 10003): Unknown Channel (no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (Herald logs the link that adds it at start-up))",
   })
   message!: string;
 
@@ -137,7 +137,7 @@ export class NotifyWaitErrorDto {
   @ApiProperty({ example: 'Unprocessable Entity' }) error!: string;
   @ApiProperty({
     example:
-      "Discord refused the message: Discord 404 (code 10003): Unknown Channel (no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (the bot process logs the link that adds it))",
+      "Discord refused the message: Discord 404 (code 10003): Unknown Channel (no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (Herald logs the link that adds it at start-up))",
   })
   message!: string;
   @ApiProperty({ example: '665f1c2e8b3e4a0012345678', description: 'The stored notification (GET /notify/{id})' }) id!: string;

@@ -181,6 +181,27 @@ describe('starting Herald as an operator would', () => {
       }
     });
 
+    it('in a process that only posts (Notify), logs the bot it posts as with its link, and a refused token at start', async () => {
+      discord = await startDiscordStandIn();
+      const posting = await startBot(discord, { HERALD_ROLES: 'api', DISCORD_RENDER_MESSAGES: 'false' });
+      const wrong = await startBot(discord, { HERALD_ROLES: 'api', DISCORD_RENDER_MESSAGES: 'false', DISCORD_TOKEN: 'not-the-bot-token' });
+      try {
+        const told = await eventually(() => posting.herald.lines().find((line) => String(line.msg).startsWith('Posting to Discord as')), 90_000, 250);
+        // View Channels, Send Messages and Embed Links: what Notify, Drone and the VK bridge post with; no commands here.
+        const invite = `https://discord.com/oauth2/authorize?client_id=${discord.applicationId}&scope=bot&permissions=19456`;
+        expect(told).toMatchObject({ level: 30, applicationId: discord.applicationId, invite });
+        const refused = await eventually(
+          () => wrong.herald.lines().find((line) => String(line.msg).startsWith('Discord refused DISCORD_TOKEN')),
+          90_000,
+          250,
+        );
+        expect(refused).toMatchObject({ level: 50, reason: expect.stringContaining('Discord 401') });
+      } finally {
+        expect((await posting.herald.stop()).code).toBe(0);
+        expect((await wrong.herald.stop()).code).toBe(0);
+      }
+    });
+
     it('says a refused token is DISCORD_TOKEN and where to get the right one', async () => {
       discord = await startDiscordStandIn();
       const { herald, port } = await startBot(discord, { DISCORD_TOKEN: 'not-the-bot-token', DISCORD_RENDER_MESSAGES: 'false' });
