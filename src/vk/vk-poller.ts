@@ -97,7 +97,6 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
         }
         await this.pollOnce();
         this.failures = 0;
-        this.settingsProblem = null;
         this.status = 'polling';
       } catch (error) {
         if (this.stopping) break;
@@ -133,6 +132,7 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
   private async pollOnce(): Promise<void> {
     if (!this.server) {
       this.server = await this.api.getLongPollServer();
+      this.settingsProblem = null; // VK handed out a key: the Long Poll API is on
       if (this.ts === null) {
         this.ts = this.server.ts;
         await this.lease.saveTs(this.ts);
@@ -238,6 +238,7 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
 
   private onLeaseLost(): void {
     this.logger.warn({ groupId: this.config.vk.groupId }, 'Lost the VK poller lease to another replica; standing by');
+    this.settingsProblem = null; // the holder reports the community's settings now
     this.stopRenewing();
     this.holding = false;
     this.server = null;

@@ -339,11 +339,13 @@ describe('VK events → normalised, routed to RabbitMQ queues, a signed webhook 
     expect(off.body.info?.['vk-long-poll'].message).toContain(`VK's Long Poll API is off for community ${vk.groupId}`);
     expect(off.body.info?.['vk-long-poll'].message).toContain('Manage → API usage → Long Poll API: Enabled');
 
+    // Up again as soon as VK hands out a key, not only once the first update arrives (a quiet community may send none).
     vk.switchLongPoll(true);
+    await eventually(async () => (await probe()).body.info?.['vk-long-poll']?.degraded === undefined, 30_000);
+    expect((await probe()).body.info?.['vk-long-poll']).toEqual({ status: 'up' });
     const update = messageNew({ peerId: OFFTOPIC_CHAT, fromId: 1002, text: 'after the switch', cmid: nextCmid() });
     vk.push(update);
     await tap.waitFor(update.event_id, 'message');
-    expect((await probe()).body.info?.['vk-long-poll']).toEqual({ status: 'up' });
   });
 
   it('stops polling on an auth error, once, and reports it at /health/ready', async () => {
