@@ -116,6 +116,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   return app;
 }
 
+/** A SIGINT this long after the first is a second Ctrl-C, not npm start's forwarded copy of the first. */
+const SECOND_CTRL_C_AFTER_MS = 1000;
+
 /**
  * The signals that stop Herald gracefully: SIGTERM (Kubernetes, compose), SIGINT (Ctrl-C) and SIGHUP (a closed
  * terminal), except where SIGHUP re-reads API_TOKENS_FILE instead (TokenRegistry).
@@ -133,10 +136,17 @@ function shutdownSignals(config: AppConfig): NodeJS.Signals[] {
  */
 export function exitGracefullyOn(app: INestApplication, config: AppConfig): void {
   const logger = new NestLogger('Shutdown');
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const stop = async (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
+    if (stoppingSince !== undefined) {
+      // A person's second Ctrl-C, not the copy npm start forwards with the first (both arrive within milliseconds).
+      if (signal === 'SIGINT' && performance.now() - stoppingSince >= SECOND_CTRL_C_AFTER_MS) {
+        logger.warn({ signal }, 'Second Ctrl-C: exiting now, without waiting for the drain (unfinished jobs run again once their lease expires)');
+        process.exit(130);
+      }
+      return;
+    }
+    stoppingSince = performance.now();
     logger.log({ signal, drainMs: config.shutdownTimeoutMs }, 'Shutting down: readiness is 503, draining HTTP requests');
     app.get(ReadinessService).stopping();
     const deadline = setTimeout(
@@ -157,8 +167,9 @@ export function exitGracefullyOn(app: INestApplication, config: AppConfig): void
       process.exit(1);
     }
   };
-  // Kept for the whole shutdown, repeats ignored: a terminal's Ctrl-C reaches both npm start and Herald, and npm start
-  // forwards its own, so Herald gets the signal twice; with no listener left the second would kill it on the spot.
+  // Kept for the whole shutdown: a terminal's Ctrl-C reaches both npm start and Herald, and npm start forwards its own,
+  // so Herald gets the signal twice at once (ignored); with no listener left the second would kill it on the spot. A
+  // Ctrl-C a second or more after the first is a person's: it exits at once.
   for (const signal of shutdownSignals(config)) process.on(signal, (received) => void stop(received));
 }
 

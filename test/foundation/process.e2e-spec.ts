@@ -62,58 +62,86 @@ describe('the Herald process', () => {
     expect(result.stdout + result.stderr).not.toContain(env.AWS_SECRET_ACCESS_KEY);
   });
 
+  /**
+   * Herald with its browser started by a first render, and a second render whose request body is still arriving: in
+   * flight, so a graceful stop waits for it. `finish` sends the rest of the body and resolves with the answer's bytes
+   * once the connection closes.
+   */
+  async function withRenderInFlight() {
+    const port = await freePort();
+    const env: Record<string, string> = { ...baseTestEnv(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
+    const { child, exited } = startHerald(env);
+    const ready = async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => ({ status: 0 }))).status === 200;
+    await eventually(ready, 180_000, 250);
+    const first = await fetch(`http://127.0.0.1:${port}/render/discord-message`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${env.SYSTEM_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ author: { name: 'Ada' }, content: 'a first render starts the browser' }),
+    });
+    expect(first.status).toBe(200);
+    const browsers = chromiumChildrenOf(child.pid!);
+    expect(browsers.length).toBeGreaterThan(0);
+
+    const body = JSON.stringify({ author: { name: 'Ada' }, content: 'sent while Herald stops' });
+    const socket = connect(port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(
+      `POST /render/discord-message HTTP/1.1\r\nHost: herald\r\nAuthorization: Bearer ${env.SYSTEM_TOKEN}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const finish = async () => {
+      // Not end(): a half-closed connection is one Node's server closes without answering.
+      if (!socket.destroyed) socket.write(body.slice(10));
+      await closed;
+      return answer;
+    };
+    return { child, exited, browsers, finish, notReady: () => eventually(async () => !(await ready()), 5000, 100), closed };
+  }
+
   // Playwright's own signal handlers (its launch defaults until 2026-11-30) closed Chromium the moment a signal came,
   // under the renders still draining; on SIGINT they exited the process (130) before the drain, and on SIGHUP they kept
   // it running past a closed terminal.
   it.each([
     ['SIGTERM', ['SIGTERM']],
-    ['SIGINT, twice (npm start in a terminal: Ctrl-C reaches both, and npm start forwards its own)', ['SIGINT', 'SIGINT']],
+    ['SIGINT, twice at once (npm start in a terminal: Ctrl-C reaches both, and npm start forwards its own)', ['SIGINT', 'SIGINT']],
     ['SIGHUP (a closed terminal; no API_TOKENS_FILE to re-read)', ['SIGHUP']],
   ] as [string, NodeJS.Signals[]][])(
     'on %s, answers a render in flight with its image before closing the browser, and exits 0',
     async (_name, signals) => {
-      const port = await freePort();
-      const env: Record<string, string> = { ...baseTestEnv(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-      const { child, exited } = startHerald(env);
-      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 180_000, 250);
-      const render = (content: string) =>
-        fetch(`http://127.0.0.1:${port}/render/discord-message`, {
-          method: 'POST',
-          headers: { authorization: `Bearer ${env.SYSTEM_TOKEN}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ author: { name: 'Ada' }, content }),
-        });
-      expect((await render('a first render starts the browser')).status).toBe(200);
-      const browsers = chromiumChildrenOf(child.pid!);
-      expect(browsers.length).toBeGreaterThan(0);
-
-      // A request whose body is still arriving when the signal comes: in flight, so the drain waits for it.
-      const body = JSON.stringify({ author: { name: 'Ada' }, content: 'sent while Herald stops' });
-      const socket = connect(port, '127.0.0.1');
-      let answer = '';
-      socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
-      const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-      await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
-      socket.write(
-        `POST /render/discord-message HTTP/1.1\r\nHost: herald\r\nAuthorization: Bearer ${env.SYSTEM_TOKEN}\r\n` +
-          `Content-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body.slice(0, 10)}`,
-      );
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      for (const signal of signals) child.kill(signal);
-      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`).catch(() => ({ status: 0 }))).status !== 200, 5000, 100);
+      const herald = await withRenderInFlight();
+      for (const signal of signals) herald.child.kill(signal);
+      await herald.notReady();
       // The browser is the one that drew the first render, still there for the request in flight.
-      expect(chromiumChildrenOf(child.pid!)).toEqual(browsers);
-      // Not end(): a half-closed connection is one Node's server closes without answering.
-      socket.write(body.slice(10));
-      await closed;
+      expect(chromiumChildrenOf(herald.child.pid!)).toEqual(herald.browsers);
+      const answer = await herald.finish();
       expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
       expect(answer).toMatch(/\r\ncontent-type: image\/png\r\n/i);
 
-      const result = await exited;
+      const result = await herald.exited;
       expect(result.code).toBe(0);
-      await eventually(() => browsers.every((pid) => !processAlive(pid)), 5000, 100);
+      await eventually(() => herald.browsers.every((pid) => !processAlive(pid)), 5000, 100);
       expect(result.stdout).toContain(`"signal":"${signals[0]}"`);
       expect(result.stdout).toContain('"msg":"Stopped"');
       expect(result.stdout).not.toContain('Chromium disconnected');
     },
   );
+
+  it('on a second Ctrl-C a second after the first, exits at once (130) without waiting for the drain, leaving no browser', async () => {
+    const herald = await withRenderInFlight();
+    herald.child.kill('SIGINT');
+    await herald.notReady();
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    herald.child.kill('SIGINT');
+    // The request in flight is never finished: the process is gone before its body is.
+    const result = await herald.exited;
+    expect(result.code).toBe(130);
+    expect(result.stdout).toContain('Second Ctrl-C: exiting now');
+    expect(result.stdout).not.toContain('"msg":"Stopped"');
+    await herald.closed;
+    await eventually(() => herald.browsers.every((pid) => !processAlive(pid)), 10_000, 100);
+  });
 });
