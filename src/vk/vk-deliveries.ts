@@ -5,8 +5,17 @@ import { Outbox, type OutboxJobRun, type OutboxOutcome, outcome } from '../outbo
 import { DeliveryFailure } from './vk-delivery-failure';
 import { VkDeliverySender } from './vk-delivery.sender';
 import type { VkEvent } from './vk-event';
+import { type UnreadableUpdate, VkReader } from './vk-reader';
+import type { VkUpdate } from './vk-wire';
 
 export const VK_QUEUE = 'vk';
+/** Updates Herald could not read, parked with their raw form: a retry reads them again (after an upgrade, say). */
+export const VK_UNREADABLE_QUEUE = 'vk-unreadable';
+
+/** An update that could not be read, kept as VK sent it. */
+export interface VkUnreadableJob {
+  update: VkUpdate;
+}
 
 /** One event on its way to one destination: an outbox job of the `vk` queue. */
 export interface VkDeliveryJob {
@@ -42,10 +51,38 @@ export class VkDeliveries implements OnModuleInit {
   constructor(
     private readonly outbox: Outbox,
     private readonly sender: VkDeliverySender,
+    private readonly reader: VkReader,
   ) {}
 
   onModuleInit(): void {
     this.outbox.register<VkDeliveryJob>(VK_QUEUE, (job) => this.deliver(job));
+    this.outbox.register<VkUnreadableJob>(VK_UNREADABLE_QUEUE, (job) => this.readAgain(job));
+  }
+
+  /**
+   * Parks each unreadable update with its reason and its raw form, before the batch's `ts` moves on: nothing VK sent
+   * is dropped. One lane for all (they are independent); the key is the event id, so a batch polled again parks none
+   * twice. POST /outbox/{id}/retry reads one again.
+   */
+  async parkUnreadable(unreadable: readonly UnreadableUpdate[]): Promise<void> {
+    for (const { update, reason } of unreadable) {
+      const id = typeof update.event_id === 'string' ? update.event_id : createHash('sha256').update(JSON.stringify(update)).digest('hex');
+      await this.outbox.enqueue<VkUnreadableJob>({
+        queue: VK_UNREADABLE_QUEUE,
+        lane: 'vk:unreadable',
+        key: `vk-unreadable:${id}`,
+        payload: { update },
+        parkOnFirstRun: unreadableReason(update, reason),
+      });
+    }
+  }
+
+  /** A retried unreadable update: read with this version's code; readable now, its deliveries are stored (at the end of their lanes). */
+  private async readAgain(job: OutboxJobRun<VkUnreadableJob>): Promise<OutboxOutcome> {
+    const { routed, unreadable } = await this.reader.read([job.payload.update]);
+    if (unreadable.length > 0) return outcome.park(unreadableReason(job.payload.update, unreadable[0].reason));
+    await this.store(routed);
+    return outcome.done();
   }
 
   /**
@@ -84,4 +121,9 @@ export class VkDeliveries implements OnModuleInit {
     deliveriesTotal.inc({ destination, outcome: 'delivered' });
     return outcome.done();
   }
+}
+
+function unreadableReason(update: VkUpdate, reason: string): string {
+  const v = typeof update.v === 'string' ? `, API ${update.v}` : '';
+  return `VK update ${String(update.event_id)} (${String(update.type)}${v}) could not be read: ${reason}`;
 }

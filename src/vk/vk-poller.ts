@@ -4,11 +4,9 @@ import { backoffDelay } from '../common/backoff';
 import { telemetry } from '../telemetry/telemetry';
 import { ReadinessService } from '../health/readiness.service';
 import { VkApi, VkApiError } from './vk-api';
-import { VkDirectory } from './vk-directory';
-import { type RoutedEvent, VkDeliveries } from './vk-deliveries';
+import { VkDeliveries } from './vk-deliveries';
 import { LEASE_RENEW_EVERY_MS, VkLease } from './vk-lease';
-import { namesNeeded, normaliseUpdate } from './vk-normaliser';
-import { VK_ROUTES, routeEvent, type VkRouting } from './vk-routes';
+import { VkReader } from './vk-reader';
 import type { VkLongPollFailure, VkLongPollServer, VkUpdate } from './vk-wire';
 
 /** How often a standby replica tries to take the lease. */
@@ -49,11 +47,10 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
 
   constructor(
     private readonly api: VkApi,
-    private readonly directory: VkDirectory,
+    private readonly reader: VkReader,
     private readonly deliveries: VkDeliveries,
     private readonly lease: VkLease,
     private readonly readiness: ReadinessService,
-    @Inject(VK_ROUTES) private readonly routing: VkRouting,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -184,22 +181,22 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
       return true;
     });
 
-    const needed = namesNeeded(fresh);
-    const names = await this.directory.lookUp(needed.userIds, needed.peerIds);
-    const prefixes = this.config.vk.commandPrefixes;
-    const routed: RoutedEvent[] = [];
-    for (const update of fresh) {
-      const event = normaliseUpdate(update, names, { commandPrefixes: prefixes });
-      if (!event) {
-        updatesTotal.inc({ type: update.type, outcome: 'skipped' });
-        this.logger.debug({ eventId: update.event_id, type: update.type }, 'VK update type is not routed; skipped');
-        continue;
-      }
-      routed.push({ event, destinations: routeEvent(event, this.routing, prefixes) });
-      updatesTotal.inc({ type: update.type, outcome: 'stored' });
+    const { routed, skipped, unreadable } = await this.reader.read(fresh);
+    for (const update of skipped) {
+      updatesTotal.inc({ type: update.type, outcome: 'skipped' });
+      this.logger.debug({ eventId: update.event_id, type: update.type }, 'VK update type is not routed; skipped');
+    }
+    for (const { update } of routed) updatesTotal.inc({ type: update.type, outcome: 'stored' });
+    for (const { update, reason } of unreadable) {
+      updatesTotal.inc({ type: String(update.type), outcome: 'unreadable' });
+      this.logger.error(
+        { eventId: update.event_id, type: update.type, v: update.v, reason },
+        'A VK update could not be read; parked with its raw form (GET /outbox?queue=vk-unreadable), the batch goes on',
+      );
     }
 
     await this.deliveries.store(routed);
+    await this.deliveries.parkUnreadable(unreadable);
     // Only now is the batch safe: moving ts earlier could lose it in a crash.
     await this.lease.saveTs(nextTs);
     this.ts = nextTs;

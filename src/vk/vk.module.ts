@@ -13,6 +13,7 @@ import { VkDeliverySender } from './vk-delivery.sender';
 import { VkDirectory } from './vk-directory';
 import { VkLease } from './vk-lease';
 import { VkPoller } from './vk-poller';
+import { VkReader } from './vk-reader';
 import { VkRedisPublisher } from './vk-redis.publisher';
 import { VK_ROUTES, loadVkRouting, type VkRouting } from './vk-routes';
 import { VkWebhookClient } from './vk-webhook.client';
@@ -53,7 +54,7 @@ export class VkModule {
         routing,
         VkDeliveriesView,
         ...(poller
-          ? [VkApi, VkDirectory, VkLease, VkAmqpPublisher, VkRedisPublisher, VkWebhookClient, VkDeliverySender, VkDeliveries, VkPoller]
+          ? [VkApi, VkDirectory, VkReader, VkLease, VkAmqpPublisher, VkRedisPublisher, VkWebhookClient, VkDeliverySender, VkDeliveries, VkPoller]
           : []),
       ],
     };

@@ -12,6 +12,7 @@ import {
   VK_CONVERSATIONS,
   VK_USERS,
   getJson,
+  postJson,
   requireVmModules,
   vkEnv,
   writeRoutesFile,
@@ -324,6 +325,32 @@ describe('VK events → normalised, routed to RabbitMQ queues, a signed webhook 
       expect(tap.messages.filter((m) => m.event.event_id === fromNewcomer.event_id)).toHaveLength(1);
       expect(tap.messages.filter((m) => m.event.event_id === afterDrops.event_id)).toHaveLength(1);
     });
+  });
+
+  it('parks an update it cannot read with its raw form and reason, and goes on with the rest of the batch', async () => {
+    // A community whose Long Poll API version is older than 5.103 sends message_new with the message as the object.
+    const modern = messageNew({ peerId: OFFTOPIC_CHAT, fromId: 1002, text: 'sent under API 5.92', cmid: nextCmid() });
+    const old = { ...modern, v: '5.92', object: (modern.object as { message: unknown }).message } as unknown as typeof modern;
+    const after = messageNew({ peerId: OFFTOPIC_CHAT, fromId: 1002, text: 'the next one', cmid: nextCmid() });
+    vk.push(old, after);
+    await tap.waitFor(after.event_id, 'message');
+
+    type Parked = { parked: { id: string; queue: string; state: string; lastError: string | null; payload?: unknown }[] };
+    const parked = await eventually(async () => {
+      const list = await getJson<Parked>(`${herald.url}/outbox?queue=vk-unreadable`, herald.token);
+      return list.body.parked.find((job) => job.lastError?.includes(old.event_id));
+    }, 30_000);
+    expect(parked.lastError).toMatch(new RegExp(`^VK update ${old.event_id} \\(message_new, API 5\\.92\\) could not be read: `));
+    expect(tap.messages.some((m) => m.event.event_id === old.event_id)).toBe(false);
+
+    // Read again on retry, with this version's code: still unreadable, so parked again with the same reason.
+    const retried = await postJson<{ job: { id: string } }>(`${herald.url}/outbox/${parked.id}/retry`, herald.token);
+    expect(retried.status).toBe(200);
+    const again = await eventually(async () => {
+      const list = await getJson<Parked>(`${herald.url}/outbox?queue=vk-unreadable`, herald.token);
+      return list.body.parked.find((job) => job.id === retried.body.job.id);
+    }, 30_000);
+    expect(again.lastError).toBe(parked.lastError);
   });
 
   it("names the community's Long Poll API switch while it is off, and polls once it is on, without a restart", async () => {
