@@ -9,6 +9,7 @@ import {
   type VkConversationsResponse,
   type VkLongPollResponse,
   type VkLongPollServer,
+  type VkLongPollSettings,
   type VkUser,
 } from './vk-wire';
 
@@ -74,6 +75,11 @@ export class VkApi implements BeforeApplicationShutdown {
     const groupId = this.config.vk.groupId;
     const server = await this.call<VkLongPollServer>('groups.getLongPollServer', { group_id: groupId });
     return { key: server.key, server: server.server, ts: String(server.ts) };
+  }
+
+  /** Needs a community token with the right to manage the community; VK answers error 15 or 27 to one without. */
+  getLongPollSettings(): Promise<VkLongPollSettings> {
+    return this.call<VkLongPollSettings>('groups.getLongPollSettings', { group_id: this.config.vk.groupId });
   }
 
   async usersGet(userIds: readonly number[]): Promise<VkUser[]> {

@@ -24,7 +24,9 @@ export interface NormaliseOptions {
   commandPrefixes: readonly string[];
 }
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set<VkKnownUpdate['type']>(['message_new', 'message_edit', 'message_event', 'message_reaction_event']);
+/** The update types Herald turns into events; any other is counted and skipped. */
+export const NORMALISED_UPDATE_TYPES: readonly VkKnownUpdate['type'][] = ['message_new', 'message_edit', 'message_event', 'message_reaction_event'];
+const KNOWN_TYPES: ReadonlySet<string> = new Set<string>(NORMALISED_UPDATE_TYPES);
 
 export function isKnownUpdate(update: VkUpdate): update is VkKnownUpdate {
   return KNOWN_TYPES.has(update.type);

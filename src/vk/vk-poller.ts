@@ -1,16 +1,28 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { backoffDelay } from '../common/backoff';
+import { errorMessage } from '../common/errors';
 import { telemetry } from '../telemetry/telemetry';
 import { ReadinessService } from '../health/readiness.service';
 import { VkApi, VkApiError } from './vk-api';
 import { VkDeliveries } from './vk-deliveries';
 import { LEASE_RENEW_EVERY_MS, VkLease } from './vk-lease';
+import { NORMALISED_UPDATE_TYPES } from './vk-normaliser';
 import { VkReader } from './vk-reader';
-import type { VkLongPollFailure, VkLongPollServer, VkUpdate } from './vk-wire';
+import type { VkLongPollFailure, VkLongPollServer, VkLongPollSettings, VkUpdate } from './vk-wire';
 
 /** How often a standby replica tries to take the lease. */
 const STANDBY_RETRY_MS = 5000;
+/** Since 5.103 a message_new's object wraps the message (`object.message`): the oldest event shapes Herald reads. */
+const OLDEST_READABLE_API_VERSION = '5.103';
+
+/** `a` older than `b`, both VK API versions ("5.92" < "5.103"). */
+function versionBefore(a: string, b: string): boolean {
+  const [aMajor, aMinor] = a.split('.').map(Number);
+  const [bMajor, bMinor] = b.split('.').map(Number);
+  if (!Number.isFinite(aMajor) || !Number.isFinite(aMinor)) return false;
+  return aMajor < bMajor || (aMajor === bMajor && aMinor < bMinor);
+}
 
 const updatesTotal = telemetry.counter('herald_vk_updates_total', 'VK long-poll updates by type and what became of them', ['type', 'outcome']);
 const longPollFailures = telemetry.counter('herald_vk_longpoll_failed_total', 'Long-poll answers with failed: 1, 2 or 3', ['code']);
@@ -35,6 +47,7 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
   settingsProblem: string | null = null;
 
   private stopping = false;
+  private settingsChecked = false;
   private loop?: Promise<void>;
   private server: VkLongPollServer | null = null;
   private ts: string | null = null;
@@ -123,7 +136,45 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     this.status = 'polling';
     this.startRenewing();
     this.logger.log({ groupId: this.config.vk.groupId, ts: this.ts }, this.ts ? 'VK poller resumes from the stored ts' : 'VK poller starts');
+    if (!this.settingsChecked) {
+      this.settingsChecked = true;
+      void this.checkSettings();
+    }
     return true;
+  }
+
+  /**
+   * Reads the community's Long Poll settings once and says what would keep events from Herald: an API version older
+   * than the one whose shapes Herald reads, or an event type it routes left unticked (VK then sends none of it, and
+   * nothing else would tell). Needs a token with the right to manage the community; without it, nothing is checked.
+   */
+  private async checkSettings(): Promise<void> {
+    const groupId = this.config.vk.groupId;
+    let settings: VkLongPollSettings;
+    try {
+      settings = await this.api.getLongPollSettings();
+    } catch (error) {
+      this.logger.log(
+        { groupId, reason: errorMessage(error) },
+        "Could not read the community's Long Poll settings (the token may lack management rights); not checked",
+      );
+      return;
+    }
+    const where = "in the community's settings (Manage → API usage → Long Poll API)";
+    if (versionBefore(settings.api_version, OLDEST_READABLE_API_VERSION)) {
+      this.logger.warn(
+        { groupId, apiVersion: settings.api_version },
+        `The community sends Long Poll events in API ${settings.api_version}; Herald reads ${OLDEST_READABLE_API_VERSION} and later ` +
+          `(it asks for ${this.config.vk.apiVersion}): set the API version ${where}. Updates it cannot read are parked in vk-unreadable`,
+      );
+    }
+    const off = NORMALISED_UPDATE_TYPES.filter((type) => !Number(settings.events?.[type] ?? 0));
+    if (off.length > 0) {
+      this.logger.warn(
+        { groupId, off },
+        `The community does not send ${off.join(', ')}: tick ${off.length === 1 ? 'it' : 'them'} on the "Event types" tab ${where} if Herald should route ${off.length === 1 ? 'it' : 'them'}`,
+      );
+    }
   }
 
   private async pollOnce(): Promise<void> {

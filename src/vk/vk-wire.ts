@@ -4,6 +4,13 @@
 export const VK_CHAT_PEER_OFFSET = 2_000_000_000;
 
 /** `groups.getLongPollServer` response. */
+/** groups.getLongPollSettings: the community's Long Poll switch, the API version its events use, and which it sends (1). */
+export interface VkLongPollSettings {
+  is_enabled: boolean | number;
+  api_version: string;
+  events: Record<string, number | boolean>;
+}
+
 export interface VkLongPollServer {
   key: string;
   server: string;

@@ -5,7 +5,8 @@ import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
 import { baseTestEnv, eventually } from '../support/app';
 import { startHeraldProcess } from '../support/herald-process';
 import { chromiumChildrenOf } from '../support/process';
-import { freePort } from '../support/servers';
+import { freePort, requireEnv } from '../support/servers';
+import { VkStandIn } from '../stand-ins/vk/vk-stand-in';
 
 jest.setTimeout(300_000);
 
@@ -214,6 +215,34 @@ describe('starting Herald as an operator would', () => {
         expect((await herald.stop()).code).toBe(0);
       }
     });
+  });
+
+  it("reads the VK community's Long Poll settings once, naming an old API version and event types left unticked", async () => {
+    const vk = await VkStandIn.start({ longPollApiVersion: '5.92', longPollEvents: { message_edit: 0, message_reaction_event: 0 } });
+    const port = await freePort();
+    const herald = startHeraldProcess({
+      ...baseTestEnv(),
+      HERALD_ROLES: 'vk',
+      VK_TOKEN: vk.token,
+      VK_GROUP_ID: String(vk.groupId),
+      VK_API_URL: vk.apiUrl,
+      AMQP_URL: requireEnv('TEST_AMQP_URL'),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    });
+    try {
+      const said = (start: string) => eventually(() => herald.lines().find((line) => String(line.msg).startsWith(start)), 90_000, 250);
+      const version = await said('The community sends Long Poll events in API 5.92; Herald reads 5.103 and later');
+      expect(version).toMatchObject({ level: 40, apiVersion: '5.92' });
+      expect(version.msg).toContain('Manage → API usage → Long Poll API');
+      const unticked = await said('The community does not send message_edit, message_reaction_event');
+      expect(unticked).toMatchObject({ level: 40, off: ['message_edit', 'message_reaction_event'] });
+      expect(unticked.msg).toContain('"Event types" tab');
+    } finally {
+      expect((await herald.stop()).code).toBe(0);
+      await vk.close();
+    }
   });
 
   it('on SIGTERM answers readiness with 503 and lets an in-flight request finish, then exits 0', async () => {

@@ -2,7 +2,7 @@
 // groups.getLongPollServer, the a_check long-poll endpoint (held up to `wait` seconds), users.get and
 // messages.getConversationsById. Tests drive it: push updates, make the next poll fail with failed:1/2/3,
 // make a method answer a VK error (5, 6, 9, 10, ...), switch the community's Long Poll API off (error 100, as VK
-// answers then), drop connections, and read request counters.
+// answers then), set its Long Poll settings (groups.getLongPollSettings), drop connections, and read request counters.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
@@ -20,7 +20,24 @@ export interface VkStandInOptions {
   rateLimitPerSecond?: number;
   /** Number of the first event (the `ts` a fresh server hands out). */
   firstTs?: number;
+  /**
+   * The community's Long Poll settings as groups.getLongPollSettings answers them: the API version its events use
+   * (default 5.199) and the event types ticked (default every type Herald routes). `settingsReadable: false` is a
+   * token without the right to manage the community: the method answers error 15.
+   */
+  longPollApiVersion?: string;
+  longPollEvents?: Record<string, 0 | 1>;
+  settingsReadable?: boolean;
 }
+
+const TICKED_BY_DEFAULT: Record<string, 0 | 1> = {
+  message_new: 1,
+  message_edit: 1,
+  message_event: 1,
+  message_reaction_event: 1,
+  message_reply: 0,
+  group_join: 0,
+};
 
 export interface PollRecord {
   key: string;
@@ -36,6 +53,7 @@ const ERROR_MESSAGES: Record<number, string> = {
   6: 'Too many requests per second',
   9: 'Flood control',
   10: 'Internal server error',
+  15: 'Access denied: no access to call this method',
   100: 'One of the parameters specified was missing or invalid',
 };
 
@@ -73,8 +91,14 @@ export class VkStandIn {
   private readonly batchLimit: number;
   private readonly rateLimit: number | undefined;
   private callTimes: number[] = [];
+  private readonly longPollSettings: { apiVersion: string; events: Record<string, 0 | 1>; readable: boolean };
 
   private constructor(options: VkStandInOptions) {
+    this.longPollSettings = {
+      apiVersion: options.longPollApiVersion ?? '5.199',
+      events: { ...TICKED_BY_DEFAULT, ...options.longPollEvents },
+      readable: options.settingsReadable ?? true,
+    };
     this.token = options.token ?? 'vk-stand-in-token';
     this.groupId = options.groupId ?? STAND_IN_GROUP_ID;
     this.batchLimit = options.batchLimit ?? 100;
@@ -222,6 +246,12 @@ export class VkStandIn {
     switch (method) {
       case 'groups.getLongPollServer':
         return this.getLongPollServer(params, res);
+      case 'groups.getLongPollSettings':
+        if (Number(params.get('group_id')) !== this.groupId) return apiError(res, 100, method, params);
+        if (!this.longPollSettings.readable) return apiError(res, 15, method, params);
+        return json(res, 200, {
+          response: { is_enabled: this.longPollOn, api_version: this.longPollSettings.apiVersion, events: this.longPollSettings.events },
+        });
       case 'users.get':
         return this.usersGet(params, res);
       case 'messages.getConversationsById':
