@@ -31,25 +31,28 @@ export class DiscordRest implements OnApplicationBootstrap, OnModuleDestroy {
    */
   onApplicationBootstrap(): void {
     if (!this.configured || enabledFeatures(this.config).discordBot) return;
-    (this.rest.get(Routes.currentApplication()) as Promise<APIApplication>).then(
-      (application) => {
-        const invite = inviteUrl(application.id, botPermissions(false), false);
-        this.logger.log(
-          { applicationId: application.id, application: application.name, invite },
-          "Posting to Discord as this application's bot (the invite link adds it to a server)",
-        );
-      },
-      (error: unknown) => {
-        const refused = error instanceof DiscordAPIError && error.status === 401;
-        const reason = describeDiscordError(error);
-        if (refused)
-          this.logger.error(
-            { reason },
-            'Discord refused DISCORD_TOKEN: nothing can be posted until it is the bot token (Developer Portal → your application → Bot → Reset Token)',
+    (this.rest.get(Routes.currentApplication()) as Promise<APIApplication>)
+      .then(
+        (application) => {
+          const invite = inviteUrl(application.id, botPermissions(false), false);
+          this.logger.log(
+            { applicationId: application.id, application: application.name, invite },
+            "Posting to Discord as this application's bot (the invite link adds it to a server)",
           );
-        else this.logger.warn({ reason }, 'Could not read the Discord application at start-up; posting will be tried as messages come');
-      },
-    );
+        },
+        (error: unknown) => {
+          const refused = error instanceof DiscordAPIError && error.status === 401;
+          const reason = describeDiscordError(error);
+          if (refused)
+            this.logger.error(
+              { reason },
+              'Discord refused DISCORD_TOKEN: nothing can be posted until it is the bot token (Developer Portal → your application → Bot → Reset Token)',
+            );
+          else this.logger.warn({ reason }, 'Could not read the Discord application at start-up; posting will be tried as messages come');
+        },
+      )
+      // Advice only: an answer of another shape must not reach the process as an unhandled rejection.
+      .catch((error: unknown) => this.logger.warn({ reason: describeDiscordError(error) }, 'Could not read the Discord application at start-up'));
   }
 
   createMessage(channelId: string, body: RESTPostAPIChannelMessageJSONBody): Promise<APIMessage> {

@@ -138,7 +138,10 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     this.logger.log({ groupId: this.config.vk.groupId, ts: this.ts }, this.ts ? 'VK poller resumes from the stored ts' : 'VK poller starts');
     if (!this.settingsChecked) {
       this.settingsChecked = true;
-      void this.checkSettings();
+      // Advice only: nothing it meets (an answer of another shape) may reach the process as an unhandled rejection.
+      this.checkSettings().catch((error: unknown) =>
+        this.logger.warn({ reason: errorMessage(error) }, "Could not check the community's Long Poll settings"),
+      );
     }
     return true;
   }
@@ -161,15 +164,15 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
       return;
     }
     const where = "in the community's settings (Manage → API usage → Long Poll API)";
-    if (versionBefore(settings.api_version, OLDEST_READABLE_API_VERSION)) {
+    if (typeof settings?.api_version === 'string' && versionBefore(settings.api_version, OLDEST_READABLE_API_VERSION)) {
       this.logger.warn(
         { groupId, apiVersion: settings.api_version },
         `The community sends Long Poll events in API ${settings.api_version}; Herald reads ${OLDEST_READABLE_API_VERSION} and later ` +
           `(it asks for ${this.config.vk.apiVersion}): set the API version ${where}. Updates it cannot read are parked in vk-unreadable`,
       );
     }
-    const off = NORMALISED_UPDATE_TYPES.filter((type) => !Number(settings.events?.[type] ?? 0));
-    if (off.length > 0) {
+    const off = NORMALISED_UPDATE_TYPES.filter((type) => !Number(settings?.events?.[type] ?? 0));
+    if (settings?.events && off.length > 0) {
       this.logger.warn(
         { groupId, off },
         `The community does not send ${off.join(', ')}: tick ${off.length === 1 ? 'it' : 'them'} on the "Event types" tab ${where} if Herald should route ${off.length === 1 ? 'it' : 'them'}`,
