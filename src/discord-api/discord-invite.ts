@@ -1,5 +1,10 @@
 import { PermissionFlagsBits } from 'discord-api-types/v10';
 
+/** Where a bot token comes from, for every message that says Discord refused one. */
+export const WHERE_THE_TOKEN_IS = 'the Discord Developer Portal (your application → Bot → Reset Token)';
+/** Where an operator finds the link that adds the bot to a server, for every message about a bot not in one. */
+export const WHERE_THE_INVITE_IS = 'Herald logs the link that adds it at start-up';
+
 /**
  * The channel permissions the bot's features use: see channels and post in them (Notify, Drone, VK's Discord
  * destination post text and embeds), and with message images read their history (the catch-up after a new session).

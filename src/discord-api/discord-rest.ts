@@ -2,7 +2,7 @@ import { DiscordAPIError, HTTPError, REST, RateLimitError } from '@discordjs/res
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APIApplication, APIMessage, RESTPatchAPIChannelMessageJSONBody, RESTPostAPIChannelMessageJSONBody, Routes } from 'discord-api-types/v10';
 import { APP_CONFIG, AppConfig, enabledFeatures } from '../config/config';
-import { botPermissions, inviteUrl } from './discord-invite';
+import { WHERE_THE_INVITE_IS, WHERE_THE_TOKEN_IS, botPermissions, inviteUrl } from './discord-invite';
 
 /**
  * Discord's REST API for everyone who posts without a gateway connection (Drone, Notify, VK bridge).
@@ -46,7 +46,7 @@ export class DiscordRest implements OnApplicationBootstrap, OnModuleDestroy {
           if (refused)
             this.logger.error(
               { reason },
-              'Discord refused DISCORD_TOKEN: nothing can be posted until it is the bot token (Developer Portal → your application → Bot → Reset Token)',
+              `Discord refused DISCORD_TOKEN: nothing can be posted until it is the bot token (from ${WHERE_THE_TOKEN_IS})`,
             );
           else this.logger.warn({ reason }, 'Could not read the Discord application at start-up; posting will be tried as messages come');
         },
@@ -100,12 +100,13 @@ export function isPermanentDiscordError(error: unknown): boolean {
  * usually a bot not yet added to the channel's server, or added without the permissions it posts with.
  */
 const WHAT_TO_DO: Record<number, string> = {
-  10003:
-    "no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (Herald logs the link that adds it at start-up)",
-  50001:
-    "the bot cannot see this channel: add it to the channel's server (Herald logs the link that adds it at start-up) or give it View Channels there",
+  10003: `no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (${WHERE_THE_INVITE_IS})`,
+  50001: `the bot cannot see this channel: add it to the channel's server (${WHERE_THE_INVITE_IS}) or give it View Channels there`,
   50013: 'the bot lacks a permission in this channel: it posts with Send Messages and Embed Links',
 };
+
+/** What a record says for a channel the bot cannot see, as describeDiscordError writes it (the API documents' example). */
+export const UNKNOWN_CHANNEL_EXAMPLE = `Discord 404 (code 10003): Unknown Channel (${WHAT_TO_DO[10003]})`;
 
 /** A short, secret-free description of a Discord failure for records and logs. */
 export function describeDiscordError(error: unknown): string {

@@ -1,5 +1,6 @@
 import { GatewayIntentBits, Options, Partials, type ClientOptions, type IntentsBitField } from 'discord.js';
 import { errorMessage } from '../common/errors';
+import { WHERE_THE_TOKEN_IS } from '../discord-api/discord-invite';
 import type { DiscordSharding } from './discord-shards';
 
 /** A bot that only shows presence (Drone, Notify): guilds, and nothing it would have to read. */
@@ -58,7 +59,7 @@ export function loginFailure(error: unknown, intents: IntentsBitField): { reason
   const said = errorMessage(error);
   if ((error as { code?: unknown }).code === 'TokenInvalid' || said === 'Authentication failed') {
     return {
-      reason: `Discord refused DISCORD_TOKEN (${said}): set it to the bot's token from the Discord Developer Portal (your application → Bot → Reset Token)`,
+      reason: `Discord refused DISCORD_TOKEN (${said}): set it to the bot's token from ${WHERE_THE_TOKEN_IS}`,
       yours: true,
     };
   }

@@ -5,6 +5,7 @@ import { OptionalNestedArray, OptionalWebUrl } from '../common/dto';
 import { EmbedDto } from '../discord-api/embed.dto';
 import { MaxChars } from '../discord-api/max-chars';
 import { DISCORD_LIMITS } from '../discord-api/discord-limits';
+import { UNKNOWN_CHANNEL_EXAMPLE } from '../discord-api/discord-rest';
 import { EmbedsWithinTotalLimit, IsMessageShorthand, NeedsEmbed, shouldCheckMessage } from './notification-rules';
 
 export const SEVERITIES = ['info', 'warning', 'error', 'success'] as const;
@@ -89,10 +90,7 @@ export class NotificationAcceptedDto {
 }
 
 export class DeliveryErrorDto {
-  @ApiProperty({
-    example:
-      "Discord 404 (code 10003): Unknown Channel (no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (Herald logs the link that adds it at start-up))",
-  })
+  @ApiProperty({ example: UNKNOWN_CHANNEL_EXAMPLE })
   message!: string;
 
   @ApiPropertyOptional({ description: 'HTTP status Discord answered with, when it answered.', example: 404 })
@@ -135,10 +133,7 @@ export class NotifyQueryDto {
 export class NotifyWaitErrorDto {
   @ApiProperty({ example: 422 }) statusCode!: number;
   @ApiProperty({ example: 'Unprocessable Entity' }) error!: string;
-  @ApiProperty({
-    example:
-      "Discord refused the message: Discord 404 (code 10003): Unknown Channel (no channel with this id is visible to the bot: check the id, and that the bot is in the channel's server (Herald logs the link that adds it at start-up))",
-  })
+  @ApiProperty({ example: `Discord refused the message: ${UNKNOWN_CHANNEL_EXAMPLE}` })
   message!: string;
   @ApiProperty({ example: '665f1c2e8b3e4a0012345678', description: 'The stored notification (GET /notify/{id})' }) id!: string;
   @ApiProperty({

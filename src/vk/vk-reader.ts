@@ -37,14 +37,22 @@ export class VkReader {
 
   async read(updates: readonly VkUpdate[]): Promise<ReadBatch> {
     const unreadable: UnreadableUpdate[] = [];
+    const userIds = new Set<number>();
+    const peerIds = new Set<number>();
+    // One pass: each update's names are read on its own, so one that throws is set aside, not the batch.
     const readable = updates.filter((update) => {
-      const reason = whyNot(() => namesNeeded([update]));
-      if (reason !== null) unreadable.push({ update, reason });
-      return reason === null;
+      try {
+        const needed = namesNeeded([update]);
+        for (const id of needed.userIds) userIds.add(id);
+        for (const id of needed.peerIds) peerIds.add(id);
+        return true;
+      } catch (error) {
+        unreadable.push({ update, reason: errorMessage(error) });
+        return false;
+      }
     });
     // A failed lookup (VK unreachable) is the batch's to retry: it throws from here.
-    const needed = namesNeeded(readable);
-    const names = await this.directory.lookUp(needed.userIds, needed.peerIds);
+    const names = await this.directory.lookUp([...userIds], [...peerIds]);
     const prefixes = this.config.vk.commandPrefixes;
     const batch: ReadBatch = { routed: [], skipped: [], unreadable };
     for (const update of readable) {
@@ -59,14 +67,5 @@ export class VkReader {
       else batch.skipped.push(update);
     }
     return batch;
-  }
-}
-
-function whyNot(read: () => unknown): string | null {
-  try {
-    read();
-    return null;
-  } catch (error) {
-    return errorMessage(error);
   }
 }
