@@ -11,7 +11,8 @@ import { API_TOKEN_SCHEME } from './auth/require-scope.decorator';
 import { describeScopes } from './auth/swagger-scopes';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { describeUnreadableJson, JSON_BODY_TYPES, refuseUnreadBodies } from './common/json-body';
-import { createStartupLogger } from './common/logging';
+import { createStartupLogger, HeraldLogger } from './common/logging';
+import { HERALD_VERSION } from './health/service-index.controller';
 import { ReadinessService } from './health/readiness.service';
 import { createValidationPipe } from './common/validation';
 import { AppConfig, describeFeatures } from './config/config';
@@ -74,7 +75,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     bodyParser: false,
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(new HeraldLogger(app.get(Logger)));
   // Signed webhooks are verified over their exact bytes before anything parses them, so a forged
   // request with a broken body is refused as forged (401), not as malformed (400).
   app.use(
@@ -102,7 +103,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
             'notifications over plain HTTP and VK community events. Endpoints marked with a lock take `Authorization: Bearer <token>`: ' +
             "SYSTEM_TOKEN, or a named token from API_TOKENS_FILE holding the scope written in the endpoint's description.",
         )
-        .setVersion(process.env.npm_package_version ?? '0.1.0')
+        .setVersion(HERALD_VERSION)
         .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'SYSTEM_TOKEN or a named API token' }, API_TOKEN_SCHEME)
         .build(),
     ),

@@ -18,6 +18,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const body = exception.getResponse();
       const payload =
         typeof body === 'string' ? { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: body } : { statusCode: status, ...body };
+      if (status === HttpStatus.NOT_FOUND && isNoSuchRoute(payload)) payload.message = `${payload.message}: ${NO_SUCH_ROUTE_HINT}`;
       response.status(status).json(payload);
       return;
     }
@@ -47,6 +48,14 @@ export class HttpExceptionFilter implements ExceptionFilter {
       .status(HttpStatus.INTERNAL_SERVER_ERROR)
       .json({ statusCode: HttpStatus.INTERNAL_SERVER_ERROR, error: 'Internal Server Error', message: 'Internal server error' });
   }
+}
+
+/** Said after Nest's "Cannot GET /path" for a path and method no endpoint serves. */
+export const NO_SUCH_ROUTE_HINT = "no endpoint here: Herald's endpoints are listed at /docs, and GET / names the features this process runs";
+
+/** Nest's own 404 for a request no route matched (its router's "Cannot METHOD /path"), not a controller's. */
+function isNoSuchRoute(payload: { message?: unknown }): payload is { message: string } {
+  return typeof payload.message === 'string' && /^Cannot [A-Z]+ \//.test(payload.message);
 }
 
 /**

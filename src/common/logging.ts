@@ -45,7 +45,7 @@ export function loggerParams(config: AppConfig): Params {
       serializers: {
         req: (request: { id: string; method: string; url: string }) => ({ id: request.id, method: request.method, url: request.url }),
       },
-      transport: config.log.pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+      transport: prettyTransport(config),
     },
   };
 }
@@ -55,8 +55,64 @@ export function pinoOptions(config: AppConfig): LoggerOptions {
   return {
     level: config.log.level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    transport: config.log.pretty ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+    transport: prettyTransport(config),
   };
+}
+
+/**
+ * LOG_PRETTY's lines, for a person at a terminal: `[12:00:00.000] INFO [Herald] Features on: …`. The context leads the
+ * line instead of trailing it as JSON; the pid and the start-up line's `features` list (its message already says it)
+ * are left to the JSON lines.
+ */
+function prettyTransport(config: AppConfig): LoggerOptions['transport'] {
+  if (!config.log.pretty) return undefined;
+  return {
+    target: 'pino-pretty',
+    options: { singleLine: true, ignore: 'pid,hostname,context,features', messageFormat: '{if context}[{context}] {end}{msg}' },
+  };
+}
+
+/**
+ * Where Nest narrates its own start-up: a line per module initialised and per route mapped (about fifty), then
+ * "Nest application successfully started". Logged at debug, so the lines a person needs at start-up (the features on,
+ * the warnings, "Listening on") are the ones they see; `LOG_LEVEL=debug` shows them again.
+ */
+export const NEST_BOOTSTRAP_CONTEXTS: ReadonlySet<string> = new Set([
+  'NestFactory',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestApplication',
+]);
+
+function isBootstrapChatter(params: unknown[]): boolean {
+  const context = params[params.length - 1];
+  return typeof context === 'string' && NEST_BOOTSTRAP_CONTEXTS.has(context);
+}
+
+/** nestjs-pino's logger, with Nest's start-up narration (above) at debug instead of info. */
+export class HeraldLogger implements LoggerService {
+  constructor(private readonly inner: LoggerService) {}
+
+  log(message: unknown, ...params: unknown[]): void {
+    if (isBootstrapChatter(params)) this.inner.debug?.(message, ...params);
+    else this.inner.log(message, ...params);
+  }
+  error(message: unknown, ...params: unknown[]): void {
+    this.inner.error(message, ...params);
+  }
+  warn(message: unknown, ...params: unknown[]): void {
+    this.inner.warn(message, ...params);
+  }
+  debug(message: unknown, ...params: unknown[]): void {
+    this.inner.debug?.(message, ...params);
+  }
+  verbose(message: unknown, ...params: unknown[]): void {
+    this.inner.verbose?.(message, ...params);
+  }
+  fatal(message: unknown, ...params: unknown[]): void {
+    this.inner.fatal?.(message, ...params);
+  }
 }
 
 /**
@@ -67,7 +123,7 @@ export class StartupLogger implements LoggerService {
   constructor(private readonly pino: PinoLogger) {}
 
   log(message: unknown, ...params: unknown[]): void {
-    this.write('info', message, params);
+    this.write(isBootstrapChatter(params) ? 'debug' : 'info', message, params);
   }
   error(message: unknown, ...params: unknown[]): void {
     this.write('error', message, params);

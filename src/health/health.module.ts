@@ -4,15 +4,17 @@ import { CoreChecks } from './core-checks';
 import { HealthController } from './health.controller';
 import { MongoMonitorWatch } from './mongodb-monitor-watch';
 import { ReadinessService } from './readiness.service';
+import { ServiceIndexController } from './service-index.controller';
 
 /**
  * The readiness registry and the Kubernetes probes. Every module that contributes a check imports this one; the
  * checks of a process are exactly those of the modules it runs. Every process also gets the MongoDB check and the watch
- * that restarts the MongoDB client when the driver stops monitoring (MongoMonitorWatch).
+ * that restarts the MongoDB client when the driver stops monitoring (MongoMonitorWatch), and `GET /`: the service's
+ * index (version, roles, features, where the documentation is).
  */
 @Module({
   imports: [TerminusModule],
-  controllers: [HealthController],
+  controllers: [ServiceIndexController, HealthController],
   providers: [ReadinessService, CoreChecks, MongoMonitorWatch],
   exports: [ReadinessService],
 })

@@ -111,6 +111,35 @@ describe('a Drone + Notify deployment: only what it uses', () => {
     expect(vk.status).toBe(503);
     expect(await vk.json()).toMatchObject({ message: 'vk is off: set VK_TOKEN and VK_GROUP_ID' });
   });
+
+  it('answers its own address with what it is and runs, and a path it does not serve with where its endpoints are', async () => {
+    const index = await fetch(`${url}/`);
+    expect(index.status).toBe(200);
+    const body = (await index.json()) as { service: string; version: string; roles: string[]; docs: string; features: unknown[] };
+    expect(body).toMatchObject({ service: 'Herald', version: expect.stringMatching(/^\d+\.\d+\.\d+/), docs: '/docs', openapi: '/docs-json' });
+    expect(body.roles.sort()).toEqual(['api', 'discord', 'vk']);
+    expect(body.features).toEqual(
+      expect.arrayContaining([
+        { name: 'drone', on: true, because: 'DRONE_WEBHOOK_SECRET + DISCORD_TOKEN' },
+        { name: 'render', on: false, because: 'set S3_BUCKET (or RENDER_API=true)' },
+      ]),
+    );
+    const docs = (await (await fetch(`${url}/docs-json`)).json()) as { info: { version: string }; paths: Record<string, unknown> };
+    expect(docs.info.version).toBe(body.version);
+    expect(docs.paths['/']).toBeDefined();
+
+    // A person guessing (GET /health, GET /notify) learns where the list of endpoints is.
+    for (const [method, path] of [
+      ['GET', '/health'],
+      ['GET', '/notify'],
+    ]) {
+      const response = await fetch(`${url}${path}`, { method });
+      expect(response.status).toBe(404);
+      expect(await response.json()).toMatchObject({
+        message: `Cannot ${method} ${path}: no endpoint here: Herald's endpoints are listed at /docs, and GET / names the features this process runs`,
+      });
+    }
+  });
 });
 
 describe('a Drone-only deployment without S3', () => {
