@@ -108,7 +108,7 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
         .build(),
     ),
   );
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json' });
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs-json', customSiteTitle: 'Herald API' });
 
   const features = describeFeatures(config);
   const logger = new NestLogger('Herald');

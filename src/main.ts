@@ -20,7 +20,7 @@ async function bootstrap(): Promise<void> {
   const logger = createStartupLogger(config);
   // Node prints its warnings (e.g. the AWS SDK's deprecation notice) as plain text on stderr; log them as JSON lines too.
   process.removeAllListeners('warning');
-  process.on('warning', (warning) => logger.warn({ name: warning.name, reason: warning.message }, `Node.js warning: ${warning.name}`, 'Node'));
+  process.on('warning', (warning) => logger.warn({ warning: warning.name, reason: warning.message }, `Node.js warning: ${warning.name}`, 'Node'));
   await waitForMongoDb(config, logger);
   const app = await createApp(config).catch((error: unknown) => {
     // A file named by the configuration (API_TOKENS_FILE) is read while the app is built.

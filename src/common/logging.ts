@@ -61,14 +61,14 @@ export function pinoOptions(config: AppConfig): LoggerOptions {
 
 /**
  * LOG_PRETTY's lines, for a person at a terminal: `[12:00:00.000] INFO [Herald] Features on: …`. The context leads the
- * line instead of trailing it as JSON; the pid and the start-up line's `features` list (its message already says it)
- * are left to the JSON lines.
+ * line instead of trailing it as JSON; the pid, an access line's response headers and the start-up line's `features`
+ * list (its message already says it) are left to the JSON lines.
  */
 function prettyTransport(config: AppConfig): LoggerOptions['transport'] {
   if (!config.log.pretty) return undefined;
   return {
     target: 'pino-pretty',
-    options: { singleLine: true, ignore: 'pid,hostname,context,features', messageFormat: '{if context}[{context}] {end}{msg}' },
+    options: { singleLine: true, ignore: 'pid,hostname,context,features,res.headers', messageFormat: '{if context}[{context}] {end}{msg}' },
   };
 }
 

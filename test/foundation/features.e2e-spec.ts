@@ -127,6 +127,7 @@ describe('a Drone + Notify deployment: only what it uses', () => {
     const docs = (await (await fetch(`${url}/docs-json`)).json()) as { info: { version: string }; paths: Record<string, unknown> };
     expect(docs.info.version).toBe(body.version);
     expect(docs.paths['/']).toBeDefined();
+    expect(await (await fetch(`${url}/docs`)).text()).toContain('<title>Herald API</title>');
 
     // A person guessing (GET /health, GET /notify) learns where the list of endpoints is.
     for (const [method, path] of [

@@ -174,7 +174,7 @@ describe('starting Herald as an operator would', () => {
         // Someone follows the link: the bot says so, and draws the server's messages from then on.
         discord.addBotToServer();
         const added = await eventually(() => herald.lines().find((line) => line.msg === 'The bot was added to a Discord server'));
-        expect(added).toMatchObject({ level: 30, guildId: discord.guild.id, name: discord.guild.name });
+        expect(added).toMatchObject({ level: 30, guildId: discord.guild.id, guildName: discord.guild.name });
         const message = discord.messageCreate({ channelId: discord.channels.general.id, author: discord.users.alice, content: 'first words' });
         await eventually(() => herald.lines().find((line) => line.msg === 'Rendered message image' && line.messageId === message.id), 60_000, 250);
       } finally {
