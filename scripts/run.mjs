@@ -2,7 +2,7 @@
 // starts FerretDB / an S3 server (versitygw) of its own (data in a temporary directory, gone when it stops). It listens on 127.0.0.1
 // unless HOST is set, and without SYSTEM_TOKEN or API_TOKENS_FILE it makes up a random SYSTEM_TOKEN for this run and
 // prints it once. Its output in a terminal is pino-pretty's readable lines (LOG_PRETTY), elsewhere JSON lines. Everything
-// you set in the environment wins. Production runs `node dist/main.js`, where a missing
+// you set in the environment, or in a .env file where it runs, wins. Production runs `node dist/main.js`, where a missing
 // token is a configuration error instead.
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -14,6 +14,21 @@ const require = createRequire(import.meta.url);
 const servers = require('./servers.cjs');
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const note = (message) => process.stderr.write(`[herald] ${message}\n`);
+
+// A .env in the directory npm start runs in (the checkout: the same file docker compose reads) is read first; a
+// variable set in the environment wins over the file. Its names, never its values, are said.
+const envFile = path.resolve('.env');
+if (existsSync(envFile)) {
+  const before = new Set(Object.keys(process.env));
+  try {
+    process.loadEnvFile(envFile);
+    const read = Object.keys(process.env).filter((name) => !before.has(name)).sort();
+    note(`Read ${envFile}: ${read.join(', ') || 'nothing the environment did not already set'} (a variable in the environment wins over the file)`);
+  } catch (error) {
+    note(`Could not read ${envFile}: ${error.message}`);
+    process.exit(78);
+  }
+}
 
 servers.ensureInstalled();
 // The Node release the image runs (scripts/node.cjs), fetched once when this machine's own differs.

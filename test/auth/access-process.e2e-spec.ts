@@ -1,5 +1,7 @@
 import { ChildProcess, ChildProcessByStdio, spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { baseTestEnv, eventually } from '../support/app';
@@ -16,10 +18,17 @@ interface Run {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-function run(args: string[], env: Record<string, string>): Run {
+/**
+ * Where npm start runs in these tests: a directory of its own, so a developer's `.env` in the checkout (which npm start
+ * reads) changes nothing here.
+ */
+const ELSEWHERE = mkdtempSync(path.join(tmpdir(), 'herald-start-'));
+const RUN_MJS = path.join(ROOT, 'scripts', 'run.mjs');
+
+function run(args: string[], env: Record<string, string>, cwd = ROOT): Run {
   return collected(
     spawn(process.execPath, args, {
-      cwd: ROOT,
+      cwd,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
@@ -30,7 +39,7 @@ function run(args: string[], env: Record<string, string>): Run {
 function spawnInTerminal(command: string, env: Record<string, string>): Run {
   return collected(
     spawn('script', ['-qfec', command, '/dev/null'], {
-      cwd: ROOT,
+      cwd: ELSEWHERE,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', TERM: 'xterm', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
@@ -83,7 +92,7 @@ describe('npm start', () => {
   it('listens on loopback only and generates a token, printed once, that works; the published one does not', async () => {
     const port = await freePort();
     // BACKEND_URL without BACKEND_TOKEN: the backend would get SYSTEM_TOKEN, which start-up warns about.
-    const start = run(['scripts/run.mjs'], { ...serversOnly(), PORT: String(port), BACKEND_URL: 'http://127.0.0.1:9/callbacks' });
+    const start = run([RUN_MJS], { ...serversOnly(), PORT: String(port), BACKEND_URL: 'http://127.0.0.1:9/callbacks' }, ELSEWHERE);
     try {
       const url = `http://127.0.0.1:${port}`;
       await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200, 360_000, 500);
@@ -119,7 +128,7 @@ describe('npm start', () => {
   it('in a terminal, logs one readable line per entry instead of JSON lines', async () => {
     const port = await freePort();
     // `script` gives npm start a terminal as its output, as a developer's shell does; its own stdout is piped to us.
-    const start = spawnInTerminal(`${process.execPath} scripts/run.mjs`, { ...serversOnly(), PORT: String(port), SYSTEM_TOKEN: 'a'.repeat(32) });
+    const start = spawnInTerminal(`${process.execPath} ${RUN_MJS}`, { ...serversOnly(), PORT: String(port), SYSTEM_TOKEN: 'a'.repeat(32) });
     try {
       await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 360_000, 500);
       await eventually(async () => start.output.stdout.includes('Listening on'), 10_000, 100);
@@ -141,11 +150,35 @@ describe('npm start', () => {
     }
   });
 
+  it('reads a .env where it runs (the file docker compose reads), and a variable in the environment wins over it', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'herald-dotenv-'));
+    const token = 'token-from-the-dot-env-file-0123';
+    writeFileSync(path.join(dir, '.env'), `# the compose secrets\nSYSTEM_TOKEN=${token}\nRABBITMQ_PASSWORD=secret\nLOG_LEVEL=warn\n`);
+    const start = run([RUN_MJS], { ...serversOnly(), PORT: String(port), LOG_LEVEL: 'info' }, dir);
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await eventually(async () => (await fetch(`${url}/health/ready`)).status === 200, 360_000, 500);
+      expect(start.output.stderr).toContain(
+        `Read ${path.join(dir, '.env')}: RABBITMQ_PASSWORD, SYSTEM_TOKEN (a variable in the environment wins over the file)`,
+      );
+      expect(start.output.stderr).not.toContain('generated one for this run');
+      expect(start.output.stderr).not.toContain(token);
+      expect(await postMetrics(url, token)).toBe(400);
+      // LOG_LEVEL=info from the environment, not the file's warn: info lines are logged.
+      await eventually(async () => start.output.stdout.includes('Listening on'), 10_000, 100);
+      start.child.kill('SIGTERM');
+      expect((await start.exited).code).toBe(0);
+    } finally {
+      killGroup(start.child);
+    }
+  });
+
   it('stops Herald and the servers it started when its terminal closes', async () => {
     const port = await freePort();
     // No MONGODB_URI or S3_ENDPOINT: npm start starts FerretDB and the S3 server itself, as on a fresh machine.
     const { MONGODB_URI: _mongo, S3_ENDPOINT: _s3, ...env } = serversOnly();
-    const start = spawnInTerminal(`${process.execPath} scripts/run.mjs`, { ...env, PORT: String(port), SYSTEM_TOKEN: 'a'.repeat(32) });
+    const start = spawnInTerminal(`${process.execPath} ${RUN_MJS}`, { ...env, PORT: String(port), SYSTEM_TOKEN: 'a'.repeat(32) });
     try {
       await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200, 360_000, 500);
       const text = stripVTControlCharacters(start.output.stdout);
