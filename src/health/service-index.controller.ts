@@ -24,6 +24,14 @@ class FeatureSummaryDto {
   because!: string;
 }
 
+class ProbePathsDto {
+  @ApiProperty({ example: '/health/live' })
+  live!: string;
+
+  @ApiProperty({ example: '/health/ready' })
+  ready!: string;
+}
+
 class ServiceIndexDto {
   @ApiProperty({ example: 'Herald' })
   service!: string;
@@ -40,8 +48,8 @@ class ServiceIndexDto {
   @ApiProperty({ example: '/docs-json' })
   openapi!: string;
 
-  @ApiProperty({ example: { live: '/health/live', ready: '/health/ready' } })
-  health!: { live: string; ready: string };
+  @ApiProperty({ type: ProbePathsDto, description: 'The Kubernetes probes' })
+  health!: ProbePathsDto;
 
   @ApiProperty({ type: [FeatureSummaryDto], description: 'The same list as the start-up line "Features on: … Off: …"' })
   features!: FeatureSummaryDto[];

@@ -187,3 +187,41 @@ export class NotificationViewDto {
   @ApiProperty({ format: 'date-time' })
   updatedAt!: string;
 }
+
+/**
+ * What Swagger's "Try it out" sends: whole requests Herald accepts, the first being the default. (Built from the
+ * properties' own examples, a body would combine `message` with `content` and `embeds`, which a request may not.)
+ * None names a channel: they go to NOTIFY_DEFAULT_CHANNEL_ID.
+ */
+export const NOTIFY_EXAMPLES = {
+  "plain text (Kahuna's body)": { value: { message: 'Backup finished' } },
+  'an embed with a severity colour': {
+    value: {
+      severity: 'warning',
+      username: 'Backups',
+      embeds: [
+        {
+          title: 'Backup took longer than usual',
+          description: 'Nightly backup of **db-1** finished in 48 min (usually 12).',
+          fields: [
+            { name: 'Host', value: 'db-1', inline: true },
+            { name: 'Size', value: '38 GB', inline: true },
+          ],
+        },
+      ],
+    },
+  },
+  'text and an embed': {
+    value: {
+      content: 'Release **v2.4.1** is out',
+      severity: 'success',
+      embeds: [{ title: 'Changelog', url: 'https://example.com/releases/v2.4.1' }],
+    },
+  },
+};
+
+/** PATCH /notify/{id}: what the message shows instead. */
+export const NOTIFY_EDIT_EXAMPLES = {
+  'plain text': { value: { message: 'Backup finished (verified at 04:10)' } },
+  'an embed': { value: { severity: 'success', embeds: [{ title: 'Backup verified', description: 'Restore test passed.' }] } },
+};

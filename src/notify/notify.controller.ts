@@ -18,6 +18,7 @@ import {
   ApiAcceptedResponse,
   ApiBadGatewayResponse,
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
   ApiHeader,
   ApiNotFoundResponse,
@@ -38,6 +39,8 @@ import {
   NotificationViewDto,
   NotifyQueryDto,
   NotifyWaitErrorDto,
+  NOTIFY_EDIT_EXAMPLES,
+  NOTIFY_EXAMPLES,
 } from './notification.dto';
 import { NotifyService } from './notify.service';
 import { RequireScope } from '../auth/require-scope.decorator';
@@ -85,6 +88,7 @@ export class NotifyController {
   @ApiBadRequestResponse({
     description: "A field breaks Discord's limits or no channel is known; `errors[].field` names it, e.g. `embeds[0].title`.",
   })
+  @ApiBody({ type: CreateNotificationDto, examples: NOTIFY_EXAMPLES })
   @ApiJsonBodyResponses()
   async send(
     @Body() request: CreateNotificationDto,
@@ -144,6 +148,7 @@ export class NotifyController {
   @ApiParam(ID_PARAM)
   @ApiAcceptedResponse({ type: NotificationViewDto })
   @ApiBadRequestResponse({ description: "A field breaks Discord's limits; `errors[].field` names it." })
+  @ApiBody({ type: EditNotificationDto, examples: NOTIFY_EDIT_EXAMPLES })
   @ApiJsonBodyResponses()
   @ApiNotFoundResponse({ description: 'No notification with this id.' })
   @ApiConflictResponse({ description: 'The notification failed (never reached Discord) or was deleted.' })

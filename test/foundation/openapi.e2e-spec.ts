@@ -27,6 +27,53 @@ function validateWithSwaggerParser(openApi: unknown): string {
   return (result.stdout || result.stderr).trim();
 }
 
+type SchemaNode = {
+  $ref?: string;
+  example?: unknown;
+  default?: unknown;
+  enum?: unknown[];
+  type?: string;
+  format?: string;
+  minimum?: number;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  allOf?: SchemaNode[];
+  oneOf?: SchemaNode[];
+  anyOf?: SchemaNode[];
+};
+type JsonMedia = { schema?: SchemaNode; example?: unknown; examples?: Record<string, { value: unknown }> };
+type Operation = { requestBody?: { content: Record<string, JsonMedia> } };
+
+/**
+ * The bodies Swagger UI's "Try it out" offers, by name: each of the body's `examples` (the first is filled in), else
+ * its `example`, else one built from the schema, each property's `example` (or default, first enum value, "string",
+ * 0, true).
+ */
+function tryItOutBodies(media: JsonMedia, schemas: Record<string, SchemaNode>): [string, unknown][] {
+  if (media.examples) return Object.entries(media.examples).map(([name, example]) => [name, example.value]);
+  if (media.example !== undefined) return [['example', media.example]];
+  const build = (node: SchemaNode | undefined, depth: number): unknown => {
+    let schema = node ?? {};
+    while (schema.$ref) schema = schemas[schema.$ref.split('/').pop()!] ?? {};
+    if (schema.example !== undefined) return schema.example;
+    if (schema.default !== undefined) return schema.default;
+    if (schema.enum?.length) return schema.enum[0];
+    const composed = schema.allOf ?? schema.oneOf ?? schema.anyOf;
+    if (composed?.length) return build(composed[0], depth + 1);
+    if (schema.type === 'array') return [build(schema.items, depth + 1)];
+    if (schema.type === 'object' || schema.properties) {
+      if (depth > 8) return {};
+      return Object.fromEntries(Object.entries(schema.properties ?? {}).map(([name, property]) => [name, build(property, depth + 1)]));
+    }
+    if (schema.type === 'string')
+      return schema.format === 'date-time' ? new Date().toISOString() : schema.format === 'uri' ? 'https://example.com/' : 'string';
+    if (schema.type === 'integer' || schema.type === 'number') return schema.minimum ?? 0;
+    if (schema.type === 'boolean') return true;
+    return null;
+  };
+  return [['from the schema', build(media.schema, 0)]];
+}
+
 describe('the OpenAPI document at /docs-json', () => {
   let world: EveryEndpointWorld;
   let document: { paths: Record<string, unknown>; components: { schemas: Record<string, { properties?: Record<string, unknown> }> } };
@@ -76,6 +123,46 @@ describe('the OpenAPI document at /docs-json', () => {
 
   it('is a valid OpenAPI 3 document whose references all resolve', () => {
     expect(validateWithSwaggerParser(document)).toBe('valid');
+  });
+
+  it('accepts the body Swagger\'s "Try it out" sends for every endpoint that takes one', async () => {
+    const paths = document.paths as Record<string, Record<string, Operation>>;
+    const schemas = document.components.schemas as Record<string, SchemaNode>;
+    const answers: { operation: string; example: string; status: number; message?: unknown }[] = [];
+    let notificationId: string | undefined;
+    // POST before PATCH, so the edit has a notification to edit.
+    const operations = Object.entries(paths)
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method, operation })))
+      .filter(({ operation }) => operation.requestBody?.content['application/json'])
+      .sort((a, b) => (a.method === 'patch' ? 1 : 0) - (b.method === 'patch' ? 1 : 0));
+    for (const { path, method, operation } of operations) {
+      for (const [name, body] of tryItOutBodies(operation.requestBody!.content['application/json'], schemas)) {
+        const response = await request(world.herald.url)
+          [method as 'post' | 'patch'](path.replace('{id}', notificationId ?? 'none'))
+          .set('Authorization', `Bearer ${world.herald.token}`)
+          .send(body as object);
+        if (path === '/notify' && method === 'post') notificationId = response.body.id;
+        const answer = `${method.toUpperCase()} ${path}`;
+        answers.push({
+          operation: answer,
+          example: name,
+          status: response.status,
+          message: response.status >= 300 ? response.body.message : undefined,
+        });
+      }
+    }
+    expect(answers.map(({ operation }) => operation)).toEqual(
+      expect.arrayContaining(['POST /notify', 'PATCH /notify/{id}', 'POST /render/discord-message', 'POST /metrics/image']),
+    );
+    // Drone's webhook takes only what Drone signs: "Try it out" cannot sign, and is told so. The dashboard examples
+    // need METRICS_DASHBOARDS_FILE, which this Herald lacks, and say so.
+    const noDashboards =
+      'Validation failed: dashboard: no dashboards are configured (METRICS_DASHBOARDS_FILE); send "charts" to draw charts from numbers';
+    expect(answers.filter(({ status }) => status >= 300)).toEqual([
+      { operation: 'POST /drone/webhook', example: 'from the schema', status: 401, message: 'missing Signature header' },
+      { operation: 'POST /metrics/image', example: 'a configured dashboard', status: 400, message: noDashboards },
+      { operation: 'POST /metrics/image', example: 'the first configured dashboard', status: 400, message: noDashboards },
+    ]);
   });
 
   it('documents the sent and the received embed under names of their own', () => {
