@@ -1,5 +1,14 @@
-import type { ValidationError } from '@nestjs/common';
-import { MAX_FIELD_ERRORS, flattenValidationErrors, validationFailure, type FieldError } from './validation';
+import type { BadRequestException, ValidationError } from '@nestjs/common';
+import { Type } from 'class-transformer';
+import { IsOptional, IsString, ValidateNested } from 'class-validator';
+import {
+  MAX_FIELD_ERRORS,
+  createValidationPipe,
+  flattenValidationErrors,
+  validationFailure,
+  type FieldError,
+  type ValidationFailure,
+} from './validation';
 
 describe('flattenValidationErrors', () => {
   it('names nested and array fields the way a client wrote them', () => {
@@ -43,5 +52,41 @@ describe('validationFailure', () => {
       new RegExp(`charts\\[${MAX_FIELD_ERRORS - 1}\\]\\.title: title must be a string; and ${10_000 - MAX_FIELD_ERRORS} more$`),
     );
     expect(JSON.stringify(failure).length).toBeLessThan(5_000);
+  });
+});
+
+describe('a property the object does not take', () => {
+  class PointDto {
+    @IsString() name!: string;
+    @IsOptional() @IsString() color?: string;
+  }
+  class BodyDto {
+    @IsOptional() @IsString() channelId?: string;
+    @IsOptional() @IsString() description?: string;
+    @ValidateNested() @Type(() => PointDto) point!: PointDto;
+  }
+
+  const refusal = async (body: object) => {
+    try {
+      await createValidationPipe().transform(body, { type: 'body', metatype: BodyDto });
+    } catch (error) {
+      return ((error as BadRequestException).getResponse() as ValidationFailure).errors;
+    }
+    throw new Error('accepted');
+  };
+
+  it('names the property meant when the client wrote it in another case or spelling', async () => {
+    expect(await refusal({ channel_id: '1', point: { name: 'a', colour: 'red' }, descripton: 'x' })).toEqual([
+      { field: 'channel_id', messages: ['property channel_id should not exist (did you mean channelId?)'] },
+      { field: 'descripton', messages: ['property descripton should not exist (did you mean description?)'] },
+      { field: 'point.colour', messages: ['property colour should not exist (did you mean color?)'] },
+    ]);
+  });
+
+  it('else lists what the object takes, by its path', async () => {
+    expect(await refusal({ point: { name: 'a', size: 3 }, text: 'hi' })).toEqual([
+      { field: 'text', messages: ['property text should not exist (the body takes channelId, description, point)'] },
+      { field: 'point.size', messages: ['property size should not exist (point takes name, color)'] },
+    ]);
   });
 });

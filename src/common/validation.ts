@@ -1,4 +1,6 @@
 import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { getMetadataStorage } from 'class-validator';
+import { distance } from 'fastest-levenshtein';
 
 export interface FieldError {
   field: string;
@@ -21,14 +23,48 @@ export interface ValidationFailure {
   moreErrors?: number;
 }
 
-/** Flattens class-validator's tree into `embeds[0].title`-style field paths. */
+/**
+ * Flattens class-validator's tree into `embeds[0].title`-style field paths. A property the object does not take (the
+ * whitelist's "property x should not exist") also says which one was probably meant (`channel_id` → `channelId`) or
+ * else which ones the object takes, so a client that guessed a name learns the right one from the answer.
+ */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
   return errors.flatMap((error) => {
     const segment = /^\d+$/.test(error.property) ? `[${error.property}]` : parent ? `.${error.property}` : error.property;
     const field = `${parent}${segment}`;
-    const own = error.constraints ? [{ field, messages: Object.values(error.constraints) }] : [];
+    const own = error.constraints
+      ? [
+          {
+            field,
+            messages: Object.entries(error.constraints).map(([constraint, message]) =>
+              constraint === 'whitelistValidation' ? `${message}${unknownPropertyHint(error, parent)}` : message,
+            ),
+          },
+        ]
+      : [];
     return [...own, ...flattenValidationErrors(error.children ?? [], field)];
   });
+}
+
+/** The properties a DTO class takes (its own and inherited), in the order it declares them. */
+function propertiesOf(target: object): string[] {
+  const metadata = getMetadataStorage().getTargetValidationMetadatas(target.constructor, '', true, false);
+  return [...new Set(metadata.map((entry) => entry.propertyName))];
+}
+
+const comparable = (name: string) => name.replace(/[_-]/g, '').toLowerCase();
+
+function unknownPropertyHint(error: ValidationError, parent: string): string {
+  if (!error.target || typeof error.target !== 'object') return '';
+  const known = propertiesOf(error.target);
+  if (!known.length) return '';
+  // Another spelling of the same name (snake_case, case), else one within a typo (`colour` → `color`).
+  const asked = comparable(error.property);
+  const meant =
+    known.find((name) => comparable(name) === asked) ??
+    known.find((name) => asked.length >= 4 && distance(comparable(name), asked) <= (asked.length >= 8 ? 2 : 1));
+  if (meant) return ` (did you mean ${meant}?)`;
+  return ` (${parent || 'the body'} takes ${known.join(', ')})`;
 }
 
 /** The first `MAX_FIELD_ERRORS` field errors, a summary naming them, and how many more there were. */
@@ -46,6 +82,8 @@ export function createValidationPipe(): ValidationPipe {
     forbidNonWhitelisted: true,
     transform: true,
     stopAtFirstError: false,
+    // Each error's object (never answered): an unknown property's hint names the properties of its class.
+    validationError: { target: true },
     exceptionFactory: (errors) => new BadRequestException(validationFailure(flattenValidationErrors(errors))),
   });
 }
