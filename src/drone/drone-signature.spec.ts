@@ -91,13 +91,25 @@ describe('verifyDroneSignature', () => {
     ['a stale Date', vectorHeaders, 'Date is more than 300 seconds away from the server clock', new Date(SIGNED_AT.getTime() + 301_000)],
     ['a Date in the future', vectorHeaders, 'Date is more than 300 seconds away from the server clock', new Date(SIGNED_AT.getTime() - 301_000)],
   ])('rejects %s', (_case, headers, reason, now = SIGNED_AT) => {
-    expect(verifyDroneSignature(request(headers), { ...WINDOW, now })).toEqual({ valid: false, reason });
+    expect(verifyDroneSignature(request(headers), { ...WINDOW, now })).toMatchObject({ valid: false, reason });
   });
 
-  it('rejects the right headers signed with another secret', () => {
+  it('rejects the right headers signed with another secret, with the setting to compare for the log', () => {
     expect(verifyDroneSignature(request(vectorHeaders), { ...WINDOW, secret: 'another-secret', now: SIGNED_AT })).toEqual({
       valid: false,
       reason: 'signature does not match',
+      hint: 'is DRONE_WEBHOOK_SECRET the same value here and on the Drone server?',
+    });
+  });
+
+  it("says for the log how far and which way the Drone server's clock is off", () => {
+    expect(verifyDroneSignature(request(vectorHeaders), { ...WINDOW, now: new Date(SIGNED_AT.getTime() - 3_600_000) })).toEqual({
+      valid: false,
+      reason: 'Date is more than 300 seconds away from the server clock',
+      hint: "the Drone server's clock is 3600 s ahead of this one: set both clocks right (NTP), or raise DRONE_SIGNATURE_MAX_SKEW_SECONDS",
+    });
+    expect(verifyDroneSignature(request(vectorHeaders), { ...WINDOW, now: new Date(SIGNED_AT.getTime() + 301_000) })).toMatchObject({
+      hint: expect.stringMatching(/^the Drone server's clock is 301 s behind this one/),
     });
   });
 

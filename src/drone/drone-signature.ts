@@ -28,7 +28,11 @@ export interface DroneSignatureOptions {
   now?: Date;
 }
 
-export type DroneSignatureVerdict = { valid: true } | { valid: false; reason: string };
+/** `hint`: what the operator should check, for the log (a refusal a setup problem usually causes). */
+export type DroneSignatureVerdict = { valid: true } | { valid: false; reason: string; hint?: string };
+
+/** A signature that does not match is, on a new setup, almost always two different secrets. */
+export const SECRET_MISMATCH_HINT = 'is DRONE_WEBHOOK_SECRET the same value here and on the Drone server?';
 
 export interface ParsedSignature {
   keyId: string;
@@ -110,7 +114,7 @@ export function verifyDroneSignature(request: DroneSignedRequest, options: Drone
 
   const text = signingString(parsed.headers, request);
   if (typeof text !== 'string') return invalid(`missing ${headerLabel(text.missing)} header`);
-  if (!safeEqual(parsed.signature, hmacSha256Base64(options.secret, text))) return invalid('signature does not match');
+  if (!safeEqual(parsed.signature, hmacSha256Base64(options.secret, text))) return invalid('signature does not match', SECRET_MISMATCH_HINT);
 
   // The signature vouches for the Digest and Date header values; now tie them to this body and this moment.
   const claimedDigest = sha256FromDigestHeader(request.header('digest') ?? '');
@@ -121,13 +125,17 @@ export function verifyDroneSignature(request: DroneSignedRequest, options: Drone
 
   const signedAt = Date.parse(request.header('date') ?? '');
   if (Number.isNaN(signedAt)) return invalid('Date header is not an HTTP date');
-  const skewMs = Math.abs((options.now ?? new Date()).getTime() - signedAt);
-  if (skewMs > options.maxSkewSeconds * 1000) {
-    return invalid(`Date is more than ${options.maxSkewSeconds} seconds away from the server clock`);
+  const aheadMs = signedAt - (options.now ?? new Date()).getTime();
+  if (Math.abs(aheadMs) > options.maxSkewSeconds * 1000) {
+    return invalid(
+      `Date is more than ${options.maxSkewSeconds} seconds away from the server clock`,
+      `the Drone server's clock is ${Math.round(Math.abs(aheadMs) / 1000)} s ${aheadMs > 0 ? 'ahead of' : 'behind'} this one: ` +
+        'set both clocks right (NTP), or raise DRONE_SIGNATURE_MAX_SKEW_SECONDS',
+    );
   }
   return { valid: true };
 }
 
-function invalid(reason: string): DroneSignatureVerdict {
-  return { valid: false, reason };
+function invalid(reason: string, hint?: string): DroneSignatureVerdict {
+  return hint ? { valid: false, reason, hint } : { valid: false, reason };
 }

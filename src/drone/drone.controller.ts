@@ -79,7 +79,8 @@ export class DroneController {
     );
     if (!verdict.valid) {
       this.drone.countRejected('unauthorized');
-      this.logger.warn({ reason: verdict.reason, ip: request.ip }, 'Drone webhook rejected');
+      const hint = verdict.hint ? ` (${verdict.hint})` : '';
+      this.logger.warn({ reason: verdict.reason, ip: request.ip }, `Drone webhook rejected: ${verdict.reason}${hint}`);
       throw new UnauthorizedException(verdict.reason);
     }
 

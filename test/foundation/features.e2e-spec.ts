@@ -93,6 +93,24 @@ describe('a Drone + Notify deployment: only what it uses', () => {
     const created = await postDroneDelivery(`${url}/drone/webhook`, droneDelivery(droneBuildEvent(build, { status: 'pending' }), { secret: SECRET }));
     expect(created).toMatchObject({ status: 200, body: { outcome: 'shown' } });
     expect(discord.messages(discord.channels.builds.id).some((stored) => stored.message.embeds[0]?.title?.includes(`${build.slug} #`))).toBe(true);
+
+    // A Drone server set up with another secret: refused, and the log says which setting to compare.
+    const forged = await postDroneDelivery(
+      `${url}/drone/webhook`,
+      droneDelivery(droneBuildEvent(build, { status: 'running' }), { secret: 'not-the-secret' }),
+    );
+    expect(forged.status).toBe(401);
+    const warned = await eventually(() =>
+      herald
+        .output()
+        .stdout.split('\n')
+        .find((line) => line.includes('Drone webhook rejected')),
+    );
+    expect(JSON.parse(warned)).toMatchObject({
+      level: 40,
+      reason: 'signature does not match',
+      msg: 'Drone webhook rejected: signature does not match (is DRONE_WEBHOOK_SECRET the same value here and on the Drone server?)',
+    });
   });
 
   it('documents every endpoint, and answers an endpoint whose feature is off with 503 naming the setting', async () => {
