@@ -62,7 +62,9 @@ export class DiscordGateway implements OnModuleInit, OnApplicationShutdown {
     this.on(Events.ClientReady, () => this.reportServers());
     // Joined or left while running (discord.js reports a server in an outage as unavailable, not as left).
     this.on(Events.GuildCreate, (guild) => this.logger.log({ guildId: guild.id, guildName: guild.name }, 'The bot was added to a Discord server'));
-    this.on(Events.GuildDelete, (guild) => this.logger.warn({ guildId: guild.id, guildName: guild.name }, 'The bot was removed from a Discord server'));
+    this.on(Events.GuildDelete, (guild) =>
+      this.logger.warn({ guildId: guild.id, guildName: guild.name }, 'The bot was removed from a Discord server'),
+    );
     const login = this.client.login.bind(this.client);
     this.client.login = async (token?: string) => {
       this.attemptLogin(login, token);
