@@ -60,7 +60,7 @@ export function pinoOptions(config: AppConfig): LoggerOptions {
 }
 
 /**
- * LOG_PRETTY's lines, for a person at a terminal: `[12:00:00.000] INFO [Herald] Features on: …`. The context leads the
+ * LOG_PRETTY's lines, for a person at a terminal: `[12:00:00.000] INFO: [Herald] Features on: …`. The context leads the
  * line instead of trailing it as JSON; the pid, an access line's response headers and the start-up line's `features`
  * list (its message already says it) are left to the JSON lines.
  */

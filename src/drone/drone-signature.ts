@@ -32,7 +32,7 @@ export interface DroneSignatureOptions {
 export type DroneSignatureVerdict = { valid: true } | { valid: false; reason: string; hint?: string };
 
 /** A signature that does not match is, on a new setup, almost always two different secrets. */
-export const SECRET_MISMATCH_HINT = 'is DRONE_WEBHOOK_SECRET the same value here and on the Drone server?';
+const SECRET_MISMATCH_HINT = 'is DRONE_WEBHOOK_SECRET the same value here and on the Drone server?';
 
 export interface ParsedSignature {
   keyId: string;
