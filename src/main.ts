@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { createApp, exitGracefullyOn, waitForMongoDb } from './app';
 import { createStartupLogger } from './common/logging';
-import { ConfigError, loadConfig } from './config/config';
+import { ConfigError, loadConfig, prettyLogsAsked } from './config/config';
 import { errorMessage } from './common/errors';
 
 async function bootstrap(): Promise<void> {
@@ -12,7 +12,7 @@ async function bootstrap(): Promise<void> {
     config = loadConfig(process.env);
   } catch (error) {
     if (error instanceof ConfigError) {
-      process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: error.message, problems: error.problems })}\n`);
+      writeFatal({ msg: error.message, problems: error.problems });
       process.exit(78); // EX_CONFIG
     }
     throw error;
@@ -25,7 +25,7 @@ async function bootstrap(): Promise<void> {
   const app = await createApp(config).catch((error: unknown) => {
     // A file named by the configuration (API_TOKENS_FILE) is read while the app is built.
     if (error instanceof ConfigError) {
-      process.stderr.write(`${JSON.stringify({ level: 'fatal', msg: error.message, problems: error.problems })}\n`);
+      writeFatal({ msg: error.message, problems: error.problems });
       process.exit(78);
     }
     throw error;
@@ -45,10 +45,16 @@ function failureReason(error: unknown): string {
   return reason;
 }
 
+/**
+ * The one line a failed start ends with, written at once (the logger's transport may not flush before the exit): a
+ * JSON line, or with LOG_PRETTY a readable one (its message is already multi-line for a configuration error).
+ */
+function writeFatal(line: { msg: string; problems?: string[]; err?: string }): void {
+  if (prettyLogsAsked(process.env)) process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] FATAL: ${line.msg}\n`);
+  else process.stderr.write(`${JSON.stringify({ level: 'fatal', ...line })}\n`);
+}
+
 void bootstrap().catch((error: unknown) => {
-  const reason = failureReason(error);
-  process.stderr.write(
-    `${JSON.stringify({ level: 'fatal', msg: `Herald failed to start: ${reason}`, err: String((error as Error)?.stack ?? error) })}\n`,
-  );
+  writeFatal({ msg: `Herald failed to start: ${failureReason(error)}`, err: String((error as Error)?.stack ?? error) });
   process.exit(1);
 });

@@ -488,6 +488,15 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
 export type AppConfig = ReturnType<typeof shape>;
 
 /** Reads and validates the environment once; throws a ConfigError naming every bad variable. */
+/**
+ * Whether LOG_PRETTY asks for readable lines, read on its own: a start-up that fails on another setting still says
+ * why in the form the person asked for.
+ */
+export function prettyLogsAsked(env: NodeJS.ProcessEnv): boolean {
+  const parsed = bool(false).safeParse(env.LOG_PRETTY?.trim() || undefined);
+  return parsed.success && parsed.data;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {

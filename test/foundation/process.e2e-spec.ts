@@ -14,6 +14,15 @@ describe('the Herald process', () => {
     expect(result.stderr).not.toContain(baseTestEnv().SYSTEM_TOKEN);
   });
 
+  it('with LOG_PRETTY, says why it cannot start in readable lines, not an escaped JSON line', async () => {
+    const { exited } = startHerald({ ...baseTestEnv(), LOG_PRETTY: 'true', BROWSER_POOL_SIZE: 'lots', PORT: 'abc' });
+    const result = await exited;
+    expect(result.code).toBe(78);
+    expect(result.stderr).toMatch(
+      /^\[\d\d:\d\d:\d\d\.\d{3}\] FATAL: Invalid configuration:\n {2}- PORT: must be a whole number, got "abc"\n {2}- BROWSER_POOL_SIZE: must be a whole number, got "lots"\n$/,
+    );
+  });
+
   it('exits 1 on a port another process holds, saying to set PORT', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
