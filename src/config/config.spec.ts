@@ -1,4 +1,4 @@
-import { ConfigError, describeFeatures, enabledFeatures, loadConfig } from './config';
+import { ConfigError, DISCORD_ID_HINT, describeFeatures, enabledFeatures, loadConfig } from './config';
 
 const minimal = { SYSTEM_TOKEN: 'a-long-enough-system-token' };
 
@@ -99,6 +99,19 @@ describe('loadConfig', () => {
     const config = loadConfig({ ...minimal, DRONE_REPO_CHANNELS: 'Octo/Hello=123456789012345678, a/b=223456789012345678' });
     expect(config.drone.repoChannels).toEqual({ 'octo/hello': '123456789012345678', 'a/b': '223456789012345678' });
     expect(problemsOf({ ...minimal, DRONE_REPO_CHANNELS: 'octo=1' })[0]).toMatch(/^DRONE_REPO_CHANNELS:/);
+  });
+
+  it('takes channel, server and role ids, not names, and says where Discord shows them', () => {
+    const s3 = { ...minimal, DISCORD_TOKEN: 't', S3_BUCKET: 'herald' };
+    expect(loadConfig({ ...s3, DISCORD_CHANNEL_ALLOWLIST: '123456789012345678, 223456789012345678' }).discord.channelAllowlist).toEqual([
+      '123456789012345678',
+      '223456789012345678',
+    ]);
+    expect(problemsOf({ ...s3, DISCORD_CHANNEL_ALLOWLIST: '123456789012345678,general', DISCORD_COMMANDS_ROLES: 'Maintainers' })).toEqual([
+      `DISCORD_CHANNEL_ALLOWLIST[1]: must be a Discord id (a snowflake of 15-21 digits), not "general"; ${DISCORD_ID_HINT}`,
+      `DISCORD_COMMANDS_ROLES[0]: must be a Discord id (a snowflake of 15-21 digits), not "Maintainers"; ${DISCORD_ID_HINT}`,
+    ]);
+    expect(DISCORD_ID_HINT).toContain('Developer Mode');
   });
 
   it('needs both halves of the S3 key pair', () => {

@@ -79,10 +79,14 @@ const list = (fallback: string[]) =>
             .filter(Boolean),
     );
 
+/** Where a person finds an id in Discord: they are not the names the client shows. */
+export const DISCORD_ID_HINT =
+  'Discord shows ids with Developer Mode on (User Settings → Advanced): right-click the channel, server or role → Copy Channel ID / Server ID / Role ID';
+
 const snowflake = z
   .string()
   .trim()
-  .regex(/^\d{15,21}$/, 'must be a Discord id (a snowflake of 15-21 digits)');
+  .regex(/^\d{15,21}$/, { error: (issue) => `must be a Discord id (a snowflake of 15-21 digits), not "${String(issue.input)}"; ${DISCORD_ID_HINT}` });
 const optionalSnowflake = z
   .string()
   .optional()
@@ -247,7 +251,7 @@ const envSchema = z.object({
   DISCORD_TOKEN: optionalString,
   DISCORD_API_URL: url(['http', 'https']).default('https://discord.com/api'),
   DISCORD_CDN_URL: url(['http', 'https']).default('https://cdn.discordapp.com'),
-  DISCORD_CHANNEL_ALLOWLIST: list([]),
+  DISCORD_CHANNEL_ALLOWLIST: list([]).pipe(z.array(snowflake)),
   DISCORD_RENDER_MESSAGES: bool(false),
   DISCORD_RENDER_BOT_MESSAGES: bool(false),
   // The bot's images are kept and shown later: "Today at …" would stop being true, so the date is the default.
@@ -500,7 +504,10 @@ export function prettyLogsAsked(env: NodeJS.ProcessEnv): boolean {
 export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((issue) => `${issue.path.join('.') || '(environment)'}: ${issue.message}`));
+    // A list's entry is named by its place: DISCORD_CHANNEL_ALLOWLIST[1].
+    const where = (path: PropertyKey[]) =>
+      path.map((key, index) => (typeof key === 'number' ? `[${key}]` : `${index ? '.' : ''}${String(key)}`)).join('');
+    throw new ConfigError(parsed.error.issues.map((issue) => `${where(issue.path) || '(environment)'}: ${issue.message}`));
   }
   const config = shape(parsed.data, env);
   const problems: string[] = [];
