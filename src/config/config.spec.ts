@@ -114,6 +114,17 @@ describe('loadConfig', () => {
     expect(DISCORD_ID_HINT).toContain('Developer Mode');
   });
 
+  it('reads VK_GROUP_ID in the forms VK writes it, and names the numeric id where it is a name', () => {
+    const vk = (id: string) => loadConfig({ ...minimal, VK_TOKEN: 'v', VK_GROUP_ID: id }).vk.groupId;
+    expect([vk('123456'), vk('club123456'), vk('public123456'), vk('-123456'), vk('https://vk.com/club123456')]).toEqual([
+      123456, 123456, 123456, 123456, 123456,
+    ]);
+    expect(problemsOf({ ...minimal, VK_TOKEN: 'v', VK_GROUP_ID: 'toaster' })).toEqual([
+      'VK_GROUP_ID: must be the community\'s numeric id, not "toaster" (club123 and -123 are read as 123); a community with a short ' +
+        'address (vk.com/<name>) has one too: "id" in the answer of groups.getById with group_id=<name>',
+    ]);
+  });
+
   it('needs both halves of the S3 key pair', () => {
     expect(problemsOf({ ...minimal, AWS_ACCESS_KEY_ID: 'x' })[0]).toMatch(/^AWS_SECRET_ACCESS_KEY:/);
   });

@@ -327,7 +327,18 @@ const envSchema = z.object({
     .string()
     .optional()
     .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()))
-    .pipe(z.string().regex(/^\d+$/, 'must be the numeric community id').optional()),
+    // The forms VK itself writes the id in: its address (vk.com/club123, public123) and an owner id (-123).
+    .transform((value) => value?.replace(/^(?:https?:\/\/)?(?:vk\.com\/)?(?:club|public|event)(?=\d+$)|^-(?=\d+$)/, ''))
+    .pipe(
+      z
+        .string()
+        .regex(/^\d+$/, {
+          error: (issue) =>
+            `must be the community's numeric id, not "${String(issue.input)}" (club123 and -123 are read as 123); ` +
+            'a community with a short address (vk.com/<name>) has one too: "id" in the answer of groups.getById with group_id=<name>',
+        })
+        .optional(),
+    ),
   VK_API_URL: url(['http', 'https']).default('https://api.vk.com/method'),
   VK_API_VERSION: z
     .string()
