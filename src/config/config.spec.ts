@@ -125,6 +125,11 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('takes DISCORD_TOKEN with the "Bot " prefix some configurations write, as discord.js does', () => {
+    expect(loadConfig({ ...minimal, DISCORD_TOKEN: 'Bot MTEw.abc.def' }).discord.token).toBe('MTEw.abc.def');
+    expect(loadConfig({ ...minimal, DISCORD_TOKEN: 'MTEw.abc.def' }).discord.token).toBe('MTEw.abc.def');
+  });
+
   it('needs both halves of the S3 key pair', () => {
     expect(problemsOf({ ...minimal, AWS_ACCESS_KEY_ID: 'x' })[0]).toMatch(/^AWS_SECRET_ACCESS_KEY:/);
   });

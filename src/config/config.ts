@@ -248,7 +248,9 @@ const envSchema = z.object({
   BACKEND_PROTOCOL: z.enum(BACKEND_PROTOCOLS, { error: `must be one of ${BACKEND_PROTOCOLS.join(', ')}` }).default('herald'),
   BACKEND_TOKEN: optionalString.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
 
-  DISCORD_TOKEN: optionalString,
+  // "Bot <token>" as some configurations write it: discord.js's login drops the prefix, Discord REST (Notify, Drone)
+  // would send "Bot Bot <token>" and be refused, so the bot looked online while every notification failed.
+  DISCORD_TOKEN: optionalString.transform((value) => value?.replace(/^(?:Bot|Bearer)\s+/i, '')),
   DISCORD_API_URL: url(['http', 'https']).default('https://discord.com/api'),
   DISCORD_CDN_URL: url(['http', 'https']).default('https://cdn.discordapp.com'),
   DISCORD_CHANNEL_ALLOWLIST: list([]).pipe(z.array(snowflake)),
