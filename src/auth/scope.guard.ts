@@ -22,9 +22,13 @@ export class ScopeGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<Request>();
     const required = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, [context.getHandler(), context.getClass()]) ?? [];
     const header = request.headers.authorization;
-    if (!header) throw new UnauthorizedException('Missing Authorization header: send "Authorization: Bearer <token>"');
+    if (!header) {
+      // The render service's clients sent "Authorize: <token>"; say why that header is not enough here.
+      const legacy = request.headers.authorize ? ' (the render service\'s "Authorize: <token>" header is not read here)' : '';
+      throw new UnauthorizedException(`Missing Authorization header: send "Authorization: Bearer <token>"${legacy}`);
+    }
     const match = /^Bearer\s+(\S+)\s*$/i.exec(header.trim());
-    if (!match) throw new UnauthorizedException('Authorization header must use the Bearer scheme');
+    if (!match) throw new UnauthorizedException('Authorization header must use the Bearer scheme: send "Authorization: Bearer <token>"');
     const client = this.tokens.authenticate(match[1]);
     if (!client) throw new UnauthorizedException('Invalid bearer token');
     const scope = required.find((candidate) => client.scopes.has(candidate));

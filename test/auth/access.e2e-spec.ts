@@ -70,6 +70,14 @@ describe('Scoped API tokens', () => {
     expect((await postMetrics(herald, ci.token.slice(1))).status).toBe(401);
     expect((await request(herald.url).post('/metrics/image').set('Authorization', `Basic ${grafana.token}`).send({})).status).toBe(401);
     expect((await request(herald.url).post('/metrics/image').send({})).status).toBe(401);
+    // A client of the render service sends its old header: told which one Herald reads.
+    const legacy = await request(herald.url).post('/metrics/image').set('Authorize', herald.token).send({});
+    expect(legacy.status).toBe(401);
+    expect(legacy.body.message).toBe(
+      'Missing Authorization header: send "Authorization: Bearer <token>" (the render service\'s "Authorize: <token>" header is not read here)',
+    );
+    const raw = await request(herald.url).post('/metrics/image').set('Authorization', herald.token).send({});
+    expect(raw.body.message).toBe('Authorization header must use the Bearer scheme: send "Authorization: Bearer <token>"');
 
     expect((await postMetrics(herald, herald.token)).status).toBe(400);
     expect((await postRender(herald, herald.token)).status).toBe(400);
