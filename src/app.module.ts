@@ -56,6 +56,11 @@ export function startupWarnings(config: AppConfig): string[] {
       'BACKEND_TOKEN is the same as SYSTEM_TOKEN: whoever runs the backend can call every Herald endpoint with it; give the backend a token of its own',
     );
   }
+  if (config.drone.webhookSecret && !config.drone.channelId && Object.keys(config.drone.repoChannels).length === 0) {
+    warnings.push(
+      'DRONE_WEBHOOK_SECRET is set but no channel is: every build is answered 202 "ignored" until DRONE_CHANNEL_ID (or DRONE_REPO_CHANNELS for some repositories) names one',
+    );
+  }
   return warnings;
 }
 
