@@ -4,7 +4,7 @@ import type { LoggerService } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import { apiClientOf } from '../auth/api-client';
 import { pino, type Logger as PinoLogger, type LoggerOptions } from 'pino';
-import type { AppConfig } from '../config/config';
+import { ConfigError, type AppConfig } from '../config/config';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -90,6 +90,14 @@ function isBootstrapChatter(params: unknown[]): boolean {
   return typeof context === 'string' && NEST_BOOTSTRAP_CONTEXTS.has(context);
 }
 
+/**
+ * A configuration problem found while the modules are built (a routes or tokens file) is thrown to main.ts, which ends
+ * the start with one fatal line naming each problem; Nest's own report of it (its stack, ~20 lines) is left out.
+ */
+function isConfigProblemReport(message: unknown, params: unknown[]): boolean {
+  return message instanceof ConfigError && params[params.length - 1] === 'ExceptionHandler';
+}
+
 /** nestjs-pino's logger, with Nest's start-up narration (above) at debug instead of info. */
 export class HeraldLogger implements LoggerService {
   constructor(private readonly inner: LoggerService) {}
@@ -99,7 +107,7 @@ export class HeraldLogger implements LoggerService {
     else this.inner.log(message, ...params);
   }
   error(message: unknown, ...params: unknown[]): void {
-    this.inner.error(message, ...params);
+    if (!isConfigProblemReport(message, params)) this.inner.error(message, ...params);
   }
   warn(message: unknown, ...params: unknown[]): void {
     this.inner.warn(message, ...params);
@@ -126,7 +134,7 @@ export class StartupLogger implements LoggerService {
     this.write(isBootstrapChatter(params) ? 'debug' : 'info', message, params);
   }
   error(message: unknown, ...params: unknown[]): void {
-    this.write('error', message, params);
+    if (!isConfigProblemReport(message, params)) this.write('error', message, params);
   }
   warn(message: unknown, ...params: unknown[]): void {
     this.write('warn', message, params);

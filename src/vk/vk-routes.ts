@@ -115,7 +115,7 @@ export interface VkRouting {
 }
 
 export class VkRoutesError extends Error {
-  constructor(problems: string[]) {
+  constructor(readonly problems: string[]) {
     super(`Invalid VK routes:\n  - ${problems.join('\n  - ')}`);
     this.name = 'VkRoutesError';
   }

@@ -1,7 +1,7 @@
 import { DynamicModule, Logger, Module, type Provider } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { AuthModule } from '../auth/auth.module';
-import { enabledFeatures, type AppConfig } from '../config/config';
+import { ConfigError, enabledFeatures, type AppConfig } from '../config/config';
 import { DiscordApiModule } from '../discord-api/discord-api.module';
 import { HealthModule } from '../health/health.module';
 import { OutboxModule } from '../outbox/outbox.module';
@@ -15,7 +15,7 @@ import { VkLease } from './vk-lease';
 import { VkPoller } from './vk-poller';
 import { VkReader } from './vk-reader';
 import { VkRedisPublisher } from './vk-redis.publisher';
-import { VK_ROUTES, loadVkRouting, type VkRouting } from './vk-routes';
+import { VK_ROUTES, VkRoutesError, loadVkRouting, type VkRouting } from './vk-routes';
 import { VkWebhookClient } from './vk-webhook.client';
 import { VkPollerLease, VkPollerLeaseSchema } from './vk.schemas';
 import { VkController } from './vk.controller';
@@ -32,7 +32,14 @@ export class VkModule {
     const routing: Provider = {
       provide: VK_ROUTES,
       useFactory: (): VkRouting => {
-        const loaded = loadVkRouting(config);
+        // A routes problem is a configuration problem: start-up ends with exit code 78 naming each one.
+        let loaded: VkRouting;
+        try {
+          loaded = loadVkRouting(config);
+        } catch (error) {
+          if (error instanceof VkRoutesError) throw new ConfigError(error.problems);
+          throw error;
+        }
         new Logger(VkModule.name).log(
           { source: loaded.source ?? 'default', destinations: loaded.destinations.size, routes: loaded.routes.length },
           'VK routes loaded',

@@ -23,6 +23,23 @@ describe('the Herald process', () => {
     );
   });
 
+  it('refuses to start on a VK route set it cannot deliver, as a configuration problem: exit 78 and one fatal line', async () => {
+    const env = { ...baseTestEnv(), VK_TOKEN: 'vk-token', VK_GROUP_ID: 'club1', VK_API_URL: 'http://127.0.0.1:9/method', AMQP_URL: '' };
+    const result = await startHerald(env).exited;
+    expect(result.code).toBe(78);
+    const lines = `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => line.startsWith('{'));
+    const reports = lines
+      .map((line) => JSON.parse(line) as { level: string | number; msg: string })
+      .filter((line) => line.level === 'fatal' || line.level === 50);
+    // Nest's own report of the error (its stack) is left out: the fatal line names the problem once.
+    expect(reports).toEqual([
+      expect.objectContaining({
+        level: 'fatal',
+        msg: 'Invalid configuration:\n  - AMQP_URL: is required for the default VK route set (a RabbitMQ queue per event type); set it, or set defaultQueues: false in VK_ROUTES_FILE',
+      }),
+    ]);
+  });
+
   it('exits 1 on a port another process holds, saying to set PORT', async () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
