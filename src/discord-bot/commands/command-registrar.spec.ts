@@ -3,10 +3,11 @@ import {
   ApplicationCommandOptionType,
   Client,
   Collection,
+  DiscordAPIError,
   type APIApplicationCommand,
   type ApplicationCommandData,
 } from 'discord.js';
-import { differences } from './command-registrar';
+import { differences, registrationFailure } from './command-registrar';
 
 /** A command as GET /applications/{id}/commands answers it: Discord fills in what a definition left out. */
 function registered(client: Client, commands: Partial<APIApplicationCommand>[]): Collection<string, ApplicationCommand> {
@@ -67,5 +68,23 @@ describe('differences', () => {
   it('counts a left-out default as a difference only when Discord would fill in another value', () => {
     const { contexts: _contexts, ...withoutContexts } = herald as ApplicationCommandData & { contexts: number[] };
     expect(differences(registered(client, [heraldAsRegistered]), [withoutContexts as ApplicationCommandData])).toEqual(['herald']);
+  });
+});
+
+describe('registrationFailure (why the commands could not be registered)', () => {
+  const refused = (code: number, status: number, message: string) =>
+    new DiscordAPIError({ code, message }, code, status, 'PUT', 'http://discord/api/v10/applications/1/guilds/2/commands', { body: [] });
+
+  it("names the missing applications.commands scope when a server refuses the bot's commands", () => {
+    expect(registrationFailure(refused(50001, 403, 'Missing Access'), '223456789012345678')).toBe(
+      'Discord 403 (code 50001): Missing Access (the bot was added to server 223456789012345678 without the applications.commands scope: ' +
+        'add it again with the invite link (Herald logs the link that adds it at start-up), or set DISCORD_COMMANDS=global or off)',
+    );
+  });
+
+  it('otherwise says what Discord said, as every other Discord failure is said', () => {
+    expect(registrationFailure(refused(0, 401, '401: Unauthorized'), undefined)).toBe(
+      'Discord 401 (code 0): 401: Unauthorized (Discord refused DISCORD_TOKEN)',
+    );
   });
 });

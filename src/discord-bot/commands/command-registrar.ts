@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Client, type ApplicationCommand, type ApplicationCommandData, type Collection } from 'discord.js';
+import { Client, DiscordAPIError, type ApplicationCommand, type ApplicationCommandData, type Collection } from 'discord.js';
 import { CommandsService } from 'necord';
-import { errorMessage } from '../../common/errors';
+import { WHERE_THE_INVITE_IS } from '../../discord-api/discord-invite';
+import { describeDiscordError } from '../../discord-api/discord-rest';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 
 /** What registration found for one scope (global, or one guild). */
@@ -56,9 +57,10 @@ export class CommandRegistrar implements OnApplicationBootstrap, OnModuleDestroy
         outcomes.push(await this.register(guildId));
       } catch (error) {
         // The commands keep working where they were registered before; the next start tries again.
+        const reason = registrationFailure(error, guildId);
         this.logger.error(
-          { guildId: guildId ?? null, reason: errorMessage(error) },
-          `Could not register the application commands (${guildId ? `guild ${guildId}` : 'global'})`,
+          { guildId: guildId ?? null, reason },
+          `Could not register the application commands (${guildId ? `guild ${guildId}` : 'global'}): ${reason}`,
         );
       }
     }
@@ -95,4 +97,18 @@ export function differences(registered: Collection<string, ApplicationCommand>, 
   }
   for (const command of registered.values()) if (!kept.has(command.id)) changed.push(`${command.name} (removed)`);
   return changed;
+}
+
+/**
+ * Why registering failed, with what to change. A server refuses its commands (50001 Missing Access) when the bot was
+ * added to it without the `applications.commands` scope, which the invite link asks for.
+ */
+export function registrationFailure(error: unknown, guildId: string | undefined): string {
+  if (guildId && error instanceof DiscordAPIError && error.code === 50001) {
+    return (
+      `Discord ${error.status} (code 50001): ${error.message} (the bot was added to server ${guildId} without the applications.commands ` +
+      `scope: add it again with the invite link (${WHERE_THE_INVITE_IS}), or set DISCORD_COMMANDS=global or off)`
+    );
+  }
+  return describeDiscordError(error);
 }
