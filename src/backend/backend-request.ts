@@ -3,9 +3,17 @@ import type { DashboardCallback } from './dashboard-callback';
 
 const CALLBACK_TIMEOUT_MS = 10_000;
 
+/** What an answer usually means on a new setup, for the retry's or the parked job's reason. */
+const WHAT_TO_CHECK: Record<number, string> = {
+  401: "it refused Herald's token: BACKEND_TOKEN (SYSTEM_TOKEN when unset) must be the one it expects; retried until it is",
+  403: "it refused Herald's token: BACKEND_TOKEN (SYSTEM_TOKEN when unset) must be the one it expects; retried until it is",
+  404: 'is BACKEND_URL the address of its callback endpoint?',
+  405: 'is BACKEND_URL the address of its callback endpoint?',
+};
+
 export class BackendRefusedError extends Error {
   constructor(readonly status: number) {
-    super(`backend answered HTTP ${status}`);
+    super(`backend answered HTTP ${status}${WHAT_TO_CHECK[status] ? ` (${WHAT_TO_CHECK[status]})` : ''}`);
     this.name = 'BackendRefusedError';
   }
 }

@@ -1,3 +1,5 @@
+import { getConnectionToken } from '@nestjs/mongoose';
+import type { Connection } from 'mongoose';
 import request from 'supertest';
 import { eventually } from '../support/app';
 import { metric } from '../support/metrics';
@@ -101,6 +103,22 @@ describe('Backend callbacks while the backend is down', () => {
 
     backend.release();
     for (const message of [first, ...next]) await backend.waitFor({ messageId: message.id, event: 'created' }, 120_000);
+  });
+
+  it("retries a callback the backend refuses Herald's token for, saying which setting, and delivers it once the token is right", async () => {
+    const { discord, backend, herald } = world;
+    backend.refuse({ event: 'created' }, 401);
+    const sent = discord.messageCreate({ channelId: discord.channels.general.id, author: discord.users.carol, content: 'token rotation test' });
+    // The job carrying it: its lastError is the reason the retry's warning logs.
+    const jobs = herald.app.get<Connection>(getConnectionToken()).collection('outbox_jobs');
+    const waiting = await eventually(() => jobs.findOne({ lane: `backend:discord:${sent.id}`, lastError: { $ne: null } }), 60_000, 250);
+    expect(waiting).toMatchObject({
+      state: 'queued',
+      lastError:
+        "backend answered HTTP 401 (it refused Herald's token: BACKEND_TOKEN (SYSTEM_TOKEN when unset) must be the one it expects; retried until it is)",
+    });
+    backend.refuse(null);
+    await backend.waitFor({ messageId: sent.id, event: 'created' }, 60_000);
   });
 
   it('parks a callback the backend refuses for good after its one call, and delivers it once sent again', async () => {
