@@ -32,6 +32,7 @@ type Service = {
   volumes?: string[];
   tmpfs?: string[];
   mem_limit?: string;
+  env_file?: unknown;
 };
 type Compose = { services: Record<string, Service> };
 
@@ -118,6 +119,24 @@ describe('docker-compose.yml', () => {
     for (const dependency of Object.values(herald.depends_on!)) expect(dependency.condition).toBe('service_healthy');
     expect(herald.read_only).toBe(true);
     expect(herald.tmpfs?.some((mount) => mount.startsWith('/tmp'))).toBe(true);
+  });
+
+  it('passes every setting of the .env it reads to Herald, so a setting the file names is never dropped on the way', () => {
+    // As written, before interpolation: a value with ${…} comes from the shell or .env.
+    const herald = (yaml.load(raw) as Compose).services.herald;
+    expect(herald.env_file).toEqual([{ path: '.env', required: false }]);
+    // Compose gives `environment` precedence over env_file: only the wiring to the other services is fixed there.
+    const fixed = Object.entries(herald.environment!).filter(([, value]) => !/\$\{/.test(value));
+    expect(Object.fromEntries(fixed)).toEqual({
+      PORT: '3000',
+      MONGODB_URI: 'mongodb://mongo:27017/herald?replicaSet=rs0',
+      S3_ENDPOINT: 'http://s3:7070',
+      S3_REGION: 'us-east-1',
+      S3_BUCKET: 'herald',
+      S3_FORCE_PATH_STYLE: 'true',
+      S3_CREATE_BUCKET: 'true',
+      AWS_ACCESS_KEY_ID: 'herald',
+    });
   });
 
   it("limits Herald's memory as the discord pod's limit does, so V8 sizes its heap the same way", () => {
