@@ -63,7 +63,7 @@ describe('loadConfig', () => {
   it('requires SYSTEM_TOKEN unless an API tokens file is set', () => {
     expect(problemsOf({})[0]).toMatch(/^SYSTEM_TOKEN: is required unless API_TOKENS_FILE is set/);
     expect(problemsOf({ SYSTEM_TOKEN: 'short' })[0]).toMatch(/^SYSTEM_TOKEN: must be at least 16 characters/);
-    expect(problemsOf({ SYSTEM_TOKEN: 'herald-dev-token' })[0]).toMatch(/^SYSTEM_TOKEN: is a published example value/);
+    expect(problemsOf({ SYSTEM_TOKEN: 'herald-dev-token' })[0]).toMatch(/^SYSTEM_TOKEN: is a placeholder from Herald's docs/);
     expect(loadConfig({ API_TOKENS_FILE: '/etc/herald/tokens.yaml' }).auth).toMatchObject({
       systemToken: undefined,
       tokensFile: '/etc/herald/tokens.yaml',
@@ -128,6 +128,20 @@ describe('loadConfig', () => {
   it('takes DISCORD_TOKEN with the "Bot " prefix some configurations write, as discord.js does', () => {
     expect(loadConfig({ ...minimal, DISCORD_TOKEN: 'Bot MTEw.abc.def' }).discord.token).toBe('MTEw.abc.def');
     expect(loadConfig({ ...minimal, DISCORD_TOKEN: 'MTEw.abc.def' }).discord.token).toBe('MTEw.abc.def');
+  });
+
+  it('refuses every secret left as a placeholder of the docs or the example manifests, long enough as it is', () => {
+    const placeholders = {
+      SYSTEM_TOKEN: 'replace-with-32-random-characters', // deploy/kubernetes/overlays/example/secret.example.yaml
+      BACKEND_TOKEN: '<16+ characters, shared with the clients>',
+      DRONE_WEBHOOK_SECRET: 'replace-me',
+      VK_HTTP_SIGNING_SECRET: 'change-me-to-a-long-random-token',
+    };
+    expect(problemsOf({ ...placeholders, BACKEND_URL: 'https://backend.example.com/events' }).map((problem) => problem.split(':')[0])).toEqual(
+      Object.keys(placeholders),
+    );
+    // A real secret that merely contains such a word is taken.
+    expect(loadConfig({ ...minimal, DRONE_WEBHOOK_SECRET: 'k3y-replace-me-not' }).drone.webhookSecret).toBe('k3y-replace-me-not');
   });
 
   it('needs both halves of the S3 key pair', () => {

@@ -166,6 +166,14 @@ const rateLimits = z
 /** Tokens printed in Herald's own docs at some point: anyone could guess them. */
 const PUBLISHED_TOKENS = ['herald-dev-token'];
 
+/**
+ * A secret left as the docs' or the example manifests' placeholder (`<32 random characters>`, `replace-me`,
+ * `change-me-to-a-long-random-token`): long enough to pass, and known to anyone who read them.
+ */
+function isPlaceholder(secret: string): boolean {
+  return PUBLISHED_TOKENS.includes(secret) || /^<.*>$/.test(secret) || /^(?:replace|change)[-_ ]?(?:me|with|this)\b/i.test(secret);
+}
+
 /** `auto`: on where what it needs is configured; `true` / `false` force it. */
 const featureSwitch = z.enum(['auto', 'true', 'false'], { error: 'must be one of auto, true, false' }).default('auto');
 
@@ -556,8 +564,16 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   if (config.outbox.backoffMaxMs < config.outbox.backoffBaseMs) {
     problems.push('OUTBOX_BACKOFF_MAX_MS: must not be smaller than OUTBOX_BACKOFF_BASE_MS');
   }
-  if (config.auth.systemToken && PUBLISHED_TOKENS.includes(config.auth.systemToken)) {
-    problems.push('SYSTEM_TOKEN: is a published example value; choose a random one (e.g. openssl rand -base64 32)');
+  const secrets: [string, string | undefined][] = [
+    ['SYSTEM_TOKEN', config.auth.systemToken],
+    ['BACKEND_TOKEN', env.BACKEND_TOKEN],
+    ['DRONE_WEBHOOK_SECRET', config.drone.webhookSecret],
+    ['VK_HTTP_SIGNING_SECRET', config.vk.httpSigningSecret],
+  ];
+  for (const [name, secret] of secrets) {
+    if (secret && isPlaceholder(secret.trim())) {
+      problems.push(`${name}: is a placeholder from Herald's docs or example manifests; choose a random one (e.g. openssl rand -base64 32)`);
+    }
   }
   if (!config.auth.systemToken && !config.auth.tokensFile) {
     problems.push('SYSTEM_TOKEN: is required unless API_TOKENS_FILE is set (the bearer token clients send to Herald)');
