@@ -190,6 +190,9 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
       }
     }
     const ts = this.ts ?? this.server.ts;
+    // Stopped while the key was fetched or the ts saved: a long poll begun now would hold the shutdown for its whole
+    // wait (25 s), past the shutdown's deadline. (onModuleDestroy sets `stopping` before aborting what is in flight.)
+    if (this.stopping) return;
     this.inFlight = new AbortController();
     let answer;
     try {

@@ -217,6 +217,36 @@ describe('starting Herald as an operator would', () => {
     });
   });
 
+  it('stops at once when signalled while VK is still handing out the first key, instead of waiting out a long poll', async () => {
+    const vk = await VkStandIn.start();
+    const key = vk.holdLongPollServer();
+    const herald = startHeraldProcess({
+      ...baseTestEnv(),
+      HERALD_ROLES: 'vk',
+      VK_TOKEN: vk.token,
+      VK_GROUP_ID: String(vk.groupId),
+      VK_API_URL: vk.apiUrl,
+      AMQP_URL: requireEnv('TEST_AMQP_URL'),
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+    });
+    try {
+      await key.asked;
+      const stopping = herald.stop();
+      await eventually(() => herald.lines().find((line) => String(line.msg).startsWith('Shutting down')), 10_000, 50);
+      // The key arrives once the shutdown has begun: on the old code the poller then held a 25 s long poll, and the
+      // shutdown ran out its deadline (17.5 s) and exited 1.
+      key.release();
+      const signalled = Date.now();
+      expect((await stopping).code).toBe(0);
+      expect(Date.now() - signalled).toBeLessThan(10_000);
+      expect(herald.lines().map((line) => line.msg)).not.toContain('Shutdown took too long; exiting');
+    } finally {
+      await vk.close();
+    }
+  });
+
   it("reads the VK community's Long Poll settings once, naming an old API version and event types left unticked", async () => {
     const vk = await VkStandIn.start({ longPollApiVersion: '5.92', longPollEvents: { message_edit: 0, message_reaction_event: 0 } });
     const port = await freePort();

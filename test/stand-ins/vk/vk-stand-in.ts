@@ -261,7 +261,34 @@ export class VkStandIn {
     }
   }
 
+  /**
+   * Keeps the next getLongPollServer calls unanswered until the returned function is called (VK slow to hand out a
+   * key); resolves `asked` once one is waiting.
+   */
+  holdLongPollServer(): { asked: Promise<void>; release(): void } {
+    let asked!: () => void;
+    const waiting = new Promise<void>((resolve) => (asked = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.keyHold = { asked, released };
+    return {
+      asked: waiting,
+      release: () => {
+        this.keyHold = null;
+        release();
+      },
+    };
+  }
+
+  private keyHold: { asked: () => void; released: Promise<void> } | null = null;
+
   private getLongPollServer(params: URLSearchParams, res: ServerResponse): void {
+    if (this.keyHold) {
+      const hold = this.keyHold;
+      hold.asked();
+      void hold.released.then(() => this.getLongPollServer(params, res));
+      return;
+    }
     if (Number(params.get('group_id')) !== this.groupId) return apiError(res, 100, 'groups.getLongPollServer', params);
     if (!this.longPollOn) {
       return apiError(res, 100, 'groups.getLongPollServer', params, `${ERROR_MESSAGES[100]}: longpoll for this group is not enabled`);
