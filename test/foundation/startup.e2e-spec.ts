@@ -3,7 +3,7 @@ import { connect, type Socket } from 'node:net';
 import { METRICS_IMAGE_EXAMPLE } from '../../src/metrics/metrics-image.dto';
 import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
 import { baseTestEnv, eventually } from '../support/app';
-import { startHeraldProcess } from '../support/herald-process';
+import { startHeraldProcess, type HeraldProcess } from '../support/herald-process';
 import { chromiumChildrenOf } from '../support/process';
 import { freePort, requireEnv } from '../support/servers';
 import { VkStandIn } from '../stand-ins/vk/vk-stand-in';
@@ -220,23 +220,13 @@ describe('starting Herald as an operator would', () => {
   it('stops at once when signalled while VK is still handing out the first key, instead of waiting out a long poll', async () => {
     const vk = await VkStandIn.start();
     const key = vk.holdLongPollServer();
-    const herald = startHeraldProcess({
-      ...baseTestEnv(),
-      HERALD_ROLES: 'vk',
-      VK_TOKEN: vk.token,
-      VK_GROUP_ID: String(vk.groupId),
-      VK_API_URL: vk.apiUrl,
-      AMQP_URL: requireEnv('TEST_AMQP_URL'),
-      PORT: String(await freePort()),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    });
+    const herald = await startVkPoller(vk);
     try {
       await key.asked;
       const stopping = herald.stop();
       await eventually(() => herald.lines().find((line) => String(line.msg).startsWith('Shutting down')), 10_000, 50);
-      // The key arrives once the shutdown has begun: on the old code the poller then held a 25 s long poll, and the
-      // shutdown ran out its deadline (17.5 s) and exited 1.
+      // The key arrives once the shutdown has begun: on the old code the poller then began a 25 s long poll, and the
+      // shutdown ran out its deadline (twice SHUTDOWN_TIMEOUT_MS and 1.5 s) and exited 1.
       key.release();
       const signalled = Date.now();
       expect((await stopping).code).toBe(0);
@@ -249,18 +239,7 @@ describe('starting Herald as an operator would', () => {
 
   it("reads the VK community's Long Poll settings once, naming an old API version and event types left unticked", async () => {
     const vk = await VkStandIn.start({ longPollApiVersion: '5.92', longPollEvents: { message_edit: 0, message_reaction_event: 0 } });
-    const port = await freePort();
-    const herald = startHeraldProcess({
-      ...baseTestEnv(),
-      HERALD_ROLES: 'vk',
-      VK_TOKEN: vk.token,
-      VK_GROUP_ID: String(vk.groupId),
-      VK_API_URL: vk.apiUrl,
-      AMQP_URL: requireEnv('TEST_AMQP_URL'),
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-    });
+    const herald = await startVkPoller(vk);
     try {
       const said = (start: string) => eventually(() => herald.lines().find((line) => String(line.msg).startsWith(start)), 90_000, 250);
       const version = await said('The community sends Long Poll events in API 5.92; Herald reads 5.103 and later');
@@ -319,3 +298,18 @@ describe('starting Herald as an operator would', () => {
     probe.socket.destroy();
   });
 });
+
+/** A Herald process that only polls the stand-in's VK community (role `vk`), routing to the test RabbitMQ. */
+async function startVkPoller(vk: VkStandIn): Promise<HeraldProcess> {
+  return startHeraldProcess({
+    ...baseTestEnv(),
+    HERALD_ROLES: 'vk',
+    VK_TOKEN: vk.token,
+    VK_GROUP_ID: String(vk.groupId),
+    VK_API_URL: vk.apiUrl,
+    AMQP_URL: requireEnv('TEST_AMQP_URL'),
+    PORT: String(await freePort()),
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+  });
+}
