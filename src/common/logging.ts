@@ -77,7 +77,7 @@ function prettyTransport(config: AppConfig): LoggerOptions['transport'] {
  * "Nest application successfully started". Logged at debug, so the lines a person needs at start-up (the features on,
  * the warnings, "Listening on") are the ones they see; `LOG_LEVEL=debug` shows them again.
  */
-export const NEST_BOOTSTRAP_CONTEXTS: ReadonlySet<string> = new Set([
+const NEST_BOOTSTRAP_CONTEXTS: ReadonlySet<string> = new Set([
   'NestFactory',
   'InstanceLoader',
   'RoutesResolver',

@@ -512,7 +512,6 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
 
 export type AppConfig = ReturnType<typeof shape>;
 
-/** Reads and validates the environment once; throws a ConfigError naming every bad variable. */
 /**
  * Whether LOG_PRETTY asks for readable lines, read on its own: a start-up that fails on another setting still says
  * why in the form the person asked for.
@@ -522,6 +521,7 @@ export function prettyLogsAsked(env: NodeJS.ProcessEnv): boolean {
   return parsed.success && parsed.data;
 }
 
+/** Reads and validates the environment once; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
