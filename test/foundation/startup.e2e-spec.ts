@@ -182,6 +182,28 @@ describe('starting Herald as an operator would', () => {
       }
     });
 
+    it('with DISCORD_COMMANDS=guild, registers the commands in a server the bot is added to while it runs', async () => {
+      discord = await startDiscordStandIn({ botInNoServer: true });
+      const { herald } = await startBot(discord, { DISCORD_COMMANDS: 'guild', DISCORD_RENDER_MESSAGES: 'false' });
+      try {
+        await eventually(() => herald.lines().find((line) => String(line.msg).startsWith('The bot is in no Discord server yet')), 90_000, 250);
+        // Started: the registration at login is done (in no server, it had none to register in).
+        await eventually(() => herald.lines().find((line) => String(line.msg).startsWith('Listening on')), 90_000, 250);
+        expect(discord.interactions.registered(discord.guild.id)).toEqual([]);
+        // Someone follows the invite link: the server gets the commands now, not at the next start.
+        discord.addBotToServer();
+        await discord.waitFor(() => discord.interactions.registered(discord.guild.id).length === 2, { timeoutMs: 30_000, what: 'the commands' });
+        expect(
+          discord.interactions
+            .registered(discord.guild.id)
+            .map((command) => command.name)
+            .sort(),
+        ).toEqual(['Render as image', 'herald']);
+      } finally {
+        expect((await herald.stop()).code).toBe(0);
+      }
+    });
+
     it('in a process that only posts (Notify), logs the bot it posts as with its link, and a refused token at start', async () => {
       discord = await startDiscordStandIn();
       const posting = await startBot(discord, { HERALD_ROLES: 'api', DISCORD_RENDER_MESSAGES: 'false' });

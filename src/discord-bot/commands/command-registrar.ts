@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Client, DiscordAPIError, type ApplicationCommand, type ApplicationCommandData, type Collection } from 'discord.js';
+import { Client, DiscordAPIError, type ApplicationCommand, type ApplicationCommandData, type Collection, type Guild } from 'discord.js';
 import { CommandsService } from 'necord';
 import { WHERE_THE_INVITE_IS } from '../../discord-api/discord-invite';
 import { describeDiscordError } from '../../discord-api/discord-rest';
@@ -15,7 +15,8 @@ export interface RegistrationOutcome {
 
 /**
  * Registers the commands necord discovered, once the bot is ready: globally (DISCORD_COMMANDS=global) or in each
- * guild (DISCORD_COMMANDS=guild: DISCORD_COMMANDS_GUILDS, else every guild the bot is in), where changes show at once.
+ * guild (DISCORD_COMMANDS=guild: DISCORD_COMMANDS_GUILDS, else every guild the bot is in, and each it joins later),
+ * where changes show at once.
  * It reads what Discord has first and sends nothing when every definition is unchanged, so restarts (and every
  * replica and shard starting) cost no write; when one differs, the whole set goes in one bulk overwrite (PUT), which
  * also removes commands Herald no longer has. necord's own registration is off (`skipRegistration`): it would PUT on
@@ -25,6 +26,15 @@ export interface RegistrationOutcome {
 export class CommandRegistrar implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(CommandRegistrar.name);
   private readonly onReady = (): void => void this.registerAll();
+  /**
+   * DISCORD_COMMANDS=guild registers per server: a server the bot is added to while it runs gets them then (the
+   * first server of a new bot, followed from its invite link), not only at the next start.
+   */
+  private readonly onGuildJoined = (guild: Guild): void => {
+    const { registration, guildIds } = this.config.discord.commands;
+    if (registration !== 'guild' || (guildIds.length > 0 && !guildIds.includes(guild.id))) return;
+    void this.registerIn([guild.id]);
+  };
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -36,10 +46,12 @@ export class CommandRegistrar implements OnApplicationBootstrap, OnModuleDestroy
     if (this.config.discord.commands.registration === 'off') return;
     if (this.client.isReady()) void this.registerAll();
     else this.client.once('clientReady', this.onReady);
+    this.client.on('guildCreate', this.onGuildJoined);
   }
 
   onModuleDestroy(): void {
     this.client.off('clientReady', this.onReady);
+    this.client.off('guildCreate', this.onGuildJoined);
   }
 
   /** The definitions necord built from the decorators, in the form discord.js sends them. */
@@ -49,8 +61,11 @@ export class CommandRegistrar implements OnApplicationBootstrap, OnModuleDestroy
 
   async registerAll(): Promise<RegistrationOutcome[]> {
     const { registration, guildIds } = this.config.discord.commands;
-    const scopes: (string | undefined)[] =
-      registration === 'global' ? [undefined] : guildIds.length ? guildIds : [...this.client.guilds.cache.keys()];
+    return this.registerIn(registration === 'global' ? [undefined] : guildIds.length ? guildIds : [...this.client.guilds.cache.keys()]);
+  }
+
+  /** Registers in each scope (a guild id, or undefined for global), logging a scope that fails and going on. */
+  private async registerIn(scopes: (string | undefined)[]): Promise<RegistrationOutcome[]> {
     const outcomes: RegistrationOutcome[] = [];
     for (const guildId of scopes) {
       try {
