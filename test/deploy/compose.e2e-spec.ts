@@ -128,6 +128,7 @@ describe('docker-compose.yml', () => {
     // Compose gives `environment` precedence over env_file: only the wiring to the other services is fixed there.
     const fixed = Object.entries(herald.environment!).filter(([, value]) => !/\$\{/.test(value));
     expect(Object.fromEntries(fixed)).toEqual({
+      HOST: '0.0.0.0',
       PORT: '3000',
       MONGODB_URI: 'mongodb://mongo:27017/herald?replicaSet=rs0',
       S3_ENDPOINT: 'http://s3:7070',
