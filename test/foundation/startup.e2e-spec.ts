@@ -183,8 +183,8 @@ describe('starting Herald as an operator would', () => {
     });
 
     it('with DISCORD_COMMANDS=guild, registers the commands in a server the bot is added to while it runs', async () => {
-      discord = await startDiscordStandIn({ botInNoServer: true });
-      const { herald } = await startBot(discord, { DISCORD_COMMANDS: 'guild', DISCORD_RENDER_MESSAGES: 'false' });
+      const standIn = (discord = await startDiscordStandIn({ botInNoServer: true }));
+      const { herald } = await startBot(standIn, { DISCORD_COMMANDS: 'guild', DISCORD_RENDER_MESSAGES: 'false' });
       try {
         await eventually(() => herald.lines().find((line) => String(line.msg).startsWith('The bot is in no Discord server yet')), 90_000, 250);
         // Started: the registration at login is done (in no server, it had none to register in).
@@ -192,7 +192,7 @@ describe('starting Herald as an operator would', () => {
         expect(discord.interactions.registered(discord.guild.id)).toEqual([]);
         // Someone follows the invite link: the server gets the commands now, not at the next start.
         discord.addBotToServer();
-        await discord.waitFor(() => discord.interactions.registered(discord.guild.id).length === 2, { timeoutMs: 30_000, what: 'the commands' });
+        await standIn.waitFor(() => standIn.interactions.registered(standIn.guild.id).length === 2, { timeoutMs: 30_000, what: 'the commands' });
         expect(
           discord.interactions
             .registered(discord.guild.id)
