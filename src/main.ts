@@ -7,29 +7,15 @@ import { ConfigError, loadConfig, prettyLogsAsked } from './config/config';
 import { errorMessage } from './common/errors';
 
 async function bootstrap(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      writeFatal({ msg: error.message, problems: error.problems });
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = loadConfig(process.env);
   const logger = createStartupLogger(config);
   // Node prints its warnings (e.g. the AWS SDK's deprecation notice) as plain text on stderr; log them as JSON lines too.
   process.removeAllListeners('warning');
   process.on('warning', (warning) => logger.warn({ warning: warning.name, reason: warning.message }, `Node.js warning: ${warning.name}`, 'Node'));
   await waitForMongoDb(config, logger);
-  const app = await createApp(config).catch((error: unknown) => {
-    // A file named by the configuration (API_TOKENS_FILE) is read while the app is built.
-    if (error instanceof ConfigError) {
-      writeFatal({ msg: error.message, problems: error.problems });
-      process.exit(78);
-    }
-    throw error;
-  });
+  // A file named by the configuration (API_TOKENS_FILE, VK_ROUTES_FILE, …) is read while the app is built: a problem
+  // there is a ConfigError too, ended below like one in the environment.
+  const app = await createApp(config);
   exitGracefullyOn(app, config);
   await app.listen(config.http.port, config.http.host);
   const { address, port } = app.getHttpServer().address() as AddressInfo;
@@ -55,6 +41,10 @@ function writeFatal(line: { msg: string; problems?: string[]; err?: string }): v
 }
 
 void bootstrap().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    writeFatal({ msg: error.message, problems: error.problems });
+    process.exit(78); // EX_CONFIG
+  }
   writeFatal({ msg: `Herald failed to start: ${failureReason(error)}`, err: String((error as Error)?.stack ?? error) });
   process.exit(1);
 });

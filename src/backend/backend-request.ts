@@ -4,12 +4,9 @@ import type { DashboardCallback } from './dashboard-callback';
 const CALLBACK_TIMEOUT_MS = 10_000;
 
 /** What an answer usually means on a new setup, for the retry's or the parked job's reason. */
-const WHAT_TO_CHECK: Record<number, string> = {
-  401: "it refused Herald's token: BACKEND_TOKEN (SYSTEM_TOKEN when unset) must be the one it expects; retried until it is",
-  403: "it refused Herald's token: BACKEND_TOKEN (SYSTEM_TOKEN when unset) must be the one it expects; retried until it is",
-  404: 'is BACKEND_URL the address of its callback endpoint?',
-  405: 'is BACKEND_URL the address of its callback endpoint?',
-};
+const TOKEN_REFUSED = "it refused Herald's token: BACKEND_TOKEN (SYSTEM_TOKEN when unset) must be the one it expects; retried until it is";
+const NOT_THE_ENDPOINT = 'is BACKEND_URL the address of its callback endpoint?';
+const WHAT_TO_CHECK: Record<number, string> = { 401: TOKEN_REFUSED, 403: TOKEN_REFUSED, 404: NOT_THE_ENDPOINT, 405: NOT_THE_ENDPOINT };
 
 export class BackendRefusedError extends Error {
   constructor(readonly status: number) {

@@ -108,11 +108,15 @@ const WHAT_TO_DO: Record<number, string> = {
 /** What a record says for a channel the bot cannot see, as describeDiscordError writes it (the API documents' example). */
 export const UNKNOWN_CHANNEL_EXAMPLE = `Discord 404 (code 10003): Unknown Channel (${WHAT_TO_DO[10003]})`;
 
-/** A short, secret-free description of a Discord failure for records and logs. */
-export function describeDiscordError(error: unknown): string {
+/**
+ * A short, secret-free description of a Discord failure for records and logs, with what to do about the codes a new
+ * setup meets; `hints` replaces that advice where the same code means something else (a guild refusing commands).
+ */
+export function describeDiscordError(error: unknown, hints: Partial<Record<number, string>> = {}): string {
   if (error instanceof DiscordAPIError) {
+    const code = typeof error.code === 'number' ? error.code : undefined;
     const todo =
-      (typeof error.code === 'number' ? WHAT_TO_DO[error.code] : undefined) ?? (error.status === 401 ? 'Discord refused DISCORD_TOKEN' : undefined);
+      (code !== undefined ? (hints[code] ?? WHAT_TO_DO[code]) : undefined) ?? (error.status === 401 ? 'Discord refused DISCORD_TOKEN' : undefined);
     return `Discord ${error.status} (code ${error.code}): ${error.message}${todo ? ` (${todo})` : ''}`;
   }
   if (error instanceof HTTPError) return `Discord HTTP ${error.status}: ${error.message}`;

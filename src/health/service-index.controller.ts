@@ -62,20 +62,25 @@ class ServiceIndexDto {
 @ApiTags('health')
 @Controller()
 export class ServiceIndexController {
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  /** Built once: the configuration it reads never changes while the process runs. */
+  private readonly answer: ServiceIndexDto;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.answer = {
+      service: 'Herald',
+      version: HERALD_VERSION,
+      roles: [...config.roles],
+      docs: '/docs',
+      openapi: '/docs-json',
+      health: { live: '/health/live', ready: '/health/ready' },
+      features: describeFeatures(config).map(({ name, on, because }) => ({ name, on, because })),
+    };
+  }
 
   @Get()
   @ApiOperation({ summary: "Herald's index: version, roles, the features this process runs, and where the API documentation and probes are" })
   @ApiOkResponse({ type: ServiceIndexDto })
   index(): ServiceIndexDto {
-    return {
-      service: 'Herald',
-      version: HERALD_VERSION,
-      roles: [...this.config.roles],
-      docs: '/docs',
-      openapi: '/docs-json',
-      health: { live: '/health/live', ready: '/health/ready' },
-      features: describeFeatures(this.config).map(({ name, on, because }) => ({ name, on, because })),
-    };
+    return this.answer;
   }
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Client, DiscordAPIError, type ApplicationCommand, type ApplicationCommandData, type Collection, type Guild } from 'discord.js';
+import { Client, type ApplicationCommand, type ApplicationCommandData, type Collection, type Guild } from 'discord.js';
 import { CommandsService } from 'necord';
 import { WHERE_THE_INVITE_IS } from '../../discord-api/discord-invite';
 import { describeDiscordError } from '../../discord-api/discord-rest';
@@ -119,11 +119,10 @@ export function differences(registered: Collection<string, ApplicationCommand>, 
  * added to it without the `applications.commands` scope, which the invite link asks for.
  */
 export function registrationFailure(error: unknown, guildId: string | undefined): string {
-  if (guildId && error instanceof DiscordAPIError && error.code === 50001) {
-    return (
-      `Discord ${error.status} (code 50001): ${error.message} (the bot was added to server ${guildId} without the applications.commands ` +
-      `scope: add it again with the invite link (${WHERE_THE_INVITE_IS}), or set DISCORD_COMMANDS=global or off)`
-    );
-  }
-  return describeDiscordError(error);
+  if (!guildId) return describeDiscordError(error);
+  return describeDiscordError(error, {
+    50001:
+      `the bot was added to server ${guildId} without the applications.commands scope: add it again with the invite link ` +
+      `(${WHERE_THE_INVITE_IS}), or set DISCORD_COMMANDS=global or off`,
+  });
 }
