@@ -82,24 +82,16 @@ export function shownHash(input: DiscordMessageInput): string {
 }
 
 export function renderInputOf({ message, member, referenced, emojiUrl }: ObservedMessage): DiscordMessageInput {
+  const shown = referenced ? [message, referenced.message] : [message];
   return withoutUndefined({
     author: authorOf(message.author, member),
     content: message.content,
     timestamp: message.createdAt.toISOString(),
     editedTimestamp: message.editedAt?.toISOString() ?? null,
     reply: replyOf(referenced, message.mentions.repliedUser !== null),
-    mentions: {
-      users: message.mentions.users.map((user) => ({
-        id: user.id,
-        name: message.mentions.members?.get(user.id)?.displayName ?? user.displayName,
-      })),
-      roles: message.mentions.roles.map((role) => ({ id: role.id, name: role.name, color: role.color || null })),
-      channels: message.mentions.channels.map((channel) => ({
-        id: channel.id,
-        name: 'name' in channel && channel.name ? channel.name : channel.id,
-      })),
-    },
-    emojis: customEmojiIn(message.content).map(({ id, animated }) => ({ id, url: emojiUrl(id, animated) })),
+    // The reply line's text is drawn from the same names and emoji as the message's own: the template has one table.
+    mentions: mentionsOf(shown),
+    emojis: customEmojiIn(shown.map((each) => each.content).join('\n')).map(({ id, animated }) => ({ id, url: emojiUrl(id, animated) })),
     attachments: message.attachments.map((attachment) => ({
       url: attachment.url,
       filename: attachment.name,
@@ -120,6 +112,29 @@ export function renderInputOf({ message, member, referenced, emojiUrl }: Observe
       url: sticker.format === StickerFormatType.Lottie ? null : sticker.url,
     })),
   });
+}
+
+/**
+ * The users, roles and channels the messages mention, named as their server shows them; the first message's name
+ * wins where two mention the same one (a member's nickname can differ between when each was seen, not in what it is).
+ */
+function mentionsOf(messages: Message[]): NonNullable<DiscordMessageInput['mentions']> {
+  const users = new Map<string, { id: string; name: string }>();
+  const roles = new Map<string, { id: string; name: string; color: number | null }>();
+  const channels = new Map<string, { id: string; name: string }>();
+  for (const { mentions } of messages) {
+    for (const user of mentions.users.values()) {
+      if (!users.has(user.id)) users.set(user.id, { id: user.id, name: mentions.members?.get(user.id)?.displayName ?? user.displayName });
+    }
+    for (const role of mentions.roles.values()) {
+      if (!roles.has(role.id)) roles.set(role.id, { id: role.id, name: role.name, color: role.color || null });
+    }
+    for (const channel of mentions.channels.values()) {
+      if (!channels.has(channel.id))
+        channels.set(channel.id, { id: channel.id, name: 'name' in channel && channel.name ? channel.name : channel.id });
+    }
+  }
+  return { users: [...users.values()], roles: [...roles.values()], channels: [...channels.values()] };
 }
 
 function authorOf(user: User, member: GuildMember | null): MessageAuthorInput {

@@ -130,7 +130,12 @@ export class ReplyDto implements ReplyInput {
   @OptionalNested(() => MessageAuthorDto, { description: 'Absent when the replied-to message was deleted' })
   author?: MessageAuthorDto;
 
-  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, example: 'Is the nightly build green?' })
+  @ApiPropertyOptional({
+    maxLength: DISCORD_LIMITS.content,
+    example: 'Is the nightly build green?',
+    description:
+      "The replied-to message's text (one line, as the client previews it); its mentions and custom emoji are named from the message's `mentions` and `emojis`",
+  })
   @IsOptional()
   @IsString()
   @MaxChars(DISCORD_LIMITS.content)

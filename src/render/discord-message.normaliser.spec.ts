@@ -196,6 +196,17 @@ describe('what the client draws differently since issue 20', () => {
     expect([calendar.timestampDay, absolute.timestampDay, bot.timestampDay]).toEqual(['today', null, null]);
   });
 
+  it("reads an embed's footer time the same way as the header's (Discord's footer says \"Yesterday at …\" too)", () => {
+    const embeds = [
+      { title: 'a', timestamp: '2024-04-30T09:00:00Z' },
+      { title: 'b', timestamp: '2024-04-01T09:00:00Z' },
+    ];
+    const calendar = normaliseDiscordMessage({ author: { name: 'a' }, embeds, now: '2024-05-01T20:00:00Z' }, { now });
+    const absolute = normaliseDiscordMessage({ author: { name: 'a' }, embeds, timestampStyle: 'absolute' }, { now });
+    expect(calendar.embeds.map((embed) => embed.timestampDay)).toEqual(['yesterday', null]);
+    expect(absolute.embeds.map((embed) => embed.timestampDay ?? null)).toEqual([null, null]);
+  });
+
   it('writes "@" in the reply line only when the reply pings, and marks verified bots', () => {
     const message = normaliseDiscordMessage(
       { author: { name: 'bot', bot: true, verified: true }, reply: { author: { name: 'a', verified: true }, content: 'x', mentionsAuthor: true } },

@@ -416,7 +416,10 @@ export function normaliseDiscordMessage(input: DiscordMessageInput, options: Nor
     },
     emojis,
     attachments: (input.attachments ?? []).slice(0, DISCORD_LIMITS.attachments).map(attachmentView),
-    embeds,
+    embeds:
+      timestampStyle === 'calendar'
+        ? embeds.map((item) => (item.timestamp ? { ...item, timestampDay: calendarDay(item.timestamp, now, timeZone) } : item))
+        : embeds,
     reactions: (input.reactions ?? []).slice(0, DISCORD_LIMITS.reactions).map((reaction) => {
       const custom = reaction.emoji.id ? { image: url(reaction.emoji.url) ?? sizedCdnUrl(`${cdn}/emojis/${reaction.emoji.id}.png`, 64) } : {};
       return { name: text(reaction.emoji.name, 64), ...custom, count: Math.max(1, Math.round(reaction.count)), me: reaction.me === true };

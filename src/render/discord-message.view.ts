@@ -92,6 +92,8 @@ export interface EmbedView<Image = InlineImage> {
   footer: { text: string; icon?: Image } | null;
   /** ISO 8601. */
   timestamp: string | null;
+  /** The footer's time reads "Today at …" / "Yesterday at …" (calendar style, as the header's); absent: the date. */
+  timestampDay?: 'today' | 'yesterday' | null;
 }
 
 export interface ReactionView<Image = InlineImage> {

@@ -27,13 +27,14 @@ describe('Discord messages become images in S3, and the backend hears of each', 
   it('renders a new message under its guild/channel/message key and calls the backend back with its URN', async () => {
     const { discord, backend } = world;
     const general = discord.channels.general;
+    const party = discord.emojis.party;
+    // The reply line names what the answered message mentions, as the client does (it read "@unknown-user" and "#unknown").
     const question = discord.seedMessage({
       channelId: general.id,
       author: discord.users.bob,
-      content: 'Is the release ready?',
+      content: `Is the release ready, <@${discord.users.carol.id}>? Ask <@&${discord.roles.moderator.id}> in <#${discord.channels.announcements.id}> <:${party.name}:${party.id}>`,
       timestamp: new Date('2024-05-01T14:28:00Z'),
     });
-    const party = discord.emojis.party;
     const sent = discord.messageCreate({
       channelId: general.id,
       author: discord.users.alice,

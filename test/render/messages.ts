@@ -49,6 +49,26 @@ export function goldenMessages(cdn: string): Record<string, RenderDiscordMessage
         'Python:\n```py\ndef greet(name: str) -> str:\n    return f"hello {name}"  # comment\n```\n' +
         'No language:\n```\nplain <b>text</b> stays plain\n```',
     },
+    // Discord colours `ansi` code blocks (its subset: bold, underline, 8 colours, 8 backgrounds) and never shows the
+    // escape codes; a keycap after a word is one emoji; `s` and `S` are timestamp styles (2025).
+    'ansi-keycaps-timestamps': {
+      ...base,
+      author: ada,
+      content:
+        '```ansi\n\u001b[0;31mred\u001b[0m \u001b[1;32mbold green\u001b[0m \u001b[4;34munderlined blue\u001b[0m ' +
+        '\u001b[0;41;37mwhite on orange\u001b[0m \u001b[38;5;200mignored\u001b[0m plain\n```\n' +
+        'Steps 1️⃣ 2️⃣ 3️⃣ #️⃣ 🔟 · <t:1714566840:s> · <t:1714566840:S>',
+    },
+    // A reply's preview is one line even when it holds inline code; its mentions are named from the message's.
+    'reply-with-code': {
+      ...base,
+      author: ada,
+      reply: {
+        author: { name: 'grace' },
+        content: `<@${USER_ID}> the failing line is \`const answer = await fetch(buildUrl, { method: 'POST' })\` in the second file, please look`,
+      },
+      content: 'On it.',
+    },
     mentions: {
       ...base,
       author: ada,
@@ -227,6 +247,13 @@ export function goldenMediaMessages(cdn: string): Record<string, RenderDiscordMe
       ],
     },
     'mosaic-10': mosaic(10),
+    // The SPOILER pill stays on one line in a narrow cell (it wrapped as "SPOILE" / "R" in a row of three).
+    'mosaic-3-spoiler': {
+      ...mosaic(3),
+      attachments: mosaic(3).attachments.map((attachment, index) =>
+        index === 2 ? { ...attachment, filename: 'SPOILER_picture-2.png' } : attachment,
+      ),
+    },
     'gif-embed': {
       timestamp: '2024-05-01T12:34:00.000Z',
       author: ada,

@@ -33,8 +33,64 @@ function toDom(node: string | ScopeNode, parent: Node): void {
   for (const child of node.children) toDom(child, target);
 }
 
+/**
+ * Discord's `ansi` code blocks: SGR sequences (`ESC[…m`) colour the text after them. Discord honours only 0 (reset),
+ * 1 (bold), 4 (underline), 30–37 (text) and 40–47 (background), in its own palette (the classes in style.css); other
+ * codes change nothing, and no escape sequence is ever drawn. Terminal libraries (ansi_up, anser) know 256 colours
+ * and bright codes Discord ignores, so this small reader is Discord's subset and no more.
+ */
+const ESCAPE_SEQUENCE = /\u001b\[([0-9;]*)([A-Za-z])/g;
+
+interface AnsiState {
+  bold: boolean;
+  underline: boolean;
+  fg: number | null;
+  bg: number | null;
+}
+
+function applySgr(state: AnsiState, parameters: string): void {
+  const codes = parameters === '' ? [0] : parameters.split(';').map((code) => Number(code || '0'));
+  for (const code of codes) {
+    if (code === 0) Object.assign(state, { bold: false, underline: false, fg: null, bg: null });
+    else if (code === 1) state.bold = true;
+    else if (code === 4) state.underline = true;
+    else if (code >= 30 && code <= 37) state.fg = code;
+    else if (code >= 40 && code <= 47) state.bg = code;
+  }
+}
+
+function ansiInto(code: HTMLElement, source: string): void {
+  const state: AnsiState = { bold: false, underline: false, fg: null, bg: null };
+  const appendText = (raw: string) => {
+    // A lone ESC (no sequence after it) is not drawn either.
+    const text = raw.replaceAll('\u001b', '');
+    if (text === '') return;
+    const classes = [state.bold && 'ansi-bold', state.underline && 'ansi-underline', state.fg && `ansi-${state.fg}`, state.bg && `ansi-${state.bg}`];
+    const names = classes.filter((name): name is string => typeof name === 'string');
+    if (names.length === 0) {
+      code.appendChild(document.createTextNode(text));
+      return;
+    }
+    const span = document.createElement('span');
+    span.className = names.join(' ');
+    span.textContent = text;
+    code.appendChild(span);
+  };
+  let position = 0;
+  for (const match of source.matchAll(ESCAPE_SEQUENCE)) {
+    appendText(source.slice(position, match.index));
+    if (match[2] === 'm') applySgr(state, match[1]);
+    position = match.index + match[0].length;
+  }
+  appendText(source.slice(position));
+}
+
 /** Fills `code` with the highlighted source; unknown languages (and Discord never guesses one) stay plain text. */
 export function highlightInto(code: HTMLElement, source: string, language: string): void {
+  if (language === 'ansi') {
+    ansiInto(code, source);
+    return;
+  }
   const known = language !== '' && hljs.getLanguage(language) !== undefined;
   if (known) {
     const result = hljs.highlight(source, { language, ignoreIllegals: true });

@@ -24,15 +24,15 @@ export function relativeTimeFormat(locale: string): Intl.RelativeTimeFormat {
   return cached(relativeFormats, locale, () => new Intl.RelativeTimeFormat(locale, { numeric: 'always' }));
 }
 
-/** How the client shows a message's or an embed's time: short date and time in the viewer's locale and zone. */
-export function formatShortDateTime(iso: string, locale: string, timeZone: string): string {
+/** How the client shows a message's or an embed's time past yesterday: short date and time in the viewer's locale and zone. */
+function formatShortDateTime(iso: string, locale: string, timeZone: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
   return dateTimeFormat(locale, { dateStyle: 'short', timeStyle: 'short', timeZone }).format(date);
 }
 
 /**
- * The header's time as the client writes it: "Today at 9:30 AM" / "Yesterday at 9:30 AM" when the service found
+ * A message's or an embed's time as the client writes it: "Today at 9:30 AM" / "Yesterday at 9:30 AM" when the service found
  * the message to be from today or yesterday (calendar style), else the short date and time. Other locales get the
  * day's own word ("Heute 09:30").
  */

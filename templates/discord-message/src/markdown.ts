@@ -1,5 +1,6 @@
 // Discord's markdown dialect: discord-markdown-parser's rules, plus the two Discord has that the package lacks
-// (lists, and masked links in ordinary messages), both written as simple-markdown rules.
+// (lists, and masked links in ordinary messages), both written as simple-markdown rules, and two of its rules
+// widened to what Discord reads (timestamps' `s` and `S` styles; a keycap emoji after a word).
 import { rules, SimpleMarkdown } from 'discord-markdown-parser';
 
 export interface MarkdownNode {
@@ -106,8 +107,21 @@ const list: Rule = {
     parseList(capture[0], parse as (source: string, state: State) => MarkdownNode[], state) as unknown as ReturnType<Rule['parse']>,
 };
 
+/**
+ * The package's text rule runs on through digits, so "Step 2️⃣" took the "2" as text and left the keycap's two
+ * combining characters as a broken emoji. This one also stops before a keycap (`[#*0-9]`, VS16, U+20E3).
+ */
+const TEXT = /^[\s\S]+?(?=[^0-9A-Za-z\s]|[#*0-9]\ufe0f?\u20e3|\n\n|\n|\w+:\S|$)/;
+const text: Rule = { ...rules.text, match: (source) => TEXT.exec(source) };
+
+/** Discord's timestamp styles: the package's seven and `s` / `S` (short date with short / medium time, 2025). */
+const TIMESTAMP = /^<t:(-?\d+)(?::([RtTdDfFsS]))?>/;
+const timestamp: Rule = { ...rules.timestamp, match: (source) => TIMESTAMP.exec(source) };
+
 const messageRules = {
   ...rules,
+  text,
+  timestamp,
   // Discord renders masked links in ordinary messages since 2023; the package allows them only in its "extended" set.
   link: SimpleMarkdown.defaultRules.link,
   list,

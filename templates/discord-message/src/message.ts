@@ -12,7 +12,7 @@ import type {
 } from '../../../src/render/discord-message.view';
 import { type Child, append, h, icon, image, isInlineImage, safeColor } from './dom';
 import { CLYDE, DEFAULT_AVATAR_COLORS, DOWNLOAD, PLAY, VERIFIED_CHECK, fileIcon, pictureIcon } from './icons';
-import { formatMessageTime, formatShortDateTime } from './intl';
+import { formatMessageTime } from './intl';
 import { isEmojiOnly, type MarkdownContext, renderMarkdown } from './render-markdown';
 
 const IMAGE_MAX = { width: 550, height: 350 };
@@ -274,7 +274,7 @@ function embed(embedView: EmbedView, view: DiscordMessageView): HTMLElement {
   if (embedView.footer || embedView.timestamp) {
     const parts: Child[] = [];
     if (embedView.footer) parts.push(embedIcon(embedView.footer.icon, 'embed-footer-icon'));
-    const footerText = [embedView.footer?.text, embedView.timestamp ? formatShortDateTime(embedView.timestamp, view.locale, view.timeZone) : null]
+    const footerText = [embedView.footer?.text, embedView.timestamp ? formatMessageTime(embedView.timestamp, embedView.timestampDay ?? null, view.locale, view.timeZone) : null]
       .filter((part): part is string => !!part)
       .join(' • ');
     parts.push(h('span', 'embed-footer-text', footerText));

@@ -63,6 +63,9 @@ function formatMarkdownTimestamp(seconds: number, format: string | undefined, co
     D: { dateStyle: 'long' },
     f: { dateStyle: 'long', timeStyle: 'short' },
     F: { dateStyle: 'full', timeStyle: 'short' },
+    // Added in 2025; Discord's own examples read "20/04/2021, 16:20" and "20/04/2021, 16:20:30" (en-GB).
+    s: { dateStyle: 'short', timeStyle: 'short' },
+    S: { dateStyle: 'short', timeStyle: 'medium' },
   };
   if (format === 'R') {
     const reference = now ? new Date(now).getTime() : date.getTime();
