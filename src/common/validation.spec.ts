@@ -66,9 +66,9 @@ describe('a property the object does not take', () => {
     @ValidateNested() @Type(() => PointDto) point!: PointDto;
   }
 
-  const refusal = async (body: object) => {
+  const refusal = async (body: object, type: 'body' | 'query' = 'body') => {
     try {
-      await createValidationPipe().transform(body, { type: 'body', metatype: BodyDto });
+      await createValidationPipe().transform(body, { type, metatype: BodyDto });
     } catch (error) {
       return ((error as BadRequestException).getResponse() as ValidationFailure).errors;
     }
@@ -87,6 +87,12 @@ describe('a property the object does not take', () => {
     expect(await refusal({ point: { name: 'a', size: 3 }, text: 'hi' })).toEqual([
       { field: 'text', messages: ['property text should not exist (the body takes channelId, description, point)'] },
       { field: 'point.size', messages: ['property size should not exist (point takes name, color)'] },
+    ]);
+  });
+
+  it('names the query string when a parameter is not one it takes (a body setting sent as ?scale=2)', async () => {
+    expect(await refusal({ scale: '2' }, 'query')).toEqual([
+      { field: 'scale', messages: ['property scale should not exist (the query string takes channelId, description, point)'] },
     ]);
   });
 });

@@ -1,4 +1,4 @@
-import { BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
+import { type ArgumentMetadata, BadRequestException, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
 import { distance } from 'fastest-levenshtein';
 
@@ -28,7 +28,7 @@ export interface ValidationFailure {
  * whitelist's "property x should not exist") also says which one was probably meant (`channel_id` → `channelId`) or
  * else which ones the object takes, so a client that guessed a name learns the right one from the answer.
  */
-export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
+export function flattenValidationErrors(errors: ValidationError[], parent = '', container = 'the body'): FieldError[] {
   return errors.flatMap((error) => {
     const segment = /^\d+$/.test(error.property) ? `[${error.property}]` : parent ? `.${error.property}` : error.property;
     const field = `${parent}${segment}`;
@@ -37,12 +37,12 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
           {
             field,
             messages: Object.entries(error.constraints).map(([constraint, message]) =>
-              constraint === 'whitelistValidation' ? `${message}${unknownPropertyHint(error, parent)}` : message,
+              constraint === 'whitelistValidation' ? `${message}${unknownPropertyHint(error, parent || container)}` : message,
             ),
           },
         ]
       : [];
-    return [...own, ...flattenValidationErrors(error.children ?? [], field)];
+    return [...own, ...flattenValidationErrors(error.children ?? [], field, container)];
   });
 }
 
@@ -54,7 +54,7 @@ function propertiesOf(target: object): string[] {
 
 const comparable = (name: string) => name.replace(/[_-]/g, '').toLowerCase();
 
-function unknownPropertyHint(error: ValidationError, parent: string): string {
+function unknownPropertyHint(error: ValidationError, where: string): string {
   if (!error.target || typeof error.target !== 'object') return '';
   const known = propertiesOf(error.target);
   if (!known.length) return '';
@@ -64,7 +64,7 @@ function unknownPropertyHint(error: ValidationError, parent: string): string {
     known.find((name) => comparable(name) === asked) ??
     known.find((name) => asked.length >= 4 && distance(comparable(name), asked) <= (asked.length >= 8 ? 2 : 1));
   if (meant) return ` (did you mean ${meant}?)`;
-  return ` (${parent || 'the body'} takes ${known.join(', ')})`;
+  return ` (${where} takes ${known.join(', ')})`;
 }
 
 /** The first `MAX_FIELD_ERRORS` field errors, a summary naming them, and how many more there were. */
@@ -76,14 +76,36 @@ export function validationFailure(fields: FieldError[]): ValidationFailure {
   return { statusCode: 400, error: 'Bad Request', message: `Validation failed: ${summary}; and ${moreErrors} more`, errors: listed, moreErrors };
 }
 
+/** class-validator's errors on their way from the pipe's factory to `transform`, which knows where they were read. */
+class InvalidInput extends Error {
+  constructor(readonly errors: ValidationError[]) {
+    super('invalid input');
+  }
+}
+
+/** Where a request's argument was read, as a refusal names it: "the query string takes store" (not "the body"). */
+const CONTAINERS: Partial<Record<ArgumentMetadata['type'], string>> = { query: 'the query string', param: 'the path' };
+
+class HeraldValidationPipe extends ValidationPipe {
+  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    try {
+      return (await super.transform(value, metadata)) as unknown;
+    } catch (error) {
+      if (!(error instanceof InvalidInput)) throw error;
+      const container = CONTAINERS[metadata.type] ?? 'the body';
+      throw new BadRequestException(validationFailure(flattenValidationErrors(error.errors, '', container)));
+    }
+  }
+}
+
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new HeraldValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,
     stopAtFirstError: false,
     // Each error's object (never answered): an unknown property's hint names the properties of its class.
     validationError: { target: true },
-    exceptionFactory: (errors) => new BadRequestException(validationFailure(flattenValidationErrors(errors))),
+    exceptionFactory: (errors) => new InvalidInput(errors),
   });
 }
