@@ -54,6 +54,17 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...minimal, DISCORD_RENDER_TIMESTAMPS: 'relative' })[0]).toMatch(/^DISCORD_RENDER_TIMESTAMPS: must be absolute or calendar/);
   });
 
+  it("dates the bot's images in UTC and en-US unless a zone and a language are set, and names a wrong one", () => {
+    expect(loadConfig(minimal).discord.renderLook).toEqual({ timeZone: 'UTC', locale: 'en-US' });
+    expect(loadConfig({ ...minimal, DISCORD_RENDER_TIME_ZONE: 'Europe/Moscow', DISCORD_RENDER_LOCALE: 'ru' }).discord.renderLook).toEqual({
+      timeZone: 'Europe/Moscow',
+      locale: 'ru',
+    });
+    expect(loadConfig({ ...minimal, DISCORD_RENDER_TIME_ZONE: ' ' }).discord.renderLook.timeZone).toBe('UTC');
+    expect(problemsOf({ ...minimal, DISCORD_RENDER_TIME_ZONE: 'MSK' })[0]).toMatch(/^DISCORD_RENDER_TIME_ZONE: must be an IANA time zone/);
+    expect(problemsOf({ ...minimal, DISCORD_RENDER_LOCALE: 'english!' })[0]).toMatch(/^DISCORD_RENDER_LOCALE: must be a BCP 47 language tag/);
+  });
+
   it("encodes PNGs with Chromium's compact default unless fast is asked for, and names a wrong value", () => {
     expect(loadConfig(minimal).browser.pngEncoding).toBe('compact');
     expect(loadConfig({ ...minimal, RENDER_PNG_ENCODING: 'fast' }).browser.pngEncoding).toBe('fast');

@@ -66,6 +66,23 @@ const optionalUrl = (protocols: string[]) =>
     .transform((value) => (value === undefined || value.trim() === '' ? undefined : value.trim()))
     .pipe(url(protocols).optional());
 
+/** A text setting whose empty value means its default, as for the others. */
+const withDefault = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value) => value?.trim() || fallback);
+
+/** True when `check` does not throw (Intl's constructors are the test of a zone or a language tag). */
+function accepted(check: () => unknown): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const list = (fallback: string[]) =>
   z
     .string()
@@ -266,6 +283,15 @@ const envSchema = z.object({
   DISCORD_RENDER_BOT_MESSAGES: bool(false),
   // The bot's images are kept and shown later: "Today at …" would stop being true, so the date is the default.
   DISCORD_RENDER_TIMESTAMPS: z.enum(['absolute', 'calendar'], { error: 'must be absolute or calendar' }).default('absolute'),
+  // The bot's images have no viewer to take a zone and a language from (the client uses each viewer's own).
+  DISCORD_RENDER_TIME_ZONE: withDefault('UTC').refine(
+    (zone) => accepted(() => new Intl.DateTimeFormat('en-US', { timeZone: zone })),
+    'must be an IANA time zone such as Europe/Berlin or UTC',
+  ),
+  DISCORD_RENDER_LOCALE: withDefault('en-US').refine(
+    (locale) => accepted(() => Intl.getCanonicalLocales(locale)),
+    'must be a BCP 47 language tag such as en-US, de or ru',
+  ),
   DISCORD_PRESENCE_INTERVAL_MS: int(10000, 1000, 600000),
   DISCORD_CATCH_UP_LIMIT: int(200, 0, 10000),
   DISCORD_IMAGE_KEY_TEMPLATE: z
@@ -418,6 +444,8 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       renderMessages: env.DISCORD_RENDER_MESSAGES || env.DISCORD_CHANNEL_ALLOWLIST.length > 0,
       renderBotMessages: env.DISCORD_RENDER_BOT_MESSAGES,
       renderTimestamps: env.DISCORD_RENDER_TIMESTAMPS,
+      /** The zone and language of the dates on the bot's images ("Render as image" takes the member's language). */
+      renderLook: { timeZone: env.DISCORD_RENDER_TIME_ZONE, locale: env.DISCORD_RENDER_LOCALE },
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
       /** Messages per channel read back over REST when a shard starts a new session (MessageCatchUp); 0: none. */
       catchUpLimit: env.DISCORD_CATCH_UP_LIMIT,

@@ -1,4 +1,11 @@
-import { ApplicationCommandOptionType, ApplicationCommandType, InteractionResponseType, MessageFlags, type APIEmbed } from 'discord-api-types/v10';
+import {
+  ApplicationCommandOptionType,
+  ApplicationCommandType,
+  InteractionResponseType,
+  Locale,
+  MessageFlags,
+  type APIEmbed,
+} from 'discord-api-types/v10';
 import { CommandRegistrar } from '../../src/discord-bot/commands/command-registrar';
 import { pngSize, startDiscordStandIn, type DiscordStandIn, type InteractionRecord, type ResponseMessage } from '../stand-ins/discord';
 import { droneBuildEvent, newBuildScenario } from '../stand-ins/drone/drone-payloads';
@@ -119,6 +126,22 @@ describe('Slash commands and "Render as image"', () => {
     const posted = await answered(click);
     expect(posted.ephemeral).toBe(false);
     expect(posted.files[0].data.equals(png)).toBe(true);
+  });
+
+  it("draws the message's dates in the language of the member who asks (their client's, as Discord shows them)", async () => {
+    const message = discord.messageCreate({
+      channelId: discord.channels.general.id,
+      author: discord.users.bob,
+      content: 'Release notes are up',
+      timestamp: new Date('2024-05-01T14:30:00Z'),
+    });
+    const english = await answered(discord.interactions.messageCommand(as('carol'), { name: 'Render as image', messageId: message.id }));
+    const german = await answered(
+      discord.interactions.messageCommand({ ...as('carol'), locale: Locale.German }, { name: 'Render as image', messageId: message.id }),
+    );
+    // "5/1/24, 2:30 PM" against "01.05.24, 14:30": the same message, another header.
+    expect(german.files[0].data.subarray(0, 8)).toEqual(PNG_SIGNATURE);
+    expect(german.files[0].data.equals(english.files[0].data)).toBe(false);
   });
 
   it('defers the reply while the render waits on a slow CDN, then edits the picture in', async () => {

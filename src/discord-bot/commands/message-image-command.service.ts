@@ -15,6 +15,7 @@ import {
 import { errorMessage } from '../../common/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import type { DiscordMessageInput } from '../../render/discord-message.input';
+import { isValidLocale } from '../../render/discord-message.normaliser';
 import { RenderService } from '../../render/render.service';
 import { ObjectStorage } from '../../storage/object-storage';
 import { renderInputOf, type ReferencedMessage } from '../message-snapshot';
@@ -50,7 +51,7 @@ export class MessageImageCommandService {
         this.access.requireAllowed(interaction);
         const message = interaction.targetMessage;
         if (!message.inGuild()) throw new CommandRefusal('Herald renders messages of servers only.');
-        const rendered = await this.renderMessage(message);
+        const rendered = await this.renderMessage(message, interaction.locale);
         // Kept in S3 (awaited) so that the button can post exactly this picture later, from any replica.
         await this.render.persist(rendered);
         return {
@@ -85,18 +86,20 @@ export class MessageImageCommandService {
     );
   }
 
-  /** The message alone, or, when it replies to one, both as the client lists them (the conversation render). */
-  private async renderMessage(message: Message<true>) {
-    const timestampStyle = this.config.discord.renderTimestamps;
+  /**
+   * The message alone, or, when it replies to one, both as the client lists them (the conversation render), with its
+   * dates in the language of the member who asked (their client's, as Discord shows them) and DISCORD_RENDER_TIME_ZONE.
+   */
+  private async renderMessage(message: Message<true>, memberLocale: string) {
+    const { renderTimestamps: timestampStyle, renderLook } = this.config.discord;
+    const look = { ...renderLook, locale: isValidLocale(memberLocale) ? memberLocale : renderLook.locale };
     const referenced = await this.referencedBy(message);
-    const input = renderInputOf({ message, member: await this.memberOf(message), referenced, emojiUrl: this.emojiUrl });
+    const input = { ...renderInputOf({ message, member: await this.memberOf(message), referenced, emojiUrl: this.emojiUrl }), ...look };
     if (!referenced) return this.render.discordMessage(input, { timestampStyle });
-    const earlier: DiscordMessageInput = renderInputOf({
-      message: referenced.message as Message<true>,
-      member: referenced.member,
-      referenced: undefined,
-      emojiUrl: this.emojiUrl,
-    });
+    const earlier: DiscordMessageInput = {
+      ...renderInputOf({ message: referenced.message as Message<true>, member: referenced.member, referenced: undefined, emojiUrl: this.emojiUrl }),
+      ...look,
+    };
     return this.render.discordConversation({ messages: [earlier, input], timestampStyle });
   }
 

@@ -70,6 +70,8 @@ export interface InteractionOptions {
   /** The member who acts (a key of the guild's users is resolved by the caller). */
   user: APIUser;
   channelId: Snowflake;
+  /** The member's client language, which Discord sends as the interaction's `locale` (default en-US). */
+  locale?: Locale;
 }
 
 export class InteractionFailure extends Error {
@@ -339,7 +341,7 @@ export class StandInInteractions {
       token: record.token,
       version: 1,
       app_permissions: permissionsIn(model, member.roles, model.bot.id, who.channelId).toString(),
-      locale: Locale.EnglishUS,
+      locale: who.locale ?? Locale.EnglishUS,
       guild_locale: Locale.EnglishUS,
       entitlements: [],
       authorizing_integration_owners: { '0': model.guild.id },
