@@ -50,14 +50,16 @@ export function goldenMessages(cdn: string): Record<string, RenderDiscordMessage
         'No language:\n```\nplain <b>text</b> stays plain\n```',
     },
     // Discord colours `ansi` code blocks (its subset: bold, underline, 8 colours, 8 backgrounds) and never shows the
-    // escape codes; a keycap after a word is one emoji; `s` and `S` are timestamp styles (2025).
-    'ansi-keycaps-timestamps': {
+    // escape codes; a keycap after a word is one emoji; `:name:` shortcodes are drawn as the emoji (an
+    // unknown one and a time stay text); `s` and `S` are timestamp styles (2025).
+    'ansi-emoji-timestamps': {
       ...base,
       author: ada,
       content:
         '```ansi\n\u001b[0;31mred\u001b[0m \u001b[1;32mbold green\u001b[0m \u001b[4;34munderlined blue\u001b[0m ' +
         '\u001b[0;41;37mwhite on orange\u001b[0m \u001b[38;5;200mignored\u001b[0m plain\n```\n' +
-        'Steps 1️⃣ 2️⃣ 3️⃣ #️⃣ 🔟 · <t:1714566840:s> · <t:1714566840:S>',
+        'Steps 1️⃣ 2️⃣ 3️⃣ #️⃣ 🔟 · <t:1714566840:s> · <t:1714566840:S>\n' +
+        'CI :white_check_mark: :x: :tada: :thumbsup: :flag_us: but :not_an_emoji: and 12:30:45 stay text',
     },
     // A reply's preview is one line even when it holds inline code; its mentions are named from the message's.
     'reply-with-code': {

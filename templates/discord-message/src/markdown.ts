@@ -1,7 +1,8 @@
 // Discord's markdown dialect: discord-markdown-parser's rules, plus the two Discord has that the package lacks
 // (lists, and masked links in ordinary messages), both written as simple-markdown rules, and two of its rules
-// widened to what Discord reads (timestamps' `s` and `S` styles; a keycap emoji after a word).
+// widened to what Discord reads (timestamps' `s` and `S` styles; a keycap emoji after a word), and emoji shortcodes.
 import { rules, SimpleMarkdown } from 'discord-markdown-parser';
+import joypixels from 'emojibase-data/en/shortcodes/joypixels.json';
 
 export interface MarkdownNode {
   type: string;
@@ -118,8 +119,30 @@ const text: Rule = { ...rules.text, match: (source) => TEXT.exec(source) };
 const TIMESTAMP = /^<t:(-?\d+)(?::([RtTdDfFsS]))?>/;
 const timestamp: Rule = { ...rules.timestamp, match: (source) => TIMESTAMP.exec(source) };
 
+/**
+ * `:name:` shortcodes of standard emoji, which the client draws as the emoji even where nobody typed them through its
+ * picker (bots' and webhooks' messages, embeds: CI notifiers write `:white_check_mark:`). Discord's names are
+ * EmojiOne's, now JoyPixels' (`:thumbsup:`, `:flag_us:`, `:slight_smile:`), from emojibase's table; an unknown name
+ * (or `12:30:45`) stays text.
+ */
+const SHORTCODE = /^:([a-z0-9_+-]{1,64}):/;
+const EMOJI_BY_NAME = new Map<string, string>();
+for (const [hexcode, names] of Object.entries(joypixels as Record<string, string | string[]>)) {
+  const emoji = String.fromCodePoint(...hexcode.split('-').map((hex) => Number.parseInt(hex, 16)));
+  for (const name of Array.isArray(names) ? names : [names]) EMOJI_BY_NAME.set(name, emoji);
+}
+const shortcode: Rule = {
+  order: rules.twemoji.order,
+  match: (source) => {
+    const match = SHORTCODE.exec(source);
+    return match && EMOJI_BY_NAME.has(match[1]) ? match : null;
+  },
+  parse: (capture) => ({ type: 'twemoji', name: EMOJI_BY_NAME.get(capture[1]) }) as unknown as ReturnType<Rule['parse']>,
+};
+
 const messageRules = {
   ...rules,
+  shortcode,
   text,
   timestamp,
   // Discord renders masked links in ordinary messages since 2023; the package allows them only in its "extended" set.
