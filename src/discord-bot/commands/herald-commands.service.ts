@@ -80,7 +80,9 @@ export class HeraldCommandsService {
         this.access.requireAllowed(interaction);
         const trimmed = id.trim();
         if (!/^[0-9a-f]{24}$/i.test(trimmed)) {
-          throw new CommandRefusal(`"${trimmed.slice(0, 50)}" is not a notification id: POST /notify answered an id of 24 hexadecimal digits.`);
+          throw new CommandRefusal(
+            `"${trimmed.slice(0, 50)}" is not a notification id: the ids POST /notify answers are 24 hexadecimal digits, such as 665f1c2e9b1d4a0012345678.`,
+          );
         }
         const notification = await this.notifications.find(trimmed);
         if (!notification) throw new CommandRefusal(`Herald has no notification ${trimmed}.`);
