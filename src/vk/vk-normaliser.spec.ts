@@ -120,6 +120,11 @@ describe('normaliseUpdate', () => {
     expect(event?.message?.text).toBe('a &lt; b');
   });
 
+  it('keeps a "<br>" the user typed as text; only VK\'s own <br> is a line break', () => {
+    const event = normaliseUpdate(messageNew({ text: 'type &lt;br&gt; here<br>&amp;lt;br&amp;gt; too' }), names, options);
+    expect(event?.message?.text).toBe('type <br> here\n&lt;br&gt; too');
+  });
+
   it('reads message_edit from the object itself, not object.message', () => {
     const update = {
       group_id: GROUP_ID,
@@ -190,6 +195,15 @@ describe('normaliseUpdate', () => {
   it('names a direct conversation after the user and gives it no chat number', () => {
     const event = normaliseUpdate(messageNew({ peer_id: 1001, from_id: 1001, text: 'hi' }), names, options);
     expect(event?.peer).toEqual({ bpid: 1001, cid: null, name: 'Ivan Petrov' });
+  });
+
+  it('names a direct conversation as it names the user when VK gives no name', () => {
+    const blank: VkNameBook = { user: (id) => ({ id, first_name: '', last_name: '', screen_name: '' }), conversation: () => undefined };
+    for (const book of [blank, nobody]) {
+      const event = normaliseUpdate(messageNew({ peer_id: 44, from_id: 44, text: 'hi' }), book, options);
+      expect(event?.peer).toEqual({ bpid: 44, cid: null, name: 'id44' });
+      expect(event?.user.name).toBe('id44');
+    }
   });
 
   it('still produces peer and user when VK would not tell their names', () => {

@@ -141,8 +141,8 @@ function peerOf(peerId: number, names: VkNameBook): VkEventPeer {
       name: names.conversation(peerId)?.chat_settings?.title ?? null,
     };
   }
-  const user = peerId > 0 ? names.user(peerId) : undefined;
-  return { bpid: peerId, cid: null, name: user ? fullName(user) : null };
+  // Named as `user` names the same person (id<n> when VK gives no name), so the two never disagree.
+  return { bpid: peerId, cid: null, name: peerId > 0 ? userOf(peerId, names).name : null };
 }
 
 function userOf(userId: number, names: VkNameBook): VkEventUser {
@@ -217,11 +217,12 @@ function isMediaRef(value: unknown): value is VkMediaRef {
 }
 
 /** VK escapes message text as HTML (the same table vk-io undoes); consumers want what the user typed. */
+const VK_ESCAPES: Readonly<Record<string, string>> = { '<br>': '\n', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&amp;': '&' };
+
+/**
+ * One pass, so nothing undone is read again: a "<br>" the user typed comes as `&lt;br&gt;` and stays "<br>" (undoing
+ * `&lt;` before `<br>` made it a line break), and `&amp;lt;` stays "&lt;".
+ */
 export function unescapeVkText(text: string): string {
-  return text
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/<br>/g, '\n')
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&');
+  return text.replace(/<br>|&(?:lt|gt|quot|amp);/g, (escape) => VK_ESCAPES[escape]);
 }
