@@ -215,6 +215,15 @@ describe('normaliseUpdate', () => {
     expect(fromCommunity?.user).toEqual({ uuid: -42, name: 'club42', firstname: '', lastname: '', nick: 'club42' });
   });
 
+  it('names an API version older than 5.103 as the reason a message_new cannot be read', () => {
+    const modern = messageNew({ text: 'hi' });
+    const old = { ...modern, v: '5.92', object: (modern.object as { message: unknown }).message } as VkUpdate;
+    const reason =
+      /^object\.message is missing: the community sends Long Poll events in API 5\.92, older than 5\.103.*Manage → API usage → Long Poll API/;
+    expect(() => normaliseUpdate(old, names, options)).toThrow(reason);
+    expect(() => namesNeeded([old])).toThrow(reason);
+  });
+
   it('returns null for update types it does not route', () => {
     const wallPost = {
       group_id: GROUP_ID,

@@ -37,7 +37,7 @@ export function normaliseUpdate(update: VkUpdate, names: VkNameBook, options: No
   if (!isKnownUpdate(update)) return null;
   switch (update.type) {
     case 'message_new': {
-      const message = update.object.message;
+      const message = wrappedMessage(update);
       const body = messageBody(message);
       return {
         event_id: update.event_id,
@@ -123,7 +123,7 @@ function idsOf(update: VkUpdate): { userId: number; peerId: number } | null {
   if (!isKnownUpdate(update)) return null;
   switch (update.type) {
     case 'message_new':
-      return { userId: update.object.message.from_id, peerId: update.object.message.peer_id };
+      return { userId: wrappedMessage(update).from_id, peerId: wrappedMessage(update).peer_id };
     case 'message_edit':
       return { userId: update.object.from_id, peerId: update.object.peer_id };
     case 'message_event':
@@ -131,6 +131,20 @@ function idsOf(update: VkUpdate): { userId: number; peerId: number } | null {
     case 'message_reaction_event':
       return { userId: update.object.reacted_id, peerId: update.object.peer_id };
   }
+}
+
+/**
+ * message_new's message, which VK wraps in `object.message` from API 5.103 on. A community whose Long Poll API version
+ * is older sends the message as the object itself: say so, instead of a TypeError about `from_id`.
+ */
+function wrappedMessage(update: Extract<VkKnownUpdate, { type: 'message_new' }>): VkMessage {
+  const message = (update.object as { message?: VkMessage }).message;
+  if (typeof message === 'object' && message !== null) return message;
+  const version = typeof update.v === 'string' ? `API ${update.v}` : 'an API version';
+  throw new Error(
+    `object.message is missing: the community sends Long Poll events in ${version}, older than 5.103, which wraps the message in ` +
+      "object.message; set the API version in the community's settings (Manage → API usage → Long Poll API)",
+  );
 }
 
 function peerOf(peerId: number, names: VkNameBook): VkEventPeer {
