@@ -226,6 +226,25 @@ describe('loadConfig', () => {
     );
   });
 
+  it('names a URL setting that carries an inline comment or a Redis URL whose path is not a database number', () => {
+    const commented = problemsOf({ ...minimal, REDIS_URL: "redis://127.0.0.1:3196/0  # the router's Redis" });
+    expect(commented).toHaveLength(1);
+    expect(commented[0]).toMatch(/^REDIS_URL: must be a URL without spaces; .*inline comments.*put the comment on a line of its own/);
+    expect(problemsOf({ ...minimal, AMQP_URL: 'amqp://rabbit/ vhost' })[0]).toMatch(/^AMQP_URL: must be a URL without spaces$/);
+    expect(problemsOf({ ...minimal, REDIS_URL: 'redis://127.0.0.1:6379/zero' })[0]).toBe(
+      'REDIS_URL: must name the database by its number after the host (redis://host:6379/0), got the path "/zero"',
+    );
+    for (const fine of [
+      'redis://127.0.0.1:6379/0',
+      'rediss://user:pw@redis.example.com:6380/3',
+      'redis://127.0.0.1:6379',
+      'redis://127.0.0.1:6379/',
+    ]) {
+      expect(loadConfig({ ...minimal, REDIS_URL: fine }).redis.url).toBe(fine);
+    }
+    expect(loadConfig({ ...minimal, REDIS_URL: '  redis://127.0.0.1:6379/0  ' }).redis.url).toBe('redis://127.0.0.1:6379/0');
+  });
+
   it('renders Discord messages only when asked to, and then needs S3', () => {
     const s3 = { S3_BUCKET: 'images' };
     expect(enabledFeatures(loadConfig({ ...minimal, ...s3, DISCORD_TOKEN: 't' })).messageImages).toBe(false);

@@ -48,16 +48,28 @@ const url = (protocols: string[]) =>
   z
     .string()
     .trim()
-    .refine(
-      (value) => {
-        try {
-          return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
-        } catch {
-          return false;
-        }
-      },
-      { message: `must be a URL (${protocols.join(', ')})` },
-    );
+    .superRefine((value, ctx) => {
+      // `new URL` takes "redis://host/0  # a comment" (it encodes the spaces), and the client then fails on the path.
+      if (/\s/.test(value)) {
+        const comment = /\s#/.test(value)
+          ? '; an env file parser that keeps inline comments read "# …" as part of it: put the comment on a line of its own'
+          : '';
+        ctx.addIssue({ code: 'custom', message: `must be a URL without spaces${comment}` });
+        return;
+      }
+      const parsed = URL.parse(value);
+      if (!parsed || !protocols.includes(parsed.protocol.replace(/:$/, ''))) {
+        ctx.addIssue({ code: 'custom', message: `must be a URL (${protocols.join(', ')})` });
+        return;
+      }
+      // A Redis URL's path is the database number (redis://host:6379/0), or nothing for database 0.
+      if (/^rediss?:$/.test(parsed.protocol) && !/^\/?(\d+)?$/.test(parsed.pathname)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must name the database by its number after the host (redis://host:6379/0), got the path "${parsed.pathname}"`,
+        });
+      }
+    });
 
 const optionalUrl = (protocols: string[]) =>
   z

@@ -37,6 +37,16 @@ export class VkApiError extends Error {
     return this.code === VkErrorCode.InvalidParameter && /longpoll for this group is not enabled/i.test(this.message);
   }
 
+  /**
+   * groups.getLongPollServer refused the community: error 15 ("Access denied: no access to call this method") for the
+   * id of a community the token does not belong to or a token without the right to manage it, error 100 for an id
+   * that is no community's. Settings, not outages: retrying alone never ends them.
+   */
+  get isCommunityRefused(): boolean {
+    if (this.method !== 'groups.getLongPollServer') return false;
+    return this.code === VkErrorCode.AccessDenied || (this.code === VkErrorCode.InvalidParameter && !this.isLongPollOff);
+  }
+
   /** Errors VK documents as temporary: too many requests, flood control, internal error. */
   get isTransient(): boolean {
     return this.code === VkErrorCode.TooManyRequests || this.code === VkErrorCode.Flood || this.code === VkErrorCode.Internal;

@@ -19,7 +19,7 @@ export interface VkEventPeer {
   bpid: number;
   /** Chat number (peer_id − 2000000000) for group chats; null for direct conversations. */
   cid: number | null;
-  /** The chat's title; for a direct conversation the user's name; null when VK would not tell. */
+  /** The chat's title (null when VK would not tell); for a direct conversation the user's name as `user.name` gives it. */
   name: string | null;
 }
 
@@ -84,7 +84,7 @@ export const VK_EVENT_SCHEMA: readonly VkEventFieldDoc[] = [
   { field: 'event_type', type: 'string', meaning: `one of ${VK_EVENT_TYPES.join(', ')}; also the name of the default queue / channel / stream` },
   { field: 'peer.bpid', type: 'integer', meaning: 'VK peer_id of the conversation (2000000000 + chat number for group chats)' },
   { field: 'peer.cid', type: 'integer | null', meaning: 'chat number (peer_id − 2000000000) for group chats; null for a direct conversation' },
-  { field: 'peer.name', type: 'string | null', meaning: "chat title; for a direct conversation the user's name; null when VK would not tell" },
+  { field: 'peer.name', type: 'string | null', meaning: "chat title (null when VK would not tell); for a direct conversation user.name's value" },
   { field: 'user.uuid', type: 'integer', meaning: 'who caused the event: VK user id (negative for a community)' },
   { field: 'user.name', type: 'string', meaning: '"First Last"; id<uuid> (club<id> for a community) when VK would not tell' },
   { field: 'user.firstname', type: 'string', meaning: 'first name; empty when VK would not tell' },

@@ -120,6 +120,11 @@ describe('normaliseUpdate', () => {
     expect(event?.message?.text).toBe('a &lt; b');
   });
 
+  it('keeps a "<br>" the user typed as text; only VK\'s own <br> is a line break', () => {
+    const event = normaliseUpdate(messageNew({ text: 'type &lt;br&gt; here<br>&amp;lt;br&amp;gt; too' }), names, options);
+    expect(event?.message?.text).toBe('type <br> here\n&lt;br&gt; too');
+  });
+
   it('reads message_edit from the object itself, not object.message', () => {
     const update = {
       group_id: GROUP_ID,
@@ -192,6 +197,15 @@ describe('normaliseUpdate', () => {
     expect(event?.peer).toEqual({ bpid: 1001, cid: null, name: 'Ivan Petrov' });
   });
 
+  it('names a direct conversation as it names the user when VK gives no name', () => {
+    const blank: VkNameBook = { user: (id) => ({ id, first_name: '', last_name: '', screen_name: '' }), conversation: () => undefined };
+    for (const book of [blank, nobody]) {
+      const event = normaliseUpdate(messageNew({ peer_id: 44, from_id: 44, text: 'hi' }), book, options);
+      expect(event?.peer).toEqual({ bpid: 44, cid: null, name: 'id44' });
+      expect(event?.user.name).toBe('id44');
+    }
+  });
+
   it('still produces peer and user when VK would not tell their names', () => {
     const event = normaliseUpdate(messageNew({ text: 'hi' }), nobody, options);
     expect(event?.peer).toEqual({ bpid: CHAT_PEER, cid: 7, name: null });
@@ -199,6 +213,15 @@ describe('normaliseUpdate', () => {
 
     const fromCommunity = normaliseUpdate(messageNew({ text: 'hi', from_id: -42 }), names, options);
     expect(fromCommunity?.user).toEqual({ uuid: -42, name: 'club42', firstname: '', lastname: '', nick: 'club42' });
+  });
+
+  it('names an API version older than 5.103 as the reason a message_new cannot be read', () => {
+    const modern = messageNew({ text: 'hi' });
+    const old = { ...modern, v: '5.92', object: (modern.object as { message: unknown }).message } as VkUpdate;
+    const reason =
+      /^object\.message is missing: the community sends Long Poll events in API 5\.92, older than 5\.103.*Manage → API usage → Long Poll API/;
+    expect(() => normaliseUpdate(old, names, options)).toThrow(reason);
+    expect(() => namesNeeded([old])).toThrow(reason);
   });
 
   it('returns null for update types it does not route', () => {

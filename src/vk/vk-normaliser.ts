@@ -37,7 +37,7 @@ export function normaliseUpdate(update: VkUpdate, names: VkNameBook, options: No
   if (!isKnownUpdate(update)) return null;
   switch (update.type) {
     case 'message_new': {
-      const message = update.object.message;
+      const message = wrappedMessage(update);
       const body = messageBody(message);
       return {
         event_id: update.event_id,
@@ -123,7 +123,7 @@ function idsOf(update: VkUpdate): { userId: number; peerId: number } | null {
   if (!isKnownUpdate(update)) return null;
   switch (update.type) {
     case 'message_new':
-      return { userId: update.object.message.from_id, peerId: update.object.message.peer_id };
+      return { userId: wrappedMessage(update).from_id, peerId: wrappedMessage(update).peer_id };
     case 'message_edit':
       return { userId: update.object.from_id, peerId: update.object.peer_id };
     case 'message_event':
@@ -131,6 +131,20 @@ function idsOf(update: VkUpdate): { userId: number; peerId: number } | null {
     case 'message_reaction_event':
       return { userId: update.object.reacted_id, peerId: update.object.peer_id };
   }
+}
+
+/**
+ * message_new's message, which VK wraps in `object.message` from API 5.103 on. A community whose Long Poll API version
+ * is older sends the message as the object itself: say so, instead of a TypeError about `from_id`.
+ */
+function wrappedMessage(update: Extract<VkKnownUpdate, { type: 'message_new' }>): VkMessage {
+  const message = (update.object as { message?: VkMessage }).message;
+  if (typeof message === 'object' && message !== null) return message;
+  const version = typeof update.v === 'string' ? `API ${update.v}` : 'an API version';
+  throw new Error(
+    `object.message is missing: the community sends Long Poll events in ${version}, older than 5.103, which wraps the message in ` +
+      "object.message; set the API version in the community's settings (Manage → API usage → Long Poll API)",
+  );
 }
 
 function peerOf(peerId: number, names: VkNameBook): VkEventPeer {
@@ -141,8 +155,8 @@ function peerOf(peerId: number, names: VkNameBook): VkEventPeer {
       name: names.conversation(peerId)?.chat_settings?.title ?? null,
     };
   }
-  const user = peerId > 0 ? names.user(peerId) : undefined;
-  return { bpid: peerId, cid: null, name: user ? fullName(user) : null };
+  // Named as `user` names the same person (id<n> when VK gives no name), so the two never disagree.
+  return { bpid: peerId, cid: null, name: peerId > 0 ? userOf(peerId, names).name : null };
 }
 
 function userOf(userId: number, names: VkNameBook): VkEventUser {
@@ -217,11 +231,12 @@ function isMediaRef(value: unknown): value is VkMediaRef {
 }
 
 /** VK escapes message text as HTML (the same table vk-io undoes); consumers want what the user typed. */
+const VK_ESCAPES: Readonly<Record<string, string>> = { '<br>': '\n', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&amp;': '&' };
+
+/**
+ * One pass, so nothing undone is read again: a "<br>" the user typed comes as `&lt;br&gt;` and stays "<br>" (undoing
+ * `&lt;` before `<br>` made it a line break), and `&amp;lt;` stays "&lt;".
+ */
 export function unescapeVkText(text: string): string {
-  return text
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/<br>/g, '\n')
-    .replace(/&quot;/g, '"')
-    .replace(/&amp;/g, '&');
+  return text.replace(/<br>|&(?:lt|gt|quot|amp);/g, (escape) => VK_ESCAPES[escape]);
 }

@@ -9,7 +9,7 @@ import { VkDeliveries } from './vk-deliveries';
 import { LEASE_RENEW_EVERY_MS, VkLease } from './vk-lease';
 import { NORMALISED_UPDATE_TYPES } from './vk-normaliser';
 import { VkReader } from './vk-reader';
-import type { VkLongPollFailure, VkLongPollServer, VkLongPollSettings, VkUpdate } from './vk-wire';
+import { VkErrorCode, type VkLongPollFailure, type VkLongPollServer, type VkLongPollSettings, type VkUpdate } from './vk-wire';
 
 /** How often a standby replica tries to take the lease. */
 const STANDBY_RETRY_MS = 5000;
@@ -159,7 +159,7 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     } catch (error) {
       this.logger.log(
         { groupId, reason: errorMessage(error) },
-        "Could not read the community's Long Poll settings (the token may lack management rights); not checked",
+        "Could not read the community's Long Poll settings (VK_TOKEN may lack the right to manage the community, or VK_GROUP_ID not be its id); not checked",
       );
       return;
     }
@@ -265,13 +265,11 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
     const delayMs = backoffDelay(this.failures, this.config.outbox.backoffBaseMs, this.config.outbox.backoffMaxMs);
     const kind = error instanceof VkApiError ? `vk-${error.code}` : ((error as Error)?.name ?? 'error');
     pollerErrors.inc({ kind });
-    if (error instanceof VkApiError && error.isLongPollOff) {
-      // Switching it on needs no restart: the retries find it on.
-      this.settingsProblem =
-        `VK's Long Poll API is off for community ${this.config.vk.groupId}: switch it on in the community's settings ` +
-        `(Manage → API usage → Long Poll API: Enabled, API version ${this.config.vk.apiVersion}) and tick the event types ` +
-        'to route on its "Event types" tab; the poller retries (at least every OUTBOX_BACKOFF_MAX_MS) and starts once it is on';
-      this.logger.error({ attempt: this.failures, delayMs, code: error.code }, this.settingsProblem);
+    const problem = error instanceof VkApiError ? this.settingsProblemOf(error) : null;
+    if (problem) {
+      // Fixing it on VK's side needs no restart: the retries find it fixed, and readiness clears with the next key.
+      this.settingsProblem = problem;
+      this.logger.error({ attempt: this.failures, delayMs, code: (error as VkApiError).code }, problem);
     } else {
       // The long-poll key survives network errors and failed users.get calls; only failed:2/3 replace it.
       this.logger.warn(
@@ -280,6 +278,32 @@ export class VkPoller implements OnModuleInit, OnApplicationBootstrap, OnModuleD
       );
     }
     await this.sleep(delayMs);
+  }
+
+  /** What in the community's settings or Herald's keeps the poller from getting a key, or null for anything else. */
+  private settingsProblemOf(error: VkApiError): string | null {
+    const groupId = this.config.vk.groupId;
+    const retrying = 'the poller retries (at least every OUTBOX_BACKOFF_MAX_MS); a changed VK_GROUP_ID or VK_TOKEN takes a restart';
+    if (error.isLongPollOff) {
+      return (
+        `VK's Long Poll API is off for community ${groupId}: switch it on in the community's settings ` +
+        `(Manage → API usage → Long Poll API: Enabled, API version ${this.config.vk.apiVersion}) and tick the event types ` +
+        `to route on its "Event types" tab; the poller retries (at least every OUTBOX_BACKOFF_MAX_MS) and starts once it is on`
+      );
+    }
+    if (!error.isCommunityRefused) return null;
+    if (error.code === VkErrorCode.AccessDenied) {
+      return (
+        `VK denied the Long Poll key of community ${groupId} (error 15, access denied): VK_GROUP_ID must be the numeric id of ` +
+        "the community VK_TOKEN belongs to (groups.getById called with the token answers it), and VK_TOKEN that community's " +
+        'token with the right to manage the community (Manage → API usage → Access tokens: "community management" ticked); ' +
+        retrying
+      );
+    }
+    return (
+      `VK refused VK_GROUP_ID=${groupId} (${error.message}): is it the community's numeric id? groups.getById ` +
+      `called with VK_TOKEN answers it; ${retrying}`
+    );
   }
 
   private stopForAuth(error: VkApiError): void {

@@ -169,6 +169,7 @@ export const VkErrorCode = {
   TooManyRequests: 6,
   Flood: 9,
   Internal: 10,
+  AccessDenied: 15,
   InvalidParameter: 100,
   GroupAuthFailed: 27,
   AppAuthFailed: 28,

@@ -27,7 +27,13 @@ export class VkDeliveriesQueryDto {
   @IsInt()
   peer?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 100 })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: 1,
+    maximum: 500,
+    default: 100,
+    description: 'At most this many, oldest first, with no cursor: narrow by status, destination and peer to reach recent deliveries.',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()

@@ -276,6 +276,58 @@ describe('starting Herald as an operator would', () => {
     }
   });
 
+  describe('with a VK community VK refuses to hand Long Poll keys for', () => {
+    type Entry = { status: string; degraded?: boolean; message?: string };
+    /** Readiness's vk-long-poll entry once `matches` holds for it; the answer stays 200 (degraded, not unready). */
+    const longPollReadiness = (port: number, matches: (entry: Entry) => boolean) =>
+      eventually(
+        async () => {
+          const response = await fetch(`http://127.0.0.1:${port}/health/ready`);
+          const entry = ((await response.json()) as { info?: Record<string, Entry> }).info?.['vk-long-poll'];
+          return response.status === 200 && entry && matches(entry) ? entry : undefined;
+        },
+        90_000,
+        250,
+      );
+    const backoff = { OUTBOX_BACKOFF_BASE_MS: '100', OUTBOX_BACKOFF_MAX_MS: '1000' };
+
+    it('names VK_TOKEN and its right to manage the community in the log and /health/ready, and polls once VK grants it, without a restart', async () => {
+      const vk = await VkStandIn.start({ tokenManages: false });
+      const port = await freePort();
+      const herald = await startVkPoller(vk, { ...backoff, PORT: String(port) });
+      try {
+        const said = await eventually(() => herald.lines().find((line) => String(line.msg).startsWith('VK denied the Long Poll key')), 90_000, 250);
+        expect(said).toMatchObject({ level: 50, code: 15 });
+        expect(said.msg).toContain(`VK denied the Long Poll key of community ${vk.groupId} (error 15, access denied)`);
+        expect(said.msg).toContain('VK_TOKEN');
+        expect(said.msg).toContain('right to manage the community');
+        expect((await longPollReadiness(port, (entry) => entry.degraded === true)).message).toBe(said.msg);
+
+        vk.setTokenManages(true);
+        expect(await longPollReadiness(port, (entry) => entry.degraded === undefined)).toEqual({ status: 'up' });
+      } finally {
+        expect((await herald.stop()).code).toBe(0);
+        await vk.close();
+      }
+    });
+
+    it("names VK_GROUP_ID and where to read it when it is not the token's community", async () => {
+      const vk = await VkStandIn.start();
+      const port = await freePort();
+      const herald = await startVkPoller(vk, { ...backoff, PORT: String(port), VK_GROUP_ID: String(vk.groupId + 1) });
+      try {
+        const said = await eventually(() => herald.lines().find((line) => String(line.msg).startsWith('VK denied the Long Poll key')), 90_000, 250);
+        expect(said).toMatchObject({ level: 50, code: 15 });
+        expect(said.msg).toContain(`community ${vk.groupId + 1}`);
+        expect(said.msg).toContain('VK_GROUP_ID must be the numeric id of the community VK_TOKEN belongs to (groups.getById');
+        expect((await longPollReadiness(port, (entry) => entry.degraded === true)).message).toBe(said.msg);
+      } finally {
+        expect((await herald.stop()).code).toBe(0);
+        await vk.close();
+      }
+    });
+  });
+
   it('on SIGTERM answers readiness with 503 and lets an in-flight request finish, then exits 0', async () => {
     const port = await freePort();
     const env: Record<string, string> = {
@@ -322,7 +374,7 @@ describe('starting Herald as an operator would', () => {
 });
 
 /** A Herald process that only polls the stand-in's VK community (role `vk`), routing to the test RabbitMQ. */
-async function startVkPoller(vk: VkStandIn): Promise<HeraldProcess> {
+async function startVkPoller(vk: VkStandIn, extra: Record<string, string> = {}): Promise<HeraldProcess> {
   return startHeraldProcess({
     ...baseTestEnv(),
     HERALD_ROLES: 'vk',
@@ -333,5 +385,6 @@ async function startVkPoller(vk: VkStandIn): Promise<HeraldProcess> {
     PORT: String(await freePort()),
     HOST: '127.0.0.1',
     LOG_LEVEL: 'info',
+    ...extra,
   });
 }

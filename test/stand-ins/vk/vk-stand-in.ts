@@ -22,12 +22,15 @@ export interface VkStandInOptions {
   firstTs?: number;
   /**
    * The community's Long Poll settings as groups.getLongPollSettings answers them: the API version its events use
-   * (default 5.199) and the event types ticked (default every type Herald routes). `settingsReadable: false` is a
-   * token without the right to manage the community: the method answers error 15.
+   * (default 5.199) and the event types ticked (default every type Herald routes).
    */
   longPollApiVersion?: string;
   longPollEvents?: Record<string, 0 | 1>;
-  settingsReadable?: boolean;
+  /**
+   * `false` is a community token without the right to manage the community (a token made for messages only):
+   * groups.getLongPollServer and groups.getLongPollSettings answer error 15, as VK does. setTokenManages changes it.
+   */
+  tokenManages?: boolean;
 }
 
 const TICKED_BY_DEFAULT: Record<string, 0 | 1> = {
@@ -91,14 +94,15 @@ export class VkStandIn {
   private readonly batchLimit: number;
   private readonly rateLimit: number | undefined;
   private callTimes: number[] = [];
-  private readonly longPollSettings: { apiVersion: string; events: Record<string, 0 | 1>; readable: boolean };
+  private readonly longPollSettings: { apiVersion: string; events: Record<string, 0 | 1> };
+  private tokenManages: boolean;
 
   private constructor(options: VkStandInOptions) {
     this.longPollSettings = {
       apiVersion: options.longPollApiVersion ?? '5.199',
       events: { ...TICKED_BY_DEFAULT, ...options.longPollEvents },
-      readable: options.settingsReadable ?? true,
     };
+    this.tokenManages = options.tokenManages ?? true;
     this.token = options.token ?? 'vk-stand-in-token';
     this.groupId = options.groupId ?? STAND_IN_GROUP_ID;
     this.batchLimit = options.batchLimit ?? 100;
@@ -193,6 +197,11 @@ export class VkStandIn {
     this.tokenRevoked = false;
   }
 
+  /** Whether the token may manage the community (see VkStandInOptions.tokenManages). */
+  setTokenManages(on: boolean): void {
+    this.tokenManages = on;
+  }
+
   /**
    * The community's Long Poll API switch (Manage → API usage → Long Poll API). Off, getLongPollServer answers error
    * 100 "…: longpoll for this group is not enabled", as VK does, and the key in use stops working (failed:2).
@@ -247,8 +256,7 @@ export class VkStandIn {
       case 'groups.getLongPollServer':
         return this.getLongPollServer(params, res);
       case 'groups.getLongPollSettings':
-        if (Number(params.get('group_id')) !== this.groupId) return apiError(res, 100, method, params);
-        if (!this.longPollSettings.readable) return apiError(res, 15, method, params);
+        if (!this.mayManage(params)) return this.refuseCommunity(params, method, res);
         return json(res, 200, {
           response: { is_enabled: this.longPollOn, api_version: this.longPollSettings.apiVersion, events: this.longPollSettings.events },
         });
@@ -282,6 +290,20 @@ export class VkStandIn {
 
   private keyHold: { asked: () => void; released: Promise<void> } | null = null;
 
+  private mayManage(params: URLSearchParams): boolean {
+    return Number(params.get('group_id')) === this.groupId && this.tokenManages;
+  }
+
+  /**
+   * As VK answers a community token asked about a community: error 15 for another community's id or a token without
+   * the right to manage, error 100 for a group_id that is no id at all.
+   */
+  private refuseCommunity(params: URLSearchParams, method: string, res: ServerResponse): void {
+    const groupId = Number(params.get('group_id'));
+    if (!Number.isInteger(groupId) || groupId <= 0) return apiError(res, 100, method, params, `${ERROR_MESSAGES[100]}: group_id is undefined`);
+    apiError(res, 15, method, params);
+  }
+
   private getLongPollServer(params: URLSearchParams, res: ServerResponse): void {
     if (this.keyHold) {
       const hold = this.keyHold;
@@ -289,7 +311,7 @@ export class VkStandIn {
       void hold.released.then(() => this.getLongPollServer(params, res));
       return;
     }
-    if (Number(params.get('group_id')) !== this.groupId) return apiError(res, 100, 'groups.getLongPollServer', params);
+    if (!this.mayManage(params)) return this.refuseCommunity(params, 'groups.getLongPollServer', res);
     if (!this.longPollOn) {
       return apiError(res, 100, 'groups.getLongPollServer', params, `${ERROR_MESSAGES[100]}: longpoll for this group is not enabled`);
     }
