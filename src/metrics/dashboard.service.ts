@@ -78,16 +78,25 @@ export class DashboardService {
     const images = await Promise.all(dashboard.panels.map((panel) => this.renderPanel(dashboard, panel, now)));
     const answer = Object.fromEntries(dashboard.panels.map((panel, index) => [panel.id, images[index]]));
     renderSeconds.observe({ dashboard: dashboard.name, trigger }, Number(process.hrtime.bigint() - started) / 1e9);
-    this.logger.log(
-      {
-        dashboard: dashboard.name,
-        trigger,
-        changed: images.filter((image) => image.changed).length,
-        failed: images.filter((image) => image.error).length,
-        ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
-      },
-      'Rendered metrics dashboard',
+    const failures = Object.fromEntries(
+      dashboard.panels.flatMap((panel, index) => (images[index].error !== undefined ? [[panel.id, images[index].error]] : [])),
     );
+    const failed = Object.keys(failures).length;
+    const summary = {
+      dashboard: dashboard.name,
+      trigger,
+      changed: images.filter((image) => image.changed).length,
+      failed,
+      ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
+    };
+    if (failed === 0) this.logger.log(summary, 'Rendered metrics dashboard');
+    else {
+      // Each failed panel with its reason: the same "no data: <reason>" the picture shows, readable without opening it.
+      this.logger.warn(
+        { ...summary, failures },
+        `Rendered metrics dashboard "${dashboard.name}" with ${failed} of ${images.length} panels showing no data`,
+      );
+    }
     if (this.backend.enabled) await this.tellBackend(dashboard, trigger, renderId, now, answer);
     return answer;
   }

@@ -1,4 +1,5 @@
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import request from 'supertest';
@@ -137,7 +138,18 @@ describe('metrics dashboards', () => {
 
   it('renders the first dashboard on a POST with no body: every panel at its stable key, a failed source as "no data"', async () => {
     await prometheusHoldsTheRange();
+    const warn = jest.spyOn(Logger.prototype, 'warn');
     const answer = (await post().expect(200)).body as Record<string, PanelImage>;
+    // The log says which panels show no data and why, as a warning, without opening the pictures.
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({
+        dashboard: 'shop',
+        failed: 2,
+        failures: { 'broken-query': expect.stringMatching(/^Prometheus: bad_data: .*parse error/), 'broken-json': 'JSON source: HTTP 500' },
+      }),
+      'Rendered metrics dashboard "shop" with 2 of 4 panels showing no data',
+    );
+    warn.mockRestore();
     expect(Object.keys(answer)).toEqual(['latency', 'queue', 'broken-query', 'broken-json']);
     for (const [id, image] of Object.entries(answer)) {
       expect(image.key).toBe(`metrics/shop/${id}.png`);
