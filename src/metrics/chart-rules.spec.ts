@@ -96,6 +96,11 @@ describe('pointsProblem', () => {
     expect(pointsProblem([[1, 2], [2]])).toBe('points[1] must be a [timestamp, value] pair');
     expect(pointsProblem([['now', 2]])).toBe('points[0][0] must be a Unix timestamp (seconds or milliseconds)');
     expect(pointsProblem([[1, 'high']])).toBe('points[0][1] must be a number, a numeric string or null');
+    // Microseconds would be drawn thousands of years ahead; milliseconds up to the year 2286 are taken.
+    expect(pointsProblem([[9_999_999_999_999, 1]])).toBeNull();
+    expect(pointsProblem([[1764550000000000, 1]])).toBe(
+      'points[0][0] is 1764550000000000, after the year 2286 as milliseconds: send Unix seconds or milliseconds, not micro- or nanoseconds',
+    );
     expect(pointsProblem({})).toBe('points must be an array of [timestamp, value] pairs');
   });
 });

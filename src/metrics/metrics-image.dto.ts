@@ -25,11 +25,13 @@ import type { ChartKind, ChartTheme, ThresholdDirection, ThresholdLevel } from '
 /**
  * A point as clients send it: `[timestamp, value]`. The timestamp is Unix seconds or milliseconds
  * (below 10^11 it is read as seconds, as Prometheus sends them); the value is a number, a numeric
- * string (Prometheus' `"0.42"`), or null / "NaN" for a gap.
+ * string (Prometheus' `"0.42"`), or null / "NaN" / "+Inf" / "-Inf" for a gap.
  */
 export type WirePoint = [number, number | string | null];
 
 const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
+/** 10^13 ms is the year 2286: a timestamp past it is microseconds or nanoseconds, which would be drawn at a wrong date. */
+const LATEST_TIMESTAMP = 1e13;
 
 /** Why a points array is malformed, naming the first bad index; null when it is fine. */
 export function pointsProblem(points: unknown): string | null {
@@ -40,6 +42,9 @@ export function pointsProblem(points: unknown): string | null {
     const [time, value] = point as unknown[];
     if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) {
       return `points[${i}][0] must be a Unix timestamp (seconds or milliseconds)`;
+    }
+    if (time >= LATEST_TIMESTAMP) {
+      return `points[${i}][0] is ${time}, after the year 2286 as milliseconds: send Unix seconds or milliseconds, not micro- or nanoseconds`;
     }
     const numeric = typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)));
     const gap = value === null || (typeof value === 'string' && /^[+-]?(nan|inf)$/i.test(value.trim()));
@@ -82,8 +87,9 @@ export class ChartSeriesDto {
 
   @ApiPropertyOptional({
     description:
-      'Time series as `[timestamp, value]` pairs. Timestamps in Unix seconds or milliseconds (below 10^11 read as seconds); ' +
-      'values as numbers or numeric strings (a Prometheus `query_range` matrix can be passed as is); null or "NaN" is a gap.',
+      'Time series as `[timestamp, value]` pairs. Timestamps are numbers, Unix seconds or milliseconds (below 10^11 read as seconds, ' +
+      'from 10^13 refused); values numbers or numeric strings (a Prometheus `query_range` `values` array can be passed as is); ' +
+      'null, "NaN", "+Inf" or "-Inf" is a gap.',
     type: 'array',
     items: { type: 'array', minItems: 2, maxItems: 2, items: { oneOf: [{ type: 'number' }, { type: 'string' }] } },
     example: [

@@ -168,6 +168,7 @@ describe('POST /metrics/image', () => {
       ['no title', { charts: [line({ title: undefined })] }, 'charts[0].title'],
       ['an unknown kind', { charts: [line({ kind: 'pie' })] }, 'charts[0].kind'],
       ['a malformed point', { charts: [line({ series: [{ name: 'x', points: [[1736942400, 'high']] }] })] }, 'charts[0].series[0].points'],
+      ['a timestamp in microseconds', { charts: [line({ series: [{ name: 'x', points: [[1764550000000000, 1]] }] })] }, 'charts[0].series[0].points'],
       ['a bad colour', { charts: [line({ series: [{ name: 'x', points: [], color: 'red' }] })] }, 'charts[0].series[0].color'],
       ['a stat panel with two series', { charts: [{ ...statPanel, series: [statPanel.series[0], statPanel.series[0]] }] }, 'charts[0].series'],
       ['a width that is not a number', { charts: [line({ width: '800px' })] }, 'charts[0].width'],
