@@ -130,7 +130,9 @@ function allValues(input: ChartInput): number[] {
 
 function renderPlot(input: ChartInput, palette: Palette, size: Sizing): void {
   const plot = element('div', 'plot');
-  panel.append(plot, legend(input, palette));
+  const list = legend(input, palette);
+  panel.append(plot, list);
+  fitLegend(list);
   const values = allValues(input);
   if (values.length === 0) plot.append(element('div', 'empty', 'No data'));
 
@@ -361,6 +363,24 @@ function legend(input: ChartInput, palette: Palette): HTMLElement {
     list.append(item);
   });
   return list;
+}
+
+/**
+ * The legend keeps to three lines (style.css) so the plot keeps its room; the series that do not fit are counted in a
+ * last "+N more" item instead of being cut off without a word.
+ */
+function fitLegend(list: HTMLElement): void {
+  const overflows = () => list.scrollHeight > list.clientHeight + 1;
+  if (!overflows()) return;
+  const items = [...list.children];
+  const more = element('li', 'legend-item legend-more');
+  list.append(more);
+  let hidden = 0;
+  do {
+    items[items.length - 1 - hidden].remove();
+    hidden += 1;
+    more.textContent = `+${hidden} more`;
+  } while (hidden < items.length && overflows());
 }
 
 function renderStat(input: ChartInput, palette: Palette, size: Sizing): void {

@@ -6,14 +6,14 @@ import { METRICS_IMAGE_EXAMPLE } from '../../src/metrics/metrics-image.dto';
 import { bootHerald } from '../support/app';
 import { expectMatchesGolden } from '../support/golden';
 import { metric } from '../support/metrics';
-import { areaChart, barChart, lineChart, statPanel } from './chart-fixtures';
+import { areaChart, barChart, crowdedChart, lineChart, statPanel } from './chart-fixtures';
 
 jest.setTimeout(180_000);
 
 const GOLDENS = join(__dirname, 'goldens');
 const LIMITS = {
   METRICS_MAX_CHARTS: '4',
-  METRICS_MAX_SERIES: '3',
+  METRICS_MAX_SERIES: '20',
   METRICS_MAX_POINTS: '100',
   METRICS_MAX_WIDTH: '1600',
   METRICS_MAX_HEIGHT: '1100',
@@ -148,6 +148,7 @@ describe('POST /metrics/image', () => {
   it.each([
     ['line-chart', lineChart],
     ['stat-panel', statPanel],
+    ['crowded-legend', crowdedChart],
   ])('draws the %s as its golden image', async (name, chart) => {
     const [image] = (await post({ charts: [chart] }).expect(200)).body.images as ChartImage[];
     expectMatchesGolden(GOLDENS, name, (await object(image.key)).body);
@@ -161,7 +162,7 @@ describe('POST /metrics/image', () => {
       ['too many charts', { charts: [lineChart, lineChart, lineChart, lineChart, lineChart] }, 'charts'],
       ['too wide', { charts: [statPanel, line({ width: 1601 })] }, 'charts[1].width'],
       ['too tall', { charts: [line({ height: 1101 })] }, 'charts[0].height'],
-      ['too many series', { charts: [line({ series: [1, 2, 3, 4].map((n) => ({ name: `s${n}`, points: [] })) })] }, 'charts[0].series'],
+      ['too many series', { charts: [line({ series: Array.from({ length: 21 }, (_, n) => ({ name: `s${n}`, points: [] })) })] }, 'charts[0].series'],
       ['too many points', { charts: [line({ series: [{ name: 'x', points: manyPoints }] })] }, 'charts[0].series[0].points'],
       ['no charts', { charts: [] }, 'charts'],
       ['charts sent as null (leave it out to render a dashboard)', { charts: null }, 'charts'],
