@@ -53,6 +53,46 @@ export function pointsProblem(points: unknown): string | null {
   return null;
 }
 
+const LABELLED_VALUE_KEYS = new Set(['label', 'value']);
+
+/**
+ * Why a bar chart's labelled values are malformed, naming the first bad item; null when they are fine. Checked here
+ * rather than as nested objects so that `[timestamp, value]` pairs sent as values (a Prometheus query_range result
+ * item pasted as a series) are one error pointing at `points`, not one error per number.
+ */
+export function labelledValuesProblem(values: unknown): string | null {
+  if (!Array.isArray(values)) return 'values must be an array of { label, value } objects';
+  for (let i = 0; i < values.length; i++) {
+    const item: unknown = values[i];
+    if (Array.isArray(item)) {
+      return (
+        `values[${i}] is a [timestamp, value] pair; values takes { label, value } objects for a bar chart by category. ` +
+        "Use points: Prometheus's values array goes in points"
+      );
+    }
+    if (typeof item !== 'object' || item === null) return `values[${i}] must be a { label, value } object`;
+    const unknown = Object.keys(item).find((key) => !LABELLED_VALUE_KEYS.has(key));
+    if (unknown !== undefined) return `values[${i}].${unknown}: a labelled value takes label and value only`;
+    const { label, value } = item as { label?: unknown; value?: unknown };
+    if (typeof label !== 'string' || label.length < 1 || label.length > 100) return `values[${i}].label must be a string of 1-100 characters`;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return `values[${i}].value must be a finite number`;
+  }
+  return null;
+}
+
+function IsLabelledValues(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isLabelledValues',
+      validator: {
+        validate: (value: unknown) => labelledValuesProblem(value) === null,
+        defaultMessage: (args) => labelledValuesProblem(args?.value) ?? 'values are malformed',
+      },
+    },
+    options,
+  );
+}
+
 function IsChartPoints(options?: ValidationOptions): PropertyDecorator {
   return ValidateBy(
     {
@@ -66,6 +106,7 @@ function IsChartPoints(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** One bar of a chart by category, as Swagger shows it; a request's values are checked by labelledValuesProblem. */
 export class LabelledValueDto {
   @ApiProperty({ example: 'api', maxLength: 100 })
   @IsString()
@@ -103,10 +144,7 @@ export class ChartSeriesDto {
 
   @ApiPropertyOptional({ type: [LabelledValueDto], description: 'Labelled values for a bar chart whose x axis is categories, not time' })
   @IsOptional()
-  @IsArray()
-  @IsObject({ each: true, message: 'each item of values must be an object' })
-  @ValidateNested({ each: true })
-  @Type(() => LabelledValueDto)
+  @IsLabelledValues()
   values?: LabelledValueDto[];
 
   @ApiPropertyOptional({ example: '#5794f2', description: "`#rrggbb`; the theme's palette when absent" })

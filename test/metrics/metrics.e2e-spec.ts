@@ -182,6 +182,21 @@ describe('POST /metrics/image', () => {
       expect(await storedKeys()).toEqual(before);
     });
 
+    it('a Prometheus query_range result item pasted as a series: told to use points, once', async () => {
+      const values = Array.from({ length: 30 }, (_, i) => [1764547200 + i * 60, String(i)]);
+      const response = await post({ charts: [line({ series: [{ metric: { __name__: 'up', job: 'node' }, values }] })] }).expect(400);
+      const onValues = response.body.errors.filter((error: { field: string }) => error.field.startsWith('charts[0].series[0].values'));
+      expect(onValues).toEqual([
+        {
+          field: 'charts[0].series[0].values',
+          messages: [
+            'values[0] is a [timestamp, value] pair; values takes { label, value } objects for a bar chart by category. ' +
+              "Use points: Prometheus's values array goes in points",
+          ],
+        },
+      ]);
+    });
+
     it('a body that is not JSON', async () => {
       const before = await storedKeys();
       await post('{"charts": [').expect(400);
