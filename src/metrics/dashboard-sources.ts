@@ -69,6 +69,12 @@ export function pointsFromMatches(matches: unknown[], now: Date): WirePoint[] {
   return points as WirePoint[];
 }
 
+/** The Unix seconds a Prometheus panel asks for: `[end - range, end]`, end being `now` rounded down to the step. */
+export function queryWindow(source: PrometheusSource, now: Date): { start: number; end: number } {
+  const end = Math.floor(now.getTime() / 1000 / source.stepSeconds) * source.stepSeconds;
+  return { start: end - source.rangeSeconds, end };
+}
+
 /** Fetches a panel's data from Prometheus or a JSON endpoint: the one place dashboards reach outside Herald. */
 @Injectable()
 export class DashboardSources {
@@ -114,11 +120,11 @@ export class DashboardSources {
   private async prometheus(source: PrometheusSource, fallbackName: string, now: Date): Promise<ChartSeriesDto[]> {
     const prometheus = this.config.metrics.prometheus;
     if (!prometheus) throw new SourceError('METRICS_PROMETHEUS_URL is not set');
-    const end = Math.floor(now.getTime() / 1000 / source.stepSeconds) * source.stepSeconds;
+    const { start, end } = queryWindow(source, now);
     const url = new URL(`${prometheus.url}/api/v1/query_range`);
     url.search = new URLSearchParams({
       query: source.query,
-      start: String(end - source.rangeSeconds),
+      start: String(start),
       end: String(end),
       step: String(source.stepSeconds),
     }).toString();

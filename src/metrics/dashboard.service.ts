@@ -13,7 +13,7 @@ import type { ChartInput } from './chart-input';
 import { normaliseChart } from './chart-normaliser';
 import { DashboardCatalog } from './dashboard-catalog';
 import { DashboardPanelState } from './dashboard.schemas';
-import { DashboardSources, SourceError } from './dashboard-sources';
+import { DashboardSources, queryWindow, SourceError } from './dashboard-sources';
 import type { Dashboard, DashboardPanel } from './dashboards-file';
 import { MetricsChartRenderer } from './metrics-chart.renderer';
 import type { ChartSeriesDto } from './metrics-image.dto';
@@ -152,6 +152,11 @@ export class DashboardService {
     }
     const chart: ChartInput = normaliseChart({ ...panel.chart, series: error === undefined ? series : [] }, this.config.metrics);
     if (error !== undefined) chart.noData = error;
+    else if (panel.source.type === 'prometheus' && chart.kind !== 'stat') {
+      // A "6d" panel over two minutes of data shows six days with the data at the end, not two minutes filling it.
+      const { start, end } = queryWindow(panel.source, now);
+      chart.timeRange = { from: start * 1000, to: end * 1000 };
+    }
     const key = panelKey(dashboard, panel);
     const digest = createHash('sha256').update(this.renderer.templateVersion).update('\0').update(JSON.stringify(chart)).digest('hex');
 

@@ -222,9 +222,11 @@ function categoryLabels(series: ChartSeries[]): string[] {
 
 function timeExtent(input: ChartInput): { min?: number; max?: number } {
   const times = input.series.flatMap((series) => series.points.map(([time]) => time));
-  if (times.length === 0) return {};
-  let min = Math.min(...times);
-  let max = Math.max(...times);
+  // A dashboard panel spans the window it asked for, so data that starts late does not look like a full range.
+  const spanned = input.timeRange ? [...times, input.timeRange.from, input.timeRange.to] : times;
+  if (spanned.length === 0) return {};
+  let min = Math.min(...spanned);
+  let max = Math.max(...spanned);
   if (input.kind === 'bar') {
     // Bars are centred on their timestamp: leave half a step each side so the edge bars stay whole.
     const sorted = [...new Set(times)].sort((a, b) => a - b);

@@ -10,6 +10,7 @@ import { expectMatchesGolden } from '../support/golden';
 import { freePort, startPrometheus, type ManagedServer } from '../support/servers';
 import { startExporter, startJsonSource, writeDashboardsFile, type TestServer } from './dashboard-support';
 import type { PanelImage } from '../../src/metrics/dashboard.service';
+import { MetricsChartRenderer } from '../../src/metrics/metrics-chart.renderer';
 
 jest.setTimeout(240_000);
 
@@ -139,7 +140,14 @@ describe('metrics dashboards', () => {
   it('renders the first dashboard on a POST with no body: every panel at its stable key, a failed source as "no data"', async () => {
     await prometheusHoldsTheRange();
     const warn = jest.spyOn(Logger.prototype, 'warn');
+    const drawn = jest.spyOn(MetricsChartRenderer.prototype, 'render');
     const answer = (await post().expect(200)).body as Record<string, PanelImage>;
+    // A Prometheus panel's time axis spans the range it asked for, however little of it holds data.
+    const latencyInput = drawn.mock.calls.map(([chart]) => chart).find((chart) => chart.title === 'Request latency');
+    expect(latencyInput?.timeRange).toBeDefined();
+    expect(latencyInput!.timeRange!.to - latencyInput!.timeRange!.from).toBe(RANGE_SECONDS * 1000);
+    expect(latencyInput!.timeRange!.to % 2000).toBe(0);
+    drawn.mockRestore();
     // The log says which panels show no data and why, as a warning, without opening the pictures.
     expect(warn).toHaveBeenCalledWith(
       expect.objectContaining({
