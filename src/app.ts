@@ -104,7 +104,16 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
             "SYSTEM_TOKEN, or a named token from API_TOKENS_FILE holding the scope written in the endpoint's description.",
         )
         .setVersion(HERALD_VERSION)
-        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'SYSTEM_TOKEN or a named API token' }, API_TOKEN_SCHEME)
+        .addBearerAuth(
+          // Herald's tokens are opaque random strings compared by their SHA-256; the builder would call them JWT.
+          {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'opaque',
+            description: 'SYSTEM_TOKEN or a named API token (an opaque random string, not a JWT)',
+          },
+          API_TOKEN_SCHEME,
+        )
         .build(),
     ),
   );

@@ -43,8 +43,15 @@ export class MongoThrottlerStorage implements ThrottlerStorage, OnModuleInit, On
       const now = Date.now();
       const hit = await this.hits.create({ key, at: now, expiresAt: new Date(now + ttl) });
       const inWindow = { key, at: { $gt: now - ttl } };
-      const totalHits = await this.hits.countDocuments(inWindow);
-      if (totalHits <= limit) return { totalHits, timeToExpire: windowSeconds, isBlocked: false, timeToBlockExpire: 0 };
+      const [totalHits, oldest] = await Promise.all([
+        this.hits.countDocuments(inWindow),
+        this.hits.find(inWindow, { at: 1 }).sort({ at: 1 }).limit(1).lean(),
+      ]);
+      if (totalHits <= limit) {
+        // X-RateLimit-Reset: seconds until the oldest hit in the window ages out and gives back one request of the budget.
+        const timeToExpire = Math.max(1, Math.ceil(((oldest[0]?.at ?? now) + ttl - Date.now()) / 1000));
+        return { totalHits, timeToExpire, isBlocked: false, timeToBlockExpire: 0 };
+      }
 
       await this.hits.deleteOne({ _id: hit._id });
       // Admitted again once fewer than `limit` others remain in the window: when the limit-th newest ages out.

@@ -10,6 +10,16 @@ export const REQUIRED_SCOPES = 'herald:requiredScopes';
 /** The route as declared (`/notify/:id`), not the URL called, so the message names the endpoint. */
 const routePath = (request: Request): string => (request.route as { path?: string } | undefined)?.path ?? request.path;
 
+/**
+ * The scope a request is admitted and counted under, whatever order the endpoint declares its scopes in: `read` when
+ * the endpoint takes it and the token holds it (a dashboard's polling never eats the budget of the feature's actions),
+ * else the endpoint's feature scope the token holds.
+ */
+export function admittingScope(required: readonly Scope[], held: ReadonlySet<Scope>): Scope | undefined {
+  if (required.includes('read') && held.has('read')) return 'read';
+  return required.find((candidate) => held.has(candidate));
+}
+
 /** Admits a request whose bearer token is known (else 401) and holds one of the endpoint's scopes (else 403). */
 @Injectable()
 export class ScopeGuard implements CanActivate {
@@ -31,7 +41,7 @@ export class ScopeGuard implements CanActivate {
     if (!match) throw new UnauthorizedException('Authorization header must use the Bearer scheme: send "Authorization: Bearer <token>"');
     const client = this.tokens.authenticate(match[1]);
     if (!client) throw new UnauthorizedException('Invalid bearer token');
-    const scope = required.find((candidate) => client.scopes.has(candidate));
+    const scope = admittingScope(required, client.scopes);
     setApiClient(request, { client, scope });
     if (!scope) {
       const needed = required.map((candidate) => `"${candidate}"`).join(' or ');

@@ -37,7 +37,7 @@ export class TokenRegistry implements OnModuleInit, OnModuleDestroy {
     this.systemEntry = systemToken ? { name: SYSTEM_TOKEN_NAME, sha256: sha256Hex(systemToken), scopes: new Set(SCOPES) } : undefined;
     if (tokensFile) {
       try {
-        this.fileEntries = readApiTokensFile(tokensFile);
+        this.fileEntries = this.usable(readApiTokensFile(tokensFile), tokensFile);
       } catch (error) {
         if (error instanceof ApiTokensFileError) throw new ConfigError(error.problems.map((problem) => `API_TOKENS_FILE: ${problem}`));
         throw error;
@@ -77,7 +77,7 @@ export class TokenRegistry implements OnModuleInit, OnModuleDestroy {
     if (!file) return false;
     try {
       const before = new Set(this.fileEntries.map((entry) => entry.sha256));
-      const next = readApiTokensFile(file);
+      const next = this.usable(readApiTokensFile(file), file);
       const after = new Set(next.map((entry) => entry.sha256));
       this.fileEntries = next;
       reloads.inc({ outcome: 'loaded' });
@@ -98,6 +98,17 @@ export class TokenRegistry implements OnModuleInit, OnModuleDestroy {
       this.logger.error({ reason, file, problems }, 'API tokens file is invalid; the tokens in force are kept');
       return false;
     }
+  }
+
+  /**
+   * A file listing no token, without SYSTEM_TOKEN, would leave every endpoint answering 401: refused like any other
+   * bad file (start-up stops; a reload keeps the tokens in force).
+   */
+  private usable(entries: ApiTokenEntry[], file: string): ApiTokenEntry[] {
+    if (entries.length > 0 || this.systemEntry) return entries;
+    throw new ApiTokensFileError([
+      `${file}: tokens: lists no token and SYSTEM_TOKEN is not set, so every endpoint would answer 401; add at least one token`,
+    ]);
   }
 
   private entries(): ApiTokenEntry[] {

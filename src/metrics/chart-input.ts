@@ -60,6 +60,11 @@ export interface ChartInput {
    * "no data: <reason>" instead of a chart. Absent on every chart that has data.
    */
   noData?: string;
+  /**
+   * The window the data was asked for, in Unix ms (a dashboard panel's query range): the time axis spans it even where
+   * the data covers only part of it. Absent on charts sent by clients, whose axis spans their points.
+   */
+  timeRange?: { from: number; to: number };
 }
 
 export type { RenderedSize } from '../browser/template-page';

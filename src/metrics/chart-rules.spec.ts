@@ -1,5 +1,5 @@
 import { chartRequestProblems } from './chart-rules';
-import { pointsProblem, type ChartDto } from './metrics-image.dto';
+import { labelledValuesProblem, pointsProblem, type ChartDto } from './metrics-image.dto';
 
 const limits = { maxCharts: 2, maxSeries: 2, maxPoints: 3, maxWidth: 1000, maxHeight: 500 };
 
@@ -96,6 +96,28 @@ describe('pointsProblem', () => {
     expect(pointsProblem([[1, 2], [2]])).toBe('points[1] must be a [timestamp, value] pair');
     expect(pointsProblem([['now', 2]])).toBe('points[0][0] must be a Unix timestamp (seconds or milliseconds)');
     expect(pointsProblem([[1, 'high']])).toBe('points[0][1] must be a number, a numeric string or null');
+    // Microseconds would be drawn thousands of years ahead; milliseconds up to the year 2286 are taken.
+    expect(pointsProblem([[9_999_999_999_999, 1]])).toBeNull();
+    expect(pointsProblem([[1764550000000000, 1]])).toBe(
+      'points[0][0] is 1764550000000000, after the year 2286 as milliseconds: send Unix seconds or milliseconds, not micro- or nanoseconds',
+    );
     expect(pointsProblem({})).toBe('points must be an array of [timestamp, value] pairs');
+  });
+
+  it("points a Prometheus result's values array at points, in one message", () => {
+    expect(labelledValuesProblem([{ label: 'api', value: 12 }])).toBeNull();
+    expect(
+      labelledValuesProblem([
+        [1764547200, '1'],
+        [1764547260, '2'],
+      ]),
+    ).toBe(
+      'values[0] is a [timestamp, value] pair; values takes { label, value } objects for a bar chart by category. ' +
+        "Use points: Prometheus's values array goes in points",
+    );
+    expect(labelledValuesProblem([{ label: 'api', value: 1 }, 'x'])).toBe('values[1] must be a { label, value } object');
+    expect(labelledValuesProblem([{ label: '', value: 1 }])).toBe('values[0].label must be a string of 1-100 characters');
+    expect(labelledValuesProblem([{ label: 'a', value: '1' }])).toBe('values[0].value must be a finite number');
+    expect(labelledValuesProblem([{ label: 'a', value: 1, colour: 'red' }])).toBe('values[0].colour: a labelled value takes label and value only');
   });
 });

@@ -27,10 +27,24 @@ interface PrometheusAnswer {
   data?: { resultType: string; result: { metric: Record<string, string>; values?: [number, string][] }[] };
 }
 
+const LEGEND_LABEL = /\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g;
+
+/**
+ * A legend naming a label no series has (a typo: `{{instanc}}`) would name every series with the panel's title:
+ * the panel says which label is missing and which the series have instead.
+ */
+export function checkLegendLabels(legend: string, seriesLabels: Record<string, string>[]): void {
+  const missing = [...legend.matchAll(LEGEND_LABEL)].map((match) => match[1]).filter((label) => !seriesLabels.some((labels) => label in labels));
+  if (missing.length === 0) return;
+  const present = [...new Set(seriesLabels.flatMap((labels) => Object.keys(labels)))].sort();
+  const named = [...new Set(missing)].map((label) => `{{${label}}}`).join(', ');
+  throw new SourceError(`legend names ${named}, a label no series has; the series have ${present.length ? present.join(', ') : 'no labels'}`);
+}
+
 /** `{{label}}` placeholders filled from a series' labels; without a legend, the labels as Prometheus prints them. */
 export function seriesName(labels: Record<string, string>, legend: string | undefined, fallback: string): string {
   if (legend !== undefined) {
-    const name = legend.replace(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (_, label: string) => labels[label] ?? '').trim();
+    const name = legend.replace(LEGEND_LABEL, (_, label: string) => labels[label] ?? '').trim();
     return name || fallback;
   }
   const { __name__: metric, ...rest } = labels;
@@ -53,6 +67,12 @@ export function pointsFromMatches(matches: unknown[], now: Date): WirePoint[] {
   const problem = pointsProblem(points);
   if (problem) throw new SourceError(`the path must pick [timestamp, value] pairs or one number: ${problem}`);
   return points as WirePoint[];
+}
+
+/** The Unix seconds a Prometheus panel asks for: `[end - range, end]`, end being `now` rounded down to the step. */
+export function queryWindow(source: PrometheusSource, now: Date): { start: number; end: number } {
+  const end = Math.floor(now.getTime() / 1000 / source.stepSeconds) * source.stepSeconds;
+  return { start: end - source.rangeSeconds, end };
 }
 
 /** Fetches a panel's data from Prometheus or a JSON endpoint: the one place dashboards reach outside Herald. */
@@ -81,8 +101,16 @@ export class DashboardSources {
       if (error instanceof SourceError) throw error;
       const reason =
         error instanceof Error ? (error.name === 'TimeoutError' ? `no answer within METRICS_FETCH_TIMEOUT_MS` : error.message) : String(error);
-      throw new SourceError(`${source.type === 'prometheus' ? 'Prometheus' : 'JSON source'}: ${describeCause(error, reason)}`);
+      // Prometheus is reached through one setting: name the URL it made, so a wrong METRICS_PROMETHEUS_URL shows.
+      const where = source.type === 'prometheus' ? `Prometheus at ${this.queryRangeUrl()}` : 'JSON source';
+      throw new SourceError(`${where}: ${describeCause(error, reason)}`);
     }
+  }
+
+  /** METRICS_PROMETHEUS_URL's query_range endpoint, as named in errors: without credentials or query. */
+  private queryRangeUrl(): string {
+    const url = new URL(`${this.config.metrics.prometheus?.url ?? ''}/api/v1/query_range`);
+    return `${url.origin}${url.pathname}`;
   }
 
   /**
@@ -92,11 +120,11 @@ export class DashboardSources {
   private async prometheus(source: PrometheusSource, fallbackName: string, now: Date): Promise<ChartSeriesDto[]> {
     const prometheus = this.config.metrics.prometheus;
     if (!prometheus) throw new SourceError('METRICS_PROMETHEUS_URL is not set');
-    const end = Math.floor(now.getTime() / 1000 / source.stepSeconds) * source.stepSeconds;
+    const { start, end } = queryWindow(source, now);
     const url = new URL(`${prometheus.url}/api/v1/query_range`);
     url.search = new URLSearchParams({
       query: source.query,
-      start: String(end - source.rangeSeconds),
+      start: String(start),
       end: String(end),
       step: String(source.stepSeconds),
     }).toString();
@@ -111,7 +139,8 @@ export class DashboardSources {
     try {
       answer = JSON.parse(response.bytes.toString('utf8')) as PrometheusAnswer;
     } catch {
-      throw new SourceError(`Prometheus: HTTP ${response.status}, not a JSON answer`);
+      const hint = response.status === 404 ? "; is METRICS_PROMETHEUS_URL the server's base URL, without /api/v1?" : '';
+      throw new SourceError(`Prometheus at ${this.queryRangeUrl()}: HTTP ${response.status}, not a JSON answer${hint}`);
     }
     if (answer.status !== 'success') {
       throw new SourceError(`Prometheus: ${answer.errorType ?? `HTTP ${response.status}`}: ${answer.error ?? 'query failed'}`);
@@ -119,6 +148,11 @@ export class DashboardSources {
     if (answer.data?.resultType !== 'matrix') throw new SourceError(`Prometheus: expected a matrix, got ${answer.data?.resultType ?? 'nothing'}`);
     const result = answer.data.result;
     if (result.length === 0) throw new SourceError('the query returned no series');
+    if (source.legend !== undefined)
+      checkLegendLabels(
+        source.legend,
+        result.map((item) => item.metric),
+      );
     return result
       .map((item) => ({ name: seriesName(item.metric, source.legend, fallbackName).slice(0, 100), points: item.values ?? [] }))
       .sort((a, b) => a.name.localeCompare(b.name));

@@ -13,7 +13,7 @@ import type { ChartInput } from './chart-input';
 import { normaliseChart } from './chart-normaliser';
 import { DashboardCatalog } from './dashboard-catalog';
 import { DashboardPanelState } from './dashboard.schemas';
-import { DashboardSources, SourceError } from './dashboard-sources';
+import { DashboardSources, queryWindow, SourceError } from './dashboard-sources';
 import type { Dashboard, DashboardPanel } from './dashboards-file';
 import { MetricsChartRenderer } from './metrics-chart.renderer';
 import type { ChartSeriesDto } from './metrics-image.dto';
@@ -78,16 +78,25 @@ export class DashboardService {
     const images = await Promise.all(dashboard.panels.map((panel) => this.renderPanel(dashboard, panel, now)));
     const answer = Object.fromEntries(dashboard.panels.map((panel, index) => [panel.id, images[index]]));
     renderSeconds.observe({ dashboard: dashboard.name, trigger }, Number(process.hrtime.bigint() - started) / 1e9);
-    this.logger.log(
-      {
-        dashboard: dashboard.name,
-        trigger,
-        changed: images.filter((image) => image.changed).length,
-        failed: images.filter((image) => image.error).length,
-        ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
-      },
-      'Rendered metrics dashboard',
+    const failures = Object.fromEntries(
+      dashboard.panels.flatMap((panel, index) => (images[index].error !== undefined ? [[panel.id, images[index].error]] : [])),
     );
+    const failed = Object.keys(failures).length;
+    const summary = {
+      dashboard: dashboard.name,
+      trigger,
+      changed: images.filter((image) => image.changed).length,
+      failed,
+      ms: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
+    };
+    if (failed === 0) this.logger.log(summary, 'Rendered metrics dashboard');
+    else {
+      // Each failed panel with its reason: the same "no data: <reason>" the picture shows, readable without opening it.
+      this.logger.warn(
+        { ...summary, failures },
+        `Rendered metrics dashboard "${dashboard.name}" with ${failed} of ${images.length} panels showing no data`,
+      );
+    }
     if (this.backend.enabled) await this.tellBackend(dashboard, trigger, renderId, now, answer);
     return answer;
   }
@@ -143,6 +152,11 @@ export class DashboardService {
     }
     const chart: ChartInput = normaliseChart({ ...panel.chart, series: error === undefined ? series : [] }, this.config.metrics);
     if (error !== undefined) chart.noData = error;
+    else if (panel.source.type === 'prometheus' && chart.kind !== 'stat') {
+      // A "6d" panel over two minutes of data shows six days with the data at the end, not two minutes filling it.
+      const { start, end } = queryWindow(panel.source, now);
+      chart.timeRange = { from: start * 1000, to: end * 1000 };
+    }
     const key = panelKey(dashboard, panel);
     const digest = createHash('sha256').update(this.renderer.templateVersion).update('\0').update(JSON.stringify(chart)).digest('hex');
 

@@ -25,11 +25,13 @@ import type { ChartKind, ChartTheme, ThresholdDirection, ThresholdLevel } from '
 /**
  * A point as clients send it: `[timestamp, value]`. The timestamp is Unix seconds or milliseconds
  * (below 10^11 it is read as seconds, as Prometheus sends them); the value is a number, a numeric
- * string (Prometheus' `"0.42"`), or null / "NaN" for a gap.
+ * string (Prometheus' `"0.42"`), or null / "NaN" / "+Inf" / "-Inf" for a gap.
  */
 export type WirePoint = [number, number | string | null];
 
 const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
+/** 10^13 ms is the year 2286: a timestamp past it is microseconds or nanoseconds, which would be drawn at a wrong date. */
+const LATEST_TIMESTAMP = 1e13;
 
 /** Why a points array is malformed, naming the first bad index; null when it is fine. */
 export function pointsProblem(points: unknown): string | null {
@@ -41,11 +43,54 @@ export function pointsProblem(points: unknown): string | null {
     if (typeof time !== 'number' || !Number.isFinite(time) || time < 0) {
       return `points[${i}][0] must be a Unix timestamp (seconds or milliseconds)`;
     }
+    if (time >= LATEST_TIMESTAMP) {
+      return `points[${i}][0] is ${time}, after the year 2286 as milliseconds: send Unix seconds or milliseconds, not micro- or nanoseconds`;
+    }
     const numeric = typeof value === 'number' || (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)));
     const gap = value === null || (typeof value === 'string' && /^[+-]?(nan|inf)$/i.test(value.trim()));
     if (!numeric && !gap) return `points[${i}][1] must be a number, a numeric string or null`;
   }
   return null;
+}
+
+const LABELLED_VALUE_KEYS = new Set(['label', 'value']);
+
+/**
+ * Why a bar chart's labelled values are malformed, naming the first bad item; null when they are fine. Checked here
+ * rather than as nested objects so that `[timestamp, value]` pairs sent as values (a Prometheus query_range result
+ * item pasted as a series) are one error pointing at `points`, not one error per number.
+ */
+export function labelledValuesProblem(values: unknown): string | null {
+  if (!Array.isArray(values)) return 'values must be an array of { label, value } objects';
+  for (let i = 0; i < values.length; i++) {
+    const item: unknown = values[i];
+    if (Array.isArray(item)) {
+      return (
+        `values[${i}] is a [timestamp, value] pair; values takes { label, value } objects for a bar chart by category. ` +
+        "Use points: Prometheus's values array goes in points"
+      );
+    }
+    if (typeof item !== 'object' || item === null) return `values[${i}] must be a { label, value } object`;
+    const unknown = Object.keys(item).find((key) => !LABELLED_VALUE_KEYS.has(key));
+    if (unknown !== undefined) return `values[${i}].${unknown}: a labelled value takes label and value only`;
+    const { label, value } = item as { label?: unknown; value?: unknown };
+    if (typeof label !== 'string' || label.length < 1 || label.length > 100) return `values[${i}].label must be a string of 1-100 characters`;
+    if (typeof value !== 'number' || !Number.isFinite(value)) return `values[${i}].value must be a finite number`;
+  }
+  return null;
+}
+
+function IsLabelledValues(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isLabelledValues',
+      validator: {
+        validate: (value: unknown) => labelledValuesProblem(value) === null,
+        defaultMessage: (args) => labelledValuesProblem(args?.value) ?? 'values are malformed',
+      },
+    },
+    options,
+  );
 }
 
 function IsChartPoints(options?: ValidationOptions): PropertyDecorator {
@@ -61,6 +106,7 @@ function IsChartPoints(options?: ValidationOptions): PropertyDecorator {
   );
 }
 
+/** One bar of a chart by category, as Swagger shows it; a request's values are checked by labelledValuesProblem. */
 export class LabelledValueDto {
   @ApiProperty({ example: 'api', maxLength: 100 })
   @IsString()
@@ -82,8 +128,9 @@ export class ChartSeriesDto {
 
   @ApiPropertyOptional({
     description:
-      'Time series as `[timestamp, value]` pairs. Timestamps in Unix seconds or milliseconds (below 10^11 read as seconds); ' +
-      'values as numbers or numeric strings (a Prometheus `query_range` matrix can be passed as is); null or "NaN" is a gap.',
+      'Time series as `[timestamp, value]` pairs. Timestamps are numbers, Unix seconds or milliseconds (below 10^11 read as seconds, ' +
+      'from 10^13 refused); values numbers or numeric strings (a Prometheus `query_range` `values` array can be passed as is); ' +
+      'null, "NaN", "+Inf" or "-Inf" is a gap.',
     type: 'array',
     items: { type: 'array', minItems: 2, maxItems: 2, items: { oneOf: [{ type: 'number' }, { type: 'string' }] } },
     example: [
@@ -97,10 +144,7 @@ export class ChartSeriesDto {
 
   @ApiPropertyOptional({ type: [LabelledValueDto], description: 'Labelled values for a bar chart whose x axis is categories, not time' })
   @IsOptional()
-  @IsArray()
-  @IsObject({ each: true, message: 'each item of values must be an object' })
-  @ValidateNested({ each: true })
-  @Type(() => LabelledValueDto)
+  @IsLabelledValues()
   values?: LabelledValueDto[];
 
   @ApiPropertyOptional({ example: '#5794f2', description: "`#rrggbb`; the theme's palette when absent" })

@@ -83,7 +83,7 @@ export class MetricsController {
   }
 
   @Get('dashboards')
-  @RequireScope('metrics', 'read')
+  @RequireScope('read', 'metrics')
   @ApiOperation({
     summary: 'The configured dashboards and the last render of each panel',
     description: 'Each dashboard of METRICS_DASHBOARDS_FILE with its schedule and panels: stable key, and the last render (time, ETag, error).',
@@ -95,7 +95,7 @@ export class MetricsController {
   }
 
   @Get('dashboards/:name/:file')
-  @RequireScope('metrics', 'read')
+  @RequireScope('read', 'metrics')
   @ApiOperation({
     summary: 'The latest PNG of a dashboard panel',
     description:

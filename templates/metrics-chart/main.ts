@@ -130,7 +130,9 @@ function allValues(input: ChartInput): number[] {
 
 function renderPlot(input: ChartInput, palette: Palette, size: Sizing): void {
   const plot = element('div', 'plot');
-  panel.append(plot, legend(input, palette));
+  const list = legend(input, palette);
+  panel.append(plot, list);
+  fitLegend(list);
   const values = allValues(input);
   if (values.length === 0) plot.append(element('div', 'empty', 'No data'));
 
@@ -220,9 +222,11 @@ function categoryLabels(series: ChartSeries[]): string[] {
 
 function timeExtent(input: ChartInput): { min?: number; max?: number } {
   const times = input.series.flatMap((series) => series.points.map(([time]) => time));
-  if (times.length === 0) return {};
-  let min = Math.min(...times);
-  let max = Math.max(...times);
+  // A dashboard panel spans the window it asked for, so data that starts late does not look like a full range.
+  const spanned = input.timeRange ? [...times, input.timeRange.from, input.timeRange.to] : times;
+  if (spanned.length === 0) return {};
+  let min = Math.min(...spanned);
+  let max = Math.max(...spanned);
   if (input.kind === 'bar') {
     // Bars are centred on their timestamp: leave half a step each side so the edge bars stay whole.
     const sorted = [...new Set(times)].sort((a, b) => a - b);
@@ -361,6 +365,24 @@ function legend(input: ChartInput, palette: Palette): HTMLElement {
     list.append(item);
   });
   return list;
+}
+
+/**
+ * The legend keeps to three lines (style.css) so the plot keeps its room; the series that do not fit are counted in a
+ * last "+N more" item instead of being cut off without a word.
+ */
+function fitLegend(list: HTMLElement): void {
+  const overflows = () => list.scrollHeight > list.clientHeight + 1;
+  if (!overflows()) return;
+  const items = [...list.children];
+  const more = element('li', 'legend-item legend-more');
+  list.append(more);
+  let hidden = 0;
+  do {
+    items[items.length - 1 - hidden].remove();
+    hidden += 1;
+    more.textContent = `+${hidden} more`;
+  } while (hidden < items.length && overflows());
 }
 
 function renderStat(input: ChartInput, palette: Palette, size: Sizing): void {

@@ -217,6 +217,14 @@ describe('node dist/main.js (production)', () => {
     expect(main.output.stderr).toContain(`API_TOKENS_FILE: ${file.path}: tokens.0.sha256: must be the 64 hex digits`);
   });
 
+  it('refuses to start on a tokens file that lists no token when SYSTEM_TOKEN is not set', async () => {
+    const file = new TokensFile([]);
+    file.writeRaw('tokens: []\n');
+    const main = run(['dist/main.js'], { ...serversOnly(), API_TOKENS_FILE: file.path });
+    expect((await main.exited).code).toBe(78);
+    expect(main.output.stderr).toContain(`API_TOKENS_FILE: ${file.path}: tokens: lists no token and SYSTEM_TOKEN is not set`);
+  });
+
   it('runs on named tokens alone, logs the token name on each access line, and re-reads the file on SIGHUP', async () => {
     const old = issue('grafana', ['metrics']);
     const next = issue('grafana', ['metrics']);
@@ -240,6 +248,13 @@ describe('node dist/main.js (production)', () => {
       main.child.kill('SIGHUP');
       await eventually(async () => (await postMetrics(url, next.token)) === 400, 30_000, 200);
       expect(await postMetrics(url, old.token)).toBe(401);
+
+      // Emptied by mistake: every endpoint would answer 401, so the tokens in force stay.
+      file.writeRaw('tokens: []\n');
+      main.child.kill('SIGHUP');
+      await eventually(() => main.output.stdout.includes('API tokens file is invalid; the tokens in force are kept'), 30_000, 200);
+      expect(main.output.stdout).toContain('tokens: lists no token and SYSTEM_TOKEN is not set');
+      expect(await postMetrics(url, next.token)).toBe(400);
 
       main.child.kill('SIGTERM');
       expect((await main.exited).code).toBe(0);

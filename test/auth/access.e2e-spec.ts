@@ -87,7 +87,7 @@ describe('Scoped API tokens', () => {
 
   it("shows each endpoint's scope in Swagger", async () => {
     const spec = (await request(herald.url).get('/docs-json')).body;
-    expect(spec.components.securitySchemes['api-token']).toMatchObject({ type: 'http', scheme: 'bearer' });
+    expect(spec.components.securitySchemes['api-token']).toMatchObject({ type: 'http', scheme: 'bearer', bearerFormat: 'opaque' });
     const metrics = spec.paths['/metrics/image'].post;
     expect(metrics['x-herald-scopes']).toEqual(['metrics']);
     expect(metrics.description).toMatch(/^\*\*Scope:\*\* `metrics`/);
@@ -97,6 +97,7 @@ describe('Scoped API tokens', () => {
     expect(spec.paths['/vk/deliveries'].get.description).toMatch(/^\*\*Scope:\*\* `read` or `vk-admin`/);
     expect(spec.paths['/vk/deliveries/{id}/retry'].post['x-herald-scopes']).toEqual(['vk-admin']);
     expect(spec.paths['/health/live'].get['x-herald-scopes']).toBeUndefined();
+    expect(spec.paths['/metrics/dashboards'].get['x-herald-scopes']).toEqual(['read', 'metrics']);
   });
 });
 
@@ -138,11 +139,12 @@ describe('Per-token rate limits', () => {
   const old = issue('grafana', ['metrics', 'render']);
   const next = issue('grafana', ['metrics', 'render']);
   const other = issue('dashboards', ['metrics']);
+  const watcher = issue('watcher', ['metrics', 'read']);
   let replicaA: HeraldUnderTest;
   let replicaB: HeraldUnderTest;
 
   beforeAll(async () => {
-    const file = new TokensFile([old, next, other]);
+    const file = new TokensFile([old, next, other, watcher]);
     replicaA = await bootHerald({ API_TOKENS_FILE: file.path, API_RATE_LIMITS: 'metrics=3/10s', BROWSER_POOL_SIZE: '1' });
     // A second replica on the same database: the budget is shared through MongoDB.
     replicaB = await bootHerald(replicaA.env, { fresh: false });
@@ -180,5 +182,22 @@ describe('Per-token rate limits', () => {
     const again = await postMetrics(replicaB, old.token);
     expect(again.status).toBe(400);
     expect(again.headers['retry-after']).toBeUndefined();
+  });
+
+  it("counts a GET under `read` when the token holds it, so a feature's budget does not shut its dashboards, and Reset counts down", async () => {
+    const first = await postMetrics(replicaA, watcher.token);
+    expect(first.status).toBe(400);
+    expect(first.headers['x-ratelimit-reset']).toBe('10');
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    const second = await postMetrics(replicaB, watcher.token);
+    // The first hit ages out (and gives one request back) about 8 s from now, not a whole window.
+    expect(Number(second.headers['x-ratelimit-reset'])).toBeLessThanOrEqual(8);
+    expect((await postMetrics(replicaA, watcher.token)).status).toBe(400);
+    expect((await postMetrics(replicaA, watcher.token)).status).toBe(429);
+
+    // GET /metrics/dashboards declares ['metrics', 'read']: still admitted, under the `read` budget (600 / 1 min).
+    const listing = await request(replicaA.url).get('/metrics/dashboards').set(bearer(watcher.token));
+    expect(listing.status).toBe(200);
+    expect(listing.headers['x-ratelimit-limit']).toBe('600');
   });
 });

@@ -26,6 +26,16 @@ export const lineChart = {
   height: 400,
 };
 
+/** Twenty series, more than the legend's three lines hold: the rest are counted as "+N more". */
+export const crowdedChart = {
+  title: 'Request rate per pod',
+  unit: 'req/s',
+  kind: 'line',
+  series: Array.from({ length: 20 }, (_, i) => ({ name: `checkout-api-${String(i + 1).padStart(2, '0')}`, points: wave(30, 100 + i * 10, 20, i) })),
+  width: 800,
+  height: 400,
+};
+
 export const statPanel = {
   title: 'CPU usage',
   unit: '%',

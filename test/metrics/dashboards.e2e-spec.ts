@@ -1,4 +1,5 @@
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@nestjs/common';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import request from 'supertest';
@@ -9,6 +10,7 @@ import { expectMatchesGolden } from '../support/golden';
 import { freePort, startPrometheus, type ManagedServer } from '../support/servers';
 import { startExporter, startJsonSource, writeDashboardsFile, type TestServer } from './dashboard-support';
 import type { PanelImage } from '../../src/metrics/dashboard.service';
+import { MetricsChartRenderer } from '../../src/metrics/metrics-chart.renderer';
 
 jest.setTimeout(240_000);
 
@@ -137,7 +139,25 @@ describe('metrics dashboards', () => {
 
   it('renders the first dashboard on a POST with no body: every panel at its stable key, a failed source as "no data"', async () => {
     await prometheusHoldsTheRange();
+    const warn = jest.spyOn(Logger.prototype, 'warn');
+    const drawn = jest.spyOn(MetricsChartRenderer.prototype, 'render');
     const answer = (await post().expect(200)).body as Record<string, PanelImage>;
+    // A Prometheus panel's time axis spans the range it asked for, however little of it holds data.
+    const latencyInput = drawn.mock.calls.map(([chart]) => chart).find((chart) => chart.title === 'Request latency');
+    expect(latencyInput?.timeRange).toBeDefined();
+    expect(latencyInput!.timeRange!.to - latencyInput!.timeRange!.from).toBe(RANGE_SECONDS * 1000);
+    expect(latencyInput!.timeRange!.to % 2000).toBe(0);
+    drawn.mockRestore();
+    // The log says which panels show no data and why, as a warning, without opening the pictures.
+    expect(warn).toHaveBeenCalledWith(
+      expect.objectContaining({
+        dashboard: 'shop',
+        failed: 2,
+        failures: { 'broken-query': expect.stringMatching(/^Prometheus: bad_data: .*parse error/), 'broken-json': 'JSON source: HTTP 500' },
+      }),
+      'Rendered metrics dashboard "shop" with 2 of 4 panels showing no data',
+    );
+    warn.mockRestore();
     expect(Object.keys(answer)).toEqual(['latency', 'queue', 'broken-query', 'broken-json']);
     for (const [id, image] of Object.entries(answer)) {
       expect(image.key).toBe(`metrics/shop/${id}.png`);

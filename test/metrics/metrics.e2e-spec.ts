@@ -6,14 +6,14 @@ import { METRICS_IMAGE_EXAMPLE } from '../../src/metrics/metrics-image.dto';
 import { bootHerald } from '../support/app';
 import { expectMatchesGolden } from '../support/golden';
 import { metric } from '../support/metrics';
-import { areaChart, barChart, lineChart, statPanel } from './chart-fixtures';
+import { areaChart, barChart, crowdedChart, lineChart, statPanel } from './chart-fixtures';
 
 jest.setTimeout(180_000);
 
 const GOLDENS = join(__dirname, 'goldens');
 const LIMITS = {
   METRICS_MAX_CHARTS: '4',
-  METRICS_MAX_SERIES: '3',
+  METRICS_MAX_SERIES: '20',
   METRICS_MAX_POINTS: '100',
   METRICS_MAX_WIDTH: '1600',
   METRICS_MAX_HEIGHT: '1100',
@@ -148,6 +148,7 @@ describe('POST /metrics/image', () => {
   it.each([
     ['line-chart', lineChart],
     ['stat-panel', statPanel],
+    ['crowded-legend', crowdedChart],
   ])('draws the %s as its golden image', async (name, chart) => {
     const [image] = (await post({ charts: [chart] }).expect(200)).body.images as ChartImage[];
     expectMatchesGolden(GOLDENS, name, (await object(image.key)).body);
@@ -161,13 +162,14 @@ describe('POST /metrics/image', () => {
       ['too many charts', { charts: [lineChart, lineChart, lineChart, lineChart, lineChart] }, 'charts'],
       ['too wide', { charts: [statPanel, line({ width: 1601 })] }, 'charts[1].width'],
       ['too tall', { charts: [line({ height: 1101 })] }, 'charts[0].height'],
-      ['too many series', { charts: [line({ series: [1, 2, 3, 4].map((n) => ({ name: `s${n}`, points: [] })) })] }, 'charts[0].series'],
+      ['too many series', { charts: [line({ series: Array.from({ length: 21 }, (_, n) => ({ name: `s${n}`, points: [] })) })] }, 'charts[0].series'],
       ['too many points', { charts: [line({ series: [{ name: 'x', points: manyPoints }] })] }, 'charts[0].series[0].points'],
       ['no charts', { charts: [] }, 'charts'],
       ['charts sent as null (leave it out to render a dashboard)', { charts: null }, 'charts'],
       ['no title', { charts: [line({ title: undefined })] }, 'charts[0].title'],
       ['an unknown kind', { charts: [line({ kind: 'pie' })] }, 'charts[0].kind'],
       ['a malformed point', { charts: [line({ series: [{ name: 'x', points: [[1736942400, 'high']] }] })] }, 'charts[0].series[0].points'],
+      ['a timestamp in microseconds', { charts: [line({ series: [{ name: 'x', points: [[1764550000000000, 1]] }] })] }, 'charts[0].series[0].points'],
       ['a bad colour', { charts: [line({ series: [{ name: 'x', points: [], color: 'red' }] })] }, 'charts[0].series[0].color'],
       ['a stat panel with two series', { charts: [{ ...statPanel, series: [statPanel.series[0], statPanel.series[0]] }] }, 'charts[0].series'],
       ['a width that is not a number', { charts: [line({ width: '800px' })] }, 'charts[0].width'],
@@ -178,6 +180,21 @@ describe('POST /metrics/image', () => {
       const response = await post(body).expect(400);
       expect(response.body.errors.map((error: { field: string }) => error.field)).toContain(field);
       expect(await storedKeys()).toEqual(before);
+    });
+
+    it('a Prometheus query_range result item pasted as a series: told to use points, once', async () => {
+      const values = Array.from({ length: 30 }, (_, i) => [1764547200 + i * 60, String(i)]);
+      const response = await post({ charts: [line({ series: [{ metric: { __name__: 'up', job: 'node' }, values }] })] }).expect(400);
+      const onValues = response.body.errors.filter((error: { field: string }) => error.field.startsWith('charts[0].series[0].values'));
+      expect(onValues).toEqual([
+        {
+          field: 'charts[0].series[0].values',
+          messages: [
+            'values[0] is a [timestamp, value] pair; values takes { label, value } objects for a bar chart by category. ' +
+              "Use points: Prometheus's values array goes in points",
+          ],
+        },
+      ]);
     });
 
     it('a body that is not JSON', async () => {
