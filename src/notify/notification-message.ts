@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
 import type { APIEmbed, RESTPatchAPIChannelMessageJSONBody, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import type { NotificationContentDto, Severity } from './notification.dto';
 
@@ -46,4 +48,14 @@ export function createBody(message: NotificationMessage, notificationId: string)
 /** An edit replaces what the message shows: text and embeds that are absent are cleared, not kept. */
 export function editBody(message: NotificationMessage): RESTPatchAPIChannelMessageJSONBody {
   return { content: message.content ?? '', embeds: message.embeds ?? [] };
+}
+
+/**
+ * What an Idempotency-Key stands for: the channel and the message as composed, with object keys sorted, so the same
+ * request sent again (fields in any order, `message` or the `content` it becomes) matches and another one does not.
+ */
+export function requestFingerprint(channelId: string, message: NotificationMessage): string {
+  return createHash('sha256')
+    .update(stringify({ channelId, message }) ?? '')
+    .digest('hex');
 }

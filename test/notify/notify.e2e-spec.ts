@@ -88,6 +88,33 @@ describe('POST /notify → Discord, durably and in order', () => {
     expect(await waitForTexts(discord, general, 'idempotent ', 3)).toEqual(['idempotent once', 'idempotent race', 'idempotent marker']);
   });
 
+  it('refuses an Idempotency-Key reused for a different message or channel with 422, and still replays the same request', async () => {
+    const key = `deploy-${randomUUID()}`;
+    const first = await client.post({ message: 'reuse Deploy 42 finished', channelId: general }, { 'Idempotency-Key': key });
+    expect(first.status).toBe(202);
+
+    const otherMessage = await client.post({ message: 'reuse Deploy 43 FAILED', severity: 'error', channelId: general }, { 'Idempotency-Key': key });
+    expect(otherMessage.status).toBe(422);
+    expect(otherMessage.headers['idempotent-replayed']).toBeUndefined();
+    expect(otherMessage.body).toMatchObject({
+      statusCode: 422,
+      message: expect.stringContaining('Idempotency-Key: this key was already used for a different request'),
+      errors: [{ field: 'Idempotency-Key', messages: [expect.any(String)] }],
+    });
+    const otherChannel = await client.post({ message: 'reuse Deploy 42 finished', channelId: builds }, { 'Idempotency-Key': key });
+    expect(otherChannel.status).toBe(422);
+
+    // The same request again, the channel now left to the default (the same one), is the first notification.
+    const again = await client.post({ message: 'reuse Deploy 42 finished' }, { 'Idempotency-Key': key });
+    expect(again.status).toBe(202);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+
+    await client.send({ message: 'reuse marker', channelId: general });
+    expect(await waitForTexts(discord, general, 'reuse ', 2)).toEqual(['reuse Deploy 42 finished', 'reuse marker']);
+    expect(texts(discord, builds, 'reuse ')).toEqual([]);
+  });
+
   it("ends in failed with Discord's error when the channel is unknown or the bot may not post there", async () => {
     const unknown = await client.send({ message: 'nowhere', channelId: '999999999999999999' });
     const hidden = await client.send({ message: 'not allowed', channelId: discord.channels.secret.id });
