@@ -17,7 +17,7 @@ export const SEVERITY_COLOURS: Record<Severity, number> = {
 /** Turns the API's conveniences (message shorthand, severity, username/avatarUrl) into Discord's message body. */
 export function composeMessage(request: NotificationContentDto): NotificationMessage {
   const asEmbed = request.message !== undefined && Boolean(request.severity || request.username || request.avatarUrl);
-  const content = asEmbed ? undefined : (request.message ?? request.content);
+  const content = asEmbed ? mentionsOf(request.message ?? '') : (request.message ?? request.content);
   const embeds: APIEmbed[] = asEmbed ? [{ description: request.message }] : (request.embeds ?? []).map(toDiscordEmbed);
 
   if (request.severity) {
@@ -32,6 +32,18 @@ export function composeMessage(request: NotificationContentDto): NotificationMes
     ...(content !== undefined && content !== '' ? { content } : {}),
     ...(embeds.length > 0 ? { embeds } : {}),
   };
+}
+
+/** User, role and @everyone/@here mentions, as Discord writes them in text. */
+const MENTION = /<@!?\d{15,21}>|<@&\d{15,21}>|@everyone|@here/g;
+
+/**
+ * Discord never pings a mention inside an embed: when the shorthand becomes an embed, its mentions are repeated as
+ * the message text (each once, in order), so they ping as they did when the text was sent as it is.
+ */
+function mentionsOf(text: string): string | undefined {
+  const mentions = [...new Set(text.match(MENTION) ?? [])];
+  return mentions.length > 0 ? mentions.join(' ') : undefined;
 }
 
 /** Copies only the fields Discord knows, dropping the DTO's class identity and undefined keys before storage. */
