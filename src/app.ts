@@ -182,13 +182,14 @@ export function exitGracefullyOn(app: INestApplication, config: AppConfig): void
  * rather than cut its connection, after which a client would send it again.
  */
 function answerWaitingNotifications(app: INestApplication): void {
-  let notify: NotifyService;
+  let notify: unknown;
   try {
     notify = app.get(NotifyService, { strict: false });
   } catch {
     return; // Notify is off in this process.
   }
-  notify.stopWaiting();
+  // With Notify off, Nest may resolve the token to something else than the service: only the service is asked.
+  if (notify instanceof NotifyService) notify.stopWaiting();
 }
 
 function closeHttp(server: Server, timeoutMs: number): Promise<void> {
