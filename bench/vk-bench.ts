@@ -296,7 +296,7 @@ async function measureDeliveries(
   const amqp = new VkAmqpPublisher(config, routing, readiness);
   const redis = new VkRedisPublisher(config, routing, readiness);
   redis.onModuleInit();
-  const discord = new DiscordRest(config); // unconfigured: the bench routes nothing to Discord
+  const discord = new DiscordRest(config, readiness); // unconfigured: the bench routes nothing to Discord
   const sender = new VkDeliverySender(routing, amqp, redis, new VkWebhookClient(), discord);
   try {
     await waitUntil(() => amqp.ping(), 'RabbitMQ did not answer');

@@ -270,3 +270,13 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...minimal, HERALD_ROLES: 'api,web' })[0]).toMatch(/^HERALD_ROLES: unknown role\(s\) web/);
   });
 });
+
+describe('the features line for Drone', () => {
+  it('names only the settings Drone still lacks', () => {
+    const because = (env: Record<string, string>) =>
+      describeFeatures(loadConfig({ ...minimal, ...env })).find((feature) => feature.name === 'drone')?.because;
+    expect(because({ DISCORD_TOKEN: 'bot-token' })).toBe('set DRONE_WEBHOOK_SECRET');
+    expect(because({ DRONE_WEBHOOK_SECRET: 'a-drone-secret' })).toBe('set DISCORD_TOKEN');
+    expect(because({})).toBe('set DRONE_WEBHOOK_SECRET and DISCORD_TOKEN');
+  });
+});

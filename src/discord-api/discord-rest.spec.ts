@@ -1,5 +1,5 @@
 import { DiscordAPIError, HTTPError } from '@discordjs/rest';
-import { describeDiscordError } from './discord-rest';
+import { describeDiscordError, TOKEN_REFUSED } from './discord-rest';
 
 const request = { body: undefined, files: undefined };
 const refusal = (status: number, code: number, message: string) =>
@@ -10,9 +10,12 @@ describe('describeDiscordError (the reason a record, a log line or a 422 carries
     expect(describeDiscordError(refusal(403, 50013, 'Missing Permissions'))).toBe(
       'Discord 403 (code 50013): Missing Permissions (the bot lacks a permission in this channel: it posts with Send Messages and Embed Links)',
     );
-    expect(describeDiscordError(refusal(401, 0, '401: Unauthorized'))).toBe(
-      'Discord 401 (code 0): 401: Unauthorized (Discord refused DISCORD_TOKEN)',
-    );
+    expect(describeDiscordError(refusal(401, 0, '401: Unauthorized'))).toBe(`Discord 401 (code 0): 401: Unauthorized (${TOKEN_REFUSED})`);
+    expect(TOKEN_REFUSED).toContain('Bot → Reset Token');
+  });
+
+  it('says the same of every later request, which @discordjs/rest refuses itself once a 401 made it drop the token', () => {
+    expect(describeDiscordError(new Error('Expected token to be set for this request, but none was present'))).toBe(TOKEN_REFUSED);
   });
 
   it("leaves other refusals and failures in Discord's words", () => {

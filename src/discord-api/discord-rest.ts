@@ -2,6 +2,7 @@ import { DiscordAPIError, HTTPError, REST, RateLimitError } from '@discordjs/res
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { APIApplication, APIMessage, RESTPatchAPIChannelMessageJSONBody, RESTPostAPIChannelMessageJSONBody, Routes } from 'discord-api-types/v10';
 import { APP_CONFIG, AppConfig, enabledFeatures } from '../config/config';
+import { ReadinessService } from '../health/readiness.service';
 import { WHERE_THE_INVITE_IS, WHERE_THE_TOKEN_IS, botPermissions, inviteUrl } from './discord-invite';
 
 /**
@@ -14,8 +15,13 @@ export class DiscordRest implements OnApplicationBootstrap, OnModuleDestroy {
   readonly rest: REST;
   /** False without DISCORD_TOKEN: features that post only where it is set check this first. */
   readonly configured: boolean;
+  /** Set once Discord answered 401: @discordjs/rest then drops the token, and nothing is posted until a restart. */
+  private tokenRefused = false;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly readiness: ReadinessService,
+  ) {
     this.configured = Boolean(config.discord.token);
     this.rest = new REST({ version: '10', api: config.discord.apiUrl, retries: 3, timeout: 15_000 }).setToken(config.discord.token ?? '');
     this.rest.on('rateLimited', (info) =>
@@ -31,7 +37,13 @@ export class DiscordRest implements OnApplicationBootstrap, OnModuleDestroy {
    */
   onApplicationBootstrap(): void {
     if (!this.configured || enabledFeatures(this.config).discordBot) return;
-    (this.rest.get(Routes.currentApplication()) as Promise<APIApplication>)
+    // Optional (degraded, not down): the replica still stores what clients send, to be posted once the token is fixed.
+    this.readiness.register({
+      name: 'discord',
+      required: false,
+      check: () => (this.tokenRefused ? Promise.reject(new Error(TOKEN_REFUSED)) : Promise.resolve()),
+    });
+    this.call(() => this.rest.get(Routes.currentApplication()) as Promise<APIApplication>)
       .then(
         (application) => {
           const invite = inviteUrl(application.id, botPermissions(false), false);
@@ -41,14 +53,12 @@ export class DiscordRest implements OnApplicationBootstrap, OnModuleDestroy {
           );
         },
         (error: unknown) => {
-          const refused = error instanceof DiscordAPIError && error.status === 401;
-          const reason = describeDiscordError(error);
-          if (refused)
-            this.logger.error(
-              { reason },
-              `Discord refused DISCORD_TOKEN: nothing can be posted until it is the bot token (from ${WHERE_THE_TOKEN_IS})`,
+          // A refused token was logged as an error by call(); anything else is only a warning here.
+          if (!isTokenRefusal(error))
+            this.logger.warn(
+              { reason: describeDiscordError(error) },
+              'Could not read the Discord application at start-up; posting will be tried as messages come',
             );
-          else this.logger.warn({ reason }, 'Could not read the Discord application at start-up; posting will be tried as messages come');
         },
       )
       // Advice only: an answer of another shape must not reach the process as an unhandled rejection.
@@ -56,21 +66,45 @@ export class DiscordRest implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   createMessage(channelId: string, body: RESTPostAPIChannelMessageJSONBody): Promise<APIMessage> {
-    return this.rest.post(Routes.channelMessages(channelId), { body }) as Promise<APIMessage>;
+    return this.call(() => this.rest.post(Routes.channelMessages(channelId), { body }) as Promise<APIMessage>);
   }
 
   editMessage(channelId: string, messageId: string, body: RESTPatchAPIChannelMessageJSONBody): Promise<APIMessage> {
-    return this.rest.patch(Routes.channelMessage(channelId, messageId), { body }) as Promise<APIMessage>;
+    return this.call(() => this.rest.patch(Routes.channelMessage(channelId, messageId), { body }) as Promise<APIMessage>);
   }
 
   async deleteMessage(channelId: string, messageId: string): Promise<void> {
-    await this.rest.delete(Routes.channelMessage(channelId, messageId));
+    await this.call(() => this.rest.delete(Routes.channelMessage(channelId, messageId)));
+  }
+
+  /** Notes a refused token (for readiness) on the way through. */
+  private async call<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (error) {
+      if (isTokenRefusal(error) && !this.tokenRefused) {
+        this.tokenRefused = true;
+        this.logger.error({ reason: describeDiscordError(error) }, TOKEN_REFUSED);
+      }
+      throw error;
+    }
   }
 
   onModuleDestroy(): void {
     this.rest.clearHashSweeper();
     this.rest.clearHandlerSweeper();
   }
+}
+
+/** What a refused token means here, in every record, log line and readiness check that meets one. */
+export const TOKEN_REFUSED = `Discord refused DISCORD_TOKEN: nothing can be posted until it is the bot token (from ${WHERE_THE_TOKEN_IS}) and Herald is restarted with it`;
+
+/** @discordjs/rest's own words for a request made after a 401 made it drop the token. */
+const TOKEN_DROPPED = 'Expected token to be set for this request, but none was present';
+
+/** A 401, or any later request @discordjs/rest refused to send because a 401 made it drop the token. */
+function isTokenRefusal(error: unknown): boolean {
+  return (error instanceof DiscordAPIError && error.status === 401) || (error instanceof Error && error.message === TOKEN_DROPPED);
 }
 
 /** Discord JSON error codes that no retry will fix. */
@@ -115,11 +149,11 @@ export const UNKNOWN_CHANNEL_EXAMPLE = `Discord 404 (code 10003): Unknown Channe
 export function describeDiscordError(error: unknown, hints: Partial<Record<number, string>> = {}): string {
   if (error instanceof DiscordAPIError) {
     const code = typeof error.code === 'number' ? error.code : undefined;
-    const todo =
-      (code !== undefined ? (hints[code] ?? WHAT_TO_DO[code]) : undefined) ?? (error.status === 401 ? 'Discord refused DISCORD_TOKEN' : undefined);
+    const todo = (code !== undefined ? (hints[code] ?? WHAT_TO_DO[code]) : undefined) ?? (error.status === 401 ? TOKEN_REFUSED : undefined);
     return `Discord ${error.status} (code ${error.code}): ${error.message}${todo ? ` (${todo})` : ''}`;
   }
   if (error instanceof HTTPError) return `Discord HTTP ${error.status}: ${error.message}`;
   if (error instanceof RateLimitError) return `Discord rate limited ${error.route} for ${error.timeToReset} ms`;
+  if (isTokenRefusal(error)) return TOKEN_REFUSED;
   return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,5 @@
 import { droneBuildEvent, newBuildScenario } from '../../test/stand-ins/drone/drone-payloads';
-import { STATUS_COLOURS, renderBuildEmbed } from './build-message.view';
+import { STATUS_COLOURS, renderBuildEmbed, truncate } from './build-message.view';
 import { buildSnapshotOrder } from './build-status';
 import { readDroneDelivery } from './drone-payload';
 import type { DroneWebhookPayload } from './drone-webhook.types';
@@ -137,5 +137,21 @@ describe('readDroneDelivery', () => {
     [{ event: 'build', action: 'created', repo: { id: '1', slug: 'a/b' }, build: { id: 1, number: 1, status: 'pending' } }, 'malformed'],
   ])('classifies %j as %s', (body, kind) => {
     expect(readDroneDelivery(body).kind).toBe(kind);
+  });
+});
+
+describe('truncate (commit subjects, titles, names)', () => {
+  it('never cuts an emoji in half: the cut falls before it, counted in code points as Discord counts', () => {
+    // 198 letters then an emoji (two UTF-16 units): a cut in units at 199 kept a lone surrogate, drawn as �; in code
+    // points the emoji is the 199th character and fits.
+    const subject = `${'a'.repeat(198)}🚀 and more`;
+    const embed = embedOf(droneBuildEvent(scenario, { status: 'pending', message: subject }));
+    expect(embed.description).toMatch(/ a{198}🚀…$/);
+    expect(embed.description).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])/);
+
+    expect(truncate(`ab🚀🚀`, 4)).toBe('ab🚀🚀');
+    expect(truncate(`ab🚀🚀c`, 4)).toBe('ab🚀…');
+    // A family emoji is one grapheme of five code points: kept whole or not at all.
+    expect(truncate(`ab👨‍👩‍👧x`, 5)).toBe('ab…');
   });
 });

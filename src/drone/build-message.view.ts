@@ -1,4 +1,5 @@
 import { APIEmbed, APIEmbedField, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
+import { discordLength } from '../discord-api/discord-limits';
 import { isFailed, isFinished } from './build-status';
 import { DroneBuild, DroneRepository, DroneStatus, DroneSystem } from './drone-webhook.types';
 
@@ -151,6 +152,21 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/([\\`*_~|>[\]#])/g, '\\$1');
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
+/**
+ * At most `max` characters as Discord counts them (code points), ending in `…` when cut; the cut falls between
+ * graphemes, so it never leaves half an emoji (a lone surrogate, or a family emoji without its last members).
+ */
 export function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (discordLength(text) <= max) return text;
+  let kept = '';
+  let length = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const size = discordLength(segment);
+    if (length + size > max - 1) break;
+    kept += segment;
+    length += size;
+  }
+  return `${kept}…`;
 }

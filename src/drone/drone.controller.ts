@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   BadGatewayException,
   BadRequestException,
@@ -92,7 +93,13 @@ export class DroneController {
       throw new BadRequestException('Body is not valid JSON');
     }
 
-    const result = await this.drone.receive(body);
+    // The signed Date and body: the same for a delivery sent again (replayable within the signature window), new for each
+    // event Drone sends, so a redelivered one-off event makes no second message.
+    const deliveryId = createHash('sha256')
+      .update(`${request.header('date') ?? ''}\n`)
+      .update(request.rawBody ?? Buffer.alloc(0))
+      .digest('hex');
+    const result = await this.drone.receive(body, deliveryId);
     return this.answer(result, response);
   }
 

@@ -81,8 +81,11 @@ export class DroneService implements OnModuleInit {
     deliveries.inc({ outcome });
   }
 
-  /** A verified delivery: stored as an outbox job in the build's lane (or the channel's, for one-off events). */
-  async receive(body: unknown): Promise<DroneWebhookOutcome> {
+  /**
+   * A verified delivery: stored as an outbox job in the build's lane (or the channel's, for one-off events).
+   * `deliveryId` names the delivery (its signed Date and body), so the same one-off event delivered again is one job.
+   */
+  async receive(body: unknown, deliveryId: string): Promise<DroneWebhookOutcome> {
     const delivery = readDroneDelivery(body);
     switch (delivery.kind) {
       case 'ignored':
@@ -95,6 +98,7 @@ export class DroneService implements OnModuleInit {
           `user:${delivery.action}`,
           this.config.drone.channelId,
           renderUserMessage(delivery.action, delivery.user, delivery.system),
+          deliveryId,
         );
       case 'repo':
         if (!this.config.drone.repoMessages)
@@ -103,6 +107,7 @@ export class DroneService implements OnModuleInit {
           `repo:${delivery.action}`,
           this.channelFor(delivery.repo.slug),
           renderRepoMessage(delivery.action, delivery.repo, delivery.user, delivery.system),
+          deliveryId,
         );
       case 'build':
         return this.showBuild(delivery.snapshot, delivery.action);
@@ -162,11 +167,19 @@ export class DroneService implements OnModuleInit {
     return this.count({ outcome: 'queued', buildId: key.buildId, status, jobId });
   }
 
-  private async postEvent(event: string, channelId: string | undefined, message: RESTPostAPIChannelMessageJSONBody): Promise<DroneWebhookOutcome> {
+  private async postEvent(
+    event: string,
+    channelId: string | undefined,
+    message: RESTPostAPIChannelMessageJSONBody,
+    deliveryId: string,
+  ): Promise<DroneWebhookOutcome> {
     if (!channelId) return this.count({ outcome: 'ignored', reason: `no Discord channel is configured for ${event} messages (DRONE_CHANNEL_ID)` });
+    // A repeated delivery gets the first job back (and its answer), kept for OUTBOX_RETENTION_HOURS, far beyond the
+    // signature's window; its nonce then also stops a second Discord message if the first job's answer was lost.
     const job = await this.outbox.enqueue<EventMessageJob>({
       queue: DRONE_QUEUE,
       lane: `drone:channel:${channelId}`,
+      key: `drone:event:${deliveryId}`,
       payload: { kind: 'event', event, channelId, message },
     });
     const jobId = job._id.toHexString();

@@ -11,6 +11,20 @@ describe('composeMessage', () => {
     });
   });
 
+  it('repeats the mentions of a shorthand that became an embed as the text, since Discord pings none inside an embed', () => {
+    expect(
+      composeMessage({ message: 'Deploy failed <@123456789012345678>, cc <@&223456789012345678> @here <@123456789012345678>', severity: 'error' }),
+    ).toEqual({
+      content: '<@123456789012345678> <@&223456789012345678> @here',
+      embeds: [
+        { description: 'Deploy failed <@123456789012345678>, cc <@&223456789012345678> @here <@123456789012345678>', color: SEVERITY_COLOURS.error },
+      ],
+    });
+    expect(composeMessage({ message: 'no one to ping', username: 'cron' })).toEqual({
+      embeds: [{ description: 'no one to ping', author: { name: 'cron' } }],
+    });
+  });
+
   it('colours only the embeds that have no colour of their own', () => {
     const composed = composeMessage({ content: 'deploy', embeds: [{ title: 'a' }, { title: 'b', color: 0x123456 }], severity: 'success' });
     expect(composed).toEqual({

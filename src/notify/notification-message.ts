@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import stringify from 'safe-stable-stringify';
 import type { APIEmbed, RESTPatchAPIChannelMessageJSONBody, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
 import type { NotificationContentDto, Severity } from './notification.dto';
 
@@ -15,7 +17,7 @@ export const SEVERITY_COLOURS: Record<Severity, number> = {
 /** Turns the API's conveniences (message shorthand, severity, username/avatarUrl) into Discord's message body. */
 export function composeMessage(request: NotificationContentDto): NotificationMessage {
   const asEmbed = request.message !== undefined && Boolean(request.severity || request.username || request.avatarUrl);
-  const content = asEmbed ? undefined : (request.message ?? request.content);
+  const content = asEmbed ? mentionsOf(request.message ?? '') : (request.message ?? request.content);
   const embeds: APIEmbed[] = asEmbed ? [{ description: request.message }] : (request.embeds ?? []).map(toDiscordEmbed);
 
   if (request.severity) {
@@ -32,6 +34,18 @@ export function composeMessage(request: NotificationContentDto): NotificationMes
   };
 }
 
+/** User, role and @everyone/@here mentions, as Discord writes them in text. */
+const MENTION = /<@!?\d{15,21}>|<@&\d{15,21}>|@everyone|@here/g;
+
+/**
+ * Discord never pings a mention inside an embed: when the shorthand becomes an embed, its mentions are repeated as
+ * the message text (each once, in order), so they ping as they did when the text was sent as it is.
+ */
+function mentionsOf(text: string): string | undefined {
+  const mentions = [...new Set(text.match(MENTION) ?? [])];
+  return mentions.length > 0 ? mentions.join(' ') : undefined;
+}
+
 /** Copies only the fields Discord knows, dropping the DTO's class identity and undefined keys before storage. */
 function toDiscordEmbed(embed: APIEmbed): APIEmbed {
   return JSON.parse(JSON.stringify(embed)) as APIEmbed;
@@ -46,4 +60,14 @@ export function createBody(message: NotificationMessage, notificationId: string)
 /** An edit replaces what the message shows: text and embeds that are absent are cleared, not kept. */
 export function editBody(message: NotificationMessage): RESTPatchAPIChannelMessageJSONBody {
   return { content: message.content ?? '', embeds: message.embeds ?? [] };
+}
+
+/**
+ * What an Idempotency-Key stands for: the channel and the message as composed, with object keys sorted, so the same
+ * request sent again (fields in any order, `message` or the `content` it becomes) matches and another one does not.
+ */
+export function requestFingerprint(channelId: string, message: NotificationMessage): string {
+  return createHash('sha256')
+    .update(stringify({ channelId, message }) ?? '')
+    .digest('hex');
 }

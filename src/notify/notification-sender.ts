@@ -101,6 +101,8 @@ export class NotificationSender implements OnModuleInit {
       sentRevision: notification.revision,
       sentAt: new Date(),
       attempts,
+      // Sent: an earlier failure is over (attempts still shows the tries); lastError only ever says what is wrong now.
+      lastError: null,
       nextAttemptAt: null,
     });
     this.logger.log({ notificationId, channelId: notification.channelId, messageId, operation: 'create' }, 'Notification delivered to Discord');
@@ -127,8 +129,8 @@ export class NotificationSender implements OnModuleInit {
     await this.store.recordDelivery(
       id,
       operation === 'delete'
-        ? { state: 'deleted', attempts, nextAttemptAt: null }
-        : { sentRevision: notification.revision, attempts, nextAttemptAt: null },
+        ? { state: 'deleted', attempts, lastError: null, nextAttemptAt: null }
+        : { sentRevision: notification.revision, attempts, lastError: null, nextAttemptAt: null },
     );
     this.logger.log(
       { notificationId: id.toHexString(), channelId: notification.channelId, messageId: delivery.messageId, operation },

@@ -172,7 +172,11 @@ export class NotificationViewDto {
   @ApiProperty({ description: 'Calls made to Discord for this notification so far (each may include @discordjs/rest retries).' })
   attempts!: number;
 
-  @ApiPropertyOptional({ type: DeliveryErrorDto, nullable: true, description: 'The most recent failure, also kept after a later success.' })
+  @ApiPropertyOptional({
+    type: DeliveryErrorDto,
+    nullable: true,
+    description: 'Why the pending Discord call (or the refused one) failed; cleared once Discord took it (`attempts` still counts the tries).',
+  })
   lastError!: DeliveryErrorDto | null;
 
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true, description: 'When the pending Discord call is (next) due.' })

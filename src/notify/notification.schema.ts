@@ -48,6 +48,14 @@ export class Notification {
   @Prop({ type: Date, default: null })
   idempotencyExpiresAt!: Date | null;
 
+  /**
+   * SHA-256 of the request a client's Idempotency-Key was first used with (channel and message, keys sorted), so a
+   * reuse of the key with another request is refused instead of answered with the first notification. Null without a
+   * key, and on notifications stored before it was kept (those replay as before).
+   */
+  @Prop({ type: String, default: null })
+  requestFingerprint!: string | null;
+
   createdAt!: Date;
   updatedAt!: Date;
 }

@@ -14,7 +14,13 @@ export interface NewNotification {
   channelId: string;
   message: NotificationMessage;
   idempotencyKey?: string;
+  /** What the key stands for (see Notification.requestFingerprint); kept only with a key. */
+  requestFingerprint?: string;
 }
+
+/** What storing a request produced: a new notification, the first one under its key, or a key used for another request. */
+export type AcceptOutcome =
+  { notification: NotificationRecord; replayed: false } | { notification: NotificationRecord; replayed: true; sameRequest: boolean };
 
 /**
  * Every MongoDB read and write of notifications. The client's side (`notifications`) is written only by the API;
@@ -33,10 +39,11 @@ export class NotificationStore implements OnModuleInit {
   }
 
   /**
-   * Stores a new notification, or returns the one already stored under the same Idempotency-Key within 24 hours.
-   * Two concurrent requests with one key race on the unique index: one inserts, the other reads it.
+   * Stores a new notification, or returns the one already stored under the same Idempotency-Key within 24 hours
+   * (with whether it was stored for the same request). Two concurrent requests with one key race on the unique
+   * index: one inserts, the other reads it, fingerprint included, since both are written by the one insert.
    */
-  async accept(input: NewNotification, now = new Date()): Promise<{ notification: NotificationRecord; replayed: boolean }> {
+  async accept(input: NewNotification, now = new Date()): Promise<AcceptOutcome> {
     for (let round = 0; round < 5; round += 1) {
       const _id = new Types.ObjectId();
       const idempotencyKey = input.idempotencyKey === undefined ? `auto:${_id.toHexString()}` : `key:${input.idempotencyKey}`;
@@ -49,13 +56,17 @@ export class NotificationStore implements OnModuleInit {
           deleteRequested: false,
           idempotencyKey,
           idempotencyExpiresAt: input.idempotencyKey === undefined ? null : new Date(now.getTime() + IDEMPOTENCY_WINDOW_MS),
+          requestFingerprint: input.idempotencyKey === undefined ? null : (input.requestFingerprint ?? null),
         });
         return { notification: created.toObject(), replayed: false };
       } catch (error) {
         if (!isDuplicateKey(error) || input.idempotencyKey === undefined) throw error;
       }
       const first = await this.notifications.findOne({ idempotencyKey }).lean<NotificationRecord>();
-      if (first && first.idempotencyExpiresAt && first.idempotencyExpiresAt > now) return { notification: first, replayed: true };
+      if (first && first.idempotencyExpiresAt && first.idempotencyExpiresAt > now) {
+        const sameRequest = !first.requestFingerprint || first.requestFingerprint === input.requestFingerprint;
+        return { notification: first, replayed: true, sameRequest };
+      }
       if (first) {
         // The key is older than 24 hours: retire it from the old notification (a harmless repeat if two requests do
         // this at once) and insert again; the unique index lets one of them in.

@@ -69,17 +69,21 @@ export class NotifyController {
   @ApiHeader({
     name: 'Idempotency-Key',
     required: false,
-    description: 'Any unique string (e.g. a UUID). The same key within 24 hours returns the first notification instead of sending again.',
+    description:
+      'Any unique string (e.g. a UUID). The same request with the same key within 24 hours returns the first notification instead of ' +
+      'sending again; the key with a different request (another message or channel) is refused with 422.',
   })
   @ApiAcceptedResponse({
     type: NotificationAcceptedDto,
     description:
-      'Stored; `Location` points at the notification. `Idempotent-Replayed: true` when the key was seen before. With wait=true: still queued behind its channel when the wait ran out, without a Discord error.',
+      'Stored; `Location` points at the notification. `Idempotent-Replayed: true` when the key was seen before. With wait=true: still queued behind its channel when the wait ran out, without a Discord error, or Herald began shutting down while waiting.',
   })
   @ApiOkResponse({ type: NotificationSentDto, description: 'wait=true: Discord accepted the message; `messageId` is its id.' })
   @ApiUnprocessableEntityResponse({
     type: NotifyWaitErrorDto,
-    description: 'wait=true: Discord refused the message for good (e.g. unknown channel, missing access); state `failed`.',
+    description:
+      'wait=true: Discord refused the message for good (e.g. unknown channel, missing access); state `failed`. ' +
+      'Also (without `discordError`, `errors[].field` `Idempotency-Key`) when the Idempotency-Key was used for a different request.',
   })
   @ApiBadGatewayResponse({
     type: NotifyWaitErrorDto,
@@ -96,10 +100,11 @@ export class NotifyController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) response: Response,
   ): Promise<NotificationAcceptedDto | NotificationSentDto> {
-    const { notification, replayed } = await this.notify.accept(request, idempotencyKey, query.wait === true);
+    const { notification, replayed, waited } = await this.notify.accept(request, idempotencyKey, query.wait === true);
     response.setHeader('Location', `/notify/${notification.id}`);
     if (replayed) response.setHeader('Idempotent-Replayed', 'true');
-    if (query.wait !== true) return { id: notification.id, state: notification.state };
+    // Not waited for (or the wait was cut short by a shutdown): stored, and sent by whichever replica runs next.
+    if (!waited) return { id: notification.id, state: notification.state };
 
     const failure = { id: notification.id, state: notification.state, discordError: notification.lastError };
     if (notification.state === 'sent' && notification.messageId) {

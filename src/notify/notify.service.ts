@@ -1,8 +1,8 @@
-import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { Outbox } from '../outbox/outbox';
-import { composeMessage } from './notification-message';
+import { composeMessage, requestFingerprint } from './notification-message';
 import { NotificationSender } from './notification-sender';
 import { CreateNotificationDto, EditNotificationDto, NotificationViewDto } from './notification.dto';
 import { DeliveryRecord, NotificationRecord, NotificationStore } from './notification.store';
@@ -13,13 +13,26 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 @Injectable()
 export class NotifyService {
   private readonly logger = new Logger(NotifyService.name);
+  /** Resolves when the process starts shutting down: requests still waiting (`wait=true`) are answered then. */
+  private readonly shutdownStarted: Promise<void>;
+  private startShutdown!: () => void;
 
   constructor(
     private readonly store: NotificationStore,
     private readonly sender: NotificationSender,
     private readonly outbox: Outbox,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.shutdownStarted = new Promise((resolve) => (this.startShutdown = resolve));
+  }
+
+  /**
+   * Called on SIGTERM before the HTTP drain: a request waiting for Discord (up to NOTIFY_WAIT_TIMEOUT_MS, longer than
+   * the drain) is answered now as without `wait` (202, queued), instead of being cut off and sent again by its client.
+   */
+  stopWaiting(): void {
+    this.startShutdown();
+  }
 
   /**
    * Stores the notification and its create job (durably, before the client hears back) and leaves the sending to
@@ -29,22 +42,45 @@ export class NotifyService {
     request: CreateNotificationDto,
     idempotencyKey?: string,
     wait = false,
-  ): Promise<{ notification: NotificationViewDto; replayed: boolean }> {
+  ): Promise<{ notification: NotificationViewDto; replayed: boolean; waited: boolean }> {
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw fieldError('Idempotency-Key', 'Idempotency-Key must be 1-255 visible ASCII characters');
     }
     const channelId = request.channelId ?? this.config.notify.defaultChannelId;
     if (!channelId) throw fieldError('channelId', 'channelId is required: no default channel is configured (NOTIFY_DEFAULT_CHANNEL_ID)');
 
-    const { notification, replayed } = await this.store.accept({ channelId, message: composeMessage(request), idempotencyKey });
+    const message = composeMessage(request);
+    const fingerprint = idempotencyKey === undefined ? undefined : requestFingerprint(channelId, message);
+    const accepted = await this.store.accept({ channelId, message, idempotencyKey, requestFingerprint: fingerprint });
+    const { notification, replayed } = accepted;
+    if (accepted.replayed && !accepted.sameRequest) {
+      this.logger.warn({ notificationId: notification._id.toHexString(), channelId }, 'Idempotency-Key reused for a different request; refused');
+      throw new UnprocessableEntityException({
+        statusCode: 422,
+        error: 'Unprocessable Entity',
+        message:
+          'Validation failed: Idempotency-Key: this key was already used for a different request (another message or channel) ' +
+          'within the last 24 hours; send a new key for a new notification, or the same request to get the first one back',
+        errors: [{ field: 'Idempotency-Key', messages: ['this key was already used for a different request'] }],
+        id: notification._id.toHexString(),
+      });
+    }
     // Also for a replay: if the first request stopped between storing the notification and its job, this stores the job.
     const job = await this.sender.enqueueCreate(notification);
     const notificationId = notification._id.toHexString();
     if (replayed)
       this.logger.log({ notificationId, channelId: notification.channelId }, 'Idempotency-Key seen before; returning the first notification');
     else this.logger.log({ notificationId, channelId, seq: job.seq }, 'Notification accepted');
-    if (wait) await this.outbox.whenFinished(job._id, this.config.notify.waitTimeoutMs);
-    return { notification: await this.view(notification), replayed };
+    const waited = wait && (await this.waitFor(job._id));
+    return { notification: await this.view(notification), replayed, waited };
+  }
+
+  /** Until the job is finished or NOTIFY_WAIT_TIMEOUT_MS ran out (true), or shutdown began (false). */
+  private async waitFor(jobId: Types.ObjectId): Promise<boolean> {
+    const finished = this.outbox.whenFinished(jobId, this.config.notify.waitTimeoutMs).then(() => true);
+    // Left behind at shutdown, its next poll may find MongoDB closed; nobody reads that answer any more.
+    finished.catch(() => undefined);
+    return Promise.race([finished, this.shutdownStarted.then(() => false)]);
   }
 
   async get(id: string): Promise<NotificationViewDto> {

@@ -440,6 +440,28 @@ describe('Drone webhook → one Discord message per build', () => {
       expect(titled(releasesChannel, `📦 ${mapped.slug} enabled on Drone`)).toHaveLength(1);
     });
 
+    it('posts one message for a user or repository delivery sent twice (replayed within the signature window)', async () => {
+      const login = `replayed-${Date.now()}`;
+      const userEvent = droneUserEvent('created', login);
+      const userDelivery = droneDelivery(userEvent, { secret: SECRET });
+      const first = await postDroneDelivery(webhookUrl, userDelivery);
+      const again = await postDroneDelivery(webhookUrl, userDelivery);
+      expect(first).toMatchObject({ status: 200, body: { outcome: 'posted', event: 'user:created' } });
+      expect(again).toEqual(first);
+
+      const repo = newBuildScenario();
+      const repoDelivery = droneDelivery(droneRepoEvent('enabled', repo), { secret: SECRET });
+      expect((await postDroneDelivery(webhookUrl, repoDelivery)).status).toBe(200);
+      expect((await postDroneDelivery(webhookUrl, repoDelivery)).status).toBe(200);
+
+      expect(titled(buildsChannel, `👤 Drone user ${login} created`)).toHaveLength(1);
+      expect(titled(buildsChannel, `📦 ${repo.slug} enabled on Drone`)).toHaveLength(1);
+      // The same body signed anew (another Date: Drone sending a new event) is a new message.
+      const resigned = droneDelivery(userEvent, { secret: SECRET, date: new Date(Date.now() + 2000) });
+      expect((await postDroneDelivery(webhookUrl, resigned)).status).toBe(200);
+      expect(titled(buildsChannel, `👤 Drone user ${login} created`)).toHaveLength(2);
+    });
+
     it('ignores each kind when its setting is off', async () => {
       const quiet = await bootHerald({ ...herald.env, DRONE_USER_MESSAGES: 'false', DRONE_REPO_MESSAGES: 'false' }, { fresh: false });
       try {

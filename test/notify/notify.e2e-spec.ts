@@ -59,10 +59,11 @@ describe('POST /notify → Discord, durably and in order', () => {
     expect(discord.requestCount({ method: 'POST', path, status: 429 })).toBe(2);
     expect(discord.requestCount({ method: 'POST', path, status: 500 })).toBe(14);
 
-    // @discordjs/rest gives up on a 5xx after 3 retries; the worker backed off and tried again, and says so.
+    // @discordjs/rest gives up on a 5xx after 3 retries; the worker backed off and tried again. Once sent, the failure
+    // is over: attempts still counts the tries, lastError (which showed the 500 meanwhile) is gone.
     const first = await client.until(ids[0], (view) => view.state === 'sent');
     expect(first.attempts).toBeGreaterThan(1);
-    expect(first.lastError).toMatchObject({ status: 500 });
+    expect(first.lastError).toBeNull();
     await client.until(ids[9], (view) => view.state === 'sent');
     expect(texts(discord, announcements, 'storm ')).toEqual(expected);
   });
@@ -86,6 +87,33 @@ describe('POST /notify → Discord, durably and in order', () => {
     // A later notification in the same channel arrives after everything accepted before it.
     await client.send({ message: 'idempotent marker', channelId: general });
     expect(await waitForTexts(discord, general, 'idempotent ', 3)).toEqual(['idempotent once', 'idempotent race', 'idempotent marker']);
+  });
+
+  it('refuses an Idempotency-Key reused for a different message or channel with 422, and still replays the same request', async () => {
+    const key = `deploy-${randomUUID()}`;
+    const first = await client.post({ message: 'reuse Deploy 42 finished', channelId: general }, { 'Idempotency-Key': key });
+    expect(first.status).toBe(202);
+
+    const otherMessage = await client.post({ message: 'reuse Deploy 43 FAILED', severity: 'error', channelId: general }, { 'Idempotency-Key': key });
+    expect(otherMessage.status).toBe(422);
+    expect(otherMessage.headers['idempotent-replayed']).toBeUndefined();
+    expect(otherMessage.body).toMatchObject({
+      statusCode: 422,
+      message: expect.stringContaining('Idempotency-Key: this key was already used for a different request'),
+      errors: [{ field: 'Idempotency-Key', messages: [expect.any(String)] }],
+    });
+    const otherChannel = await client.post({ message: 'reuse Deploy 42 finished', channelId: builds }, { 'Idempotency-Key': key });
+    expect(otherChannel.status).toBe(422);
+
+    // The same request again, the channel now left to the default (the same one), is the first notification.
+    const again = await client.post({ message: 'reuse Deploy 42 finished' }, { 'Idempotency-Key': key });
+    expect(again.status).toBe(202);
+    expect(again.body.id).toBe(first.body.id);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+
+    await client.send({ message: 'reuse marker', channelId: general });
+    expect(await waitForTexts(discord, general, 'reuse ', 2)).toEqual(['reuse Deploy 42 finished', 'reuse marker']);
+    expect(texts(discord, builds, 'reuse ')).toEqual([]);
   });
 
   it("ends in failed with Discord's error when the channel is unknown or the bot may not post there", async () => {

@@ -195,6 +195,9 @@ describe('Discord stand-in, driven by a plain discord.js client', () => {
     standIn.restoreChannel(general.id);
 
     await expect(general.send('x'.repeat(2001))).rejects.toMatchObject({ status: 400, code: 50035 });
+    // Discord counts code points: 2000 emoji (4000 UTF-16 units) fit, 2001 do not.
+    await expect(general.send('🚀'.repeat(2000))).resolves.toBeDefined();
+    await expect(general.send('🚀'.repeat(2001))).rejects.toMatchObject({ status: 400, code: 50035 });
     const unauthorised = await fetch(`${standIn.apiUrl}/v10/users/@me`, { headers: { authorization: 'Bot wrong' } });
     expect(unauthorised.status).toBe(401);
   });

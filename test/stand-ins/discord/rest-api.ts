@@ -467,17 +467,25 @@ function tooLong(max: number): RESTErrorData {
   return { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${max} or fewer in length.` }] };
 }
 
+/**
+ * A string's length as Discord's API counts it: code points (its API is Python 3; discord-api-docs#1315), so an emoji
+ * is one character although it is two UTF-16 units.
+ */
+function discordLength(text: string | undefined): number {
+  return text === undefined ? 0 : [...text].length;
+}
+
 /** Discord's documented limits, answered the way Discord answers them (50035 with the offending field). */
 function validateMessage(content: string | undefined, embeds: APIEmbed[] | undefined): void {
-  if (content !== undefined && content.length > 2000) throw invalidForm({ content: tooLong(2000) });
+  if (discordLength(content) > 2000) throw invalidForm({ content: tooLong(2000) });
   if (!embeds) return;
   if (embeds.length > 10) throw invalidForm({ embeds: tooLong(10) });
   let total = 0;
   embeds.forEach((embed, index) => {
     const problems: Record<string, RESTErrorData> = {};
     const check = (field: string, value: string | undefined, max: number): void => {
-      total += value?.length ?? 0;
-      if (value !== undefined && value.length > max) problems[field] = tooLong(max);
+      total += discordLength(value);
+      if (discordLength(value) > max) problems[field] = tooLong(max);
     };
     check('title', embed.title, 256);
     check('description', embed.description, 4096);
