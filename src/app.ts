@@ -14,7 +14,6 @@ import { describeUnreadableJson, JSON_BODY_TYPES, refuseUnreadBodies } from './c
 import { createStartupLogger, HeraldLogger } from './common/logging';
 import { HERALD_VERSION } from './health/service-index.controller';
 import { ReadinessService } from './health/readiness.service';
-import { NotifyService } from './notify/notify.service';
 import { createValidationPipe } from './common/validation';
 import { AppConfig, describeFeatures } from './config/config';
 import { errorMessage } from './common/errors';
@@ -161,7 +160,6 @@ export function exitGracefullyOn(app: INestApplication, config: AppConfig): void
     stoppingSince = performance.now();
     logger.log({ signal, drainMs: config.shutdownTimeoutMs }, 'Shutting down: no new connections, draining the HTTP requests in flight');
     app.get(ReadinessService).stopping();
-    answerWaitingNotifications(app);
     const deadline = setTimeout(
       () => {
         logger.error('Shutdown took too long; exiting');
@@ -184,21 +182,6 @@ export function exitGracefullyOn(app: INestApplication, config: AppConfig): void
   // so Herald gets the signal twice at once (ignored); with no listener left the second would kill it on the spot. A
   // Ctrl-C a second or more after the first is a person's: it exits at once.
   for (const signal of shutdownSignals(config)) process.on(signal, (received) => void stop(received));
-}
-
-/**
- * A `POST /notify?wait=true` waits up to NOTIFY_WAIT_TIMEOUT_MS, longer than the drain: answer it now (202, queued)
- * rather than cut its connection, after which a client would send it again.
- */
-function answerWaitingNotifications(app: INestApplication): void {
-  let notify: unknown;
-  try {
-    notify = app.get(NotifyService, { strict: false });
-  } catch {
-    return; // Notify is off in this process.
-  }
-  // With Notify off, Nest may resolve the token to something else than the service: only the service is asked.
-  if (notify instanceof NotifyService) notify.stopWaiting();
 }
 
 function closeHttp(server: Server, timeoutMs: number): Promise<void> {

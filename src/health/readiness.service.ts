@@ -37,10 +37,26 @@ export class ReadinessService {
   private running?: Promise<ReadinessReport>;
   private lastStatus?: ReadinessStatus;
   private isStopping = false;
+  private readonly stoppingListeners: (() => void)[] = [];
 
-  /** The process is shutting down: from now on readiness is down, so load balancers stop sending requests. */
+  /**
+   * The process is shutting down: from now on readiness is down, so load balancers stop sending requests, and what
+   * asked to hear of it (`onStopping`) is told before the HTTP drain begins.
+   */
   stopping(): void {
     this.isStopping = true;
+    for (const listener of this.stoppingListeners.splice(0)) {
+      try {
+        listener();
+      } catch (error) {
+        this.logger.error({ err: error }, 'A shutdown listener failed');
+      }
+    }
+  }
+
+  /** `listener` runs once when the shutdown begins (e.g. Notify answers the requests still waiting for Discord). */
+  onStopping(listener: () => void): void {
+    this.stoppingListeners.push(listener);
   }
 
   register(check: ReadinessCheck): void {

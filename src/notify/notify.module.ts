@@ -3,6 +3,7 @@ import { MongooseModule } from '@nestjs/mongoose';
 import { AuthModule } from '../auth/auth.module';
 import type { AppConfig } from '../config/config';
 import { DiscordApiModule } from '../discord-api/discord-api.module';
+import { HealthModule } from '../health/health.module';
 import { OutboxModule } from '../outbox/outbox.module';
 import { NotificationSender } from './notification-sender';
 import { NOTIFICATION_MODELS } from './notification.schema';
@@ -16,7 +17,7 @@ export class NotifyModule {
   static register(_config: AppConfig): DynamicModule {
     return {
       module: NotifyModule,
-      imports: [AuthModule, DiscordApiModule, OutboxModule, MongooseModule.forFeature(NOTIFICATION_MODELS)],
+      imports: [AuthModule, DiscordApiModule, HealthModule, OutboxModule, MongooseModule.forFeature(NOTIFICATION_MODELS)],
       controllers: [NotifyController],
       providers: [NotificationStore, NotificationSender, NotifyService],
     };

@@ -1,6 +1,7 @@
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { Types } from 'mongoose';
 import { APP_CONFIG, AppConfig } from '../config/config';
+import { ReadinessService } from '../health/readiness.service';
 import { Outbox } from '../outbox/outbox';
 import { composeMessage, requestFingerprint } from './notification-message';
 import { NotificationSender } from './notification-sender';
@@ -15,23 +16,17 @@ export class NotifyService {
   private readonly logger = new Logger(NotifyService.name);
   /** Resolves when the process starts shutting down: requests still waiting (`wait=true`) are answered then. */
   private readonly shutdownStarted: Promise<void>;
-  private startShutdown!: () => void;
 
   constructor(
     private readonly store: NotificationStore,
     private readonly sender: NotificationSender,
     private readonly outbox: Outbox,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    readiness: ReadinessService,
   ) {
-    this.shutdownStarted = new Promise((resolve) => (this.startShutdown = resolve));
-  }
-
-  /**
-   * Called on SIGTERM before the HTTP drain: a request waiting for Discord (up to NOTIFY_WAIT_TIMEOUT_MS, longer than
-   * the drain) is answered now as without `wait` (202, queued), instead of being cut off and sent again by its client.
-   */
-  stopWaiting(): void {
-    this.startShutdown();
+    // On SIGTERM, before the HTTP drain: a request waiting for Discord (up to NOTIFY_WAIT_TIMEOUT_MS, longer than the
+    // drain) is answered now as without `wait` (202, queued), instead of being cut off and sent again by its client.
+    this.shutdownStarted = new Promise((resolve) => readiness.onStopping(resolve));
   }
 
   /**
