@@ -7,6 +7,7 @@ import {
   type APIApplicationCommand,
   type ApplicationCommandData,
 } from 'discord.js';
+import { TOKEN_REFUSED } from '../../discord-api/discord-rest';
 import { differences, registrationFailure } from './command-registrar';
 
 /** A command as GET /applications/{id}/commands answers it: Discord fills in what a definition left out. */
@@ -83,8 +84,6 @@ describe('registrationFailure (why the commands could not be registered)', () =>
   });
 
   it('otherwise says what Discord said, as every other Discord failure is said', () => {
-    expect(registrationFailure(refused(0, 401, '401: Unauthorized'), undefined)).toBe(
-      'Discord 401 (code 0): 401: Unauthorized (Discord refused DISCORD_TOKEN)',
-    );
+    expect(registrationFailure(refused(0, 401, '401: Unauthorized'), undefined)).toBe(`Discord 401 (code 0): 401: Unauthorized (${TOKEN_REFUSED})`);
   });
 });

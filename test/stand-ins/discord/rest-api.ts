@@ -471,8 +471,10 @@ function tooLong(max: number): RESTErrorData {
  * A string's length as Discord's API counts it: code points (its API is Python 3; discord-api-docs#1315), so an emoji
  * is one character although it is two UTF-16 units.
  */
-function discordLength(text: string | undefined): number {
-  return text === undefined ? 0 : [...text].length;
+function discordLength(text: string | null | undefined): number {
+  // A client may send null for a field it clears (an edit's `content: null`); JSON can carry any type, and Discord
+  // itself answers a non-string with 50035, which the field checks are not about.
+  return typeof text === 'string' ? [...text].length : 0;
 }
 
 /** Discord's documented limits, answered the way Discord answers them (50035 with the offending field). */
