@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { SCOPES, isScope, type Scope } from '../auth/scopes';
+import { isValidLocale, isValidTimeZone } from '../common/intl';
 import { parseShardIds, type DiscordSharding } from '../discord-bot/discord-shards';
 
 /** Injection token for the one validated configuration. */
@@ -84,16 +85,6 @@ const withDefault = (fallback: string) =>
     .string()
     .optional()
     .transform((value) => value?.trim() || fallback);
-
-/** True when `check` does not throw (Intl's constructors are the test of a zone or a language tag). */
-function accepted(check: () => unknown): boolean {
-  try {
-    check();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const list = (fallback: string[]) =>
   z
@@ -296,14 +287,8 @@ const envSchema = z.object({
   // The bot's images are kept and shown later: "Today at …" would stop being true, so the date is the default.
   DISCORD_RENDER_TIMESTAMPS: z.enum(['absolute', 'calendar'], { error: 'must be absolute or calendar' }).default('absolute'),
   // The bot's images have no viewer to take a zone and a language from (the client uses each viewer's own).
-  DISCORD_RENDER_TIME_ZONE: withDefault('UTC').refine(
-    (zone) => accepted(() => new Intl.DateTimeFormat('en-US', { timeZone: zone })),
-    'must be an IANA time zone such as Europe/Berlin or UTC',
-  ),
-  DISCORD_RENDER_LOCALE: withDefault('en-US').refine(
-    (locale) => accepted(() => Intl.getCanonicalLocales(locale)),
-    'must be a BCP 47 language tag such as en-US, de or ru',
-  ),
+  DISCORD_RENDER_TIME_ZONE: withDefault('UTC').refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC'),
+  DISCORD_RENDER_LOCALE: withDefault('en-US').refine(isValidLocale, 'must be a BCP 47 language tag such as en-US, de or ru'),
   DISCORD_PRESENCE_INTERVAL_MS: int(10000, 1000, 600000),
   DISCORD_CATCH_UP_LIMIT: int(200, 0, 10000),
   DISCORD_IMAGE_KEY_TEMPLATE: z

@@ -80,31 +80,23 @@ export function labelledValuesProblem(values: unknown): string | null {
   return null;
 }
 
-function IsLabelledValues(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isLabelledValues',
-      validator: {
-        validate: (value: unknown) => labelledValuesProblem(value) === null,
-        defaultMessage: (args) => labelledValuesProblem(args?.value) ?? 'values are malformed',
+/** A validator answering the first problem `problemOf` finds (null when there is none), named as `name`. */
+function validatedBy(name: string, problemOf: (value: unknown) => string | null, fallback: string) {
+  return (options?: ValidationOptions): PropertyDecorator =>
+    ValidateBy(
+      {
+        name,
+        validator: {
+          validate: (value: unknown) => problemOf(value) === null,
+          defaultMessage: (args) => problemOf(args?.value) ?? fallback,
+        },
       },
-    },
-    options,
-  );
+      options,
+    );
 }
 
-function IsChartPoints(options?: ValidationOptions): PropertyDecorator {
-  return ValidateBy(
-    {
-      name: 'isChartPoints',
-      validator: {
-        validate: (value: unknown) => pointsProblem(value) === null,
-        defaultMessage: (args) => pointsProblem(args?.value) ?? 'points are malformed',
-      },
-    },
-    options,
-  );
-}
+const IsLabelledValues = validatedBy('isLabelledValues', labelledValuesProblem, 'values are malformed');
+const IsChartPoints = validatedBy('isChartPoints', pointsProblem, 'points are malformed');
 
 /** One bar of a chart by category, as Swagger shows it; a request's values are checked by labelledValuesProblem. */
 export class LabelledValueDto {

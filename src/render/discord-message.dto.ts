@@ -39,7 +39,8 @@ import type {
   ReplyInput,
   StickerInput,
 } from './discord-message.input';
-import { CONVERSATION_LIMITS, DISCORD_LIMITS, WIDTH, isValidLocale, isValidTimeZone, normaliseColor } from './discord-message.normaliser';
+import { isValidLocale, isValidTimeZone } from '../common/intl';
+import { CONVERSATION_LIMITS, DISCORD_LIMITS, WIDTH, normaliseColor } from './discord-message.normaliser';
 
 const SNOWFLAKE = /^\d{17,20}$/;
 const SNOWFLAKE_MESSAGE = 'must be a Discord id (17–20 digits)';

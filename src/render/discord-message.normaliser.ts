@@ -3,6 +3,7 @@
 import { parse as parseDiscordMarkdown } from 'discord-markdown-parser';
 import type { APIEmbedImage } from 'discord-api-types/v10';
 import { LruCache } from '../browser/lru-cache';
+import { isValidLocale, isValidTimeZone } from '../common/intl';
 import { DISCORD_LIMITS as DISCORD_SEND_LIMITS, cutToDiscordLength } from '../discord-api/discord-limits';
 import {
   RENDER_SCALE,
@@ -155,23 +156,6 @@ function toMinute(date: Date): string {
   const copy = new Date(date.getTime());
   copy.setUTCSeconds(0, 0);
   return copy.toISOString();
-}
-
-export function isValidTimeZone(timeZone: string): boolean {
-  try {
-    dayFormat(timeZone);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export function isValidLocale(locale: string): boolean {
-  try {
-    return Intl.getCanonicalLocales(locale).length === 1;
-  } catch {
-    return false;
-  }
 }
 
 /** Cut to `limit` characters counted as the DTO counts them (code points), so valid input is never cut. */

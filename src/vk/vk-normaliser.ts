@@ -122,8 +122,10 @@ export function isChatPeer(peerId: number): boolean {
 function idsOf(update: VkUpdate): { userId: number; peerId: number } | null {
   if (!isKnownUpdate(update)) return null;
   switch (update.type) {
-    case 'message_new':
-      return { userId: wrappedMessage(update).from_id, peerId: wrappedMessage(update).peer_id };
+    case 'message_new': {
+      const message = wrappedMessage(update);
+      return { userId: message.from_id, peerId: message.peer_id };
+    }
     case 'message_edit':
       return { userId: update.object.from_id, peerId: update.object.peer_id };
     case 'message_event':

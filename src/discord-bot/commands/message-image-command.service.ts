@@ -15,7 +15,7 @@ import {
 import { errorMessage } from '../../common/errors';
 import { APP_CONFIG, type AppConfig } from '../../config/config';
 import type { DiscordMessageInput } from '../../render/discord-message.input';
-import { isValidLocale } from '../../render/discord-message.normaliser';
+import { isValidLocale } from '../../common/intl';
 import { RenderService } from '../../render/render.service';
 import { ObjectStorage } from '../../storage/object-storage';
 import { renderInputOf, type ReferencedMessage } from '../message-snapshot';
