@@ -117,6 +117,33 @@ describe('POST /render/discord-message', () => {
     expect(headers).toEqual(['Today at 9:30 AM', 'Yesterday at 9:30 AM', '5/1/24, 9:30 AM']);
   });
 
+  it("a file card's size is written in the render's locale: a decimal comma in German, a point in English", async () => {
+    const message = {
+      author: { name: 'files' },
+      content: 'the logs',
+      timestamp: '2024-05-01T09:30:00.000Z',
+      attachments: [
+        { url: 'https://cdn.example/build.log', filename: 'build.log', size: 1536, contentType: 'text/plain' },
+        { url: 'https://cdn.example/tiny.txt', filename: 'tiny.txt', size: 512, contentType: 'text/plain' },
+      ],
+    };
+    const pool = herald.app.get(BrowserPool);
+    const sizes = await pool.lease('discord-message', async (page) => {
+      const said: string[][] = [];
+      for (const locale of ['en-US', 'de-DE']) {
+        await page.evaluate((view) => (window as unknown as { herald: { render(v: unknown): Promise<unknown> } }).herald.render(view), {
+          ...normaliseDiscordMessage({ ...message, locale }, { now: new Date('2024-05-01T18:00:00.000Z') }),
+        });
+        said.push(await page.evaluate(() => Array.from(document.querySelectorAll('.file-size')).map((size) => size.textContent ?? '')));
+      }
+      return said;
+    });
+    expect(sizes).toEqual([
+      ['1.50 KB', '512 bytes'],
+      ['1,50 KB', '512 bytes'],
+    ]);
+  });
+
   it('answers 400 naming each bad new field: theme, scale, timestampStyle, now, embed type, author id', async () => {
     const response = await request(herald.url)
       .post('/render/discord-message')

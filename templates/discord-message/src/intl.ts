@@ -5,6 +5,7 @@
 const MAX_FORMATTERS = 64;
 const dateFormats = new Map<string, Intl.DateTimeFormat>();
 const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
+const numberFormats = new Map<string, Intl.NumberFormat>();
 
 function cached<T>(cache: Map<string, T>, key: string, create: () => T): T {
   let formatter = cache.get(key);
@@ -49,4 +50,19 @@ export function formatMessageTime(iso: string, day: 'today' | 'yesterday' | null
 /** A conversation's date separator: the long date ("May 1, 2024"). */
 export function formatSeparatorDate(iso: string, locale: string, timeZone: string): string {
   return dateTimeFormat(locale, { dateStyle: 'long', timeZone }).format(new Date(iso));
+}
+
+const SIZE_UNITS = ['KB', 'MB', 'GB'];
+
+/** A file card's size as the client writes it: "512 bytes", "1.50 KB" (1024-based, two decimals in the locale's own digits and separator). */
+export function formatFileSize(bytes: number, locale: string): string {
+  let value = Math.max(0, bytes);
+  if (value < 1024) return `${value} bytes`;
+  let unit = -1;
+  while (value >= 1024 && unit < SIZE_UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const format = cached(numberFormats, locale, () => new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2, useGrouping: false }));
+  return `${format.format(value)} ${SIZE_UNITS[unit]}`;
 }

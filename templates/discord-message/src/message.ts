@@ -12,7 +12,7 @@ import type {
 } from '../../../src/render/discord-message.view';
 import { type Child, append, h, icon, image, isInlineImage, safeColor } from './dom';
 import { CLYDE, DEFAULT_AVATAR_COLORS, DOWNLOAD, PLAY, VERIFIED_CHECK, fileIcon, pictureIcon } from './icons';
-import { formatMessageTime } from './intl';
+import { formatFileSize, formatMessageTime } from './intl';
 import { isEmojiOnly, type MarkdownContext, renderMarkdown } from './render-markdown';
 
 const IMAGE_MAX = { width: 550, height: 350 };
@@ -134,23 +134,12 @@ function content(view: DiscordMessageView): HTMLElement | null {
   return h('div', 'content', ...renderMarkdown(view.content, context), edited);
 }
 
-function formatSize(bytes: number): string {
-  const units = ['bytes', 'KB', 'MB', 'GB'];
-  let value = Math.max(0, bytes);
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return unit === 0 ? `${value} bytes` : `${value.toFixed(2)} ${units[unit]}`;
-}
-
-function fileCard(attachment: AttachmentView): HTMLElement {
+function fileCard(attachment: AttachmentView, locale: string): HTMLElement {
   return h(
     'div',
     'file-card',
     icon('file-icon', '0 0 30 40', fileIcon(attachment.fileType)),
-    h('div', 'file-meta', h('span', 'file-name', attachment.filename), h('span', 'file-size', formatSize(attachment.size))),
+    h('div', 'file-meta', h('span', 'file-name', attachment.filename), h('span', 'file-size', formatFileSize(attachment.size, locale))),
     icon('file-download', '0 0 24 24', DOWNLOAD),
   );
 }
@@ -200,14 +189,14 @@ function mosaic(list: AttachmentView[]): HTMLElement {
   return grid;
 }
 
-function attachments(list: AttachmentView[]): HTMLElement | null {
+function attachments(list: AttachmentView[], locale: string): HTMLElement | null {
   if (list.length === 0) return null;
   const media = list.filter((attachment) => attachment.kind !== 'file');
   const files = list.filter((attachment) => attachment.kind === 'file');
   const container = h('div', 'attachments');
   if (media.length === 1) container.append(singleMedia(media[0]));
   else if (media.length > 1) container.append(mosaic(media));
-  for (const file of files) container.append(fileCard(file));
+  for (const file of files) container.append(fileCard(file, locale));
   return container;
 }
 
@@ -330,7 +319,7 @@ export function renderMessage(view: DiscordMessageView, grouped = false): HTMLEl
     grouped ? null : avatar(view.author, 'avatar'),
     grouped ? null : header(view),
     content(view),
-    attachments(view.attachments),
+    attachments(view.attachments, view.locale),
     embeds(view.embeds, view),
     stickers(view.stickers),
     reactions(view.reactions),
