@@ -19,6 +19,7 @@ export class DashboardCatalog {
       this.dashboards = readDashboardsFile(file, {
         maxWidth: config.metrics.maxWidth,
         maxHeight: config.metrics.maxHeight,
+        maxPixels: config.metrics.maxPixels,
         maxPoints: config.metrics.maxPoints,
         prometheusConfigured: Boolean(config.metrics.prometheus),
         isAllowedHost: (url) => sources.isAllowed(url),

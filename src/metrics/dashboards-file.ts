@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { load as loadYaml } from 'js-yaml';
 import { z } from 'zod';
+import { pixelBudgetProblem } from './chart-normaliser';
 import { CHART_KINDS, CHART_THEMES, THRESHOLD_DIRECTIONS, THRESHOLD_LEVELS } from './chart-input';
 import type { ChartDto } from './metrics-image.dto';
 
@@ -119,6 +120,7 @@ export interface Dashboard {
 export interface DashboardRules {
   maxWidth: number;
   maxHeight: number;
+  maxPixels: number;
   maxPoints: number;
   prometheusConfigured: boolean;
   /** Whether Herald may fetch a JSON source from this URL (METRICS_FETCH_ALLOWLIST). */
@@ -182,11 +184,12 @@ export function parseDashboardsFile(text: string, file: string, rules: Dashboard
       const seen = ids.get(item.id);
       if (seen !== undefined) problem(`${here}.id`, `"${item.id}" is also the id of panels.${seen}`);
       ids.set(item.id, p);
-      if (item.width !== undefined && item.width > rules.maxWidth)
-        problem(`${here}.width`, `must not be greater than METRICS_MAX_WIDTH (${rules.maxWidth})`);
-      if (item.height !== undefined && item.height > rules.maxHeight) {
-        problem(`${here}.height`, `must not be greater than METRICS_MAX_HEIGHT (${rules.maxHeight})`);
-      }
+      const tooWide = item.width !== undefined && item.width > rules.maxWidth;
+      const tooTall = item.height !== undefined && item.height > rules.maxHeight;
+      if (tooWide) problem(`${here}.width`, `must not be greater than METRICS_MAX_WIDTH (${rules.maxWidth})`);
+      if (tooTall) problem(`${here}.height`, `must not be greater than METRICS_MAX_HEIGHT (${rules.maxHeight})`);
+      const pixels = tooWide || tooTall ? null : pixelBudgetProblem(item, rules);
+      if (pixels !== null) problem(`${here}.${(item.scale ?? 1) > 1 ? 'scale' : 'width'}`, pixels);
       const { id, source, ...chart } = item;
       if (source.type === 'prometheus') {
         if (!rules.prometheusConfigured) problem(`${here}.source`, 'a Prometheus source needs METRICS_PROMETHEUS_URL');
