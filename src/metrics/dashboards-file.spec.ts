@@ -72,6 +72,7 @@ dashboards:
       - id: a
         title: A
         kind: pie
+        threshold: [{ value: 1 }]
         source: { type: prometheus, query: up, step: 1m }
       - id: b
         title: B
@@ -81,9 +82,12 @@ dashboards:
 `;
     expect(problems(bad)).toEqual([
       'dashboards.yaml: dashboards.0.name: must be 1-64 lowercase letters, digits, "_" or "-", starting with a letter or digit (it is part of S3 keys and URLs)',
+      // The schedule is reported with the rest, not on the next start once they are fixed.
+      'dashboards.yaml: dashboards.0.schedule: "every minute" is not a cron expression of 5 fields (minute hour day month weekday) or 6 (seconds first)',
       'dashboards.yaml: dashboards.0.panels.0.kind: must be one of line, area, bar, stat',
+      'dashboards.yaml: dashboards.0.panels.0: unknown key "threshold" (did you mean thresholds?)',
       'dashboards.yaml: dashboards.0.panels.1.source.path: must be a JSONPath expression starting with $ (e.g. $.points, $.data[*], $.current)',
-      'dashboards.yaml: dashboards.0.panels.1: Unrecognized key: "colour"',
+      'dashboards.yaml: dashboards.0.panels.1: unknown key "colour" (this takes id, title, kind, unit, thresholds, width, height, theme, scale, source)',
     ]);
   });
 
