@@ -186,7 +186,9 @@ export class ChartDto {
   @ApiPropertyOptional({
     example: 'ms',
     maxLength: 24,
-    description: 'Shown on the axis and values. `%`, `bytes`, `ms` and `s` are scaled (KiB/MiB…, s/min/h); anything else gets k/M/G prefixes',
+    description:
+      'Shown on the axis and values. `%`, `bytes`, `ms` and `s` are scaled (KiB/MiB…, s/min/h); anything else gets k/M/G prefixes; ' +
+      'numbers past the prefixes or below a thousandth get a power of ten (1.7×10³⁰⁰)',
   })
   @IsOptional()
   @IsString()

@@ -6,7 +6,17 @@ import { METRICS_IMAGE_EXAMPLE } from '../../src/metrics/metrics-image.dto';
 import { bootHerald } from '../support/app';
 import { expectMatchesGolden } from '../support/golden';
 import { metric } from '../support/metrics';
-import { areaChart, barChart, crowdedChart, lineChart, statPanel } from './chart-fixtures';
+import {
+  acrossMidnightChart,
+  areaChart,
+  barChart,
+  crowdedChart,
+  fortyBarsChart,
+  hugeValuesChart,
+  lineChart,
+  staleStatPanel,
+  statPanel,
+} from './chart-fixtures';
 
 jest.setTimeout(180_000);
 
@@ -150,6 +160,10 @@ describe('POST /metrics/image', () => {
     ['line-chart', lineChart],
     ['stat-panel', statPanel],
     ['crowded-legend', crowdedChart],
+    ['huge-values', hugeValuesChart],
+    ['forty-bars', fortyBarsChart],
+    ['across-midnight', acrossMidnightChart],
+    ['stale-stat-panel', staleStatPanel],
   ])('draws the %s as its golden image', async (name, chart) => {
     const [image] = (await post({ charts: [chart] }).expect(200)).body.images as ChartImage[];
     expectMatchesGolden(GOLDENS, name, (await object(image.key)).body);
