@@ -10,6 +10,7 @@ import { DiscordBotModule } from './discord-bot/discord-bot.module';
 import { DroneController } from './drone/drone.controller';
 import { DroneModule } from './drone/drone.module';
 import { HealthModule } from './health/health.module';
+import { loadDashboards } from './metrics/dashboard-catalog';
 import { MetricsController } from './metrics/metrics.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotifyController } from './notify/notify.controller';
@@ -26,6 +27,8 @@ interface Feature {
   module(config: AppConfig): DynamicModule | Type;
   /** Its HTTP endpoints: documented and answering 503 (naming the setting) in a process where it is off. */
   controllers: Type[];
+  /** Reads and checks the files its settings name, throwing a ConfigError: run before Herald connects to anything. */
+  checkFiles?(config: AppConfig): void;
 }
 
 /** Every feature by the name `describeFeatures` gives it; `message-images` lives inside the bot's module. */
@@ -34,7 +37,7 @@ const FEATURES: Record<string, Feature> = {
   drone: { module: (config) => DroneModule.register(config), controllers: [DroneController] },
   notify: { module: (config) => NotifyModule.register(config), controllers: [NotifyController] },
   render: { module: () => RenderApiModule, controllers: [RenderController] },
-  metrics: { module: () => MetricsModule, controllers: [MetricsController] },
+  metrics: { module: () => MetricsModule, controllers: [MetricsController], checkFiles: (config) => void loadDashboards(config) },
   vk: { module: (config) => VkModule.register(config), controllers: [VkController] },
 };
 
@@ -46,6 +49,14 @@ export function featureSummary(states: FeatureState[]): string {
   const on = states.filter((state) => state.on).map((state) => `${state.name} (${state.because}; uses ${state.uses.join(', ')})`);
   const off = states.filter((state) => !state.on).map((state) => `${state.name} (${state.because})`);
   return `Features on: ${on.join('; ') || 'none'}. Off: ${off.join('; ') || 'none'}.`;
+}
+
+/**
+ * Checks the files named by the settings of every feature that is on (a ConfigError lists every problem), so that a
+ * wrong file stops start-up naming itself before MongoDB or anything else is waited for.
+ */
+export function checkConfiguredFiles(config: AppConfig): void {
+  for (const state of describeFeatures(config)) if (state.on) FEATURES[state.name]?.checkFiles?.(config);
 }
 
 /** Settings that work but deserve a second look, one line each, logged once at start-up. */

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { createApp, exitGracefullyOn, waitForMongoDb } from './app';
+import { checkConfiguredFiles } from './app.module';
 import { createStartupLogger } from './common/logging';
 import { ConfigError, loadConfig, prettyLogsAsked } from './config/config';
 import { errorMessage } from './common/errors';
@@ -12,6 +13,7 @@ async function bootstrap(): Promise<void> {
   // Node prints its warnings (e.g. the AWS SDK's deprecation notice) as plain text on stderr; log them as JSON lines too.
   process.removeAllListeners('warning');
   process.on('warning', (warning) => logger.warn({ warning: warning.name, reason: warning.message }, `Node.js warning: ${warning.name}`, 'Node'));
+  checkConfiguredFiles(config);
   await waitForMongoDb(config, logger);
   // A file named by the configuration (API_TOKENS_FILE, VK_ROUTES_FILE, …) is read while the app is built: a problem
   // there is a ConfigError too, ended below like one in the environment.

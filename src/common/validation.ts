@@ -54,15 +54,20 @@ function propertiesOf(target: object): string[] {
 
 const comparable = (name: string) => name.replace(/[_-]/g, '').toLowerCase();
 
+/** The known name an unknown one was meant to be: another spelling (snake_case, case), else one within a typo (`colour` → `color`). */
+export function meantName(asked: string, known: readonly string[]): string | undefined {
+  const typed = comparable(asked);
+  return (
+    known.find((name) => comparable(name) === typed) ??
+    known.find((name) => typed.length >= 4 && distance(comparable(name), typed) <= (typed.length >= 8 ? 2 : 1))
+  );
+}
+
 function unknownPropertyHint(error: ValidationError, where: string): string {
   if (!error.target || typeof error.target !== 'object') return '';
   const known = propertiesOf(error.target);
   if (!known.length) return '';
-  // Another spelling of the same name (snake_case, case), else one within a typo (`colour` → `color`).
-  const asked = comparable(error.property);
-  const meant =
-    known.find((name) => comparable(name) === asked) ??
-    known.find((name) => asked.length >= 4 && distance(comparable(name), asked) <= (asked.length >= 8 ? 2 : 1));
+  const meant = meantName(error.property, known);
   if (meant) return ` (did you mean ${meant}?)`;
   return ` (${where} takes ${known.join(', ')})`;
 }

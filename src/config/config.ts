@@ -344,6 +344,7 @@ const envSchema = z.object({
   METRICS_MAX_POINTS: int(10000, 1, 1000000),
   METRICS_MAX_WIDTH: int(2000, 100, 8000),
   METRICS_MAX_HEIGHT: int(2000, 100, 8000),
+  METRICS_MAX_PIXELS: int(4_000_000, 10_000, 64_000_000),
   METRICS_PRESIGN_TTL_SECONDS: int(0, 0, 604800),
   METRICS_DASHBOARDS_FILE: optionalString,
   METRICS_PROMETHEUS_URL: optionalUrl(['http', 'https']),
@@ -489,6 +490,7 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       maxPoints: env.METRICS_MAX_POINTS,
       maxWidth: env.METRICS_MAX_WIDTH,
       maxHeight: env.METRICS_MAX_HEIGHT,
+      maxPixels: env.METRICS_MAX_PIXELS,
       presignTtlSeconds: env.METRICS_PRESIGN_TTL_SECONDS,
       dashboardsFile: env.METRICS_DASHBOARDS_FILE,
       prometheus: env.METRICS_PROMETHEUS_URL

@@ -10,18 +10,54 @@ const DEFAULT_SIZE = { chart: { width: 800, height: 400 }, stat: { width: 400, h
 
 /** The chart the template draws and the key hashes: defaults filled, times in ms, points in time order. */
 export function normaliseChart(chart: ChartDto, limits: Pick<ChartLimits, 'maxWidth' | 'maxHeight'>): ChartInput {
-  const defaults = chart.kind === 'stat' ? DEFAULT_SIZE.stat : DEFAULT_SIZE.chart;
+  const { width, height } = chartSize(chart, limits);
   return {
     title: chart.title.trim(),
     unit: (chart.unit ?? '').trim(),
     kind: chart.kind,
     series: chart.series.map(normaliseSeries),
     thresholds: (chart.thresholds ?? []).map(normaliseThreshold),
-    width: chart.width ?? Math.min(defaults.width, limits.maxWidth),
-    height: chart.height ?? Math.min(defaults.height, limits.maxHeight),
+    width,
+    height,
     theme: chart.theme ?? 'dark',
     ...scaleOf(chart.scale),
   };
+}
+
+/** The chart's size in CSS pixels (defaults filled) and its scale as drawn (quarter steps). */
+export function chartSize(
+  chart: Pick<ChartDto, 'kind' | 'width' | 'height' | 'scale'>,
+  limits: Pick<ChartLimits, 'maxWidth' | 'maxHeight'>,
+): { width: number; height: number; scale: number } {
+  const defaults = chart.kind === 'stat' ? DEFAULT_SIZE.stat : DEFAULT_SIZE.chart;
+  return {
+    width: chart.width ?? Math.min(defaults.width, limits.maxWidth),
+    height: chart.height ?? Math.min(defaults.height, limits.maxHeight),
+    scale: scaleOf(chart.scale).scale ?? 1,
+  };
+}
+
+/**
+ * Why the PNG would have more pixels than METRICS_MAX_PIXELS (width × scale by height × scale), or null. Drawing time
+ * and memory grow with the PNG's real pixels, so `scale: 3` on a large chart is refused rather than drawn for seconds.
+ */
+export function pixelBudgetProblem(
+  chart: Pick<ChartDto, 'kind' | 'width' | 'height' | 'scale'>,
+  limits: Pick<ChartLimits, 'maxWidth' | 'maxHeight' | 'maxPixels'>,
+): string | null {
+  const { width, height, scale } = chartSize(chart, limits);
+  const png = { width: Math.ceil(width * scale), height: Math.ceil(height * scale) };
+  const pixels = png.width * png.height;
+  if (pixels <= limits.maxPixels) return null;
+  const largestScale = Math.floor(Math.sqrt(limits.maxPixels / (width * height)) * 4) / 4;
+  const fix =
+    largestScale >= 1
+      ? `use scale ${largestScale} or less at ${width}×${height}, or a smaller chart`
+      : `a ${width}×${height} chart is over it even at scale 1: make it smaller`;
+  return (
+    `scale ${scale} makes a ${png.width}×${png.height} PNG (${pixels.toLocaleString('en-US')} pixels), ` +
+    `more than METRICS_MAX_PIXELS (${limits.maxPixels.toLocaleString('en-US')}): ${fix}`
+  );
 }
 
 function scaleOf(scale: number | undefined): { scale?: number } {

@@ -1,7 +1,7 @@
 import { chartRequestProblems } from './chart-rules';
 import { labelledValuesProblem, pointsProblem, type ChartDto } from './metrics-image.dto';
 
-const limits = { maxCharts: 2, maxSeries: 2, maxPoints: 3, maxWidth: 1000, maxHeight: 500 };
+const limits = { maxCharts: 2, maxSeries: 2, maxPoints: 3, maxWidth: 1000, maxHeight: 500, maxPixels: 1_000_000 };
 
 function request(...charts: Partial<ChartDto>[]): { charts: ChartDto[] } {
   return {
@@ -14,6 +14,21 @@ const fields = (req: { charts: ChartDto[] }) => chartRequestProblems(req, limits
 describe('chartRequestProblems', () => {
   it('accepts a request within every limit', () => {
     expect(chartRequestProblems(request({}, { kind: 'bar', series: [{ name: 'a', values: [{ label: 'x', value: 1 }] }] }), limits)).toEqual([]);
+  });
+
+  it("bounds the PNG's real pixels, width × scale by height × scale, naming scale and the limit", () => {
+    // 800×400 is 320,000 CSS pixels; at scale 2 the PNG is 1600×800 = 1,280,000 pixels.
+    const [problem] = chartRequestProblems(request({ width: 800, height: 400, scale: 2 }), limits);
+    expect(problem.field).toBe('charts[0].scale');
+    expect(problem.messages[0]).toContain('1600×800');
+    expect(problem.messages[0]).toContain('METRICS_MAX_PIXELS (1,000,000)');
+    expect(problem.messages[0]).toContain('use scale 1.75 or less');
+    expect(fields(request({ width: 800, height: 400, scale: 1.75 }))).toEqual([]);
+    // The default size counts too: 800×400 at scale 3 is 2400×1200.
+    expect(fields(request({ scale: 3 }))).toEqual(['charts[0].scale']);
+    // At scale 1 only the size can change.
+    expect(fields(request({ width: 1000, height: 500 }))).toEqual([]);
+    expect(chartRequestProblems(request({ width: 1000, height: 500 }), { ...limits, maxPixels: 400_000 })[0].field).toBe('charts[0].width');
   });
 
   it('names the field that is over a configured limit', () => {

@@ -1,4 +1,5 @@
 import type { FieldError } from '../common/validation';
+import { pixelBudgetProblem } from './chart-normaliser';
 import type { ChartDto } from './metrics-image.dto';
 
 export interface ChartLimits {
@@ -8,6 +9,8 @@ export interface ChartLimits {
   maxPoints: number;
   maxWidth: number;
   maxHeight: number;
+  /** Pixels of one PNG: width × scale by height × scale. */
+  maxPixels: number;
 }
 
 /**
@@ -26,10 +29,13 @@ export function chartRequestProblems(request: { charts: ChartDto[] }, limits: Ch
 }
 
 function chartProblems(chart: ChartDto, path: string, limits: ChartLimits, add: (field: string, message: string) => void): void {
-  if (chart.width !== undefined && chart.width > limits.maxWidth) add(`${path}.width`, `width must not be greater than ${limits.maxWidth}`);
-  if (chart.height !== undefined && chart.height > limits.maxHeight) {
-    add(`${path}.height`, `height must not be greater than ${limits.maxHeight}`);
-  }
+  const wide = chart.width !== undefined && chart.width > limits.maxWidth;
+  const tall = chart.height !== undefined && chart.height > limits.maxHeight;
+  if (wide) add(`${path}.width`, `width must not be greater than ${limits.maxWidth}`);
+  if (tall) add(`${path}.height`, `height must not be greater than ${limits.maxHeight}`);
+  const pixels = wide || tall ? null : pixelBudgetProblem(chart, limits);
+  // At scale 1 only the size can be lowered.
+  if (pixels !== null) add(`${path}.${(chart.scale ?? 1) > 1 ? 'scale' : 'width'}`, pixels);
   if (chart.series.length > limits.maxSeries) {
     add(`${path}.series`, `at most ${limits.maxSeries} series per chart (got ${chart.series.length})`);
   }

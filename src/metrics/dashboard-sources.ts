@@ -75,19 +75,21 @@ export function queryWindow(source: PrometheusSource, now: Date): { start: numbe
   return { start: end - source.rangeSeconds, end };
 }
 
+/** Whether Herald may fetch a panel's data from `url`: METRICS_FETCH_ALLOWLIST, plus the host of METRICS_PROMETHEUS_URL. */
+export function sourceHostAllowed(metrics: Pick<AppConfig['metrics'], 'prometheus' | 'fetchAllowlist'>, url: URL): boolean {
+  const prometheusHost = metrics.prometheus ? new URL(metrics.prometheus.url).host.toLowerCase() : null;
+  if (prometheusHost === url.host.toLowerCase() && (url.protocol === 'http:' || url.protocol === 'https:')) return true;
+  return hostAllowed(url, metrics.fetchAllowlist);
+}
+
 /** Fetches a panel's data from Prometheus or a JSON endpoint: the one place dashboards reach outside Herald. */
 @Injectable()
 export class DashboardSources {
-  private readonly prometheusHost: string | null;
-
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.prometheusHost = config.metrics.prometheus ? new URL(config.metrics.prometheus.url).host.toLowerCase() : null;
-  }
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
   /** METRICS_FETCH_ALLOWLIST, plus the host of METRICS_PROMETHEUS_URL. */
   isAllowed(url: URL): boolean {
-    if (this.prometheusHost === url.host.toLowerCase() && (url.protocol === 'http:' || url.protocol === 'https:')) return true;
-    return hostAllowed(url, this.config.metrics.fetchAllowlist);
+    return sourceHostAllowed(this.config.metrics, url);
   }
 
   /** The series a panel draws, or a SourceError saying why there are none. */

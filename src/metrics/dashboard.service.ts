@@ -7,7 +7,7 @@ import type { DashboardCallback, DashboardPanelCallback } from '../backend/dashb
 import { isDuplicateKey } from '../common/duplicate-key';
 import { validationFailure } from '../common/validation';
 import { APP_CONFIG, AppConfig } from '../config/config';
-import { ObjectStorage } from '../storage/object-storage';
+import { ObjectStorage, type ObjectHead } from '../storage/object-storage';
 import { telemetry } from '../telemetry/telemetry';
 import type { ChartInput } from './chart-input';
 import { normaliseChart } from './chart-normaliser';
@@ -21,6 +21,11 @@ import type { ChartSeriesDto } from './metrics-image.dto';
 const PNG = 'image/png';
 /** S3 user metadata holding the hash of what the picture shows: the same hash means nothing to draw or write. */
 const INPUT_HASH = 'herald-input-sha256';
+/**
+ * S3 user metadata holding when Herald stored the picture (ISO 8601, ms). S3's Last-Modified has whole seconds and is
+ * S3's clock, so a panel answered from it later would read differently from the answer of the render that wrote it.
+ */
+const UPDATED_AT = 'herald-updated-at';
 const REASON_MAX = 300;
 
 const panelsTotal = telemetry.counter(
@@ -165,19 +170,19 @@ export class DashboardService {
     const head = await this.storage.head(key);
     let stored: { bytes: number; etag?: string; updatedAt: Date; changed: boolean };
     if (head && head.metadata[INPUT_HASH] === digest) {
-      stored = { bytes: head.bytes, etag: head.etag, updatedAt: head.lastModified ?? now, changed: false };
+      stored = { bytes: head.bytes, etag: head.etag, updatedAt: storedAt(head) ?? now, changed: false };
       panelsTotal.inc({ dashboard: dashboard.name, outcome: 'unchanged' });
     } else {
       const png = await this.renderer.render(chart);
       // A stat panel's value is stamped with the time it was read, so its input differs on every render while the
       // picture may not: the same bytes as stored (S3's ETag of a single-part object is their MD5) are not rewritten.
       if (head && head.etag?.replaceAll('"', '') === createHash('md5').update(png).digest('hex')) {
-        stored = { bytes: head.bytes, etag: head.etag, updatedAt: head.lastModified ?? now, changed: false };
+        stored = { bytes: head.bytes, etag: head.etag, updatedAt: storedAt(head) ?? now, changed: false };
         panelsTotal.inc({ dashboard: dashboard.name, outcome: 'unchanged' });
       } else {
         const put = await this.storage.put(key, png, PNG, {
           cacheControl: `public, max-age=${this.config.metrics.dashboardMaxAgeSeconds}`,
-          metadata: { [INPUT_HASH]: digest },
+          metadata: { [INPUT_HASH]: digest, [UPDATED_AT]: now.toISOString() },
         });
         stored = { bytes: put.bytes, etag: put.etag, updatedAt: now, changed: true };
         panelsTotal.inc({ dashboard: dashboard.name, outcome: error === undefined ? 'rendered' : 'no-data' });
@@ -263,6 +268,13 @@ export class DashboardService {
     };
     await this.backend.owe(payload);
   }
+}
+
+/** When the stored picture was written: Herald's own stamp, or S3's Last-Modified for an object written without it. */
+export function storedAt(head: Pick<ObjectHead, 'lastModified' | 'metadata'>): Date | undefined {
+  const stamped = head.metadata[UPDATED_AT] ? new Date(head.metadata[UPDATED_AT]) : null;
+  if (stamped && !Number.isNaN(stamped.getTime())) return stamped;
+  return head.lastModified;
 }
 
 function panelKey(dashboard: Dashboard, panel: DashboardPanel): string {

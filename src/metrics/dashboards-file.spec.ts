@@ -4,6 +4,7 @@ import { pointsFromMatches, seriesName } from './dashboard-sources';
 const rules: DashboardRules = {
   maxWidth: 1000,
   maxHeight: 800,
+  maxPixels: 1_000_000,
   maxPoints: 500,
   prometheusConfigured: true,
   isAllowedHost: (url) => url.host === 'stats.example.com',
@@ -71,6 +72,7 @@ dashboards:
       - id: a
         title: A
         kind: pie
+        threshold: [{ value: 1 }]
         source: { type: prometheus, query: up, step: 1m }
       - id: b
         title: B
@@ -80,9 +82,12 @@ dashboards:
 `;
     expect(problems(bad)).toEqual([
       'dashboards.yaml: dashboards.0.name: must be 1-64 lowercase letters, digits, "_" or "-", starting with a letter or digit (it is part of S3 keys and URLs)',
+      // The schedule is reported with the rest, not on the next start once they are fixed.
+      'dashboards.yaml: dashboards.0.schedule: "every minute" is not a cron expression of 5 fields (minute hour day month weekday) or 6 (seconds first)',
       'dashboards.yaml: dashboards.0.panels.0.kind: must be one of line, area, bar, stat',
+      'dashboards.yaml: dashboards.0.panels.0: unknown key "threshold" (did you mean thresholds?)',
       'dashboards.yaml: dashboards.0.panels.1.source.path: must be a JSONPath expression starting with $ (e.g. $.points, $.data[*], $.current)',
-      'dashboards.yaml: dashboards.0.panels.1: Unrecognized key: "colour"',
+      'dashboards.yaml: dashboards.0.panels.1: unknown key "colour" (this takes id, title, kind, unit, thresholds, width, height, theme, scale, source)',
     ]);
   });
 
@@ -107,6 +112,19 @@ dashboards:
       'd.yaml: dashboards.0.panels.1.source.url: host elsewhere.example.com is not in METRICS_FETCH_ALLOWLIST',
       'd.yaml: dashboards.1.name: "a" is also the name of dashboards.0',
       'd.yaml: dashboards.1.panels.0.source: a Prometheus source needs METRICS_PROMETHEUS_URL',
+    ]);
+  });
+
+  it("bounds a panel's PNG pixels, width × scale by height × scale, naming scale", () => {
+    const text = `
+dashboards:
+  - name: a
+    panels:
+      - { id: p, title: P, kind: line, width: 800, height: 400, scale: 3, source: { type: prometheus, query: up, step: 1m } }
+      - { id: q, title: Q, kind: line, width: 800, height: 400, scale: 1.5, source: { type: prometheus, query: up, step: 1m } }
+`;
+    expect(problems(text)).toEqual([
+      'dashboards.yaml: dashboards.0.panels.0.scale: scale 3 makes a 2400×1200 PNG (2,880,000 pixels), more than METRICS_MAX_PIXELS (1,000,000): use scale 1.75 or less at 800×400, or a smaller chart',
     ]);
   });
 

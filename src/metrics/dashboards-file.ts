@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { load as loadYaml } from 'js-yaml';
 import { z } from 'zod';
+import { meantName } from '../common/validation';
+import { pixelBudgetProblem } from './chart-normaliser';
 import { CHART_KINDS, CHART_THEMES, THRESHOLD_DIRECTIONS, THRESHOLD_LEVELS } from './chart-input';
 import type { ChartDto } from './metrics-image.dto';
 
@@ -31,38 +33,75 @@ const duration = (what: string) =>
     .refine((value) => (durationSeconds(value) ?? 0) >= 1, `must be a duration of at least 1s such as 30s, 5m, 1h or 7d (${what})`)
     .transform((value) => durationSeconds(value)!);
 
+/** A strict object whose unknown keys are named with the key meant, when one is a near miss (`colour` → `color`). */
+function strict<Shape extends z.ZodRawShape>(shape: Shape) {
+  const known = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) => {
+      if (issue.code !== 'unrecognized_keys') return undefined;
+      return issue.keys
+        .map((key) => {
+          const meant = meantName(key, known);
+          return meant ? `unknown key "${key}" (did you mean ${meant}?)` : `unknown key "${key}" (this takes ${known.join(', ')})`;
+        })
+        .join('; ');
+    },
+  });
+}
+
 /** `{{label}}` placeholders filled from a series' labels, e.g. `{{instance}} {{method}}`. */
 const legend = z.string().max(100, 'must be at most 100 characters').optional();
 
-const prometheusSource = z.strictObject({
-  type: z.literal('prometheus'),
-  query: z.string({ error: 'is required: the PromQL expression' }).trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters'),
-  range: duration('how far back the chart reaches').default(3600),
-  step: duration('the resolution of the query_range'),
-  legend,
-});
+const prometheusSource = (rules: DashboardRules) =>
+  strict({
+    type: z.literal('prometheus'),
+    query: z.string({ error: 'is required: the PromQL expression' }).trim().min(1, 'must not be empty').max(4000, 'must be at most 4000 characters'),
+    range: duration('how far back the chart reaches').default(3600),
+    step: duration('the resolution of the query_range'),
+    legend,
+  }).superRefine((source, context) => {
+    if (!rules.prometheusConfigured) context.addIssue({ code: 'custom', message: 'a Prometheus source needs METRICS_PROMETHEUS_URL' });
+    const points = Math.floor(source.range / source.step) + 1;
+    const most = Math.min(rules.maxPoints, PROMETHEUS_MAX_POINTS);
+    if (points > most) {
+      context.addIssue({
+        code: 'custom',
+        path: ['step'],
+        message: `range / step gives ${points} points per series, more than ${most} (METRICS_MAX_POINTS)`,
+      });
+    }
+  });
 
-const jsonSource = z.strictObject({
-  type: z.literal('json'),
-  url: z
-    .string({ error: 'is required: the http(s) URL answering JSON' })
-    .trim()
-    .refine((value) => {
-      try {
-        return ['http:', 'https:'].includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    }, 'must be an http(s) URL'),
-  path: z
-    .string({ error: 'is required: a JSONPath expression such as $.points or $.data[*]' })
-    .trim()
-    .refine((value) => value.startsWith('$'), 'must be a JSONPath expression starting with $ (e.g. $.points, $.data[*], $.current)'),
-  /** The series name in the legend (default: the panel title). */
-  legend,
-});
+const jsonSource = (rules: DashboardRules) =>
+  strict({
+    type: z.literal('json'),
+    url: z
+      .string({ error: 'is required: the http(s) URL answering JSON' })
+      .trim()
+      .refine((value) => {
+        try {
+          return ['http:', 'https:'].includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      }, 'must be an http(s) URL')
+      .superRefine((value, context) => {
+        const url = URL.parse(value);
+        if (url && !rules.isAllowedHost(url)) context.addIssue({ code: 'custom', message: `host ${url.host} is not in METRICS_FETCH_ALLOWLIST` });
+      }),
+    path: z
+      .string({ error: 'is required: a JSONPath expression such as $.points or $.data[*]' })
+      .trim()
+      .refine((value) => value.startsWith('$'), 'must be a JSONPath expression starting with $ (e.g. $.points, $.data[*], $.current)')
+      .superRefine((value, context) => {
+        const problem = jsonPathProblem(value);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }),
+    /** The series name in the legend (default: the panel title). */
+    legend,
+  });
 
-const threshold = z.strictObject({
+const threshold = strict({
   value: z.number({ error: 'must be a number' }).finite(),
   label: z.string().max(40).optional(),
   level: z.enum(THRESHOLD_LEVELS).optional(),
@@ -70,35 +109,68 @@ const threshold = z.strictObject({
   color: z.string().regex(HEX_COLOUR, 'must be #rrggbb').optional(),
 });
 
-const panel = z.strictObject({
-  id: z.string({ error: 'is required (the panel’s name in its key metrics/<dashboard>/<id>.png)' }).regex(NAME, NAME_RULE),
-  title: z.string({ error: 'is required' }).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
-  kind: z.enum(CHART_KINDS, { error: `must be one of ${CHART_KINDS.join(', ')}` }),
-  unit: z.string().max(24, 'must be at most 24 characters').optional(),
-  thresholds: z.array(threshold).max(10, 'at most 10 thresholds').optional(),
-  width: z.number().int('must be a whole number of pixels').min(100, 'must be at least 100').optional(),
-  height: z.number().int('must be a whole number of pixels').min(100, 'must be at least 100').optional(),
-  theme: z.enum(CHART_THEMES, { error: `must be one of ${CHART_THEMES.join(', ')}` }).optional(),
-  scale: z.number().min(1, 'must be from 1 to 3').max(3, 'must be from 1 to 3').optional(),
-  source: z.discriminatedUnion('type', [prometheusSource, jsonSource], { error: 'must be an object whose type is prometheus or json' }),
-});
+/** One panel; checked on its own so that a bad panel does not hide the problems of the others or of its dashboard. */
+const panelSchema = (rules: DashboardRules) =>
+  strict({
+    id: z.string({ error: 'is required (the panel’s name in its key metrics/<dashboard>/<id>.png)' }).regex(NAME, NAME_RULE),
+    title: z.string({ error: 'is required' }).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
+    kind: z.enum(CHART_KINDS, { error: `must be one of ${CHART_KINDS.join(', ')}` }),
+    unit: z.string().max(24, 'must be at most 24 characters').optional(),
+    thresholds: z.array(threshold).max(10, 'at most 10 thresholds').optional(),
+    width: z
+      .number()
+      .int('must be a whole number of pixels')
+      .min(100, 'must be at least 100')
+      .max(rules.maxWidth, `must not be greater than METRICS_MAX_WIDTH (${rules.maxWidth})`)
+      .optional(),
+    height: z
+      .number()
+      .int('must be a whole number of pixels')
+      .min(100, 'must be at least 100')
+      .max(rules.maxHeight, `must not be greater than METRICS_MAX_HEIGHT (${rules.maxHeight})`)
+      .optional(),
+    theme: z.enum(CHART_THEMES, { error: `must be one of ${CHART_THEMES.join(', ')}` }).optional(),
+    scale: z.number().min(1, 'must be from 1 to 3').max(3, 'must be from 1 to 3').optional(),
+    source: z.discriminatedUnion('type', [prometheusSource(rules), jsonSource(rules)], {
+      error: 'must be an object whose type is prometheus or json',
+    }),
+  }).superRefine((panel, context) => {
+    if ((panel.width ?? 0) > rules.maxWidth || (panel.height ?? 0) > rules.maxHeight) return;
+    const pixels = pixelBudgetProblem(panel, rules);
+    // At scale 1 only the size can be lowered.
+    if (pixels !== null) context.addIssue({ code: 'custom', path: [(panel.scale ?? 1) > 1 ? 'scale' : 'width'], message: pixels });
+  });
 
-const dashboard = z.strictObject({
+/** A dashboard with its panels unread: each panel is checked by panelSchema. */
+const dashboardSchema = strict({
   name: z.string({ error: 'is required' }).regex(NAME, NAME_RULE),
   /** Cron, 5 fields (minute first) or 6 (second first), in UTC. */
-  schedule: z.string().trim().min(1).optional(),
+  schedule: z
+    .string({ error: 'must be a cron expression' })
+    .trim()
+    .min(1, 'must not be empty')
+    .superRefine((value, context) => {
+      if (parseSchedule(value) !== null) return;
+      context.addIssue({
+        code: 'custom',
+        message: `"${value}" is not a cron expression of 5 fields (minute hour day month weekday) or 6 (seconds first)`,
+      });
+    })
+    .optional(),
   panels: z
-    .array(panel, { error: 'must be a list of panels' })
+    .array(z.unknown(), { error: 'must be a list of panels' })
     .min(1, 'must hold at least one panel')
     .max(MAX_PANELS, `at most ${MAX_PANELS} panels`),
 });
 
-const fileSchema = z.strictObject({
-  dashboards: z.array(dashboard, { error: 'must be a list of dashboards' }).min(1, 'must hold at least one dashboard'),
+const fileSchema = strict({
+  dashboards: z.array(z.unknown(), { error: 'must be a list of dashboards' }).min(1, 'must hold at least one dashboard'),
 });
 
-export type PrometheusSource = Omit<z.output<typeof prometheusSource>, 'range' | 'step'> & { rangeSeconds: number; stepSeconds: number };
-export type JsonSource = z.output<typeof jsonSource>;
+type ParsedPanel = z.output<ReturnType<typeof panelSchema>>;
+
+export type PrometheusSource = Omit<z.output<ReturnType<typeof prometheusSource>>, 'range' | 'step'> & { rangeSeconds: number; stepSeconds: number };
+export type JsonSource = z.output<ReturnType<typeof jsonSource>>;
 export type PanelSource = PrometheusSource | JsonSource;
 
 /** A panel: the chart options POST /metrics/image takes, without series, and where its data comes from. */
@@ -119,6 +191,7 @@ export interface Dashboard {
 export interface DashboardRules {
   maxWidth: number;
   maxHeight: number;
+  maxPixels: number;
   maxPoints: number;
   prometheusConfigured: boolean;
   /** Whether Herald may fetch a JSON source from this URL (METRICS_FETCH_ALLOWLIST). */
@@ -152,7 +225,10 @@ function jsonPathProblem(path: string): string | null {
   }
 }
 
-/** Parses the file's text; throws a DashboardsFileError whose every problem starts with `<file>: <field>:`. */
+/**
+ * Parses the file's text; throws a DashboardsFileError whose every problem starts with `<file>: <field>:`. Every
+ * dashboard and every panel is checked even when another is wrong, so one start-up reports all there is to fix.
+ */
 export function parseDashboardsFile(text: string, file: string, rules: DashboardRules): Dashboard[] {
   const json = extname(file).toLowerCase() === '.json';
   let raw: unknown;
@@ -161,52 +237,59 @@ export function parseDashboardsFile(text: string, file: string, rules: Dashboard
   } catch (error) {
     throw new DashboardsFileError([`${file}: (root): not valid ${json ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`]);
   }
-  const parsed = fileSchema.safeParse(raw ?? {});
-  if (!parsed.success) {
-    throw new DashboardsFileError(parsed.error.issues.map((issue) => `${file}: ${issue.path.join('.') || '(root)'}: ${issue.message}`));
-  }
   const problems: string[] = [];
   const problem = (field: string, message: string) => problems.push(`${file}: ${field}: ${message}`);
+  const check = <T>(schema: z.ZodType<T>, value: unknown, at: string): T | undefined => {
+    const parsed = schema.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) problem([at, ...issue.path].filter((part) => part !== '').join('.') || '(root)', issue.message);
+    return undefined;
+  };
+
+  const root = check(fileSchema, raw ?? {}, '');
+  if (!root) throw new DashboardsFileError(problems);
+  const panels = panelSchema(rules);
   const names = new Map<string, number>();
-  const dashboards = parsed.data.dashboards.map((entry, d): Dashboard => {
+  const dashboards = root.dashboards.map((item, d): Dashboard | undefined => {
     const at = `dashboards.${d}`;
-    const earlier = names.get(entry.name);
-    if (earlier !== undefined) problem(`${at}.name`, `"${entry.name}" is also the name of dashboards.${earlier}`);
-    names.set(entry.name, d);
-    if (entry.schedule !== undefined && !parseSchedule(entry.schedule)) {
-      problem(`${at}.schedule`, `"${entry.schedule}" is not a cron expression of 5 fields (minute hour day month weekday) or 6 (seconds first)`);
+    const name = (item as { name?: unknown } | null)?.name;
+    if (typeof name === 'string') {
+      const earlier = names.get(name);
+      if (earlier !== undefined) problem(`${at}.name`, `"${name}" is also the name of dashboards.${earlier}`);
+      else names.set(name, d);
     }
+    const entry = check(dashboardSchema, item, at);
     const ids = new Map<string, number>();
-    const panels = entry.panels.map((item, p): DashboardPanel => {
-      const here = `${at}.panels.${p}`;
-      const seen = ids.get(item.id);
-      if (seen !== undefined) problem(`${here}.id`, `"${item.id}" is also the id of panels.${seen}`);
-      ids.set(item.id, p);
-      if (item.width !== undefined && item.width > rules.maxWidth)
-        problem(`${here}.width`, `must not be greater than METRICS_MAX_WIDTH (${rules.maxWidth})`);
-      if (item.height !== undefined && item.height > rules.maxHeight) {
-        problem(`${here}.height`, `must not be greater than METRICS_MAX_HEIGHT (${rules.maxHeight})`);
-      }
-      const { id, source, ...chart } = item;
-      if (source.type === 'prometheus') {
-        if (!rules.prometheusConfigured) problem(`${here}.source`, 'a Prometheus source needs METRICS_PROMETHEUS_URL');
-        const points = Math.floor(source.range / source.step) + 1;
-        const most = Math.min(rules.maxPoints, PROMETHEUS_MAX_POINTS);
-        if (points > most) problem(`${here}.source.step`, `range / step gives ${points} points per series, more than ${most} (METRICS_MAX_POINTS)`);
-        const { range, step, ...rest } = source;
-        return { id, chart, source: { ...rest, rangeSeconds: range, stepSeconds: step } };
-      }
-      if (!rules.isAllowedHost(new URL(source.url))) {
-        problem(`${here}.source.url`, `host ${new URL(source.url).host} is not in METRICS_FETCH_ALLOWLIST`);
-      }
-      const pathProblem = jsonPathProblem(source.path);
-      if (pathProblem) problem(`${here}.source.path`, pathProblem);
-      return { id, chart, source };
-    });
-    return { name: entry.name, ...(entry.schedule !== undefined ? { schedule: entry.schedule } : {}), panels };
+    const read = (Array.isArray((item as { panels?: unknown } | null)?.panels) ? (item as { panels: unknown[] }).panels : []).map(
+      (value, p): DashboardPanel | undefined => {
+        const here = `${at}.panels.${p}`;
+        const id = (value as { id?: unknown } | null)?.id;
+        if (typeof id === 'string') {
+          const seen = ids.get(id);
+          if (seen !== undefined) problem(`${here}.id`, `"${id}" is also the id of panels.${seen}`);
+          else ids.set(id, p);
+        }
+        const parsed = check(panels, value, here);
+        return parsed && panelFromFile(parsed);
+      },
+    );
+    if (!entry) return undefined;
+    return {
+      name: entry.name,
+      ...(entry.schedule !== undefined ? { schedule: entry.schedule } : {}),
+      panels: read.filter((panel) => panel !== undefined),
+    };
   });
   if (problems.length) throw new DashboardsFileError(problems);
-  return dashboards;
+  return dashboards.filter((dashboard) => dashboard !== undefined);
+}
+
+/** A panel as Herald keeps it: the chart options apart from where the data comes from. */
+function panelFromFile(item: ParsedPanel): DashboardPanel {
+  const { id, source, ...chart } = item;
+  if (source.type === 'json') return { id, chart, source };
+  const { range, step, ...rest } = source;
+  return { id, chart, source: { ...rest, rangeSeconds: range, stepSeconds: step } };
 }
 
 export function readDashboardsFile(file: string, rules: DashboardRules): Dashboard[] {

@@ -186,7 +186,9 @@ export class ChartDto {
   @ApiPropertyOptional({
     example: 'ms',
     maxLength: 24,
-    description: 'Shown on the axis and values. `%`, `bytes`, `ms` and `s` are scaled (KiB/MiB…, s/min/h); anything else gets k/M/G prefixes',
+    description:
+      'Shown on the axis and values. `%`, `bytes`, `ms` and `s` are scaled (KiB/MiB…, s/min/h); anything else gets k/M/G prefixes; ' +
+      'numbers past the prefixes or below a thousandth get a power of ten (1.7×10³⁰⁰)',
   })
   @IsOptional()
   @IsString()
@@ -231,7 +233,8 @@ export class ChartDto {
     default: 1,
     example: 1.5,
     description:
-      'Device pixel ratio: the PNG is width × scale pixels wide, sharp on high-DPI screens (quarter steps; the render service drew at 1.5)',
+      'Device pixel ratio: the PNG is width × scale pixels wide, sharp on high-DPI screens (quarter steps; the render service drew at 1.5). ' +
+      'The PNG (width × scale by height × scale) may have at most METRICS_MAX_PIXELS pixels (default 4,000,000)',
   })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false }, { message: 'scale must be a number from 1 to 3' })

@@ -23,7 +23,7 @@ import {
   MetricsImageRequestDto,
   MetricsImageResponseDto,
 } from './metrics-image.dto';
-import { DashboardService, type PanelImage } from './dashboard.service';
+import { DashboardService, storedAt, type PanelImage } from './dashboard.service';
 import { MetricsService } from './metrics.service';
 import { RequireScope } from '../auth/require-scope.decorator';
 
@@ -124,7 +124,9 @@ export class MetricsController {
     }
     const stored = await this.storage.getWithHead(key);
     if (!stored) throw notYet();
-    const { etag, cacheControl, lastModified } = stored.head;
+    const { etag, cacheControl } = stored.head;
+    // The time the answers' updatedAt gives, not S3's clock.
+    const lastModified = storedAt(stored.head);
     if (etag) response.setHeader('ETag', etag);
     if (cacheControl) response.setHeader('Cache-Control', cacheControl);
     if (lastModified) response.setHeader('Last-Modified', lastModified.toUTCString());

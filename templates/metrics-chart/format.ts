@@ -17,8 +17,8 @@ const PERCENT_UNITS = new Set(['%', 'percent']);
 const DURATION_MS = new Set(['ms', 'millisecond', 'milliseconds']);
 const DURATION_S = new Set(['s', 'sec', 'second', 'seconds']);
 
-const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
-const SI = ['', 'k', 'M', 'G', 'T', 'P'];
+const BINARY = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+const SI = ['', 'k', 'M', 'G', 'T', 'P', 'E'];
 const DURATIONS: Array<[number, string]> = [
   [1, 'ms'],
   [1000, 's'],
@@ -27,7 +27,30 @@ const DURATIONS: Array<[number, string]> = [
   [86_400_000, 'd'],
 ];
 
+const SUPERSCRIPT: Record<string, string> = { '-': '⁻', 0: '⁰', 1: '¹', 2: '²', 3: '³', 4: '⁴', 5: '⁵', 6: '⁶', 7: '⁷', 8: '⁸', 9: '⁹' };
+
+/** Past the prefixes a unit has (or below a thousandth of its smallest), numbers read as "1.7×10³⁰⁰". */
+const LARGEST_SCALED = 1e6;
+const SMALLEST_SCALED = 1e-3;
+
 export function chooseScale(unit: string, magnitude: number): UnitScale {
+  const scale = namedScale(unit, magnitude);
+  const scaled = Math.abs(magnitude) / scale.factor;
+  if (magnitude === 0 || !Number.isFinite(magnitude) || (scaled < LARGEST_SCALED && scaled >= SMALLEST_SCALED)) return scale;
+  return exponentScale(unit, Math.abs(magnitude));
+}
+
+/** Scientific notation ("1.7×10³⁰⁰", "2×10⁻⁵ ms") in the unit's base ("B", "ms", "%", "req/s"); an axis takes its largest value's power. */
+function exponentScale(unit: string, magnitude: number): UnitScale {
+  const base = namedScale(unit, 0);
+  const exponent = Math.floor(Math.log10(magnitude / base.factor));
+  const digits = String(exponent).split('');
+  const power = `×10${digits.map((digit) => SUPERSCRIPT[digit]).join('')}`;
+  const suffix = !base.suffix ? power : base.spaced ? `${power} ${base.suffix}` : `${power}${base.suffix}`;
+  return { factor: base.factor * 10 ** exponent, suffix, spaced: false, zero: base.zero };
+}
+
+function namedScale(unit: string, magnitude: number): UnitScale {
   const key = unit.trim().toLowerCase();
   const abs = Math.abs(magnitude);
   if (PERCENT_UNITS.has(key)) return { factor: 1, suffix: '%', spaced: false, zero: '0%' };

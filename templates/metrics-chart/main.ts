@@ -119,6 +119,22 @@ function lastValue(series: ChartSeries): number | null {
   return last ? last.value : null;
 }
 
+/**
+ * When the newest sample has no value (NaN, null) and an older one is shown instead, the times of both, so the panel
+ * can say so; null when the newest sample is the one shown.
+ */
+function missingLast(series: ChartSeries): { missing: string; shown: string } | null {
+  const points = series.points;
+  if (points.length === 0 || points[points.length - 1][1] !== null) return null;
+  const shown = [...points].reverse().find(([, value]) => value !== null);
+  if (!shown) return null;
+  const time = (at: number) => (at % MINUTE === 0 ? TIME : TIME_SECONDS).format(at);
+  const day = (at: number) => Math.floor(at / DAY);
+  const last = points[points.length - 1][0];
+  const sameDay = day(last) === day(shown[0]);
+  return { missing: time(last), shown: sameDay ? time(shown[0]) : `${DATE.format(shown[0])} ${time(shown[0])}` };
+}
+
 function allValues(input: ChartInput): number[] {
   const values: number[] = [];
   for (const series of input.series) {
@@ -160,6 +176,8 @@ function renderPlot(input: ChartInput, palette: Palette, size: Sizing): void {
   charts.push(chart);
   const textStyle = { color: palette.muted, fontSize: size.axis, fontFamily: FONT_FAMILY };
   const categories = categorical ? categoryLabels(input.series) : [];
+  const timeSpan = categorical ? {} : timeExtent(input);
+  const timeTicks = evenTimeTicks(timeSpan, plotWidth, size);
 
   const option: ChartOption = {
     animation: false,
@@ -171,28 +189,35 @@ function renderPlot(input: ChartInput, palette: Palette, size: Sizing): void {
       top: Math.round(size.axis * 0.8),
       bottom: Math.round(size.axis * 0.4),
       outerBoundsMode: 'same',
-      outerBoundsContain: 'axisLabel',
+      // 'all' keeps the time axis' "UTC" inside the panel as well as the labels.
+      outerBoundsContain: 'all',
     },
     xAxis: categorical
       ? {
           type: 'category',
           data: categories,
-          axisLabel: {
-            ...textStyle,
-            hideOverlap: true,
-            overflow: 'truncate',
-            width: Math.max(24, plotWidth / Math.max(1, categories.length) - 4),
-          },
+          axisLabel: { ...textStyle, ...categoryLabelLayout(categories, plotWidth, plotHeight, size) },
           axisLine: { lineStyle: { color: palette.axisLine } },
           axisTick: { show: false },
         }
       : {
           type: 'time',
-          ...timeExtent(input),
+          ...timeSpan,
+          // The time zone the labels are in, at the axis' end.
+          name: 'UTC',
+          nameLocation: 'end',
+          nameGap: Math.round(size.axis * 0.5),
+          nameTextStyle: { ...textStyle },
           // Below the y axis' lowest label even at large sizes, where half a label is taller than the default gap.
-          axisLabel: { ...textStyle, hideOverlap: true, margin: Math.round(size.axis * 0.75) },
+          axisLabel: {
+            ...textStyle,
+            hideOverlap: true,
+            margin: Math.round(size.axis * 0.75),
+            customValues: timeTicks.values,
+            formatter: (value: number) => timeLabel(value, timeTicks.step),
+          },
           axisLine: { lineStyle: { color: palette.axisLine } },
-          axisTick: { lineStyle: { color: palette.axisLine } },
+          axisTick: { lineStyle: { color: palette.axisLine }, customValues: timeTicks.values },
           splitLine: { show: false },
         },
     yAxis: {
@@ -218,6 +243,84 @@ function categoryLabels(series: ChartSeries[]): string[] {
   const labels: string[] = [];
   for (const s of series) for (const { label } of s.values) if (!labels.includes(label)) labels.push(label);
   return labels;
+}
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Steps that divide the next unit up, so ticks stay evenly spaced across hour and day boundaries. */
+const TIME_STEPS = [
+  SECOND,
+  2 * SECOND,
+  5 * SECOND,
+  10 * SECOND,
+  15 * SECOND,
+  30 * SECOND,
+  MINUTE,
+  2 * MINUTE,
+  5 * MINUTE,
+  10 * MINUTE,
+  15 * MINUTE,
+  30 * MINUTE,
+  HOUR,
+  2 * HOUR,
+  3 * HOUR,
+  6 * HOUR,
+  12 * HOUR,
+  DAY,
+  2 * DAY,
+  7 * DAY,
+  14 * DAY,
+  28 * DAY,
+];
+
+/**
+ * Ticks at whole multiples of one step (in UTC), so they are evenly spaced: ECharts' own time ticks add one at every
+ * hour or day boundary and label a midnight with the bare day of the month.
+ */
+function evenTimeTicks(extent: { min?: number; max?: number }, plotWidth: number, size: Sizing): { values: number[]; step: number } {
+  if (extent.min === undefined || extent.max === undefined) return { values: [], step: MINUTE };
+  const span = extent.max - extent.min;
+  // A label such as "Jan 16" or "12:30" takes about six characters; leave as much again between labels.
+  const most = Math.max(2, Math.floor(plotWidth / (size.axis * 7)));
+  const step = TIME_STEPS.find((candidate) => span / candidate <= most) ?? Math.ceil(span / most / DAY) * DAY;
+  const values: number[] = [];
+  for (let tick = Math.ceil(extent.min / step) * step; tick <= extent.max; tick += step) values.push(tick);
+  return { values, step };
+}
+
+const DATE = new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', month: 'short', day: 'numeric' });
+const TIME = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+const TIME_SECONDS = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' });
+
+/** A date at midnight (and on every tick of a step of a day or more), else the time of day. */
+function timeLabel(value: number, step: number): string {
+  if (value % DAY === 0) return DATE.format(value);
+  return (step < MINUTE ? TIME_SECONDS : TIME).format(value);
+}
+
+/**
+ * Category labels that fit across stay level; otherwise they are turned (45°, or upright when that is not enough), cut
+ * to a length the plot can spare, and, when even upright labels would overlap, every n-th one is shown.
+ */
+function categoryLabelLayout(categories: string[], plotWidth: number, plotHeight: number, size: Sizing) {
+  const slot = plotWidth / Math.max(1, categories.length);
+  const measure = document.createElement('canvas').getContext('2d')!;
+  measure.font = `${size.axis}px ${FONT_FAMILY}`;
+  const longest = Math.max(0, ...categories.map((label) => measure.measureText(label).width));
+  if (longest <= slot - 4) return { interval: 0, hideOverlap: false };
+  const line = size.axis * 1.3;
+  const rotate = line * Math.SQRT2 <= slot ? 45 : 90;
+  const across = rotate === 45 ? line * Math.SQRT2 : line;
+  return {
+    rotate,
+    interval: Math.max(0, Math.ceil(across / slot) - 1),
+    overflow: 'truncate' as const,
+    // ECharts measures a little wider than the canvas: room for a character more, so whole labels are not cut.
+    width: Math.max(size.axis * 3, Math.min(longest + size.axis, plotHeight * 0.35)),
+    hideOverlap: false,
+  };
 }
 
 function timeExtent(input: ChartInput): { min?: number; max?: number } {
@@ -402,6 +505,8 @@ function renderStat(input: ChartInput, palette: Palette, size: Sizing): void {
   }
   body.append(figure);
   if (series && series.name && series.name !== input.title) body.append(element('div', 'stat-name', series.name));
+  const stale = series && value !== null ? missingLast(series) : null;
+  if (stale) body.append(element('div', 'stat-name stat-stale', `no value at ${stale.missing}; shown: ${stale.shown} UTC`));
   const spark = element('div', 'spark');
   panel.append(body, spark);
   const largest = Math.min(body.clientHeight * 0.62, input.width * 0.28);

@@ -84,3 +84,39 @@ export const areaChart = {
   width: 500,
   height: 260,
 };
+
+/** Values near 10^300: labelled "1.7×10³⁰⁰", on the axis and in the legend, never "1.7e+300". */
+export const hugeValuesChart = {
+  title: 'Huge values',
+  kind: 'line',
+  series: [{ name: 'x', points: wave(30, 1, 0.5).map(([time, value]) => [time, value * 1.7e300]) }],
+  width: 800,
+  height: 400,
+};
+
+/** Forty categories in 800 px: the labels turn upright instead of being cut to "s…". */
+export const fortyBarsChart = {
+  title: 'Forty bars',
+  kind: 'bar',
+  series: [{ name: 'x', values: Array.from({ length: 40 }, (_, i) => ({ label: `service-${i + 1}`, value: i + 3 })) }],
+  width: 800,
+  height: 400,
+};
+
+const EVENING = Date.UTC(2025, 0, 15, 20) / 1000;
+
+/** 20:00 to 04:00 UTC: evenly spaced ticks, "Jan 16" at midnight (not a bare "16"), and "UTC" on the axis. */
+export const acrossMidnightChart = {
+  title: 'Across midnight',
+  unit: 'ms',
+  kind: 'line',
+  series: [{ name: 'x', points: Array.from({ length: 48 }, (_, i) => [EVENING + i * 600, Math.round(100 + 30 * Math.sin(i / 5))]) }],
+  width: 800,
+  height: 400,
+};
+
+/** The newest sample is NaN: the panel shows the one before and says which time it is from. */
+export const staleStatPanel = {
+  ...statPanel,
+  series: [{ name: 'cpu', points: [...wave(29, 86, 10), [START + 29 * 60, 'NaN']] }],
+};

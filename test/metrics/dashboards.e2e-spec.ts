@@ -188,12 +188,21 @@ describe('metrics dashboards', () => {
     expect(again.latency).toMatchObject({ changed: false, etag: first.latency.etag });
     expect(again.queue).toMatchObject({ changed: false, etag: first.queue.etag });
     expect((await head()).LastModified).toEqual(modified);
+    // updatedAt reads the same on the render that wrote the picture and on every later one: ISO 8601 with ms.
+    expect(first.latency.changed).toBe(true);
+    expect(first.latency.updatedAt).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(again.latency.updatedAt).toBe(first.latency.updatedAt);
+    expect(again.queue.updatedAt).toBe(first.queue.updatedAt);
 
     json.documents['/queue'] = { current: 8 };
     const changed = (await post({ dashboard: 'static' }).expect(200)).body as Record<string, PanelImage>;
     expect(changed.queue.changed).toBe(true);
     expect(changed.queue.etag).not.toBe(first.queue.etag);
-    expect(changed.latency).toMatchObject({ changed: false, etag: first.latency.etag });
+    expect(changed.latency).toMatchObject({ changed: false, etag: first.latency.etag, updatedAt: first.latency.updatedAt });
+    expect(Date.parse(changed.queue.updatedAt)).toBeGreaterThan(Date.parse(first.queue.updatedAt));
+    const list = (await request(herald.url).get('/metrics/dashboards').set('Authorization', `Bearer ${herald.token}`).expect(200)).body;
+    const panels = list.dashboards[1].panels as Array<{ id: string; lastRender: { updatedAt: string } }>;
+    expect(panels.find((item) => item.id === 'latency')!.lastRender.updatedAt).toBe(first.latency.updatedAt);
   });
 
   it('lists the dashboards with each panel’s last render, and serves the latest PNG with its ETag', async () => {

@@ -6,7 +6,17 @@ import { METRICS_IMAGE_EXAMPLE } from '../../src/metrics/metrics-image.dto';
 import { bootHerald } from '../support/app';
 import { expectMatchesGolden } from '../support/golden';
 import { metric } from '../support/metrics';
-import { areaChart, barChart, crowdedChart, lineChart, statPanel } from './chart-fixtures';
+import {
+  acrossMidnightChart,
+  areaChart,
+  barChart,
+  crowdedChart,
+  fortyBarsChart,
+  hugeValuesChart,
+  lineChart,
+  staleStatPanel,
+  statPanel,
+} from './chart-fixtures';
 
 jest.setTimeout(180_000);
 
@@ -17,6 +27,7 @@ const LIMITS = {
   METRICS_MAX_POINTS: '100',
   METRICS_MAX_WIDTH: '1600',
   METRICS_MAX_HEIGHT: '1100',
+  METRICS_MAX_PIXELS: '2000000',
   METRICS_PRESIGN_TTL_SECONDS: '300',
 };
 
@@ -149,6 +160,10 @@ describe('POST /metrics/image', () => {
     ['line-chart', lineChart],
     ['stat-panel', statPanel],
     ['crowded-legend', crowdedChart],
+    ['huge-values', hugeValuesChart],
+    ['forty-bars', fortyBarsChart],
+    ['across-midnight', acrossMidnightChart],
+    ['stale-stat-panel', staleStatPanel],
   ])('draws the %s as its golden image', async (name, chart) => {
     const [image] = (await post({ charts: [chart] }).expect(200)).body.images as ChartImage[];
     expectMatchesGolden(GOLDENS, name, (await object(image.key)).body);
@@ -175,6 +190,7 @@ describe('POST /metrics/image', () => {
       ['a width that is not a number', { charts: [line({ width: '800px' })] }, 'charts[0].width'],
       ['an unknown field', { charts: [line({ colour: 'red' })] }, 'charts[0].colour'],
       ['a scale above 3', { charts: [line({ scale: 4 })] }, 'charts[0].scale'],
+      ['a PNG over METRICS_MAX_PIXELS (1200×800 at scale 2)', { charts: [line({ width: 1200, height: 800, scale: 2 })] }, 'charts[0].scale'],
     ])('%s', async (_case, body, field) => {
       const before = await storedKeys();
       const response = await post(body).expect(400);
@@ -192,6 +208,19 @@ describe('POST /metrics/image', () => {
           messages: [
             'values[0] is a [timestamp, value] pair; values takes { label, value } objects for a bar chart by category. ' +
               "Use points: Prometheus's values array goes in points",
+          ],
+        },
+      ]);
+    });
+
+    it('a PNG over METRICS_MAX_PIXELS: told the pixels, the limit and the largest scale that fits', async () => {
+      const response = await post({ charts: [line({ width: 1200, height: 800, scale: 3 })] }).expect(400);
+      expect(response.body.errors).toEqual([
+        {
+          field: 'charts[0].scale',
+          messages: [
+            'scale 3 makes a 3600×2400 PNG (8,640,000 pixels), more than METRICS_MAX_PIXELS (2,000,000): ' +
+              'use scale 1.25 or less at 1200×800, or a smaller chart',
           ],
         },
       ]);
