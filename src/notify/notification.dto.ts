@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
-import { OptionalNestedArray, OptionalWebUrl } from '../common/dto';
+import { NullAsAbsent, OptionalNestedArray, OptionalWebUrl } from '../common/dto';
 import { EmbedDto } from '../discord-api/embed.dto';
 import { MaxChars } from '../discord-api/max-chars';
 import { DISCORD_LIMITS } from '../discord-api/discord-limits';
@@ -19,13 +19,16 @@ export class NotificationContentDto {
     description:
       'The simplest notification: plain text. Becomes the message text, or the description of one embed when ' +
       '`severity`, `username` or `avatarUrl` is given. Cannot be combined with `content` or `embeds`. ' +
-      'One of `message`, `content` or `embeds` is required.',
+      'One of `message`, `content` or `embeds` is required. Like every optional field here, `null` is read as absent.',
+    nullable: true,
   })
+  @NullAsAbsent()
   @ValidateIf(shouldCheckMessage)
   @IsMessageShorthand()
   message?: string;
 
-  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, description: "The message text (Discord's `content`)." })
+  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, nullable: true, description: "The message text (Discord's `content`)." })
+  @NullAsAbsent()
   @IsOptional()
   @IsString()
   @MaxChars(DISCORD_LIMITS.content)
@@ -33,14 +36,18 @@ export class NotificationContentDto {
 
   @OptionalNestedArray(() => EmbedDto, DISCORD_LIMITS.embeds, {
     description: `Discord embeds. All of them together may hold at most ${DISCORD_LIMITS.embedsTotal} characters of text.`,
+    nullable: true,
   })
+  @NullAsAbsent()
   @EmbedsWithinTotalLimit()
   embeds?: EmbedDto[];
 
   @ApiPropertyOptional({
     enum: SEVERITIES,
+    nullable: true,
     description: 'Colours the embeds that have no `color` of their own: info blue, warning yellow, error red, success green.',
   })
+  @NullAsAbsent()
   @IsOptional()
   @IsIn(SEVERITIES)
   @NeedsEmbed()
@@ -48,9 +55,11 @@ export class NotificationContentDto {
 
   @ApiPropertyOptional({
     maxLength: DISCORD_LIMITS.authorName,
+    nullable: true,
     description:
       'Shown as the author line of the (first) embed. A bot cannot change its own name per message the way a webhook can, so this needs `message` or `embeds`.',
   })
+  @NullAsAbsent()
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -58,7 +67,8 @@ export class NotificationContentDto {
   @NeedsEmbed()
   username?: string;
 
-  @OptionalWebUrl({ description: 'Icon of the author line, next to `username`.' })
+  @OptionalWebUrl({ description: 'Icon of the author line, next to `username`.', nullable: true })
+  @NullAsAbsent()
   @NeedsEmbed()
   avatarUrl?: string;
 }
@@ -66,8 +76,10 @@ export class NotificationContentDto {
 export class CreateNotificationDto extends NotificationContentDto {
   @ApiPropertyOptional({
     example: '123456789012345678',
-    description: 'Target channel. Defaults to NOTIFY_DEFAULT_CHANNEL_ID; a 400 when neither is set.',
+    nullable: true,
+    description: 'Target channel. Defaults to NOTIFY_DEFAULT_CHANNEL_ID (also when null); a 400 when neither is set.',
   })
+  @NullAsAbsent()
   @IsOptional()
   @Matches(/^\d{15,21}$/, { message: 'channelId must be a Discord channel id (15-21 digits)' })
   channelId?: string;
