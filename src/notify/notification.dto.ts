@@ -6,6 +6,7 @@ import { EmbedDto } from '../discord-api/embed.dto';
 import { MaxChars } from '../discord-api/max-chars';
 import { DISCORD_LIMITS } from '../discord-api/discord-limits';
 import { UNKNOWN_CHANNEL_EXAMPLE } from '../discord-api/discord-rest';
+import { OutboxJobViewDto } from '../outbox/outbox.dto';
 import { EmbedsWithinTotalLimit, IsMessageShorthand, NeedsEmbed, shouldCheckMessage } from './notification-rules';
 
 export const SEVERITIES = ['info', 'warning', 'error', 'success'] as const;
@@ -202,6 +203,22 @@ export class NotificationViewDto {
 
   @ApiProperty({ format: 'date-time' })
   updatedAt!: string;
+}
+
+/** The most outbox jobs `GET /notify/{id}` lists (the create, then each edit or delete, and each retry of a parked one). */
+export const MAX_JOBS_SHOWN = 100;
+
+/** `GET /notify/{id}`: the view, and the outbox jobs that carry it, for an operator to find and retry a parked one. */
+export class NotificationDetailDto extends NotificationViewDto {
+  @ApiProperty({
+    type: [OutboxJobViewDto],
+    maxItems: MAX_JOBS_SHOWN,
+    description:
+      'The outbox jobs (queue `notify`) that carry this notification to Discord, oldest first: the create, then each edit ' +
+      'or delete, and the job each retry made. A `parked` job says why in `lastError`; `POST /outbox/{id}/retry` with its ' +
+      '`id` sends it again. Finished jobs are kept for OUTBOX_RETENTION_HOURS, parked ones until retried.',
+  })
+  jobs!: OutboxJobViewDto[];
 }
 
 /**

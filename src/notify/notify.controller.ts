@@ -36,6 +36,7 @@ import {
   EditNotificationDto,
   NotificationAcceptedDto,
   NotificationSentDto,
+  NotificationDetailDto,
   NotificationViewDto,
   NotifyQueryDto,
   NotifyWaitErrorDto,
@@ -132,11 +133,13 @@ export class NotifyController {
 
   @Get(':id')
   @RequireScope('read', 'notify')
-  @ApiOperation({ summary: 'State of a notification: queued, sent, failed or deleted, with Discord message id, attempts and last error' })
+  @ApiOperation({
+    summary: 'State of a notification: queued, sent, failed or deleted, with Discord message id, attempts, last error and its outbox jobs',
+  })
   @ApiParam(ID_PARAM)
-  @ApiOkResponse({ type: NotificationViewDto })
+  @ApiOkResponse({ type: NotificationDetailDto })
   @ApiNotFoundResponse({ description: 'No notification with this id.' })
-  get(@Param('id') id: string): Promise<NotificationViewDto> {
+  get(@Param('id') id: string): Promise<NotificationDetailDto> {
     return this.notify.get(id);
   }
 

@@ -3,7 +3,8 @@ import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
 import { NOTIFY_QUEUE } from '../../src/notify/notification-sender';
 import { Outbox } from '../../src/outbox/outbox';
 import { LANE_SWEEP_GRACE_MS } from '../../src/outbox/outbox.store';
-import { bootHerald, type HeraldUnderTest } from '../support/app';
+import request from 'supertest';
+import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
 import { notifyClient, notifyEnv, texts, waitForTexts } from './notify-support';
 
 jest.setTimeout(180_000);
@@ -134,6 +135,26 @@ describe('POST /notify → Discord, durably and in order', () => {
     expect(await client.until(hidden, (view) => view.state === 'failed')).toMatchObject({
       lastError: { status: 403, code: 50001, message: expect.stringContaining('Missing Access (the bot cannot see this channel: add it to') },
     });
+  });
+
+  it('names the outbox job of a parked notification, which POST /outbox/{id}/retry sends again', async () => {
+    const hidden = await client.send({ message: 'parked, then retried', channelId: discord.channels.secret.id });
+    await client.until(hidden, (view) => view.state === 'failed');
+    const parked = (await client.get(hidden)).body as { jobs: { id: string; queue: string; state: string; attempts: number; lastError: string }[] };
+    expect(parked.jobs).toEqual([
+      expect.objectContaining({ queue: 'notify', state: 'parked', attempts: 1, lastError: expect.stringContaining('Missing Access') }),
+    ]);
+
+    const retry = await request(herald.url)
+      .post(`/outbox/${parked.jobs[0].id}/retry`)
+      .set({ Authorization: `Bearer ${herald.token}` });
+    expect(retry.status).toBe(200);
+    const retried = await eventually(async () => {
+      const { jobs } = (await client.get(hidden)).body as typeof parked;
+      return jobs.length === 2 && jobs[1].state === 'parked' ? jobs : undefined;
+    });
+    expect(retried.map((job) => job.state)).toEqual(['retried', 'parked']);
+    expect(retried[1].id).toBe((retry.body as { job: { id: string } }).job.id);
   });
 
   it('after OUTBOX_RETENTION_HOURS forgets the finished jobs, not the notification: it still reads as sent and a PATCH still edits it', async () => {
