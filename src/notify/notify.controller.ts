@@ -31,6 +31,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiJsonBodyResponses, ApiMongoUnavailableResponse } from '../common/api-responses';
+import { AcceptsForm } from '../common/json-body';
 import {
   CreateNotificationDto,
   EditNotificationDto,
@@ -94,6 +95,8 @@ export class NotifyController {
     description: "A field breaks Discord's limits or no channel is known; `errors[].field` names it, e.g. `embeds[0].title`.",
   })
   @ApiBody({ type: CreateNotificationDto, examples: NOTIFY_EXAMPLES })
+  // Kahuna's clients may post `message=…` as an HTML form (curl -d message=…); the one endpoint that reads one.
+  @AcceptsForm()
   @ApiJsonBodyResponses()
   async send(
     @Body() request: CreateNotificationDto,
