@@ -137,6 +137,18 @@ describe('POST /notify → Discord, durably and in order', () => {
     });
   });
 
+  it('makes one message when Discord took a create but its answer was lost: the create is sent again with the same nonce', async () => {
+    const path = `/channels/${builds}/messages`;
+    discord.failNext({ status: 502, method: 'POST', path, afterApplying: true });
+    const id = await client.send({ message: 'lost answer', channelId: builds });
+    const view = await client.until(id, (candidate) => candidate.state === 'sent');
+
+    expect(discord.requestCount({ method: 'POST', path, status: 502 })).toBe(1);
+    expect(discord.requestCount({ method: 'POST', path, status: 200 })).toBeGreaterThanOrEqual(1);
+    const shown = discord.messages(builds).filter((stored) => stored.message.content === 'lost answer');
+    expect(shown.map((stored) => stored.message.id)).toEqual([view.messageId]);
+  });
+
   it('names the outbox job of a parked notification, which POST /outbox/{id}/retry sends again', async () => {
     const hidden = await client.send({ message: 'parked, then retried', channelId: discord.channels.secret.id });
     await client.until(hidden, (view) => view.state === 'failed');
