@@ -1,6 +1,6 @@
 import { INestApplication, Logger as NestLogger, RawBodyRequest, type LoggerService } from '@nestjs/common';
 import mongoose from 'mongoose';
-import { NestFactory } from '@nestjs/core';
+import { ModulesContainer, NestFactory, Reflector } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -10,7 +10,8 @@ import { AppModule, featureSummary, startupWarnings } from './app.module';
 import { API_TOKEN_SCHEME } from './auth/require-scope.decorator';
 import { describeScopes } from './auth/swagger-scopes';
 import { HttpExceptionFilter } from './common/http-exception.filter';
-import { describeUnreadableJson, JSON_BODY_TYPES, refuseUnreadBodies } from './common/json-body';
+import { describeUnreadableJson, FormBodyGuard, JSON_BODY_TYPES, refuseUnreadBodies } from './common/json-body';
+import { answerUnroutedBodies, RouteTable } from './common/routes';
 import { createStartupLogger, HeraldLogger } from './common/logging';
 import { HERALD_VERSION } from './health/service-index.controller';
 import { ReadinessService } from './health/readiness.service';
@@ -76,6 +77,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
     abortOnError: false,
   });
   app.useLogger(new HeraldLogger(app.get(Logger)));
+  // Every controller's routes; a body to a path or method none takes is a 404 or 405 before any parser reads it.
+  const routes = new RouteTable(() => app.get(ModulesContainer));
+  app.use(answerUnroutedBodies(routes));
   // Signed webhooks are verified over their exact bytes before anything parses them, so a forged
   // request with a broken body is refused as forged (401), not as malformed (400).
   app.use(
@@ -89,8 +93,9 @@ export async function createApp(config: AppConfig): Promise<NestExpressApplicati
   app.useBodyParser('json', { limit: '10mb', type: JSON_BODY_TYPES });
   app.useBodyParser('urlencoded', { extended: true, limit: '1mb' });
   app.use(describeUnreadableJson(), refuseUnreadBodies());
+  app.useGlobalGuards(new FormBodyGuard(new Reflector()));
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new HttpExceptionFilter());
+  app.useGlobalFilters(new HttpExceptionFilter(routes));
   app.disable('x-powered-by');
 
   const document = describeScopes(

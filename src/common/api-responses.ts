@@ -11,8 +11,8 @@ export const ApiJsonBodyResponses = () =>
     ApiBodyTooLargeResponse(),
     ApiUnsupportedMediaTypeResponse({
       description:
-        'The body is not JSON: no Content-Type, a type Herald does not read, or JSON sent as a form (curl -d without ' +
-        "-H 'Content-Type: application/json'); nothing is stored.",
+        'The body is not JSON: no Content-Type, a type Herald does not read, JSON sent as a form (curl -d without ' +
+        "-H 'Content-Type: application/json'), or a form where the endpoint does not list it under its request body's types; nothing is stored.",
     }),
   );
 

@@ -1,12 +1,12 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, type ApiPropertyOptions } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import { ArrayMaxSize, IsArray, IsDefined, IsInt, IsObject, IsOptional, IsUrl, Min, ValidateIf, ValidateNested } from 'class-validator';
 
 type DtoClass = abstract new (...args: never[]) => object;
 
 /** What a field's Swagger entry may add to what these decorators document. */
-type FieldDoc = Pick<ApiPropertyOptions, 'description'>;
+type FieldDoc = Pick<ApiPropertyOptions, 'description' | 'nullable'>;
 
 // @nestjs/swagger tells a lazy type (`type: () => Dto`) from a class by the function's name being "type", the name
 // an arrow function gets from the `type:` key it is written at. An arrow handed in as an argument is nameless, so
@@ -19,6 +19,14 @@ type FieldDoc = Pick<ApiPropertyOptions, 'description'>;
  */
 export function OmittableNotNull() {
   return ValidateIf((_object: object, value: unknown) => value !== undefined);
+}
+
+/**
+ * An optional field whose `null` means "not given", as Discord reads a null in its own JSON (`"embeds": null`): the
+ * field's rules and its cross-field rules then see it as absent. A value of the wrong type is still refused by them.
+ */
+export function NullAsAbsent() {
+  return Transform(({ value }: { value: unknown }) => (value === null ? undefined : value));
 }
 
 /** A required nested object: a 400 naming the field when it is missing or not an object, then validated field by field. */

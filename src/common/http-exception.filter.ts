@@ -1,13 +1,17 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import mongoose from 'mongoose';
 import { DependencyUnavailableError, ServiceBusyError } from './errors';
+import type { RouteTable } from './routes';
 
 /** Every error leaves as JSON `{ statusCode, error, message, ... }`; unexpected ones are logged, not leaked. */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger(HttpExceptionFilter.name);
+
+  /** `routes` tells a method a path does not take (405, or OPTIONS answered) from a path nothing serves (404). */
+  constructor(private readonly routes?: RouteTable) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
@@ -18,7 +22,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
       const body = exception.getResponse();
       const payload =
         typeof body === 'string' ? { statusCode: status, error: STATUS_CODES[status] ?? 'Error', message: body } : { statusCode: status, ...body };
-      if (status === HttpStatus.NOT_FOUND && isNoSuchRoute(payload)) payload.message = `${payload.message}: ${NO_SUCH_ROUTE_HINT}`;
+      if (status === HttpStatus.NOT_FOUND && isNoSuchRoute(payload)) {
+        const request = host.switchToHttp().getRequest<Request>();
+        const methods = this.routes?.methodsFor(request.path) ?? [];
+        if (methods.length > 0 && !methods.includes('ALL')) return answerOtherMethods(request, response, methods);
+        payload.message = `${payload.message}: ${NO_SUCH_ROUTE_HINT}`;
+      }
       response.status(status).json(payload);
       return;
     }
@@ -52,6 +61,24 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
 /** Said after Nest's "Cannot GET /path" for a path and method no endpoint serves. */
 export const NO_SUCH_ROUTE_HINT = "no endpoint here: Herald's endpoints are listed at /docs, and GET / names the features this process runs";
+
+/**
+ * A path Herald serves, asked with a method it does not take: `OPTIONS` is answered 204 with `Allow` (as Express
+ * answers it when nothing else does), any other method 405 with `Allow` (RFC 9110, 15.5.6) and a message naming them.
+ */
+function answerOtherMethods(request: Request, response: Response, methods: string[]): void {
+  const allow = [...new Set([...methods, 'OPTIONS'])].join(', ');
+  response.setHeader('Allow', allow);
+  if (request.method === 'OPTIONS') {
+    response.status(HttpStatus.NO_CONTENT).end();
+    return;
+  }
+  response.status(HttpStatus.METHOD_NOT_ALLOWED).json({
+    statusCode: HttpStatus.METHOD_NOT_ALLOWED,
+    error: 'Method Not Allowed',
+    message: `${request.method} is not allowed on ${request.path}: it takes ${allow} (see /docs)`,
+  });
+}
 
 /** Nest's own 404 for a request no route matched (its router's "Cannot METHOD /path"), not a controller's. */
 function isNoSuchRoute(payload: { message?: unknown }): payload is { message: string } {

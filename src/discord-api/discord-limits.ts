@@ -30,21 +30,28 @@ export function discordLength(text: string | undefined | null): number {
   return count;
 }
 
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+
 /**
- * The first `limit` characters of `text` as `discordLength` counts them, so a cut never splits an emoji's surrogate
- * pair and text that passed validation at `limit` is never cut.
+ * `text` cut to at most `limit` characters as `discordLength` counts them, `ending` included (`'…'` where the reader
+ * should see that text is missing). The cut falls between graphemes, so it never leaves half of what a reader sees as
+ * one character: a surrogate pair, an emoji joined with ZWJ or given a skin tone, a flag, a letter and its combining
+ * marks. Text within `limit` is returned as it is, so what passed validation at `limit` is never cut. The one cut for
+ * every Discord text limit Herald applies.
  */
-export function cutToDiscordLength(text: string, limit: number): string {
+export function cutToDiscordLength(text: string, limit: number, ending = ''): string {
   // A string's UTF-16 length is never below its code point count: within the limit in units means within it.
-  if (text.length <= limit) return text;
-  let count = 0;
-  let end = 0;
-  for (const character of text) {
-    if (count === limit) break;
-    count += 1;
-    end += character.length;
+  if (text.length <= limit || discordLength(text) <= limit) return text;
+  const room = limit - discordLength(ending);
+  let kept = '';
+  let length = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    const size = discordLength(segment);
+    if (length + size > room) break;
+    kept += segment;
+    length += size;
   }
-  return text.slice(0, end);
+  return kept + ending;
 }
 
 /** An embed as far as it was validated: any field may still hold any value. */

@@ -48,7 +48,7 @@ describe('renderBuildEmbed', () => {
     expect(field(embed, 'Duration')).toBe('2m 5s');
   });
 
-  it.each(['failure', 'error', 'killed'] as const)('shows %s in red with ❌, the duration and the failed stage and step', (status) => {
+  it.each(['failure', 'error'] as const)('shows %s in red with ❌, the duration and the failed stage and step', (status) => {
     const embed = embedOf(
       droneBuildEvent(scenario, {
         status,
@@ -71,6 +71,27 @@ describe('renderBuildEmbed', () => {
     expect(embed.title?.startsWith('❌')).toBe(true);
     expect(field(embed, 'Duration')).toBe('1h 2m 5s');
     expect(field(embed, 'Failed')).toBe('frontend › lint\nfrontend › e2e');
+  });
+
+  it("shows a cancelled build's killed step as cancelled, not failed, and keeps a failure before the cancel as failed", () => {
+    // Drone's canceler marks the step that was running `killed` and those not started `skipped`.
+    const killed = (steps: [string, 'success' | 'failure' | 'killed' | 'skipped'][]) =>
+      embedOf(droneBuildEvent(scenario, { status: 'killed', stages: [{ name: 'default', status: 'killed', steps }] }));
+    const cancelled = killed([
+      ['build', 'success'],
+      ['test', 'killed'],
+      ['deploy', 'skipped'],
+    ]);
+    expect(field(cancelled, 'Cancelled')).toBe('default › test');
+    expect(field(cancelled, 'Failed')).toBeUndefined();
+    expect(field(cancelled, 'Status')).toBe('Killed');
+
+    const failedThenCancelled = killed([
+      ['lint', 'failure'],
+      ['test', 'killed'],
+    ]);
+    expect(field(failedThenCancelled, 'Failed')).toBe('default › lint');
+    expect(field(failedThenCancelled, 'Cancelled')).toBe('default › test');
   });
 
   it.each([

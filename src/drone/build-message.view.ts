@@ -1,5 +1,5 @@
 import { APIEmbed, APIEmbedField, RESTPostAPIChannelMessageJSONBody } from 'discord-api-types/v10';
-import { discordLength } from '../discord-api/discord-limits';
+import { cutToDiscordLength } from '../discord-api/discord-limits';
 import { isFailed, isFinished } from './build-status';
 import { DroneBuild, DroneRepository, DroneStatus, DroneSystem } from './drone-webhook.types';
 
@@ -55,8 +55,9 @@ export function renderBuildEmbed(snapshot: BuildSnapshot): APIEmbed {
   ];
   const duration = buildDuration(build);
   if (duration !== undefined) fields.push({ name: 'Duration', value: duration, inline: true });
-  const failed = failedStepNames(build);
+  const { failed, cancelled } = unfinishedStepNames(build);
   if (failed.length > 0) fields.push({ name: 'Failed', value: truncate(failed.map(escapeMarkdown).join('\n'), LIMITS.fieldValue) });
+  if (cancelled.length > 0) fields.push({ name: 'Cancelled', value: truncate(cancelled.map(escapeMarkdown).join('\n'), LIMITS.fieldValue) });
   if (build.error) fields.push({ name: 'Error', value: truncate(escapeMarkdown(build.error), LIMITS.fieldValue) });
 
   const embed: APIEmbed = {
@@ -131,14 +132,20 @@ export function buildDuration(build: DroneBuild): string | undefined {
   return parts.join(' ');
 }
 
-/** "stage › step" for each failed step whose failure counts (`failure: ignore` steps do not fail a build). */
-export function failedStepNames(build: DroneBuild): string[] {
-  if (!isFailed(build.status)) return [];
-  const names: string[] = [];
+/**
+ * "stage › step" for each step that failed (`failure`, `error`) and each one a cancel stopped while it ran: Drone's
+ * canceler marks a running step `killed` (exit code 130) and one not started yet `skipped`, so a killed step did not
+ * fail and is not shown as failed. A `failure: ignore` step does not fail a build; a stage that failed without a
+ * failed step (it stopped before its steps) is named by its own status.
+ */
+export function unfinishedStepNames(build: DroneBuild): { failed: string[]; cancelled: string[] } {
+  const names = { failed: [] as string[], cancelled: [] as string[] };
+  if (!isFailed(build.status)) return names;
+  const add = (name: string, status: DroneStatus) => (status === 'killed' ? names.cancelled : names.failed).push(name);
   for (const stage of build.stages ?? []) {
     const steps = (stage.steps ?? []).filter((step) => isFailed(step.status) && !step.errignore);
-    if (steps.length > 0) names.push(...steps.map((step) => `${stage.name} › ${step.name}`));
-    else if (isFailed(stage.status) && !stage.errignore) names.push(stage.name);
+    for (const step of steps) add(`${stage.name} › ${step.name}`, step.status);
+    if (steps.length === 0 && isFailed(stage.status) && !stage.errignore) add(stage.name, stage.status);
   }
   return names;
 }
@@ -152,21 +159,7 @@ export function escapeMarkdown(text: string): string {
   return text.replace(/([\\`*_~|>[\]#])/g, '\\$1');
 }
 
-const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
-
-/**
- * At most `max` characters as Discord counts them (code points), ending in `…` when cut; the cut falls between
- * graphemes, so it never leaves half an emoji (a lone surrogate, or a family emoji without its last members).
- */
+/** At most `max` characters as Discord counts them, ending in `…` when cut (`cutToDiscordLength`). */
 export function truncate(text: string, max: number): string {
-  if (discordLength(text) <= max) return text;
-  let kept = '';
-  let length = 0;
-  for (const { segment } of graphemes.segment(text)) {
-    const size = discordLength(segment);
-    if (length + size > max - 1) break;
-    kept += segment;
-    length += size;
-  }
-  return `${kept}…`;
+  return cutToDiscordLength(text, max, '…');
 }

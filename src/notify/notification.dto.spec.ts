@@ -144,6 +144,16 @@ describe('notification body validation (Discord limits)', () => {
     expect(await fields({ embeds: [{ fields: [{ name: 'n' }] }] })).toEqual(['embeds[0].fields[0].value']);
   });
 
+  it('reads null as absent in every optional field, as Discord does, and still refuses a wrong type', async () => {
+    expect(await fields({ message: 'Deploy finished', embeds: null })).toEqual([]);
+    expect(await fields({ message: 'x', content: null, severity: null, username: null, avatarUrl: null, channelId: null })).toEqual([]);
+    expect(await fields({ message: null, content: 'x' })).toEqual([]);
+    expect(await fields({ embeds: [{ title: 't' }], content: null }, EditNotificationDto)).toEqual([]);
+    expect(await fields({ message: null, embeds: null })).toEqual(['message']);
+    expect(await fields({ content: 'x', embeds: 'none' })).toEqual(['embeds']);
+    expect(await fields({ message: 'x', channelId: 0 })).toEqual(['channelId']);
+  });
+
   it('refuses fields it does not know, also inside embeds', async () => {
     expect(await fields({ message: 'x', tts: true })).toEqual(['tts']);
     expect(await fields({ embeds: [{ title: 't', video: { url: 'https://example.com/v.mp4' } }] })).toEqual(['embeds[0].video']);

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsNotEmpty, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
-import { OptionalNestedArray, OptionalWebUrl } from '../common/dto';
+import { NullAsAbsent, OptionalNestedArray, OptionalWebUrl } from '../common/dto';
 import { EmbedDto } from '../discord-api/embed.dto';
 import { MaxChars } from '../discord-api/max-chars';
 import { DISCORD_LIMITS } from '../discord-api/discord-limits';
 import { UNKNOWN_CHANNEL_EXAMPLE } from '../discord-api/discord-rest';
+import { OutboxJobViewDto } from '../outbox/outbox.dto';
 import { EmbedsWithinTotalLimit, IsMessageShorthand, NeedsEmbed, shouldCheckMessage } from './notification-rules';
 
 export const SEVERITIES = ['info', 'warning', 'error', 'success'] as const;
@@ -19,13 +20,16 @@ export class NotificationContentDto {
     description:
       'The simplest notification: plain text. Becomes the message text, or the description of one embed when ' +
       '`severity`, `username` or `avatarUrl` is given. Cannot be combined with `content` or `embeds`. ' +
-      'One of `message`, `content` or `embeds` is required.',
+      'One of `message`, `content` or `embeds` is required. Like every optional field here, `null` is read as absent.',
+    nullable: true,
   })
+  @NullAsAbsent()
   @ValidateIf(shouldCheckMessage)
   @IsMessageShorthand()
   message?: string;
 
-  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, description: "The message text (Discord's `content`)." })
+  @ApiPropertyOptional({ maxLength: DISCORD_LIMITS.content, nullable: true, description: "The message text (Discord's `content`)." })
+  @NullAsAbsent()
   @IsOptional()
   @IsString()
   @MaxChars(DISCORD_LIMITS.content)
@@ -33,14 +37,18 @@ export class NotificationContentDto {
 
   @OptionalNestedArray(() => EmbedDto, DISCORD_LIMITS.embeds, {
     description: `Discord embeds. All of them together may hold at most ${DISCORD_LIMITS.embedsTotal} characters of text.`,
+    nullable: true,
   })
+  @NullAsAbsent()
   @EmbedsWithinTotalLimit()
   embeds?: EmbedDto[];
 
   @ApiPropertyOptional({
     enum: SEVERITIES,
+    nullable: true,
     description: 'Colours the embeds that have no `color` of their own: info blue, warning yellow, error red, success green.',
   })
+  @NullAsAbsent()
   @IsOptional()
   @IsIn(SEVERITIES)
   @NeedsEmbed()
@@ -48,9 +56,11 @@ export class NotificationContentDto {
 
   @ApiPropertyOptional({
     maxLength: DISCORD_LIMITS.authorName,
+    nullable: true,
     description:
       'Shown as the author line of the (first) embed. A bot cannot change its own name per message the way a webhook can, so this needs `message` or `embeds`.',
   })
+  @NullAsAbsent()
   @IsOptional()
   @IsString()
   @IsNotEmpty()
@@ -58,7 +68,8 @@ export class NotificationContentDto {
   @NeedsEmbed()
   username?: string;
 
-  @OptionalWebUrl({ description: 'Icon of the author line, next to `username`.' })
+  @OptionalWebUrl({ description: 'Icon of the author line, next to `username`.', nullable: true })
+  @NullAsAbsent()
   @NeedsEmbed()
   avatarUrl?: string;
 }
@@ -66,8 +77,10 @@ export class NotificationContentDto {
 export class CreateNotificationDto extends NotificationContentDto {
   @ApiPropertyOptional({
     example: '123456789012345678',
-    description: 'Target channel. Defaults to NOTIFY_DEFAULT_CHANNEL_ID; a 400 when neither is set.',
+    nullable: true,
+    description: 'Target channel. Defaults to NOTIFY_DEFAULT_CHANNEL_ID (also when null); a 400 when neither is set.',
   })
+  @NullAsAbsent()
   @IsOptional()
   @Matches(/^\d{15,21}$/, { message: 'channelId must be a Discord channel id (15-21 digits)' })
   channelId?: string;
@@ -190,6 +203,22 @@ export class NotificationViewDto {
 
   @ApiProperty({ format: 'date-time' })
   updatedAt!: string;
+}
+
+/** The most outbox jobs `GET /notify/{id}` lists (the create, then each edit or delete, and each retry of a parked one). */
+export const MAX_JOBS_SHOWN = 100;
+
+/** `GET /notify/{id}`: the view, and the outbox jobs that carry it, for an operator to find and retry a parked one. */
+export class NotificationDetailDto extends NotificationViewDto {
+  @ApiProperty({
+    type: [OutboxJobViewDto],
+    maxItems: MAX_JOBS_SHOWN,
+    description:
+      'The outbox jobs (queue `notify`) that carry this notification to Discord, oldest first: the create, then each edit ' +
+      'or delete, and the job each retry made. A `parked` job says why in `lastError`; `POST /outbox/{id}/retry` with its ' +
+      '`id` sends it again. Finished jobs are kept for OUTBOX_RETENTION_HOURS, parked ones until retried.',
+  })
+  jobs!: OutboxJobViewDto[];
 }
 
 /**

@@ -31,11 +31,13 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ApiJsonBodyResponses, ApiMongoUnavailableResponse } from '../common/api-responses';
+import { AcceptsForm } from '../common/json-body';
 import {
   CreateNotificationDto,
   EditNotificationDto,
   NotificationAcceptedDto,
   NotificationSentDto,
+  NotificationDetailDto,
   NotificationViewDto,
   NotifyQueryDto,
   NotifyWaitErrorDto,
@@ -93,6 +95,8 @@ export class NotifyController {
     description: "A field breaks Discord's limits or no channel is known; `errors[].field` names it, e.g. `embeds[0].title`.",
   })
   @ApiBody({ type: CreateNotificationDto, examples: NOTIFY_EXAMPLES })
+  // Kahuna's clients may post `message=…` as an HTML form (curl -d message=…); the one endpoint that reads one.
+  @AcceptsForm()
   @ApiJsonBodyResponses()
   async send(
     @Body() request: CreateNotificationDto,
@@ -132,11 +136,13 @@ export class NotifyController {
 
   @Get(':id')
   @RequireScope('read', 'notify')
-  @ApiOperation({ summary: 'State of a notification: queued, sent, failed or deleted, with Discord message id, attempts and last error' })
+  @ApiOperation({
+    summary: 'State of a notification: queued, sent, failed or deleted, with Discord message id, attempts, last error and its outbox jobs',
+  })
   @ApiParam(ID_PARAM)
-  @ApiOkResponse({ type: NotificationViewDto })
+  @ApiOkResponse({ type: NotificationDetailDto })
   @ApiNotFoundResponse({ description: 'No notification with this id.' })
-  get(@Param('id') id: string): Promise<NotificationViewDto> {
+  get(@Param('id') id: string): Promise<NotificationDetailDto> {
     return this.notify.get(id);
   }
 

@@ -3,9 +3,10 @@ import { Types } from 'mongoose';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ReadinessService } from '../health/readiness.service';
 import { Outbox } from '../outbox/outbox';
+import { toJobView } from '../outbox/outbox.dto';
 import { composeMessage, requestFingerprint } from './notification-message';
-import { NotificationSender } from './notification-sender';
-import { CreateNotificationDto, EditNotificationDto, NotificationViewDto } from './notification.dto';
+import { NOTIFY_QUEUE, NotificationSender } from './notification-sender';
+import { CreateNotificationDto, EditNotificationDto, MAX_JOBS_SHOWN, NotificationDetailDto, NotificationViewDto } from './notification.dto';
 import { DeliveryRecord, NotificationRecord, NotificationStore } from './notification.store';
 
 /** Visible ASCII, as for any HTTP token-like header; long enough for a UUID plus a prefix. */
@@ -78,7 +79,14 @@ export class NotifyService {
     return Promise.race([finished, this.shutdownStarted.then(() => false)]);
   }
 
-  async get(id: string): Promise<NotificationViewDto> {
+  /** The notification's view and its outbox jobs, so a parked one can be found and retried by its id. */
+  async get(id: string): Promise<NotificationDetailDto> {
+    const notification = await this.require(id);
+    const jobs = await this.outbox.list(NOTIFY_QUEUE, { payload: { notificationId: id } }, MAX_JOBS_SHOWN);
+    return { ...(await this.view(notification)), jobs: jobs.map(toJobView) };
+  }
+
+  private async current(id: string): Promise<NotificationViewDto> {
     return this.view(await this.require(id));
   }
 
@@ -98,7 +106,7 @@ export class NotifyService {
     }
     if (current.state === 'sent') await this.sender.enqueueChange(id);
     this.logger.log({ notificationId: id }, 'Notification edit accepted');
-    return this.get(id);
+    return this.current(id);
   }
 
   /** Deletes the Discord message (through an outbox job), or cancels a notification that has not been sent yet. */
@@ -113,7 +121,7 @@ export class NotifyService {
         before.state === 'sent' ? 'Notification delete accepted' : 'Notification cancelled',
       );
     }
-    return this.get(id);
+    return this.current(id);
   }
 
   private async view(notification: NotificationRecord): Promise<NotificationViewDto> {

@@ -42,3 +42,17 @@ describe('bridgeLine', () => {
     expect(line).toHaveLength(2000);
   });
 });
+
+describe("bridgeLine at Discord's 2000-character limit", () => {
+  it('counts code points as Discord does and never cuts an emoji in half', () => {
+    const prefix = '**VK · Moderators** · Ivan Petrov: ';
+    // 2000 characters to Discord (each emoji is one), though 3000 UTF-16 units: nothing is cut.
+    const fits = 'a'.repeat(1000 - prefix.length) + '🚀'.repeat(1000);
+    expect(bridgeLine({ ...base, message: { ...base.message!, text: fits } })).toBe(prefix + fits);
+
+    const family = '👨‍👩‍👧';
+    const line = bridgeLine({ ...base, message: { ...base.message!, text: 'a'.repeat(1997 - prefix.length) + family } });
+    expect(line).toBe(prefix + 'a'.repeat(1997 - prefix.length) + '…');
+    expect([...line].length).toBeLessThanOrEqual(2000);
+  });
+});

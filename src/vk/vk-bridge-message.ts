@@ -1,12 +1,11 @@
+import { cutToDiscordLength, DISCORD_LIMITS } from '../discord-api/discord-limits';
 import type { VkEvent } from './vk-event';
-
-const DISCORD_CONTENT_MAX = 2000;
 
 /** The one-line Discord message that mirrors a VK event in a bridge channel. */
 export function bridgeLine(event: VkEvent): string {
   const where = event.peer.name ?? (event.peer.cid !== null ? `chat ${event.peer.cid}` : `dialog ${event.peer.bpid}`);
   const prefix = `**VK · ${escape(where)}** · ${escape(event.user.name)}`;
-  return truncate(`${prefix}${describe(event)}`, DISCORD_CONTENT_MAX);
+  return cutToDiscordLength(`${prefix}${describe(event)}`, DISCORD_LIMITS.content, '…');
 }
 
 function describe(event: VkEvent): string {
@@ -38,8 +37,4 @@ function oneLine(text: string): string {
 
 function escape(text: string): string {
   return text.replace(/([\\*_~`|[\]>#-])/g, '\\$1');
-}
-
-function truncate(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

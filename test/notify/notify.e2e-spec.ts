@@ -3,7 +3,8 @@ import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
 import { NOTIFY_QUEUE } from '../../src/notify/notification-sender';
 import { Outbox } from '../../src/outbox/outbox';
 import { LANE_SWEEP_GRACE_MS } from '../../src/outbox/outbox.store';
-import { bootHerald, type HeraldUnderTest } from '../support/app';
+import request from 'supertest';
+import { bootHerald, eventually, type HeraldUnderTest } from '../support/app';
 import { notifyClient, notifyEnv, texts, waitForTexts } from './notify-support';
 
 jest.setTimeout(180_000);
@@ -134,6 +135,38 @@ describe('POST /notify → Discord, durably and in order', () => {
     expect(await client.until(hidden, (view) => view.state === 'failed')).toMatchObject({
       lastError: { status: 403, code: 50001, message: expect.stringContaining('Missing Access (the bot cannot see this channel: add it to') },
     });
+  });
+
+  it('makes one message when Discord took a create but its answer was lost: the create is sent again with the same nonce', async () => {
+    const path = `/channels/${builds}/messages`;
+    discord.failNext({ status: 502, method: 'POST', path, afterApplying: true });
+    const id = await client.send({ message: 'lost answer', channelId: builds });
+    const view = await client.until(id, (candidate) => candidate.state === 'sent');
+
+    expect(discord.requestCount({ method: 'POST', path, status: 502 })).toBe(1);
+    expect(discord.requestCount({ method: 'POST', path, status: 200 })).toBeGreaterThanOrEqual(1);
+    const shown = discord.messages(builds).filter((stored) => stored.message.content === 'lost answer');
+    expect(shown.map((stored) => stored.message.id)).toEqual([view.messageId]);
+  });
+
+  it('names the outbox job of a parked notification, which POST /outbox/{id}/retry sends again', async () => {
+    const hidden = await client.send({ message: 'parked, then retried', channelId: discord.channels.secret.id });
+    await client.until(hidden, (view) => view.state === 'failed');
+    const parked = (await client.get(hidden)).body as { jobs: { id: string; queue: string; state: string; attempts: number; lastError: string }[] };
+    expect(parked.jobs).toEqual([
+      expect.objectContaining({ queue: 'notify', state: 'parked', attempts: 1, lastError: expect.stringContaining('Missing Access') }),
+    ]);
+
+    const retry = await request(herald.url)
+      .post(`/outbox/${parked.jobs[0].id}/retry`)
+      .set({ Authorization: `Bearer ${herald.token}` });
+    expect(retry.status).toBe(200);
+    const retried = await eventually(async () => {
+      const { jobs } = (await client.get(hidden)).body as typeof parked;
+      return jobs.length === 2 && jobs[1].state === 'parked' ? jobs : undefined;
+    });
+    expect(retried.map((job) => job.state)).toEqual(['retried', 'parked']);
+    expect(retried[1].id).toBe((retry.body as { job: { id: string } }).job.id);
   });
 
   it('after OUTBOX_RETENTION_HOURS forgets the finished jobs, not the notification: it still reads as sent and a PATCH still edits it', async () => {

@@ -150,6 +150,18 @@ export class MessageStore {
     return stored;
   }
 
+  /** A live message `authorId` created with `nonce` since `since` (Discord's enforce_nonce looks back a few minutes). */
+  createdWithNonce(authorId: Snowflake, nonce: string | number, since: Date): StoredMessage | undefined {
+    for (const channel of this.byChannel.values()) {
+      for (const stored of channel.values()) {
+        const { message } = stored;
+        if (stored.deletedAt || message.author.id !== authorId || message.nonce !== nonce) continue;
+        if (new Date(message.timestamp) >= since) return stored;
+      }
+    }
+    return undefined;
+  }
+
   markDeleted(stored: StoredMessage, at = new Date()): void {
     stored.deletedAt = at;
   }

@@ -36,6 +36,11 @@ export interface FailureRule {
   method?: string;
   /** ... and a path (after /api/v10) that equals this string or matches this expression. */
   path?: string | RegExp;
+  /**
+   * Carry the request out first and only then answer with the failure: Discord took it (a message is created) but
+   * the client never learns, as when the answer is lost or the connection drops. Only for 5xx statuses.
+   */
+  afterApplying?: boolean;
 }
 
 export interface RecordedRequest {
@@ -161,10 +166,11 @@ export class StandInRest {
       if (path !== '/gateway' && !byInteractionToken && request.headers.authorization !== `Bot ${this.options.token}`) {
         throw new RestFailure(401, { message: '401: Unauthorized', code: RESTJSONErrorCodes.GeneralError });
       }
-      this.injectFailure(method, path);
+      this.injectFailure(method, path, false);
       const answer = byInteractionToken
         ? this.interactionRoute(method, path, url.searchParams, body)
         : this.route(method, path, url.searchParams, body);
+      this.injectFailure(method, path, true);
       recorded.status = answer.status;
       reply(response, answer.status, answer.body);
     } catch (error) {
@@ -209,10 +215,11 @@ export class StandInRest {
     throw new RestFailure(405, { message: '405: Method Not Allowed', code: RESTJSONErrorCodes.GeneralError });
   }
 
-  private injectFailure(method: string, path: string): void {
+  private injectFailure(method: string, path: string, applied: boolean): void {
     const rule = this.failures.find(
       (candidate) =>
         candidate.remaining > 0 &&
+        (candidate.afterApplying ?? false) === applied &&
         (!candidate.method || candidate.method.toUpperCase() === method) &&
         (!candidate.path || (typeof candidate.path === 'string' ? candidate.path === path : candidate.path.test(path))),
     );
@@ -340,6 +347,15 @@ export class StandInRest {
   private createMessage(channelId: Snowflake, body: ParsedBody): unknown {
     const json = (body.json ?? {}) as RESTPostAPIChannelMessageJSONBody;
     validateMessage(json.content, json.embeds);
+    validateNonce(json.nonce);
+    validateAllowedMentions(json.allowed_mentions);
+    // With enforce_nonce, Discord answers a create repeated with the nonce of a message the same author created in the
+    // past few minutes with that message, and creates none (discord-api-docs, Create Message: enforce_nonce).
+    const author = this.options.model.bot;
+    if (json.enforce_nonce && json.nonce !== undefined) {
+      const earlier = this.options.store.createdWithNonce(author.id, json.nonce, new Date(Date.now() - NONCE_WINDOW_MS));
+      if (earlier) return restShape(this.options.store.current(earlier));
+    }
     const files = withAttachmentMetadata(body.files, json.attachments);
     if (!json.content && !json.embeds?.length && !files.length && !json.sticker_ids?.length && !json.components?.length) {
       throw new RestFailure(400, { message: 'Cannot send an empty message', code: RESTJSONErrorCodes.CannotSendAnEmptyMessage });
@@ -350,7 +366,7 @@ export class StandInRest {
     }
     const stored = this.options.store.create({
       channelId,
-      author: this.options.model.bot,
+      author,
       content: json.content ?? '',
       ...(json.embeds && { embeds: json.embeds }),
       attachments: files,
@@ -358,6 +374,7 @@ export class StandInRest {
       ...(json.tts !== undefined && { tts: json.tts }),
       ...(json.nonce !== undefined && { nonce: json.nonce }),
     });
+    limitMentions(stored, json.allowed_mentions);
     // Discord echoes the bot's own messages back over the gateway; bots must skip them themselves.
     this.options.gateway.dispatch({ t: GatewayDispatchEvents.MessageCreate, d: stored.message }, channelId);
     return restShape(stored.message);
@@ -580,4 +597,51 @@ function reply(response: ServerResponse, status: number, body?: unknown, headers
   }
   const text = JSON.stringify(body);
   response.writeHead(status, { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+/** How long Discord remembers a nonce for enforce_nonce ("the past few minutes"). */
+const NONCE_WINDOW_MS = 5 * 60_000;
+
+/** Discord's nonce: an integer or a string of at most 25 characters. */
+function validateNonce(nonce: unknown): void {
+  if (nonce === undefined || nonce === null) return;
+  if ((typeof nonce === 'number' && Number.isInteger(nonce)) || (typeof nonce === 'string' && nonce.length <= 25)) return;
+  throw invalidForm({ nonce: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 25 or fewer in length.' }] } });
+}
+
+const MENTION_TYPES = ['roles', 'users', 'everyone'];
+
+/**
+ * allowed_mentions as Discord checks it: `parse` takes only roles, users and everyone; `users` (or `roles`) with the
+ * same type in `parse` is refused as mutually exclusive; at most 100 ids each.
+ */
+function validateAllowedMentions(allowed: RESTPostAPIChannelMessageJSONBody['allowed_mentions']): void {
+  if (allowed === undefined || allowed === null) return;
+  const parse: unknown[] = allowed.parse ?? [];
+  const errors: Record<string, unknown> = {};
+  parse.forEach((type, index) => {
+    if (!MENTION_TYPES.includes(String(type))) {
+      errors.parse = { [index]: { _errors: [{ code: 'BASE_TYPE_CHOICES', message: "Value must be one of {'roles', 'users', 'everyone'}." }] } };
+    }
+  });
+  for (const type of ['users', 'roles'] as const) {
+    const ids = allowed[type];
+    if (ids && ids.length > 100) errors[type] = { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 100 or fewer in length.' }] };
+    if (ids && ids.length > 0 && parse.includes(type)) {
+      errors._errors = [
+        { code: 'MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE', message: `parse:["${type}"] and ${type}: [ids] are mutually exclusive.` },
+      ];
+    }
+  }
+  if (Object.keys(errors).length > 0) throw invalidForm({ allowed_mentions: errors as RESTErrorData });
+}
+
+/** Who the message pings: everything its text mentions, unless allowed_mentions narrows it (`{ parse: [] }`: no one). */
+function limitMentions(stored: StoredMessage, allowed: RESTPostAPIChannelMessageJSONBody['allowed_mentions']): void {
+  if (allowed === undefined || allowed === null) return;
+  const parse: string[] = allowed.parse ?? [];
+  const message = stored.message;
+  message.mention_everyone = message.mention_everyone && parse.includes('everyone');
+  message.mentions = message.mentions.filter((user) => parse.includes('users') || (allowed.users ?? []).includes(user.id));
+  message.mention_roles = message.mention_roles.filter((role) => parse.includes('roles') || (allowed.roles ?? []).includes(role));
 }
