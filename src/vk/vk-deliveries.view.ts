@@ -1,5 +1,6 @@
 import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
 import { Outbox } from '../outbox/outbox';
+import { pageRequest } from '../outbox/outbox-page';
 import type { OutboxJobFilter, OutboxJobRecord } from '../outbox/outbox.store';
 import { VK_QUEUE, type VkDeliveryJob } from './vk-deliveries';
 import type { VkDeliveriesPageDto, VkDeliveriesQueryDto, VkDeliveryStatus, VkDeliveryViewDto } from './vk.dto';
@@ -21,12 +22,12 @@ export class VkDeliveriesView {
     if (query.destination) payload.destination = query.destination;
     if (query.peer !== undefined) payload.peerId = query.peer;
     const filter: OutboxJobFilter = query.status ? { ...BY_STATUS[query.status], payload } : { states: ['queued', 'parked', 'done'], payload };
-    const [items, pending, failed] = await Promise.all([
-      this.outbox.list(VK_QUEUE, filter, query.limit ?? 100),
+    const [page, pending, failed] = await Promise.all([
+      this.outbox.list(VK_QUEUE, filter, pageRequest(query)),
       this.outbox.count(VK_QUEUE, BY_STATUS.pending),
       this.outbox.count(VK_QUEUE, BY_STATUS.failed),
     ]);
-    return { items: items.map(toView), counts: { pending, failed } };
+    return { items: page.items.map(toView), next: page.next, counts: { pending, failed } };
   }
 
   /** The same as POST /outbox/{id}/retry for a VK delivery: a parked one is sent again as a new job at the end of its lane. */

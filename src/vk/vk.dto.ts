@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { CURSOR_DESCRIPTION, IsOutboxCursor, NEXT_DESCRIPTION, OUTBOX_LIST_ORDERS, type OutboxListOrder } from '../outbox/outbox-page';
 import { VK_EVENT_TYPES, type VkEvent, type VkEventType } from './vk-event';
 
 export const VK_DELIVERY_STATUSES = ['pending', 'failed', 'delivered'] as const;
@@ -32,7 +33,7 @@ export class VkDeliveriesQueryDto {
     minimum: 1,
     maximum: 500,
     default: 100,
-    description: 'At most this many, oldest first, with no cursor: narrow by status, destination and peer to reach recent deliveries.',
+    description: 'At most this many a page; `next` in the answer reads on.',
   })
   @IsOptional()
   @Type(() => Number)
@@ -40,6 +41,20 @@ export class VkDeliveriesQueryDto {
   @Min(1)
   @Max(500)
   limit?: number;
+
+  @ApiPropertyOptional({
+    enum: OUTBOX_LIST_ORDERS,
+    default: 'newest',
+    description: 'By when each delivery was stored: `newest` first (default: the recent failure an operator looks for) or `oldest` first.',
+  })
+  @IsOptional()
+  @IsIn(OUTBOX_LIST_ORDERS)
+  order?: OutboxListOrder;
+
+  @ApiPropertyOptional({ description: CURSOR_DESCRIPTION })
+  @IsOptional()
+  @IsOutboxCursor()
+  cursor?: string;
 }
 
 export class VkDeliveryViewDto {
@@ -100,8 +115,11 @@ export class VkDeliveryCountsDto {
 }
 
 export class VkDeliveriesPageDto {
-  @ApiProperty({ type: [VkDeliveryViewDto], description: 'Oldest first.' })
+  @ApiProperty({ type: [VkDeliveryViewDto], description: 'By when each was stored: newest first unless `order=oldest`.' })
   items!: VkDeliveryViewDto[];
+
+  @ApiProperty({ type: String, nullable: true, description: NEXT_DESCRIPTION })
+  next!: string | null;
 
   @ApiProperty({ type: VkDeliveryCountsDto, description: 'Undelivered totals across all destinations.' })
   counts!: VkDeliveryCountsDto;
