@@ -126,8 +126,11 @@ export class VkDeliveriesPageDto {
 }
 
 export class VkRouteViewDto {
-  @ApiProperty({ type: String, nullable: true })
-  name!: string | null;
+  @ApiProperty({
+    description: "The route's `name` in VK_ROUTES_FILE, else its place there (`routes.0` is the first); `default: …` for the default route set.",
+    example: 'routes.0',
+  })
+  name!: string;
 
   @ApiProperty({ enum: VK_EVENT_TYPES, isArray: true })
   event_type!: VkEventType[];
@@ -168,10 +171,23 @@ export class VkDestinationViewDto {
   mode?: 'publish' | 'stream';
 
   @ApiPropertyOptional({
-    description: 'redis: the channel or stream key; `<prefix><event_type>` when it follows the event type.',
+    description:
+      'redis: the channel or stream key: the fixed one; else, where it follows the event type, the key when the routes send it one ' +
+      'event type (as each default destination), or `<prefix><event_type>` when several (see `channels`).',
     example: 'command',
   })
   channel?: string;
+
+  @ApiPropertyOptional({ description: 'redis: true when the key is `<VK_REDIS_PREFIX><event_type>`, false for a fixed `channel`.' })
+  perEventType?: boolean;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'redis: the channel or stream key of each event type the routes send here.',
+    example: { command: 'command' },
+  })
+  channels?: Partial<Record<VkEventType, string>>;
 
   @ApiPropertyOptional({ description: 'redis stream: about this many entries are kept (XADD MAXLEN ~).' })
   maxLen?: number;

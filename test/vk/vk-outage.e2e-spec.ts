@@ -1,5 +1,5 @@
 import type { VkEvent } from '../../src/vk/vk-event';
-import type { VkDeliveriesPageDto, VkDeliveryViewDto } from '../../src/vk/vk.dto';
+import type { VkDeliveriesPageDto, VkDeliveryViewDto, VkRoutingViewDto } from '../../src/vk/vk.dto';
 import { HttpReceiver } from '../stand-ins/http-receiver/http-receiver';
 import { VkStandIn } from '../stand-ins/vk/vk-stand-in';
 import { chatPeer, messageNew } from '../stand-ins/vk/vk-updates';
@@ -163,6 +163,11 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     // The newest are first now, ahead of what the pages above showed.
     const first = await deliveries('status=delivered&limit=4');
     expect(first.items.filter((d) => meanwhile.some((u) => u.event_id === d.eventId)).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('names a route of the routes file by its place there when it has no name of its own', async () => {
+    const { body } = await getJson<VkRoutingViewDto>(`${herald.url}/vk/routes`, herald.token);
+    expect(body.routes).toContainEqual({ name: 'routes.0', event_type: ['message', 'command'], peers: null, commands: null, to: ['audit-hook'] });
   });
 
   it('guards the outbox endpoints and names a bad query field', async () => {
