@@ -40,7 +40,9 @@ export class VkController {
       'Parked deliveries are also listed by GET /outbox, with those of the other features.',
   })
   @ApiOkResponse({ type: VkDeliveriesPageDto })
-  @ApiBadRequestResponse({ description: 'A query parameter is malformed; `errors[].field` names it.' })
+  @ApiBadRequestResponse({
+    description: 'A query parameter is malformed, or `destination` names no destination of the routes and no delivery; `errors[].field` names it.',
+  })
   @ApiMongoUnavailableResponse()
   list(@Query() query: VkDeliveriesQueryDto): Promise<VkDeliveriesPageDto> {
     return this.deliveries.list(query);

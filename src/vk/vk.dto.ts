@@ -16,7 +16,11 @@ export class VkDeliveriesQueryDto {
   @IsIn(VK_DELIVERY_STATUSES)
   status?: VkDeliveryStatus;
 
-  @ApiPropertyOptional({ description: 'Only this destination (a name from GET /vk/routes).', example: 'queue:command' })
+  @ApiPropertyOptional({
+    description:
+      'Only this destination (a name from GET /vk/routes, e.g. `redis:command`, not the channel `command`); a name neither in the routes nor on any delivery is a 400.',
+    example: 'queue:command',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)

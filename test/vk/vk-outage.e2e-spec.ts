@@ -175,6 +175,12 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     const bad = await getJson<{ errors: { field: string }[] }>(`${herald.url}/vk/deliveries?status=lost&limit=0`, herald.token);
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e) => e.field).sort()).toEqual(['limit', 'status']);
+    // A channel or queue name where a destination name belongs (`message` for `queue:message`) is named, not an empty list.
+    const channel = await getJson<{ message: string; errors: { field: string }[] }>(`${herald.url}/vk/deliveries?destination=message`, herald.token);
+    expect(channel.status).toBe(400);
+    expect(channel.body.errors.map((e) => e.field)).toEqual(['destination']);
+    expect(channel.body.message).toMatch(/no destination named "message" .*queue:message/);
+    expect((await deliveries('destination=queue:message&limit=1')).items).toHaveLength(1);
     for (const path of ['/vk/deliveries', '/outbox']) {
       const badPage = await getJson<{ message: string; errors: { field: string }[] }>(
         `${herald.url}${path}?cursor=nope&order=sideways`,
