@@ -4,6 +4,7 @@ import { ApiMongoUnavailableResponse } from '../common/api-responses';
 import { RequireScope } from '../auth/require-scope.decorator';
 import { Outbox } from './outbox';
 import { OutboxListQueryDto, OutboxParkedListDto, OutboxRetriedDto, toJobView } from './outbox.dto';
+import { pageRequest } from './outbox-page';
 
 @ApiTags('outbox')
 @ApiMongoUnavailableResponse()
@@ -15,12 +16,17 @@ export class OutboxController {
   @RequireScope('read', 'outbox-admin')
   @ApiOperation({
     summary: 'Parked jobs of every feature',
-    description: 'Jobs whose handler said they can never succeed as they are (e.g. Discord refused the channel), with the reason.',
+    description:
+      'Jobs whose handler said they can never succeed as they are (e.g. Discord refused the channel), with the reason: ' +
+      'newest first (`order=oldest` for the other way), `limit` a page; `next` reads on (`cursor=<next>`).',
   })
   @ApiOkResponse({ type: OutboxParkedListDto })
-  @ApiBadRequestResponse({ description: 'A query parameter is not valid (e.g. an unknown queue); `errors[].field` names it.' })
+  @ApiBadRequestResponse({
+    description: 'A query parameter is not valid (e.g. an unknown queue, a cursor that is not a `next`); `errors[].field` names it.',
+  })
   async list(@Query() query: OutboxListQueryDto): Promise<OutboxParkedListDto> {
-    return { parked: (await this.outbox.parked(query.queue)).map(toJobView) };
+    const page = await this.outbox.parked(query.queue, pageRequest(query));
+    return { parked: page.items.map(toJobView), next: page.next };
   }
 
   @Post(':id/retry')

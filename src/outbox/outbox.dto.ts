@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { CURSOR_DESCRIPTION, IsOutboxCursor, NEXT_DESCRIPTION, OUTBOX_LIST_ORDERS, type OutboxListOrder } from './outbox-page';
 import { OUTBOX_JOB_STATES, type OutboxJobState } from './outbox.schema';
 import type { OutboxJobRecord } from './outbox.store';
 
@@ -23,7 +25,13 @@ export class OutboxJobViewDto {
 }
 
 export class OutboxParkedListDto {
-  @ApiProperty({ type: [OutboxJobViewDto], description: 'Parked jobs, newest first (at most 100)' }) parked!: OutboxJobViewDto[];
+  @ApiProperty({
+    type: [OutboxJobViewDto],
+    description: 'Parked jobs, by when they were parked: newest first unless `order=oldest`; at most `limit`',
+  })
+  parked!: OutboxJobViewDto[];
+  @ApiProperty({ type: String, nullable: true, description: NEXT_DESCRIPTION, example: 'MTc2NDU2NzAwMDAwMC42NjVmMWMyYWIwYzRhM2UxZDJmMDBhMTE' })
+  next!: string | null;
 }
 
 export class OutboxRetriedDto {
@@ -36,6 +44,28 @@ export class OutboxListQueryDto {
   @IsOptional()
   @Matches(/^[a-z][a-z0-9-]{0,39}$/, { message: 'queue must be a feature name such as notify or drone' })
   queue?: string;
+
+  @ApiPropertyOptional({
+    enum: OUTBOX_LIST_ORDERS,
+    default: 'newest',
+    description: 'By when each job was parked: `newest` first (default) or `oldest` first.',
+  })
+  @IsOptional()
+  @IsIn(OUTBOX_LIST_ORDERS)
+  order?: OutboxListOrder;
+
+  @ApiPropertyOptional({ description: CURSOR_DESCRIPTION })
+  @IsOptional()
+  @IsOutboxCursor()
+  cursor?: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 100, description: 'At most this many a page.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit?: number;
 }
 
 export function toJobView(job: OutboxJobRecord): OutboxJobViewDto {

@@ -90,8 +90,10 @@ export class OutboxJob {
 export const OutboxJobSchema = SchemaFactory.createForClass(OutboxJob);
 OutboxJobSchema.index({ lane: 1, seq: 1 }, { unique: true, name: 'outbox_lane_seq' });
 OutboxJobSchema.index({ key: 1 }, { unique: true, name: 'outbox_key' });
-// For listings and ad-hoc queries on MongoDB; no per-job step of the outbox filters on these fields.
-OutboxJobSchema.index({ queue: 1, state: 1, createdAt: 1 }, { name: 'outbox_queue_state' });
+// For listings (OutboxStore.list: a queue's jobs in some states by (createdAt, _id), either way, from a cursor), counts
+// and ad-hoc queries on MongoDB; no per-job step of the outbox filters on these fields. It replaces
+// `outbox_queue_state` (the same without `_id`, which OutboxStore.onModuleInit drops).
+OutboxJobSchema.index({ queue: 1, state: 1, createdAt: 1, _id: 1 }, { name: 'outbox_listing' });
 // The retention sweep's query (OutboxStore.sweepFinished).
 OutboxJobSchema.index({ state: 1, finishedAt: 1 }, { name: 'outbox_finished' });
 // Phase 2 of sweeping a lane's marks: the jobs whose lane lost its tail mark an hour ago.
@@ -200,6 +202,9 @@ export class OutboxParkedMark {
 }
 
 export const OutboxParkedMarkSchema = SchemaFactory.createForClass(OutboxParkedMark);
+// GET /outbox: the marks of every queue or of one, by (at, _id) either way, from a cursor.
+OutboxParkedMarkSchema.index({ at: 1, _id: 1 }, { name: 'outbox_parked_at' });
+OutboxParkedMarkSchema.index({ queue: 1, at: 1, _id: 1 }, { name: 'outbox_parked_queue_at' });
 
 export const OUTBOX_MODELS = [
   { name: OutboxJob.name, schema: OutboxJobSchema },

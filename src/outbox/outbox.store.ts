@@ -5,6 +5,7 @@ import type { Collection } from 'mongodb';
 import { Model, Types } from 'mongoose';
 import { driverCollection, KEEP_UNDEFINED_OUT } from '../common/driver-collection';
 import { isDuplicateKey } from '../common/duplicate-key';
+import { type OutboxPageRequest, pageFilter, pageSort } from './outbox-page';
 import { OutboxClaim, OutboxDueLane, OutboxJob, OutboxJobState, OutboxKey, OutboxLaneMark, OutboxParkedMark } from './outbox.schema';
 
 export type OutboxJobRecord = OutboxJob;
@@ -122,7 +123,15 @@ export class OutboxStore implements OnModuleInit {
 
   /** Order and exclusivity depend on the unique indexes: they must exist before the first job is stored. */
   async onModuleInit(): Promise<void> {
-    await Promise.all([this.jobs.createIndexes(), this.dueLanes.createIndexes()]);
+    await Promise.all([this.jobs.createIndexes(), this.dueLanes.createIndexes(), this.parkedMarks.createIndexes(), this.dropReplacedIndex()]);
+  }
+
+  /** `outbox_queue_state` (versions up to 2026-12-01) is a prefix of `outbox_listing`: every job write paid for both. */
+  private async dropReplacedIndex(): Promise<void> {
+    const collection = this.jobs.collection;
+    if (await collection.indexExists('outbox_queue_state').catch(() => false)) {
+      await collection.dropIndex('outbox_queue_state').catch(() => undefined);
+    }
   }
 
   /**
@@ -349,15 +358,19 @@ export class OutboxStore implements OnModuleInit {
     if (job) await this.markDue(job.lane, job.queue, retryAt, '$set');
   }
 
-  /** Parked jobs, newest first, optionally of one queue (read through the parked marks, not the jobs). */
-  async parked(queue?: string, limit = 100): Promise<OutboxJobRecord[]> {
+  /**
+   * Parked jobs, optionally of one queue, in the order of when they were parked, read through the parked marks (not
+   * the jobs) by their (`at`, `_id`) index. Answers the marks read (`limit` of them at most, for the page's cursor)
+   * and the jobs among them still parked (a mark whose job is not parked is left over from a stop between two writes).
+   */
+  async parked(queue: string | undefined, page: OutboxPageRequest): Promise<{ marks: OutboxParkedMark[]; jobs: OutboxJobRecord[] }> {
     const marks = await this.parkedMarks
-      .find(queue ? { queue } : {})
-      .sort({ at: -1 })
-      .limit(limit)
+      .find({ ...(queue ? { queue } : {}), ...pageFilter('at', page) })
+      .sort(pageSort('at', page.order))
+      .limit(page.limit)
       .lean<OutboxParkedMark[]>();
     const jobs = await Promise.all(marks.map((mark) => this.jobs.findById(mark._id).lean<OutboxJobRecord>()));
-    return jobs.filter((job): job is OutboxJobRecord => job?.state === 'parked');
+    return { marks, jobs: jobs.filter((job): job is OutboxJobRecord => job?.state === 'parked') };
   }
 
   /**
@@ -552,11 +565,17 @@ export class OutboxStore implements OnModuleInit {
   }
 
   /**
-   * A feature's own view of its queue (e.g. GET /vk/deliveries): jobs in these states, oldest first, whose payload has
-   * these field values; `attempted` tells queued jobs that failed at least once from those not tried yet.
+   * A feature's own view of its queue (e.g. GET /vk/deliveries): jobs in these states whose payload has these field
+   * values, by (`createdAt`, `_id`) in the page's order (the `outbox_listing` index); `attempted` tells queued jobs
+   * that failed at least once from those not tried yet.
    */
-  list(queue: string, filter: OutboxJobFilter, limit: number): Promise<OutboxJobRecord[]> {
-    return this.jobs.find(jobQuery(queue, filter)).sort({ createdAt: 1 }).limit(limit).lean<OutboxJobRecord[]>().exec();
+  list(queue: string, filter: OutboxJobFilter, page: OutboxPageRequest): Promise<OutboxJobRecord[]> {
+    return this.jobs
+      .find({ ...jobQuery(queue, filter), ...pageFilter('createdAt', page) })
+      .sort(pageSort('createdAt', page.order))
+      .limit(page.limit)
+      .lean<OutboxJobRecord[]>()
+      .exec();
   }
 
   count(queue: string, filter: OutboxJobFilter): Promise<number> {

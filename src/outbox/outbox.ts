@@ -8,6 +8,7 @@ import { APP_CONFIG, AppConfig } from '../config/config';
 import { settleWithin } from '../common/timeouts';
 import { HeldClaim, NewOutboxJob, OutboxJobFilter, OutboxJobRecord, OutboxStore, queuedHead } from './outbox.store';
 import { errorMessage } from '../common/errors';
+import { type OutboxPage, type OutboxPageRequest, toPage } from './outbox-page';
 
 /** What a handler decided about one run of a job. Throwing counts as `retry` with the shared backoff. */
 export type OutboxOutcome =
@@ -158,17 +159,22 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     }
   }
 
-  parked(queue?: string): Promise<OutboxJobRecord[]> {
-    return this.store.parked(queue);
+  /** Parked jobs of every queue or of one, by when they were parked (GET /outbox). */
+  async parked(queue: string | undefined, page: OutboxPageRequest): Promise<OutboxPage<OutboxJobRecord>> {
+    const { marks, jobs } = await this.store.parked(queue, { ...page, limit: page.limit + 1 });
+    const { next } = toPage(marks, page.limit, (mark) => ({ at: mark.at, id: mark._id }));
+    const shown = new Set(marks.slice(0, page.limit).map((mark) => mark._id.toHexString()));
+    return { items: jobs.filter((job) => shown.has(job._id.toHexString())), next };
   }
 
   find(id: string): Promise<OutboxJobRecord | null> {
     return this.store.find(id);
   }
 
-  /** A feature's listing of its own queue, oldest first (see OutboxStore.list). */
-  list(queue: string, filter: OutboxJobFilter, limit: number): Promise<OutboxJobRecord[]> {
-    return this.store.list(queue, filter, limit);
+  /** A feature's listing of its own queue, by when each job was stored (see OutboxStore.list). */
+  async list(queue: string, filter: OutboxJobFilter, page: OutboxPageRequest): Promise<OutboxPage<OutboxJobRecord>> {
+    const read = await this.store.list(queue, filter, { ...page, limit: page.limit + 1 });
+    return toPage(read, page.limit, (job) => ({ at: job.createdAt, id: job._id }));
   }
 
   count(queue: string, filter: OutboxJobFilter): Promise<number> {

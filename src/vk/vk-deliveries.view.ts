@@ -1,7 +1,10 @@
-import { ConflictException, Injectable, NotFoundException } from '@nestjs/common';
+import { BadRequestException, ConflictException, Inject, Injectable, NotFoundException } from '@nestjs/common';
+import { validationFailure } from '../common/validation';
 import { Outbox } from '../outbox/outbox';
+import { pageRequest } from '../outbox/outbox-page';
 import type { OutboxJobFilter, OutboxJobRecord } from '../outbox/outbox.store';
 import { VK_QUEUE, type VkDeliveryJob } from './vk-deliveries';
+import { VK_ROUTES, type VkRouting } from './vk-routes';
 import type { VkDeliveriesPageDto, VkDeliveriesQueryDto, VkDeliveryStatus, VkDeliveryViewDto } from './vk.dto';
 
 const BY_STATUS: Record<VkDeliveryStatus, OutboxJobFilter> = {
@@ -14,19 +17,28 @@ const BY_STATUS: Record<VkDeliveryStatus, OutboxJobFilter> = {
 /** GET /vk/deliveries and its retry: the `vk` queue of the outbox, seen as deliveries. */
 @Injectable()
 export class VkDeliveriesView {
-  constructor(private readonly outbox: Outbox) {}
+  constructor(
+    private readonly outbox: Outbox,
+    @Inject(VK_ROUTES) private readonly routing: VkRouting,
+  ) {}
 
   async list(query: VkDeliveriesQueryDto): Promise<VkDeliveriesPageDto> {
     const payload: Record<string, string | number> = {};
     if (query.destination) payload.destination = query.destination;
     if (query.peer !== undefined) payload.peerId = query.peer;
     const filter: OutboxJobFilter = query.status ? { ...BY_STATUS[query.status], payload } : { states: ['queued', 'parked', 'done'], payload };
-    const [items, pending, failed] = await Promise.all([
-      this.outbox.list(VK_QUEUE, filter, query.limit ?? 100),
+    const [page, pending, failed] = await Promise.all([
+      this.outbox.list(VK_QUEUE, filter, pageRequest(query)),
       this.outbox.count(VK_QUEUE, BY_STATUS.pending),
       this.outbox.count(VK_QUEUE, BY_STATUS.failed),
     ]);
-    return { items: items.map(toView), counts: { pending, failed } };
+    // A name the routes do not have and no delivery carries is a mistake (a toaster channel name such as `command`
+    // where the destination is `redis:command`), not an empty listing. A destination dropped from the routes still
+    // lists the deliveries it left.
+    if (query.destination && !this.routing.destinations.has(query.destination) && page.items.length === 0 && !query.cursor) {
+      throw unknownDestination(query.destination, [...this.routing.destinations.keys()]);
+    }
+    return { items: page.items.map(toView), next: page.next, counts: { pending, failed } };
   }
 
   /** The same as POST /outbox/{id}/retry for a VK delivery: a parked one is sent again as a new job at the end of its lane. */
@@ -40,6 +52,11 @@ export class VkDeliveriesView {
     }
     return toView(await this.outbox.retryParked(job));
   }
+}
+
+function unknownDestination(name: string, known: string[]): BadRequestException {
+  const message = `no destination named "${name}" in the routes in force, and no delivery to one: use a name GET /vk/routes lists (${known.join(', ')})`;
+  return new BadRequestException(validationFailure([{ field: 'destination', messages: [message] }]));
 }
 
 export function toView(job: OutboxJobRecord): VkDeliveryViewDto {

@@ -88,6 +88,15 @@ routes:
       ),
     ).toEqual(['queue:command']);
     expect(routeEvent(event({ event_type: 'button', message: undefined }), routing, ['/'])).toEqual(['queue:button', 'mod-hook']);
+    // A route without a name is called by its place in the file.
+    expect(describeRouting(routing).routes.map((route) => route.name)).toEqual([
+      'default: command → queue command',
+      'default: message → queue message',
+      'default: button → queue button',
+      'default: reaction → queue reaction',
+      'bans in chat 1',
+      'routes.1',
+    ]);
   });
 
   it('signs with VK_HTTP_SIGNING_SECRET when a webhook has no secret, and never shows a secret or the query string', () => {
@@ -162,7 +171,16 @@ routes:
     expect(destination?.type === 'redis' && redisKey(destination, 'button')).toBe('vk.button');
     expect(routeEvent(event({ event_type: 'command' }), routing, ['/'])).toEqual(['redis:command']);
     expect(routeEvent(event({ event_type: 'message_edit' }), routing, ['/'])).toEqual([]);
-    expect(describeRouting(routing).destinations[0]).toEqual({ name: 'redis:command', type: 'redis', mode: 'publish', channel: 'vk.<event_type>' });
+    // Each default destination takes one event type: its view names the channel, not the rule.
+    expect(describeRouting(routing).destinations[0]).toEqual({
+      name: 'redis:command',
+      type: 'redis',
+      mode: 'publish',
+      channel: 'vk.command',
+      perEventType: true,
+      channels: { command: 'vk.command' },
+    });
+    expect(JSON.stringify(describeRouting(routing))).not.toContain('<event_type>');
   });
 
   it('with VK_DEFAULT_DESTINATION=redis-stream appends to a capped stream per event type', () => {
@@ -181,7 +199,9 @@ routes:
       name: 'stream:reaction',
       type: 'redis',
       mode: 'stream',
-      channel: '<event_type>',
+      channel: 'reaction',
+      perEventType: true,
+      channels: { reaction: 'reaction' },
       maxLen: 5000,
     });
   });
@@ -212,6 +232,28 @@ routes:
     expect(audit?.type === 'redis' && redisKey(audit, 'message_edit')).toBe('herald.audit');
     expect(log?.type === 'redis' && redisKey(log, 'message_edit')).toBe('vk:message_edit');
     expect(routeEvent(event({ event_type: 'message_edit' }), routing, ['/'])).toEqual(['audit', 'log']);
+    // GET /vk/routes: a key per event type where it follows the event type, listed; the fixed one as it is.
+    expect(describeRouting(routing).destinations).toEqual(
+      expect.arrayContaining([
+        {
+          name: 'audit',
+          type: 'redis',
+          mode: 'publish',
+          channel: 'herald.audit',
+          perEventType: false,
+          channels: { command: 'herald.audit', message_edit: 'herald.audit' },
+        },
+        {
+          name: 'log',
+          type: 'redis',
+          mode: 'stream',
+          channel: 'vk:<event_type>',
+          perEventType: true,
+          channels: { command: 'vk:command', message_edit: 'vk:message_edit' },
+          maxLen: 1000,
+        },
+      ]),
+    );
 
     const bad = routesFile(`
 destinations:

@@ -102,7 +102,8 @@ export interface VkRedisDestination {
 export type VkDestination = (
   z.infer<typeof amqpDestination> | (z.infer<typeof httpDestination> & { secret: string }) | z.infer<typeof discordDestination> | VkRedisDestination
 ) & { name: string };
-export type VkRoute = z.infer<typeof routeSchema>;
+/** A route in force: every one has a name (see buildRouting). */
+export type VkRoute = z.infer<typeof routeSchema> & { name: string };
 
 export interface VkRouting {
   /** The file the routes came from; null for the default route set alone. */
@@ -185,7 +186,8 @@ export function buildRouting(spec: z.output<typeof routesFileSchema>, source: st
         problems.push(`${where}: routes.${index}.to: no destination named "${target}"`);
       }
     }
-    routes.push(route);
+    // Unnamed, it is called by its place in the file, as the file's problems name it.
+    routes.push({ ...route, name: route.name ?? `routes.${index}` });
   });
 
   const used = new Set(routes.flatMap((route) => route.to));
@@ -244,9 +246,9 @@ export function describeRouting(routing: VkRouting) {
     source: routing.source ?? 'default',
     defaultQueues: routing.defaultQueues,
     defaultDestination: routing.defaultDestination,
-    destinations: [...routing.destinations.values()].map(describeDestination),
+    destinations: [...routing.destinations.values()].map((destination) => describeDestination(destination, routing.routes)),
     routes: routing.routes.map((route) => ({
-      name: route.name ?? null,
+      name: route.name,
       event_type: route.event_type,
       peers: route.peers ?? null,
       commands: route.commands ?? null,
@@ -256,18 +258,26 @@ export function describeRouting(routing: VkRouting) {
   };
 }
 
-function describeDestination(destination: VkDestination) {
+function describeDestination(destination: VkDestination, routes: readonly VkRoute[]) {
   switch (destination.type) {
     case 'http':
       return { name: destination.name, type: destination.type, url: redactUrl(destination.url), signed: true };
-    case 'redis':
+    case 'redis': {
+      // The concrete channel or stream key of each event type the routes send here: a reader of the routing needs
+      // `vk:command`, not the rule it follows.
+      const types = VK_EVENT_TYPES.filter((type) => routes.some((route) => route.to.includes(destination.name) && route.event_type.includes(type)));
+      const channels = Object.fromEntries(types.map((type) => [type, redisKey(destination, type)]));
+      const perEventType = destination.channel === null;
       return {
         name: destination.name,
         type: destination.type,
         mode: destination.mode,
-        channel: destination.channel ?? `${destination.prefix}<event_type>`,
+        channel: destination.channel ?? (types.length === 1 ? channels[types[0]] : `${destination.prefix}<event_type>`),
+        perEventType,
+        channels,
         ...(destination.mode === 'stream' ? { maxLen: destination.maxLen } : {}),
       };
+    }
     default:
       return { ...destination };
   }

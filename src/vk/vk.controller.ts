@@ -36,10 +36,13 @@ export class VkController {
       'Each delivery of an event to a destination is a job of the shared outbox (queue `vk`, lane `vk:<destination>:<peer>`). ' +
       '`?status=failed` lists deliveries whose last attempt failed: they are retried with backoff (`nextAttemptAt`) unless `parked`. ' +
       '`?status=pending` lists those not tried yet (e.g. waiting behind an earlier event of the same peer). ' +
+      'Newest first (`order=oldest` for the other way), `limit` a page; `next` in the answer is the `cursor` of the next page. ' +
       'Parked deliveries are also listed by GET /outbox, with those of the other features.',
   })
   @ApiOkResponse({ type: VkDeliveriesPageDto })
-  @ApiBadRequestResponse({ description: 'A query parameter is malformed; `errors[].field` names it.' })
+  @ApiBadRequestResponse({
+    description: 'A query parameter is malformed, or `destination` names no destination of the routes and no delivery; `errors[].field` names it.',
+  })
   @ApiMongoUnavailableResponse()
   list(@Query() query: VkDeliveriesQueryDto): Promise<VkDeliveriesPageDto> {
     return this.deliveries.list(query);

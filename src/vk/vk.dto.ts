@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { CURSOR_DESCRIPTION, IsOutboxCursor, NEXT_DESCRIPTION, OUTBOX_LIST_ORDERS, type OutboxListOrder } from '../outbox/outbox-page';
 import { VK_EVENT_TYPES, type VkEvent, type VkEventType } from './vk-event';
 
 export const VK_DELIVERY_STATUSES = ['pending', 'failed', 'delivered'] as const;
@@ -15,7 +16,11 @@ export class VkDeliveriesQueryDto {
   @IsIn(VK_DELIVERY_STATUSES)
   status?: VkDeliveryStatus;
 
-  @ApiPropertyOptional({ description: 'Only this destination (a name from GET /vk/routes).', example: 'queue:command' })
+  @ApiPropertyOptional({
+    description:
+      'Only this destination (a name from GET /vk/routes, e.g. `redis:command`, not the channel `command`); a name neither in the routes nor on any delivery is a 400.',
+    example: 'queue:command',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(64)
@@ -32,7 +37,7 @@ export class VkDeliveriesQueryDto {
     minimum: 1,
     maximum: 500,
     default: 100,
-    description: 'At most this many, oldest first, with no cursor: narrow by status, destination and peer to reach recent deliveries.',
+    description: 'At most this many a page; `next` in the answer reads on.',
   })
   @IsOptional()
   @Type(() => Number)
@@ -40,6 +45,20 @@ export class VkDeliveriesQueryDto {
   @Min(1)
   @Max(500)
   limit?: number;
+
+  @ApiPropertyOptional({
+    enum: OUTBOX_LIST_ORDERS,
+    default: 'newest',
+    description: 'By when each delivery was stored: `newest` first (default: the recent failure an operator looks for) or `oldest` first.',
+  })
+  @IsOptional()
+  @IsIn(OUTBOX_LIST_ORDERS)
+  order?: OutboxListOrder;
+
+  @ApiPropertyOptional({ description: CURSOR_DESCRIPTION })
+  @IsOptional()
+  @IsOutboxCursor()
+  cursor?: string;
 }
 
 export class VkDeliveryViewDto {
@@ -100,16 +119,22 @@ export class VkDeliveryCountsDto {
 }
 
 export class VkDeliveriesPageDto {
-  @ApiProperty({ type: [VkDeliveryViewDto], description: 'Oldest first.' })
+  @ApiProperty({ type: [VkDeliveryViewDto], description: 'By when each was stored: newest first unless `order=oldest`.' })
   items!: VkDeliveryViewDto[];
+
+  @ApiProperty({ type: String, nullable: true, description: NEXT_DESCRIPTION })
+  next!: string | null;
 
   @ApiProperty({ type: VkDeliveryCountsDto, description: 'Undelivered totals across all destinations.' })
   counts!: VkDeliveryCountsDto;
 }
 
 export class VkRouteViewDto {
-  @ApiProperty({ type: String, nullable: true })
-  name!: string | null;
+  @ApiProperty({
+    description: "The route's `name` in VK_ROUTES_FILE, else its place there (`routes.0` is the first); `default: …` for the default route set.",
+    example: 'routes.0',
+  })
+  name!: string;
 
   @ApiProperty({ enum: VK_EVENT_TYPES, isArray: true })
   event_type!: VkEventType[];
@@ -150,10 +175,23 @@ export class VkDestinationViewDto {
   mode?: 'publish' | 'stream';
 
   @ApiPropertyOptional({
-    description: 'redis: the channel or stream key; `<prefix><event_type>` when it follows the event type.',
+    description:
+      'redis: the channel or stream key: the fixed one; else, where it follows the event type, the key when the routes send it one ' +
+      'event type (as each default destination), or `<prefix><event_type>` when several (see `channels`).',
     example: 'command',
   })
   channel?: string;
+
+  @ApiPropertyOptional({ description: 'redis: true when the key is `<VK_REDIS_PREFIX><event_type>`, false for a fixed `channel`.' })
+  perEventType?: boolean;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'redis: the channel or stream key of each event type the routes send here.',
+    example: { command: 'command' },
+  })
+  channels?: Partial<Record<VkEventType, string>>;
 
   @ApiPropertyOptional({ description: 'redis stream: about this many entries are kept (XADD MAXLEN ~).' })
   maxLen?: number;

@@ -173,7 +173,7 @@ describe('POST /notify → Discord, durably and in order', () => {
     const outbox = herald.app.get(Outbox);
     const id = await client.send({ message: 'kept past retention', channelId: announcements });
     const sent = await client.until(id, (view) => view.state === 'sent');
-    const jobs = () => outbox.list(NOTIFY_QUEUE, { payload: { notificationId: id } }, 10);
+    const jobs = async () => (await outbox.list(NOTIFY_QUEUE, { payload: { notificationId: id } }, { order: 'oldest', limit: 10 })).items;
     expect(await jobs()).toHaveLength(1);
 
     // The sweep as it runs every 10 minutes, at a moment the job finished longer ago than the retention (72 h), and

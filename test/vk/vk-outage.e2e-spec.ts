@@ -1,5 +1,5 @@
 import type { VkEvent } from '../../src/vk/vk-event';
-import type { VkDeliveriesPageDto, VkDeliveryViewDto } from '../../src/vk/vk.dto';
+import type { VkDeliveriesPageDto, VkDeliveryViewDto, VkRoutingViewDto } from '../../src/vk/vk.dto';
 import { HttpReceiver } from '../stand-ins/http-receiver/http-receiver';
 import { VkStandIn } from '../stand-ins/vk/vk-stand-in';
 import { chatPeer, messageNew } from '../stand-ins/vk/vk-updates';
@@ -145,10 +145,50 @@ describe('VK deliveries while RabbitMQ and the webhook receiver are down', () =>
     expect((await postJson(`${herald.url}/outbox/${parked.id}/retry`, herald.token)).status).toBe(409);
   });
 
+  it('lists deliveries newest first and pages on with `next`, without repeats or gaps while events keep coming', async () => {
+    await eventually(async () => {
+      const { counts } = await deliveries('status=pending');
+      return counts.pending === 0 && counts.failed === 0;
+    }, 120_000);
+    const oldestFirst = (await deliveries('status=delivered&order=oldest&limit=500')).items.map((d) => d.id);
+    expect(oldestFirst.length).toBeGreaterThan(10);
+    const pages: VkDeliveriesPageDto[] = [await deliveries('status=delivered&limit=4')];
+    // Delivered after the first page was read: newer than everything listed, so no later page shows them.
+    const meanwhile = [message(PEERS[0], 'while paging'), message(PEERS[1], 'while paging')];
+    vk.push(...meanwhile);
+    await eventually(() => meanwhile.every((u) => hooked().some((e) => e.event_id === u.event_id)), 120_000);
+    while (pages[pages.length - 1].next) pages.push(await deliveries(`status=delivered&limit=4&cursor=${pages[pages.length - 1].next}`));
+    expect(pages.flatMap((page) => page.items.map((d) => d.id))).toEqual([...oldestFirst].reverse());
+    expect(pages.slice(0, -1).every((page) => page.items.length === 4)).toBe(true);
+    // The newest are first now, ahead of what the pages above showed.
+    const first = await deliveries('status=delivered&limit=4');
+    expect(first.items.filter((d) => meanwhile.some((u) => u.event_id === d.eventId)).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('names a route of the routes file by its place there when it has no name of its own', async () => {
+    const { body } = await getJson<VkRoutingViewDto>(`${herald.url}/vk/routes`, herald.token);
+    expect(body.routes).toContainEqual({ name: 'routes.0', event_type: ['message', 'command'], peers: null, commands: null, to: ['audit-hook'] });
+  });
+
   it('guards the outbox endpoints and names a bad query field', async () => {
     expect((await getJson(`${herald.url}/vk/deliveries?status=failed`)).status).toBe(401);
     const bad = await getJson<{ errors: { field: string }[] }>(`${herald.url}/vk/deliveries?status=lost&limit=0`, herald.token);
     expect(bad.status).toBe(400);
     expect(bad.body.errors.map((e) => e.field).sort()).toEqual(['limit', 'status']);
+    // A channel or queue name where a destination name belongs (`message` for `queue:message`) is named, not an empty list.
+    const channel = await getJson<{ message: string; errors: { field: string }[] }>(`${herald.url}/vk/deliveries?destination=message`, herald.token);
+    expect(channel.status).toBe(400);
+    expect(channel.body.errors.map((e) => e.field)).toEqual(['destination']);
+    expect(channel.body.message).toMatch(/no destination named "message" .*queue:message/);
+    expect((await deliveries('destination=queue:message&limit=1')).items).toHaveLength(1);
+    for (const path of ['/vk/deliveries', '/outbox']) {
+      const badPage = await getJson<{ message: string; errors: { field: string }[] }>(
+        `${herald.url}${path}?cursor=nope&order=sideways`,
+        herald.token,
+      );
+      expect(badPage.status).toBe(400);
+      expect(badPage.body.errors.map((e) => e.field).sort()).toEqual(['cursor', 'order']);
+      expect(badPage.body.message).toMatch(/cursor must be the `next` of an earlier page/);
+    }
   });
 });

@@ -167,8 +167,23 @@ describe('VK events → Redis: pub/sub channels per event type (the default) and
     expect(body.defaultDestination).toBe('redis');
     expect(body.destinations).toEqual(
       expect.arrayContaining([
-        { name: 'redis:command', type: 'redis', mode: 'publish', channel: `${prefix}<event_type>` },
-        { name: 'streams', type: 'redis', mode: 'stream', channel: `${prefix}<event_type>`, maxLen: 10_000 },
+        {
+          name: 'redis:command',
+          type: 'redis',
+          mode: 'publish',
+          channel: `${prefix}command`,
+          perEventType: true,
+          channels: { command: `${prefix}command` },
+        },
+        {
+          name: 'streams',
+          type: 'redis',
+          mode: 'stream',
+          channel: `${prefix}<event_type>`,
+          perEventType: true,
+          channels: Object.fromEntries(TYPES.map((type) => [type, `${prefix}${type}`])),
+          maxLen: 10_000,
+        },
       ]),
     );
     expect(body.eventSchema.find((field) => field.field === 'message.attachments')?.meaning).toMatch(/geo, reply, forward/);
