@@ -15,6 +15,8 @@ export class DependencyUnavailableError extends Error {
     readonly dependency: string,
     message: string,
     readonly retryAfterSeconds = 5,
+    /** More of the answer's body, e.g. the id a write may have been stored under. */
+    readonly details: Record<string, string> = {},
   ) {
     super(message);
     this.name = 'DependencyUnavailableError';

@@ -48,7 +48,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
           statusCode: HttpStatus.SERVICE_UNAVAILABLE,
           error: 'Service Unavailable',
           message: unavailable.message,
-          ...(unavailable instanceof DependencyUnavailableError ? { dependency: unavailable.dependency } : {}),
+          ...(unavailable instanceof DependencyUnavailableError ? { dependency: unavailable.dependency, ...unavailable.details } : {}),
         });
       return;
     }

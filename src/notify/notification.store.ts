@@ -16,6 +16,11 @@ export interface NewNotification {
   idempotencyKey?: string;
   /** What the key stands for (see Notification.requestFingerprint); kept only with a key. */
   requestFingerprint?: string;
+  /**
+   * The id to store it under, chosen by the caller so that storing again after a lost answer (MongoDB went away
+   * mid-write) finds the first write instead of making a second notification.
+   */
+  id?: Types.ObjectId;
 }
 
 /** What storing a request produced: a new notification, the first one under its key, or a key used for another request. */
@@ -45,7 +50,7 @@ export class NotificationStore implements OnModuleInit {
    */
   async accept(input: NewNotification, now = new Date()): Promise<AcceptOutcome> {
     for (let round = 0; round < 5; round += 1) {
-      const _id = new Types.ObjectId();
+      const _id = round === 0 && input.id ? input.id : new Types.ObjectId();
       const idempotencyKey = input.idempotencyKey === undefined ? `auto:${_id.toHexString()}` : `key:${input.idempotencyKey}`;
       try {
         const created = await this.notifications.create({
@@ -60,7 +65,11 @@ export class NotificationStore implements OnModuleInit {
         });
         return { notification: created.toObject(), replayed: false };
       } catch (error) {
-        if (!isDuplicateKey(error) || input.idempotencyKey === undefined) throw error;
+        if (!isDuplicateKey(error)) throw error;
+        // Stored by an earlier try of this same request whose answer was lost.
+        const mine = input.id && round === 0 ? await this.notifications.findById(_id).lean<NotificationRecord>() : null;
+        if (mine) return { notification: mine, replayed: false };
+        if (input.idempotencyKey === undefined) throw error;
       }
       const first = await this.notifications.findOne({ idempotencyKey }).lean<NotificationRecord>();
       if (first && first.idempotencyExpiresAt && first.idempotencyExpiresAt > now) {

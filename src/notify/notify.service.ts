@@ -1,5 +1,7 @@
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
 import { Types } from 'mongoose';
+import { DependencyUnavailableError } from '../common/errors';
+import { isMongoUnreachable } from '../common/http-exception.filter';
 import { APP_CONFIG, AppConfig } from '../config/config';
 import { ReadinessService } from '../health/readiness.service';
 import { Outbox } from '../outbox/outbox';
@@ -47,7 +49,10 @@ export class NotifyService {
 
     const message = composeMessage(request);
     const fingerprint = idempotencyKey === undefined ? undefined : requestFingerprint(channelId, message);
-    const accepted = await this.store.accept({ channelId, message, idempotencyKey, requestFingerprint: fingerprint });
+    const id = new Types.ObjectId();
+    const accepted = await this.againIfUnreachable(id, () =>
+      this.store.accept({ channelId, message, idempotencyKey, requestFingerprint: fingerprint, id }),
+    );
     const { notification, replayed } = accepted;
     if (accepted.replayed && !accepted.sameRequest) {
       this.logger.warn({ notificationId: notification._id.toHexString(), channelId }, 'Idempotency-Key reused for a different request; refused');
@@ -62,13 +67,44 @@ export class NotifyService {
       });
     }
     // Also for a replay: if the first request stopped between storing the notification and its job, this stores the job.
-    const job = await this.sender.enqueueCreate(notification);
+    const job = await this.againIfUnreachable(notification._id, () => this.sender.enqueueCreate(notification));
     const notificationId = notification._id.toHexString();
     if (replayed)
       this.logger.log({ notificationId, channelId: notification.channelId }, 'Idempotency-Key seen before; returning the first notification');
     else this.logger.log({ notificationId, channelId, seq: job.seq }, 'Notification accepted');
     const waited = wait && (await this.waitFor(job._id));
-    return { notification: await this.view(notification), replayed, waited };
+    // Accepted now (the job is stored): MongoDB going away from here on must not answer 503, or a client would send again.
+    const view = await this.view(notification).catch((error: unknown) => {
+      if (!(error instanceof Error && isMongoUnreachable(error))) throw error;
+      return toView(notification, null);
+    });
+    return { notification: view, replayed, waited };
+  }
+
+  /**
+   * Runs a step of storing a notification, and once more if MongoDB went away during it (a write whose answer was
+   * lost may have been applied; the step is idempotent under `id`). Still unreachable: 503 naming the id, since
+   * whether the notification was stored is then unknown.
+   */
+  private async againIfUnreachable<T>(id: Types.ObjectId, step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof Error && isMongoUnreachable(error))) throw error;
+      this.logger.warn({ notificationId: id.toHexString(), err: error }, 'MongoDB went away while storing a notification; trying once more');
+    }
+    try {
+      return await step();
+    } catch (error) {
+      if (!(error instanceof Error && isMongoUnreachable(error))) throw error;
+      throw new DependencyUnavailableError(
+        'mongodb',
+        `MongoDB became unreachable while this notification was being stored, so whether it was stored is unknown: after ` +
+          `Retry-After, GET /notify/${id.toHexString()} tells (404: it was not, send it again; found: it will be sent, do not send it again)`,
+        5,
+        { id: id.toHexString() },
+      );
+    }
   }
 
   /** Until the job is finished or NOTIFY_WAIT_TIMEOUT_MS ran out (true), or shutdown began (false). */
@@ -82,8 +118,14 @@ export class NotifyService {
   /** The notification's view and its outbox jobs, so a parked one can be found and retried by its id. */
   async get(id: string): Promise<NotificationDetailDto> {
     const notification = await this.require(id);
-    const jobs = await this.outbox.list(NOTIFY_QUEUE, { payload: { notificationId: id } }, MAX_JOBS_SHOWN);
-    return { ...(await this.view(notification)), jobs: jobs.map(toJobView) };
+    const delivery = await this.store.findDelivery(notification._id);
+    // A notification stored while MongoDB went away before its job was (the client was answered 503 naming this id)
+    // gets its job when the client looks, as the 503 promised. Only one never tried, and young enough that a job it
+    // had is still kept (finished jobs are swept after OUTBOX_RETENTION_HOURS): otherwise the job was there.
+    const young = Date.now() - notification.createdAt.getTime() < this.config.outbox.retentionMs;
+    if (!delivery && !notification.deleteRequested && young) await this.sender.enqueueCreate(notification);
+    const jobs = await this.outbox.list(NOTIFY_QUEUE, { payload: { notificationId: id } }, { order: 'oldest', limit: MAX_JOBS_SHOWN });
+    return { ...toView(notification, delivery), jobs: jobs.items.map(toJobView) };
   }
 
   private async current(id: string): Promise<NotificationViewDto> {
