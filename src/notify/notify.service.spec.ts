@@ -22,7 +22,7 @@ function record(input: NewNotification): NotificationRecord {
     requestFingerprint: null,
     createdAt: new Date(),
     updatedAt: new Date(),
-  } as unknown as NotificationRecord;
+  };
 }
 
 /** MongoDB as the store sees it: writes land, and the answer to the first `lost` of them is lost on the way back. */
