@@ -135,4 +135,20 @@ describe('BackendCallbacks', () => {
     expect(outbox.owed[0].notBefore).toBeUndefined();
     expect(requests).toBe(1);
   });
+
+  it('with the legacy protocol, counts a 404 to a delete as done: nothing parked, no failure in a row', async () => {
+    const config = {
+      backend: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`, protocol: 'legacy', token: TOKEN },
+      s3: { bucket: 'files', publicUrl: 'https://files.s3.amazonaws.com' },
+      outbox: { backoffBaseMs: 1000, backoffMaxMs: 60_000 },
+    } as unknown as AppConfig;
+    const legacy = new BackendCallbacks(outbox as unknown as Outbox, new BackendClient(config), config);
+    status = 404;
+    for (const id of ['21', '22', '23']) {
+      expect(await legacy.deliverNow({ ...callback(id), event: 'deleted', idempotencyKey: `discord:${id}:deleted` })).toEqual({ kind: 'delivered' });
+    }
+    expect(legacy.consecutiveFailures).toBe(0);
+    // A 404 to a POST is still a refusal.
+    expect((await legacy.deliverNow(callback('24'))).kind).toBe('refused');
+  });
 });

@@ -6,7 +6,7 @@ import { Outbox, outcome, type OutboxOutcome } from '../outbox/outbox';
 import type { BackendCallback } from './backend-callback';
 import { BackendClient } from './backend-client';
 import type { DashboardCallback } from './dashboard-callback';
-import { BackendRefusedError } from './backend-request';
+import { BackendRefusedError, type BackendAnswer } from './backend-request';
 
 export const BACKEND_QUEUE = 'backend';
 
@@ -119,8 +119,9 @@ export class BackendCallbacks implements OnModuleInit {
     const about = isDashboard(callback) ? { dashboard: callback.dashboard } : { messageId: callback.messageId };
     const ids = { ...about, event: callback.event, idempotencyKey: callback.idempotencyKey };
     let took: number;
+    let answer: BackendAnswer;
     try {
-      took = await this.send(callback);
+      ({ took, answer } = await this.send(callback));
     } catch (error) {
       this.failedInARow += 1;
       callbacks.inc({ event: callback.event, outcome: 'failed' });
@@ -130,22 +131,29 @@ export class BackendCallbacks implements OnModuleInit {
       }
       return outcome.retry(reason);
     }
+    // An answer that there is nothing to delete is the backend at work, not failing: it counts as up.
     this.failedInARow = 0;
     this.lastDeliverySlow = took > SLOW_DELIVERY_MS;
+    if (answer === 'nothing-to-delete') {
+      callbacks.inc({ event: callback.event, outcome: 'nothing_to_delete' });
+      this.logger.log(ids, 'Backend holds no image for the deleted message (404); nothing to delete');
+      return outcome.done();
+    }
     callbacks.inc({ event: callback.event, outcome: 'delivered' });
     this.logger.log(ids, 'Backend acknowledged callback');
     return outcome.done();
   }
 
   /** One call to the backend, counted in flight while it runs (see slowDeliveryInFlight); answers how long it took. */
-  private async send(callback: OwedCallback): Promise<number> {
+  private async send(callback: OwedCallback): Promise<{ took: number; answer: BackendAnswer }> {
     const delivery = Symbol();
     const started = performance.now();
     this.inFlight.set(delivery, started);
     try {
+      let answer: BackendAnswer = 'acknowledged';
       if (isDashboard(callback)) await this.backend.deliverDashboard(callback);
-      else await this.backend.deliver(callback);
-      return performance.now() - started;
+      else answer = await this.backend.deliver(callback);
+      return { took: performance.now() - started, answer };
     } finally {
       this.inFlight.delete(delivery);
     }
