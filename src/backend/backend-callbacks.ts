@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { backoffDelay } from '../common/backoff';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { telemetry } from '../telemetry/telemetry';
-import { Outbox, outcome, type OutboxOutcome } from '../outbox/outbox';
+import { Outbox, outcome, type OutboxJobRun, type OutboxOutcome } from '../outbox/outbox';
 import type { BackendCallback } from './backend-callback';
 import { BackendClient } from './backend-client';
 import type { DashboardCallback } from './dashboard-callback';
@@ -66,7 +66,28 @@ export class BackendCallbacks implements OnModuleInit {
 
   onModuleInit(): void {
     // A lane per message or dashboard: it holds a callback only until the backend acknowledges it.
-    if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.attempt(job.payload), { shortLanes: true });
+    if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.run(job), { shortLanes: true });
+  }
+
+  /**
+   * A stored callback's run: sent, unless an earlier callback of the same message is parked. The outbox moves a lane
+   * past a parked job, so without this a message's PUT would reach a backend that refused its POST; it is parked
+   * behind it instead, and sent once that one was retried first (a retry queues at the end of the lane).
+   */
+  private async run(job: OutboxJobRun<OwedCallback>): Promise<OutboxOutcome> {
+    const callback = job.payload;
+    if (!isDashboard(callback)) {
+      const parked = await this.outbox.parked(BACKEND_QUEUE);
+      const earlier = parked.find((other) => other.lane === job.lane && orderOf(other.payload as BackendCallback) < orderOf(callback));
+      if (earlier) {
+        const id = earlier._id.toHexString();
+        const event = (earlier.payload as BackendCallback).event;
+        return outcome.park(
+          `waits behind the message's parked ${event} callback ${id}: retry that one first (POST /outbox/${id}/retry), then this one`,
+        );
+      }
+    }
+    return this.attempt(callback);
   }
 
   /**
@@ -158,6 +179,13 @@ export class BackendCallbacks implements OnModuleInit {
       this.inFlight.delete(delivery);
     }
   }
+}
+
+/** A message's callbacks in the order they were owed: by the revision their key ends in (`created:1`, `updated:2`), the delete last. */
+function orderOf(callback: BackendCallback): number {
+  if (callback.event === 'deleted') return Number.MAX_SAFE_INTEGER;
+  const revision = Number(callback.idempotencyKey.split(':').at(-1));
+  return Number.isFinite(revision) ? revision : 0;
 }
 
 function isDashboard(callback: OwedCallback): callback is DashboardCallback {
