@@ -202,8 +202,9 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
     // From here on a run that stopped half-way and runs again repeats the same revision: same key, same callback.
     const started = Date.now();
     try {
-      const { renderLook, renderTimestamps } = this.config.discord;
-      const png = await this.render.renderDiscordMessage({ ...record.input, ...renderLook }, { timestampStyle: renderTimestamps });
+      const { renderLook, renderTimestamps, renderWidth } = this.config.discord;
+      const look = { ...renderLook, width: renderWidth };
+      const png = await this.render.renderDiscordMessage({ ...record.input, ...look }, { timestampStyle: renderTimestamps });
       const { urn, url } = await this.storage.put(record.key, png, 'image/png');
       const callbackEvent: BackendEventName = record.renderedRevision === 0 ? 'created' : 'updated';
       await this.tellBackend(record, callbackOf(record, callbackEvent, { urn, url }, `discord:${messageId}:${callbackEvent}:${record.revision}`));

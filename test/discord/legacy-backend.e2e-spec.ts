@@ -188,6 +188,8 @@ describe("The render service backend deleting Herald's objects", () => {
         BACKEND_PROTOCOL: 'legacy',
         S3_PUBLIC_URL: `https://${bucket}.s3.amazonaws.com`,
         DISCORD_IMAGE_KEY_TEMPLATE: 'renders/{guildId}-{channelName}/{messageId}',
+        // The render service's screenshots were 450 px wide.
+        DISCORD_RENDER_WIDTH: '450',
       }),
     );
     await discord.waitForIdentify(1);
@@ -201,7 +203,7 @@ describe("The render service backend deleting Herald's objects", () => {
     s3.destroy();
   });
 
-  it('sends the key as stored in s3_urn, so the object the backend drops from a channel named with spaces and accents is gone', async () => {
+  it('sends the key as stored in s3_urn, so the object the backend drops from a channel named with spaces and accents is gone; images are DISCORD_RENDER_WIDTH wide', async () => {
     const odd = discord.channels.odd;
     const ids: string[] = [];
     for (const n of [1, 2, 3, 4]) {
@@ -217,6 +219,7 @@ describe("The render service backend deleting Herald's objects", () => {
     expect(backend.deletedObjects).toEqual([{ bucket, key: keyOf(ids[0]) }]);
     const storage = herald.app.get(ObjectStorage);
     expect(await storage.exists(keyOf(ids[0]))).toBe(false);
-    expect(await storage.exists(keyOf(ids[1]))).toBe(true);
+    const png = await storage.get(keyOf(ids[1]));
+    expect(png?.readUInt32BE(16)).toBe(450);
   });
 });
