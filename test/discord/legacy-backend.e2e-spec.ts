@@ -57,6 +57,8 @@ describe('The render service backend protocol', () => {
     await backend.waitUntil(() => callsOf(link).length >= 1, 'the POST for the new message');
     const created = await fetch(publicUrl);
     expect(created.status).toBe(200);
+    // Overwritten in place by an edit: a CDN keeps it a minute at most.
+    expect(created.headers.get('cache-control')).toBe('public, max-age=60');
     const firstImage = Buffer.from(await created.arrayBuffer());
     expect(firstImage).toEqual(await storage().get(key));
 
