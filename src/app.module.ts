@@ -63,8 +63,11 @@ export function checkConfiguredFiles(config: AppConfig): void {
 export function startupWarnings(config: AppConfig): string[] {
   const warnings: string[] = [];
   if (config.backend.url && config.backend.token === config.auth.systemToken) {
+    // The render service's backend compares `Authorize` with its own SYSTEM_TOKEN: BACKEND_TOKEN must stay that value.
     warnings.push(
-      'BACKEND_TOKEN is the same as SYSTEM_TOKEN: whoever runs the backend can call every Herald endpoint with it; give the backend a token of its own',
+      config.backend.protocol === 'legacy'
+        ? "BACKEND_TOKEN is the same as SYSTEM_TOKEN: whoever runs the backend can call every Herald endpoint with it. With BACKEND_PROTOCOL=legacy keep BACKEND_TOKEN = the backend's own SYSTEM_TOKEN (it accepts no other) and give Herald's SYSTEM_TOKEN a value of its own instead (see docs/migrating/render-service.md)"
+        : 'BACKEND_TOKEN is the same as SYSTEM_TOKEN: whoever runs the backend can call every Herald endpoint with it; give the backend a token of its own',
     );
   }
   if (config.drone.webhookSecret && !config.drone.channelId && Object.keys(config.drone.repoChannels).length === 0) {

@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { Types } from 'mongoose';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from '../config/config';
@@ -28,6 +29,11 @@ function callback(messageId: string): BackendCallback {
 class RecordingOutbox {
   handler?: OutboxHandler<OwedCallback>;
   readonly owed: Array<{ lane: string; key?: string; notBefore?: Date; parkOnFirstRun?: string }> = [];
+  /** What `GET /outbox` would list as parked. */
+  parkedJobs: Array<{ _id: Types.ObjectId; lane: string; seq: number; payload: OwedCallback }> = [];
+  parked(): Promise<unknown[]> {
+    return Promise.resolve(this.parkedJobs);
+  }
   register(_queue: string, handler: OutboxHandler<OwedCallback>): void {
     this.handler = handler;
   }
@@ -134,5 +140,42 @@ describe('BackendCallbacks', () => {
     expect(outbox.owed[0].parkOnFirstRun).toBe(tried.kind === 'refused' ? tried.reason : 'not refused');
     expect(outbox.owed[0].notBefore).toBeUndefined();
     expect(requests).toBe(1);
+  });
+
+  it('with the legacy protocol, counts a 404 to a delete as done: nothing parked, no failure in a row', async () => {
+    const config = {
+      backend: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`, protocol: 'legacy', token: TOKEN },
+      s3: { bucket: 'files', publicUrl: 'https://files.s3.amazonaws.com' },
+      outbox: { backoffBaseMs: 1000, backoffMaxMs: 60_000 },
+    } as unknown as AppConfig;
+    const legacy = new BackendCallbacks(outbox as unknown as Outbox, new BackendClient(config), config);
+    status = 404;
+    for (const id of ['21', '22', '23']) {
+      expect(await legacy.deliverNow({ ...callback(id), event: 'deleted', idempotencyKey: `discord:${id}:deleted` })).toEqual({ kind: 'delivered' });
+    }
+    expect(legacy.consecutiveFailures).toBe(0);
+    // A 404 to a POST is still a refusal.
+    expect((await legacy.deliverNow(callback('24'))).kind).toBe('refused');
+  });
+
+  it("parks a message's later callback behind its parked earlier one, without calling the backend, and lets the earlier one through", async () => {
+    const created = callback('30');
+    const updated = { ...callback('30'), event: 'updated' as const, idempotencyKey: 'discord:30:updated:2' };
+    const parkedId = new Types.ObjectId();
+    outbox.parkedJobs = [{ _id: parkedId, lane: 'backend:discord:30', seq: 1, payload: created }];
+    const run = (payload: OwedCallback, seq: number) =>
+      outbox.handler!({ id: `job${seq}`, queue: 'backend', lane: 'backend:discord:30', seq, payload, attempts: 0 });
+
+    const behind = await run(updated, 2);
+    expect(behind.kind).toBe('park');
+    expect(behind.kind === 'park' && behind.reason).toContain(`POST /outbox/${parkedId.toHexString()}/retry`);
+    expect(requests).toBe(0);
+    // The earlier one, retried (a new job at the end of the lane), is not held back by the later one parked behind it.
+    outbox.parkedJobs = [{ _id: new Types.ObjectId(), lane: 'backend:discord:30', seq: 2, payload: updated }];
+    expect((await run(created, 3)).kind).toBe('done');
+    // Another message's callbacks are not held back at all.
+    expect(
+      (await outbox.handler!({ id: 'j', queue: 'backend', lane: 'backend:discord:31', seq: 1, payload: callback('31'), attempts: 0 })).kind,
+    ).toBe('done');
   });
 });

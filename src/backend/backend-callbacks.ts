@@ -2,11 +2,11 @@ import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { backoffDelay } from '../common/backoff';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { telemetry } from '../telemetry/telemetry';
-import { Outbox, outcome, type OutboxOutcome } from '../outbox/outbox';
+import { Outbox, outcome, type OutboxJobRun, type OutboxOutcome } from '../outbox/outbox';
 import type { BackendCallback } from './backend-callback';
 import { BackendClient } from './backend-client';
 import type { DashboardCallback } from './dashboard-callback';
-import { BackendRefusedError } from './backend-request';
+import { BackendRefusedError, type BackendAnswer } from './backend-request';
 
 export const BACKEND_QUEUE = 'backend';
 
@@ -66,7 +66,28 @@ export class BackendCallbacks implements OnModuleInit {
 
   onModuleInit(): void {
     // A lane per message or dashboard: it holds a callback only until the backend acknowledges it.
-    if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.attempt(job.payload), { shortLanes: true });
+    if (this.enabled) this.outbox.register<OwedCallback>(BACKEND_QUEUE, (job) => this.run(job), { shortLanes: true });
+  }
+
+  /**
+   * A stored callback's run: sent, unless an earlier callback of the same message is parked. The outbox moves a lane
+   * past a parked job, so without this a message's PUT would reach a backend that refused its POST; it is parked
+   * behind it instead, and sent once that one was retried first (a retry queues at the end of the lane).
+   */
+  private async run(job: OutboxJobRun<OwedCallback>): Promise<OutboxOutcome> {
+    const callback = job.payload;
+    if (!isDashboard(callback)) {
+      const parked = await this.outbox.parked(BACKEND_QUEUE);
+      const earlier = parked.find((other) => other.lane === job.lane && orderOf(other.payload as BackendCallback) < orderOf(callback));
+      if (earlier) {
+        const id = earlier._id.toHexString();
+        const event = (earlier.payload as BackendCallback).event;
+        return outcome.park(
+          `waits behind the message's parked ${event} callback ${id}: retry that one first (POST /outbox/${id}/retry), then this one`,
+        );
+      }
+    }
+    return this.attempt(callback);
   }
 
   /**
@@ -119,8 +140,9 @@ export class BackendCallbacks implements OnModuleInit {
     const about = isDashboard(callback) ? { dashboard: callback.dashboard } : { messageId: callback.messageId };
     const ids = { ...about, event: callback.event, idempotencyKey: callback.idempotencyKey };
     let took: number;
+    let answer: BackendAnswer;
     try {
-      took = await this.send(callback);
+      ({ took, answer } = await this.send(callback));
     } catch (error) {
       this.failedInARow += 1;
       callbacks.inc({ event: callback.event, outcome: 'failed' });
@@ -130,26 +152,40 @@ export class BackendCallbacks implements OnModuleInit {
       }
       return outcome.retry(reason);
     }
+    // An answer that there is nothing to delete is the backend at work, not failing: it counts as up.
     this.failedInARow = 0;
     this.lastDeliverySlow = took > SLOW_DELIVERY_MS;
+    if (answer === 'nothing-to-delete') {
+      callbacks.inc({ event: callback.event, outcome: 'nothing_to_delete' });
+      this.logger.log(ids, 'Backend holds no image for the deleted message (404); nothing to delete');
+      return outcome.done();
+    }
     callbacks.inc({ event: callback.event, outcome: 'delivered' });
     this.logger.log(ids, 'Backend acknowledged callback');
     return outcome.done();
   }
 
   /** One call to the backend, counted in flight while it runs (see slowDeliveryInFlight); answers how long it took. */
-  private async send(callback: OwedCallback): Promise<number> {
+  private async send(callback: OwedCallback): Promise<{ took: number; answer: BackendAnswer }> {
     const delivery = Symbol();
     const started = performance.now();
     this.inFlight.set(delivery, started);
     try {
+      let answer: BackendAnswer = 'acknowledged';
       if (isDashboard(callback)) await this.backend.deliverDashboard(callback);
-      else await this.backend.deliver(callback);
-      return performance.now() - started;
+      else answer = await this.backend.deliver(callback);
+      return { took: performance.now() - started, answer };
     } finally {
       this.inFlight.delete(delivery);
     }
   }
+}
+
+/** A message's callbacks in the order they were owed: by the revision their key ends in (`created:1`, `updated:2`), the delete last. */
+function orderOf(callback: BackendCallback): number {
+  if (callback.event === 'deleted') return Number.MAX_SAFE_INTEGER;
+  const revision = Number(callback.idempotencyKey.split(':').at(-1));
+  return Number.isFinite(revision) ? revision : 0;
 }
 
 function isDashboard(callback: OwedCallback): callback is DashboardCallback {

@@ -15,9 +15,15 @@ export class BackendRefusedError extends Error {
   }
 }
 
-/** One way of telling the backend about a callback: resolves on a 2xx answer, throws on anything else. */
+/**
+ * How a backend took a callback: acknowledged it (2xx), or answered that it holds nothing to delete (the legacy
+ * backend's 404 to a delete, see LegacyBackendProtocol): either way nothing is left to do.
+ */
+export type BackendAnswer = 'acknowledged' | 'nothing-to-delete';
+
+/** One way of telling the backend about a callback: resolves on a 2xx answer (or one as good), throws on anything else. */
 export interface BackendProtocolClient {
-  deliver(callback: BackendCallback): Promise<void>;
+  deliver(callback: BackendCallback): Promise<BackendAnswer>;
   deliverDashboard(callback: DashboardCallback): Promise<void>;
 }
 

@@ -1,4 +1,4 @@
-import { sendToBackend, type BackendProtocolClient } from './backend-request';
+import { sendToBackend, type BackendAnswer, type BackendProtocolClient } from './backend-request';
 import type { BackendCallback } from './backend-callback';
 import type { DashboardCallback } from './dashboard-callback';
 
@@ -9,7 +9,17 @@ export class HeraldBackendProtocol implements BackendProtocolClient {
     private readonly token: string,
   ) {}
 
-  deliver(callback: BackendCallback | DashboardCallback): Promise<void> {
+  async deliver(callback: BackendCallback | DashboardCallback): Promise<BackendAnswer> {
+    await this.post(callback);
+    return 'acknowledged';
+  }
+
+  /** The same JSON POST, told apart by `event: "dashboard.rendered"`. */
+  deliverDashboard(callback: DashboardCallback): Promise<void> {
+    return this.post(callback);
+  }
+
+  private post(callback: BackendCallback | DashboardCallback): Promise<void> {
     return sendToBackend(this.url, {
       method: 'POST',
       headers: {
@@ -19,10 +29,5 @@ export class HeraldBackendProtocol implements BackendProtocolClient {
       },
       body: JSON.stringify(callback),
     });
-  }
-
-  /** The same JSON POST, told apart by `event: "dashboard.rendered"`. */
-  deliverDashboard(callback: DashboardCallback): Promise<void> {
-    return this.deliver(callback);
   }
 }

@@ -1,4 +1,4 @@
-import { sendToBackend, type BackendProtocolClient } from './backend-request';
+import { BackendRefusedError, sendToBackend, type BackendAnswer, type BackendProtocolClient } from './backend-request';
 import type { BackendCallback } from './backend-callback';
 import type { DashboardCallback } from './dashboard-callback';
 
@@ -10,6 +10,12 @@ import type { DashboardCallback } from './dashboard-callback';
  * - updated: PUT    /discord/images?jump_url=<message link> (the image was rendered again to the same key)
  * - deleted: DELETE /discord/bot/images?message_link=<message link>
  * - a dashboard rendered: POST /metrics/images with the JSON map { "<panel id>": "<public URL>" }
+ *
+ * That backend answers a delete with 404 ("Image does not exist in attached chennels") unless the message is still one
+ * of the 3 newest it keeps for a channel shown on one of its screens (its POST drops the oldest, object and all): in
+ * normal operation most deletes get it. The render service never looked at the answer; here it means "nothing to
+ * delete", which is done. Its POST and PUT answer 2xx to any call with the right token and every parameter, so a 4xx
+ * to them is a fault (a wrong token or BACKEND_URL) and is handled as for any backend.
  */
 export class LegacyBackendProtocol implements BackendProtocolClient {
   constructor(
@@ -17,9 +23,15 @@ export class LegacyBackendProtocol implements BackendProtocolClient {
     private readonly token: string,
   ) {}
 
-  deliver(callback: BackendCallback): Promise<void> {
+  async deliver(callback: BackendCallback): Promise<BackendAnswer> {
     const { method, url } = this.request(callback);
-    return sendToBackend(url, { method, headers: { authorize: this.token } });
+    try {
+      await sendToBackend(url, { method, headers: { authorize: this.token } });
+      return 'acknowledged';
+    } catch (error) {
+      if (callback.event === 'deleted' && error instanceof BackendRefusedError && error.status === 404) return 'nothing-to-delete';
+      throw error;
+    }
   }
 
   deliverDashboard(callback: DashboardCallback): Promise<void> {
@@ -41,7 +53,7 @@ export class LegacyBackendProtocol implements BackendProtocolClient {
           method: 'POST',
           url: this.url('/discord/images', {
             // S3_PUBLIC_URL is required with this protocol; a callback queued before it was set has only the URN.
-            s3_urn: callback.url ?? callback.urn ?? '',
+            s3_urn: callback.url ? asRenderServiceUrl(callback.url) : (callback.urn ?? ''),
             guild: callback.guildId,
             channel: callback.channelName ?? callback.channelId,
             jump_url: link,
@@ -60,4 +72,37 @@ export class LegacyBackendProtocol implements BackendProtocolClient {
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
     return url;
   }
+}
+
+/**
+ * The public URL as the render service wrote it: the key as stored, not percent-encoded. Its backend keeps it and
+ * deletes the object by cutting it apart (bucket = the host's first label, key = everything after ".com/"), so a key
+ * segment Herald encoded (a channel or thread name with a space or a non-ASCII letter) would name a key that does not
+ * exist, and the object would stay for ever. Decoding the path also mends callbacks queued before this was so.
+ */
+export function asRenderServiceUrl(url: string): string {
+  const start = url.indexOf('/', url.indexOf('//') + 2);
+  if (start < 0) return url;
+  const path = url
+    .slice(start)
+    .split('/')
+    .map((segment) => {
+      try {
+        return decodeURIComponent(segment);
+      } catch {
+        return segment;
+      }
+    });
+  return url.slice(0, start) + path.join('/');
+}
+
+/**
+ * The bucket and key the render service's backend cuts out of an `s3_urn` to delete its object (`delete_s3_object`:
+ * the host's first label, and what follows the first ".com/"); null when it cannot (it would fail).
+ */
+export function renderServiceObjectOf(url: string): { bucket: string; key: string } | null {
+  const afterScheme = url.split('//')[1];
+  const afterCom = url.split('.com')[1];
+  if (afterScheme === undefined || afterCom === undefined) return null;
+  return { bucket: afterScheme.split('.')[0], key: afterCom.slice(1) };
 }

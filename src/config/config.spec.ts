@@ -65,6 +65,13 @@ describe('loadConfig', () => {
     expect(problemsOf({ ...minimal, DISCORD_RENDER_LOCALE: 'english!' })[0]).toMatch(/^DISCORD_RENDER_LOCALE: must be a BCP 47 language tag/);
   });
 
+  it("draws the bot's images 640 px wide unless DISCORD_RENDER_WIDTH says otherwise, within the renderer's 320–1200", () => {
+    expect(loadConfig(minimal).discord.renderWidth).toBe(640);
+    expect(loadConfig({ ...minimal, DISCORD_RENDER_WIDTH: '450' }).discord.renderWidth).toBe(450);
+    expect(problemsOf({ ...minimal, DISCORD_RENDER_WIDTH: '300' })[0]).toMatch(/^DISCORD_RENDER_WIDTH: /);
+    expect(problemsOf({ ...minimal, DISCORD_RENDER_WIDTH: 'wide' })[0]).toMatch(/^DISCORD_RENDER_WIDTH: /);
+  });
+
   it("encodes PNGs with Chromium's compact default unless fast is asked for, and names a wrong value", () => {
     expect(loadConfig(minimal).browser.pngEncoding).toBe('compact');
     expect(loadConfig({ ...minimal, RENDER_PNG_ENCODING: 'fast' }).browser.pngEncoding).toBe('fast');

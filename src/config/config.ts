@@ -289,6 +289,8 @@ const envSchema = z.object({
   // The bot's images have no viewer to take a zone and a language from (the client uses each viewer's own).
   DISCORD_RENDER_TIME_ZONE: withDefault('UTC').refine(isValidTimeZone, 'must be an IANA time zone such as Europe/Berlin or UTC'),
   DISCORD_RENDER_LOCALE: withDefault('en-US').refine(isValidLocale, 'must be a BCP 47 language tag such as en-US, de or ru'),
+  // The width the renderer takes (320–1200 CSS px, as POST /render/discord-message's `width`); the render service drew 450.
+  DISCORD_RENDER_WIDTH: int(640, 320, 1200),
   DISCORD_PRESENCE_INTERVAL_MS: int(10000, 1000, 600000),
   DISCORD_CATCH_UP_LIMIT: int(200, 0, 10000),
   DISCORD_IMAGE_KEY_TEMPLATE: z
@@ -444,6 +446,8 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       renderTimestamps: env.DISCORD_RENDER_TIMESTAMPS,
       /** The zone and language of the dates on the bot's images ("Render as image" takes the member's language). */
       renderLook: { timeZone: env.DISCORD_RENDER_TIME_ZONE, locale: env.DISCORD_RENDER_LOCALE },
+      /** The width in CSS pixels of the bot's message images (not of "Render as image", which keeps the renderer's default). */
+      renderWidth: env.DISCORD_RENDER_WIDTH,
       presenceIntervalMs: env.DISCORD_PRESENCE_INTERVAL_MS,
       /** Messages per channel read back over REST when a shard starts a new session (MessageCatchUp); 0: none. */
       catchUpLimit: env.DISCORD_CATCH_UP_LIMIT,

@@ -35,6 +35,13 @@ const RECORD_CONCURRENCY = 8;
 
 const imageWork = telemetry.counter('herald_discord_image_work_total', 'Message image renders and deletes, by outcome', ['work', 'outcome']);
 
+/**
+ * An edit re-renders the image to the same key (the backend keeps the URL): a CDN or browser may keep an image a minute,
+ * then asks again (an unchanged one is answered 304 by its ETag), so an edit shows within a minute. Without it a CDN
+ * served the old picture for as long as it liked.
+ */
+export const MESSAGE_IMAGE_CACHE_CONTROL = 'public, max-age=60';
+
 export const messageLane = (messageId: string) => `discord:message:${messageId}`;
 
 /**
@@ -202,9 +209,10 @@ export class MessageImageService implements OnModuleInit, OnApplicationBootstrap
     // From here on a run that stopped half-way and runs again repeats the same revision: same key, same callback.
     const started = Date.now();
     try {
-      const { renderLook, renderTimestamps } = this.config.discord;
-      const png = await this.render.renderDiscordMessage({ ...record.input, ...renderLook }, { timestampStyle: renderTimestamps });
-      const { urn, url } = await this.storage.put(record.key, png, 'image/png');
+      const { renderLook, renderTimestamps, renderWidth } = this.config.discord;
+      const look = { ...renderLook, width: renderWidth };
+      const png = await this.render.renderDiscordMessage({ ...record.input, ...look }, { timestampStyle: renderTimestamps });
+      const { urn, url } = await this.storage.put(record.key, png, 'image/png', { cacheControl: MESSAGE_IMAGE_CACHE_CONTROL });
       const callbackEvent: BackendEventName = record.renderedRevision === 0 ? 'created' : 'updated';
       await this.tellBackend(record, callbackOf(record, callbackEvent, { urn, url }, `discord:${messageId}:${callbackEvent}:${record.revision}`));
       await this.store.update(messageId, { state: 'rendered', renderedRevision: record.revision, urn, url: url ?? null, jobId: null });

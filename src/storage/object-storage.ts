@@ -177,7 +177,7 @@ export class ObjectStorage implements OnModuleDestroy {
     try {
       await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
     } catch (error) {
-      if (!isNotFound(error)) throw describe(error, 'ensureBucket', this.bucket);
+      if (!isNotFound(error)) throw describe(error, 'ensureBucket', this.bucket, this.config.s3.region);
       await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
       this.logger.log({ bucket: this.bucket }, 'Created bucket');
     }
@@ -192,7 +192,7 @@ export class ObjectStorage implements OnModuleDestroy {
       return await send();
     } catch (error) {
       if (isNotFound(error)) throw error;
-      throw describe(error, operation, key ? `${this.bucket}/${key}` : this.bucket);
+      throw describe(error, operation, key ? `${this.bucket}/${key}` : this.bucket, this.config.s3.region);
     }
   }
 }
@@ -205,7 +205,7 @@ function isNotFound(error: unknown): boolean {
 }
 
 /** Turns SDK errors into ones that say what went wrong in words an operator can act on. */
-function describe(error: unknown, operation: string, target: string): Error {
+function describe(error: unknown, operation: string, target: string, region: string): Error {
   if (error instanceof S3ServiceException) {
     const status = error.$metadata.httpStatusCode;
     if (status === 403 || ['InvalidAccessKeyId', 'SignatureDoesNotMatch', 'AccessDenied'].includes(error.name)) {
@@ -213,10 +213,29 @@ function describe(error: unknown, operation: string, target: string): Error {
         `S3 ${operation} on ${target} was refused (${error.name}): check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY and the bucket policy`,
       );
     }
-    return new DependencyUnavailableError('storage', `S3 ${operation} on ${target} failed: ${error.name} (HTTP ${status ?? '?'})`);
+    const said = error.message && !/^(Unknown|UnknownError|BadRequest|\d+)$/.test(error.message) ? `: ${error.message}` : '';
+    return new DependencyUnavailableError(
+      'storage',
+      `S3 ${operation} on ${target} failed: ${error.name} (HTTP ${status ?? '?'})${said}${regionHint(error, region)}`,
+    );
   }
   const reason = errorMessage(error);
   return new DependencyUnavailableError('storage', `S3 ${operation} on ${target} failed: ${reason}`);
+}
+
+/**
+ * S3 answers a request signed for another region than the bucket's (or the server's) with 400 (a HEAD, with no body,
+ * reaches the SDK as "Unknown") or a 301 redirect, often naming the right region in `x-amz-bucket-region`.
+ */
+const WRONG_REGION_CODES = ['Unknown', 'BadRequest', 'AuthorizationHeaderMalformed', 'PermanentRedirect', 'IllegalLocationConstraintException'];
+
+function regionHint(error: S3ServiceException, region: string): string {
+  const status = error.$metadata.httpStatusCode;
+  if (status !== 400 && status !== 301) return '';
+  if (!WRONG_REGION_CODES.includes(error.name) && !/region/i.test(error.message)) return '';
+  const headers = (error.$response?.headers ?? {}) as Record<string, string | undefined>;
+  const bucketRegion = headers['x-amz-bucket-region'];
+  return ` (most likely S3_REGION (${region}) is not the region of the bucket or S3 server${bucketRegion ? `; S3 says it is ${bucketRegion}` : ''}: set S3_REGION to it)`;
 }
 
 export class StorageAccessError extends Error {
