@@ -31,8 +31,8 @@ class RecordingOutbox {
   readonly owed: Array<{ lane: string; key?: string; notBefore?: Date; parkOnFirstRun?: string }> = [];
   /** What `GET /outbox` would list as parked. */
   parkedJobs: Array<{ _id: Types.ObjectId; lane: string; seq: number; payload: OwedCallback }> = [];
-  parked(): Promise<unknown[]> {
-    return Promise.resolve(this.parkedJobs);
+  parked(): Promise<{ items: unknown[]; next: null }> {
+    return Promise.resolve({ items: this.parkedJobs, next: null });
   }
   register(_queue: string, handler: OutboxHandler<OwedCallback>): void {
     this.handler = handler;

@@ -8,6 +8,9 @@ import { BackendClient } from './backend-client';
 import type { DashboardCallback } from './dashboard-callback';
 import { BackendRefusedError, type BackendAnswer } from './backend-request';
 
+/** How many of the newest parked callbacks a message's later callback looks through for an earlier one of its own. */
+const PARKED_LOOKED_AT = 100;
+
 export const BACKEND_QUEUE = 'backend';
 
 /**
@@ -76,9 +79,10 @@ export class BackendCallbacks implements OnModuleInit {
    */
   private async run(job: OutboxJobRun<OwedCallback>): Promise<OutboxOutcome> {
     const callback = job.payload;
-    if (!isDashboard(callback)) {
-      const parked = await this.outbox.parked(BACKEND_QUEUE);
-      const earlier = parked.find((other) => other.lane === job.lane && orderOf(other.payload as BackendCallback) < orderOf(callback));
+    // A lane's first job has nothing before it: a new message's POST (the bot's every message) reads nothing more.
+    if (!isDashboard(callback) && job.seq > 1) {
+      const parked = await this.outbox.parked(BACKEND_QUEUE, { order: 'newest', limit: PARKED_LOOKED_AT });
+      const earlier = parked.items.find((other) => other.lane === job.lane && orderOf(other.payload as BackendCallback) < orderOf(callback));
       if (earlier) {
         const id = earlier._id.toHexString();
         const event = (earlier.payload as BackendCallback).event;
