@@ -499,7 +499,11 @@ function renderStat(input: ChartInput, palette: Palette, size: Sizing): void {
   if (value === null) {
     figure.append(element('span', 'stat-number', 'No data'));
   } else {
-    const parts = formatParts(value, input.unit);
+    const parts = formatParts(
+      value,
+      input.unit,
+      input.thresholds.map((threshold) => threshold.value),
+    );
     figure.append(element('span', 'stat-number', parts.number));
     if (parts.suffix) figure.append(element('span', parts.spaced ? 'stat-unit spaced' : 'stat-unit', parts.suffix));
   }
