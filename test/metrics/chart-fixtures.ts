@@ -141,3 +141,11 @@ export const nearHundredStatPanel = {
   series: [{ name: 'checkout', points: [...wave(29, 99.97, 0.02), [START + 29 * 60, 99.95]] }],
   thresholds: [{ value: 100, level: 'warning', direction: 'below' }],
 };
+
+/** api-2's newest sample is NaN: its legend value is the one before, saying which time it is from, as the stat panel does. */
+export const staleLineChart = {
+  ...lineChart,
+  series: lineChart.series.map((series) =>
+    series.name === 'api-2' ? { ...series, points: [...series.points.slice(0, -1), [series.points[series.points.length - 1][0], 'NaN']] } : series,
+  ),
+};

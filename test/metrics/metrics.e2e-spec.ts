@@ -17,6 +17,7 @@ import {
   staleStatPanel,
   thresholdStatPanel,
   nearHundredStatPanel,
+  staleLineChart,
   statPanel,
 } from './chart-fixtures';
 
@@ -168,6 +169,7 @@ describe('POST /metrics/image', () => {
     ['stale-stat-panel', staleStatPanel],
     ['threshold-stat-panel', thresholdStatPanel],
     ['near-hundred-stat-panel', nearHundredStatPanel],
+    ['stale-line-chart', staleLineChart],
   ])('draws the %s as its golden image', async (name, chart) => {
     const [image] = (await post({ charts: [chart] }).expect(200)).body.images as ChartImage[];
     expectMatchesGolden(GOLDENS, name, (await object(image.key)).body);
