@@ -2,6 +2,7 @@ import { DynamicModule, Module, type Type } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import mongoose from 'mongoose';
 import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module';
 import { FeatureOffModule } from './common/feature-off.module';
 import { loggerParams } from './common/logging';
 import { AppConfig, describeFeatures, type FeatureState } from './config/config';
@@ -52,10 +53,12 @@ export function featureSummary(states: FeatureState[]): string {
 }
 
 /**
- * Checks the files named by the settings of every feature that is on (a ConfigError lists every problem), so that a
+ * Checks API_TOKENS_FILE and the files named by the settings of every feature that is on (a ConfigError lists every problem), so that a
  * wrong file stops start-up naming itself before MongoDB or anything else is waited for.
  */
 export function checkConfiguredFiles(config: AppConfig): void {
+  // Every process serving HTTP authenticates its callers (the outbox's and a feature that is off's endpoints too).
+  AuthModule.checkFiles(config);
   for (const state of describeFeatures(config)) if (state.on) FEATURES[state.name]?.checkFiles?.(config);
 }
 

@@ -15,7 +15,7 @@ async function bootstrap(): Promise<void> {
   process.on('warning', (warning) => logger.warn({ warning: warning.name, reason: warning.message }, `Node.js warning: ${warning.name}`, 'Node'));
   checkConfiguredFiles(config);
   await waitForMongoDb(config, logger);
-  // A file named by the configuration (API_TOKENS_FILE, VK_ROUTES_FILE, …) is read while the app is built: a problem
+  // A file named by the configuration (VK_ROUTES_FILE, …) is read while the app is built: a problem
   // there is a ConfigError too, ended below like one in the environment.
   const app = await createApp(config);
   exitGracefullyOn(app, config);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { load as loadYaml } from 'js-yaml';
 import { z } from 'zod';
+import { ConfigError, type AppConfig } from '../config/config';
 import { SCOPES, type Scope } from './scopes';
 
 /** The name SYSTEM_TOKEN is known by in logs and rate limits; a file may not take it. */
@@ -85,4 +86,27 @@ export function readApiTokensFile(file: string): ApiTokenEntry[] {
     throw new ApiTokensFileError([`${file}: cannot be read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`]);
   }
   return parseApiTokensFile(text, file);
+}
+
+/**
+ * A file listing no token, without SYSTEM_TOKEN, would leave every endpoint answering 401: refused like any other bad
+ * file (start-up stops; a reload keeps the tokens in force).
+ */
+export function usableApiTokens(entries: ApiTokenEntry[], file: string, systemTokenSet: boolean): ApiTokenEntry[] {
+  if (entries.length > 0 || systemTokenSet) return entries;
+  throw new ApiTokensFileError([
+    `${file}: tokens: lists no token and SYSTEM_TOKEN is not set, so every endpoint would answer 401; add at least one token`,
+  ]);
+}
+
+/** The entries of API_TOKENS_FILE (none when unset) as start-up takes them; a problem is a ConfigError naming the setting. */
+export function loadApiTokensFile(config: AppConfig): ApiTokenEntry[] {
+  const { systemToken, tokensFile } = config.auth;
+  if (!tokensFile) return [];
+  try {
+    return usableApiTokens(readApiTokensFile(tokensFile), tokensFile, Boolean(systemToken));
+  } catch (error) {
+    if (error instanceof ApiTokensFileError) throw new ConfigError(error.problems.map((problem) => `API_TOKENS_FILE: ${problem}`));
+    throw error;
+  }
 }

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MongooseModule } from '@nestjs/mongoose';
 import { getOptionsToken, getStorageToken } from '@nestjs/throttler';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { loadApiTokensFile } from './api-tokens-file';
 import { MongoThrottlerStorage } from './mongo-throttler.storage';
 import { RateHit, RateHitSchema } from './rate-hit.schema';
 import { ScopeGuard } from './scope.guard';
@@ -24,4 +25,9 @@ import { TokenThrottlerGuard, throttlerOptions } from './token-throttler.guard';
   ],
   exports: [TokenRegistry, ScopeGuard, TokenThrottlerGuard, getStorageToken(), getOptionsToken()],
 })
-export class AuthModule {}
+export class AuthModule {
+  /** Reads and checks API_TOKENS_FILE, throwing a ConfigError: run before Herald connects to anything, as a feature's checkFiles. */
+  static checkFiles(config: AppConfig): void {
+    loadApiTokensFile(config);
+  }
+}

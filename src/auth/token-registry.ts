@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { unwatchFile, watchFile, type Stats } from 'node:fs';
-import { APP_CONFIG, AppConfig, ConfigError } from '../config/config';
+import { APP_CONFIG, AppConfig } from '../config/config';
 import { safeEqual } from '../common/safe-equal';
 import { telemetry } from '../telemetry/telemetry';
-import { ApiTokensFileError, readApiTokensFile, SYSTEM_TOKEN_NAME, type ApiTokenEntry } from './api-tokens-file';
+import { ApiTokensFileError, loadApiTokensFile, readApiTokensFile, SYSTEM_TOKEN_NAME, usableApiTokens, type ApiTokenEntry } from './api-tokens-file';
 import { SCOPES, type Scope } from './scopes';
 
 /** Who called: the token's name and what it may do. Never the token. */
@@ -33,16 +33,10 @@ export class TokenRegistry implements OnModuleInit, OnModuleDestroy {
   };
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    const { systemToken, tokensFile } = config.auth;
+    const { systemToken } = config.auth;
     this.systemEntry = systemToken ? { name: SYSTEM_TOKEN_NAME, sha256: sha256Hex(systemToken), scopes: new Set(SCOPES) } : undefined;
-    if (tokensFile) {
-      try {
-        this.fileEntries = this.usable(readApiTokensFile(tokensFile), tokensFile);
-      } catch (error) {
-        if (error instanceof ApiTokensFileError) throw new ConfigError(error.problems.map((problem) => `API_TOKENS_FILE: ${problem}`));
-        throw error;
-      }
-    }
+    // Checked before MongoDB was waited for (AuthModule.checkFiles); read again here, the file may have changed since.
+    this.fileEntries = loadApiTokensFile(config);
   }
 
   onModuleInit(): void {
@@ -77,7 +71,7 @@ export class TokenRegistry implements OnModuleInit, OnModuleDestroy {
     if (!file) return false;
     try {
       const before = new Set(this.fileEntries.map((entry) => entry.sha256));
-      const next = this.usable(readApiTokensFile(file), file);
+      const next = usableApiTokens(readApiTokensFile(file), file, this.systemEntry !== undefined);
       const after = new Set(next.map((entry) => entry.sha256));
       this.fileEntries = next;
       reloads.inc({ outcome: 'loaded' });
@@ -98,17 +92,6 @@ export class TokenRegistry implements OnModuleInit, OnModuleDestroy {
       this.logger.error({ reason, file, problems }, 'API tokens file is invalid; the tokens in force are kept');
       return false;
     }
-  }
-
-  /**
-   * A file listing no token, without SYSTEM_TOKEN, would leave every endpoint answering 401: refused like any other
-   * bad file (start-up stops; a reload keeps the tokens in force).
-   */
-  private usable(entries: ApiTokenEntry[], file: string): ApiTokenEntry[] {
-    if (entries.length > 0 || this.systemEntry) return entries;
-    throw new ApiTokensFileError([
-      `${file}: tokens: lists no token and SYSTEM_TOKEN is not set, so every endpoint would answer 401; add at least one token`,
-    ]);
   }
 
   private entries(): ApiTokenEntry[] {

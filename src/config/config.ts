@@ -357,6 +357,13 @@ const envSchema = z.object({
   METRICS_FETCH_TIMEOUT_MS: int(5000, 100, 60000),
   METRICS_FETCH_MAX_BYTES: int(8 * 1024 * 1024, 1024, 100 * 1024 * 1024),
   METRICS_DASHBOARD_MAX_AGE_SECONDS: int(60, 0, 86400),
+  METRICS_S3_KEY_TEMPLATE: z
+    .string()
+    .optional()
+    .transform((value) => (value === undefined || value.trim() === '' ? DEFAULT_PANEL_KEY_TEMPLATE : value.trim()))
+    .superRefine((template, ctx) => {
+      for (const problem of panelKeyTemplateProblems(template)) ctx.addIssue({ code: 'custom', message: problem });
+    }),
 
   VK_TOKEN: optionalString,
   VK_GROUP_ID: z
@@ -513,6 +520,8 @@ function shape(env: z.output<typeof envSchema>, raw: NodeJS.ProcessEnv) {
       fetchMaxBytes: env.METRICS_FETCH_MAX_BYTES,
       /** Cache-Control max-age of a dashboard panel's stable key. */
       dashboardMaxAgeSeconds: env.METRICS_DASHBOARD_MAX_AGE_SECONDS,
+      /** Where a dashboard panel is kept (`{dashboard}`, `{panel}`). */
+      panelKeyTemplate: env.METRICS_S3_KEY_TEMPLATE,
     },
     vk: {
       token: env.VK_TOKEN,
@@ -753,4 +762,23 @@ export function describeFeatures(config: AppConfig): FeatureState[] {
 /** What the Drone feature still lacks, so the features line names only that. */
 function droneMissing(config: AppConfig): string[] {
   return [...(config.drone.webhookSecret ? [] : ['DRONE_WEBHOOK_SECRET']), ...(config.discord.token ? [] : ['DISCORD_TOKEN'])];
+}
+
+/** Placeholders a dashboard panel's key template may use; `{panel}` is required (with `{dashboard}`, every panel has a key of its own). */
+export const PANEL_KEY_PLACEHOLDERS = ['dashboard', 'panel'] as const;
+export const DEFAULT_PANEL_KEY_TEMPLATE = 'metrics/{dashboard}/{panel}.png';
+
+function panelKeyTemplateProblems(template: string): string[] {
+  const problems: string[] = [];
+  const unknown = [...template.matchAll(/\{([^}]*)\}/g)]
+    .map((match) => match[1])
+    .filter((name) => !(PANEL_KEY_PLACEHOLDERS as readonly string[]).includes(name));
+  if (unknown.length)
+    problems.push(
+      `unknown placeholder(s) ${unknown.map((name) => `{${name}}`).join(', ')}; allowed: ${PANEL_KEY_PLACEHOLDERS.map((name) => `{${name}}`).join(', ')}`,
+    );
+  if (!template.includes('{panel}')) problems.push('must contain {panel}, so each panel gets a key of its own');
+  if (template.startsWith('/')) problems.push('must not start with "/" (S3 keys are relative to the bucket)');
+  if (template.length > 512) problems.push('must be at most 512 characters');
+  return problems;
 }

@@ -18,6 +18,7 @@ export function loadDashboards(config: AppConfig): Dashboard[] {
       maxPoints: config.metrics.maxPoints,
       prometheusConfigured: Boolean(config.metrics.prometheus),
       isAllowedHost: (url) => sourceHostAllowed(config.metrics, url),
+      panelKeyTemplate: config.metrics.panelKeyTemplate,
     });
   } catch (error) {
     if (error instanceof DashboardsFileError) throw new ConfigError(error.problems.map((problem) => `METRICS_DASHBOARDS_FILE: ${problem}`));

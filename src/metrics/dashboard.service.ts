@@ -14,7 +14,7 @@ import { normaliseChart } from './chart-normaliser';
 import { DashboardCatalog } from './dashboard-catalog';
 import { DashboardPanelState } from './dashboard.schemas';
 import { DashboardSources, queryWindow, SourceError } from './dashboard-sources';
-import type { Dashboard, DashboardPanel } from './dashboards-file';
+import { panelKey, type Dashboard, type DashboardPanel } from './dashboards-file';
 import { MetricsChartRenderer } from './metrics-chart.renderer';
 import type { ChartSeriesDto } from './metrics-image.dto';
 
@@ -44,7 +44,7 @@ export type RenderTrigger = 'api' | 'schedule';
 
 /**
  * Renders configured dashboards: fetches each panel's data, draws it (or a "no data: <reason>" panel), and keeps it at
- * the stable key `metrics/<dashboard>/<panel id>.png`, rewritten only when what it shows changed. After each render
+ * the stable key METRICS_S3_KEY_TEMPLATE gives (`metrics/<dashboard>/<panel id>.png`), rewritten only when what it shows changed. After each render
  * the backend is told through the outbox (when BACKEND_URL is set).
  */
 @Injectable()
@@ -120,7 +120,7 @@ export class DashboardService {
           title: panel.chart.title,
           kind: panel.chart.kind,
           source: panel.source.type,
-          key: panelKey(dashboard, panel),
+          key: this.keyOf(dashboard, panel),
           lastRender: state
             ? {
                 renderedAt: state.renderedAt.toISOString(),
@@ -142,7 +142,11 @@ export class DashboardService {
     const panel = dashboard.panels.find((item) => item.id === panelId);
     if (!panel)
       throw new NotFoundException(`Dashboard "${name}" has no panel "${panelId}"; it has ${dashboard.panels.map((item) => item.id).join(', ')}`);
-    return panelKey(dashboard, panel);
+    return this.keyOf(dashboard, panel);
+  }
+
+  private keyOf(dashboard: Dashboard, panel: DashboardPanel): string {
+    return panelKey(this.config.metrics.panelKeyTemplate, dashboard.name, panel.id);
   }
 
   private async renderPanel(dashboard: Dashboard, panel: DashboardPanel, now: Date): Promise<PanelImage> {
@@ -162,7 +166,7 @@ export class DashboardService {
       const { start, end } = queryWindow(panel.source, now);
       chart.timeRange = { from: start * 1000, to: end * 1000 };
     }
-    const key = panelKey(dashboard, panel);
+    const key = this.keyOf(dashboard, panel);
     const digest = createHash('sha256').update(this.renderer.templateVersion).update('\0').update(JSON.stringify(chart)).digest('hex');
 
     const scale = chart.scale ?? 1;
@@ -275,10 +279,6 @@ export function storedAt(head: Pick<ObjectHead, 'lastModified' | 'metadata'>): D
   const stamped = head.metadata[UPDATED_AT] ? new Date(head.metadata[UPDATED_AT]) : null;
   if (stamped && !Number.isNaN(stamped.getTime())) return stamped;
   return head.lastModified;
-}
-
-function panelKey(dashboard: Dashboard, panel: DashboardPanel): string {
-  return `metrics/${dashboard.name}/${panel.id}.png`;
 }
 
 function badDashboard(message: string): BadRequestException {

@@ -8,6 +8,7 @@ const rules: DashboardRules = {
   maxPoints: 500,
   prometheusConfigured: true,
   isAllowedHost: (url) => url.host === 'stats.example.com',
+  panelKeyTemplate: 'metrics/{dashboard}/{panel}.png',
 };
 
 function problems(text: string, file = 'dashboards.yaml', given = rules): string[] {
@@ -125,6 +126,24 @@ dashboards:
 `;
     expect(problems(text)).toEqual([
       'dashboards.yaml: dashboards.0.panels.0.scale: scale 3 makes a 2400×1200 PNG (2,880,000 pixels), more than METRICS_MAX_PIXELS (1,000,000): use scale 1.75 or less at 800×400, or a smaller chart',
+    ]);
+  });
+
+  it('refuses two panels one key would hold, when METRICS_S3_KEY_TEMPLATE leaves out {dashboard}', () => {
+    const text = `
+dashboards:
+  - name: shop
+    panels:
+      - { id: latency, title: L, kind: line, source: { type: prometheus, query: up, step: 1m } }
+      - { id: queue, title: Q, kind: stat, source: { type: prometheus, query: up, step: 1m } }
+  - name: static
+    panels:
+      - { id: latency, title: L, kind: line, source: { type: prometheus, query: up, step: 1m } }
+`;
+    // The default template keeps them apart; the render service's layout does not.
+    expect(parseDashboardsFile(text, 'dashboards.yaml', rules)).toHaveLength(2);
+    expect(problems(text, 'dashboards.yaml', { ...rules, panelKeyTemplate: 'renders/metrics/{panel}' })).toEqual([
+      'dashboards.yaml: dashboards.1.panels.0.id: "latency" would be stored at renders/metrics/latency, as dashboards.0.panels.0 is: METRICS_S3_KEY_TEMPLATE (renders/metrics/{panel}) has no {dashboard}, so give the panel another id or add {dashboard} to the template',
     ]);
   });
 

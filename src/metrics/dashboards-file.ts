@@ -112,7 +112,7 @@ const threshold = strict({
 /** One panel; checked on its own so that a bad panel does not hide the problems of the others or of its dashboard. */
 const panelSchema = (rules: DashboardRules) =>
   strict({
-    id: z.string({ error: 'is required (the panel’s name in its key metrics/<dashboard>/<id>.png)' }).regex(NAME, NAME_RULE),
+    id: z.string({ error: 'is required (the panel’s name in its key, METRICS_S3_KEY_TEMPLATE’s {panel})' }).regex(NAME, NAME_RULE),
     title: z.string({ error: 'is required' }).trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters'),
     kind: z.enum(CHART_KINDS, { error: `must be one of ${CHART_KINDS.join(', ')}` }),
     unit: z.string().max(24, 'must be at most 24 characters').optional(),
@@ -196,6 +196,13 @@ export interface DashboardRules {
   prometheusConfigured: boolean;
   /** Whether Herald may fetch a JSON source from this URL (METRICS_FETCH_ALLOWLIST). */
   isAllowedHost(url: URL): boolean;
+  /** METRICS_S3_KEY_TEMPLATE: without `{dashboard}`, two dashboards' panels of one id would share a key. */
+  panelKeyTemplate: string;
+}
+
+/** Where a panel's picture is kept: METRICS_S3_KEY_TEMPLATE with its placeholders filled in. */
+export function panelKey(template: string, dashboard: string, panel: string): string {
+  return template.replaceAll('{dashboard}', dashboard).replaceAll('{panel}', panel);
 }
 
 export class DashboardsFileError extends Error {
@@ -250,6 +257,9 @@ export function parseDashboardsFile(text: string, file: string, rules: Dashboard
   if (!root) throw new DashboardsFileError(problems);
   const panels = panelSchema(rules);
   const names = new Map<string, number>();
+  // Filled only where the key template leaves out {dashboard}: the first panel (by field) stored at each key.
+  const keys = new Map<string, string>();
+  const sharedKeys = !rules.panelKeyTemplate.includes('{dashboard}');
   const dashboards = root.dashboards.map((item, d): Dashboard | undefined => {
     const at = `dashboards.${d}`;
     const name = (item as { name?: unknown } | null)?.name;
@@ -268,6 +278,14 @@ export function parseDashboardsFile(text: string, file: string, rules: Dashboard
           const seen = ids.get(id);
           if (seen !== undefined) problem(`${here}.id`, `"${id}" is also the id of panels.${seen}`);
           else ids.set(id, p);
+          const key = panelKey(rules.panelKeyTemplate, '', id);
+          const owner = keys.get(key);
+          if (sharedKeys && seen === undefined && owner !== undefined)
+            problem(
+              `${here}.id`,
+              `"${id}" would be stored at ${key}, as ${owner} is: METRICS_S3_KEY_TEMPLATE (${rules.panelKeyTemplate}) has no {dashboard}, so give the panel another id or add {dashboard} to the template`,
+            );
+          else if (sharedKeys && seen === undefined) keys.set(key, `${here}`);
         }
         const parsed = check(panels, value, here);
         return parsed && panelFromFile(parsed);

@@ -343,7 +343,7 @@ export class DashboardPanelImageDto {
 
   @ApiProperty({
     example: 'metrics/herald/renders-per-second.png',
-    description: 'Stable: metrics/<dashboard>/<panel id>.png, overwritten by each render',
+    description: 'Stable: METRICS_S3_KEY_TEMPLATE (default metrics/<dashboard>/<panel id>.png), overwritten by each render',
   })
   key!: string;
 

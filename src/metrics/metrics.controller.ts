@@ -46,7 +46,7 @@ export class MetricsController {
       'With `charts`: draws each chart (line, area, bar or a stat panel) as a PNG, stores it under a content-addressed key and answers ' +
       'one image per chart in request order. The same chart always gets the same key and is drawn only once.\n\n' +
       'With no body, `{}` or `{ "dashboard": "<name>" }`: renders that dashboard of `METRICS_DASHBOARDS_FILE` (the first when none ' +
-      'is named). Herald fetches each panel’s data (Prometheus or JSON), stores it at `metrics/<dashboard>/<panel id>.png` ' +
+      'is named). Herald fetches each panel’s data (Prometheus or JSON), stores it at the key `METRICS_S3_KEY_TEMPLATE` gives (default `metrics/<dashboard>/<panel id>.png`) ' +
       '(rewritten only when what it shows changed) and answers `{ "<panel id>": { urn, url?, key, width, height, bytes, updatedAt, … } }`. ' +
       'A panel whose source fails is drawn as "no data: <reason>" and carries `error`; the others still render. The backend is told ' +
       'after each render when `BACKEND_URL` is set.',

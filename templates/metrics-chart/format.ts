@@ -154,8 +154,29 @@ function residualDigit(step: number): number {
   return Math.round((step / 10 ** Math.floor(Math.log10(step))) * 10) / 10;
 }
 
-/** The number and its unit apart, for a stat panel that sets the unit smaller than the figure. */
-export function formatParts(value: number, unit: string): { number: string; suffix: string; spaced: boolean } {
+/** Most decimals a stat panel adds to keep its figure on the right side of a threshold. */
+const MAX_DECIMALS = 6;
+
+/**
+ * The number and its unit apart, for a stat panel that sets the unit smaller than the figure. The short form rounds
+ * (99.46 reads "99.5"); where that would put the figure on the other side of a threshold, or on it, than the value
+ * (99.46 against 99.5), decimals are added until it does not ("99.46"). A value too close to tell within
+ * MAX_DECIMALS reads as the threshold with "<" or ">" ("<99.5").
+ */
+export function formatParts(value: number, unit: string, thresholds: readonly number[] = []): { number: string; suffix: string; spaced: boolean } {
   const scale = chooseScale(unit, value);
-  return { number: formatNumber(value / scale.factor), suffix: scale.suffix, spaced: scale.spaced };
+  const scaled = value / scale.factor;
+  const sides = thresholds.map((threshold) => Math.sign(scaled - threshold / scale.factor));
+  const faithful = (text: string) => thresholds.every((threshold, i) => Math.sign(Number(text) - threshold / scale.factor) === sides[i]);
+  const parts = (number: string) => ({ number, suffix: scale.suffix, spaced: scale.spaced });
+  const short = formatNumber(scaled);
+  if (faithful(short)) return parts(short);
+  const shortDecimals = short.split('.')[1]?.length ?? 0;
+  for (let decimals = shortDecimals + 1; decimals <= MAX_DECIMALS; decimals++) {
+    const text = formatNumber(scaled, decimals);
+    if (faithful(text)) return parts(text);
+  }
+  // The threshold nearest the value is the one no number of decimals tells it from.
+  const nearest = thresholds.reduce((a, b) => (Math.abs(b - value) < Math.abs(a - value) ? b : a));
+  return parts(`${value < nearest ? '<' : '>'}${formatNumber(nearest / scale.factor)}`);
 }

@@ -464,7 +464,10 @@ function legend(input: ChartInput, palette: Palette): HTMLElement {
     swatch.style.background = seriesColor(series, index, palette);
     item.append(swatch, element('span', 'legend-name', series.name));
     const last = series.points.length ? lastValue(series) : null;
-    if (last !== null) item.append(element('span', 'legend-value', formatValue(last, input.unit)));
+    // As the stat panel says it: a gap last is not hidden behind the value before it.
+    const stale = last !== null ? missingLast(series) : null;
+    const value = last === null ? '' : formatValue(last, input.unit);
+    if (last !== null) item.append(element('span', 'legend-value', stale ? `${value} (no value at ${stale.missing}; shown: ${stale.shown} UTC)` : value));
     list.append(item);
   });
   return list;
@@ -499,7 +502,11 @@ function renderStat(input: ChartInput, palette: Palette, size: Sizing): void {
   if (value === null) {
     figure.append(element('span', 'stat-number', 'No data'));
   } else {
-    const parts = formatParts(value, input.unit);
+    const parts = formatParts(
+      value,
+      input.unit,
+      input.thresholds.map((threshold) => threshold.value),
+    );
     figure.append(element('span', 'stat-number', parts.number));
     if (parts.suffix) figure.append(element('span', parts.spaced ? 'stat-unit spaced' : 'stat-unit', parts.suffix));
   }

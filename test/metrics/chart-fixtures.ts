@@ -120,3 +120,32 @@ export const staleStatPanel = {
   ...statPanel,
   series: [{ name: 'cpu', points: [...wave(29, 86, 10), [START + 29 * 60, 'NaN']] }],
 };
+
+/** An availability panel whose last value, 99.46, is under the 99.5 it must not go below: "99.46%", never "99.5%". */
+export const thresholdStatPanel = {
+  title: 'Availability',
+  unit: '%',
+  kind: 'stat',
+  series: [{ name: 'checkout', points: [...wave(29, 99.8, 0.15), [START + 29 * 60, 99.46]] }],
+  thresholds: [
+    { value: 99.9, level: 'warning', direction: 'below' },
+    { value: 99.5, level: 'critical', direction: 'below' },
+  ],
+  width: 400,
+  height: 200,
+};
+
+/** 99.95 under a "below 100" threshold: "99.95%", not the "100%" that would read as on it. */
+export const nearHundredStatPanel = {
+  ...thresholdStatPanel,
+  series: [{ name: 'checkout', points: [...wave(29, 99.97, 0.02), [START + 29 * 60, 99.95]] }],
+  thresholds: [{ value: 100, level: 'warning', direction: 'below' }],
+};
+
+/** api-2's newest sample is NaN: its legend value is the one before, saying which time it is from, as the stat panel does. */
+export const staleLineChart = {
+  ...lineChart,
+  series: lineChart.series.map((series) =>
+    series.name === 'api-2' ? { ...series, points: [...series.points.slice(0, -1), [series.points[series.points.length - 1][0], 'NaN']] } : series,
+  ),
+};

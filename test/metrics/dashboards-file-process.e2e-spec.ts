@@ -54,3 +54,29 @@ describe('a wrong METRICS_DASHBOARDS_FILE', () => {
     expect(result.stderr).not.toContain('MongoDB');
   });
 });
+
+describe('a wrong METRICS_S3_KEY_TEMPLATE', () => {
+  it('stops start-up with exit 78 naming the unknown placeholder, and refuses a template without {panel}', async () => {
+    const fatalOf = async (template: string) => {
+      const env = { ...baseTestEnv(), METRICS_S3_KEY_TEMPLATE: template };
+      const result = await startHeraldProcess(env).exited;
+      const fatal = result.stderr
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level: string; problems?: string[] })
+        .find((line) => line.level === 'fatal');
+      return { code: result.code, problems: fatal?.problems };
+    };
+    expect(await fatalOf('renders/metrics/{div_id}')).toEqual({
+      code: 78,
+      problems: [
+        'METRICS_S3_KEY_TEMPLATE: unknown placeholder(s) {div_id}; allowed: {dashboard}, {panel}',
+        'METRICS_S3_KEY_TEMPLATE: must contain {panel}, so each panel gets a key of its own',
+      ],
+    });
+    expect(await fatalOf('metrics/{dashboard}.png')).toEqual({
+      code: 78,
+      problems: ['METRICS_S3_KEY_TEMPLATE: must contain {panel}, so each panel gets a key of its own'],
+    });
+  });
+});

@@ -15,6 +15,9 @@ import {
   hugeValuesChart,
   lineChart,
   staleStatPanel,
+  thresholdStatPanel,
+  nearHundredStatPanel,
+  staleLineChart,
   statPanel,
 } from './chart-fixtures';
 
@@ -164,6 +167,9 @@ describe('POST /metrics/image', () => {
     ['forty-bars', fortyBarsChart],
     ['across-midnight', acrossMidnightChart],
     ['stale-stat-panel', staleStatPanel],
+    ['threshold-stat-panel', thresholdStatPanel],
+    ['near-hundred-stat-panel', nearHundredStatPanel],
+    ['stale-line-chart', staleLineChart],
   ])('draws the %s as its golden image', async (name, chart) => {
     const [image] = (await post({ charts: [chart] }).expect(200)).body.images as ChartImage[];
     expectMatchesGolden(GOLDENS, name, (await object(image.key)).body);
