@@ -6,12 +6,23 @@ import { freePort, processAlive } from '../support/servers';
 jest.setTimeout(300_000);
 
 describe('the Herald process', () => {
-  it('refuses to start on a malformed variable and names it', async () => {
+  it('refuses to start on a malformed variable and names it, in a line shaped like every other (pino: level 60, time, pid, hostname)', async () => {
     const { exited } = startHerald({ ...baseTestEnv(), BROWSER_POOL_SIZE: 'lots' });
     const result = await exited;
     expect(result.code).toBe(78);
     expect(result.stderr).toContain('BROWSER_POOL_SIZE: must be a whole number, got \\"lots\\"');
     expect(result.stderr).not.toContain(baseTestEnv().SYSTEM_TOKEN);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    // A pipeline keeping level >= 50 keeps it.
+    expect(JSON.parse(lines[0])).toEqual({
+      level: 60,
+      time: expect.any(Number),
+      pid: expect.any(Number),
+      hostname: expect.any(String),
+      problems: ['BROWSER_POOL_SIZE: must be a whole number, got "lots"'],
+      msg: 'Invalid configuration:\n  - BROWSER_POOL_SIZE: must be a whole number, got "lots"',
+    });
   });
 
   it('with LOG_PRETTY, says why it cannot start in readable lines, not an escaped JSON line', async () => {
@@ -28,13 +39,11 @@ describe('the Herald process', () => {
     const result = await startHerald(env).exited;
     expect(result.code).toBe(78);
     const lines = `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => line.startsWith('{'));
-    const reports = lines
-      .map((line) => JSON.parse(line) as { level: string | number; msg: string })
-      .filter((line) => line.level === 'fatal' || line.level === 50);
+    const reports = lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level >= 50);
     // Nest's own report of the error (its stack) is left out: the fatal line names the problem once.
     expect(reports).toEqual([
       expect.objectContaining({
-        level: 'fatal',
+        level: 60,
         msg: 'Invalid configuration:\n  - AMQP_URL: is required for the default VK route set (a RabbitMQ queue per event type); set it, or set defaultQueues: false in VK_ROUTES_FILE',
       }),
     ]);
@@ -51,8 +60,8 @@ describe('the Herald process', () => {
       const fatal = result.stderr
         .split('\n')
         .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { level: string; msg: string })
-        .find((line) => line.level === 'fatal');
+        .map((line) => JSON.parse(line) as { level: number; msg: string })
+        .find((line) => line.level === 60);
       expect(fatal?.msg).toBe(
         `Herald failed to start: listen EADDRINUSE: address already in use 127.0.0.1:${port} ` +
           '(another process listens there, perhaps another Herald: stop it or set PORT)',
