@@ -73,6 +73,11 @@ describe('MongoDB outage', () => {
       expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
       expect(Date.now() - started).toBeLessThan(ANSWER_BOUND_MS);
     }
+    // MongoDB is every replica's: it never takes one out of rotation (readiness names it degraded, not under `error`),
+    // so the 503s above reach clients. (This process has no Chromium: its own `browser` check is what fails here.)
+    const probe = await request(herald.url).get('/health/ready');
+    expect(probe.body.info.mongodb).toMatchObject({ status: 'up', degraded: true });
+    expect(Object.keys(probe.body.error)).not.toContain('mongodb');
 
     await ferret.start();
     const after = await eventually(
