@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { AddressInfo, connect, createServer } from 'node:net';
 import { baseTestEnv, eventually } from '../support/app';
 import { chromiumChildrenOf, startHeraldProcess as startHerald } from '../support/process';
@@ -178,5 +179,67 @@ describe('the Herald process', () => {
     expect(result.stdout).not.toContain('"msg":"Stopped"');
     await herald.closed;
     await eventually(() => herald.browsers.every((pid) => !processAlive(pid)), 10_000, 100);
+  });
+
+  it('on SIGTERM, answers a request in flight on a kept-alive connection with Connection: close and serves no further request on it', async () => {
+    const port = await freePort();
+    const herald = startHerald({ ...baseTestEnv(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '20000' });
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => ({ status: 0 }))).status === 200, 180_000, 250);
+    // One pooled connection, as a client library or an ingress controller keeps it.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    type Answer = { status: number; connection?: string; reusedSocket: boolean };
+    const send = (method: string, path: string, body?: { first: string; rest: Promise<string> }) =>
+      new Promise<Answer>((resolve, reject) => {
+        const sent = httpRequest({
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          agent,
+          headers: body ? { 'content-type': 'application/json', 'content-length': 40 } : {},
+        });
+        sent.on('response', (response) => {
+          const headers: IncomingHttpHeaders = response.headers;
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, connection: headers.connection, reusedSocket: sent.reusedSocket }));
+        });
+        sent.on('error', reject);
+        if (!body) return void sent.end();
+        sent.write(body.first);
+        void body.rest.then((rest) => sent.end(rest));
+      });
+    try {
+      const warm = await send('GET', '/health/live');
+      expect(warm).toMatchObject({ status: 200, connection: 'keep-alive' });
+
+      // A request on that connection, its body still arriving when the signal comes: in flight.
+      let finishBody: (rest: string) => void = () => undefined;
+      const body = JSON.stringify({ note: 'sent across the SIGTERM' }).padEnd(40, ' ');
+      const inFlight = send('POST', '/nowhere', { first: body.slice(0, 10), rest: new Promise((resolve) => (finishBody = resolve)) });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      herald.child.kill('SIGTERM');
+      await eventually(() => herald.output().stdout.includes('Shutting down'), 10_000, 50);
+      finishBody(body.slice(10));
+      const answered = await inFlight;
+      expect(answered.reusedSocket).toBe(true);
+      expect(answered.status).toBe(404);
+      expect(answered.connection).toBe('close');
+
+      // The next request cannot ride that connection: it needs a new one, which the stopping server refuses.
+      const next = await send('GET', '/health/live').catch((error: NodeJS.ErrnoException) => error.code);
+      expect(next).toBe('ECONNREFUSED');
+
+      const result = await herald.exited;
+      expect(result.code).toBe(0);
+      const drained = result.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((line) => String(line.msg).startsWith('HTTP drain'));
+      expect(drained).toMatchObject({ msg: expect.stringContaining('HTTP drain finished'), finished: true, inFlightAtStart: 1, unfinished: 0 });
+    } finally {
+      agent.destroy();
+      herald.child.kill('SIGKILL');
+    }
   });
 });
