@@ -107,7 +107,7 @@ describe('Swagger', () => {
     expect(response.text).toContain('herald_browser_lease_seconds');
     // Chromium's own CPU and memory, read from the running browser at scrape time.
     expect(response.text).toMatch(/herald_browser_cpu_seconds\{type="browser"\} [0-9.e+-]+/);
-    expect(response.text).toMatch(/herald_browser_resident_bytes\{type="browser"\} [1-9][0-9.e+]*/);
+    expect(response.text).toMatch(/herald_browser_pss_bytes\{type="browser"\} [1-9][0-9.e+]*/);
   });
 
   it('tags every response with a request id, echoing a valid incoming one', async () => {
