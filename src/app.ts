@@ -4,7 +4,7 @@ import { ModulesContainer, NestFactory, Reflector } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import express from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, featureSummary, startupWarnings } from './app.module';
 import { API_TOKEN_SCHEME } from './auth/require-scope.decorator';
@@ -144,7 +144,8 @@ function shutdownSignals(config: AppConfig): NodeJS.Signals[] {
 
 /**
  * SIGTERM: the server stops listening at once (a new connection, a readiness probe's too, is refused; a request already
- * under way gets 503 from /health/ready), idle keep-alive connections close, and in-flight requests get the whole
+ * under way gets 503 from /health/ready), idle keep-alive connections close, every response from then on says
+ * `Connection: close` (pooled clients and ingress controllers move to another pod; see HttpDrain), and in-flight requests get the whole
  * SHUTDOWN_TIMEOUT_MS to finish (a POST /notify?wait=true is answered at once); then Nest's shutdown hooks (browser, Discord, workers, MongoDB) get up to
  * SHUTDOWN_TIMEOUT_MS more. Kubernetes keeps sending new requests for a moment after SIGTERM (endpoints update
  * asynchronously): a preStop delay covers that (see README, Deploying). Nest's own signal handling re-raises the
@@ -152,6 +153,7 @@ function shutdownSignals(config: AppConfig): NodeJS.Signals[] {
  */
 export function exitGracefullyOn(app: INestApplication, config: AppConfig): void {
   const logger = new NestLogger('Shutdown');
+  const drain = new HttpDrain(app.getHttpServer() as Server);
   let stoppingSince: number | undefined;
   const stop = async (signal: NodeJS.Signals) => {
     if (stoppingSince !== undefined) {
@@ -174,7 +176,9 @@ export function exitGracefullyOn(app: INestApplication, config: AppConfig): void
     );
     deadline.unref();
     try {
-      await closeHttp(app.getHttpServer() as Server, config.shutdownTimeoutMs);
+      const drained = await drain.close(config.shutdownTimeoutMs);
+      if (drained.finished) logger.log(drained, 'HTTP drain finished: every request in flight was answered');
+      else logger.warn(drained, `HTTP drain hit its timeout (SHUTDOWN_TIMEOUT_MS=${config.shutdownTimeoutMs}); closing the connections left`);
       await app.close();
       logger.log('Stopped');
       process.exit(0);
@@ -189,16 +193,71 @@ export function exitGracefullyOn(app: INestApplication, config: AppConfig): void
   for (const signal of shutdownSignals(config)) process.on(signal, (received) => void stop(received));
 }
 
-function closeHttp(server: Server, timeoutMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      server.closeAllConnections();
-      resolve();
-    }, timeoutMs);
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
+export interface DrainOutcome {
+  /** Every request in flight was answered and every connection closed before the timeout. */
+  finished: boolean;
+  /** Requests under way when the drain began. */
+  inFlightAtStart: number;
+  /** Requests that arrived on an open connection during the drain (each answered with `Connection: close`). */
+  arrivedDuring: number;
+  /** Requests still unanswered at the timeout (their connections were closed). */
+  unfinished: number;
+  ms: number;
+}
+
+/**
+ * The HTTP side of a graceful stop. `server.close()` only stops accepting connections: a keep-alive connection busy at
+ * that moment would go on carrying new requests for the whole drain. So from the drain on, every response (those in
+ * flight whose headers are not out yet, and any request arriving on a connection still open) says `Connection: close`,
+ * which makes Node end the connection once it is answered; a connection whose response had already begun is closed as
+ * soon as it falls idle. The drain ends when the last connection has closed, or at the timeout.
+ */
+export class HttpDrain {
+  private readonly inFlight = new Set<ServerResponse>();
+  private draining = false;
+  private arrivedDuring = 0;
+
+  constructor(private readonly server: Server) {
+    // First among the listeners: a request is counted, and told to close its connection, before Express sees it.
+    server.prependListener('request', this.track);
+  }
+
+  private readonly track = (_request: IncomingMessage, response: ServerResponse) => {
+    this.inFlight.add(response);
+    response.once('close', () => {
+      this.inFlight.delete(response);
+      // A response that began before the drain kept its connection alive: close it now that it is idle.
+      if (this.draining) setImmediate(() => this.server.closeIdleConnections());
     });
-    server.closeIdleConnections();
-  });
+    if (this.draining) {
+      this.arrivedDuring += 1;
+      response.setHeader('Connection', 'close');
+    }
+  };
+
+  close(timeoutMs: number): Promise<DrainOutcome> {
+    const started = Date.now();
+    this.draining = true;
+    const inFlightAtStart = this.inFlight.size;
+    for (const response of this.inFlight) if (!response.headersSent) response.setHeader('Connection', 'close');
+    const outcome = (finished: boolean): DrainOutcome => ({
+      finished,
+      inFlightAtStart,
+      arrivedDuring: this.arrivedDuring,
+      unfinished: finished ? 0 : this.inFlight.size,
+      ms: Date.now() - started,
+    });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const timedOut = outcome(false);
+        this.server.closeAllConnections();
+        resolve(timedOut);
+      }, timeoutMs);
+      this.server.close(() => {
+        clearTimeout(timer);
+        resolve(outcome(true));
+      });
+      this.server.closeIdleConnections();
+    });
+  }
 }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
 import { createApp, exitGracefullyOn, waitForMongoDb } from './app';
 import { checkConfiguredFiles } from './app.module';
 import { createStartupLogger } from './common/logging';
@@ -34,12 +35,18 @@ function failureReason(error: unknown): string {
 }
 
 /**
- * The one line a failed start ends with, written at once (the logger's transport may not flush before the exit): a
- * JSON line, or with LOG_PRETTY a readable one (its message is already multi-line for a configuration error).
+ * The one line a failed start ends with, in the shape of every other line (pino's: numeric level 60, time, pid,
+ * hostname) so a pipeline filtering on level keeps it, and written synchronously to stderr so it is out before the exit
+ * (the configured logger may not be built yet, and its transport may not flush in time). With LOG_PRETTY a readable
+ * line instead (its message is already multi-line for a configuration error).
  */
 function writeFatal(line: { msg: string; problems?: string[]; err?: string }): void {
-  if (prettyLogsAsked(process.env)) process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] FATAL: ${line.msg}\n`);
-  else process.stderr.write(`${JSON.stringify({ level: 'fatal', ...line })}\n`);
+  if (prettyLogsAsked(process.env)) {
+    process.stderr.write(`[${new Date().toISOString().slice(11, 23)}] FATAL: ${line.msg}\n`);
+    return;
+  }
+  const { msg, ...fields } = line;
+  pino(pino.destination({ dest: 2, sync: true })).fatal(fields, msg);
 }
 
 void bootstrap().catch((error: unknown) => {

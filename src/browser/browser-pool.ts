@@ -111,15 +111,23 @@ telemetry.collected('herald_browser_cpu_seconds', 'CPU seconds used by the runni
   gauge.reset();
   for (const pool of livePools) for (const process of await pool.processes()) gauge.inc({ type: process.type }, process.cpuTime);
 });
-telemetry.collected('herald_browser_resident_bytes', 'Resident memory of the running Chromium, by process type (Linux)', ['type'], async (gauge) => {
-  gauge.reset();
-  for (const pool of livePools) {
-    for (const process of await pool.processes()) {
-      const bytes = residentBytes(process.id);
-      if (bytes !== undefined) gauge.inc({ type: process.type }, bytes);
+// PSS, not RSS: Chromium's processes share most of their pages (the binary, fonts, shared memory), which a sum of RSS
+// counts once per process (about twice the real footprint, measured). PSS shares each page among its users, so the sum
+// is what the processes cost together, the figure to hold against a memory limit.
+telemetry.collected(
+  'herald_browser_pss_bytes',
+  'Proportional set size (PSS) of the running Chromium, by process type: shared pages divided among the processes sharing them, so the sum is what they use together (Linux; RSS where /proc/<pid>/smaps_rollup is missing)',
+  ['type'],
+  async (gauge) => {
+    gauge.reset();
+    for (const pool of livePools) {
+      for (const process of await pool.processes()) {
+        const bytes = proportionalBytes(process.id);
+        if (bytes !== undefined) gauge.inc({ type: process.type }, bytes);
+      }
     }
-  }
-});
+  },
+);
 
 telemetry.collected('herald_browser_pages', 'Warm pages by the template they hold', ['template'], async (gauge) => {
   gauge.reset();
@@ -487,6 +495,23 @@ export interface BrowserProcess {
 }
 
 /** A launched Chromium's processes: Playwright does not expose them, Chromium tells them over CDP. Empty if it cannot answer. */
+/** The `Pss:` line of /proc/<pid>/smaps_rollup (Linux 4.14+), in bytes; undefined when the text has none. */
+export function pssFromSmapsRollup(text: string): number | undefined {
+  const kilobytes = /^Pss:\s+(\d+) kB$/m.exec(text)?.[1];
+  return kilobytes === undefined ? undefined : Number(kilobytes) * 1024;
+}
+
+/** A process's PSS, or its RSS where smaps_rollup is missing (an older kernel); undefined elsewhere or once it is gone. */
+function proportionalBytes(pid: number): number | undefined {
+  try {
+    const pss = pssFromSmapsRollup(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    if (pss !== undefined) return pss;
+  } catch {
+    // No smaps_rollup: fall back to RSS below.
+  }
+  return residentBytes(pid);
+}
+
 /** Resident set size of a process from /proc (Linux); undefined elsewhere or once it is gone. */
 function residentBytes(pid: number): number | undefined {
   try {

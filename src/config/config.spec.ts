@@ -154,12 +154,24 @@ describe('loadConfig', () => {
       BACKEND_TOKEN: '<16+ characters, shared with the clients>',
       DRONE_WEBHOOK_SECRET: 'replace-me',
       VK_HTTP_SIGNING_SECRET: 'change-me-to-a-long-random-token',
+      // The rest of secret.example.yaml.
+      DISCORD_TOKEN: 'replace-me',
+      VK_TOKEN: 'replace-me',
+      VK_GROUP_ID: 'club1',
+      AWS_ACCESS_KEY_ID: 'replace-me',
+      AWS_SECRET_ACCESS_KEY: 'replace-me',
+      AMQP_URL: 'amqp://herald:replace-me@rabbitmq:5672',
     };
     expect(problemsOf({ ...placeholders, BACKEND_URL: 'https://backend.example.com/events' }).map((problem) => problem.split(':')[0])).toEqual(
-      Object.keys(placeholders),
+      Object.keys(placeholders).filter((name) => name !== 'VK_GROUP_ID'),
     );
     // A real secret that merely contains such a word is taken.
     expect(loadConfig({ ...minimal, DRONE_WEBHOOK_SECRET: 'k3y-replace-me-not' }).drone.webhookSecret).toBe('k3y-replace-me-not');
+  });
+
+  it("takes a replica set's seed list as MONGODB_URI, as the driver does (the Kubernetes base's own value)", () => {
+    const uri = 'mongodb://herald:pw@mongo-0.mongo:27017,mongo-1.mongo:27017,mongo-2.mongo:27017/herald?replicaSet=rs0';
+    expect(loadConfig({ ...minimal, MONGODB_URI: uri }).mongo.uri).toBe(uri);
   });
 
   it('needs both halves of the S3 key pair', () => {

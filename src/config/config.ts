@@ -58,7 +58,11 @@ const url = (protocols: string[]) =>
         ctx.addIssue({ code: 'custom', message: `must be a URL without spaces${comment}` });
         return;
       }
-      const parsed = URL.parse(value);
+      // A MongoDB replica set's seed list (mongodb://a:27017,b:27017/db) is one URL to the driver, not to `new URL`:
+      // checked with its first host.
+      const parsed = URL.parse(
+        value.replace(/^(mongodb:\/\/(?:[^@/]*@)?)([^/?]*)/, (_whole, start: string, hosts: string) => start + hosts.split(',')[0]),
+      );
       if (!parsed || !protocols.includes(parsed.protocol.replace(/:$/, ''))) {
         ctx.addIssue({ code: 'custom', message: `must be a URL (${protocols.join(', ')})` });
         return;
@@ -192,6 +196,16 @@ const PUBLISHED_TOKENS = ['herald-dev-token'];
  */
 function isPlaceholder(secret: string): boolean {
   return PUBLISHED_TOKENS.includes(secret) || /^<.*>$/.test(secret) || /^(?:replace|change)[-_ ]?(?:me|with|this)\b/i.test(secret);
+}
+
+/** The password of a URL such as amqp://user:password@host, decoded; none for anything else. */
+function urlPassword(url: string | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `auto`: on where what it needs is configured; `true` / `false` force it. */
@@ -609,6 +623,12 @@ export function loadConfig(env: NodeJS.ProcessEnv): AppConfig {
     ['BACKEND_TOKEN', env.BACKEND_TOKEN],
     ['DRONE_WEBHOOK_SECRET', config.drone.webhookSecret],
     ['VK_HTTP_SIGNING_SECRET', config.vk.httpSigningSecret],
+    // The example Secret's other keys: a copy applied unedited would otherwise crash-loop on refused logins.
+    ['DISCORD_TOKEN', env.DISCORD_TOKEN],
+    ['VK_TOKEN', env.VK_TOKEN],
+    ['AWS_ACCESS_KEY_ID', env.AWS_ACCESS_KEY_ID],
+    ['AWS_SECRET_ACCESS_KEY', env.AWS_SECRET_ACCESS_KEY],
+    ['AMQP_URL', urlPassword(env.AMQP_URL)],
   ];
   for (const [name, secret] of secrets) {
     if (secret && isPlaceholder(secret.trim())) {

@@ -25,8 +25,11 @@ export class HealthController {
   @ApiOperation({
     summary: 'Readiness: MongoDB (ping), S3 (the bucket answers), the browser pool (a page can be leased) and every enabled feature.',
     description:
-      'A failed required check answers 503 and names it under `error` with its reason. A failed optional check stays 200, ' +
-      'reported under `info` with `degraded: true`.',
+      "Answers 503 only for what is this replica's own: start-up not finished (the check reads `starting`), shutting down " +
+      '(`shutdown`), or its own Chromium (`browser`) where its role renders; each is named under `error` with its reason. ' +
+      'A failed shared dependency (mongodb, storage, rabbitmq, redis, backend, discord, vk, vk-long-poll) keeps the ' +
+      'replica in rotation: 200, named under `info` with `degraded: true` and its reason; the requests that need it get ' +
+      '503 with `Retry-After` and `dependency`.',
   })
   async ready() {
     // One shared run of the checks feeds the probe and the bot's presence alike.

@@ -13,7 +13,9 @@ import { ServiceIndexController } from './service-index.controller';
  * index (version, roles, features, where the documentation is).
  */
 @Module({
-  imports: [TerminusModule],
+  // Terminus's own error line per failed probe (hundreds per outage, its JSON escaped into `msg`) is off: ReadinessService
+  // logs one structured line per change instead.
+  imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [ServiceIndexController, HealthController],
   providers: [ReadinessService, CoreChecks, MongoMonitorWatch],
   exports: [ReadinessService],

@@ -2,7 +2,14 @@ import { Injectable, Logger } from '@nestjs/common';
 import { withTimeout } from '../common/timeouts';
 import { errorMessage } from '../common/errors';
 
-/** One readiness check. A required check that fails makes the service unready (503, presence dnd); an optional one degrades it (presence idle). */
+/**
+ * One readiness check. `required` is for what belongs to this replica alone (its own Chromium): failing, it takes the
+ * replica out of rotation (503, presence dnd), where another replica may do better. A dependency every replica shares
+ * (MongoDB, S3, RabbitMQ, Redis, the backend, Discord, VK) is never required: failing, it degrades the service (200
+ * with the reason, presence idle), so the replica stays and answers its own 503 + Retry-After naming the dependency to
+ * the requests that need it, and serves those that do not. Taking every replica out at once for a shared outage would
+ * turn a partial outage into a total one.
+ */
 export interface ReadinessCheck {
   name: string;
   required: boolean;
@@ -29,13 +36,19 @@ export interface ReadinessReport {
 
 const CHECK_TIMEOUT_MS = 3000;
 
+/** The reason a check reads while its first run, the one since start-up, has not answered yet. */
+export const STARTING = 'starting: its first check has not answered yet';
+
 /** The readiness checks every module contributes; read by the /health/ready probe and by the bot's presence. */
 @Injectable()
 export class ReadinessService {
   private readonly logger = new Logger(ReadinessService.name);
   private readonly checks = new Map<string, ReadinessCheck>();
   private running?: Promise<ReadinessReport>;
-  private lastStatus?: ReadinessStatus;
+  /** What the last run's transition line said: the status and each failing check's reason. */
+  private lastState?: string;
+  /** The checks that have answered (up or down) at least once; until then a timeout reads as STARTING. */
+  private readonly answered = new Set<string>();
   private isStopping = false;
   private readonly stoppingListeners: (() => void)[] = [];
 
@@ -75,18 +88,45 @@ export class ReadinessService {
     const failedRequired = outcomes.filter((outcome) => !outcome.up && outcome.required).map((outcome) => outcome.name);
     const failedOptional = outcomes.filter((outcome) => !outcome.up && !outcome.required).map((outcome) => outcome.name);
     const status: ReadinessStatus = failedRequired.length ? 'down' : failedOptional.length ? 'degraded' : 'up';
-    if (status !== this.lastStatus) {
-      const log = status === 'up' ? 'log' : 'warn';
-      this.logger[log]({ status, failed: [...failedRequired, ...failedOptional] }, `Readiness is now ${status}`);
-      this.lastStatus = status;
-    }
+    this.logTransition(status, outcomes);
     return { status, failed: [...failedRequired, ...failedOptional], outcomes };
+  }
+
+  /**
+   * One line when the status or a failing check's reason changes (not one per probe): `down` and `degraded` carry each
+   * failing check's reason as a field of `checks`, and which of them take the replica out of rotation.
+   */
+  private logTransition(status: ReadinessStatus, outcomes: CheckOutcome[]): void {
+    const failing = outcomes.filter((outcome) => !outcome.up);
+    const checks = Object.fromEntries(failing.map((outcome) => [outcome.name, outcome.message ?? 'failed']));
+    const state = JSON.stringify([status, checks]);
+    if (state === this.lastState) return;
+    this.lastState = state;
+    const failed = failing.map((outcome) => outcome.name);
+    const ownFailed = failing.filter((outcome) => outcome.required).map((outcome) => outcome.name);
+    if (status === 'up') this.logger.log({ status }, 'Readiness is now up');
+    else this.logger.warn({ status, failed, outOfRotation: ownFailed, checks }, `Readiness is now ${status}: ${failed.join(', ')}`);
   }
 
   private async runOne(check: ReadinessCheck): Promise<CheckOutcome> {
     const started = Date.now();
+    const answered = (up: boolean) => {
+      this.answered.add(check.name);
+      return up;
+    };
+    const pending = check.check().then(
+      () => answered(true),
+      (error: unknown) => {
+        answered(false);
+        throw error;
+      },
+    );
     try {
-      await withTimeout(check.check(), CHECK_TIMEOUT_MS, () => new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`));
+      await withTimeout(
+        pending,
+        CHECK_TIMEOUT_MS,
+        () => new Error(this.answered.has(check.name) ? `no answer within ${CHECK_TIMEOUT_MS} ms` : STARTING),
+      );
       return { name: check.name, required: check.required, up: true, ms: Date.now() - started };
     } catch (error) {
       const message = errorMessage(error);

@@ -4,7 +4,10 @@ import { HealthModule } from '../health/health.module';
 import { ReadinessService } from '../health/readiness.service';
 import { ObjectStorage } from './object-storage';
 
-/** Whoever imports storage makes S3 a required readiness check of this process; S3_CREATE_BUCKET is honoured here. */
+/**
+ * Whoever imports storage adds S3 to this process's readiness checks, not required: every replica shares the bucket, so
+ * its outage degrades readiness instead of taking every replica out of rotation. S3_CREATE_BUCKET is honoured here.
+ */
 @Injectable()
 class StorageSetup implements OnModuleInit {
   constructor(
@@ -14,7 +17,7 @@ class StorageSetup implements OnModuleInit {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.readiness.register({ name: 'storage', required: true, check: () => this.storage.ping() });
+    this.readiness.register({ name: 'storage', required: false, check: () => this.storage.ping() });
     if (this.config.s3.createBucket) await this.storage.ensureBucket();
   }
 }

@@ -140,6 +140,13 @@ describe('docker-compose.yml', () => {
     });
   });
 
+  it('gives Herald longer to stop than its own shutdown can take (2 × SHUTDOWN_TIMEOUT_MS + 1.5 s), so a clean stop is never SIGKILLed', () => {
+    const grace = (yaml.load(raw) as { services: { herald: { stop_grace_period: string } } }).services.herald.stop_grace_period;
+    const seconds = Number(/^(\d+)s$/.exec(grace)?.[1]);
+    const shutdownMs = loadConfig(compose.services.herald.environment!).shutdownTimeoutMs;
+    expect(seconds * 1000).toBeGreaterThan(2 * shutdownMs + 1500);
+  });
+
   it("limits Herald's memory as the discord pod's limit does, so V8 sizes its heap the same way", () => {
     const manifests = yaml.loadAll(readFileSync(path.resolve(__dirname, '../../deploy/kubernetes/base/discord.yaml'), 'utf8')) as Array<{
       kind: string;

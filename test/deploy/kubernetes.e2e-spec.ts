@@ -2,7 +2,10 @@
 // mode (kubernetes-validate, which ships them), plus the promises the README makes about them.
 import { execFileSync, spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
+import { startupWarnings } from '../../src/app.module';
+import { ConfigError, describeFeatures, loadConfig } from '../../src/config/config';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { ensureTools } = require('../../scripts/tools.cjs') as { ensureTools(): { kustomize: string; kubernetesValidate: string } };
@@ -54,7 +57,7 @@ describe('deploy/kubernetes (kustomize base + example overlay)', () => {
     expect(result.stdout + result.stderr).toMatch(/readOnlyRootFileSystem/);
   });
 
-  it('renders the three roles, their Services, PDBs, the HPA, ConfigMap, Secret example and namespace', () => {
+  it('renders the three roles, their Services, PDBs, the HPA, ConfigMap and namespace, and no Secret (the real one is created first)', () => {
     expect(objects.map((object) => `${object.kind}/${object.metadata.name}`).sort()).toEqual(
       [
         'ConfigMap/herald',
@@ -64,7 +67,6 @@ describe('deploy/kubernetes (kustomize base + example overlay)', () => {
         'Namespace/herald',
         'PodDisruptionBudget/herald-api',
         'PodDisruptionBudget/herald-vk',
-        'Secret/herald',
         'Service/herald-api',
         'Service/herald-discord',
         'StatefulSet/herald-discord',
@@ -104,11 +106,12 @@ describe('deploy/kubernetes (kustomize base + example overlay)', () => {
     expect(container.resources.requests.memory).toBeDefined();
     expect(container.resources.limits.memory).toBeDefined();
 
-    // The grace period covers the preStop delay plus the whole shutdown budget.
+    // The grace period covers the preStop delay plus Herald's whole shutdown: the HTTP drain and the shutdown hooks
+    // (SHUTDOWN_TIMEOUT_MS each), then its own deadline 1.5 s later (src/app.ts).
     const shutdownSeconds = Number(find('ConfigMap', 'herald').data!.SHUTDOWN_TIMEOUT_MS) / 1000;
     const preStop = container.lifecycle.preStop.sleep.seconds as number;
     expect(preStop).toBeGreaterThan(0);
-    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(preStop + 2 * shutdownSeconds);
+    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(preStop + 2 * shutdownSeconds + 1.5);
     expect(container.envFrom).toEqual([{ configMapRef: { name: 'herald' } }, { secretRef: { name: 'herald' } }]);
   });
 
@@ -134,5 +137,47 @@ describe('deploy/kubernetes (kustomize base + example overlay)', () => {
     expect(find('PodDisruptionBudget', 'herald-api').spec.selector.matchLabels).toEqual(find('Deployment', 'herald-api').spec.selector.matchLabels);
     expect(find('Service', 'herald-api').spec.selector).toEqual(find('Deployment', 'herald-api').spec.selector.matchLabels);
     expect(find('Deployment', 'herald-vk').spec.replicas).toBe(2);
+  });
+
+  describe('the example Secret (secret.example.yaml, a file to copy, not applied by the overlay)', () => {
+    const file = path.join(OVERLAY, 'secret.example.yaml');
+    const secret = yaml.load(readFileSync(file, 'utf8')) as Obj & { stringData: Record<string, string> };
+    /** What a herald-discord pod of the example sees: the ConfigMap, the Secret, its own env (shard 0). */
+    const discordEnv = (secrets: Record<string, string>) => {
+      const bot = find('StatefulSet', 'herald-discord').spec.template.spec.containers[0];
+      const own = Object.fromEntries((bot.env as { name: string; value?: string }[]).map(({ name, value }) => [name, value ?? '0']));
+      return { ...find('ConfigMap', 'herald').data, ...secrets, ...own } as Record<string, string>;
+    };
+
+    it('validates strictly against the Kubernetes API schemas', () => {
+      for (const version of KUBERNETES_VERSIONS) {
+        const result = spawnSync(tools.kubernetesValidate, ['--strict', '--no-warn', '-k', version, file], { encoding: 'utf8' });
+        expect(result.stderr + result.stdout).not.toMatch(/ERROR|did not validate/);
+        expect(result.status).toBe(0);
+      }
+      expect(secret).toMatchObject({ kind: 'Secret', metadata: { name: 'herald' } });
+    });
+
+    it('is refused by Herald as it stands, naming every placeholder, so an unedited copy never runs', () => {
+      let problems: string[] = [];
+      try {
+        loadConfig(discordEnv(secret.stringData));
+      } catch (error) {
+        if (error instanceof ConfigError) problems = error.problems;
+      }
+      expect(problems.map((problem) => problem.split(':')[0]).sort()).toEqual(Object.keys(secret.stringData).sort());
+    });
+
+    it('filled in, runs the bot as README Deploying says: rendering every message, with a backend token of its own, no warning', () => {
+      const filled = Object.fromEntries(
+        Object.keys(secret.stringData).map((key) => [
+          key,
+          key === 'AMQP_URL' ? 'amqp://herald:s3cret-0123456789@rabbitmq:5672' : `${key.toLowerCase()}-0123456789abcdef`,
+        ]),
+      );
+      const config = loadConfig(discordEnv(filled));
+      expect(describeFeatures(config).find((feature) => feature.name === 'message-images')).toMatchObject({ on: true });
+      expect(startupWarnings(config)).toEqual([]);
+    });
   });
 });

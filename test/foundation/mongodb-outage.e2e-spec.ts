@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { getConnectionToken } from '@nestjs/mongoose';
 import type { Connection } from 'mongoose';
 import request from 'supertest';
@@ -73,6 +74,15 @@ describe('MongoDB outage', () => {
       expect(Number(response.headers['retry-after'])).toBeGreaterThan(0);
       expect(Date.now() - started).toBeLessThan(ANSWER_BOUND_MS);
     }
+    // MongoDB is every replica's: it never takes one out of rotation (readiness names it degraded, not under `error`),
+    // so the 503s above reach clients. (This process has no Chromium: its own `browser` check is what fails here.)
+    const errors = jest.spyOn(Logger.prototype, 'error'); // observed, not replaced
+    const probe = await request(herald.url).get('/health/ready');
+    // The failed probe (503 for the missing browser) logs no Terminus error line with its JSON escaped into msg.
+    expect(errors.mock.calls.filter((args) => args.some((arg) => /Health Check has failed/.test(String(arg))))).toEqual([]);
+    errors.mockRestore();
+    expect(probe.body.info.mongodb).toMatchObject({ status: 'up', degraded: true });
+    expect(Object.keys(probe.body.error)).not.toContain('mongodb');
 
     await ferret.start();
     const after = await eventually(

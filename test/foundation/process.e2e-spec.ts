@@ -1,3 +1,4 @@
+import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { AddressInfo, connect, createServer } from 'node:net';
 import { baseTestEnv, eventually } from '../support/app';
 import { chromiumChildrenOf, startHeraldProcess as startHerald } from '../support/process';
@@ -6,12 +7,23 @@ import { freePort, processAlive } from '../support/servers';
 jest.setTimeout(300_000);
 
 describe('the Herald process', () => {
-  it('refuses to start on a malformed variable and names it', async () => {
+  it('refuses to start on a malformed variable and names it, in a line shaped like every other (pino: level 60, time, pid, hostname)', async () => {
     const { exited } = startHerald({ ...baseTestEnv(), BROWSER_POOL_SIZE: 'lots' });
     const result = await exited;
     expect(result.code).toBe(78);
     expect(result.stderr).toContain('BROWSER_POOL_SIZE: must be a whole number, got \\"lots\\"');
     expect(result.stderr).not.toContain(baseTestEnv().SYSTEM_TOKEN);
+    const lines = result.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    // A pipeline keeping level >= 50 keeps it.
+    expect(JSON.parse(lines[0])).toEqual({
+      level: 60,
+      time: expect.any(Number),
+      pid: expect.any(Number),
+      hostname: expect.any(String),
+      problems: ['BROWSER_POOL_SIZE: must be a whole number, got "lots"'],
+      msg: 'Invalid configuration:\n  - BROWSER_POOL_SIZE: must be a whole number, got "lots"',
+    });
   });
 
   it('with LOG_PRETTY, says why it cannot start in readable lines, not an escaped JSON line', async () => {
@@ -28,13 +40,11 @@ describe('the Herald process', () => {
     const result = await startHerald(env).exited;
     expect(result.code).toBe(78);
     const lines = `${result.stdout}\n${result.stderr}`.split('\n').filter((line) => line.startsWith('{'));
-    const reports = lines
-      .map((line) => JSON.parse(line) as { level: string | number; msg: string })
-      .filter((line) => line.level === 'fatal' || line.level === 50);
+    const reports = lines.map((line) => JSON.parse(line) as { level: number; msg: string }).filter((line) => line.level >= 50);
     // Nest's own report of the error (its stack) is left out: the fatal line names the problem once.
     expect(reports).toEqual([
       expect.objectContaining({
-        level: 'fatal',
+        level: 60,
         msg: 'Invalid configuration:\n  - AMQP_URL: is required for the default VK route set (a RabbitMQ queue per event type); set it, or set defaultQueues: false in VK_ROUTES_FILE',
       }),
     ]);
@@ -51,8 +61,8 @@ describe('the Herald process', () => {
       const fatal = result.stderr
         .split('\n')
         .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { level: string; msg: string })
-        .find((line) => line.level === 'fatal');
+        .map((line) => JSON.parse(line) as { level: number; msg: string })
+        .find((line) => line.level === 60);
       expect(fatal?.msg).toBe(
         `Herald failed to start: listen EADDRINUSE: address already in use 127.0.0.1:${port} ` +
           '(another process listens there, perhaps another Herald: stop it or set PORT)',
@@ -169,5 +179,67 @@ describe('the Herald process', () => {
     expect(result.stdout).not.toContain('"msg":"Stopped"');
     await herald.closed;
     await eventually(() => herald.browsers.every((pid) => !processAlive(pid)), 10_000, 100);
+  });
+
+  it('on SIGTERM, answers a request in flight on a kept-alive connection with Connection: close and serves no further request on it', async () => {
+    const port = await freePort();
+    const herald = startHerald({ ...baseTestEnv(), PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info', SHUTDOWN_TIMEOUT_MS: '20000' });
+    await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health/live`).catch(() => ({ status: 0 }))).status === 200, 180_000, 250);
+    // One pooled connection, as a client library or an ingress controller keeps it.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    type Answer = { status: number; connection?: string; reusedSocket: boolean };
+    const send = (method: string, path: string, body?: { first: string; rest: Promise<string> }) =>
+      new Promise<Answer>((resolve, reject) => {
+        const sent = httpRequest({
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          agent,
+          headers: body ? { 'content-type': 'application/json', 'content-length': 40 } : {},
+        });
+        sent.on('response', (response) => {
+          const headers: IncomingHttpHeaders = response.headers;
+          response.resume();
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, connection: headers.connection, reusedSocket: sent.reusedSocket }));
+        });
+        sent.on('error', reject);
+        if (!body) return void sent.end();
+        sent.write(body.first);
+        void body.rest.then((rest) => sent.end(rest));
+      });
+    try {
+      const warm = await send('GET', '/health/live');
+      expect(warm).toMatchObject({ status: 200, connection: 'keep-alive' });
+
+      // A request on that connection, its body still arriving when the signal comes: in flight.
+      let finishBody: (rest: string) => void = () => undefined;
+      const body = JSON.stringify({ note: 'sent across the SIGTERM' }).padEnd(40, ' ');
+      const inFlight = send('POST', '/nowhere', { first: body.slice(0, 10), rest: new Promise((resolve) => (finishBody = resolve)) });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      herald.child.kill('SIGTERM');
+      await eventually(() => herald.output().stdout.includes('Shutting down'), 10_000, 50);
+      finishBody(body.slice(10));
+      const answered = await inFlight;
+      expect(answered.reusedSocket).toBe(true);
+      expect(answered.status).toBe(404);
+      expect(answered.connection).toBe('close');
+
+      // The next request cannot ride that connection: it needs a new one, which the stopping server refuses.
+      const next = await send('GET', '/health/live').catch((error: NodeJS.ErrnoException) => error.code);
+      expect(next).toBe('ECONNREFUSED');
+
+      const result = await herald.exited;
+      expect(result.code).toBe(0);
+      const drained = result.stdout
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .find((line) => String(line.msg).startsWith('HTTP drain'));
+      expect(drained).toMatchObject({ msg: expect.stringContaining('HTTP drain finished'), finished: true, inFlightAtStart: 1, unfinished: 0 });
+    } finally {
+      agent.destroy();
+      herald.child.kill('SIGKILL');
+    }
   });
 });

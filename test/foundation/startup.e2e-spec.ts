@@ -54,7 +54,7 @@ describe('starting Herald as an operator would', () => {
     expect(attempts.length).toBeGreaterThanOrEqual(2);
     expect(attempts.map((line) => line.attempt)).toEqual(attempts.map((_, index) => index + 1));
     const fatal = lines[lines.length - 1];
-    expect(fatal.level).toBe('fatal');
+    expect(fatal.level).toBe(60);
     expect(String(fatal.msg)).toContain(`MongoDB at 127.0.0.1:${deadPort} is unreachable`);
     expect(String(fatal.msg)).toContain('MONGODB_STARTUP_TIMEOUT_MS=15000');
   });
