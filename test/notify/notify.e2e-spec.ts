@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { startDiscordStandIn, type DiscordStandIn } from '../stand-ins/discord';
 import { NOTIFY_QUEUE } from '../../src/notify/notification-sender';
+import { NotificationStore } from '../../src/notify/notification.store';
 import { Outbox } from '../../src/outbox/outbox';
 import { LANE_SWEEP_GRACE_MS } from '../../src/outbox/outbox.store';
 import request from 'supertest';
@@ -167,6 +168,19 @@ describe('POST /notify → Discord, durably and in order', () => {
     });
     expect(retried.map((job) => job.state)).toEqual(['retried', 'parked']);
     expect(retried[1].id).toBe((retry.body as { job: { id: string } }).job.id);
+  });
+
+  it('a notification stored without its job (MongoDB went away between the two; the client was answered 503 naming it) is sent once the client asks for it', async () => {
+    // The first of the two writes of an accept, as it stood when MongoDB went away before the second.
+    const { notification } = await herald.app.get(NotificationStore).accept({ channelId: announcements, message: { content: 'stored, job lost' } });
+    const id = notification._id.toHexString();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(texts(discord, announcements)).not.toContain('stored, job lost');
+
+    const looked = (await client.get(id)).body as { jobs: { queue: string }[] };
+    expect(looked.jobs).toEqual([expect.objectContaining({ queue: 'notify' })]);
+    await client.until(id, (view) => view.state === 'sent');
+    expect(texts(discord, announcements).filter((text) => text === 'stored, job lost')).toHaveLength(1);
   });
 
   it('after OUTBOX_RETENTION_HOURS forgets the finished jobs, not the notification: it still reads as sent and a PATCH still edits it', async () => {
