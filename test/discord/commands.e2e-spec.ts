@@ -250,13 +250,14 @@ describe('Slash commands and "Render as image"', () => {
 
     await s3.stop();
     try {
-      const down = await eventually(async () => {
+      // S3 is shared by every replica: its outage degrades Herald (the replica stays in rotation), it does not take it down.
+      const degraded = await eventually(async () => {
         const answer = await answered(discord.interactions.slashCommand(as('alice'), { name: 'herald', subcommand: 'status' }));
-        return answer.embeds[0]?.fields?.some((field) => field.name === '❌ storage') ? answer : undefined;
+        return answer.embeds[0]?.fields?.some((field) => field.name === '⚠️ storage') ? answer : undefined;
       }, 120_000);
-      expect(down.embeds[0].title).toBe('Herald is down');
-      expect(down.embeds[0].description).toContain('storage');
-      expect(down.embeds[0].fields?.find((field) => field.name === '❌ storage')?.value).toMatch(/^down: /);
+      expect(degraded.embeds[0].title).toBe('Herald is degraded');
+      expect(degraded.embeds[0].description).toContain('storage');
+      expect(degraded.embeds[0].fields?.find((field) => field.name === '⚠️ storage')?.value).toMatch(/^degraded: /);
     } finally {
       await s3.start();
     }

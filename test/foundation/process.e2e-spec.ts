@@ -215,14 +215,16 @@ describe('the Herald process', () => {
       // A request on that connection, its body still arriving when the signal comes: in flight.
       let finishBody: (rest: string) => void = () => undefined;
       const body = JSON.stringify({ note: 'sent across the SIGTERM' }).padEnd(40, ' ');
-      const inFlight = send('POST', '/nowhere', { first: body.slice(0, 10), rest: new Promise((resolve) => (finishBody = resolve)) });
+      // A served path (an unknown one is answered 404 at the door, before its body arrives); Notify is off in this process,
+      // so once its body is read it is answered 503 naming the setting that turns it on.
+      const inFlight = send('POST', '/notify', { first: body.slice(0, 10), rest: new Promise((resolve) => (finishBody = resolve)) });
       await new Promise((resolve) => setTimeout(resolve, 300));
       herald.child.kill('SIGTERM');
       await eventually(() => herald.output().stdout.includes('Shutting down'), 10_000, 50);
       finishBody(body.slice(10));
       const answered = await inFlight;
       expect(answered.reusedSocket).toBe(true);
-      expect(answered.status).toBe(404);
+      expect(answered.status).toBe(503);
       expect(answered.connection).toBe('close');
 
       // The next request cannot ride that connection: it needs a new one, which the stopping server refuses.
