@@ -84,6 +84,20 @@ describe('NotifyService when MongoDB goes away while a notification is stored', 
     expect((error as Error).message).toContain(`GET /notify/${id}`);
   });
 
+  it('does not try again when no server was found: nothing was written, and the usual 503 (try again) holds', async () => {
+    const { service, stored } = setUp({ lostAccepts: 0 });
+    const unreachable = new mongoose.mongo.MongoServerSelectionError('Server selection timed out after 2000 ms', {} as never);
+    let calls = 0;
+    const store = (service as unknown as { store: { accept: () => Promise<unknown> } }).store;
+    store.accept = () => {
+      calls += 1;
+      return Promise.reject(unreachable);
+    };
+    await expect(service.accept({ message: 'deploy done' })).rejects.toBe(unreachable);
+    expect(calls).toBe(1);
+    expect(stored.size).toBe(0);
+  });
+
   it('answers 202 once the job is stored, even if MongoDB goes away before the answer is built', async () => {
     const { service, jobs } = setUp({ deliveryReadsFail: true });
     const { notification } = await service.accept({ message: 'deploy done' });

@@ -1,5 +1,5 @@
 import { BadRequestException, ConflictException, Inject, Injectable, Logger, NotFoundException, UnprocessableEntityException } from '@nestjs/common';
-import { Types } from 'mongoose';
+import mongoose, { Types } from 'mongoose';
 import { DependencyUnavailableError } from '../common/errors';
 import { isMongoUnreachable } from '../common/http-exception.filter';
 import { APP_CONFIG, AppConfig } from '../config/config';
@@ -82,15 +82,17 @@ export class NotifyService {
   }
 
   /**
-   * Runs a step of storing a notification, and once more if MongoDB went away during it (a write whose answer was
-   * lost may have been applied; the step is idempotent under `id`). Still unreachable: 503 naming the id, since
+   * Runs a step of storing a notification, and once more if the connection to MongoDB was lost during it (a write
+   * whose answer was lost may have been applied; the step is idempotent under `id`). Still unreachable: 503 naming the id, since
    * whether the notification was stored is then unknown.
    */
   private async againIfUnreachable<T>(id: Types.ObjectId, step: () => Promise<T>): Promise<T> {
     try {
       return await step();
     } catch (error) {
-      if (!(error instanceof Error && isMongoUnreachable(error))) throw error;
+      // Only a connection lost during the write leaves its outcome unknown; no server to send it to (selection
+      // failed) means nothing was written, and the usual 503 says to try again.
+      if (!(error instanceof mongoose.mongo.MongoNetworkError)) throw error;
       this.logger.warn({ notificationId: id.toHexString(), err: error }, 'MongoDB went away while storing a notification; trying once more');
     }
     try {
