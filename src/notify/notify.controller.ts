@@ -85,7 +85,8 @@ export class NotifyController {
     type: NotifyWaitErrorDto,
     description:
       'wait=true: Discord refused the message for good (e.g. unknown channel, missing access); state `failed`. ' +
-      'Also (without `discordError`, `errors[].field` `Idempotency-Key`) when the Idempotency-Key was used for a different request.',
+      'Also (without `discordError`, `errors[].field` `Idempotency-Key`) when the Idempotency-Key was used for a different request: ' +
+      '`id` and `state` are then the notification first stored under the key.',
   })
   @ApiBadGatewayResponse({
     type: NotifyWaitErrorDto,

@@ -63,7 +63,9 @@ export class NotifyService {
           'Validation failed: Idempotency-Key: this key was already used for a different request (another message or channel) ' +
           'within the last 24 hours; send a new key for a new notification, or the same request to get the first one back',
         errors: [{ field: 'Idempotency-Key', messages: ['this key was already used for a different request'] }],
+        // The notification first stored under the key, as the documented 422 names it (id and state).
         id: notification._id.toHexString(),
+        state: (await this.view(notification)).state,
       });
     }
     // Also for a replay: if the first request stopped between storing the notification and its job, this stores the job.

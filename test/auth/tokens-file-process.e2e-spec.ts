@@ -1,18 +1,9 @@
 import { baseTestEnv } from '../support/app';
-import { startHeraldProcess } from '../support/process';
+import { fatalLine as fatalOf, startHeraldProcess } from '../support/process';
 import { freePort } from '../support/servers';
 import { TokensFile } from './tokens-file';
 
 jest.setTimeout(120_000);
-
-/** The one fatal line a failed start ends with. */
-function fatalOf(stderr: string): { level: string; msg: string; problems?: string[] } | undefined {
-  return stderr
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as { level: string; msg: string; problems?: string[] })
-    .find((line) => line.level === 'fatal');
-}
 
 describe('a wrong API_TOKENS_FILE', () => {
   it.each([

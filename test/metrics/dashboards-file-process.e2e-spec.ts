@@ -2,7 +2,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { baseTestEnv } from '../support/app';
-import { startHeraldProcess } from '../support/process';
+import { fatalLine, startHeraldProcess } from '../support/process';
 import { freePort } from '../support/servers';
 
 jest.setTimeout(120_000);
@@ -35,11 +35,7 @@ describe('a wrong METRICS_DASHBOARDS_FILE', () => {
     };
     const result = await startHeraldProcess(env).exited;
     expect(result.code).toBe(78);
-    const fatal = result.stderr
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as { level: string; problems?: string[] })
-      .find((line) => line.level === 'fatal');
+    const fatal = fatalLine(result.stderr);
     expect(fatal?.problems).toEqual(
       [
         'dashboards.0.schedule: "every minute" is not a cron expression of 5 fields (minute hour day month weekday) or 6 (seconds first)',
@@ -60,11 +56,7 @@ describe('a wrong METRICS_S3_KEY_TEMPLATE', () => {
     const fatalOf = async (template: string) => {
       const env = { ...baseTestEnv(), METRICS_S3_KEY_TEMPLATE: template };
       const result = await startHeraldProcess(env).exited;
-      const fatal = result.stderr
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { level: string; problems?: string[] })
-        .find((line) => line.level === 'fatal');
+      const fatal = fatalLine(result.stderr);
       return { code: result.code, problems: fatal?.problems };
     };
     expect(await fatalOf('renders/metrics/{div_id}')).toEqual({

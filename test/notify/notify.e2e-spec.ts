@@ -103,6 +103,9 @@ describe('POST /notify → Discord, durably and in order', () => {
       statusCode: 422,
       message: expect.stringContaining('Idempotency-Key: this key was already used for a different request'),
       errors: [{ field: 'Idempotency-Key', messages: [expect.any(String)] }],
+      // As the documented 422 says: the notification first stored under the key.
+      id: (first.body as { id: string }).id,
+      state: expect.stringMatching(/^(queued|sent)$/),
     });
     const otherChannel = await client.post({ message: 'reuse Deploy 42 finished', channelId: builds }, { 'Idempotency-Key': key });
     expect(otherChannel.status).toBe(422);

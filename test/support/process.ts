@@ -107,3 +107,12 @@ export async function spawnHerald(env: Record<string, string>, options: { fresh?
     },
   };
 }
+
+/** The one fatal line (pino's level 60) a failed start ends with, from a process's stderr. */
+export function fatalLine(stderr: string): { level: number; msg: string; problems?: string[] } | undefined {
+  return stderr
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as { level: number; msg: string; problems?: string[] })
+    .find((line) => line.level === 60);
+}
