@@ -124,11 +124,16 @@ export class NotifyService {
     const notification = await this.require(id);
     const delivery = await this.store.findDelivery(notification._id);
     // A notification stored while MongoDB went away before its job was (the client was answered 503 naming this id)
-    // gets its job when the client looks, as the 503 promised. Only one never tried, and young enough that a job it
-    // had is still kept (finished jobs are swept after OUTBOX_RETENTION_HOURS): otherwise the job was there.
+    // gets its job when the client looks, as the 503 promised: one with no job listed, never tried, and young enough
+    // that a job it had is still kept (finished jobs are swept after OUTBOX_RETENTION_HOURS). The list is read anyway;
+    // a GET of any other notification writes nothing.
+    const listJobs = () => this.outbox.list(NOTIFY_QUEUE, { payload: { notificationId: id } }, { order: 'oldest', limit: MAX_JOBS_SHOWN });
+    let jobs = await listJobs();
     const young = Date.now() - notification.createdAt.getTime() < this.config.outbox.retentionMs;
-    if (!delivery && !notification.deleteRequested && young) await this.sender.enqueueCreate(notification);
-    const jobs = await this.outbox.list(NOTIFY_QUEUE, { payload: { notificationId: id } }, { order: 'oldest', limit: MAX_JOBS_SHOWN });
+    if (jobs.items.length === 0 && !delivery && !notification.deleteRequested && young) {
+      await this.sender.enqueueCreate(notification);
+      jobs = await listJobs();
+    }
     return { ...toView(notification, delivery), jobs: jobs.items.map(toJobView) };
   }
 

@@ -1,7 +1,7 @@
 import { Agent, request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { AddressInfo, connect, createServer } from 'node:net';
 import { baseTestEnv, eventually } from '../support/app';
-import { chromiumChildrenOf, startHeraldProcess as startHerald } from '../support/process';
+import { chromiumChildrenOf, fatalLine, startHeraldProcess as startHerald } from '../support/process';
 import { freePort, processAlive } from '../support/servers';
 
 jest.setTimeout(300_000);
@@ -58,11 +58,7 @@ describe('the Herald process', () => {
       const { exited } = startHerald({ ...baseTestEnv(), PORT: String(port), HOST: '127.0.0.1' });
       const result = await exited;
       expect(result.code).toBe(1);
-      const fatal = result.stderr
-        .split('\n')
-        .filter((line) => line.startsWith('{'))
-        .map((line) => JSON.parse(line) as { level: number; msg: string })
-        .find((line) => line.level === 60);
+      const fatal = fatalLine(result.stderr);
       expect(fatal?.msg).toBe(
         `Herald failed to start: listen EADDRINUSE: address already in use 127.0.0.1:${port} ` +
           '(another process listens there, perhaps another Herald: stop it or set PORT)',

@@ -1,6 +1,6 @@
 import { getModelToken, MongooseModule } from '@nestjs/mongoose';
 import { Test, type TestingModule } from '@nestjs/testing';
-import type { Model } from 'mongoose';
+import { type Model, Types } from 'mongoose';
 import { Notification, NOTIFICATION_MODELS } from '../../src/notify/notification.schema';
 import { NotificationStore } from '../../src/notify/notification.store';
 import { toView } from '../../src/notify/notify.service';
@@ -74,5 +74,28 @@ describe('NotificationStore on FerretDB', () => {
     await store.recordDelivery(deleted._id, { state: 'sent', messageId: '900000000000000003', sentRevision: deleted.revision, attempts: 1 });
     expect(toView((await store.find(deleted._id))!, await store.findDelivery(deleted._id))).toMatchObject({ state: 'sent', pending: 'delete' });
     expect(await store.revise(deleted._id, { content: 'too late' })).toBe(false);
+  });
+
+  it('finds its own first write when storing again under a caller-chosen id (no Idempotency-Key): one notification', async () => {
+    const id = new Types.ObjectId();
+    const first = await store.accept({ channelId: '100000000000000091', message: { content: 'deploy done' }, id });
+    const again = await store.accept({ channelId: '100000000000000091', message: { content: 'deploy done' }, id });
+    expect(again).toMatchObject({ replayed: false });
+    expect(again.notification._id.toHexString()).toBe(first.notification._id.toHexString());
+    expect(await notifications.countDocuments({ channelId: '100000000000000091' })).toBe(1);
+  });
+
+  it('with an Idempotency-Key: its own first write under the id is not a replay, another request under the key is', async () => {
+    const id = new Types.ObjectId();
+    const input = {
+      channelId: '100000000000000092',
+      message: { content: 'deploy done' },
+      idempotencyKey: `deploy-${id.toHexString()}`,
+      requestFingerprint: 'f1',
+    };
+    await store.accept({ ...input, id });
+    expect(await store.accept({ ...input, id })).toMatchObject({ replayed: false });
+    expect(await store.accept({ ...input, id: new Types.ObjectId() })).toMatchObject({ replayed: true, sameRequest: true });
+    expect(await notifications.countDocuments({ channelId: '100000000000000092' })).toBe(1);
   });
 });
