@@ -29,10 +29,14 @@ function callback(messageId: string): BackendCallback {
 class RecordingOutbox {
   handler?: OutboxHandler<OwedCallback>;
   readonly owed: Array<{ lane: string; key?: string; notBefore?: Date; parkOnFirstRun?: string }> = [];
-  /** What `GET /outbox` would list as parked. */
+  /** Parked jobs, in the order they were parked. */
   parkedJobs: Array<{ _id: Types.ObjectId; lane: string; seq: number; payload: OwedCallback }> = [];
-  parked(): Promise<{ items: unknown[]; next: null }> {
-    return Promise.resolve({ items: this.parkedJobs, next: null });
+  /** The queue's parked jobs, newest first, a page at a time (what `GET /outbox` lists). */
+  parked(_queue: string, page: { limit: number }): Promise<{ items: unknown[]; next: null }> {
+    return Promise.resolve({ items: [...this.parkedJobs].reverse().slice(0, page.limit), next: null });
+  }
+  parkedInLane(lane: string): Promise<unknown[]> {
+    return Promise.resolve(this.parkedJobs.filter((job) => job.lane === lane).sort((a, b) => a.seq - b.seq));
   }
   register(_queue: string, handler: OutboxHandler<OwedCallback>): void {
     this.handler = handler;
@@ -177,5 +181,20 @@ describe('BackendCallbacks', () => {
     expect(
       (await outbox.handler!({ id: 'j', queue: 'backend', lane: 'backend:discord:31', seq: 1, payload: callback('31'), attempts: 0 })).kind,
     ).toBe('done');
+  });
+
+  it("finds a message's parked earlier callback however many other messages' callbacks were parked after it", async () => {
+    const created = callback('40');
+    const parkedId = new Types.ObjectId();
+    outbox.parkedJobs = [{ _id: parkedId, lane: 'backend:discord:40', seq: 1, payload: created }];
+    // A backend that refused a whole burst: far more parked callbacks than one page of GET /outbox, all newer.
+    for (let n = 0; n < 150; n += 1) {
+      outbox.parkedJobs.push({ _id: new Types.ObjectId(), lane: `backend:discord:5${n}`, seq: 1, payload: callback(`5${n}`) });
+    }
+    const updated = { ...created, event: 'updated' as const, idempotencyKey: 'discord:40:updated:2' };
+
+    const behind = await outbox.handler!({ id: 'job2', queue: 'backend', lane: 'backend:discord:40', seq: 2, payload: updated, attempts: 0 });
+    expect(behind.kind === 'park' && behind.reason).toContain(`POST /outbox/${parkedId.toHexString()}/retry`);
+    expect(requests).toBe(0);
   });
 });

@@ -8,9 +8,6 @@ import { BackendClient } from './backend-client';
 import type { DashboardCallback } from './dashboard-callback';
 import { BackendRefusedError, type BackendAnswer } from './backend-request';
 
-/** How many of the newest parked callbacks a message's later callback looks through for an earlier one of its own. */
-const PARKED_LOOKED_AT = 100;
-
 export const BACKEND_QUEUE = 'backend';
 
 /**
@@ -81,8 +78,8 @@ export class BackendCallbacks implements OnModuleInit {
     const callback = job.payload;
     // A lane's first job has nothing before it: a new message's POST (the bot's every message) reads nothing more.
     if (!isDashboard(callback) && job.seq > 1) {
-      const parked = await this.outbox.parked(BACKEND_QUEUE, { order: 'newest', limit: PARKED_LOOKED_AT });
-      const earlier = parked.items.find((other) => other.lane === job.lane && orderOf(other.payload as BackendCallback) < orderOf(callback));
+      const parked = await this.outbox.parkedInLane(job.lane);
+      const earlier = parked.find((other) => orderOf(other.payload as BackendCallback) < orderOf(callback));
       if (earlier) {
         const id = earlier._id.toHexString();
         const event = (earlier.payload as BackendCallback).event;

@@ -161,6 +161,28 @@ describe('OutboxStore on FerretDB', () => {
     expect(await store.find(job._id)).toMatchObject({ state: 'retried', retriedAs: again._id });
   });
 
+  it("lists one lane's parked jobs in lane order, not another lane's nor its jobs in other states", async () => {
+    const lane = newLane();
+    const other = newLane();
+    const parkedOne = async (into: string, text: string) => {
+      const job = await enqueue(into, { text });
+      await store.recordParked((await store.claim(job._id, 'w', LEASE))!, `refused ${text}`);
+      return job;
+    };
+    const first = await parkedOne(lane, 'first');
+    await parkedOne(other, 'elsewhere');
+    const done = await enqueue(lane, { text: 'done' });
+    await store.recordDone((await store.claim(done._id, 'w', LEASE))!, {});
+    const third = await parkedOne(lane, 'third');
+    await enqueue(lane, { text: 'queued' });
+
+    const listed = await store.parkedInLane(lane);
+    expect(listed.map((job) => [job.seq, job.state, job.payload])).toEqual([
+      [first.seq, 'parked', { text: 'first' }],
+      [third.seq, 'parked', { text: 'third' }],
+    ]);
+  });
+
   it('deletes jobs finished before the cutoff with their claims and old key documents, and the lane goes on past them', async () => {
     const queue = `sweep-${Date.now()}`;
     const lane = newLane();

@@ -56,6 +56,8 @@ export function queuedHead(job: OutboxJobRecord, now: Date): LaneHead {
 const headId = (lane: string) => `head:${lane}`;
 const tailId = (lane: string) => `tail:${lane}`;
 const claimId = (jobId: Types.ObjectId, number: number) => `${jobId.toHexString()}:${number}`;
+/** More parked jobs than this in one lane are not read by parkedInLane (a lane is a message's or a dashboard's). */
+const PARKED_IN_LANE_LIMIT = 100;
 /** Finished for good: a done job, or a parked one that was sent again as a new job. */
 const SWEPT_STATES: OutboxJobState[] = ['done', 'retried'];
 /** Lanes whose depth and oldest job the gauges read exactly, per queue and refresh (see stats). */
@@ -371,6 +373,14 @@ export class OutboxStore implements OnModuleInit {
       .lean<OutboxParkedMark[]>();
     const jobs = await Promise.all(marks.map((mark) => this.jobs.findById(mark._id).lean<OutboxJobRecord>()));
     return { marks, jobs: jobs.filter((job): job is OutboxJobRecord => job?.state === 'parked') };
+  }
+
+  /**
+   * One lane's parked jobs, in lane order, through the lane's (`lane`, `seq`) index: what a feature reads to hold a
+   * lane's later job behind an earlier one parked (a message's callbacks), whatever else is parked in the queue.
+   */
+  parkedInLane(lane: string, limit = PARKED_IN_LANE_LIMIT): Promise<OutboxJobRecord[]> {
+    return this.jobs.find({ lane, state: 'parked' }).sort({ lane: 1, seq: 1 }).limit(limit).lean<OutboxJobRecord[]>().exec();
   }
 
   /**

@@ -167,6 +167,11 @@ export class Outbox implements OnApplicationBootstrap, OnModuleDestroy {
     return { items: jobs.filter((job) => shown.has(job._id.toHexString())), next };
   }
 
+  /** One lane's parked jobs, in lane order (see OutboxStore.parkedInLane). */
+  parkedInLane(lane: string): Promise<OutboxJobRecord[]> {
+    return this.store.parkedInLane(lane);
+  }
+
   find(id: string): Promise<OutboxJobRecord | null> {
     return this.store.find(id);
   }
