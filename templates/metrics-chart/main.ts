@@ -106,6 +106,30 @@ function seriesColor(series: ChartSeries, index: number, palette: Palette): stri
   return series.color ?? palette.series[index % palette.series.length];
 }
 
+/** A line's dash, after its colour: past the palette's colours a series takes its colour again with another dash. */
+type Dash = 'solid' | 'dashed' | 'dotted' | 'dash-dot';
+const DASHES: readonly Dash[] = ['solid', 'dashed', 'dotted', 'dash-dot'];
+
+function seriesDash(series: ChartSeries, index: number, palette: Palette): Dash {
+  return series.color ? 'solid' : DASHES[Math.floor(index / palette.series.length) % DASHES.length];
+}
+
+/** The dash as ECharts draws it, in pixels of a line `width` wide. */
+function lineDash(dash: Dash, width: number): 'solid' | 'dashed' | 'dotted' | number[] {
+  return dash === 'dash-dot' ? [4 * width, 2 * width, width, 2 * width] : dash;
+}
+
+/** The legend swatch's fill for a dash: the same rhythm along its length. */
+function swatchFill(color: string, dash: Dash): string {
+  const stops: Record<Dash, string> = {
+    solid: color,
+    dashed: `repeating-linear-gradient(90deg, ${color} 0 0.4em, transparent 0.4em 0.6em)`,
+    dotted: `repeating-linear-gradient(90deg, ${color} 0 0.3em, transparent 0.3em 0.5em)`,
+    'dash-dot': `repeating-linear-gradient(90deg, ${color} 0 0.45em, transparent 0.45em 0.6em, ${color} 0.6em 0.75em, transparent 0.75em 0.9em)`,
+  };
+  return stops[dash];
+}
+
 function thresholdColor(threshold: ChartThreshold, palette: Palette): string {
   return threshold.color ?? palette.levels[threshold.level];
 }
@@ -425,7 +449,7 @@ function seriesOption(
     sampling: 'lttb',
     symbolSize: size.line * 3,
     connectNulls: false,
-    lineStyle: { width: size.line },
+    lineStyle: { width: size.line, type: lineDash(seriesDash(series, index, palette), size.line) },
     areaStyle: input.kind === 'area' ? { opacity: palette.areaOpacity } : undefined,
     emphasis: { disabled: true },
     ...marks,
@@ -461,7 +485,8 @@ function legend(input: ChartInput, palette: Palette): HTMLElement {
   input.series.forEach((series, index) => {
     const item = element('li', 'legend-item');
     const swatch = element('span', 'swatch');
-    swatch.style.background = seriesColor(series, index, palette);
+    // Bars are told apart by colour only (their colours repeat from the eleventh series).
+    swatch.style.background = input.kind === 'bar' ? seriesColor(series, index, palette) : swatchFill(seriesColor(series, index, palette), seriesDash(series, index, palette));
     item.append(swatch, element('span', 'legend-name', series.name));
     const last = series.points.length ? lastValue(series) : null;
     // As the stat panel says it: a gap last is not hidden behind the value before it.

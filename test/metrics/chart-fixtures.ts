@@ -36,6 +36,15 @@ export const crowdedChart = {
   height: 400,
 };
 
+/** Thirteen series, past the palette's ten colours: the eleventh on take the first colours again, dashed, legend too. */
+export const paletteWrapChart = {
+  title: 'Queue depth per worker',
+  kind: 'line',
+  series: Array.from({ length: 13 }, (_, i) => ({ name: `w${i + 1}`, points: wave(30, 40 + i * 12, 8, i) })),
+  width: 800,
+  height: 400,
+};
+
 export const statPanel = {
   title: 'CPU usage',
   unit: '%',
