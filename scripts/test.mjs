@@ -25,8 +25,11 @@ require('./tools.cjs').ensureTools();
 step('building');
 execFileSync('npx', ['nest', 'build'], { cwd: root, stdio: 'inherit' });
 
-step('type-checking src, test and bench');
+step('type-checking src, test and bench, and the templates (esbuild bundles them without checking types)');
 execFileSync('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+for (const template of ['discord-message', 'metrics-chart']) {
+  execFileSync('npx', ['tsc', '--noEmit', '-p', `templates/${template}`], { cwd: root, stdio: 'inherit' });
+}
 
 step('linting (ESLint, type-checked rules) and formatting (Prettier)');
 execFileSync('npx', ['eslint', 'src', 'test', 'bench'], { cwd: root, stdio: 'inherit' });
